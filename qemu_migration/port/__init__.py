@@ -1,0 +1,31 @@
+"""The three ported versions, side by side, and what they share.
+
+``pre``, ``post`` and ``fixed`` are src/qemu/qemu_migration.c's migration entry
+points at three points of libvirt's history; ``qemu_domain`` and ``callees`` are
+the functions below them, the same at all three commits.
+"""
+from dataclasses import dataclass
+from importlib import import_module
+
+
+@dataclass(frozen=True)
+class Version:
+    name: str
+    commit: str
+    summary: str
+
+    @property
+    def module(self):
+        return import_module("qemu_migration.port." + self.name)
+
+
+VERSIONS = {
+    "pre": Version("pre", "19f8c980efbbb7cf01e7f5059c9521c8dc5799ec",
+                   "parent of the patch"),
+    "post": Version("post", "e2fb96d92b4b986a2b5732416f7bfd302a848970",
+                    "snapshot: prevent migration from stranding snapshot data (0.9.5)"),
+    "fixed": Version("fixed", "e2fb96d92b4b986a2b5732416f7bfd302a848970+bebe5122",
+                     "the patch plus bebe5122, the 0.9.6-maint backport of 837993d845a3 "
+                     "(qemu: Clear async job when p2p migration fails early)"),
+}
+VERSION_NAMES = list(VERSIONS)

@@ -1,0 +1,1 @@
+"""The stub world: driver and domain state, the recorded stubs, the run context."""

@@ -1,0 +1,68 @@
+"""libvirt's error record and the way virErrorMsg() dresses a message.
+
+The ported code reports errors through ``qemuReportError`` (a code plus a
+printf-style format), ``virReportSystemError`` (an errno plus a format) and
+``virReportOOMError``.  Each report overwrites the thread's last error, as
+virRaiseErrorFull() does; the world also keeps every report in order so that
+an outcome can say how many errors a call raised and which one won.
+"""
+import os
+from dataclasses import dataclass
+
+from .constants import (ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES, VIR_ERR_CONFIG_UNSUPPORTED,
+                        VIR_ERR_INTERNAL_ERROR, VIR_ERR_INVALID_ARG, VIR_ERR_NO_MEMORY,
+                        VIR_ERR_OPERATION_FAILED, VIR_ERR_OPERATION_INVALID,
+                        VIR_ERR_OPERATION_TIMEOUT, VIR_ERR_SYSTEM_ERROR)
+
+# virErrorMsg(): (format without detail, format with detail), per code.
+_DRESS = {
+    VIR_ERR_INTERNAL_ERROR: ("internal error", "internal error %s"),
+    VIR_ERR_NO_MEMORY: ("out of memory", "out of memory"),
+    VIR_ERR_INVALID_ARG: ("invalid argument", "invalid argument: %s"),
+    VIR_ERR_OPERATION_FAILED: ("operation failed", "operation failed: %s"),
+    VIR_ERR_SYSTEM_ERROR: ("system call error", "%s"),
+    VIR_ERR_OPERATION_INVALID: ("Requested operation is not valid",
+                                "Requested operation is not valid: %s"),
+    VIR_ERR_CONFIG_UNSUPPORTED: ("unsupported configuration",
+                                 "unsupported configuration: %s"),
+    VIR_ERR_OPERATION_TIMEOUT: ("Timed out during operation",
+                                "Timed out during operation: %s"),
+}
+
+
+def dress(code, raw):
+    """The message as libvirt shows it (virErrorMsg with the detail filled in)."""
+    bare, with_detail = _DRESS[code]
+    if raw is None:
+        return bare
+    if "%s" in with_detail:
+        return with_detail % raw
+    return with_detail
+
+
+def strerror(errnum):
+    """glibc's strerror text, which virStrerror() returns."""
+    return os.strerror(errnum)
+
+
+@dataclass(frozen=True)
+class VirError:
+    code: int
+    domain: int
+    raw: str          # the detail the reporter formatted (NULL for a bare OOM)
+    reporter: str     # the function that raised it (__FUNCTION__ upstream)
+
+    @property
+    def message(self):
+        return dress(self.code, self.raw)
+
+    def as_dict(self):
+        return {
+            "code": ERROR_CODE_NAMES[self.code],
+            "code_number": self.code,
+            "domain": ERROR_DOMAIN_NAMES[self.domain],
+            "domain_number": self.domain,
+            "raw": self.raw,
+            "message": self.message,
+            "reporter": self.reporter,
+        }

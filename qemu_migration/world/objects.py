@@ -1,0 +1,139 @@
+"""The driver and domain state the ported functions read and write.
+
+These mirror the upstream structs field for field where the ported code touches
+them (``struct qemud_driver``, ``virDomainObj``, ``virDomainDef``,
+``qemuDomainObjPrivate`` with its ``struct qemuDomainJobObj``), and no further.
+Field names follow upstream so that ``vm.privateData.job.asyncJob`` reads like
+``vm->privateData->job.asyncJob``; ``def`` is a Python keyword, so it is
+``def_``.  What C would free is marked, not destroyed: a ``virDomainObj`` whose
+last reference went away has ``freed`` set, and touching it is recorded.
+"""
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from .constants import (DEFAULT_JOB_MASK, QEMU_ASYNC_JOB_NONE, QEMU_JOB_NONE,
+                        VIR_DOMAIN_JOB_NONE, VIR_DOMAIN_SHUTOFF)
+
+
+@dataclass
+class HostdevDef:
+    mode: str          # "subsystem" (the only mode of that era)
+    type: str          # "pci" or "usb"
+    source: str        # the address or vendor:product, for people to read
+
+
+@dataclass
+class DomainDef:
+    """virDomainDef: the parts the ported code and its stubs look at."""
+    virtType: str
+    name: Optional[str]
+    uuid: str
+    id: int = -1
+    memory: int = 0
+    vcpus: int = 1
+    hostdevs: List[HostdevDef] = field(default_factory=list)
+    graphics: List[str] = field(default_factory=list)
+    source: str = ""   # the file it was loaded from, for messages
+
+    @property
+    def nhostdevs(self):
+        return len(self.hostdevs)
+
+    def copy(self):
+        return DomainDef(self.virtType, self.name, self.uuid, self.id, self.memory,
+                         self.vcpus, list(self.hostdevs), list(self.graphics), self.source)
+
+
+@dataclass
+class SnapshotDef:
+    name: str
+    parent: Optional[str] = None
+    state: str = "running"
+    creationTime: int = 0
+    source: str = ""
+
+
+@dataclass
+class SnapshotObjList:
+    """virDomainSnapshotObjList: a hash of snapshots keyed by name."""
+    objs: dict = field(default_factory=dict)
+
+
+@dataclass
+class JobObj:
+    """struct qemuDomainJobObj, less the condition variables."""
+    active: int = QEMU_JOB_NONE
+    asyncJob: int = QEMU_ASYNC_JOB_NONE
+    phase: int = 0
+    mask: int = DEFAULT_JOB_MASK
+    start: int = 0
+    info_type: int = VIR_DOMAIN_JOB_NONE   # job.info.type; the rest of info is unused
+
+
+@dataclass
+class DomainObjPrivate:
+    """qemuDomainObjPrivate: the job and the lock state the ported code touches."""
+    job: JobObj = field(default_factory=JobObj)
+    lockState: Optional[str] = None
+
+
+@dataclass
+class DomainObj:
+    """virDomainObj."""
+    def_: DomainDef
+    persistent: bool = False
+    refs: int = 1
+    locked: bool = False
+    state: int = VIR_DOMAIN_SHUTOFF
+    reason: int = 0
+    privateData: DomainObjPrivate = field(default_factory=DomainObjPrivate)
+    snapshots: SnapshotObjList = field(default_factory=SnapshotObjList)
+    newDef: Optional[DomainDef] = None
+    freed: bool = False
+    autodestroy: bool = False   # for the loader's report only; the driver holds the truth
+
+
+@dataclass
+class Event:
+    type: int
+    detail: int
+    domain: str
+
+    def as_dict(self):
+        from .constants import EVENT_NAMES
+        return {"type": EVENT_NAMES.get(self.type, str(self.type)), "detail": self.detail,
+                "domain": self.domain}
+
+
+@dataclass
+class Driver:
+    """struct qemud_driver: the domain list, the auto-destroy table, the event queue."""
+    domains: dict = field(default_factory=dict)       # uuid -> DomainObj (driver->domains)
+    autodestroy: set = field(default_factory=set)     # uuids (driver->autodestroy)
+    events: List[Event] = field(default_factory=list)  # queued by qemuDomainEventQueue
+    locked: bool = True
+    hostname: str = "dest.example.org"
+    nextvmid: int = 1
+    caps: object = "caps"
+    configDir: str = "/etc/libvirt/qemu"
+    autostartDir: str = "/etc/libvirt/qemu/autostart"
+    stateDir: str = "/var/run/libvirt/qemu"
+    deleted_configs: List[str] = field(default_factory=list)
+    saved_status: List[str] = field(default_factory=list)
+
+    def find_by_name(self, name):
+        for vm in self.domains.values():
+            if vm.def_.name == name:
+                return vm
+        return None
+
+
+class Ptr:
+    """An out-parameter: ``char **cookieout`` becomes a Ptr whose ``value`` the callee sets."""
+    __slots__ = ("value",)
+
+    def __init__(self, value=None):
+        self.value = value
+
+    def __repr__(self):
+        return "Ptr(%r)" % (self.value,)

@@ -1,0 +1,173 @@
+"""The world a run happens in: the driver, the fault plan, the trace, the errors.
+
+C's globals (the thread's last error, errno, a function's ``static`` variables,
+the clock) live here, one ``World`` per run, so that no run sees another's.
+The ported functions and the stubs reach the current world through
+``current()``; ``World.activate()`` makes a world current for a block.
+"""
+import contextlib
+import functools
+import sys
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from .errors import VirError
+from .objects import Driver
+
+_CURRENT: List["World"] = []
+
+
+def current() -> "World":
+    return _CURRENT[-1]
+
+
+@dataclass
+class TraceEntry:
+    name: str
+    depth: int
+    failed: bool = False      # a stub that was made to fail here
+
+    def label(self):
+        return self.name + (" !fault" if self.failed else "")
+
+
+class Goto(Exception):
+    """``goto label;``: raised by goto(), caught by the function's label dispatch loop."""
+
+    def __init__(self, label):
+        super().__init__(label)
+        self.label = label
+
+
+def goto(label):
+    raise Goto(label)
+
+
+@dataclass
+class FaultPlan:
+    """Which stubbed callee fails, at which of its calls (1-based), within one run."""
+    faults: Dict[str, List[int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, pairs):
+        plan = cls()
+        for callee, nth in pairs:
+            plan.faults.setdefault(callee, []).append(int(nth))
+        return plan
+
+    def pairs(self):
+        return sorted((c, n) for c, ns in self.faults.items() for n in ns)
+
+    def __bool__(self):
+        return bool(self.faults)
+
+
+class World:
+    def __init__(self, driver: Optional[Driver] = None, faults: Optional[FaultPlan] = None,
+                 clock_ms: int = 1316000000000):
+        self.driver = driver if driver is not None else Driver()
+        self.faults = faults or FaultPlan()
+        self.calls: Dict[str, int] = {}
+        self.trace: List[TraceEntry] = []
+        self.errors: List[VirError] = []
+        self.logs: List[str] = []
+        self.errno = 0
+        self.statics: Dict[str, object] = {}
+        self.clock_ms = clock_ms
+        self.depth = 0
+        self.touched_freed: List[str] = []
+        self.fds_open: set = set()
+        self.next_fd = 20
+        self.peer_v3 = True
+
+    @contextlib.contextmanager
+    def activate(self):
+        _CURRENT.append(self)
+        try:
+            yield self
+        finally:
+            _CURRENT.pop()
+
+    # --- per-run bookkeeping -------------------------------------------------
+    def reset_run(self, faults: Optional[FaultPlan] = None):
+        """Start a new call on the same state: fresh trace, errors, counters and faults."""
+        self.faults = faults or FaultPlan()
+        self.calls = {}
+        self.trace = []
+        self.errors = []
+        self.logs = []
+        self.errno = 0
+        self.touched_freed = []
+
+    def should_fail(self, name):
+        n = self.calls.get(name, 0) + 1
+        self.calls[name] = n
+        return n in self.faults.faults.get(name, ())
+
+    def raise_error(self, error: VirError):
+        self.errors.append(error)
+
+    @property
+    def last_error(self):
+        return self.errors[-1] if self.errors else None
+
+    def log(self, level, msg):
+        self.logs.append("%s: %s" % (level, msg))
+
+
+def _caller_name(depth=2):
+    return sys._getframe(depth).f_code.co_name
+
+
+def ported(fn):
+    """Mark a ported upstream function: its calls show in the trace, nested."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        w = current()
+        w.trace.append(TraceEntry(name, w.depth))
+        w.depth += 1
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            w.depth -= 1
+
+    wrapper.ported = True
+    return wrapper
+
+
+def stub(faultable=True):
+    """Mark a stubbed callee: recorded in the trace; ``fail`` says whether to fail now.
+
+    A faultable stub receives ``fail=True`` at the calls the fault plan names.
+    """
+    def decorate(fn):
+        name = fn.__name__
+
+        @functools.wraps(fn)
+        def wrapper(*args):
+            w = current()
+            fail = faultable and w.should_fail(name)
+            if not faultable:
+                w.calls[name] = w.calls.get(name, 0) + 1
+            w.trace.append(TraceEntry(name, w.depth, fail))
+            w.depth += 1
+            try:
+                return fn(*args, fail=fail)
+            finally:
+                w.depth -= 1
+
+        wrapper.faultable = faultable
+        wrapper.stub_name = name
+        return wrapper
+    return decorate
+
+
+def static(name, initial):
+    """A C function's ``static`` variable, kept per world so runs do not share it."""
+    from .objects import Ptr
+    w = current()
+    if name not in w.statics:
+        w.statics[name] = Ptr(initial)
+    return w.statics[name]

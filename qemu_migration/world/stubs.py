@@ -1,0 +1,640 @@
+"""Recorded stand-ins for every function the ported code calls but does not port.
+
+Each stub appends itself to the trace (see ``runtime.stub``), does to the world
+what the real function does to the state the ported code can observe, and,
+when the fault plan says so, fails the way the real one fails: with the return
+value it would give and the error it would raise (or none, where the real one
+raises none).  Injected failures are allocation failures wherever the real
+callee allocates, as under libvirt's old OOM test mode; callees that fail
+through a system call fail with the errno that call would give.  The docstring
+of each stub says what its failure looks like.
+"""
+import errno as _errno
+
+from .constants import (NULL, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_PAUSED,
+                        VIR_DOMAIN_PAUSED_MIGRATION, VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF,
+                        VIR_DOMAIN_SHUTOFF_FAILED, VIR_ERR_CONFIG_UNSUPPORTED,
+                        VIR_ERR_NO_MEMORY, VIR_ERR_OPERATION_FAILED,
+                        VIR_ERR_OPERATION_INVALID, VIR_ERR_SYSTEM_ERROR, VIR_FROM_DOMAIN,
+                        VIR_FROM_NONE, VIR_FROM_QEMU)
+from .errors import VirError, strerror
+from .objects import DomainObj, Event
+from .runtime import _caller_name, current, stub
+
+# --- C library and error reporting (not traced: they are macros or libc) ------
+
+
+def _(msg):
+    """gettext: messages are kept untranslated."""
+    return msg
+
+
+def cfmt(fmt, args):
+    """printf as glibc does it for the conversions used here (%s of NULL is "(null)")."""
+    return fmt % tuple("(null)" if a is None else a for a in args)
+
+
+def NULLSTR(s):
+    return "<null>" if s is None else s
+
+
+def errno():
+    return current().errno
+
+
+def _report(domain, code, raw, reporter):
+    current().raise_error(VirError(code, domain, raw, reporter))
+
+
+def qemuReportError(code, fmt, *args):
+    """virReportErrorHelper(VIR_FROM_QEMU, code, ...) from a qemu_*.c file."""
+    _report(VIR_FROM_QEMU, code, cfmt(fmt, args), _caller_name())
+
+
+def virReportSystemError(errnum, fmt, *args):
+    """virReportSystemErrorFull: the detail gets ": <strerror>" appended."""
+    _report(VIR_FROM_QEMU, VIR_ERR_SYSTEM_ERROR, cfmt(fmt, args) + ": " + strerror(errnum),
+            _caller_name())
+
+
+def virReportOOMError():
+    _report(VIR_FROM_QEMU, VIR_ERR_NO_MEMORY, None, _caller_name())
+
+
+def _oom(domain, name):
+    _report(domain, VIR_ERR_NO_MEMORY, None, name)
+
+
+def VIR_DEBUG(fmt, *args):
+    pass  # debug logging carries no behaviour
+
+
+def VIR_WARN(fmt, *args):
+    current().log("warning", cfmt(fmt, args))
+
+
+def VIR_ERROR(fmt, *args):
+    current().log("error", cfmt(fmt, args))
+
+
+def VIR_FREE(_):
+    return None
+
+
+def VIR_FORCE_CLOSE(fds, i):
+    """Close fds[i] if it is open and set it to -1."""
+    if fds[i] >= 0:
+        current().fds_open.discard(fds[i])
+    fds[i] = -1
+
+
+def virDomainObjIsActive(vm):
+    """domain_conf.h inline: a domain is active while its def has an id."""
+    _touch(vm)
+    return vm.def_.id != -1
+
+
+def _touch(vm):
+    if vm is not None and vm.freed:
+        current().touched_freed.append(_caller_name(3))
+
+
+# --- clock, locks, references -------------------------------------------------
+
+
+@stub()
+def virTimeMs(ms, *, fail):
+    """Fails as gettimeofday() would (EFAULT), reported from util.c."""
+    w = current()
+    if fail:
+        w.errno = _errno.EFAULT
+        _report(VIR_FROM_NONE, VIR_ERR_SYSTEM_ERROR,
+                "cannot get time of day: " + strerror(_errno.EFAULT), "virTimeMs")
+        return -1
+    ms.value = w.clock_ms
+    return 0
+
+
+@stub(faultable=False)
+def qemuDriverLock(driver, *, fail):
+    driver.locked = True
+
+
+@stub(faultable=False)
+def qemuDriverUnlock(driver, *, fail):
+    driver.locked = False
+
+
+@stub(faultable=False)
+def virDomainObjLock(vm, *, fail):
+    _touch(vm)
+    vm.locked = True
+
+
+@stub(faultable=False)
+def virDomainObjUnlock(vm, *, fail):
+    _touch(vm)
+    vm.locked = False
+
+
+@stub(faultable=False)
+def virDomainObjRef(vm, *, fail):
+    _touch(vm)
+    vm.refs += 1
+
+
+@stub(faultable=False)
+def virDomainObjUnref(vm, *, fail):
+    """Returns the references left; at none the object is freed (marked, not destroyed)."""
+    _touch(vm)
+    vm.refs -= 1
+    if vm.refs == 0:
+        vm.freed = True
+        vm.locked = False
+    return vm.refs
+
+
+@stub()
+def virCondWaitUntil(cond, vm, then, *, fail):
+    """The wait for a job that is held.
+
+    Nothing else runs in this world, so a wait that is needed never ends: the
+    clock jumps to the deadline and the wait fails with ETIMEDOUT, as it does
+    upstream after QEMU_JOB_WAIT_TIME.  An injected fault fails it at once with
+    EINVAL (pthread_cond_timedwait's other error).
+    """
+    w = current()
+    if fail:
+        w.errno = _errno.EINVAL
+        return -1
+    w.clock_ms = max(w.clock_ms, then)
+    w.errno = _errno.ETIMEDOUT
+    return -1
+
+
+@stub(faultable=False)
+def virCondSignal(cond, *, fail):
+    pass
+
+
+@stub(faultable=False)
+def virCondBroadcast(cond, *, fail):
+    pass
+
+
+# --- auto-destroy, snapshots, status ------------------------------------------
+
+
+@stub()
+def virDomainSaveStatus(caps, statusDir, vm, *, fail):
+    """Writes the status XML; fails on allocation (VIR_FROM_DOMAIN out of memory)."""
+    _touch(vm)
+    if fail:
+        _oom(VIR_FROM_DOMAIN, "virDomainSaveStatus")
+        return -1
+    current().driver.saved_status.append(vm.def_.name)
+    return 0
+
+
+@stub(faultable=False)
+def virHashLookup(table, key, *, fail):
+    return key if key in table else NULL
+
+
+@stub(faultable=False)
+def virHashForEach(table, iter_, data, *, fail):
+    for name, obj in list(table.items()):
+        iter_(obj, name, data)
+    return len(table)
+
+
+# --- the cookie ---------------------------------------------------------------
+
+
+class MigrationCookie:
+    """qemuMigrationCookie, holding what the ported code reads: the lock state."""
+
+    def __init__(self, lockState=None):
+        self.lockState = lockState
+
+
+@stub()
+def qemuMigrationEatCookie(driver, vm, cookiein, cookieinlen, flags, *, fail):
+    """Parses the incoming cookie; fails on allocation (VIR_FROM_QEMU out of memory).
+
+    The stub cookie format is ``lockstate=<text>``; any other text carries none.
+    """
+    _touch(vm)
+    if fail:
+        _oom(VIR_FROM_QEMU, "qemuMigrationEatCookie")
+        return NULL
+    lock = None
+    if cookiein and cookiein.startswith("lockstate="):
+        lock = cookiein[len("lockstate="):]
+    return MigrationCookie(lock)
+
+
+@stub()
+def qemuMigrationBakeCookie(mig, driver, vm, cookieout, cookieoutlen, flags, *, fail):
+    """Formats the outgoing cookie; fails on allocation (VIR_FROM_QEMU out of memory)."""
+    _touch(vm)
+    if fail:
+        _oom(VIR_FROM_QEMU, "qemuMigrationBakeCookie")
+        return -1
+    if cookieout is not None:
+        parts = []
+        if flags & 2:
+            parts.append("lockstate=%s" % NULLSTR(vm.privateData.lockState))
+        if flags & 1:
+            parts.append("graphics=%d" % len(vm.def_.graphics))
+        cookieout.value = "<qemu-migration name='%s'%s/>" % (
+            vm.def_.name, "".join(" " + p for p in parts))
+        if cookieoutlen is not None:
+            cookieoutlen.value = len(cookieout.value) + 1
+    return 0
+
+
+def qemuMigrationCookieFree(mig):
+    pass
+
+
+# --- domain definitions ----------------------------------------------------------
+
+
+@stub()
+def virDomainDefParseString(caps, xml, expectedVirtTypes, flags, *, fail):
+    """Parses domain XML; fails on allocation (VIR_FROM_DOMAIN out of memory).
+
+    The XML was validated when the scenario was loaded; here it is parsed again,
+    as upstream parses the string it is handed.
+    """
+    if fail:
+        _oom(VIR_FROM_DOMAIN, "virDomainDefParseString")
+        return NULL
+    from ..loader.domain import parse_domain_text
+    return parse_domain_text(xml, "<xml>")
+
+
+def virDomainDefFree(def_):
+    pass
+
+
+@stub(faultable=False)
+def virDomainDefCheckABIStability(src, dst, *, fail):
+    """The ABI check on the fields the fixtures carry, in upstream's order of checks.
+
+    It allocates nothing, so no fault is injected: a scenario whose xmlin
+    differs from the running definition makes it fail for real.
+    """
+    checks = [
+        ("virtType", "Target domain virt type %s does not match source %s"),
+        ("uuid", "Target domain uuid %s does not match source %s"),
+        ("memory", "Target domain memory %d does not match source %d"),
+        ("vcpus", "Target domain vpu count %d does not match source %d"),
+    ]
+    for attr, fmt in checks:
+        if getattr(dst, attr) != getattr(src, attr):
+            _report(VIR_FROM_DOMAIN, VIR_ERR_CONFIG_UNSUPPORTED,
+                    fmt % (getattr(dst, attr), getattr(src, attr)),
+                    "virDomainDefCheckABIStability")
+            return False
+    if len(dst.hostdevs) != len(src.hostdevs):
+        _report(VIR_FROM_DOMAIN, VIR_ERR_CONFIG_UNSUPPORTED,
+                "Target domain host device count %d does not match source %d"
+                % (len(dst.hostdevs), len(src.hostdevs)), "virDomainDefCheckABIStability")
+        return False
+    return True
+
+
+def format_def(def_, flags):
+    """The text the format stubs return: a compact domain element for people to read."""
+    return "<domain type='%s' id='%d'><name>%s</name><uuid>%s</uuid>%s</domain>" % (
+        def_.virtType, def_.id, NULLSTR(def_.name), def_.uuid,
+        "".join("<hostdev type='%s'/>" % h.type for h in def_.hostdevs))
+
+
+@stub()
+def qemuDomainDefFormatXML(driver, def_, flags, *, fail):
+    """Formats a definition; fails on allocation (VIR_FROM_DOMAIN out of memory)."""
+    if fail:
+        _oom(VIR_FROM_DOMAIN, "qemuDomainDefFormatXML")
+        return NULL
+    return format_def(def_, flags)
+
+
+@stub()
+def qemuDomainFormatXML(driver, vm, flags, *, fail):
+    """Formats the domain's definition; fails as qemuDomainDefFormatXML does."""
+    _touch(vm)
+    if fail:
+        _oom(VIR_FROM_DOMAIN, "qemuDomainFormatXML")
+        return NULL
+    return format_def(vm.def_, flags)
+
+
+# --- the domain list -------------------------------------------------------------
+
+
+def _find_by_uuid(driver, uuid):
+    return driver.domains.get(uuid)
+
+
+@stub(faultable=False)
+def virDomainObjIsDuplicate(doms, def_, check_active, *, fail):
+    """The real duplicate check against the driver's list (it allocates nothing)."""
+    vm = _find_by_uuid(current().driver, def_.uuid)
+    if vm is not None:
+        if vm.def_.name != def_.name:
+            _report(VIR_FROM_DOMAIN, VIR_ERR_OPERATION_FAILED,
+                    "domain '%s' is already defined with uuid %s" % (vm.def_.name,
+                                                                     vm.def_.uuid),
+                    "virDomainObjIsDuplicate")
+            return -1
+        if check_active and vm.def_.id != -1:
+            _report(VIR_FROM_DOMAIN, VIR_ERR_OPERATION_INVALID,
+                    "domain is already active as '%s'" % vm.def_.name,
+                    "virDomainObjIsDuplicate")
+            return -1
+        return 1
+    vm = current().driver.find_by_name(def_.name)
+    if vm is not None:
+        _report(VIR_FROM_DOMAIN, VIR_ERR_OPERATION_FAILED,
+                "domain '%s' already exists with uuid %s" % (def_.name, vm.def_.uuid),
+                "virDomainObjIsDuplicate")
+        return -1
+    return 0
+
+
+@stub()
+def virDomainAssignDef(caps, doms, def_, live, *, fail):
+    """Adds the definition to the list, or gives it to the inactive domain already
+    there; the object comes back locked.  Fails on allocation of a new object
+    (VIR_FROM_DOMAIN out of memory); an existing object needs no allocation.
+    """
+    driver = current().driver
+    vm = _find_by_uuid(driver, def_.uuid)
+    if vm is not None:
+        vm.locked = True
+        if vm.def_.id == -1:
+            if live:
+                if vm.newDef is None:
+                    vm.newDef = vm.def_
+                vm.def_ = def_
+            else:
+                vm.def_ = def_
+        else:
+            vm.newDef = def_
+        return vm
+    if fail:
+        _oom(VIR_FROM_DOMAIN, "virDomainAssignDef")
+        return NULL
+    vm = DomainObj(def_=def_, persistent=False, refs=1, locked=True)
+    driver.domains[def_.uuid] = vm
+    return vm
+
+
+@stub(faultable=False)
+def virDomainRemoveInactive(doms, vm, *, fail):
+    """Unlocks the domain and drops it from the list, which drops the list's reference."""
+    _touch(vm)
+    driver = current().driver
+    vm.locked = False
+    if driver.domains.get(vm.def_.uuid) is vm:
+        del driver.domains[vm.def_.uuid]
+        vm.refs -= 1
+        if vm.refs == 0:
+            vm.freed = True
+
+
+@stub()
+def virDomainDeleteConfig(configDir, autostartDir, vm, *, fail):
+    """Removes the persistent config; fails as unlink() would (EACCES)."""
+    _touch(vm)
+    if fail:
+        _report(VIR_FROM_DOMAIN, VIR_ERR_SYSTEM_ERROR,
+                "cannot remove config %s/%s.xml: %s" % (configDir, vm.def_.name,
+                                                         strerror(_errno.EACCES)),
+                "virDomainDeleteConfig")
+        return -1
+    current().driver.deleted_configs.append(vm.def_.name)
+    return 0
+
+
+@stub(faultable=False)
+def virDomainObjGetState(vm, reason, *, fail):
+    _touch(vm)
+    if reason is not None:
+        reason.value = vm.reason
+    return vm.state
+
+
+def virDomainObjSetState(vm, state, reason):
+    vm.state = state
+    vm.reason = reason
+
+
+# --- processes --------------------------------------------------------------------
+
+
+@stub()
+def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, stdin_fd,
+                     stdin_path, snapshot, vmop, *, fail):
+    """Starts QEMU (paused for an incoming migration).  On failure (VIR_FROM_QEMU out
+    of memory) it has already stopped what it started: the domain stays inactive.
+    """
+    _touch(vm)
+    if fail:
+        _oom(VIR_FROM_QEMU, "qemuProcessStart")
+        virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_FAILED)
+        return -1
+    vm.def_.id = driver.nextvmid
+    driver.nextvmid += 1
+    if start_paused:
+        virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION)
+    else:
+        virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, 1)
+    if autodestroy:
+        driver.autodestroy.add(vm.def_.uuid)
+    return 0
+
+
+@stub(faultable=False)
+def qemuProcessStop(driver, vm, migrated, reason, *, fail):
+    _touch(vm)
+    vm.def_.id = -1
+    virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, reason)
+    driver.autodestroy.discard(vm.def_.uuid)
+    if vm.newDef is not None:
+        vm.def_ = vm.newDef
+        vm.newDef = None
+
+
+@stub()
+def qemuProcessStartCPUs(driver, vm, conn, reason, asyncJob, *, fail):
+    """Resumes the guest; fails on allocation (VIR_FROM_QEMU out of memory)."""
+    _touch(vm)
+    if fail:
+        _oom(VIR_FROM_QEMU, "qemuProcessStartCPUs")
+        return -1
+    virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, reason)
+    return 0
+
+
+# --- the migration itself ------------------------------------------------------------
+
+
+@stub()
+def doNativeMigrate(driver, vm, uri, cookiein, cookieinlen, cookieout, cookieoutlen,
+                    flags, resource, *, fail):
+    """Migrates over the URI.  Success leaves the guest paused, as QEMU leaves it when
+    the migration completes; so does a failure (VIR_FROM_QEMU out of memory), which
+    is what sends PerformJob's endjob down its resume branch.
+    """
+    _touch(vm)
+    virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION)
+    if fail:
+        _oom(VIR_FROM_QEMU, "doNativeMigrate")
+        return -1
+    if cookieout is not None:
+        cookieout.value = "<qemu-migration name='%s'/>" % vm.def_.name
+    return 0
+
+
+@stub()
+def doPeer2PeerMigrate(driver, conn, vm, xmlin, dconnuri, uri, flags, dname, resource,
+                       v3proto, *, fail):
+    """Migrates through a connection to the destination daemon, which tells whether
+    it speaks v3 (``World.peer_v3``) by setting ``*v3proto``.  Success and failure
+    leave the guest as doNativeMigrate does.
+    """
+    _touch(vm)
+    v3proto.value = current().peer_v3
+    virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION)
+    if fail:
+        _oom(VIR_FROM_QEMU, "doPeer2PeerMigrate")
+        return -1
+    return 0
+
+
+# --- audit and events --------------------------------------------------------------
+
+
+@stub(faultable=False)
+def virDomainAuditStart(vm, reason, success, *, fail):
+    _touch(vm)
+    current().log("audit", "start reason=%s success=%s" % (reason, "yes" if success else "no"))
+
+
+@stub(faultable=False)
+def virDomainAuditStop(vm, reason, *, fail):
+    _touch(vm)
+    current().log("audit", "stop reason=%s" % reason)
+
+
+@stub()
+def virDomainEventNewFromObj(vm, type_, detail, *, fail):
+    """Builds an event; fails on allocation (VIR_FROM_NONE out of memory from the
+    event code) and returns NULL, which the callers take as 'no event'.
+    """
+    _touch(vm)
+    if fail:
+        _oom(VIR_FROM_NONE, "virDomainEventNewFromObj")
+        return NULL
+    return Event(type_, detail, vm.def_.name)
+
+
+@stub(faultable=False)
+def qemuDomainEventQueue(driver, event, *, fail):
+    driver.events.append(event)
+
+
+# --- pipes and streams (tunnelled prepare) --------------------------------------------
+
+
+@stub()
+def pipe(fds, *, fail):
+    """pipe(2); an injected failure is EMFILE and, like pipe(2), reports nothing."""
+    w = current()
+    if fail:
+        w.errno = _errno.EMFILE
+        return -1
+    fds[0], fds[1] = w.next_fd, w.next_fd + 1
+    w.next_fd += 2
+    w.fds_open.update(fds)
+    return 0
+
+
+@stub()
+def virSetCloseExec(fd, *, fail):
+    """fcntl(F_SETFD); an injected failure is EBADF and reports nothing."""
+    if fail:
+        current().errno = _errno.EBADF
+        return -1
+    return 0
+
+
+@stub()
+def virFDStreamOpen(st, fd, *, fail):
+    """Hands the fd to the stream; fails as its fcntl() calls would (EBADF, nothing
+    reported).  On success the stream owns the fd.
+    """
+    w = current()
+    if fail:
+        w.errno = _errno.EBADF
+        return -1
+    w.fds_open.discard(fd)
+    return 0
+
+
+# --- libc and util helpers of the direct prepare ---------------------------------------
+
+
+@stub()
+def strdup(s, *, fail):
+    """strdup(3): NULL on allocation failure, reporting nothing."""
+    if fail:
+        current().errno = _errno.ENOMEM
+        return NULL
+    return s
+
+
+@stub()
+def virGetHostname(conn, *, fail):
+    """The host's name (``Driver.hostname``); fails as uname() would, reported."""
+    if fail:
+        _report(VIR_FROM_NONE, VIR_ERR_SYSTEM_ERROR,
+                "failed to determine host name: " + strerror(_errno.EFAULT), "virGetHostname")
+        return NULL
+    return current().driver.hostname
+
+
+@stub()
+def virAsprintf(strp, fmt, *args, fail):
+    """asprintf into ``strp``; -1 on allocation failure, reporting nothing."""
+    if fail:
+        return -1
+    strp.value = cfmt(fmt, args)
+    return len(strp.value)
+
+
+def STRPREFIX(s, prefix):
+    return s.startswith(prefix)
+
+
+def virParseNumber(p):
+    """util.c virParseNumber: decimal digits at *p, advancing it; -1 when none.
+
+    ``p`` is a Ptr holding (string, index).
+    """
+    s, i = p.value
+    start = i
+    ret = 0
+    while i < len(s) and s[i].isdigit() and s[i] in "0123456789":
+        ret = ret * 10 + int(s[i])
+        if ret > 2147483647:
+            return -1
+        i += 1
+    if i == start:
+        return -1
+    p.value = (s, i)
+    return ret

@@ -1,0 +1,124 @@
+"""The qemu-migration command.
+
+    qemu-migration run [SCENARIO ...] [--version pre|post|fixed|all] [--json]
+    qemu-migration list
+    qemu-migration show FILE
+    qemu-migration diff [--from V] [--to V] [--function F] [--json|--markdown]
+    qemu-migration check [--version V] [--json]
+    qemu-migration cases [--version V]
+    qemu-migration compare --libvirt-src DIR [--version V] [--worktree] [--json] [--record]
+
+Bad input (a file that does not load, an unknown name) prints one line naming
+the file and the problem and exits with status 2.
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .port import VERSION_NAMES
+
+
+class UsageError(Exception):
+    pass
+
+
+def _versions(value):
+    if value in (None, "all"):
+        return list(VERSION_NAMES)
+    if value not in VERSION_NAMES:
+        raise UsageError("unknown version '%s' (expected %s or all)"
+                         % (value, ", ".join(VERSION_NAMES)))
+    return [value]
+
+
+def _scenario_paths(args):
+    from .loader import bundled_scenarios_dir
+    if args.scenarios:
+        paths = []
+        for s in args.scenarios:
+            p = Path(s)
+            if p.is_dir():
+                paths.extend(sorted(p.glob("*.xml")))
+            else:
+                paths.append(p)
+        return paths
+    return sorted(Path(bundled_scenarios_dir()).glob("*.xml"))
+
+
+def cmd_run(args, out):
+    from .engine import run_scenario
+    from .engine.text import scenario_text
+    from .loader import load_scenario
+    versions = _versions(args.version)
+    scenarios = [load_scenario(p) for p in _scenario_paths(args)]
+    results = []
+    for sc in scenarios:
+        results.append((sc, {v: run_scenario(sc, v) for v in versions}))
+    if args.json:
+        json.dump({"scenarios": [{"name": sc.name, "file": str(sc.path),
+                                  "description": sc.description, "versions": r}
+                                 for sc, r in results]}, out, indent=1)
+        out.write("\n")
+    else:
+        out.write("\n\n".join(scenario_text(sc, r) for sc, r in results) + "\n")
+        nviol = {v: sum(len(o["violations"]) for _, r in results for o in r[v]) for v in versions}
+        out.write("\n%d scenarios, %d calls; invariant violations: %s\n" % (
+            len(results), sum(len(sc.calls) for sc, _ in results),
+            ", ".join("%s %d" % kv for kv in nviol.items())))
+    return 0
+
+
+def cmd_list(args, out):
+    from .loader import bundled_scenarios_dir, load_scenario
+    for p in sorted(Path(bundled_scenarios_dir()).glob("*.xml")):
+        sc = load_scenario(p)
+        out.write("%-40s %s\n" % (sc.name, sc.description))
+    return 0
+
+
+def cmd_show(args, out):
+    from .loader import describe, load_any
+    out.write(describe(load_any(Path(args.file))) + "\n")
+    return 0
+
+
+def build_parser():
+    ap = argparse.ArgumentParser(prog="qemu-migration", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="run scenarios on each version and show the outcomes")
+    p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                   help="scenario files or folders (default: the bundled ones)")
+    p.add_argument("--version", default="all")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("list", help="list the bundled scenarios")
+    p.set_defaults(func=cmd_list)
+    p = sub.add_parser("show", help="show what a fixture file loads as")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_show)
+    try:
+        from .analysis import cli as analysis_cli
+        analysis_cli.add_commands(sub)
+    except ImportError:  # pragma: no cover - only while the analyses are absent
+        pass
+    try:
+        from .upstream import cli as upstream_cli
+        upstream_cli.add_commands(sub)
+    except ImportError:  # pragma: no cover
+        pass
+    return ap
+
+
+def main(argv=None, out=None):
+    out = out or sys.stdout
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    from .loader import LoadError
+    try:
+        return args.func(args, out)
+    except (LoadError, UsageError) as e:
+        sys.stderr.write("qemu-migration: %s\n" % e)
+        return 2
+    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
+        return 0

@@ -140,7 +140,7 @@ def run_call(world, version, call, impl=None):
     before = domain_state(vm, driver)
     with world.activate():
         ret, failed, out = _invoke(mod, version, call.function, world, call)
-    after_vm = vm if vm is not None else _target(world, call)
+    after_vm = vm if vm is not None else (world.assigned[-1] if world.assigned else None)
     after = domain_state(after_vm, driver)
     new_events = driver.events[events_before:]
     violations = invariants.check(call.function, failed, before, after, world, new_events)

@@ -76,6 +76,7 @@ class World:
         self.clock_ms = clock_ms
         self.depth = 0
         self.touched_freed: List[str] = []
+        self.assigned: list = []        # domain objects virDomainAssignDef handed out
         self.fds_open: set = set()
         self.next_fd = 20
         self.peer_v3 = True
@@ -98,6 +99,7 @@ class World:
         self.logs = []
         self.errno = 0
         self.touched_freed = []
+        self.assigned = []
 
     def should_fail(self, name):
         n = self.calls.get(name, 0) + 1

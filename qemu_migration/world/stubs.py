@@ -371,9 +371,11 @@ def virDomainAssignDef(caps, doms, def_, live, *, fail):
     there; the object comes back locked.  Fails on allocation of a new object
     (VIR_FROM_DOMAIN out of memory); an existing object needs no allocation.
     """
-    driver = current().driver
+    w = current()
+    driver = w.driver
     vm = _find_by_uuid(driver, def_.uuid)
     if vm is not None:
+        w.assigned.append(vm)
         vm.locked = True
         if vm.def_.id == -1:
             if live:
@@ -390,6 +392,7 @@ def virDomainAssignDef(caps, doms, def_, live, *, fail):
         return NULL
     vm = DomainObj(def_=def_, persistent=False, refs=1, locked=True)
     driver.domains[def_.uuid] = vm
+    w.assigned.append(vm)
     return vm
 
 

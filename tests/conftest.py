@@ -1,0 +1,86 @@
+"""Shared test helpers: small worlds built straight from the state objects."""
+import os
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pytest
+
+from qemu_migration.world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASYNC_JOB_MIGRATION_OUT,
+                                            QEMU_JOB_DESTROY, QEMU_JOB_MIGRATION_OP,
+                                            QEMU_JOB_SUSPEND, VIR_DOMAIN_JOB_UNBOUNDED,
+                                            VIR_DOMAIN_PAUSED, VIR_DOMAIN_RUNNING,
+                                            VIR_DOMAIN_SHUTOFF)
+from qemu_migration.world.objects import (DomainDef, DomainObj, Driver, HostdevDef,
+                                          SnapshotDef)
+from qemu_migration.world.runtime import FaultPlan, World
+
+UUID1 = "6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab"
+UUID2 = "0a1b2c3d-4e5f-4a6b-9c7d-fedcba987654"
+
+
+@dataclass
+class Call:
+    function: str
+    domain: Optional[str] = None
+    args: dict = field(default_factory=dict)
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    peer_v3: bool = True
+
+
+def make_vm(name="web1", uuid=UUID1, state="running", snapshots=0, hostdev=None,
+            persistent=True, async_out=False, job=0):
+    active = state != "shutoff"
+    d = DomainDef("kvm", name, uuid, id=7 if active else -1, memory=524288, vcpus=1)
+    if hostdev:
+        d.hostdevs.append(HostdevDef("subsystem", hostdev, "0000:06:00.0"))
+    st = {"running": VIR_DOMAIN_RUNNING, "paused": VIR_DOMAIN_PAUSED,
+          "shutoff": VIR_DOMAIN_SHUTOFF}[state]
+    vm = DomainObj(def_=d, persistent=persistent, refs=1, state=st, reason=1)
+    for i in range(snapshots):
+        vm.snapshots.objs["snap%d" % i] = SnapshotDef("snap%d" % i)
+    if async_out:
+        j = vm.privateData.job
+        j.asyncJob = QEMU_ASYNC_JOB_MIGRATION_OUT
+        j.mask = (DEFAULT_JOB_MASK | JOB_MASK(QEMU_JOB_SUSPEND) | JOB_MASK(QEMU_JOB_MIGRATION_OP)
+                  | JOB_MASK(QEMU_JOB_DESTROY))
+        j.info_type = VIR_DOMAIN_JOB_UNBOUNDED
+        vm.refs += 1
+    if job:
+        vm.privateData.job.active = job
+        vm.refs += 1
+    return vm
+
+
+def make_world(*vms, autodestroy=(), hostname="dst.example.net"):
+    drv = Driver(hostname=hostname)
+    for vm in vms:
+        drv.domains[vm.def_.uuid] = vm
+    drv.autodestroy.update(autodestroy)
+    return World(drv)
+
+
+def domain_xml(name="web1", uuid=UUID1, hostdev=None, memory=524288):
+    dev = ""
+    if hostdev == "pci":
+        dev = ("<hostdev mode='subsystem' type='pci'><source><address domain='0x0000' "
+               "bus='0x06' slot='0x00' function='0x0'/></source></hostdev>")
+    elif hostdev == "usb":
+        dev = ("<hostdev mode='subsystem' type='usb'><source><vendor id='0x1d6b'/>"
+               "<product id='0x0104'/></source></hostdev>")
+    return ("<domain type='kvm'><name>%s</name><uuid>%s</uuid><memory>%d</memory>"
+            "<vcpu>1</vcpu><devices>%s</devices></domain>" % (name, uuid, memory, dev))
+
+
+def faults(*pairs):
+    return FaultPlan.of(pairs)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI (CI=true) a skipped test is an error: nothing may be silently left out."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.skipped and os.environ.get("CI") == "true" and call.when in ("setup", "call"):
+        rep.outcome = "failed"
+        reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+        rep.longrepr = "skipped under CI, which is an error here: %s" % reason

@@ -1,0 +1,503 @@
+"""Scenario XML: a host, the domains on it, and the calls to make (this project's format).
+
+A scenario names the state a run starts from and the entry points to call on
+it, in order, on the same state::
+
+    <scenario name="perform-p2p-snapshots-twice">
+      <description>One line, shown by `qemu-migration list`.</description>
+      <host hostname="src.example.org">
+        <domain file="../domains/web1.status.xml" persistent="yes" autodestroy="no" refs="2">
+          <snapshot file="../snapshots/web1-before-upgrade.xml"/>
+        </domain>
+        <domain file="../domains/db1.xml"/>
+      </host>
+      <static name="qemuMigrationPrepareDirect.port" value="3"/>
+      <call function="qemuMigrationPerformJob" domain="web1">
+        <arg name="flags">live peer2peer</arg>
+        <arg name="v3proto">no</arg>
+        <fault callee="doPeer2PeerMigrate" nth="1"/>
+      </call>
+    </scenario>
+
+Elements and attributes (anything else is refused, so that a typo is an error):
+
+``<scenario name=...>``
+    ``name`` is required.  Children, in any order: at most one ``<description>``,
+    at most one ``<host>``, any number of ``<static>``, one or more ``<call>``.
+``<host hostname=...>``
+    The driver's host; ``hostname`` (what virGetHostname returns) defaults to
+    ``dest.example.org``.  Each ``<domain>`` child puts one domain in the
+    driver's list (keyed by uuid; names and uuids must be unique).
+``<domain file= persistent= autodestroy= refs=>``
+    ``file`` (relative to the scenario file) is either a ``<domstatus>`` file,
+    for a running, paused ... domain with its job, or a plain ``<domain>`` file,
+    for a defined domain that is shut off (it must not carry an id).
+    ``persistent`` yes|no [yes] (a shut-off domain must be persistent);
+    ``autodestroy`` yes|no [no] (puts the uuid in driver->autodestroy; only for
+    an active domain); ``refs`` [1, plus 1 for a held job, plus 1 for a held
+    async job: the references the threads holding them have taken].  Domains
+    are unlocked at rest.  ``<snapshot file=.../>`` children are the domain's
+    snapshots (names unique; a parent must be among them; an inner
+    ``<domain><uuid>`` must be this domain's uuid).
+``<static name= value=>``
+    The value a C function's ``static`` variable has when the run starts
+    (``runtime.static``); ``name`` is one the port uses, ``value`` an integer.
+``<call function= domain=>``
+    One entry point call.  ``domain`` names a domain on the host.  Children:
+    ``<arg name=...>text</arg>`` or ``<arg name=... file=.../>``, and
+    ``<fault callee= nth=>`` (``nth`` [1], at least 1: fail the nth call of
+    that stub within this call; ``callee`` is a faultable stub).  Text is taken
+    exactly as written (an empty element is the empty string); an argument that
+    is left out takes its default, NULL for strings.
+
+The functions and their arguments, defaults in brackets:
+
+- qemuMigrationIsAllowed: ``domain=`` or ``<arg name="def" file=.../>`` (a
+  domain XML; the definition alone, no vm), exactly one of the two.
+- qemuMigrationBegin: ``domain=`` (required); xmlin (file=; its text) [NULL];
+  cookieout yes|no [yes: an out-pointer is passed].
+- qemuMigrationPrepareTunnel: dom_xml (file=; required); dname [NULL];
+  cookiein [NULL]; st yes|no [yes: a stream is passed].
+- qemuMigrationPrepareDirect: dom_xml (file=; required); dname [NULL];
+  cookiein [NULL]; uri_in [NULL].
+- qemuMigrationPerformJob: ``domain=`` (required); flags (space-separated
+  names of constants.MIGRATE_FLAG_NAMES) [0]; v3proto yes|no [no]; uri [NULL];
+  dconnuri [NULL]; xmlin (file=) [NULL]; dname [NULL]; resource (integer) [0];
+  cookiein [NULL]; peer-v3 yes|no [yes] (whether the destination speaks v3,
+  which doPeer2PeerMigrate learns; kept in ``Call.peer_v3``, not in ``args``).
+
+``Call.args`` holds every argument of the function with its default filled
+in: strings or None, ints (flags as their value), bools, the file's text for
+dom_xml and xmlin, a DomainDef for IsAllowed's def.
+"""
+import copy
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from ..world.constants import MIGRATE_FLAG_NAMES, VIR_DOMAIN_SHUTOFF
+from ..world.objects import DomainObj, Driver, Ptr
+from ..world.runtime import FaultPlan, World
+from .domain import parse_domain_element
+from .errors import LoadError
+from .snapshot import parse_snapshot_element
+from .status import ACTIVE_STATES, parse_status_element
+from .xmlutil import (expect_root, parse_bytes, parse_file, parse_int, parse_yesno,
+                      read_bytes, where, xstring)
+
+DEFAULT_HOSTNAME = Driver().hostname
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class ArgSpec:
+    kind: str            # text, bool, int, flags, xmlfile (text of a domain XML), deffile
+    default: object = None
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    domain: str          # "required", "none" or "either" (IsAllowed: domain= or def)
+    args: Dict[str, ArgSpec]
+
+
+FUNCTIONS = {
+    "qemuMigrationIsAllowed": FunctionSpec("either", {
+        "def": ArgSpec("deffile", None)}),
+    "qemuMigrationBegin": FunctionSpec("required", {
+        "xmlin": ArgSpec("xmlfile", None),
+        "cookieout": ArgSpec("bool", True)}),
+    "qemuMigrationPrepareTunnel": FunctionSpec("none", {
+        "dom_xml": ArgSpec("xmlfile", REQUIRED),
+        "dname": ArgSpec("text", None),
+        "cookiein": ArgSpec("text", None),
+        "st": ArgSpec("bool", True)}),
+    "qemuMigrationPrepareDirect": FunctionSpec("none", {
+        "dom_xml": ArgSpec("xmlfile", REQUIRED),
+        "dname": ArgSpec("text", None),
+        "cookiein": ArgSpec("text", None),
+        "uri_in": ArgSpec("text", None)}),
+    "qemuMigrationPerformJob": FunctionSpec("required", {
+        "flags": ArgSpec("flags", 0),
+        "v3proto": ArgSpec("bool", False),
+        "uri": ArgSpec("text", None),
+        "dconnuri": ArgSpec("text", None),
+        "xmlin": ArgSpec("xmlfile", None),
+        "dname": ArgSpec("text", None),
+        "resource": ArgSpec("int", 0),
+        "cookiein": ArgSpec("text", None),
+        "peer-v3": ArgSpec("bool", True)}),
+}
+FUNCTION_NAMES = list(FUNCTIONS)
+
+
+def faultable_stubs():
+    """Names of the stubs a <fault> may name: those whose wrapper is ``faultable``."""
+    from ..world import stubs
+    return sorted(name for name, obj in vars(stubs).items()
+                  if callable(obj) and getattr(obj, "faultable", False) is True)
+
+
+def known_statics():
+    """The ``static("name", ...)`` variables the ported versions use (read from their source)."""
+    names = set()
+    port = Path(__file__).resolve().parent.parent / "port"
+    for f in sorted(port.glob("*.py")):
+        names.update(re.findall(r"""\bstatic\(\s*["']([^"']+)["']""", f.read_text()))
+    return sorted(names)
+
+
+def flag_names(value):
+    return [n for n, bit in MIGRATE_FLAG_NAMES.items() if value & bit]
+
+
+@dataclass
+class Call:
+    function: str
+    domain: Optional[str]
+    args: dict
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    peer_v3: bool = True
+    arg_files: Dict[str, str] = field(default_factory=dict)   # arg name -> file it came from
+
+
+@dataclass
+class HostDomain:
+    """One ``<domain>`` of the host, as loaded: a template copied for each world."""
+    vm: DomainObj
+    file: str
+    kind: str            # "status" or "domain"
+    snapshot_files: List[str] = field(default_factory=list)
+
+
+@dataclass
+class Scenario:
+    name: str
+    description: str
+    path: str
+    calls: List[Call]
+    hostname: str = DEFAULT_HOSTNAME
+    domains: List[HostDomain] = field(default_factory=list)
+    statics: Dict[str, int] = field(default_factory=dict)
+
+    def build_world(self) -> World:
+        """A fresh World: a new Driver holding fresh copies of the host's domains."""
+        driver = Driver(hostname=self.hostname)
+        for hd in self.domains:
+            vm = copy.deepcopy(hd.vm)
+            driver.domains[vm.def_.uuid] = vm
+            if vm.autodestroy:
+                driver.autodestroy.add(vm.def_.uuid)
+        ids = [hd.vm.def_.id for hd in self.domains if hd.vm.def_.id != -1]
+        driver.nextvmid = max(ids) + 1 if ids else 1
+        world = World(driver=driver)
+        for name, value in self.statics.items():
+            world.statics[name] = Ptr(value)
+        return world
+
+
+# --- parsing -----------------------------------------------------------------------
+
+
+def _check_attrs(node, allowed, path):
+    for attr in node.attrib:
+        if attr not in allowed:
+            raise LoadError(path, where(node, attr),
+                            "unknown attribute '%s' on <%s> (expected %s)" % (
+                                attr, node.tag, ", ".join(allowed) or "none"))
+
+
+def _required_attr(node, attr, path):
+    value = node.get(attr)
+    if value is None or value == "":
+        raise LoadError(path, where(node, attr),
+                        "missing required attribute '%s' on <%s>" % (attr, node.tag))
+    return value
+
+
+def _ref(path, node, attr="file"):
+    """The path a file= attribute names, resolved against the scenario's directory."""
+    rel = _required_attr(node, attr, path)
+    return os.path.normpath(os.path.join(os.path.dirname(path), rel))
+
+
+def _load_ref_root(path, node, expect):
+    """Parse the file a node refers to; a missing file names the scenario and the path."""
+    target = _ref(path, node)
+    root = parse_bytes(read_bytes(target, path, where(node, "file")), target)
+    if root.tag not in expect:
+        raise LoadError(path, where(node, "file"),
+                        "'%s' is a <%s> file, expected %s" % (
+                            target, root.tag, " or ".join("<%s>" % e for e in expect)))
+    return target, root
+
+
+def _load_host_domain(path, node):
+    _check_attrs(node, ["file", "persistent", "autodestroy", "refs"], path)
+    target, root = _load_ref_root(path, node, ["domstatus", "domain"])
+    if root.tag == "domstatus":
+        vm = parse_status_element(root, target)
+        kind = "status"
+    else:
+        def_ = parse_domain_element(root, target, inactive=False)
+        if def_.id != -1:
+            raise LoadError(target, where(root, "id"),
+                            "a plain <domain> file stands for a shut-off domain and has no id "
+                            "(use a <domstatus> file for an active one)")
+        vm = DomainObj(def_=def_, persistent=True, refs=1, locked=False,
+                       state=VIR_DOMAIN_SHUTOFF, reason=0)
+        kind = "domain"
+    active = vm.state in ACTIVE_STATES
+    if node.get("persistent") is not None:
+        vm.persistent = parse_yesno(node.get("persistent"), path, where(node, "persistent"),
+                                    "persistent")
+    if not vm.persistent and not active:
+        raise LoadError(path, where(node, "persistent"),
+                        "a shut-off domain must be persistent (a transient domain exists "
+                        "only while it runs)")
+    if node.get("autodestroy") is not None:
+        vm.autodestroy = parse_yesno(node.get("autodestroy"), path,
+                                     where(node, "autodestroy"), "autodestroy")
+    if vm.autodestroy and not active:
+        raise LoadError(path, where(node, "autodestroy"),
+                        "only an active domain can be marked for auto-destroy")
+    job = vm.privateData.job
+    vm.refs = 1 + (1 if job.active else 0) + (1 if job.asyncJob else 0)
+    if node.get("refs") is not None:
+        vm.refs = parse_int(node.get("refs"), path, where(node, "refs"), "refs", minimum=1)
+
+    hd = HostDomain(vm=vm, file=target, kind=kind)
+    for child in node:
+        if child.tag != "snapshot":
+            raise LoadError(path, where(child),
+                            "unknown element <%s> in <domain> (expected <snapshot>)" % child.tag)
+        _check_attrs(child, ["file"], path)
+        starget, sroot = _load_ref_root(path, child, ["domainsnapshot"])
+        snap = parse_snapshot_element(sroot, starget)
+        if snap.name in vm.snapshots.objs:
+            raise LoadError(path, where(child, "file"),
+                            "domain '%s' already has a snapshot named '%s'" % (
+                                vm.def_.name, snap.name))
+        if snap.domain_uuid is not None and snap.domain_uuid != vm.def_.uuid:
+            raise LoadError(starget, "/domainsnapshot/domain/uuid",
+                            "snapshot belongs to domain %s, not to '%s' (%s)" % (
+                                snap.domain_uuid, vm.def_.name, vm.def_.uuid))
+        vm.snapshots.objs[snap.name] = snap
+        hd.snapshot_files.append(starget)
+    for snap in vm.snapshots.objs.values():
+        if snap.parent is not None and snap.parent not in vm.snapshots.objs:
+            raise LoadError(snap.source, "/domainsnapshot/parent/name",
+                            "parent snapshot '%s' is not among the snapshots of domain '%s'"
+                            % (snap.parent, vm.def_.name))
+    return hd
+
+
+def _parse_arg(path, call_fn, arg, spec, node):
+    loc = where(node)
+    if spec.kind in ("xmlfile", "deffile"):
+        if node.get("file") is None:
+            raise LoadError(path, where(node, "file"),
+                            "argument '%s' of %s takes a domain XML file (file=...)" % (
+                                arg, call_fn))
+        if (node.text or "").strip():
+            raise LoadError(path, loc, "argument '%s' takes a file= attribute, not text" % arg)
+        target = _ref(path, node)
+        data = read_bytes(target, path, where(node, "file"))
+        root = parse_bytes(data, target)
+        if root.tag != "domain":
+            raise LoadError(path, where(node, "file"),
+                            "'%s' is a <%s> file, expected a <domain> file" % (target, root.tag))
+        def_ = parse_domain_element(root, target, inactive=False)
+        if spec.kind == "deffile":
+            return def_, target
+        return data.decode("utf-8"), target
+    if node.get("file") is not None:
+        raise LoadError(path, where(node, "file"),
+                        "argument '%s' of %s is given as text, not as a file" % (arg, call_fn))
+    text = node.text or ""
+    if len(node):
+        raise LoadError(path, where(node[0]), "argument '%s' holds text only" % arg)
+    if spec.kind == "text":
+        return text, None
+    if spec.kind == "bool":
+        return parse_yesno(text.strip(), path, loc, "argument '%s'" % arg), None
+    if spec.kind == "int":
+        return parse_int(text, path, loc, "argument '%s'" % arg, minimum=0), None
+    if spec.kind == "flags":
+        value = 0
+        for name in text.split():
+            if name not in MIGRATE_FLAG_NAMES:
+                raise LoadError(path, loc, "unknown migration flag '%s' (expected names from "
+                                "%s)" % (name, ", ".join(MIGRATE_FLAG_NAMES)))
+            value |= MIGRATE_FLAG_NAMES[name]
+        return value, None
+    raise AssertionError(spec.kind)
+
+
+def _parse_call(path, node, host_names, stubs):
+    _check_attrs(node, ["function", "domain"], path)
+    fn = _required_attr(node, "function", path)
+    if fn not in FUNCTIONS:
+        raise LoadError(path, where(node, "function"),
+                        "unknown function '%s' (expected one of %s)" % (
+                            fn, ", ".join(FUNCTION_NAMES)))
+    spec = FUNCTIONS[fn]
+    domain = node.get("domain")
+    if domain is not None:
+        if spec.domain == "none":
+            raise LoadError(path, where(node, "domain"),
+                            "%s takes no domain= (it defines the domain from dom_xml)" % fn)
+        if domain not in host_names:
+            raise LoadError(path, where(node, "domain"),
+                            "no domain named '%s' on the host (there are: %s)" % (
+                                domain, ", ".join(host_names) or "none"))
+    elif spec.domain == "required":
+        raise LoadError(path, where(node, "domain"),
+                        "%s needs domain= naming a domain on the host" % fn)
+
+    given = {}
+    files = {}
+    faults = []
+    for child in node:
+        if child.tag == "arg":
+            _check_attrs(child, ["name", "file"], path)
+            arg = _required_attr(child, "name", path)
+            if arg not in spec.args:
+                raise LoadError(path, where(child, "name"),
+                                "unknown argument '%s' for %s (expected %s)" % (
+                                    arg, fn, ", ".join(spec.args)))
+            if arg in given:
+                raise LoadError(path, where(child, "name"), "argument '%s' given twice" % arg)
+            given[arg], source = _parse_arg(path, fn, arg, spec.args[arg], child)
+            if source is not None:
+                files[arg] = source
+        elif child.tag == "fault":
+            _check_attrs(child, ["callee", "nth"], path)
+            callee = _required_attr(child, "callee", path)
+            if callee not in stubs:
+                raise LoadError(path, where(child, "callee"),
+                                "unknown callee '%s' for a fault (faultable stubs: %s)" % (
+                                    callee, ", ".join(stubs)))
+            nth = 1
+            if child.get("nth") is not None:
+                nth = parse_int(child.get("nth"), path, where(child, "nth"), "nth", minimum=1)
+            if (callee, nth) in faults:
+                raise LoadError(path, where(child), "fault %s#%d given twice" % (callee, nth))
+            faults.append((callee, nth))
+        else:
+            raise LoadError(path, where(child),
+                            "unknown element <%s> in <call> (expected <arg> or <fault>)"
+                            % child.tag)
+
+    args = {}
+    for arg, aspec in spec.args.items():
+        if arg in given:
+            args[arg] = given[arg]
+        elif aspec.default is REQUIRED:
+            raise LoadError(path, where(node) + "/arg[@name='%s']" % arg,
+                            "%s needs argument '%s'" % (fn, arg))
+        else:
+            args[arg] = aspec.default
+    if spec.domain == "either":
+        if (domain is None) == (args["def"] is None):
+            raise LoadError(path, where(node),
+                            "%s takes exactly one of domain= and <arg name=\"def\" file=...>"
+                            % fn)
+    peer_v3 = args.pop("peer-v3", True)
+    return Call(function=fn, domain=domain, args=args, faults=FaultPlan.of(faults),
+                peer_v3=peer_v3, arg_files=files)
+
+
+def parse_scenario_element(root, path):
+    _check_attrs(root, ["name"], path)
+    name = _required_attr(root, "name", path)
+    description = ""
+    hostname = DEFAULT_HOSTNAME
+    domains: List[HostDomain] = []
+    statics: Dict[str, int] = {}
+    calls: List[Call] = []
+    seen = set()
+    stubs = faultable_stubs()
+    static_names = None
+
+    host_names: List[str] = []
+    # the host first, so that calls can be checked against it wherever it appears
+    for child in root:
+        if child.tag == "host":
+            if "host" in seen:
+                raise LoadError(path, where(child), "a scenario has at most one <host>")
+            seen.add("host")
+            _check_attrs(child, ["hostname"], path)
+            if child.get("hostname") is not None:
+                hostname = child.get("hostname")
+                if not hostname:
+                    raise LoadError(path, where(child, "hostname"), "empty hostname")
+            for dnode in child:
+                if dnode.tag != "domain":
+                    raise LoadError(path, where(dnode),
+                                    "unknown element <%s> in <host> (expected <domain>)"
+                                    % dnode.tag)
+                hd = _load_host_domain(path, dnode)
+                for other in domains:
+                    if other.vm.def_.uuid == hd.vm.def_.uuid:
+                        raise LoadError(path, where(dnode, "file"),
+                                        "uuid %s is already on the host (from %s)" % (
+                                            hd.vm.def_.uuid, other.file))
+                    if other.vm.def_.name == hd.vm.def_.name:
+                        raise LoadError(path, where(dnode, "file"),
+                                        "a domain named '%s' is already on the host (from %s)"
+                                        % (hd.vm.def_.name, other.file))
+                domains.append(hd)
+                host_names.append(hd.vm.def_.name)
+
+    for child in root:
+        tag = child.tag
+        if tag == "host":
+            continue
+        if tag == "description":
+            if "description" in seen:
+                raise LoadError(path, where(child), "a scenario has at most one <description>")
+            seen.add("description")
+            _check_attrs(child, [], path)
+            description = " ".join((xstring(child, "string(.)") or "").split())
+        elif tag == "static":
+            _check_attrs(child, ["name", "value"], path)
+            sname = _required_attr(child, "name", path)
+            if static_names is None:
+                static_names = known_statics()
+            if sname not in static_names:
+                raise LoadError(path, where(child, "name"),
+                                "unknown static variable '%s' (the port has: %s)" % (
+                                    sname, ", ".join(static_names) or "none"))
+            if sname in statics:
+                raise LoadError(path, where(child, "name"), "static '%s' given twice" % sname)
+            statics[sname] = parse_int(_required_attr(child, "value", path), path,
+                                       where(child, "value"), "static value")
+        elif tag == "call":
+            calls.append(_parse_call(path, child, host_names, stubs))
+        else:
+            raise LoadError(path, where(child),
+                            "unknown element <%s> in <scenario> (expected description, "
+                            "host, static or call)" % tag)
+    if not calls:
+        raise LoadError(path, where(root) + "/call", "a scenario needs at least one <call>")
+    return Scenario(name=name, description=description, path=str(path), calls=calls,
+                    hostname=hostname, domains=domains, statics=statics)
+
+
+def load_scenario(path) -> Scenario:
+    path = str(path)
+    root = parse_file(path)
+    expect_root(root, ["scenario"], path)
+    return parse_scenario_element(root, path)
+
+
+def bundled_scenarios_dir() -> Path:
+    """fixtures/scenarios of the source tree (the package is installed editable)."""
+    return Path(__file__).resolve().parent.parent.parent / "fixtures" / "scenarios"
+
+
+def bundled_scenarios() -> List[Path]:
+    return sorted(bundled_scenarios_dir().glob("*.xml"))

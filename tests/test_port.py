@@ -512,3 +512,148 @@ def test_nested_job_skips_async_wait():
 
 def test_ptr_repr():
     assert repr(Ptr(3)) == "Ptr(3)"
+
+
+# --- paths that need a domain whose references run out --------------------------------------
+# Upstream guards these with "== 0" checks; a domain left with no reference of its own
+# (refs=0 in the list) reaches them.
+
+@pytest.mark.parametrize("version", ALL)
+def test_prepare_domain_disappeared(version):
+    ghost = make_vm(state="shutoff")
+    ghost.refs = 0
+    o = prepare(version, make_world(ghost))
+    assert o["return"] == -1
+    assert msg(o) == "operation failed: domain disappeared"
+    assert o["after"]["exists"] is False
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_prepare_endjob_frees_domain(version):
+    ghost = make_vm(state="shutoff")
+    ghost.refs = 0
+    o = prepare(version, make_world(ghost), faults=[("qemuProcessStart", 1)])
+    assert o["return"] == -1 and o["after"]["exists"] is False
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_perform_job_finish_frees_domain(version):
+    vm = make_vm()
+    vm.refs = 0
+    o = perform(version, make_world(vm))
+    assert o["return"] == 0 and o["after"]["exists"] is False
+
+
+@pytest.mark.parametrize("version", ALL)
+@pytest.mark.parametrize("callee,nth", [("virDomainDefParseString", 1), ("virTimeMs", 2),
+                                        ("virDomainAssignDef", 1)])
+def test_prepare_early_faults(version, callee, nth):
+    o = prepare(version, make_world(), faults=[(callee, nth)])
+    assert o["return"] == -1 and msg(o) == (
+        "cannot get time of day: Bad address" if callee == "virTimeMs" else "out of memory")
+    assert o["after"] is None or o["after"]["async_job"] == "none"
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_begin_xmlin_parse_fault(version):
+    o = run_call(make_world(make_vm()), version,
+                 Call("qemuMigrationBegin", "web1", {"xmlin": domain_xml()},
+                      faults(("virDomainDefParseString", 1))))
+    assert o["return"] is None and msg(o) == "out of memory"
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_prepare_direct_port_wraps_on_tcp_host_uri(version):
+    from qemu_migration.world.objects import Ptr as P
+    w = make_world()
+    w.statics["qemuMigrationPrepareDirect.port"] = P(63)
+    o = prepare(version, w, "qemuMigrationPrepareDirect", uri_in="tcp:dst.example.net")
+    assert o["out"]["uri_out"] == "tcp:dst.example.net:49215"
+    assert o["statics"] == {"qemuMigrationPrepareDirect.port": 0}
+
+
+@pytest.mark.parametrize("version", ALL)
+@pytest.mark.parametrize("held,wakeups,ret", [
+    ("async", ["end-async"], 0),
+    ("job", ["end-job"], 0),
+    ("job", ["end-job+start-async"], -1),           # goes round the retry, then times out
+    ("job", ["end-job+start-async", "end-async"], 0)])
+def test_perform_job_wait_woken_by_other_thread(version, held, wakeups, ret):
+    vm = make_vm(async_out=held == "async", job=QEMU_JOB_MODIFY if held == "job" else 0)
+    w = make_world(vm)
+    w.wakeups = list(wakeups)
+    c = Call("qemuMigrationPerformJob", "web1", {"uri": "tcp:dst.example.net:49152"})
+    w.reset_run(c.faults)
+    o = run_call(w, version, c)
+    assert o["return"] == ret
+    if ret == 0:
+        assert o["after"]["refs"] == 1 and o["after"]["async_job"] == "none"
+    else:
+        assert msg(o) == LOCK
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_begin_hostdev_refused_on_every_version(version):
+    o = run_call(make_world(make_vm(hostdev="pci")), version, Call("qemuMigrationBegin", "web1"))
+    assert o["return"] is None and msg(o) == HOSTDEV
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_begin_xmlin_hostdev_count_differs(version):
+    o = run_call(make_world(make_vm()), version,
+                 Call("qemuMigrationBegin", "web1", {"xmlin": domain_xml(hostdev="usb")}))
+    assert "host device count 1 does not match source 0" in msg(o)
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_begin_xmlin_format_fault(version):
+    o = run_call(make_world(make_vm()), version,
+                 Call("qemuMigrationBegin", "web1", {"xmlin": domain_xml()},
+                      faults(("qemuDomainDefFormatXML", 1))))
+    assert o["return"] is None and o["error"]["domain"] == "VIR_FROM_DOMAIN"
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_prepare_onto_defined_domain_restores_its_definition(version):
+    existing = make_vm(state="shutoff")
+    existing.def_.memory = 1
+    o = prepare(version, make_world(existing), faults=[("virFDStreamOpen", 1)])
+    assert o["return"] == -1 and existing.def_.memory == 1 and existing.newDef is None
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_prepare_event_allocation_failure(version):
+    o = prepare(version, make_world(), faults=[("virDomainEventNewFromObj", 1)])
+    assert o["return"] == 0 and o["driver"]["events"] == []
+    assert names(o) == ["error-count"]
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_prepare_direct_port_overflow(version):
+    o = prepare(version, make_world(), "qemuMigrationPrepareDirect",
+                uri_in="tcp:dst.example.net:99999999999")
+    assert msg(o) == "invalid argument: URI ended with incorrect ':port'"
+
+
+def test_touching_a_freed_domain_is_recorded():
+    from qemu_migration.world import stubs
+    vm = make_vm()
+    vm.freed = True
+    w = make_world(vm)
+    with w.activate():
+        stubs.virDomainObjIsActive(vm)
+    assert w.touched_freed == ["test_touching_a_freed_domain_is_recorded"]
+
+
+def test_phase_names_out_of_range():
+    from qemu_migration.world.constants import qemuMigrationJobPhaseTypeToString as name
+    assert name(2) == "begin3" and name(10) is None and name(-1) is None
+
+
+def test_begin_job_without_driver_lock_times_out():
+    vm = make_vm(async_out=True)
+    w = make_world(vm)
+    with w.activate():
+        assert qemu_domain.qemuDomainObjBeginJobInternal(w.driver, False, vm, QEMU_JOB_MODIFY,
+                                                         0) == -1
+    assert w.errors[0].message == LOCK and vm.refs == 2

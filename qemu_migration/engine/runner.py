@@ -55,10 +55,9 @@ def _invoke(mod, version, function, world, call):
             ret = mod.qemuMigrationIsAllowed(driver, vm, NULL if vm is not None else def_)
         return ret, not ret, {}
     if function == "qemuMigrationBegin":
-        cookieout = Ptr() if a.get("cookieout", True) else None
-        cookieoutlen = Ptr(0) if cookieout is not None else None
+        cookieout, cookieoutlen = Ptr(), Ptr(0)
         ret = mod.qemuMigrationBegin(driver, vm, a.get("xmlin"), cookieout, cookieoutlen)
-        return ret, ret is None, {"cookieout": cookieout.value if cookieout else None}
+        return ret, ret is None, {"cookieout": cookieout.value}
     if function in ("qemuMigrationPrepareTunnel", "qemuMigrationPrepareDirect"):
         cookiein = a.get("cookiein")
         cookieout, cookieoutlen = Ptr(), Ptr(0)

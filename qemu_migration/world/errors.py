@@ -17,7 +17,7 @@ from .constants import (ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES, VIR_ERR_CONFIG_UNS
 # virErrorMsg(): (format without detail, format with detail), per code.
 _DRESS = {
     VIR_ERR_INTERNAL_ERROR: ("internal error", "internal error %s"),
-    VIR_ERR_NO_MEMORY: ("out of memory", "out of memory"),
+    VIR_ERR_NO_MEMORY: ("out of memory", "out of memory: %s"),
     VIR_ERR_INVALID_ARG: ("invalid argument", "invalid argument: %s"),
     VIR_ERR_OPERATION_FAILED: ("operation failed", "operation failed: %s"),
     VIR_ERR_SYSTEM_ERROR: ("system call error", "%s"),
@@ -35,9 +35,7 @@ def dress(code, raw):
     bare, with_detail = _DRESS[code]
     if raw is None:
         return bare
-    if "%s" in with_detail:
-        return with_detail % raw
-    return with_detail
+    return with_detail % raw
 
 
 def strerror(errnum):

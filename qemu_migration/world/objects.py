@@ -39,10 +39,6 @@ class DomainDef:
     def nhostdevs(self):
         return len(self.hostdevs)
 
-    def copy(self):
-        return DomainDef(self.virtType, self.name, self.uuid, self.id, self.memory,
-                         self.vcpus, list(self.hostdevs), list(self.graphics), self.source)
-
 
 @dataclass
 class SnapshotDef:

@@ -80,6 +80,7 @@ class World:
         self.fds_open: set = set()
         self.next_fd = 20
         self.peer_v3 = True
+        self.wakeups: List[str] = []    # what other threads do while a job waits
 
     @contextlib.contextmanager
     def activate(self):

@@ -167,9 +167,31 @@ def virCondWaitUntil(cond, vm, then, *, fail):
     if fail:
         w.errno = _errno.EINVAL
         return -1
+    if w.wakeups:
+        _wake(w, vm, w.wakeups.pop(0))
+        return 0
     w.clock_ms = max(w.clock_ms, then)
     w.errno = _errno.ETIMEDOUT
     return -1
+
+
+def _wake(w, vm, what):
+    """Another thread's doing while this one waits: "end-async" ends the async job it
+    held, "end-job" ends its job, "end-job+start-async" ends the job and at once
+    starts an async migration out (so the waiter must go round again).
+    """
+    job = vm.privateData.job
+    if what in ("end-job", "end-job+start-async"):
+        job.active = 0
+        vm.refs -= 1
+    if what == "end-async":
+        job.asyncJob = 0
+        job.mask = 0b10011
+        vm.refs -= 1
+    if what == "end-job+start-async":
+        job.asyncJob = 1
+        job.mask = 0b101011
+        vm.refs += 1
 
 
 @stub(faultable=False)
@@ -241,16 +263,14 @@ def qemuMigrationBakeCookie(mig, driver, vm, cookieout, cookieoutlen, flags, *, 
     if fail:
         _oom(VIR_FROM_QEMU, "qemuMigrationBakeCookie")
         return -1
-    if cookieout is not None:
-        parts = []
-        if flags & 2:
-            parts.append("lockstate=%s" % NULLSTR(vm.privateData.lockState))
-        if flags & 1:
-            parts.append("graphics=%d" % len(vm.def_.graphics))
-        cookieout.value = "<qemu-migration name='%s'%s/>" % (
-            vm.def_.name, "".join(" " + p for p in parts))
-        if cookieoutlen is not None:
-            cookieoutlen.value = len(cookieout.value) + 1
+    parts = []
+    if flags & 2:
+        parts.append("lockstate=%s" % NULLSTR(vm.privateData.lockState))
+    if flags & 1:
+        parts.append("graphics=%d" % len(vm.def_.graphics))
+    cookieout.value = "<qemu-migration name='%s'%s/>" % (
+        vm.def_.name, "".join(" " + p for p in parts))
+    cookieoutlen.value = len(cookieout.value) + 1
     return 0
 
 
@@ -368,8 +388,11 @@ def virDomainObjIsDuplicate(doms, def_, check_active, *, fail):
 @stub()
 def virDomainAssignDef(caps, doms, def_, live, *, fail):
     """Adds the definition to the list, or gives it to the inactive domain already
-    there; the object comes back locked.  Fails on allocation of a new object
+    there (keeping its own definition as newDef, as a live assignment does); the
+    object comes back locked.  Fails on allocation of a new object
     (VIR_FROM_DOMAIN out of memory); an existing object needs no allocation.
+    Its one caller passes live=true after a duplicate check that refused active
+    domains, so only that case is modelled.
     """
     w = current()
     driver = w.driver
@@ -377,15 +400,8 @@ def virDomainAssignDef(caps, doms, def_, live, *, fail):
     if vm is not None:
         w.assigned.append(vm)
         vm.locked = True
-        if vm.def_.id == -1:
-            if live:
-                if vm.newDef is None:
-                    vm.newDef = vm.def_
-                vm.def_ = def_
-            else:
-                vm.def_ = def_
-        else:
-            vm.newDef = def_
+        vm.newDef = vm.def_
+        vm.def_ = def_
         return vm
     if fail:
         _oom(VIR_FROM_DOMAIN, "virDomainAssignDef")
@@ -402,11 +418,9 @@ def virDomainRemoveInactive(doms, vm, *, fail):
     _touch(vm)
     driver = current().driver
     vm.locked = False
-    if driver.domains.get(vm.def_.uuid) is vm:
-        del driver.domains[vm.def_.uuid]
-        vm.refs -= 1
-        if vm.refs == 0:
-            vm.freed = True
+    del driver.domains[vm.def_.uuid]
+    vm.refs -= 1
+    vm.freed = vm.refs == 0
 
 
 @stub()
@@ -425,9 +439,8 @@ def virDomainDeleteConfig(configDir, autostartDir, vm, *, fail):
 
 @stub(faultable=False)
 def virDomainObjGetState(vm, reason, *, fail):
+    """The domain's state; the callers here pass reason=NULL."""
     _touch(vm)
-    if reason is not None:
-        reason.value = vm.reason
     return vm.state
 
 
@@ -442,8 +455,9 @@ def virDomainObjSetState(vm, state, reason):
 @stub()
 def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, stdin_fd,
                      stdin_path, snapshot, vmop, *, fail):
-    """Starts QEMU (paused for an incoming migration).  On failure (VIR_FROM_QEMU out
-    of memory) it has already stopped what it started: the domain stays inactive.
+    """Starts QEMU.  Its one caller here (PrepareAny) starts it paused and marked for
+    auto-destroy, so that is what the stub does.  On failure (VIR_FROM_QEMU out of
+    memory) it has already stopped what it started: the domain stays inactive.
     """
     _touch(vm)
     if fail:
@@ -452,12 +466,8 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
         return -1
     vm.def_.id = driver.nextvmid
     driver.nextvmid += 1
-    if start_paused:
-        virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION)
-    else:
-        virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, 1)
-    if autodestroy:
-        driver.autodestroy.add(vm.def_.uuid)
+    virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION)
+    driver.autodestroy.add(vm.def_.uuid)
     return 0
 
 
@@ -498,8 +508,7 @@ def doNativeMigrate(driver, vm, uri, cookiein, cookieinlen, cookieout, cookieout
     if fail:
         _oom(VIR_FROM_QEMU, "doNativeMigrate")
         return -1
-    if cookieout is not None:
-        cookieout.value = "<qemu-migration name='%s'/>" % vm.def_.name
+    cookieout.value = "<qemu-migration name='%s'/>" % vm.def_.name
     return 0
 
 

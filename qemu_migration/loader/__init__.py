@@ -138,6 +138,8 @@ def describe(obj):
             lines.append("  " + ", ".join(args))
             if call.faults:
                 lines.append("  faults: " + ", ".join("%s#%d" % p for p in call.faults.pairs()))
+            if call.wakeups:
+                lines.append("  while waiting, other threads: " + ", ".join(call.wakeups))
         return "\n".join(lines)
     if isinstance(obj, DomainObj):
         lines = ["status (%s)" % obj.def_.source]

@@ -46,7 +46,10 @@ Elements and attributes (anything else is refused, so that a typo is an error):
     One entry point call.  ``domain`` names a domain on the host.  Children:
     ``<arg name=...>text</arg>`` or ``<arg name=... file=.../>``, and
     ``<fault callee= nth=>`` (``nth`` [1], at least 1: fail the nth call of
-    that stub within this call; ``callee`` is a faultable stub).  Text is taken
+    that stub within this call; ``callee`` is a faultable stub), and
+    ``<wakeup what=.../>`` (in order: what another thread does each time this
+    call waits for a job, one of WAKEUPS; kept in ``Call.wakeups`` for the
+    runner to put in ``World.wakeups``).  Text is taken
     exactly as written (an empty element is the empty string); an argument that
     is left out takes its default, NULL for strings.
 
@@ -132,6 +135,9 @@ FUNCTIONS = {
 }
 FUNCTION_NAMES = list(FUNCTIONS)
 
+# what stubs._wake knows another thread can do while a call waits for a job
+WAKEUPS = ["end-job", "end-async", "end-job+start-async"]
+
 
 def faultable_stubs():
     """Names of the stubs a <fault> may name: those whose wrapper is ``faultable``."""
@@ -161,6 +167,7 @@ class Call:
     faults: FaultPlan = field(default_factory=FaultPlan)
     peer_v3: bool = True
     arg_files: Dict[str, str] = field(default_factory=dict)   # arg name -> file it came from
+    wakeups: List[str] = field(default_factory=list)          # for World.wakeups
 
 
 @dataclass
@@ -360,6 +367,7 @@ def _parse_call(path, node, host_names, stubs):
     given = {}
     files = {}
     faults = []
+    wakeups = []
     for child in node:
         if child.tag == "arg":
             _check_attrs(child, ["name", "file"], path)
@@ -386,10 +394,17 @@ def _parse_call(path, node, host_names, stubs):
             if (callee, nth) in faults:
                 raise LoadError(path, where(child), "fault %s#%d given twice" % (callee, nth))
             faults.append((callee, nth))
+        elif child.tag == "wakeup":
+            _check_attrs(child, ["what"], path)
+            what = _required_attr(child, "what", path)
+            if what not in WAKEUPS:
+                raise LoadError(path, where(child, "what"), "unknown wakeup '%s' (expected %s)"
+                                % (what, ", ".join(WAKEUPS)))
+            wakeups.append(what)
         else:
             raise LoadError(path, where(child),
-                            "unknown element <%s> in <call> (expected <arg> or <fault>)"
-                            % child.tag)
+                            "unknown element <%s> in <call> (expected <arg>, <fault> or "
+                            "<wakeup>)" % child.tag)
 
     args = {}
     for arg, aspec in spec.args.items():
@@ -407,7 +422,7 @@ def _parse_call(path, node, host_names, stubs):
                             % fn)
     peer_v3 = args.pop("peer-v3", True)
     return Call(function=fn, domain=domain, args=args, faults=FaultPlan.of(faults),
-                peer_v3=peer_v3, arg_files=files)
+                peer_v3=peer_v3, arg_files=files, wakeups=wakeups)
 
 
 def parse_scenario_element(root, path):

@@ -1,0 +1,370 @@
+"""What changed between two versions, over every generated case.
+
+Each case is run on both versions.  An outcome is reduced to its *signature*:
+what a caller and a reviewer can tell apart (return value, failure, error
+code and message with digits masked, invariant violations, the state the
+domain is left in, events, out-parameters; not the trace or the logs).  The
+state is given relative to the state before the call: a field the call left
+alone reads "=", references read as the change ("+1"), so that one behaviour
+over many starting states is one class.
+
+Cases with the same (from, to) signature pair form a class.  For a class
+whose two signatures differ the report gives the fewest dimensions that
+select it (see minimise.py), the outcome on each side, the violations on
+each side and the number of cases.  Classes whose cases have no fault come
+first.  Nothing in the report is written by hand: the headline counts too
+are computed.
+"""
+import re
+from collections import OrderedDict
+
+from ..engine.runner import ENTRY_POINTS
+from . import cases as C
+from .minimise import Space
+
+STATE_KEYS = ["job", "async_job", "phase", "refs", "locked", "in_list", "id", "state"]
+_DIGITS = re.compile(r"\d+")
+
+
+def mask_digits(text):
+    return None if text is None else _DIGITS.sub("N", text)
+
+
+def relative_state(before, after):
+    """The after-state essentials, each as "=" when the call left it as it was."""
+    if after is None:
+        return "(no domain)"
+    if not after["exists"]:
+        return "freed"
+    out = []
+    for k in STATE_KEYS:
+        a = after[k]
+        b = before.get(k) if before and before.get("exists") else None
+        if k == "refs" and b is not None:
+            delta = a - b
+            out.append((k, "=" if delta == 0 else "%+d" % delta))
+        elif b is not None and a == b:
+            out.append((k, "="))
+        else:
+            out.append((k, a))
+    return tuple(out)
+
+
+def signature(o):
+    """The parts of an outcome that a class must agree on (hashable)."""
+    err = o["error"]
+    return (
+        repr(o["return"]),
+        o["failed"],
+        err["code"] if err else None,
+        mask_digits(err["message"]) if err else None,
+        len(o["errors"]),
+        tuple(sorted(v["invariant"] for v in o["violations"])),
+        relative_state(o["before"], o["after"]),
+        tuple("%s(%s)" % (e["type"], e["domain"]) for e in o["driver"]["events"]),
+        tuple(sorted((k, repr(v)) for k, v in o["out"].items())),
+        tuple(o["driver"]["domains"]),
+    )
+
+
+def state_text(o):
+    """The after-state essentials that changed, for people: "async=migration out refs+1"."""
+    rel = relative_state(o["before"], o["after"])
+    if isinstance(rel, str):
+        return rel
+    short = {"async_job": "async", "in_list": "listed"}
+    parts = []
+    for k, v in rel:
+        if v == "=":
+            continue
+        name = short.get(k, k)
+        if k == "refs":
+            parts.append("refs%s" % v if o["before"] and o["before"].get("exists")
+                         else "refs=%s" % v)
+        elif k == "locked":
+            parts.append("locked" if v else "unlocked")
+        elif k == "in_list":
+            parts.append("listed" if v else "not-listed")
+        else:
+            parts.append("%s=%s" % (name, v))
+    return " ".join(parts) or "unchanged"
+
+
+def side(o):
+    """One side of a class, as the report shows it."""
+    err = o["error"]
+    ret = o["return"]
+    if isinstance(ret, str) and len(ret) > 60:
+        ret_text = "<xml>"
+    else:
+        ret_text = "NULL" if ret is None else repr(ret)
+    return OrderedDict([
+        ("return", ret_text),
+        ("failed", o["failed"]),
+        ("error", err["message"] if err else None),
+        ("error_code", err["code"] if err else None),
+        ("errors_raised", len(o["errors"])),
+        ("state", state_text(o)),
+        ("events", ["%s(%s)" % (e["type"], e["domain"]) for e in o["driver"]["events"]]),
+        ("violations", [v["invariant"] for v in o["violations"]]),
+        ("violation_details", [v["detail"] for v in o["violations"]]),
+    ])
+
+
+def _fault_rank(desc_values):
+    if desc_values == {C.NO_FAULT}:
+        return 0
+    if C.NO_FAULT in desc_values:
+        return 1
+    return 2
+
+
+def _error_key(o):
+    err = o["error"]
+    return (mask_digits(err["message"]) if err else None,
+            tuple(sorted(v["invariant"] for v in o["violations"])))
+
+
+def diff(from_version="pre", to_version="post", functions=None):
+    """The diff as a dict (JSON-ready): cases, headline, changes, refusals, classes.
+
+    headline  per function: cases, classes, changed classes and cases
+    changes   per function, the changed cases grouped by what ``to`` does now
+    refusals  per function, every failure of ``to`` without faults, changed or not,
+              with its invariant violations: what a refusal leaves behind
+    classes   the (from, to) classes that differ, fault-free ones first
+    """
+    functions = [C.resolve_function(f) or f for f in (functions or ENTRY_POINTS)]
+    result = OrderedDict([("from", from_version), ("to", to_version), ("cases", 0),
+                          ("headline", []), ("changes", []), ("refusals", []),
+                          ("classes", [])])
+    all_classes = []
+    for f in functions:
+        cs = C.enumerate_cases([f])
+        a = C.outcomes(from_version, cs)
+        b = C.outcomes(to_version, cs)
+        groups = OrderedDict()
+        for i, (oa, ob) in enumerate(zip(a, b)):
+            groups.setdefault((signature(oa), signature(ob)), []).append(i)
+        space = Space([c.dims for c in cs], C.dimension_names(f))
+        changed = [(k, idx) for k, idx in groups.items() if k[0] != k[1]]
+        n_changed = sum(len(idx) for _, idx in changed)
+        nofault_changed = sum(1 for _, idx in changed
+                              if any(cs[i].dims["fault"] == C.NO_FAULT for i in idx))
+        result["headline"].append(OrderedDict([
+            ("function", f), ("short", C.SHORT[f]), ("cases", len(cs)),
+            ("classes", len(groups)), ("changed_classes", len(changed)),
+            ("changed_classes_without_fault", nofault_changed),
+            ("changed_cases", n_changed),
+            ("unchanged", not changed),
+        ]))
+        result["cases"] += len(cs)
+
+        def pick(idx):
+            return next((i for i in idx if cs[i].dims["fault"] == C.NO_FAULT), idx[0])
+
+        # the changed cases, by what the new version does
+        by_to = OrderedDict()
+        for (sa, sb), idx in changed:
+            by_to.setdefault(sb, []).extend(idx)
+        for sb, idx in sorted(by_to.items(), key=lambda kv: (
+                _fault_rank({cs[i].dims["fault"] for i in kv[1]}), -len(kv[1]))):
+            idx.sort()
+            ex = pick(idx)
+            was = OrderedDict()
+            for i in idx:
+                k = _was_text(a[i])
+                was[k] = was.get(k, 0) + 1
+            result["changes"].append(OrderedDict([
+                ("function", f), ("short", C.SHORT[f]), ("count", len(idx)),
+                ("of", len(cs)), ("inputs", space.describe(idx).text()),
+                ("faults", ["none", "some", "only"][
+                    _fault_rank({cs[i].dims["fault"] for i in idx})]),
+                ("example", cs[ex].id), ("to", side(b[ex])),
+                ("was", [OrderedDict([("outcome", k), ("count", n)])
+                         for k, n in sorted(was.items(), key=lambda kv: -kv[1])]),
+            ]))
+
+        # every fault-free failure of the new version, changed or not
+        nf = [i for i, c in enumerate(cs) if c.dims["fault"] == C.NO_FAULT]
+        nf_space = Space([cs[i].dims for i in nf], C.dimension_names(f)[:-1])
+        fails = OrderedDict()
+        for j, i in enumerate(nf):
+            if b[i]["failed"]:
+                fails.setdefault(_error_key(b[i]), []).append(j)
+        for key, js in sorted(fails.items(), key=lambda kv: -len(kv[1])):
+            ex = nf[js[0]]
+            n_ch = sum(1 for j in js if signature(a[nf[j]]) != signature(b[nf[j]]))
+            result["refusals"].append(OrderedDict([
+                ("function", f), ("short", C.SHORT[f]), ("count", len(js)),
+                ("of", len(nf)), ("changed", n_ch),
+                ("inputs", nf_space.describe(js).text()),
+                ("error", b[ex]["error"]["message"] if b[ex]["error"] else None),
+                ("state", state_text(b[ex])),
+                ("violations", list(key[1])), ("example", cs[ex].id),
+            ]))
+
+        for (sa, sb), idx in changed:
+            ex = pick(idx)
+            desc = space.describe(idx)
+            faults = {cs[i].dims["fault"] for i in idx}
+            all_classes.append((_fault_rank(faults), ENTRY_POINTS.index(f), -len(idx),
+                                len(all_classes), OrderedDict([
+                                    ("function", f), ("short", C.SHORT[f]),
+                                    ("count", len(idx)), ("of", len(cs)),
+                                    ("inputs", desc.text()),
+                                    ("description", desc.as_dict()),
+                                    ("faults", ["none", "some", "only"][_fault_rank(faults)]),
+                                    ("example", cs[ex].id),
+                                    ("from", side(a[ex])), ("to", side(b[ex])),
+                                ])))
+    all_classes.sort(key=lambda t: t[:4])
+    result["classes"] = [t[4] for t in all_classes]
+    return result
+
+
+def _was_text(o):
+    err = o["error"]
+    if o["failed"]:
+        text = "failed: %s" % (mask_digits(err["message"]) if err else "(no error)")
+    else:
+        text = "succeeded"
+    if o["violations"]:
+        text += " [%s]" % ", ".join(sorted({v["invariant"] for v in o["violations"]}))
+    return text
+
+
+# --- rendering -------------------------------------------------------------------------
+
+
+def _side_line(name, s):
+    parts = ["%-5s -> %s%s" % (name, s["return"], "  (failed)" if s["failed"] else "")]
+    if s["error"]:
+        parts.append("error: %s" % s["error"])
+    if s["errors_raised"] > 1:
+        parts.append("(%d errors raised)" % s["errors_raised"])
+    parts.append("state: %s" % s["state"])
+    if s["events"]:
+        parts.append("events: %s" % ", ".join(s["events"]))
+    parts.append("violations: %s" % (", ".join(s["violations"]) or "none"))
+    return "; ".join(parts)
+
+
+def headline_lines(d):
+    lines = ["headline (%s -> %s):" % (d["from"], d["to"])]
+    for h in d["headline"]:
+        if h["unchanged"]:
+            lines.append("  %-14s unchanged (%d cases, %d classes)"
+                         % (h["short"], h["cases"], h["classes"]))
+        else:
+            lines.append("  %-14s %d classes changed (%d without faults), %d of %d cases"
+                         % (h["short"], h["changed_classes"],
+                            h["changed_classes_without_fault"], h["changed_cases"],
+                            h["cases"]))
+    return lines
+
+
+def _side_short(s):
+    parts = ["%s%s" % (s["return"], " (failed)" if s["failed"] else "")]
+    if s["error"]:
+        parts.append(s["error"])
+    parts.append("state: %s" % s["state"])
+    if s["violations"]:
+        parts.append("VIOLATES %s" % ", ".join(s["violations"]))
+    return "; ".join(parts)
+
+
+def render_text(d):
+    lines = ["%d cases, %s -> %s" % (d["cases"], d["from"], d["to"])]
+    lines += headline_lines(d)
+    if d["changes"]:
+        lines.append("")
+        lines.append("what changed, by what %s does now:" % d["to"])
+        for c in d["changes"]:
+            lines.append("  %s, %d cases%s: %s" % (
+                c["short"], c["count"], "" if c["faults"] == "none"
+                else " (%s under faults)" % ("all" if c["faults"] == "only" else "some"),
+                c["inputs"]))
+            lines.append("      now: %s" % _side_short(c["to"]))
+            lines.append("      was: %s" % "; ".join("%s (%d)" % (w["outcome"], w["count"])
+                                                  for w in c["was"][:4])
+                         + ("; ..." if len(c["was"]) > 4 else ""))
+    if d["refusals"]:
+        lines.append("")
+        lines.append("every failure of %s without faults (changed or not):" % d["to"])
+        for r in d["refusals"]:
+            lines.append("  %s, %d of %d fault-free cases (%d changed): %s" % (
+                r["short"], r["count"], r["of"], r["changed"], r["inputs"]))
+            lines.append("      %s; state: %s; violations: %s" % (
+                r["error"], r["state"], ", ".join(r["violations"]) or "none"))
+    rank = None
+    for n, c in enumerate(d["classes"], 1):
+        if c["faults"] != rank:
+            rank = c["faults"]
+            lines.append("")
+            lines.append({"none": "== classes changed without faults ==",
+                          "some": "== classes changed with and without faults ==",
+                          "only": "== classes changed only under faults =="}[rank])
+        lines.append("")
+        lines.append("[%d] %s, %d of %d cases: %s" % (n, c["short"], c["count"], c["of"],
+                                                    c["inputs"]))
+        lines.append("    " + _side_line(d["from"], c["from"]))
+        lines.append("    " + _side_line(d["to"], c["to"]))
+        lines.append("    e.g. %s" % c["example"])
+    return "\n".join(lines) + "\n"
+
+
+def _md(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_side(s):
+    parts = [("`%s`" % s["return"]) + (" failed" if s["failed"] else "")]
+    if s["error"]:
+        parts.append(_md(s["error"]))
+    parts.append(_md(s["state"]))
+    if s["events"]:
+        parts.append("events: " + ", ".join(s["events"]))
+    return "<br>".join(parts)
+
+
+def render_markdown(d):
+    """One table per function: what a reviewer pastes into a review."""
+    lines = ["**%d cases**, `%s` → `%s`" % (d["cases"], d["from"], d["to"]), ""]
+    lines.append("| function | cases | changed classes | without faults | changed cases |")
+    lines.append("|---|---:|---:|---:|---:|")
+    for h in d["headline"]:
+        lines.append("| %s | %d | %d | %d | %d |" % (
+            h["short"], h["cases"], h["changed_classes"],
+            h["changed_classes_without_fault"], h["changed_cases"]))
+    for h in d["headline"]:
+        f = h["function"]
+        lines.append("")
+        lines.append("### %s" % h["short"])
+        lines.append("")
+        changes = [c for c in d["changes"] if c["function"] == f]
+        if not changes:
+            lines.append("Unchanged over %d cases." % h["cases"])
+        else:
+            lines.append("| cases | inputs | `%s` now | was (`%s`) | violations now |"
+                         % (d["to"], d["from"]))
+            lines.append("|---:|---|---|---|---|")
+            for c in changes:
+                lines.append("| %d | %s | %s | %s | %s |" % (
+                    c["count"], _md(c["inputs"]), _md_side(c["to"]),
+                    "<br>".join(_md("%s (%d)" % (w["outcome"], w["count"]))
+                                for w in c["was"][:4]) + ("<br>…" if len(c["was"]) > 4
+                                                          else ""),
+                    ", ".join(c["to"]["violations"]) or "none"))
+        refusals = [r for r in d["refusals"] if r["function"] == f]
+        if refusals:
+            lines.append("")
+            lines.append("Failures of `%s` without faults:" % d["to"])
+            lines.append("")
+            lines.append("| cases | inputs | error | state | violations |")
+            lines.append("|---:|---|---|---|---|")
+            for r in refusals:
+                lines.append("| %d | %s | %s | %s | %s |" % (
+                    r["count"], _md(r["inputs"]), _md(r["error"]), _md(r["state"]),
+                    ", ".join(r["violations"]) or "none"))
+    return "\n".join(lines) + "\n"

@@ -175,9 +175,10 @@ def diff(from_version="pre", to_version="post", functions=None):
             for i in idx:
                 k = _was_text(a[i])
                 was[k] = was.get(k, 0) + 1
+            desc = space.describe(idx)
             result["changes"].append(OrderedDict([
                 ("function", f), ("short", C.SHORT[f]), ("count", len(idx)),
-                ("of", len(cs)), ("inputs", space.describe(idx).text()),
+                ("of", len(cs)), ("inputs", desc.text()), ("description", desc.as_dict()),
                 ("faults", ["none", "some", "only"][
                     _fault_rank({cs[i].dims["fault"] for i in idx})]),
                 ("example", cs[ex].id), ("to", side(b[ex])),
@@ -194,11 +195,12 @@ def diff(from_version="pre", to_version="post", functions=None):
                 fails.setdefault(_error_key(b[i]), []).append(j)
         for key, js in sorted(fails.items(), key=lambda kv: -len(kv[1])):
             ex = nf[js[0]]
+            desc = nf_space.describe(js)
             n_ch = sum(1 for j in js if signature(a[nf[j]]) != signature(b[nf[j]]))
             result["refusals"].append(OrderedDict([
                 ("function", f), ("short", C.SHORT[f]), ("count", len(js)),
                 ("of", len(nf)), ("changed", n_ch),
-                ("inputs", nf_space.describe(js).text()),
+                ("inputs", desc.text()), ("description", desc.as_dict()),
                 ("error", b[ex]["error"]["message"] if b[ex]["error"] else None),
                 ("state", state_text(b[ex])),
                 ("violations", list(key[1])), ("example", cs[ex].id),

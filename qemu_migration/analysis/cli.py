@@ -1,0 +1,120 @@
+"""The analysis commands of qemu-migration: diff, check, cases.
+
+    qemu-migration diff [--from pre] [--to post] [--function F] [--json|--markdown]
+    qemu-migration check [--version V] [--function F] [--json]
+    qemu-migration cases [--version V] [--function F] [--json]
+"""
+import json
+import time
+
+from ..port import VERSION_NAMES
+
+
+def _usage_error(msg):
+    from ..cli import UsageError
+    return UsageError(msg)
+
+
+def _functions(names):
+    from ..engine.runner import ENTRY_POINTS
+    from .cases import SHORT, resolve_function
+    if not names:
+        return list(ENTRY_POINTS)
+    out = []
+    for n in names:
+        f = resolve_function(n)
+        if f is None:
+            raise _usage_error("unknown function '%s' (expected one of %s)"
+                               % (n, ", ".join(SHORT[e] for e in ENTRY_POINTS)))
+        out.append(f)
+    return out
+
+
+def _version(value, allow_all=False):
+    if allow_all and value in (None, "all"):
+        return list(VERSION_NAMES)
+    if value not in VERSION_NAMES:
+        raise _usage_error("unknown version '%s' (expected %s%s)" % (
+            value, ", ".join(VERSION_NAMES), " or all" if allow_all else ""))
+    return [value]
+
+
+def cmd_diff(args, out):
+    from . import diff as D
+    a = _version(args.from_version)[0]
+    b = _version(args.to_version)[0]
+    d = D.diff(a, b, _functions(args.function))
+    if args.json:
+        json.dump(d, out, indent=1)
+        out.write("\n")
+    elif args.markdown:
+        out.write(D.render_markdown(d))
+    else:
+        out.write(D.render_text(d))
+    return 0
+
+
+def cmd_check(args, out):
+    from . import check as K
+    r = K.check(_version(args.version, allow_all=True), _functions(args.function))
+    if args.json:
+        json.dump(r, out, indent=1)
+        out.write("\n")
+    else:
+        out.write(K.render_text(r))
+    return K.exit_status(r)
+
+
+def cmd_cases(args, out):
+    from . import cases as C
+    functions = _functions(args.function)
+    versions = _version(args.version, allow_all=True)
+    t0 = time.perf_counter()
+    counts = {f: len(C.enumerate_cases([f])) for f in functions}
+    t1 = time.perf_counter()
+    allc = C.enumerate_cases(functions)
+    timings = {}
+    for v in versions:
+        s = time.perf_counter()
+        C.outcomes(v, allc)
+        timings[v] = time.perf_counter() - s
+    total = sum(counts.values())
+    if args.json:
+        json.dump({"functions": {C.SHORT[f]: {"states": C.state_count(f), "cases": n}
+                                 for f, n in counts.items()},
+                   "total": total, "enumerate_seconds": t1 - t0,
+                   "run_seconds": timings}, out, indent=1)
+        out.write("\n")
+        return 0
+    for f, n in counts.items():
+        out.write("%-14s %6d cases (%d states)\n" % (C.SHORT[f], n, C.state_count(f)))
+    out.write("%-14s %6d cases\n" % ("total", total))
+    out.write("enumerated in %.2fs (the fault-free run of every version included); "
+              "%s\n" % (t1 - t0, ", ".join("%s ran in %.2fs" % kv for kv in timings.items())))
+    return 0
+
+
+def add_commands(sub):
+    p = sub.add_parser("diff", help="what changed between two versions, over every case")
+    p.add_argument("--from", dest="from_version", default="pre")
+    p.add_argument("--to", dest="to_version", default="post")
+    p.add_argument("--function", action="append", metavar="F",
+                   help="an entry point, e.g. PerformJob (repeatable; default: all)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true")
+    g.add_argument("--markdown", action="store_true")
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("check", help="run every case and report invariant violations "
+                                     "(exit status 1 when there are any)")
+    p.add_argument("--version", default="all")
+    p.add_argument("--function", action="append", metavar="F")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("cases", help="count the generated cases per entry point")
+    p.add_argument("--version", default="all",
+                   help="the versions to time a full run of (default: all)")
+    p.add_argument("--function", action="append", metavar="F")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_cases)

@@ -1,0 +1,427 @@
+"""Compile extracted upstream functions against the project's stubs, with cffi.
+
+One extension module per version and per text: its name carries a sha256 of
+everything that goes into it (the extracted text, stubs.h, stubs.c, the cdef,
+the compiler flags, cffi's and Python's versions), so a second build of the
+same input loads the module already in the cache (``$QEMU_MIGRATION_CACHE``,
+else ``~/.cache/qemu-migration``) without compiling.
+
+The source handed to the compiler is: stubs.h, the callback declarations,
+stubs.c, forward declarations made from each function's own text, the text
+itself (``#line`` points back into the upstream file, for the compiler's
+messages), a non-static wrapper ``qmc_call_<name>`` for every function, and the
+``-finstrument-functions`` hooks that report entry and exit of the functions
+named as traced to Python through a table of their addresses.
+"""
+import contextlib
+import hashlib
+import importlib.machinery
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from .extract import CFunction, Extracted, ExtractError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CFLAGS = ["-O0", "-Wno-sign-compare", "-Wno-unused-variable", "-Wno-unused-but-set-variable",
+          "-finstrument-functions", "-fvisibility=hidden"]
+
+_BUILD_FORMAT = 1   # bump when the generated source's shape changes
+
+
+class BuildError(RuntimeError):
+    """A one-line reason why the C build could not be had."""
+
+
+def cache_dir() -> str:
+    d = os.environ.get("QEMU_MIGRATION_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "qemu-migration")
+    return os.path.abspath(d)
+
+
+def find_compiler() -> str:
+    tried = []
+    env_cc = os.environ.get("CC", "").split()
+    cands = ([env_cc[0]] if env_cc else []) + ["cc", "gcc"]
+    for c in cands:
+        tried.append(c)
+        p = shutil.which(c)
+        if p:
+            return p
+    raise BuildError("qemu-migration: no C compiler found (tried %s): none of them is on PATH=%s"
+                     % ("/".join(dict.fromkeys(tried)), os.environ.get("PATH", "")))
+
+
+def _read(name):
+    with open(os.path.join(HERE, name), encoding="utf-8") as f:
+        return f.read()
+
+
+# --- signatures ----------------------------------------------------------------------
+
+def norm_type(t: str) -> str:
+    t = re.sub(r"\bATTRIBUTE_[A-Z_]+(\s*\([^()]*\))?", "", t)
+    t = re.sub(r"\s*\*\s*", "*", t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def param_type(p: str) -> str:
+    """The type of a parameter declaration: the declaration less its name."""
+    p = re.sub(r"\bATTRIBUTE_[A-Z_]+(\s*\([^()]*\))?", "", p).strip()
+    if p == "void":
+        return "void"
+    return norm_type(re.sub(r"\b[A-Za-z_]\w*\s*$", "", p))
+
+
+def return_type(f: CFunction) -> str:
+    decl = re.sub(r"\s+", " ", f.declaration)
+    head = decl[:decl.rfind(f.name)]
+    head = re.sub(r"\b(static|inline|extern)\b", "", head)
+    return norm_type(head)
+
+
+@dataclass(frozen=True)
+class Signature:
+    ret: str
+    params: Tuple[str, ...]
+
+    @classmethod
+    def of(cls, text):
+        """From ``"ret(type, type)"``."""
+        ret, _, rest = text.partition("(")
+        params = tuple(norm_type(p) for p in rest.rstrip(")").split(",") if p.strip())
+        return cls(norm_type(ret), params)
+
+    def __str__(self):
+        return "%s (%s)" % (self.ret, ", ".join(self.params))
+
+
+def check_signature(f: CFunction, expected: Signature, commit: str = ""):
+    got = Signature(return_type(f), tuple(param_type(p) for p in f.params))
+    if got.params == ("void",):
+        got = Signature(got.ret, ())
+    if got != expected:
+        raise BuildError("qemu-migration: %s at %s has signature %s; the build expects %s"
+                         % (f.name, commit or "<text>", got, expected))
+
+
+# --- what goes into one module --------------------------------------------------------
+
+@dataclass
+class BuildSpec:
+    name: str                              # "post", "selftest", ...
+    functions: List[CFunction]
+    signatures: Dict[str, Signature]       # every function gets a qmc_call_ wrapper
+    traced: Sequence[str]                  # names reported to Python at entry and exit
+    statics: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # key -> (func, var)
+    commit: str = ""
+    extra_flags: Sequence[str] = ()
+
+
+def _wrapper(name, sig: Signature):
+    args = ["a%d" % i for i in range(len(sig.params))]
+    plist = ", ".join("%s %s" % (t, a) for t, a in zip(sig.params, args)) or "void"
+    call = "%s(%s)" % (name, ", ".join(args))
+    body = ("%s;" % call) if sig.ret == "void" else ("return %s;" % call)
+    c = "QMC_NOINST %s qmc_call_%s(%s) { qmc_set_errno(); %s }" % (sig.ret, name, plist, body)
+    cdef = "%s qmc_call_%s(%s);" % (sig.ret, name, plist)
+    return c, cdef
+
+
+def generate(spec: BuildSpec) -> Tuple[str, str]:
+    """The cdef and the C source of one module."""
+    callbacks = [l.strip() for l in _read("callbacks.h").splitlines()
+                 if l.strip() and not l.lstrip().startswith(("/*", "*"))]
+    funcs = {f.name: f for f in spec.functions}
+    src = [_read("stubs.h"), "/* callbacks into Python */"]
+    src += ["static " + c for c in callbacks]
+    src.append(_read("stubs.c"))
+    src.append("/* forward declarations, from each function's own text */")
+    for f in spec.functions:
+        src.append(f.declaration.strip() + ";")
+    for f in spec.functions:
+        if f.path:
+            src.append('#line %d "%s"' % (f.line, f.path))
+        src.append(f.text)
+    src.append('#line 1 "qmc-generated.c"')
+    cdefs = []
+    for name, sig in spec.signatures.items():
+        if name not in funcs:
+            raise BuildError("qemu-migration: %s was not extracted" % name)
+        check_signature(funcs[name], sig, spec.commit)
+        c, d = _wrapper(name, sig)
+        src.append(c)
+        cdefs.append(d)
+    table = ", ".join("(void *)%s" % n for n in spec.traced) or "0"
+    src.append("""
+static void *const qmc_traced[] = { %s };
+#define QMC_NTRACED %d
+__attribute__((visibility("hidden"))) QMC_NOINST
+void __cyg_profile_func_enter(void *fn, void *site)
+{
+    int i;
+    (void)site;
+    for (i = 0; i < QMC_NTRACED; i++)
+        if (qmc_traced[i] == fn) { qmc_py_enter(i); return; }
+}
+__attribute__((visibility("hidden"))) QMC_NOINST
+void __cyg_profile_func_exit(void *fn, void *site)
+{
+    int i;
+    (void)site;
+    for (i = 0; i < QMC_NTRACED; i++)
+        if (qmc_traced[i] == fn) { qmc_py_exit(i); return; }
+}
+QMC_NOINST void qmc_anchor(void) { }
+QMC_NOINST void *qmc_anchor_addr(void) { return (void *)qmc_anchor; }
+""" % (table, len(spec.traced)))
+    cdef = [_read("cdef.h"), 'extern "Python" {'] + callbacks + ["}"] + cdefs
+    cdef.append("void *qmc_anchor_addr(void);")
+    return "\n".join(cdef), "\n".join(src) + "\n"
+
+
+# --- compiling and caching ---------------------------------------------------------------
+
+@dataclass
+class Built:
+    spec: BuildSpec
+    module_name: str
+    path: str
+    build_dir: str
+    module: object
+    compiled: bool          # False when the cache had it
+    seconds: float
+    statics: Dict[str, int]  # key -> offset from qmc_anchor
+    installed: dict = field(default_factory=dict)   # filled in by impl.py
+
+    @property
+    def ffi(self):
+        return self.module.ffi
+
+    @property
+    def lib(self):
+        return self.module.lib
+
+    def static_address(self, key):
+        return self.statics[key] + int(self.ffi.cast("uintptr_t", self.lib.qmc_anchor_addr()))
+
+
+_LOADED: Dict[str, Built] = {}
+
+
+def build_key(spec: BuildSpec, cdef: str, source: str, compiler: str) -> str:
+    import cffi
+    h = hashlib.sha256()
+    for part in (str(_BUILD_FORMAT), cdef, source, json.dumps(list(CFLAGS) + list(spec.extra_flags)),
+                 json.dumps(list(spec.traced)), json.dumps(spec.statics, sort_keys=True),
+                 cffi.__version__, sys.version, os.path.basename(compiler)):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def _captured_output(path):
+    """Send fd 1 and 2 (the compiler's output) to a file for the duration."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "w") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+@contextlib.contextmanager
+def _env(**kv):
+    old = {k: os.environ.get(k) for k in kv}
+    os.environ.update(kv)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _first_error(log_text):
+    for line in log_text.splitlines():
+        if re.search(r"\berror\b", line, re.I) and not line.startswith(("running", "building")):
+            return line.strip()
+    lines = [l for l in log_text.splitlines() if l.strip()]
+    return lines[-1].strip() if lines else "no compiler output"
+
+
+def _find_statics(so_path, spec: BuildSpec) -> Dict[str, int]:
+    if not spec.statics:
+        return {}
+    nm = shutil.which("nm")
+    if not nm:
+        raise BuildError("qemu-migration: nm (binutils) is needed to locate function statics")
+    out = subprocess.run([nm, so_path], capture_output=True, text=True).stdout
+    syms = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            syms.setdefault(parts[2], []).append((parts[1], int(parts[0], 16)))
+    anchor = [v for k, v in syms.get("qmc_anchor", [])]
+    if not anchor:
+        raise BuildError("qemu-migration: qmc_anchor not found in %s" % so_path)
+    found = {}
+    for key, (func, var) in spec.statics.items():
+        cands = [v for name, entries in syms.items() if re.fullmatch(re.escape(var) + r"\.\d+", name)
+                 for t, v in entries if t in "bBdD"]
+        if len(cands) != 1:
+            raise BuildError("qemu-migration: cannot locate the static %s of %s in %s (%d candidates)"
+                             % (var, func, so_path, len(cands)))
+        found[key] = cands[0] - anchor[0]
+    return found
+
+
+def _load(module_name, path):
+    loader = importlib.machinery.ExtensionFileLoader(module_name, path)
+    spec = importlib.util.spec_from_file_location(module_name, path, loader=loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+def build(spec: BuildSpec) -> Built:
+    """The compiled module of a spec: from this process, from the cache, or compiled now."""
+    import cffi
+    t0 = time.perf_counter()
+    cdef, source = generate(spec)
+    compiler = find_compiler()
+    key = build_key(spec, cdef, source, compiler)
+    module_name = "_qmc_%s_%s" % (re.sub(r"\W", "_", spec.name), key[:16])
+    if module_name in _LOADED:
+        return _LOADED[module_name]
+    root = cache_dir()
+    final_dir = os.path.join(root, module_name)
+    meta_path = os.path.join(final_dir, "meta.json")
+    compiled = False
+    if not os.path.exists(meta_path):
+        os.makedirs(root, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=module_name + ".tmp-", dir=root)
+        ffi = cffi.FFI()
+        try:
+            ffi.cdef(cdef)
+        except Exception as e:
+            raise BuildError("qemu-migration: cdef rejected: %s (build dir: %s)"
+                             % (str(e).splitlines()[0], tmp))
+        ffi.set_source(module_name, source, extra_compile_args=list(CFLAGS) + list(spec.extra_flags),
+                       libraries=[])
+        log_path = os.path.join(tmp, "compile.log")
+        try:
+            with _env(CC=compiler), _captured_output(log_path):
+                so = ffi.compile(tmpdir=tmp, verbose=True)
+        except Exception as e:  # distutils' CompileError, cffi's VerificationError, ...
+            with open(log_path, errors="replace") as f:
+                log = f.read()
+            raise BuildError("qemu-migration: C build of %s failed: %s (build dir: %s)"
+                             % (spec.name, _first_error(log) or str(e), tmp))
+        statics = _find_statics(so, spec)
+        with open(os.path.join(tmp, "meta.json"), "w") as f:
+            json.dump({"so": os.path.basename(so), "statics": statics, "key": key,
+                       "name": spec.name, "commit": spec.commit}, f)
+        try:
+            os.rename(tmp, final_dir)
+        except OSError:         # another process got there first
+            shutil.rmtree(tmp, ignore_errors=True)
+        compiled = True
+    with open(meta_path) as f:
+        meta = json.load(f)
+    path = os.path.join(final_dir, meta["so"])
+    module = _load(module_name, path)
+    built = Built(spec, module_name, path, final_dir, module, compiled,
+                  time.perf_counter() - t0, {k: int(v) for k, v in meta["statics"].items()})
+    _LOADED[module_name] = built
+    return built
+
+
+# --- the versions -------------------------------------------------------------------------
+
+_COMMON = {
+    "virDomainSnapshotObjListCount": "void(void *, const void *, void *)",
+    "virDomainSnapshotObjListNum": "int(virDomainSnapshotObjListPtr, unsigned int)",
+    "qemuProcessAutoDestroyActive": "bool(struct qemud_driver *, virDomainObjPtr)",
+    "qemuDomainObjResetJob": "void(qemuDomainObjPrivatePtr)",
+    "qemuDomainObjResetAsyncJob": "void(qemuDomainObjPrivatePtr)",
+    "qemuDomainObjSaveJob": "void(struct qemud_driver *, virDomainObjPtr)",
+    "qemuDomainObjSetJobPhase": "void(struct qemud_driver *, virDomainObjPtr, int)",
+    "qemuDomainObjSetAsyncJobMask": "void(virDomainObjPtr, unsigned long long)",
+    "qemuDomainObjDiscardAsyncJob": "void(struct qemud_driver *, virDomainObjPtr)",
+    "qemuDomainJobAllowed": "bool(qemuDomainObjPrivatePtr, enum qemuDomainJob)",
+    "qemuDomainObjBeginJobInternal": "int(struct qemud_driver *, bool, virDomainObjPtr, "
+                                     "enum qemuDomainJob, enum qemuDomainAsyncJob)",
+    "qemuDomainObjBeginAsyncJobWithDriver": "int(struct qemud_driver *, virDomainObjPtr, "
+                                            "enum qemuDomainAsyncJob)",
+    "qemuDomainObjEndJob": "int(struct qemud_driver *, virDomainObjPtr)",
+    "qemuDomainObjEndAsyncJob": "int(struct qemud_driver *, virDomainObjPtr)",
+    "qemuMigrationIsAllowed": "bool(struct qemud_driver *, virDomainObjPtr, virDomainDefPtr)",
+    "qemuMigrationBegin": "char *(struct qemud_driver *, virDomainObjPtr, const char *, "
+                          "char **, int *)",
+    "qemuMigrationPrepareAny": "int(struct qemud_driver *, virConnectPtr, const char *, int, "
+                               "char **, int *, const char *, const char *, const char *, "
+                               "virStreamPtr)",
+    "qemuMigrationPrepareTunnel": "int(struct qemud_driver *, virConnectPtr, const char *, int, "
+                                  "char **, int *, virStreamPtr, const char *, const char *)",
+    "qemuMigrationPrepareDirect": "int(struct qemud_driver *, virConnectPtr, const char *, int, "
+                                  "char **, int *, const char *, char **, const char *, "
+                                  "const char *)",
+    "qemuMigrationPerformJob": "int(struct qemud_driver *, virConnectPtr, virDomainObjPtr, "
+                               "const char *, const char *, const char *, const char *, int, "
+                               "char **, int *, unsigned long, const char *, unsigned long, bool)",
+    "qemuMigrationJobStart": "int(struct qemud_driver *, virDomainObjPtr, "
+                             "enum qemuDomainAsyncJob)",
+    "qemuMigrationJobSetPhase": "void(struct qemud_driver *, virDomainObjPtr, "
+                                "enum qemuMigrationJobPhase)",
+    "qemuMigrationJobStartPhase": "void(struct qemud_driver *, virDomainObjPtr, "
+                                  "enum qemuMigrationJobPhase)",
+    "qemuMigrationJobContinue": "int(virDomainObjPtr)",
+    "qemuMigrationJobIsActive": "bool(virDomainObjPtr, enum qemuDomainAsyncJob)",
+    "qemuMigrationJobFinish": "int(struct qemud_driver *, virDomainObjPtr)",
+}
+
+
+def expected_signatures(version: str) -> Dict[str, Signature]:
+    sigs = {k: Signature.of(v) for k, v in _COMMON.items()}
+    if version == "pre":
+        sigs["qemuMigrationIsAllowed"] = Signature.of("bool(virDomainDefPtr)")
+    return sigs
+
+
+# the functions the Python port marks @ported (virDomainSnapshotObjListCount is not)
+UNTRACED = ("virDomainSnapshotObjListCount",)
+PORT_STATIC = "qemuMigrationPrepareDirect.port"
+
+
+def version_spec(ex: Extracted) -> BuildSpec:
+    names = [f.name for f in ex.functions]
+    return BuildSpec(ex.version, ex.functions, expected_signatures(ex.version),
+                     [n for n in names if n not in UNTRACED],
+                     {PORT_STATIC: ("qemuMigrationPrepareDirect", "port")},
+                     commit=ex.commit + ("+" + ex.patched_with if ex.patched_with else ""))
+
+
+def build_version(version: str, src: str, worktree: bool = False) -> Built:
+    from .extract import extract_version
+    return build(version_spec(extract_version(version, src, worktree)))

@@ -1,0 +1,879 @@
+"""The compiled upstream functions, callable as the Python port's modules are.
+
+``CImpl(version, src)`` builds (or loads from the cache) one version and gives
+it the same callable names and Python signatures as ``qemu_migration.port.<v>``:
+``impl.qemuMigrationPerformJob(driver, conn, vm, ...)`` inside
+``world.activate()`` runs the C function on C copies of the Python objects.
+
+How the two sides stay one world:
+  * every Python object the C code can reach (the driver, domain objects, their
+    definitions and private data, cookies, out-parameters) gets one C struct,
+    made when first needed; ``Binding``s pair them;
+  * before each callback into a Python stub every binding copies C -> Python
+    (only what C changed since the last copy), after it Python -> C (only what
+    Python changed), and the stub's return value is turned into C;
+  * errno: C takes ``world.errno`` after every callback;
+  * the trace: the extracted functions are compiled with -finstrument-functions,
+    and their entry and exit append to ``world.trace`` and move ``world.depth``
+    exactly as the ``@ported`` wrapper does; the stubs record themselves;
+  * ``static int port`` of qemuMigrationPrepareDirect is set from
+    ``world.statics`` before a call and written back after it.
+"""
+import inspect
+import types
+from importlib import import_module
+from typing import Dict, Optional
+
+from ..world import stubs as S
+from ..world import constants as K
+from ..world.objects import DomainDef, DomainObj, DomainObjPrivate, Driver, Ptr
+from ..world.runtime import TraceEntry, current
+from . import build as B
+from .extract import extract_version
+
+_NONE_TYPES = (str, int, float, bytes, type(None))
+
+
+def _same(a, b):
+    if a is b:
+        return True
+    return type(a) is type(b) and isinstance(a, _NONE_TYPES) and a == b
+
+
+# --- frames that carry the name of the C function that called ------------------------
+
+_TRAMPOLINES: Dict[str, types.FunctionType] = {}
+
+
+def _as_called_from(name):
+    """A function ``f(fn, *args)`` calling ``fn`` from a frame named ``name``, so that
+    the world's ``_caller_name`` sees the C caller as it sees a ported function."""
+    t = _TRAMPOLINES.get(name)
+    if t is None:
+        def call(fn, *args):
+            return fn(*args)
+        code = call.__code__.replace(co_name=name)
+        if hasattr(code, "co_qualname"):
+            code = code.replace(co_qualname=name)
+        t = types.FunctionType(code, {}, name)
+        _TRAMPOLINES[name] = t
+    return t
+
+
+# --- bindings ----------------------------------------------------------------------------
+
+class Binding:
+    """One Python object and its C struct; ``fields`` says what to keep equal."""
+    kind = "?"
+
+    def __init__(self, sess, py, c):
+        self.sess, self.py, self.c = sess, py, c
+        self.c_shadow = {}
+        self.py_shadow = {}
+
+    # each field: (name, read_c() -> raw, write_c(py value), raw -> py value, read_py, write_py)
+    def fields(self):
+        return ()
+
+    def push(self, force=False):
+        for name, read_c, write_c, to_py, read_py, write_py in self.fields():
+            if read_py is None:
+                continue
+            v = read_py()
+            if force or name not in self.py_shadow or not _same(v, self.py_shadow[name]):
+                write_c(v)
+                self.py_shadow[name] = v
+                self.c_shadow[name] = read_c()
+
+    def pull(self):
+        for name, read_c, write_c, to_py, read_py, write_py in self.fields():
+            if write_py is None:
+                continue
+            raw = read_c()
+            if name in self.c_shadow and raw == self.c_shadow[name]:
+                continue
+            v = to_py(raw)
+            write_py(v)
+            self.c_shadow[name] = raw
+            self.py_shadow[name] = v
+
+
+def _attr(obj_fn, name):
+    return (lambda: getattr(obj_fn(), name)), (lambda v: setattr(obj_fn(), name, v))
+
+
+class DriverB(Binding):
+    kind = "driver"
+
+    def fields(self):
+        s, c, py = self.sess, self.c, self.py
+        out = []
+        for f in ("configDir", "autostartDir", "stateDir"):
+            out.append((f, (lambda f=f: s.addr(getattr(c, f))),
+                        (lambda v, f=f: setattr(c, f, s.cstr(v))), None,
+                        (lambda f=f: getattr(py, f)), None))
+        out.append(("caps", lambda: s.addr(c.caps),
+                    lambda v: setattr(c, "caps", s.handle(v, "virCapsPtr")), None,
+                    lambda: py.caps, None))
+        out.append(("domains", lambda: s.addr(c.domains.objs),
+                    lambda v: setattr(c.domains, "objs", s.handle(v, "virHashTablePtr")), None,
+                    lambda: py.domains, None))
+        out.append(("autodestroy", lambda: s.addr(c.autodestroy),
+                    lambda v: setattr(c, "autodestroy", s.handle(v, "virHashTablePtr")), None,
+                    lambda: py.autodestroy, None))
+        return out
+
+
+class VmB(Binding):
+    kind = "vm"
+
+    def fields(self):
+        s, c, py, lib, ffi = self.sess, self.c, self.py, self.sess.lib, self.sess.ffi
+        return (
+            ("refs", lambda: c.refs, lambda v: setattr(c, "refs", v), int,
+             lambda: py.refs, lambda v: setattr(py, "refs", v)),
+            ("persistent", lambda: lib.qmc_get_persistent(c),
+             lambda v: lib.qmc_set_persistent(c, 1 if v else 0), bool,
+             lambda: py.persistent, lambda v: setattr(py, "persistent", v)),
+            ("def_", lambda: s.addr(getattr(c, "def")), lambda v: setattr(c, "def", s.c_def(v)),
+             s.py_of, lambda: py.def_, lambda v: setattr(py, "def_", v)),
+            ("privateData", lambda: s.addr(c.privateData),
+             lambda v: setattr(c, "privateData", ffi.cast("void *", s.c_priv(v))),
+             s.py_of, lambda: py.privateData, lambda v: setattr(py, "privateData", v)),
+            ("snapshots", lambda: s.addr(c.snapshots.objs),
+             lambda v: setattr(c.snapshots, "objs", s.handle(v.objs, "virHashTablePtr")),
+             None, lambda: py.snapshots, None),
+        )
+
+
+class DefB(Binding):
+    kind = "def"
+
+    def fields(self):
+        s, c, py = self.sess, self.c, self.py
+
+        def write_uuid(v):
+            b = (v or "").encode()[:B_UUID_MAX]
+            s.ffi.memmove(c.uuid, b + b"\0", len(b) + 1)
+
+        return (
+            ("id", lambda: c.id, lambda v: setattr(c, "id", v), int,
+             lambda: py.id, lambda v: setattr(py, "id", v)),
+            ("name", lambda: s.addr(c.name), lambda v: setattr(c, "name", s.cstr(v)),
+             lambda raw: s.pystr(c.name), lambda: py.name, lambda v: setattr(py, "name", v)),
+            ("uuid", lambda: s.ffi.string(c.uuid), write_uuid, None, lambda: py.uuid, None),
+            ("nhostdevs", lambda: c.nhostdevs, lambda v: setattr(c, "nhostdevs", v), None,
+             lambda: py.nhostdevs, None),
+        )
+
+
+B_UUID_MAX = 78
+
+
+class PrivB(Binding):
+    kind = "priv"
+
+    def fields(self):
+        s, c, py = self.sess, self.c, self.py
+        job = c.job
+
+        def jf(name, cname, setc=None):
+            def rc():
+                return getattr(job, cname) if cname != "info_type" else job.info.type
+
+            def wc(v):
+                if cname == "info_type":
+                    job.info.type = v
+                else:
+                    setattr(job, cname, v)
+            return (name, rc, wc, int, (lambda: getattr(py.job, name)),
+                    (lambda v: setattr(py.job, name, v)))
+
+        return (
+            jf("active", "active"), jf("asyncJob", "asyncJob"), jf("phase", "phase"),
+            jf("mask", "mask"), jf("start", "start"), jf("info_type", "info_type"),
+            ("lockState", lambda: s.addr(c.lockState),
+             lambda v: setattr(c, "lockState", s.cstr(v)), lambda raw: s.pystr(c.lockState),
+             lambda: py.lockState, lambda v: setattr(py, "lockState", v)),
+        )
+
+
+class CookieB(Binding):
+    kind = "cookie"
+
+    def fields(self):
+        s, c, py = self.sess, self.c, self.py
+        return (("lockState", lambda: s.addr(c.lockState),
+                 lambda v: setattr(c, "lockState", s.cstr(v)), lambda raw: s.pystr(c.lockState),
+                 lambda: getattr(py, "lockState", None),
+                 lambda v: setattr(py, "lockState", v)),)
+
+
+class CellB(Binding):
+    """An out-parameter: a Python Ptr and the C cell a ``T *`` parameter points at."""
+    kind = "cell"
+
+    def __init__(self, sess, py, c, ctype):
+        super().__init__(sess, py, c)
+        self.ctype = ctype
+
+    def fields(self):
+        s, c, py = self.sess, self.c, self.py
+        if self.ctype == "char *":
+            return (("value", lambda: s.addr(c[0]), lambda v: c.__setitem__(0, s.cstr(v)),
+                     lambda raw: s.pystr(c[0]), lambda: py.value,
+                     lambda v: setattr(py, "value", v)),)
+        if self.ctype == "bool":
+            return (("value", lambda: bool(c[0]), lambda v: c.__setitem__(0, bool(v)), bool,
+                     lambda: py.value, lambda v: setattr(py, "value", v)),)
+        return (("value", lambda: int(c[0]),
+                 lambda v: c.__setitem__(0, 0 if v is None else int(v)), int,
+                 lambda: py.value, lambda v: setattr(py, "value", v)),)
+
+
+# --- one call --------------------------------------------------------------------------
+
+class Session:
+    """The C side of one top-level call: the bindings and what keeps C memory alive."""
+
+    def __init__(self, impl, world):
+        self.impl = impl
+        self.ffi, self.lib = impl.built.ffi, impl.built.lib
+        self.world = world
+        self.keep = []
+        self.by_addr: Dict[int, Binding] = {}
+        self.by_id: Dict[int, Binding] = {}
+        self.handles: Dict[int, object] = {}
+        self.domlists: Dict[int, object] = {}
+        self.cstack = []
+        self.entered = set()
+        self.exc: Optional[BaseException] = None
+
+    # -- plumbing
+    def addr(self, cdata):
+        return int(self.ffi.cast("uintptr_t", cdata))
+
+    def cstr(self, s):
+        if s is None:
+            return self.ffi.NULL
+        if not isinstance(s, (str, bytes)):
+            raise TypeError("a C string was expected, got %r" % (s,))
+        buf = self.ffi.new("char[]", s.encode() if isinstance(s, str) else s)
+        self.keep.append(buf)
+        return buf
+
+    def pystr(self, p):
+        if p == self.ffi.NULL:
+            return None
+        return self.ffi.string(p).decode("utf-8", "surrogateescape")
+
+    def handle(self, obj, ctype="void *"):
+        if obj is None:
+            return self.ffi.NULL
+        h = self.handles.get(id(obj))
+        if h is None:
+            h = self.ffi.new_handle(obj)
+            self.handles[id(obj)] = h
+            self.keep.append(obj)
+        return self.ffi.cast(ctype, h)
+
+    def from_handle(self, p):
+        if p == self.ffi.NULL:
+            return None
+        return self.ffi.from_handle(self.ffi.cast("void *", p))
+
+    def _bind(self, cls, py, c, *extra):
+        b = cls(self, py, c, *extra)
+        self.keep.append(c)
+        self.by_addr[self.addr(c)] = b
+        self.by_id[id(py)] = b
+        self.keep.append(py)
+        return b
+
+    def py_of(self, raw_addr):
+        if not raw_addr:
+            return None
+        b = self.by_addr.get(raw_addr)
+        if b is None:
+            raise RuntimeError("qemu-migration: C handed back a pointer (0x%x) that no Python "
+                               "object stands behind" % raw_addr)
+        return b.py
+
+    def _c_of(self, py, cls, ctype, init=None):
+        if py is None:
+            return self.ffi.NULL
+        b = self.by_id.get(id(py))
+        if b is None:
+            c = self.ffi.new(ctype)
+            if init:
+                init(c)
+            b = self._bind(cls, py, c)
+            b.push(force=True)
+        return b.c
+
+    # -- Python objects -> C
+    def c_driver(self, drv):
+        c = self._c_of(drv, DriverB, "struct qemud_driver *")
+        if drv is not None:
+            self.domlists[self.addr(self.ffi.addressof(c, "domains"))] = drv
+        return c
+
+    def c_vm(self, vm):
+        return self._c_of(vm, VmB, "virDomainObj *", self.lib.qmc_init_vm)
+
+    def c_def(self, d):
+        return self._c_of(d, DefB, "virDomainDef *")
+
+    def c_priv(self, p):
+        return self._c_of(p, PrivB, "qemuDomainObjPrivate *", self.lib.qmc_init_priv)
+
+    def c_cookie(self, m):
+        c = self._c_of(m, CookieB, "qemuMigrationCookie *")
+        if m is not None:
+            c.py = self.handle(m)
+        return c
+
+    def c_snapshots(self, lst):
+        # inside a domain object the list is embedded; otherwise a list of its own
+        for b in list(self.by_id.values()):
+            if b.kind == "vm" and b.py.snapshots is lst:
+                return self.ffi.addressof(b.c, "snapshots")
+        c = self.ffi.new("virDomainSnapshotObjList *")
+        c.objs = self.handle(lst.objs, "virHashTablePtr")
+        self.keep.append(c)
+        return c
+
+    def c_cell(self, ptr, ctype):
+        if ptr is None:
+            return self.ffi.NULL
+        b = self.by_id.get(id(ptr))
+        if b is None:
+            c = self.ffi.new(ctype + "[1]")
+            b = self._bind(CellB, ptr, c, ctype)
+            b.push(force=True)
+        return b.c
+
+    def py_cell(self, p, ctype):
+        """A ``T *`` argument as a Ptr: the caller's own when it is one of its out-params."""
+        if p == self.ffi.NULL:
+            return None, None
+        b = self.by_addr.get(self.addr(p))
+        if b is not None:
+            return b.py, None
+        cell = Ptr(self.pystr(p[0]) if ctype == "char *" else
+                   (bool(p[0]) if ctype == "bool" else int(p[0])))
+        return cell, (lambda: p.__setitem__(0, self.cstr(cell.value) if ctype == "char *"
+                                            else cell.value if ctype == "bool"
+                                            else (0 if cell.value is None else cell.value)))
+
+    def py_ptr(self, p):
+        return self.py_of(self.addr(p)) if p != self.ffi.NULL else None
+
+    # -- keeping both sides one
+    def pull(self):
+        for b in list(self.by_addr.values()):
+            b.pull()
+
+    def push(self):
+        # bindings made during a push (a new def behind vm.def_) are pushed when made
+        for b in list(self.by_addr.values()):
+            b.push()
+
+    def sync_errno(self):
+        self.lib.qmc_errno = self.world.errno
+
+
+# --- the callbacks ---------------------------------------------------------------------------
+
+def _install(built):
+    """Attach the Python side of every extern "Python" callback of one module."""
+    if built.installed.get("done"):
+        return
+    ffi = built.ffi
+    state = built.installed
+    state["session"] = None
+
+    def sess():
+        s = state["session"]
+        if s is None:
+            raise RuntimeError("qemu-migration: a C callback ran outside a call")
+        return s
+
+    def onerror(exc, val, tb):
+        s = state.get("session")
+        if s is not None and s.exc is None:
+            s.exc = val
+        return None
+
+    def ext(name):
+        def deco(fn):
+            ffi.def_extern(name=name, onerror=onerror)(fn)
+            return fn
+        return deco
+
+    def stub_call(fn, *args, after=None, conv=None, caller=False):
+        """Run one Python stub with the world in step, and turn its result into C."""
+        s = sess()
+        s.pull()
+        if caller:
+            r = _as_called_from(s.cstack[-1] if s.cstack else "<C>")(fn, *args)
+        else:
+            r = fn(*args)
+        if after:
+            for a in after:
+                if a:
+                    a()
+        s.push()
+        if conv is not None:
+            r = conv(s, r)
+        s.sync_errno()
+        return r
+
+    names = list(built.spec.traced)
+
+    @ext("qmc_py_enter")
+    def _enter(idx):
+        s, w = sess(), current()
+        name = names[idx]
+        w.trace.append(TraceEntry(name, w.depth))
+        w.depth += 1
+        s.cstack.append(name)
+        s.entered.add(name)
+
+    @ext("qmc_py_exit")
+    def _exit(idx):
+        s, w = sess(), current()
+        w.depth -= 1
+        if s.cstack:
+            s.cstack.pop()
+
+    def text(p):
+        return sess().pystr(p)
+
+    @ext("qmc_py_report")
+    def _report(domain, code, func, msg):
+        m = text(msg)
+        if domain == K.VIR_FROM_QEMU:
+            stub_call(_as_called_from(text(func)), S.qemuReportError, code, "%s", m)
+        else:
+            stub_call(S._report, domain, code, m, text(func))
+
+    @ext("qmc_py_report_system")
+    def _report_system(num, func, msg):
+        stub_call(_as_called_from(text(func)), S.virReportSystemError, num, "%s", text(msg))
+
+    @ext("qmc_py_report_oom")
+    def _report_oom(func):
+        stub_call(_as_called_from(text(func)), S.virReportOOMError)
+
+    @ext("qmc_py_log")
+    def _log(level, msg):
+        stub_call(S.VIR_ERROR if level else S.VIR_WARN, "%s", text(msg))
+
+    @ext("qmc_py_force_close")
+    def _force_close(fd):
+        fds = [fd]
+        stub_call(S.VIR_FORCE_CLOSE, fds, 0)
+        return fds[0]
+
+    @ext("qmc_py_virDomainObjIsActive")
+    def _is_active(vm):
+        return bool(stub_call(S.virDomainObjIsActive, sess().py_ptr(vm), caller=True))
+
+    @ext("qmc_py_phase_name")
+    def _phase_name(phase):
+        return stub_call(K.qemuMigrationJobPhaseTypeToString, phase,
+                         conv=lambda s, r: s.cstr(r))
+
+    @ext("qmc_py_virTimeMs")
+    def _time(ms):
+        cell, back = sess().py_cell(ms, "unsigned long long")
+        return stub_call(S.virTimeMs, cell, after=[back])
+
+    for nm in ("qemuDriverLock", "qemuDriverUnlock"):
+        def mk(nm=nm):
+            @ext("qmc_py_" + nm)
+            def _f(d):
+                stub_call(getattr(S, nm), sess().py_ptr(d))
+        mk()
+    for nm in ("virDomainObjLock", "virDomainObjUnlock", "virDomainObjRef"):
+        def mk(nm=nm):
+            @ext("qmc_py_" + nm)
+            def _f(vm):
+                stub_call(getattr(S, nm), sess().py_ptr(vm))
+        mk()
+
+    @ext("qmc_py_virDomainObjUnref")
+    def _unref(vm):
+        return stub_call(S.virDomainObjUnref, sess().py_ptr(vm))
+
+    @ext("qmc_py_virCondWaitUntil")
+    def _wait(cond, vm, then):
+        return stub_call(S.virCondWaitUntil, text(cond), sess().py_ptr(vm), then)
+
+    @ext("qmc_py_virCondSignal")
+    def _signal(cond):
+        stub_call(S.virCondSignal, text(cond))
+
+    @ext("qmc_py_virCondBroadcast")
+    def _broadcast(cond):
+        stub_call(S.virCondBroadcast, text(cond))
+
+    @ext("qmc_py_virDomainSaveStatus")
+    def _save_status(caps, d, vm):
+        s = sess()
+        return stub_call(S.virDomainSaveStatus, s.from_handle(caps), text(d), s.py_ptr(vm))
+
+    @ext("qmc_py_virHashLookup")
+    def _hash_lookup(table, key):
+        s = sess()
+        r = stub_call(S.virHashLookup, s.from_handle(table), text(key))
+        return 0 if r is None else 1
+
+    @ext("qmc_py_virHashForEach")
+    def _hash_foreach(table, it, data):
+        s = sess()
+        objs = {}
+
+        def iter_(obj, name, opaque):
+            c = objs.get(id(obj))
+            if c is None:
+                d = s.ffi.new("virDomainSnapshotDef *")
+                d.name = s.cstr(getattr(obj, "name", name))
+                d.parent = s.cstr(getattr(obj, "parent", None))
+                c = s.ffi.new("virDomainSnapshotObj *")
+                setattr(c, "def", d)
+                s.keep.extend((d, c))
+                objs[id(obj)] = c
+            it(c, s.cstr(name), opaque)
+
+        return stub_call(S.virHashForEach, s.from_handle(table), iter_, data)
+
+    @ext("qmc_py_qemuMigrationEatCookie")
+    def _eat(d, vm, cin, cinlen, flags):
+        s = sess()
+        return stub_call(S.qemuMigrationEatCookie, s.py_ptr(d), s.py_ptr(vm), text(cin), cinlen,
+                         flags, conv=lambda s, r: s.c_cookie(r))
+
+    @ext("qmc_py_qemuMigrationBakeCookie")
+    def _bake(mig, d, vm, out, outlen, flags):
+        s = sess()
+        o, ob = s.py_cell(out, "char *")
+        ol, olb = s.py_cell(outlen, "int")
+        return stub_call(S.qemuMigrationBakeCookie, s.py_ptr(mig), s.py_ptr(d), s.py_ptr(vm),
+                         o, ol, flags, after=[ob, olb])
+
+    @ext("qmc_py_qemuMigrationCookieFree")
+    def _cookie_free(mig):
+        s = sess()
+        stub_call(S.qemuMigrationCookieFree, s.py_ptr(mig))
+
+    @ext("qmc_py_virDomainDefParseString")
+    def _parse(caps, xml, types_, flags):
+        s = sess()
+        return stub_call(S.virDomainDefParseString, s.from_handle(caps), text(xml), types_,
+                         flags, conv=lambda s, r: s.c_def(r))
+
+    @ext("qmc_py_virDomainDefFree")
+    def _def_free(d):
+        s = sess()
+        stub_call(S.virDomainDefFree, s.py_ptr(d))
+
+    @ext("qmc_py_virDomainDefCheckABIStability")
+    def _abi(src, dst):
+        s = sess()
+        return bool(stub_call(S.virDomainDefCheckABIStability, s.py_ptr(src), s.py_ptr(dst)))
+
+    @ext("qmc_py_qemuDomainDefFormatXML")
+    def _def_fmt(d, df, flags):
+        s = sess()
+        return stub_call(S.qemuDomainDefFormatXML, s.py_ptr(d), s.py_ptr(df), flags,
+                         conv=lambda s, r: s.cstr(r))
+
+    @ext("qmc_py_qemuDomainFormatXML")
+    def _dom_fmt(d, vm, flags):
+        s = sess()
+        return stub_call(S.qemuDomainFormatXML, s.py_ptr(d), s.py_ptr(vm), flags,
+                         conv=lambda s, r: s.cstr(r))
+
+    def doms_of(p):
+        s = sess()
+        drv = s.domlists.get(s.addr(p))
+        if drv is None:
+            raise RuntimeError("qemu-migration: an unknown domain list was passed")
+        return drv.domains
+
+    @ext("qmc_py_virDomainObjIsDuplicate")
+    def _dup(doms, df, check):
+        s = sess()
+        return stub_call(S.virDomainObjIsDuplicate, doms_of(doms), s.py_ptr(df), check)
+
+    @ext("qmc_py_virDomainAssignDef")
+    def _assign(caps, doms, df, live):
+        s = sess()
+        return stub_call(S.virDomainAssignDef, s.from_handle(caps), doms_of(doms),
+                         s.py_ptr(df), bool(live), conv=lambda s, r: s.c_vm(r))
+
+    @ext("qmc_py_virDomainRemoveInactive")
+    def _remove(doms, vm):
+        s = sess()
+        stub_call(S.virDomainRemoveInactive, doms_of(doms), s.py_ptr(vm))
+
+    @ext("qmc_py_virDomainDeleteConfig")
+    def _delete_config(cd, ad, vm):
+        s = sess()
+        return stub_call(S.virDomainDeleteConfig, text(cd), text(ad), s.py_ptr(vm))
+
+    @ext("qmc_py_virDomainObjGetState")
+    def _get_state(vm, reason):
+        s = sess()
+        r, rb = s.py_cell(reason, "int")
+        return stub_call(S.virDomainObjGetState, s.py_ptr(vm), r, after=[rb])
+
+    @ext("qmc_py_qemuProcessStart")
+    def _start(conn, d, vm, frm, paused, autod, fd, path, snap, vmop):
+        s = sess()
+        return stub_call(S.qemuProcessStart, s.from_handle(conn), s.py_ptr(d), s.py_ptr(vm),
+                         text(frm), bool(paused), bool(autod), fd, text(path),
+                         None if snap == s.ffi.NULL else snap, vmop)
+
+    @ext("qmc_py_qemuProcessStop")
+    def _stop(d, vm, migrated, reason):
+        s = sess()
+        stub_call(S.qemuProcessStop, s.py_ptr(d), s.py_ptr(vm), migrated, reason)
+
+    @ext("qmc_py_qemuProcessStartCPUs")
+    def _start_cpus(d, vm, conn, reason, job):
+        s = sess()
+        return stub_call(S.qemuProcessStartCPUs, s.py_ptr(d), s.py_ptr(vm),
+                         s.from_handle(conn), reason, job)
+
+    @ext("qmc_py_doNativeMigrate")
+    def _native(d, vm, uri, cin, cinlen, out, outlen, flags, res):
+        s = sess()
+        o, ob = s.py_cell(out, "char *")
+        ol, olb = s.py_cell(outlen, "int")
+        return stub_call(S.doNativeMigrate, s.py_ptr(d), s.py_ptr(vm), text(uri), text(cin),
+                         cinlen, o, ol, flags, res, after=[ob, olb])
+
+    @ext("qmc_py_doPeer2PeerMigrate")
+    def _p2p(d, conn, vm, xmlin, dconnuri, uri, flags, dname, res, v3):
+        s = sess()
+        v, vb = s.py_cell(v3, "bool")
+        return stub_call(S.doPeer2PeerMigrate, s.py_ptr(d), s.from_handle(conn), s.py_ptr(vm),
+                         text(xmlin), text(dconnuri), text(uri), flags, text(dname), res, v,
+                         after=[vb])
+
+    @ext("qmc_py_virDomainAuditStart")
+    def _audit_start(vm, why, ok):
+        s = sess()
+        stub_call(S.virDomainAuditStart, s.py_ptr(vm), text(why), bool(ok))
+
+    @ext("qmc_py_virDomainAuditStop")
+    def _audit_stop(vm, why):
+        s = sess()
+        stub_call(S.virDomainAuditStop, s.py_ptr(vm), text(why))
+
+    @ext("qmc_py_virDomainEventNewFromObj")
+    def _event(vm, type_, detail):
+        s = sess()
+        return stub_call(S.virDomainEventNewFromObj, s.py_ptr(vm), type_, detail,
+                         conv=lambda s, r: s.handle(r, "virDomainEventPtr"))
+
+    @ext("qmc_py_qemuDomainEventQueue")
+    def _queue(d, ev):
+        s = sess()
+        stub_call(S.qemuDomainEventQueue, s.py_ptr(d), s.from_handle(ev))
+
+    @ext("qmc_py_pipe")
+    def _pipe(fds):
+        fl = [fds[0], fds[1]]
+
+        def back():
+            fds[0], fds[1] = fl[0], fl[1]
+        return stub_call(S.pipe, fl, after=[back])
+
+    @ext("qmc_py_virSetCloseExec")
+    def _cloexec(fd):
+        return stub_call(S.virSetCloseExec, fd)
+
+    @ext("qmc_py_virFDStreamOpen")
+    def _fdstream(st, fd):
+        s = sess()
+        return stub_call(S.virFDStreamOpen, s.from_handle(st), fd)
+
+    @ext("qmc_py_strdup")
+    def _strdup(p):
+        return stub_call(S.strdup, text(p), conv=lambda s, r: s.cstr(r))
+
+    @ext("qmc_py_virGetHostname")
+    def _hostname(conn):
+        s = sess()
+        return stub_call(S.virGetHostname, s.from_handle(conn), conv=lambda s, r: s.cstr(r))
+
+    @ext("qmc_py_virAsprintf")
+    def _asprintf(strp, txt):
+        s = sess()
+        cell, back = s.py_cell(strp, "char *")
+        return stub_call(S.virAsprintf, cell, "%s", text(txt), after=[back])
+
+    @ext("qmc_py_virParseNumber")
+    def _parse_number(pp):
+        s = sess()
+        start = pp[0]
+        cell = Ptr((s.pystr(start), 0))
+
+        def back():
+            pp[0] = start + cell.value[1]
+        return stub_call(S.virParseNumber, cell, after=[back])
+
+    state["done"] = True
+
+
+# --- the implementation object ------------------------------------------------------------------
+
+_ARG_KINDS = {
+    "struct qemud_driver*": "driver", "virDomainObjPtr": "vm", "virDomainDefPtr": "def",
+    "qemuDomainObjPrivatePtr": "priv", "virConnectPtr": "handle", "virStreamPtr": "handle",
+    "const char*": "str", "char**": "cell:char *", "int*": "cell:int", "bool": "bool",
+    "virDomainSnapshotObjListPtr": "snapshots",
+}
+
+
+class CFunctionProxy:
+    def __init__(self, impl, name, sig, pyfunc=None):
+        self.impl, self.name, self.sig = impl, name, sig
+        self.__name__ = name
+        self.ported = name not in B.UNTRACED
+        if pyfunc is not None:
+            try:
+                self.__signature__ = inspect.signature(pyfunc)
+            except (TypeError, ValueError):
+                pass
+
+    def __call__(self, *args):
+        return self.impl._call(self.name, self.sig, args)
+
+    def __repr__(self):
+        return "<C %s of %s>" % (self.name, self.impl)
+
+
+class CImpl:
+    """One version of the upstream functions, compiled, with the Python port's interface."""
+    implementation = "c"
+
+    def __init__(self, version, src=None, worktree=False, built=None, pymodule=None):
+        self.version = version
+        if built is None:
+            import os
+            src = src or os.environ.get("LIBVIRT_SRC")
+            if not src:
+                raise B.BuildError("qemu-migration: no libvirt source given "
+                                   "(pass src or set LIBVIRT_SRC)")
+            built = B.build_version(version, src, worktree)
+        self.built = built
+        _install(built)
+        if pymodule is None:
+            try:
+                pymodule = import_module("qemu_migration.port." + version)
+            except ImportError:
+                pymodule = None
+        self.pymodule = pymodule
+        self._fns = {}
+        for name, sig in built.spec.signatures.items():
+            pyf = getattr(pymodule, name, None) if pymodule is not None else None
+            self._fns[name] = CFunctionProxy(self, name, sig, pyf)
+
+    def __getattr__(self, name):
+        fns = self.__dict__.get("_fns", {})
+        if name in fns:
+            return fns[name]
+        raise AttributeError(name)
+
+    def __dir__(self):
+        return list(super().__dir__()) + list(self._fns)
+
+    def __repr__(self):
+        return "<CImpl %s %s>" % (self.version, self.built.module_name)
+
+    @property
+    def names(self):
+        return list(self._fns)
+
+    def _arg(self, s, kind, v):
+        ffi = s.ffi
+        if kind == "driver":
+            return s.c_driver(v)
+        if kind == "vm":
+            return s.c_vm(v)
+        if kind == "def":
+            return s.c_def(v)
+        if kind == "priv":
+            return s.c_priv(v)
+        if kind == "handle":
+            return s.handle(v)
+        if kind == "str":
+            return s.cstr(v)
+        if kind.startswith("cell:"):
+            return s.c_cell(v, kind[5:])
+        if kind == "snapshots":
+            return s.c_snapshots(v)
+        if kind == "bool":
+            return bool(v)
+        return int(v)
+
+    def _call(self, name, sig, args):
+        if len(args) != len(sig.params):
+            raise TypeError("%s takes %d arguments (%d given)" % (name, len(sig.params), len(args)))
+        built = self.built
+        world = current()
+        s = Session(self, world)
+        state = built.installed
+        if state.get("session") is not None:
+            raise RuntimeError("qemu-migration: nested calls into one C module")
+        # the driver first, so that domain lists passed later are known
+        order = sorted(range(len(args)), key=lambda i: _ARG_KINDS.get(sig.params[i]) != "driver")
+        cargs = [None] * len(args)
+        for i in order:
+            cargs[i] = self._arg(s, _ARG_KINDS.get(sig.params[i], "int"), args[i])
+        port_key = B.PORT_STATIC
+        port = None
+        if port_key in built.statics:
+            port = built.ffi.cast("int *", built.static_address(port_key))
+            cur = world.statics.get(port_key)
+            port[0] = cur.value if cur is not None else 0
+        s.sync_errno()
+        state["session"] = s
+        try:
+            r = getattr(built.lib, "qmc_call_" + name)(*cargs)
+            s.pull()
+        finally:
+            state["session"] = None
+        if port is not None and "qemuMigrationPrepareDirect" in s.entered:
+            cur = world.statics.get(port_key)
+            if cur is None:
+                world.statics[port_key] = Ptr(port[0])
+            else:
+                cur.value = port[0]
+        if s.exc is not None:
+            raise s.exc
+        if sig.ret == "void":
+            return None
+        if sig.ret == "char*":
+            return s.pystr(r)
+        if sig.ret == "bool":
+            return bool(r)
+        return r
+
+
+_IMPLS: Dict[tuple, CImpl] = {}
+
+
+def load(version, src=None, worktree=False) -> CImpl:
+    """The C implementation of a version (one per version and source per process)."""
+    import os
+    src = src or os.environ.get("LIBVIRT_SRC")
+    key = (version, os.path.abspath(src) if src else None, worktree)
+    if key not in _IMPLS:
+        _IMPLS[key] = CImpl(version, src, worktree)
+    return _IMPLS[key]

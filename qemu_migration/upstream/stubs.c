@@ -1,0 +1,231 @@
+/*
+ * qemu-migration: the C stubs.  Each forwards to the Python stub of the same
+ * name (through the qmc_py_* callbacks of callbacks.h), then takes errno from
+ * the Python world, as a callee that failed in a system call would leave it.
+ * None of these is instrumented: only the extracted functions show in the
+ * trace as C functions; the stubs record themselves on the Python side.
+ */
+
+int qmc_errno;   /* the world's errno, set by Python before each callback returns */
+
+#define QMC_ERRNO() (errno = qmc_errno)
+
+QMC_NOINST static char *qmc_vformat(char *buf, size_t len, const char *fmt, va_list ap)
+{
+    vsnprintf(buf, len, fmt, ap);
+    return buf;
+}
+
+QMC_STUB void qmc_report(int domain, int code, const char *func, const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    qmc_vformat(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    qmc_py_report(domain, code, func, buf);
+    QMC_ERRNO();
+}
+
+QMC_STUB void qmc_report_system(int num, const char *func, const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    qmc_vformat(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    qmc_py_report_system(num, func, buf);
+    QMC_ERRNO();
+}
+
+QMC_STUB void qmc_report_oom(const char *func)
+{
+    qmc_py_report_oom(func);
+    QMC_ERRNO();
+}
+
+QMC_STUB void qmc_log(int level, const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    qmc_vformat(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    qmc_py_log(level, buf);
+    QMC_ERRNO();
+}
+
+QMC_STUB void qmc_force_close(int *fd)
+{
+    *fd = qmc_py_force_close(*fd);
+    QMC_ERRNO();
+}
+
+QMC_STUB bool virDomainObjIsActive(virDomainObjPtr vm)
+{
+    bool r = qmc_py_virDomainObjIsActive(vm);
+    QMC_ERRNO();
+    return r;
+}
+
+QMC_STUB void virUUIDFormat(const unsigned char *uuid, char *out)
+{
+    /* the stub def keeps the uuid as its text */
+    snprintf(out, VIR_UUID_STRING_BUFLEN, "%s", (const char *)uuid);
+}
+
+QMC_STUB const char *qemuMigrationJobPhaseTypeToString(int phase)
+{
+    const char *r = qmc_py_phase_name(phase);
+    QMC_ERRNO();
+    return r;
+}
+
+/* one-line forwarders: a value-returning and a void kind */
+#define QMC_FWD(ret, name, params, args) \
+    QMC_STUB ret name params { ret r_ = qmc_py_##name args; QMC_ERRNO(); return r_; }
+#define QMC_FWD_VOID(name, params, args) \
+    QMC_STUB void name params { qmc_py_##name args; QMC_ERRNO(); }
+
+QMC_FWD(int, virTimeMs, (unsigned long long *ms), (ms))
+QMC_FWD_VOID(qemuDriverLock, (struct qemud_driver *d), (d))
+QMC_FWD_VOID(qemuDriverUnlock, (struct qemud_driver *d), (d))
+QMC_FWD_VOID(virDomainObjLock, (virDomainObjPtr vm), (vm))
+QMC_FWD_VOID(virDomainObjUnlock, (virDomainObjPtr vm), (vm))
+QMC_FWD_VOID(virDomainObjRef, (virDomainObjPtr vm), (vm))
+QMC_FWD(int, virDomainObjUnref, (virDomainObjPtr vm), (vm))
+
+QMC_STUB int virCondWaitUntil(virCondPtr c, virMutexPtr m, unsigned long long whenms)
+{
+    int r = qmc_py_virCondWaitUntil(c->name, (virDomainObjPtr)m->owner, whenms);
+    QMC_ERRNO();
+    return r;
+}
+
+QMC_STUB void virCondSignal(virCondPtr c)
+{
+    qmc_py_virCondSignal(c->name);
+    QMC_ERRNO();
+}
+
+QMC_STUB void virCondBroadcast(virCondPtr c)
+{
+    qmc_py_virCondBroadcast(c->name);
+    QMC_ERRNO();
+}
+
+QMC_FWD(int, virDomainSaveStatus, (virCapsPtr caps, const char *dir, virDomainObjPtr vm),
+        (caps, dir, vm))
+
+QMC_STUB void *virHashLookup(virHashTablePtr table, const void *name)
+{
+    static char found;
+    int r = qmc_py_virHashLookup(table, (const char *)name);
+    QMC_ERRNO();
+    return r ? (void *)&found : NULL;
+}
+
+QMC_FWD(int, virHashForEach, (virHashTablePtr t, virHashIterator it, void *data),
+        (t, it, data))
+QMC_FWD(qemuMigrationCookiePtr, qemuMigrationEatCookie,
+        (struct qemud_driver *d, virDomainObjPtr vm, const char *in, int inlen,
+         unsigned int flags),
+        (d, vm, in, inlen, flags))
+QMC_FWD(int, qemuMigrationBakeCookie,
+        (qemuMigrationCookiePtr mig, struct qemud_driver *d, virDomainObjPtr vm,
+         char **out, int *outlen, unsigned int flags),
+        (mig, d, vm, out, outlen, flags))
+QMC_FWD_VOID(qemuMigrationCookieFree, (qemuMigrationCookiePtr mig), (mig))
+QMC_FWD(virDomainDefPtr, virDomainDefParseString,
+        (virCapsPtr caps, const char *xml, unsigned int types, unsigned int flags),
+        (caps, xml, types, flags))
+QMC_FWD_VOID(virDomainDefFree, (virDomainDefPtr def), (def))
+QMC_FWD(bool, virDomainDefCheckABIStability, (virDomainDefPtr src, virDomainDefPtr dst),
+        (src, dst))
+QMC_FWD(char *, qemuDomainDefFormatXML,
+        (struct qemud_driver *d, virDomainDefPtr def, unsigned int flags), (d, def, flags))
+QMC_FWD(char *, qemuDomainFormatXML,
+        (struct qemud_driver *d, virDomainObjPtr vm, unsigned int flags), (d, vm, flags))
+QMC_FWD(int, virDomainObjIsDuplicate,
+        (virDomainObjListPtr doms, virDomainDefPtr def, unsigned int check_active),
+        (doms, def, check_active))
+QMC_FWD(virDomainObjPtr, virDomainAssignDef,
+        (virCapsPtr caps, virDomainObjListPtr doms, const virDomainDefPtr def, bool live),
+        (caps, doms, def, live))
+QMC_FWD_VOID(virDomainRemoveInactive, (virDomainObjListPtr doms, virDomainObjPtr vm),
+             (doms, vm))
+QMC_FWD(int, virDomainDeleteConfig,
+        (const char *configDir, const char *autostartDir, virDomainObjPtr vm),
+        (configDir, autostartDir, vm))
+QMC_FWD(int, virDomainObjGetState, (virDomainObjPtr vm, int *reason), (vm, reason))
+QMC_FWD(int, qemuProcessStart,
+        (virConnectPtr conn, struct qemud_driver *d, virDomainObjPtr vm, const char *from,
+         bool paused, bool autodestroy, int fd, const char *path, void *snap, int vmop),
+        (conn, d, vm, from, paused, autodestroy, fd, path, snap, vmop))
+QMC_FWD_VOID(qemuProcessStop,
+             (struct qemud_driver *d, virDomainObjPtr vm, int migrated, int reason),
+             (d, vm, migrated, reason))
+QMC_FWD(int, qemuProcessStartCPUs,
+        (struct qemud_driver *d, virDomainObjPtr vm, virConnectPtr conn, int reason,
+         int asyncJob),
+        (d, vm, conn, reason, asyncJob))
+QMC_FWD(int, doNativeMigrate,
+        (struct qemud_driver *d, virDomainObjPtr vm, const char *uri, const char *in,
+         int inlen, char **out, int *outlen, unsigned long flags, unsigned long res),
+        (d, vm, uri, in, inlen, out, outlen, flags, res))
+QMC_FWD(int, doPeer2PeerMigrate,
+        (struct qemud_driver *d, virConnectPtr conn, virDomainObjPtr vm, const char *xmlin,
+         const char *dconnuri, const char *uri, unsigned long flags, const char *dname,
+         unsigned long res, bool *v3),
+        (d, conn, vm, xmlin, dconnuri, uri, flags, dname, res, v3))
+QMC_FWD_VOID(virDomainAuditStart, (virDomainObjPtr vm, const char *why, bool ok),
+             (vm, why, ok))
+QMC_FWD_VOID(virDomainAuditStop, (virDomainObjPtr vm, const char *why), (vm, why))
+QMC_FWD(virDomainEventPtr, virDomainEventNewFromObj,
+        (virDomainObjPtr vm, int type, int detail), (vm, type, detail))
+QMC_FWD_VOID(qemuDomainEventQueue, (struct qemud_driver *d, virDomainEventPtr ev), (d, ev))
+
+QMC_STUB int qmc_pipe(int fds[2])
+{
+    int r = qmc_py_pipe(fds);
+    QMC_ERRNO();
+    return r;
+}
+
+QMC_FWD(int, virSetCloseExec, (int fd), (fd))
+QMC_FWD(int, virFDStreamOpen, (virStreamPtr st, int fd), (st, fd))
+
+QMC_STUB char *qmc_strdup(const char *s)
+{
+    char *r = qmc_py_strdup(s);
+    QMC_ERRNO();
+    return r;
+}
+
+QMC_FWD(char *, virGetHostname, (virConnectPtr conn), (conn))
+
+QMC_STUB int virAsprintf(char **strp, const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    int r;
+    va_start(ap, fmt);
+    qmc_vformat(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    r = qmc_py_virAsprintf(strp, buf);
+    QMC_ERRNO();
+    return r;
+}
+
+QMC_FWD(int, virParseNumber, (const char **str), (str))
+
+/* ---- helpers the Python side uses to lay out objects ---- */
+QMC_NOINST unsigned int qmc_get_persistent(virDomainObjPtr vm) { return vm->persistent; }
+QMC_NOINST void qmc_set_persistent(virDomainObjPtr vm, unsigned int v) { vm->persistent = !!v; }
+QMC_NOINST void qmc_init_vm(virDomainObjPtr vm) { vm->lock.owner = vm; }
+QMC_NOINST void qmc_init_priv(qemuDomainObjPrivatePtr priv)
+{
+    priv->job.cond.name = "cond";
+    priv->job.asyncCond.name = "asyncCond";
+}
+QMC_NOINST void qmc_set_errno(void) { errno = qmc_errno; }

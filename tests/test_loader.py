@@ -477,3 +477,27 @@ def test_call_is_a_plain_dataclass():
     c = Call("qemuMigrationBegin", "web1", {"xmlin": None, "cookieout": True})
     assert c.faults.pairs() == [] and c.peer_v3 is True and c.wakeups == []
     assert copy.deepcopy(c) == c
+
+
+def test_less_common_shapes(tmp_path):
+    d = write(tmp_path, "d.xml", "<domain type='kvm'><name>p</name><uuid>%s</uuid>"
+              "<memory>1</memory><devices><hostdev type='pci'><source>"
+              "<address bus='1' slot='2'/><state devaddr='00:02.0'/></source></hostdev>"
+              "</devices></domain>" % WEB1)
+    assert load_domain(d).hostdevs[0].source == "0000:01:02.0"
+    s = write(tmp_path, "s.xml", "<domainsnapshot><name>n</name><state>running</state>"
+              "<creationTime>3</creationTime><domain/></domainsnapshot>")
+    assert load_snapshot(s).domain_uuid is None
+    assert describe(load_snapshot(s)).count("\n") == 0
+    st = write(tmp_path, "st.xml", STATUS % ("running", "", "<job async='migration out'/>",
+                                            " id='2'"))
+    job = load_status(st).privateData.job
+    assert (job.active, job.asyncJob, job.phase) == (QEMU_JOB_NONE, QEMU_ASYNC_JOB_MIGRATION_OUT,
+                                                     0)
+    text = describe(load_any(DOM / "report1.status.xml"))
+    assert "graphics" not in text
+    sc = write(tmp_path, "sc.xml", "<scenario name='n'><call function='qemuMigrationIsAllowed'>"
+               "<arg name='def' file='%s'/></call></scenario>" % (DOM / "web1.xml"))
+    text = describe(load_scenario(sc))
+    assert text.splitlines()[1] == "host dest.example.org"
+    assert "def=<file %s>" % (DOM / "web1.xml") in text

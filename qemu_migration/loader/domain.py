@@ -200,14 +200,4 @@ def load_domain(path, inactive=False):
     return parse_domain_element(root, path, inactive=inactive)
 
 
-def domain_text(path, referrer=None, element=None):
-    """The text of a domain XML file, after checking that it loads; (text, DomainDef)."""
-    from .xmlutil import read_bytes
-    data = read_bytes(path, referrer, element)
-    root = parse_bytes(data, str(path))
-    expect_root(root, ["domain"], str(path))
-    def_ = parse_domain_element(root, str(path), inactive=False)
-    return data.decode("utf-8"), def_
-
-
-__all__ = ["parse_domain_text", "load_domain", "parse_domain_element", "domain_text"]
+__all__ = ["parse_domain_text", "load_domain", "parse_domain_element"]

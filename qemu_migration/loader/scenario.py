@@ -233,7 +233,7 @@ def _ref(path, node, attr="file"):
 def _load_ref_root(path, node, expect):
     """Parse the file a node refers to; a missing file names the scenario and the path."""
     target = _ref(path, node)
-    root = parse_bytes(read_bytes(target, path, where(node, "file")), target)
+    root = parse_bytes(read_bytes(target, path, where(node, "file"), node.get("file")), target)
     if root.tag not in expect:
         raise LoadError(path, where(node, "file"),
                         "'%s' is a <%s> file, expected %s" % (
@@ -311,7 +311,7 @@ def _parse_arg(path, call_fn, arg, spec, node):
         if (node.text or "").strip():
             raise LoadError(path, loc, "argument '%s' takes a file= attribute, not text" % arg)
         target = _ref(path, node)
-        data = read_bytes(target, path, where(node, "file"))
+        data = read_bytes(target, path, where(node, "file"), node.get("file"))
         root = parse_bytes(data, target)
         if root.tag != "domain":
             raise LoadError(path, where(node, "file"),
@@ -319,7 +319,11 @@ def _parse_arg(path, call_fn, arg, spec, node):
         def_ = parse_domain_element(root, target, inactive=False)
         if spec.kind == "deffile":
             return def_, target
-        return data.decode("utf-8"), target
+        try:
+            return data.decode("utf-8"), target
+        except UnicodeDecodeError:
+            raise LoadError(target, "/", "a domain XML passed as text must be UTF-8 (it is "
+                            "re-parsed at run time)") from None
     if node.get("file") is not None:
         raise LoadError(path, where(node, "file"),
                         "argument '%s' of %s is given as text, not as a file" % (arg, call_fn))
@@ -332,15 +336,13 @@ def _parse_arg(path, call_fn, arg, spec, node):
         return parse_yesno(text.strip(), path, loc, "argument '%s'" % arg), None
     if spec.kind == "int":
         return parse_int(text, path, loc, "argument '%s'" % arg, minimum=0), None
-    if spec.kind == "flags":
-        value = 0
-        for name in text.split():
-            if name not in MIGRATE_FLAG_NAMES:
-                raise LoadError(path, loc, "unknown migration flag '%s' (expected names from "
-                                "%s)" % (name, ", ".join(MIGRATE_FLAG_NAMES)))
-            value |= MIGRATE_FLAG_NAMES[name]
-        return value, None
-    raise AssertionError(spec.kind)
+    value = 0  # flags, the one kind left
+    for name in text.split():
+        if name not in MIGRATE_FLAG_NAMES:
+            raise LoadError(path, loc, "unknown migration flag '%s' (expected names from "
+                            "%s)" % (name, ", ".join(MIGRATE_FLAG_NAMES)))
+        value |= MIGRATE_FLAG_NAMES[name]
+    return value, None
 
 
 def _parse_call(path, node, host_names, stubs):

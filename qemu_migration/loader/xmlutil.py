@@ -47,19 +47,23 @@ def parse_bytes(data, path):
     return root
 
 
-def read_bytes(path, referrer=None, element=None):
-    """The bytes of ``path``; a missing file names the file that referred to it."""
+def read_bytes(path, referrer=None, element=None, as_written=None):
+    """The bytes of ``path``; a missing file names the file that referred to it.
+
+    ``as_written`` is the path as the referring file spells it, when that differs.
+    """
     p = Path(path)
     try:
         return p.read_bytes()
     except FileNotFoundError:
         if referrer is not None:
+            if as_written is not None and as_written != str(path):
+                raise LoadError(referrer, element,
+                                "referenced file '%s' does not exist (looked for %s)"
+                                % (as_written, path)) from None
             raise LoadError(referrer, element, "referenced file '%s' does not exist" % path) \
                 from None
         raise LoadError(path, "/", "file does not exist") from None
-    except IsADirectoryError:
-        raise LoadError(referrer or path, element or "/",
-                        "'%s' is a directory, not a file" % path) from None
     except OSError as e:
         raise LoadError(referrer or path, element or "/",
                         "cannot read '%s': %s" % (path, e.strerror)) from None
@@ -76,23 +80,13 @@ def where(node, attr=None):
 
 
 def child_where(node, expr):
-    """Location of the element ``expr`` (a ./child[1] path) would name, for messages."""
-    base = where(node)
-    rel = expr
-    if rel.startswith("string("):
-        rel = rel[len("string("):-1]
-    if rel.startswith("./"):
-        rel = rel[2:]
-    rel = re.sub(r"\[1\]", "", rel)
-    return base + "/" + rel
+    """Location of the element ``expr`` (``./name[1]``) names, for messages."""
+    return where(node) + "/" + re.sub(r"\[1\]", "", expr[2:])
 
 
 def xstring(node, expr):
-    """virXPathString: the string value, or None when it is empty."""
-    value = node.xpath(expr)
-    if isinstance(value, list):  # a node-set expression: take the first node's text
-        value = value[0].xpath("string(.)") if value else ""
-    value = str(value)
+    """virXPathString on a ``string(...)`` expression: the value, or None when empty."""
+    value = str(node.xpath(expr))
     return value if value != "" else None
 
 

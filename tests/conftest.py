@@ -25,6 +25,7 @@ class Call:
     args: dict = field(default_factory=dict)
     faults: FaultPlan = field(default_factory=FaultPlan)
     peer_v3: bool = True
+    wakeups: list = field(default_factory=list)
 
 
 def make_vm(name="web1", uuid=UUID1, state="running", snapshots=0, hostdev=None,

@@ -386,10 +386,9 @@ def test_scenario_tunnel_args():
 
 def test_scenario_begin_args():
     c = load_scenario(SCEN / "begin-plain.xml").calls[0]
-    assert c.args == {"xmlin": None, "cookieout": True}
+    assert c.args == {"xmlin": None}
     c = load_scenario(SCEN / "begin-xmlin-abi-mismatch.xml").calls[0]
     assert parse_domain_text(c.args["xmlin"], "<xml>").memory == 2097152
-    assert load_scenario(SCEN / "begin-no-cookieout.xml").calls[0].args["cookieout"] is False
 
 
 def test_scenario_isallowed_def_and_domain():
@@ -474,7 +473,7 @@ def test_scenario_relative_paths_resolve_against_the_scenario(tmp_path):
 
 
 def test_call_is_a_plain_dataclass():
-    c = Call("qemuMigrationBegin", "web1", {"xmlin": None, "cookieout": True})
+    c = Call("qemuMigrationBegin", "web1", {"xmlin": None})
     assert c.faults.pairs() == [] and c.peer_v3 is True and c.wakeups == []
     assert copy.deepcopy(c) == c
 

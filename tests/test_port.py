@@ -581,10 +581,10 @@ def test_prepare_direct_port_wraps_on_tcp_host_uri(version):
 def test_perform_job_wait_woken_by_other_thread(version, held, wakeups, ret):
     vm = make_vm(async_out=held == "async", job=QEMU_JOB_MODIFY if held == "job" else 0)
     w = make_world(vm)
-    w.wakeups = list(wakeups)
-    c = Call("qemuMigrationPerformJob", "web1", {"uri": "tcp:dst.example.net:49152"})
-    w.reset_run(c.faults)
+    c = Call("qemuMigrationPerformJob", "web1", {"uri": "tcp:dst.example.net:49152"},
+             wakeups=list(wakeups))
     o = run_call(w, version, c)
+    assert o["violations"] == []
     assert o["return"] == ret
     if ret == 0:
         assert o["after"]["refs"] == 1 and o["after"]["async_job"] == "none"

@@ -2,9 +2,12 @@
 
 Each check looks at one thing the upstream code promises its callers:
   async-job-leaked   an async job the call started is ended, or kept on purpose
-                     (PrepareAny keeps "migration in" for Finish on success)
+                     (PrepareAny keeps "migration in" for Finish on success);
+                     one that another thread started while the call waited is
+                     not the call's
   refs-unbalanced    references taken are given back: the references not owned
-                     by the domain list are the same before and after
+                     by the domain list are the same before and after, once the
+                     references other threads took or gave back are counted
   lock-unbalanced    the domain is left locked or unlocked as the caller expects
                      (Begin and IsAllowed: as it was; PerformJob and Prepare:
                      unlocked), the driver lock as it was
@@ -41,7 +44,7 @@ def check(function, failed, before, after, world, new_events):
 
     b_async = before["async_job"] if before else "none"
     a_async = after["async_job"] if after and after["exists"] else "none"
-    if b_async == "none" and a_async != "none":
+    if b_async == "none" and a_async != "none" and not world.others_started_async:
         kept = (function in PREPARES and not failed
                 and a_async == QEMU_ASYNC_JOB_NAMES[QEMU_ASYNC_JOB_MIGRATION_IN])
         if not kept:
@@ -50,7 +53,7 @@ def check(function, failed, before, after, world, new_events):
 
     if after and after["exists"]:
         held_before = (before["refs"] - before["in_list"]) if before else 0
-        held_after = after["refs"] - after["in_list"]
+        held_after = after["refs"] - after["in_list"] - world.others_refs
         if held_after != held_before:
             v("refs-unbalanced", "references not owned by the domain list went from %d to %d"
               % (held_before, held_after))

@@ -130,6 +130,7 @@ def run_call(world, version, call, impl=None):
     mod = impl if impl is not None else VERSIONS[version].module
     world.reset_run(call.faults)
     world.peer_v3 = call.peer_v3
+    world.wakeups = list(getattr(call, "wakeups", ()))
     driver = world.driver
     events_before = len(driver.events)
     vm = _target(world, call)

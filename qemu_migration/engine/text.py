@@ -45,6 +45,8 @@ def call_header(i, o, args=None):
     if o["domain"]:
         parts.append("domain=%s" % o["domain"])
     for k, v in (args or {}).items():
+        if v is None:
+            continue
         if k in ("dom_xml", "xmlin", "def"):
             v = "<xml>" if v is not None else None
         if k == "flags":

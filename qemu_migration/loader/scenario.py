@@ -57,8 +57,8 @@ The functions and their arguments, defaults in brackets:
 
 - qemuMigrationIsAllowed: ``domain=`` or ``<arg name="def" file=.../>`` (a
   domain XML; the definition alone, no vm), exactly one of the two.
-- qemuMigrationBegin: ``domain=`` (required); xmlin (file=; its text) [NULL];
-  cookieout yes|no [yes: an out-pointer is passed].
+- qemuMigrationBegin: ``domain=`` (required); xmlin (file=; its text) [NULL].
+  (Begin is called only by the v3 protocol, which always passes a cookie out-pointer.)
 - qemuMigrationPrepareTunnel: dom_xml (file=; required); dname [NULL];
   cookiein [NULL]; st yes|no [yes: a stream is passed].
 - qemuMigrationPrepareDirect: dom_xml (file=; required); dname [NULL];
@@ -110,8 +110,7 @@ FUNCTIONS = {
     "qemuMigrationIsAllowed": FunctionSpec("either", {
         "def": ArgSpec("deffile", None)}),
     "qemuMigrationBegin": FunctionSpec("required", {
-        "xmlin": ArgSpec("xmlfile", None),
-        "cookieout": ArgSpec("bool", True)}),
+        "xmlin": ArgSpec("xmlfile", None)}),
     "qemuMigrationPrepareTunnel": FunctionSpec("none", {
         "dom_xml": ArgSpec("xmlfile", REQUIRED),
         "dname": ArgSpec("text", None),

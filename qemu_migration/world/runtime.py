@@ -81,6 +81,8 @@ class World:
         self.next_fd = 20
         self.peer_v3 = True
         self.wakeups: List[str] = []    # what other threads do while a job waits
+        self.others_refs = 0
+        self.others_started_async = False
 
     @contextlib.contextmanager
     def activate(self):
@@ -101,6 +103,8 @@ class World:
         self.errno = 0
         self.touched_freed = []
         self.assigned = []
+        self.others_refs = 0             # references other threads took (+) or gave back (-)
+        self.others_started_async = False
 
     def should_fail(self, name):
         n = self.calls.get(name, 0) + 1

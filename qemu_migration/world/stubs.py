@@ -181,6 +181,7 @@ def _wake(w, vm, what):
     starts an async migration out (so the waiter must go round again).
     """
     job = vm.privateData.job
+    refs = vm.refs
     if what in ("end-job", "end-job+start-async"):
         job.active = 0
         vm.refs -= 1
@@ -192,6 +193,8 @@ def _wake(w, vm, what):
         job.asyncJob = 1
         job.mask = 0b101011
         vm.refs += 1
+        w.others_started_async = True
+    w.others_refs += vm.refs - refs
 
 
 @stub(faultable=False)

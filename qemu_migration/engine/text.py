@@ -1,4 +1,6 @@
 """Outcomes as text for people: one block per call and version, nothing left out."""
+import textwrap
+
 from .runner import flags_names
 
 
@@ -73,7 +75,9 @@ def outcome_block(version, o, indent="    "):
     for k, v in o["out"].items():
         if v is not None:
             lines.append(sub + "%-7s %s" % (k, v))
-    lines.append(sub + "trace   " + _trace_tree(o["trace"]))
+    lines.extend(textwrap.wrap(_trace_tree(o["trace"]), width=100,
+                               initial_indent=sub + "trace   ", subsequent_indent=sub + "        ",
+                               break_on_hyphens=False))
     for log in o["logs"]:
         lines.append(sub + "log     " + log)
     if o["before"] is not None:

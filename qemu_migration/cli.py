@@ -71,9 +71,10 @@ def cmd_run(args, out):
 
 def cmd_list(args, out):
     from .loader import bundled_scenarios_dir, load_scenario
-    for p in sorted(Path(bundled_scenarios_dir()).glob("*.xml")):
-        sc = load_scenario(p)
-        out.write("%-40s %s\n" % (sc.name, sc.description))
+    scenarios = [load_scenario(p) for p in sorted(Path(bundled_scenarios_dir()).glob("*.xml"))]
+    width = max(len(sc.name) for sc in scenarios)
+    for sc in scenarios:
+        out.write("%-*s  %s\n" % (width, sc.name, sc.description))
     return 0
 
 

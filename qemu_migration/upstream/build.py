@@ -425,3 +425,20 @@ def version_spec(ex: Extracted) -> BuildSpec:
 def build_version(version: str, src: str, worktree: bool = False) -> Built:
     from .extract import extract_version
     return build(version_spec(extract_version(version, src, worktree)))
+
+
+def signature_of(f: CFunction) -> Signature:
+    """The signature a function's own text declares."""
+    params = tuple(param_type(p) for p in f.params)
+    return Signature(return_type(f), () if params == ("void",) else params)
+
+
+def text_spec(name: str, text: str, path: str = "", untraced: Sequence[str] = ()) -> BuildSpec:
+    """A spec for every function of a C text of one's own (the self-test), built the
+    same way as the upstream versions, signatures taken from the text."""
+    from .extract import parse_functions
+    funcs = list(parse_functions(text, path).values())
+    if not funcs:
+        raise BuildError("qemu-migration: no function definitions in %s" % (path or "<text>"))
+    return BuildSpec(name, funcs, {f.name: signature_of(f) for f in funcs},
+                     [f.name for f in funcs if f.name not in untraced], commit=path)

@@ -859,7 +859,7 @@ class CImpl:
             raise s.exc
         if sig.ret == "void":
             return None
-        if sig.ret == "char*":
+        if sig.ret in ("char*", "const char*"):
             return s.pystr(r)
         if sig.ret == "bool":
             return bool(r)

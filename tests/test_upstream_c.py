@@ -216,8 +216,8 @@ def test_define_start_stop_remove(impl):
     assert xml.startswith("<domain type='kvm' id='2'><name>renamed</name>")
     assert w.driver.domains == {} and w.driver.deleted_configs == ["renamed"]
     assert [e.as_dict()["type"] for e in w.driver.events] == ["started"]
-    assert w.logs == ["audit: start reason=migrated success=yes",
-                      "audit: stop reason=migrated"]
+    assert w.logs == ["audit: start reason=migration success=yes",
+                      "audit: stop reason=migration"]
     w = world_with(faults=[("strdup", 1)])
     with w.activate():
         assert mod.selftestDefine(w.driver, "conn", DOMAIN_XML, "renamed") is None

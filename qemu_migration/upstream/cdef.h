@@ -12,7 +12,7 @@ typedef virDomainDef *virDomainDefPtr;
 typedef struct qmc_snapshot_def { char *name; char *parent; ...; } virDomainSnapshotDef;
 typedef struct qmc_snapshot_obj { virDomainSnapshotDef *def; ...; } virDomainSnapshotObj;
 typedef struct qmc_snapshot_list { virHashTablePtr objs; ...; } virDomainSnapshotObjList;
-typedef virDomainSnapshotObjList *virDomainSnapshotObjListPtr;
+typedef struct qmc_snapshot_list *virDomainSnapshotObjListPtr;
 
 typedef struct qmc_job_info { int type; ...; } virDomainJobInfo;
 struct qemuDomainJobObj {
@@ -25,7 +25,7 @@ struct qemuDomainJobObj {
     ...;
 };
 typedef struct qmc_priv { struct qemuDomainJobObj job; char *lockState; ...; } qemuDomainObjPrivate;
-typedef qemuDomainObjPrivate *qemuDomainObjPrivatePtr;
+typedef struct qmc_priv *qemuDomainObjPrivatePtr;
 
 typedef struct qmc_vm {
     int refs;
@@ -37,7 +37,7 @@ typedef struct qmc_vm {
 typedef virDomainObj *virDomainObjPtr;
 
 typedef struct qmc_domlist { virHashTablePtr objs; ...; } virDomainObjList;
-typedef virDomainObjList *virDomainObjListPtr;
+typedef struct qmc_domlist *virDomainObjListPtr;
 
 struct qemud_driver {
     virCapsPtr caps;
@@ -50,7 +50,7 @@ struct qemud_driver {
 };
 
 typedef struct qmc_cookie { char *lockState; void *py; ...; } qemuMigrationCookie;
-typedef qemuMigrationCookie *qemuMigrationCookiePtr;
+typedef struct qmc_cookie *qemuMigrationCookiePtr;
 
 extern int qmc_errno;
 unsigned int qmc_get_persistent(virDomainObjPtr vm);

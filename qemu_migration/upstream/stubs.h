@@ -144,11 +144,11 @@ typedef struct qmc_def {
 typedef virDomainDef *virDomainDefPtr;
 
 typedef struct qmc_snapshot_def { char *name; char *parent; } virDomainSnapshotDef;
-typedef virDomainSnapshotDef *virDomainSnapshotDefPtr;
+typedef struct qmc_snapshot_def *virDomainSnapshotDefPtr;
 typedef struct qmc_snapshot_obj { virDomainSnapshotDefPtr def; } virDomainSnapshotObj;
-typedef virDomainSnapshotObj *virDomainSnapshotObjPtr;
+typedef struct qmc_snapshot_obj *virDomainSnapshotObjPtr;
 typedef struct qmc_snapshot_list { virHashTablePtr objs; } virDomainSnapshotObjList;
-typedef virDomainSnapshotObjList *virDomainSnapshotObjListPtr;
+typedef struct qmc_snapshot_list *virDomainSnapshotObjListPtr;
 struct virDomainSnapshotNumData { int count; unsigned int flags; };
 
 typedef struct qmc_job_info { int type; } virDomainJobInfo;
@@ -168,7 +168,7 @@ typedef struct qmc_priv {
     struct qemuDomainJobObj job;
     char *lockState;
 } qemuDomainObjPrivate;
-typedef qemuDomainObjPrivate *qemuDomainObjPrivatePtr;
+typedef struct qmc_priv *qemuDomainObjPrivatePtr;
 
 typedef struct qmc_vm {
     virMutex lock;
@@ -181,7 +181,7 @@ typedef struct qmc_vm {
 typedef virDomainObj *virDomainObjPtr;
 
 typedef struct qmc_domlist { virHashTablePtr objs; } virDomainObjList;
-typedef virDomainObjList *virDomainObjListPtr;
+typedef struct qmc_domlist *virDomainObjListPtr;
 
 struct qemud_driver {
     virCapsPtr caps;
@@ -193,7 +193,7 @@ struct qemud_driver {
 };
 
 typedef struct qmc_cookie { char *lockState; void *py; } qemuMigrationCookie;
-typedef qemuMigrationCookie *qemuMigrationCookiePtr;
+typedef struct qmc_cookie *qemuMigrationCookiePtr;
 
 /* ---- reporting, done in C and handed to the Python world ---- */
 QMC_STUB void qmc_report(int domain, int code, const char *func, const char *fmt, ...)

@@ -12,52 +12,52 @@ selftestWhich(void)
 }
 
 static int
-selftestJob(struct qemud_driver *driver ATTRIBUTE_UNUSED,
-            virDomainObjPtr vm,
+selftestJob(struct qemud_driver *drv ATTRIBUTE_UNUSED,
+            virDomainObjPtr dom,
             int phase)
 {
-    qemuDomainObjPrivatePtr priv = vm->privateData;
+    qemuDomainObjPrivatePtr jp = dom->privateData;
     unsigned long long now;
 
     if (virTimeMs(&now) < 0)
         return -1;
-    priv->job.asyncJob = QEMU_ASYNC_JOB_MIGRATION_OUT;
-    priv->job.mask = DEFAULT_JOB_MASK | JOB_MASK(QEMU_JOB_SUSPEND);
-    priv->job.start = now;
-    priv->job.info.type = VIR_DOMAIN_JOB_UNBOUNDED;
+    jp->job.asyncJob = QEMU_ASYNC_JOB_MIGRATION_OUT;
+    jp->job.mask = DEFAULT_JOB_MASK | JOB_MASK(QEMU_JOB_SUSPEND);
+    jp->job.start = now;
+    jp->job.info.type = VIR_DOMAIN_JOB_UNBOUNDED;
     if (phase > QEMU_MIGRATION_PHASE_PREPARE) {
         qemuReportError(VIR_ERR_OPERATION_INVALID, _("phase %d is past %s"), phase,
                         NULLSTR(qemuMigrationJobPhaseTypeToString(QEMU_MIGRATION_PHASE_PREPARE)));
         return -1;
     }
-    priv->job.phase = phase;
-    VIR_WARN("phase of %s is %s", vm->def->name,
+    jp->job.phase = phase;
+    VIR_WARN("phase of %s is %s", dom->def->name,
              NULLSTR(qemuMigrationJobPhaseTypeToString(phase)));
     return 0;
 }
 
 static int
-selftestLocks(struct qemud_driver *driver, virDomainObjPtr vm, unsigned long long then)
+selftestLocks(struct qemud_driver *drv, virDomainObjPtr dom, unsigned long long then)
 {
-    qemuDomainObjPrivatePtr priv = vm->privateData;
+    qemuDomainObjPrivatePtr jp = dom->privateData;
 
-    virDomainObjRef(vm);
-    qemuDriverUnlock(driver);
-    virCondSignal(&priv->job.cond);
-    virCondBroadcast(&priv->job.asyncCond);
-    if (virCondWaitUntil(&priv->job.asyncCond, &vm->lock, then) < 0) {
+    virDomainObjRef(dom);
+    qemuDriverUnlock(drv);
+    virCondSignal(&jp->job.cond);
+    virCondBroadcast(&jp->job.asyncCond);
+    if (virCondWaitUntil(&jp->job.asyncCond, &dom->lock, then) < 0) {
         if (errno == ETIMEDOUT)
-            VIR_ERROR(_("waited for %s until %llu"), vm->def->name, then);
+            VIR_ERROR(_("waited for %s until %llu"), dom->def->name, then);
         else
-            virReportSystemError(errno, _("cannot wait for %s"), vm->def->name);
+            virReportSystemError(errno, _("cannot wait for %s"), dom->def->name);
     }
-    virDomainObjUnlock(vm);
-    qemuDriverLock(driver);
-    virDomainObjLock(vm);
-    if (virDomainObjIsActive(vm) &&
-        virDomainSaveStatus(driver->caps, driver->stateDir, vm) < 0)
-        VIR_WARN("no status for %s", vm->def->name);
-    return virDomainObjUnref(vm);
+    virDomainObjUnlock(dom);
+    qemuDriverLock(drv);
+    virDomainObjLock(dom);
+    if (virDomainObjIsActive(dom) &&
+        virDomainSaveStatus(drv->caps, drv->stateDir, dom) < 0)
+        VIR_WARN("no status for %s", dom->def->name);
+    return virDomainObjUnref(dom);
 }
 
 static void
@@ -70,100 +70,100 @@ selftestCount(void *payload ATTRIBUTE_UNUSED,
 }
 
 static int
-selftestTables(struct qemud_driver *driver, virDomainObjPtr vm)
+selftestTables(struct qemud_driver *drv, virDomainObjPtr dom)
 {
     char uuidstr[VIR_UUID_STRING_BUFLEN];
     int count = 0;
 
-    virUUIDFormat(vm->def->uuid, uuidstr);
-    ignore_value(virHashForEach(vm->snapshots.objs, selftestCount, &count));
-    if (virHashLookup(driver->autodestroy, uuidstr) != NULL)
+    virUUIDFormat(dom->def->uuid, uuidstr);
+    ignore_value(virHashForEach(dom->snapshots.objs, selftestCount, &count));
+    if (virHashLookup(drv->autodestroy, uuidstr) != NULL)
         count += 100;
     return count;
 }
 
 static int
-selftestCookie(struct qemud_driver *driver,
-               virDomainObjPtr vm,
+selftestCookie(struct qemud_driver *drv,
+               virDomainObjPtr dom,
                const char *cookiein,
                char **cookieout,
                int *cookieoutlen)
 {
-    qemuDomainObjPrivatePtr priv = vm->privateData;
+    qemuDomainObjPrivatePtr jp = dom->privateData;
     qemuMigrationCookiePtr mig;
     int ret;
 
-    if (!(mig = qemuMigrationEatCookie(driver, vm, cookiein, 0,
+    if (!(mig = qemuMigrationEatCookie(drv, dom, cookiein, 0,
                                        QEMU_MIGRATION_COOKIE_LOCKSTATE)))
         return -1;
     if (mig->lockState) {
-        VIR_FREE(priv->lockState);
-        priv->lockState = mig->lockState;
+        VIR_FREE(jp->lockState);
+        jp->lockState = mig->lockState;
         mig->lockState = NULL;
     }
-    ret = qemuMigrationBakeCookie(mig, driver, vm, cookieout, cookieoutlen,
+    ret = qemuMigrationBakeCookie(mig, drv, dom, cookieout, cookieoutlen,
                                   QEMU_MIGRATION_COOKIE_LOCKSTATE);
     qemuMigrationCookieFree(mig);
     return ret;
 }
 
 static char *
-selftestDefine(struct qemud_driver *driver,
+selftestDefine(struct qemud_driver *drv,
                virConnectPtr conn,
                const char *xml,
                const char *dname)
 {
-    virDomainDefPtr def;
-    virDomainObjPtr vm = NULL;
-    virDomainEventPtr event = NULL;
+    virDomainDefPtr dd;
+    virDomainObjPtr dom = NULL;
+    virDomainEventPtr ev = NULL;
     char *out = NULL;
     int reason = -1;
 
-    if (!(def = virDomainDefParseString(driver->caps, xml, QEMU_EXPECTED_VIRT_TYPES,
+    if (!(dd = virDomainDefParseString(drv->caps, xml, QEMU_EXPECTED_VIRT_TYPES,
                                         VIR_DOMAIN_XML_INACTIVE)))
         return NULL;
     if (dname) {
-        VIR_FREE(def->name);
-        if (!(def->name = strdup(dname))) {
+        VIR_FREE(dd->name);
+        if (!(dd->name = strdup(dname))) {
             virReportOOMError();
             goto cleanup;
         }
     }
-    if (virDomainObjIsDuplicate(&driver->domains, def, 1) < 0)
+    if (virDomainObjIsDuplicate(&drv->domains, dd, 1) < 0)
         goto cleanup;
-    if (!(vm = virDomainAssignDef(driver->caps, &driver->domains, def, true)))
+    if (!(dom = virDomainAssignDef(drv->caps, &drv->domains, dd, true)))
         goto cleanup;
-    def = NULL;
-    if (!virDomainDefCheckABIStability(vm->def, vm->def))
+    dd = NULL;
+    if (!virDomainDefCheckABIStability(dom->def, dom->def))
         goto cleanup;
-    if (qemuProcessStart(conn, driver, vm, "stdio", true, true, -1, NULL, NULL,
+    if (qemuProcessStart(conn, drv, dom, "stdio", true, true, -1, NULL, NULL,
                          VIR_VM_OP_MIGRATE_IN_START) < 0) {
-        virDomainAuditStart(vm, "migrated", false);
+        virDomainAuditStart(dom, "migration", false);
         goto cleanup;
     }
-    virDomainAuditStart(vm, "migrated", true);
-    if (virDomainObjGetState(vm, &reason) == VIR_DOMAIN_PAUSED &&
-        qemuProcessStartCPUs(driver, vm, conn, VIR_DOMAIN_RUNNING_MIGRATED,
+    virDomainAuditStart(dom, "migration", true);
+    if (virDomainObjGetState(dom, &reason) == VIR_DOMAIN_PAUSED &&
+        qemuProcessStartCPUs(drv, dom, conn, VIR_DOMAIN_RUNNING_MIGRATED,
                              QEMU_ASYNC_JOB_MIGRATION_IN) < 0)
-        VIR_ERROR(_("cannot resume %s (reason %d)"), vm->def->name, reason);
-    event = virDomainEventNewFromObj(vm, VIR_DOMAIN_EVENT_STARTED,
+        VIR_ERROR(_("cannot resume %s (reason %d)"), dom->def->name, reason);
+    ev = virDomainEventNewFromObj(dom, VIR_DOMAIN_EVENT_STARTED,
                                      VIR_DOMAIN_EVENT_STARTED_MIGRATED);
-    out = qemuDomainFormatXML(driver, vm, VIR_DOMAIN_XML_SECURE);
+    out = qemuDomainFormatXML(drv, dom, VIR_DOMAIN_XML_SECURE);
     if (out && STRPREFIX(out, "<domain"))
-        out = qemuDomainDefFormatXML(driver, vm->def, VIR_DOMAIN_XML_SECURE);
-    qemuProcessStop(driver, vm, 1, VIR_DOMAIN_SHUTOFF_MIGRATED);
-    virDomainAuditStop(vm, "migrated");
-    if (virDomainDeleteConfig(driver->configDir, driver->autostartDir, vm) < 0)
-        VIR_WARN("config of %s stays", vm->def->name);
-    virDomainRemoveInactive(&driver->domains, vm);
-    vm = NULL;
+        out = qemuDomainDefFormatXML(drv, dom->def, VIR_DOMAIN_XML_SECURE);
+    qemuProcessStop(drv, dom, 1, VIR_DOMAIN_SHUTOFF_MIGRATED);
+    virDomainAuditStop(dom, "migration");
+    if (virDomainDeleteConfig(drv->configDir, drv->autostartDir, dom) < 0)
+        VIR_WARN("config of %s stays", dom->def->name);
+    virDomainRemoveInactive(&drv->domains, dom);
+    dom = NULL;
 
 cleanup:
-    virDomainDefFree(def);
-    if (vm)
-        virDomainObjUnlock(vm);
-    if (event)
-        qemuDomainEventQueue(driver, event);
+    virDomainDefFree(dd);
+    if (dom)
+        virDomainObjUnlock(dom);
+    if (ev)
+        qemuDomainEventQueue(drv, ev);
     return out;
 }
 
@@ -224,9 +224,9 @@ cleanup:
 }
 
 static int
-selftestMigrate(struct qemud_driver *driver,
+selftestMigrate(struct qemud_driver *drv,
                 virConnectPtr conn,
-                virDomainObjPtr vm,
+                virDomainObjPtr dom,
                 unsigned long flags,
                 char **cookieout,
                 int *cookieoutlen)
@@ -235,12 +235,12 @@ selftestMigrate(struct qemud_driver *driver,
     int ret;
 
     if (flags & VIR_MIGRATE_PEER2PEER) {
-        ret = doPeer2PeerMigrate(driver, conn, vm, NULL, "qemu://dest/system", NULL,
+        ret = doPeer2PeerMigrate(drv, conn, dom, NULL, "qemu://dest/system", NULL,
                                  flags, NULL, 0, &v3proto);
         if (ret == 0)
             ret = v3proto ? 3 : 2;
     } else {
-        ret = doNativeMigrate(driver, vm, "tcp:dest:49152", NULL, 0, cookieout,
+        ret = doNativeMigrate(drv, dom, "tcp:dest:49152", NULL, 0, cookieout,
                               cookieoutlen, flags, 0);
     }
     return ret;

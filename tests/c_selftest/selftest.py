@@ -49,8 +49,8 @@ def selftestWhich():
 
 
 @ported
-def selftestJob(driver, vm, phase):
-    priv = vm.privateData
+def selftestJob(drv, dom, phase):
+    priv = dom.privateData
     now = Ptr()
     if virTimeMs(now) < 0:
         return -1
@@ -63,27 +63,27 @@ def selftestJob(driver, vm, phase):
                         NULLSTR(qemuMigrationJobPhaseTypeToString(QEMU_MIGRATION_PHASE_PREPARE)))
         return -1
     priv.job.phase = phase
-    VIR_WARN("phase of %s is %s", vm.def_.name, NULLSTR(qemuMigrationJobPhaseTypeToString(phase)))
+    VIR_WARN("phase of %s is %s", dom.def_.name, NULLSTR(qemuMigrationJobPhaseTypeToString(phase)))
     return 0
 
 
 @ported
-def selftestLocks(driver, vm, then):
-    virDomainObjRef(vm)
-    qemuDriverUnlock(driver)
+def selftestLocks(drv, dom, then):
+    virDomainObjRef(dom)
+    qemuDriverUnlock(drv)
     virCondSignal("cond")
     virCondBroadcast("asyncCond")
-    if virCondWaitUntil("asyncCond", vm, then) < 0:
+    if virCondWaitUntil("asyncCond", dom, then) < 0:
         if errno() == _errno.ETIMEDOUT:
-            VIR_ERROR(_("waited for %s until %d"), vm.def_.name, then)
+            VIR_ERROR(_("waited for %s until %d"), dom.def_.name, then)
         else:
-            virReportSystemError(errno(), _("cannot wait for %s"), vm.def_.name)
-    virDomainObjUnlock(vm)
-    qemuDriverLock(driver)
-    virDomainObjLock(vm)
-    if virDomainObjIsActive(vm) and virDomainSaveStatus(driver.caps, driver.stateDir, vm) < 0:
-        VIR_WARN("no status for %s", vm.def_.name)
-    return virDomainObjUnref(vm)
+            virReportSystemError(errno(), _("cannot wait for %s"), dom.def_.name)
+    virDomainObjUnlock(dom)
+    qemuDriverLock(drv)
+    virDomainObjLock(dom)
+    if virDomainObjIsActive(dom) and virDomainSaveStatus(drv.caps, drv.stateDir, dom) < 0:
+        VIR_WARN("no status for %s", dom.def_.name)
+    return virDomainObjUnref(dom)
 
 
 def selftestCount(payload, name, opaque):
@@ -91,47 +91,47 @@ def selftestCount(payload, name, opaque):
 
 
 @ported
-def selftestTables(driver, vm):
-    uuidstr = vm.def_.uuid
+def selftestTables(drv, dom):
+    uuidstr = dom.def_.uuid
     count = Ptr(0)
-    virHashForEach(vm.snapshots.objs, selftestCount, count)
-    if virHashLookup(driver.autodestroy, uuidstr) != NULL:
+    virHashForEach(dom.snapshots.objs, selftestCount, count)
+    if virHashLookup(drv.autodestroy, uuidstr) != NULL:
         count.value += 100
     return count.value
 
 
 @ported
-def selftestCookie(driver, vm, cookiein, cookieout, cookieoutlen):
-    priv = vm.privateData
-    if not (mig := qemuMigrationEatCookie(driver, vm, cookiein, 0,
+def selftestCookie(drv, dom, cookiein, cookieout, cookieoutlen):
+    priv = dom.privateData
+    if not (mig := qemuMigrationEatCookie(drv, dom, cookiein, 0,
                                           QEMU_MIGRATION_COOKIE_LOCKSTATE)):
         return -1
     if mig.lockState:
         priv.lockState = VIR_FREE(priv.lockState)
         priv.lockState = mig.lockState
         mig.lockState = NULL
-    ret = qemuMigrationBakeCookie(mig, driver, vm, cookieout, cookieoutlen,
+    ret = qemuMigrationBakeCookie(mig, drv, dom, cookieout, cookieoutlen,
                                   QEMU_MIGRATION_COOKIE_LOCKSTATE)
     qemuMigrationCookieFree(mig)
     return ret
 
 
 @ported
-def selftestDefine(driver, conn, xml, dname):
-    vm = NULL
-    event = NULL
+def selftestDefine(drv, conn, xml, dname):
+    dom = NULL
+    ev = NULL
     out = NULL
     reason = Ptr(-1)
 
     def cleanup():
         virDomainDefFree(def_)
-        if vm:
-            virDomainObjUnlock(vm)
-        if event:
-            qemuDomainEventQueue(driver, event)
+        if dom:
+            virDomainObjUnlock(dom)
+        if ev:
+            qemuDomainEventQueue(drv, ev)
         return out
 
-    if not (def_ := virDomainDefParseString(driver.caps, xml, QEMU_EXPECTED_VIRT_TYPES,
+    if not (def_ := virDomainDefParseString(drv.caps, xml, QEMU_EXPECTED_VIRT_TYPES,
                                             VIR_DOMAIN_XML_INACTIVE)):
         return NULL
     if dname:
@@ -141,33 +141,33 @@ def selftestDefine(driver, conn, xml, dname):
             virReportOOMError()
             return cleanup()
         def_.name = name
-    if virDomainObjIsDuplicate(driver.domains, def_, 1) < 0:
+    if virDomainObjIsDuplicate(drv.domains, def_, 1) < 0:
         return cleanup()
-    if not (vm := virDomainAssignDef(driver.caps, driver.domains, def_, True)):
+    if not (dom := virDomainAssignDef(drv.caps, drv.domains, def_, True)):
         return cleanup()
     def_ = NULL
-    if not virDomainDefCheckABIStability(vm.def_, vm.def_):
+    if not virDomainDefCheckABIStability(dom.def_, dom.def_):
         return cleanup()
-    if qemuProcessStart(conn, driver, vm, "stdio", True, True, -1, NULL, NULL,
+    if qemuProcessStart(conn, drv, dom, "stdio", True, True, -1, NULL, NULL,
                         VIR_VM_OP_MIGRATE_IN_START) < 0:
-        virDomainAuditStart(vm, "migrated", False)
+        virDomainAuditStart(dom, "migration", False)
         return cleanup()
-    virDomainAuditStart(vm, "migrated", True)
-    if (virDomainObjGetState(vm, reason) == VIR_DOMAIN_PAUSED and
-            qemuProcessStartCPUs(driver, vm, conn, VIR_DOMAIN_RUNNING_MIGRATED,
+    virDomainAuditStart(dom, "migration", True)
+    if (virDomainObjGetState(dom, reason) == VIR_DOMAIN_PAUSED and
+            qemuProcessStartCPUs(drv, dom, conn, VIR_DOMAIN_RUNNING_MIGRATED,
                                  QEMU_ASYNC_JOB_MIGRATION_IN) < 0):
-        VIR_ERROR(_("cannot resume %s (reason %d)"), vm.def_.name, reason.value)
-    event = virDomainEventNewFromObj(vm, VIR_DOMAIN_EVENT_STARTED,
+        VIR_ERROR(_("cannot resume %s (reason %d)"), dom.def_.name, reason.value)
+    ev = virDomainEventNewFromObj(dom, VIR_DOMAIN_EVENT_STARTED,
                                      VIR_DOMAIN_EVENT_STARTED_MIGRATED)
-    out = qemuDomainFormatXML(driver, vm, VIR_DOMAIN_XML_SECURE)
+    out = qemuDomainFormatXML(drv, dom, VIR_DOMAIN_XML_SECURE)
     if out and STRPREFIX(out, "<domain"):
-        out = qemuDomainDefFormatXML(driver, vm.def_, VIR_DOMAIN_XML_SECURE)
-    qemuProcessStop(driver, vm, 1, VIR_DOMAIN_SHUTOFF_MIGRATED)
-    virDomainAuditStop(vm, "migrated")
-    if virDomainDeleteConfig(driver.configDir, driver.autostartDir, vm) < 0:
-        VIR_WARN("config of %s stays", vm.def_.name)
-    virDomainRemoveInactive(driver.domains, vm)
-    vm = NULL
+        out = qemuDomainDefFormatXML(drv, dom.def_, VIR_DOMAIN_XML_SECURE)
+    qemuProcessStop(drv, dom, 1, VIR_DOMAIN_SHUTOFF_MIGRATED)
+    virDomainAuditStop(dom, "migration")
+    if virDomainDeleteConfig(drv.configDir, drv.autostartDir, dom) < 0:
+        VIR_WARN("config of %s stays", dom.def_.name)
+    virDomainRemoveInactive(drv.domains, dom)
+    dom = NULL
     return cleanup()
 
 
@@ -209,14 +209,14 @@ def selftestUri(uri_in, uri_out):
 
 
 @ported
-def selftestMigrate(driver, conn, vm, flags, cookieout, cookieoutlen):
+def selftestMigrate(drv, conn, dom, flags, cookieout, cookieoutlen):
     v3proto = Ptr(False)
     if flags & VIR_MIGRATE_PEER2PEER:
-        ret = doPeer2PeerMigrate(driver, conn, vm, NULL, "qemu://dest/system", NULL, flags,
+        ret = doPeer2PeerMigrate(drv, conn, dom, NULL, "qemu://dest/system", NULL, flags,
                                  NULL, 0, v3proto)
         if ret == 0:
             ret = 3 if v3proto.value else 2
     else:
-        ret = doNativeMigrate(driver, vm, "tcp:dest:49152", NULL, 0, cookieout, cookieoutlen,
+        ret = doNativeMigrate(drv, dom, "tcp:dest:49152", NULL, 0, cookieout, cookieoutlen,
                               flags, 0)
     return ret

@@ -5,7 +5,7 @@ typedef struct qmc_opaque *virStreamPtr;
 typedef struct qmc_opaque *virCapsPtr;
 typedef struct qmc_opaque *virDomainEventPtr;
 typedef struct qmc_opaque *virHashTablePtr;
-typedef void (*virHashIterator)(void *payload, const void *name, void *data);
+typedef void (*virHashIterator)(void *value, const void *key, void *opaque);
 
 typedef struct qmc_def { int id; unsigned char uuid[...]; char *name; int nhostdevs; ...; } virDomainDef;
 typedef virDomainDef *virDomainDefPtr;

@@ -126,7 +126,7 @@ typedef struct qmc_opaque *virStreamPtr;
 typedef struct qmc_opaque *virCapsPtr;
 typedef struct qmc_opaque *virDomainEventPtr;
 typedef struct qmc_opaque *virHashTablePtr;
-typedef void (*virHashIterator)(void *payload, const void *name, void *data);
+typedef void (*virHashIterator)(void *value, const void *key, void *opaque);
 
 /* ---- locks and conditions: a name, and the object that holds them ---- */
 typedef struct qmc_mutex { void *owner; } virMutex;

@@ -75,8 +75,15 @@ class Binding:
     def fields(self):
         return ()
 
+    _cached = None
+
+    def _fields(self):
+        if self._cached is None:
+            self._cached = tuple(self.fields())
+        return self._cached
+
     def push(self, force=False):
-        for name, read_c, write_c, to_py, read_py, write_py in self.fields():
+        for name, read_c, write_c, to_py, read_py, write_py in self._fields():
             if read_py is None:
                 continue
             v = read_py()
@@ -86,7 +93,7 @@ class Binding:
                 self.c_shadow[name] = read_c()
 
     def pull(self):
-        for name, read_c, write_c, to_py, read_py, write_py in self.fields():
+        for name, read_c, write_c, to_py, read_py, write_py in self._fields():
             if write_py is None:
                 continue
             raw = read_c()

@@ -1,0 +1,324 @@
+"""The reviewer's view: what the diff and the check compute, asserted from their data.
+
+Nothing here compares against a stored output: each fact is read off the
+computed diff (classes, changes, refusals) or check (groups, exit status).
+"""
+import io
+import json
+import re
+
+import pytest
+
+from qemu_migration import cli
+from qemu_migration.analysis import cases as C
+from qemu_migration.analysis import check as K
+from qemu_migration.analysis import diff as D
+from qemu_migration.analysis.minimise import Space
+from qemu_migration.engine.runner import ENTRY_POINTS, run_call
+
+ISALLOWED_REFUSALS = ("auto destroy", "snapshots", "host devices")
+
+
+@pytest.fixture(scope="module")
+def pre_post():
+    return D.diff("pre", "post")
+
+
+@pytest.fixture(scope="module")
+def post_fixed():
+    return D.diff("post", "fixed")
+
+
+def _headline(d, short):
+    return next(h for h in d["headline"] if h["short"] == short)
+
+
+def _cond(desc, dim):
+    for c in desc["conditions"] or []:
+        if c["dim"] == dim:
+            return c
+    return None
+
+
+# --- the generator ----------------------------------------------------------------
+
+
+def test_only_reachable_states():
+    states = C.vm_states()
+    assert len(states) == len({tuple(s.items()) for s in states})
+    for s in states:
+        if s["state"] == "shutoff":
+            assert s["persistent"] == "yes"
+            assert s["autodestroy"] == "no"
+            assert s["job"] == "none"
+    # every active combination is there
+    active = [s for s in states if s["state"] != "shutoff"]
+    assert len(active) == 2 * 2 * 3 * 3 * 2 * 3
+
+
+def test_case_ids_unique_and_stable():
+    cs = C.enumerate_cases()
+    ids = [c.id for c in cs]
+    assert len(ids) == len(set(ids))
+    assert C.case_count()["total"] == len(cs)
+    assert C.enumerate_cases() is not cs and [c.id for c in C.enumerate_cases()] == ids
+    for c in cs:
+        assert c.id.startswith(c.short + "/")
+        assert c.id.endswith("/fault=" + c.dims["fault"])
+
+
+def test_worlds_are_fresh_and_refs_count_jobs():
+    case = next(c for c in C.enumerate_cases(["PerformJob"])
+                if c.dims["job"] == "migration-out" and c.dims["fault"] == "none")
+    w1, w2 = case.make_world(), case.make_world()
+    vm1 = w1.driver.find_by_name(C.NAME)
+    assert vm1 is not w2.driver.find_by_name(C.NAME)
+    assert vm1.refs == 2
+    assert list(w1.driver.domains) == [vm1.def_.uuid]
+
+
+def test_fault_cases_cover_every_faultable_call_of_every_version():
+    """A fault case exists for each faultable call the fault-free run makes, on each version."""
+    cs = C.enumerate_cases(["PrepareDirect"])
+    ids = {c.id for c in cs}
+    for base in [c for c in cs if c.dims["fault"] == "none"][:40]:
+        for v in ("pre", "post", "fixed"):
+            w = base.make_world()
+            run_call(w, v, base.call)
+            for name, n in w.calls.items():
+                if name in C.FAULTABLE:
+                    for k in range(1, n + 1):
+                        assert "%s/fault=%s#%d" % (base.state_id, name, k) in ids
+
+
+def test_outcomes_are_cached():
+    cs = C.enumerate_cases(["IsAllowed"])
+    a = C.outcomes("post", cs)
+    b = C.outcomes("post", cs)
+    assert all(x is y for x, y in zip(a, b))
+
+
+def test_case_call_runs_like_its_outcome():
+    cs = C.enumerate_cases(["Begin"])[:30]
+    cached = C.outcomes("post", cs)
+    for c, o in zip(cs, cached):
+        fresh = run_call(c.make_world(), "post", c.call)
+        assert fresh["return"] == o["return"] and fresh["violations"] == o["violations"]
+
+
+# --- the diff, pre -> post ------------------------------------------------------------
+
+
+def test_first_line_counts_cases(pre_post):
+    text = D.render_text(pre_post)
+    assert text.splitlines()[0] == "%d cases, pre -> post" % C.case_count()["total"]
+
+
+def test_begin_and_performjob_now_refuse_snapshots(pre_post):
+    for short in ("Begin", "PerformJob"):
+        ch = [c for c in pre_post["changes"] if c["short"] == short
+              and c["faults"] != "only" and "snapshots" in (c["to"]["error"] or "")]
+        assert ch, short
+        for c in ch:
+            cond = _cond(c["description"], "snapshots")
+            assert cond is not None and "0" not in cond["values"], c["inputs"]
+        # and pre never refuses for snapshots
+        pre = C.outcomes("pre", C.enumerate_cases([short]))
+        assert not any(o["error"] and "snapshots" in o["error"]["message"] for o in pre)
+
+
+def test_performjob_now_refuses_host_devices(pre_post):
+    ch = [c for c in pre_post["changes"] if c["short"] == "PerformJob"
+          and c["faults"] != "only" and "host devices" in (c["to"]["error"] or "")]
+    assert ch
+    assert any(w["outcome"] == "succeeded" for c in ch for w in c["was"])
+    assert _cond(ch[0]["description"], "hostdevs")["values"] == ["pci", "usb"]
+    pre = C.outcomes("pre", C.enumerate_cases(["PerformJob"]))
+    assert not any(o["error"] and "host devices" in o["error"]["message"] for o in pre)
+
+
+def test_post_isallowed_refusals_in_performjob_leak_but_not_running_does_not(pre_post):
+    refusals = [r for r in pre_post["refusals"] if r["short"] == "PerformJob"]
+    by_error = {}
+    for r in refusals:
+        by_error.setdefault(r["error"], []).append(r)
+    allowed = [r for r in refusals if any(k in r["error"] for k in ISALLOWED_REFUSALS)]
+    assert {k for k in ISALLOWED_REFUSALS
+            if any(k in r["error"] for r in allowed)} == set(ISALLOWED_REFUSALS)
+    for r in allowed:
+        assert "async-job-leaked" in r["violations"]
+        assert "refs-unbalanced" in r["violations"]
+    not_running = [r for r in refusals if r["error"].endswith("domain is not running")]
+    assert not_running and all(r["violations"] == [] for r in not_running)
+    assert _cond(not_running[0]["description"], "state")["values"] == ["shutoff"]
+
+
+def test_prepares_unchanged(pre_post):
+    for short in ("PrepareTunnel", "PrepareDirect"):
+        h = _headline(pre_post, short)
+        assert h["unchanged"] and h["changed_cases"] == 0 and h["cases"] > 0
+    assert not any(c["short"].startswith("Prepare") for c in pre_post["classes"])
+
+
+def test_classes_without_faults_come_first(pre_post):
+    ranks = [{"none": 0, "some": 1, "only": 2}[c["faults"]] for c in pre_post["classes"]]
+    assert ranks == sorted(ranks)
+    assert ranks[0] == 0
+
+
+def test_class_descriptions_select_exactly_their_cases(pre_post):
+    """Re-select each described class from the cases and count it."""
+    for c in pre_post["classes"]:
+        desc = c["description"]
+        cs = C.enumerate_cases([c["function"]])
+        if not desc["product"]:
+            assert desc["size"] < desc["product_size"]
+            continue
+        sel = [x for x in cs if all(x.dims.get(k["dim"], C.NA) in k["values"]
+                                    for k in desc["conditions"])]
+        assert len(sel) == c["count"], c["inputs"]
+
+
+def test_headline_counts_match_classes(pre_post):
+    for h in pre_post["headline"]:
+        cls = [c for c in pre_post["classes"] if c["function"] == h["function"]]
+        assert len(cls) == h["changed_classes"]
+        assert sum(c["count"] for c in cls) == h["changed_cases"]
+
+
+# --- the diff, post -> fixed ------------------------------------------------------------
+
+
+def test_post_to_fixed_only_fixes_the_leak(post_fixed):
+    assert post_fixed["classes"]
+    for c in post_fixed["classes"]:
+        assert c["short"] == "PerformJob"
+        assert "async-job-leaked" in c["from"]["violations"]
+        assert "async-job-leaked" not in c["to"]["violations"]
+        assert "refs-unbalanced" not in c["to"]["violations"]
+    for h in post_fixed["headline"]:
+        assert h["unchanged"] == (h["short"] != "PerformJob")
+
+
+# --- output formats and the CLI ---------------------------------------------------------------
+
+
+def _main(argv):
+    out = io.StringIO()
+    rc = cli.main(argv, out=out)
+    return rc, out.getvalue()
+
+
+def test_cli_diff_formats():
+    rc, text = _main(["diff", "--function", "IsAllowed"])
+    assert rc == 0 and re.match(r"^\d+ cases, pre -> post\n", text)
+    rc, js = _main(["diff", "--function", "IsAllowed", "--json"])
+    d = json.loads(js)
+    assert rc == 0 and d["cases"] == C.case_count(["qemuMigrationIsAllowed"])["total"]
+    rc, md = _main(["diff", "--from", "post", "--to", "fixed", "--markdown"])
+    assert rc == 0 and "### PerformJob" in md and "| cases |" in md
+
+
+def test_cli_check_exit_status():
+    rc, text = _main(["check", "--version", "post"])
+    assert rc == 1 and "async-job-leaked" in text
+    rc, js = _main(["check", "--version", "fixed", "--json"])
+    r = json.loads(js)
+    assert not any(g["invariant"] == "async-job-leaked" for g in r["versions"]["fixed"]["groups"])
+    assert rc == K.exit_status(r)
+    rc, _ = _main(["check", "--version", "fixed", "--function", "IsAllowed"])
+    assert rc == 0
+
+
+def test_check_groups_by_faulted_path():
+    r = K.check(["post"], ["PerformJob"])
+    groups = r["versions"]["post"]["groups"]
+    leak = [g for g in groups if g["invariant"] == "async-job-leaked"]
+    assert any(g["fault_path"] == "none" for g in leak)
+    for g in groups:
+        if g["fault_path"] != "none":
+            assert g["fault_path"].startswith("qemuMigrationPerformJob > ")
+            assert g["fault_path"].split(" > ")[-1] in C.FAULTABLE
+
+
+def test_cli_cases_counts():
+    rc, text = _main(["cases", "--version", "pre", "--function", "IsAllowed"])
+    assert rc == 0 and "IsAllowed" in text and "total" in text
+
+
+@pytest.mark.parametrize("argv", [["diff", "--function", "Nope"], ["check", "--version", "x"],
+                                  ["diff", "--from", "x"], ["cases", "--function", "y"]])
+def test_cli_usage_errors(argv, capsys):
+    rc, _ = _main(argv)
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("qemu-migration: unknown")
+
+
+# --- minimisation ------------------------------------------------------------------------
+
+
+def _grid(**dims):
+    names = list(dims)
+    import itertools
+    return [dict(zip(names, vs)) for vs in itertools.product(*dims.values())]
+
+
+def test_minimise_single_dimension():
+    pts = _grid(a=["0", "1"], b=["x", "y", "z"], fault=["none", "f#1"])
+    idx = [i for i, p in enumerate(pts) if p["b"] == "y"]
+    d = Space(pts).describe(idx)
+    assert d.is_product and d.text() == "b=y"
+
+
+def test_minimise_prefers_fewest_dims_and_complement_wording():
+    pts = _grid(a=["0", "1"], b=["x", "y", "z"], c=["p", "q"])
+    idx = [i for i, p in enumerate(pts) if p["b"] != "x" and p["a"] == "1"]
+    d = Space(pts).describe(idx)
+    assert [c.dim for c in d.conditions] == ["a", "b"]
+    assert d.text() == "a=1, b!=x"
+
+
+def test_minimise_drops_dims_implied_by_reachability():
+    # c is determined by a on these points, so only one of them is needed
+    pts = [p for p in _grid(a=["0", "1"], b=["x", "y"], c=["p", "q"])
+           if (p["a"] == "0") == (p["c"] == "p")]
+    idx = [i for i, p in enumerate(pts) if p["a"] == "0"]
+    d = Space(pts).describe(idx)
+    assert len(d.conditions) == 1 and d.conditions[0].dim == "a"
+
+
+def test_minimise_avoids_fault_on_ties():
+    pts = [p for p in _grid(a=["0", "1"], fault=["none", "f#1"])
+           if (p["a"] == "0") == (p["fault"] == "none")]
+    idx = [i for i, p in enumerate(pts) if p["a"] == "0"]
+    assert Space(pts).describe(idx).text() == "a=0"
+
+
+def test_minimise_not_a_product():
+    pts = _grid(a=["0", "1"], b=["x", "y"])
+    idx = [i for i, p in enumerate(pts) if (p["a"], p["b"]) in (("0", "x"), ("1", "y"))]
+    d = Space(pts).describe(idx)
+    assert not d.is_product
+    assert d.text() == "(not a product: 2 of 4 combinations)"
+
+
+def test_minimise_whole_space():
+    pts = _grid(a=["0", "1"])
+    assert Space(pts).describe([0, 1]).text() == "(all cases)"
+
+
+def test_signature_masks_digits_and_ignores_trace():
+    cs = [c for c in C.enumerate_cases(["IsAllowed"]) if c.dims["arg"] == "vm"
+          and c.dims["autodestroy"] == "no" and c.dims["hostdevs"] == "none"
+          and c.dims["state"] == "running" and c.dims["persistent"] == "yes"
+          and c.dims["job"] == "none" and c.dims["snapshots"] in ("1", "3")]
+    a, b = C.outcomes("post", cs)
+    assert a["error"]["message"] != b["error"]["message"]
+    assert D.signature(a) == D.signature(b)
+
+
+def test_every_entry_point_has_cases():
+    counts = C.case_count()
+    for f in ENTRY_POINTS:
+        assert counts[f] >= C.state_count(f) > 0

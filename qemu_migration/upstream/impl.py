@@ -788,6 +788,8 @@ class CImpl:
         self.pymodule = pymodule
         self._fns = {}
         for name, sig in built.spec.signatures.items():
+            if name not in built.spec.traced:
+                continue        # callbacks such as the snapshot iterator: C-only
             pyf = getattr(pymodule, name, None) if pymodule is not None else None
             self._fns[name] = CFunctionProxy(self, name, sig, pyf)
 

@@ -459,16 +459,22 @@ def _run_batch(pairs):
     return _worker(pairs)
 
 
+def prefetch(versions, cases):
+    """Compute, in one batch, the outcomes of ``cases`` on ``versions`` not yet known."""
+    for v in versions:
+        if v not in VERSION_NAMES:
+            raise KeyError(v)
+    missing = [(v, c) for v in versions for c in cases if (v, c.id) not in _OUTCOMES]
+    for (v, c), (out, _) in zip(missing, _run_batch(missing)):
+        _OUTCOMES[(v, c.id)] = out
+
+
 def outcomes(version, cases):
     """The outcome dict of each case on ``version``; each is computed once per process.
 
     The dicts are shared: do not change them.
     """
-    if version not in VERSION_NAMES:
-        raise KeyError(version)
-    missing = [(version, c) for c in cases if (version, c.id) not in _OUTCOMES]
-    for (v, c), (out, _) in zip(missing, _run_batch(missing)):
-        _OUTCOMES[(v, c.id)] = out
+    prefetch([version], cases)
     return [_OUTCOMES[(version, c.id)] for c in cases]
 
 

@@ -35,6 +35,7 @@ def check(versions=None, functions=None):
     functions = [C.resolve_function(f) or f for f in (functions or ENTRY_POINTS)]
     cs = C.enumerate_cases(functions)
     result = OrderedDict([("cases", len(cs)), ("versions", OrderedDict())])
+    C.prefetch(versions, cs)
     for v in versions:
         groups = OrderedDict()
         n_cases = n_viol = 0

@@ -139,6 +139,7 @@ def diff(from_version="pre", to_version="post", functions=None):
                           ("headline", []), ("changes", []), ("refusals", []),
                           ("classes", [])])
     all_classes = []
+    C.prefetch([from_version, to_version], C.enumerate_cases(functions))
     for f in functions:
         cs = C.enumerate_cases([f])
         a = C.outcomes(from_version, cs)

@@ -657,3 +657,36 @@ def test_begin_job_without_driver_lock_times_out():
         assert qemu_domain.qemuDomainObjBeginJobInternal(w.driver, False, vm, QEMU_JOB_MODIFY,
                                                          0) == -1
     assert w.errors[0].message == LOCK and vm.refs == 2
+
+
+# --- NULL is not empty: C tests pointers, not string contents ------------------------------
+
+@pytest.mark.parametrize("version", ALL)
+def test_empty_dname_renames_to_empty(version):
+    o = prepare(version, make_world(), dname="")
+    assert o["return"] == 0 and o["after"]["name"] == ""
+    assert "    strdup" in o["trace"]
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_empty_lockstate_is_taken(version):
+    o = prepare(version, make_world(), cookiein="lockstate=")
+    assert o["after"]["lockState"] == ""
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_empty_xmlin_is_parsed_not_skipped(version):
+    o = run_call(make_world(make_vm()), version, Call("qemuMigrationBegin", "web1", {"xmlin": ""}))
+    assert o["return"] is None
+    assert msg(o) == "XML error: failed to parse xml document"
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_any_non_null_stream_means_tunnel(version):
+    from qemu_migration.world.constants import NULL
+    w = make_world()
+    with w.activate():
+        mod = VERSIONS[version].module
+        ret = mod.qemuMigrationPrepareTunnel(w.driver, "dconn", NULL, 0, Ptr(), Ptr(0), "",
+                                             NULL, domain_xml())
+    assert ret == 0 and any(t.name == "pipe" for t in w.trace)

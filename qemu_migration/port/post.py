@@ -57,7 +57,7 @@ from .qemu_domain import (qemuDomainObjBeginAsyncJobWithDriver, qemuDomainObjEnd
 def qemuMigrationIsAllowed(driver, vm, def_):                               # L-/714
     nsnapshots = 0                                                          # L-/717
 
-    if vm:                                                                  # L-/719
+    if vm is not NULL:                                                      # L-/719
         if qemuProcessAutoDestroyActive(driver, vm):                        # L-/720
             qemuReportError(VIR_ERR_OPERATION_INVALID,                      # L-/721
                             "%s", _("domain is marked for auto destroy"))   # L-/722
@@ -98,7 +98,7 @@ def qemuMigrationBegin(driver, vm, xmlin, cookieout, cookieoutlen):         # L8
                     if not qemuMigrationIsAllowed(driver, vm, NULL):        # L-/945
                         goto("cleanup")                                     # L925/946
 
-                    if not (mig := qemuMigrationEatCookie(driver, vm, NULL, 0, 0)):  # L927/948
+                    if (mig := qemuMigrationEatCookie(driver, vm, NULL, 0, 0)) is NULL:  # L927/948
                         goto("cleanup")                                     # L928/949
 
                     if qemuMigrationBakeCookie(mig, driver, vm,             # L930/951
@@ -106,10 +106,10 @@ def qemuMigrationBegin(driver, vm, xmlin, cookieout, cookieoutlen):         # L8
                                                QEMU_MIGRATION_COOKIE_LOCKSTATE) < 0:  # L932/953
                         goto("cleanup")                                     # L933/954
 
-                    if xmlin:                                               # L935/956
-                        if not (def_ := virDomainDefParseString(driver.caps, xmlin,  # L936/957
-                                                                QEMU_EXPECTED_VIRT_TYPES,  # L937/958
-                                                                VIR_DOMAIN_XML_INACTIVE)):  # L938/959
+                    if xmlin is not NULL:                                   # L935/956
+                        if (def_ := virDomainDefParseString(driver.caps, xmlin,  # L936/957
+                                                            QEMU_EXPECTED_VIRT_TYPES,  # L937/958
+                                                            VIR_DOMAIN_XML_INACTIVE)) is NULL:  # L938/959
                             goto("cleanup")                                 # L939/960
 
                         if not virDomainDefCheckABIStability(vm.def_, def_):  # L941/962
@@ -143,7 +143,7 @@ def qemuMigrationPrepareAny(driver, dconn, cookiein, cookieinlen, cookieout,  # 
     priv = NULL                                                             # L980/1001
     now = Ptr()                                                             # L981/1002
     mig = NULL                                                              # L982/1003
-    tunnel = not not st                                                     # L983/1004
+    tunnel = st is not NULL                                                 # L983/1004
 
     if virTimeMs(now) < 0:                                                  # L985/1006
         return -1                                                           # L986/1007
@@ -153,15 +153,15 @@ def qemuMigrationPrepareAny(driver, dconn, cookiein, cookieinlen, cookieout,  # 
         try:
             match label:
                 case "entry":
-                    if not (def_ := virDomainDefParseString(driver.caps, dom_xml,  # L988/1009
-                                                            QEMU_EXPECTED_VIRT_TYPES,  # L989/1010
-                                                            VIR_DOMAIN_XML_INACTIVE)):  # L990/1011
+                    if (def_ := virDomainDefParseString(driver.caps, dom_xml,  # L988/1009
+                                                        QEMU_EXPECTED_VIRT_TYPES,  # L989/1010
+                                                        VIR_DOMAIN_XML_INACTIVE)) is NULL:  # L990/1011
                         goto("cleanup")                                     # L991/1012
 
                     if not qemuMigrationIsAllowed(driver, NULL, def_):      # L-/1014
                         goto("cleanup")                                     # L994/1015
 
-                    if dname:                                               # L997/1018
+                    if dname is not NULL:                                   # L997/1018
                         def_.name = VIR_FREE(def_.name)                     # L998/1019
                         def_.name = strdup(dname)                           # L999/1020
                         if def_.name == NULL:                               # L1000/1021
@@ -170,15 +170,15 @@ def qemuMigrationPrepareAny(driver, dconn, cookiein, cookieinlen, cookieout,  # 
                     if virDomainObjIsDuplicate(driver.domains, def_, 1) < 0:  # L1004/1025
                         goto("cleanup")                                     # L1005/1026
 
-                    if not (vm := virDomainAssignDef(driver.caps,           # L1007/1028
-                                                     driver.domains,        # L1008/1029
-                                                     def_, True)):          # L1009/1030
+                    if (vm := virDomainAssignDef(driver.caps,               # L1007/1028
+                                                 driver.domains,            # L1008/1029
+                                                 def_, True)) is NULL:      # L1009/1030
                         goto("cleanup")                                     # L1011/1032
                     def_ = NULL                                             # L1013/1034
                     priv = vm.privateData                                   # L1014/1035
 
-                    if not (mig := qemuMigrationEatCookie(driver, vm, cookiein, cookieinlen,  # L1016/1037
-                                                          QEMU_MIGRATION_COOKIE_LOCKSTATE)):  # L1017/1038
+                    if (mig := qemuMigrationEatCookie(driver, vm, cookiein, cookieinlen,  # L1016/1037
+                                                      QEMU_MIGRATION_COOKIE_LOCKSTATE)) is NULL:  # L1017/1038
                         goto("cleanup")                                     # L1018/1039
 
                     if qemuMigrationJobStart(driver, vm, QEMU_ASYNC_JOB_MIGRATION_IN) < 0:  # L1020/1041
@@ -208,7 +208,7 @@ def qemuMigrationPrepareAny(driver, dconn, cookiein, cookieinlen, cookieout,  # 
                             goto("endjob")                                  # L1053/1074
                         dataFD[1] = -1                                      # L1055/1076
 
-                    if mig.lockState:                                       # L1058/1079
+                    if mig.lockState is not NULL:                           # L1058/1079
                         VIR_DEBUG("Received lockstate %s", mig.lockState)   # L1059/1080
                         priv.lockState = VIR_FREE(priv.lockState)           # L1060/1081
                         priv.lockState = mig.lockState                      # L1061/1082
@@ -238,9 +238,9 @@ def qemuMigrationPrepareAny(driver, dconn, cookiein, cookieinlen, cookieout,  # 
                     virDomainDefFree(def_)                                  # L1095/1116
                     VIR_FORCE_CLOSE(dataFD, 0)                              # L1096/1117
                     VIR_FORCE_CLOSE(dataFD, 1)                              # L1097/1118
-                    if vm:                                                  # L1098/1119
+                    if vm is not NULL:                                      # L1098/1119
                         virDomainObjUnlock(vm)                              # L1099/1120
-                    if event:                                               # L1100/1121
+                    if event is not NULL:                                   # L1100/1121
                         qemuDomainEventQueue(driver, event)                 # L1101/1122
                     qemuMigrationCookieFree(mig)                            # L1102/1123
                     return ret                                              # L1103/1124
@@ -337,7 +337,7 @@ def qemuMigrationPrepareDirect(driver, dconn, cookiein, cookieinlen, cookieout, 
                                                 "%s", _("URI ended with incorrect ':port'"))  # L1240/1261
                                 goto("cleanup")                             # L1241/1262
 
-                    if uri_out.value:                                       # L1246/1267
+                    if uri_out.value is not NULL:                           # L1246/1267
                         VIR_DEBUG("Generated uri_out=%s", uri_out.value)    # L1247/1268
 
                     migrateFrom = "tcp:0.0.0.0:%d" % this_port              # L1250/1271
@@ -427,9 +427,9 @@ def qemuMigrationPerformJob(driver, conn, vm, xmlin, dconnuri, uri, cookiein,  #
                     goto("cleanup")  # falls through
 
                 case "cleanup":                                             # L2261/2279
-                    if vm:                                                  # L2262/2280
+                    if vm is not NULL:                                      # L2262/2280
                         virDomainObjUnlock(vm)                              # L2263/2281
-                    if event:                                               # L2264/2282
+                    if event is not NULL:                                   # L2264/2282
                         qemuDomainEventQueue(driver, event)                 # L2265/2283
                     return ret                                              # L2266/2284
         except Goto as g:

@@ -14,7 +14,7 @@ import errno as _errno
 from .constants import (NULL, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_PAUSED,
                         VIR_DOMAIN_PAUSED_MIGRATION, VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF,
                         VIR_DOMAIN_SHUTOFF_FAILED, VIR_ERR_CONFIG_UNSUPPORTED,
-                        VIR_ERR_NO_MEMORY, VIR_ERR_OPERATION_FAILED,
+                        VIR_ERR_NO_MEMORY, VIR_ERR_OPERATION_FAILED, VIR_ERR_XML_ERROR,
                         VIR_ERR_OPERATION_INVALID, VIR_ERR_SYSTEM_ERROR, VIR_FROM_DOMAIN,
                         VIR_FROM_NONE, VIR_FROM_QEMU)
 from .errors import VirError, strerror
@@ -288,14 +288,22 @@ def qemuMigrationCookieFree(mig):
 def virDomainDefParseString(caps, xml, expectedVirtTypes, flags, *, fail):
     """Parses domain XML; fails on allocation (VIR_FROM_DOMAIN out of memory).
 
-    The XML was validated when the scenario was loaded; here it is parsed again,
-    as upstream parses the string it is handed.
+    Scenario files were validated when loaded; here the string is parsed again,
+    as upstream parses what it is handed.  Text that does not parse (an empty
+    xmlin, say) fails with the XML error libxml2's reader gives (libvirt may
+    also raise a detail error before it; only the final one is modelled).
     """
     if fail:
         _oom(VIR_FROM_DOMAIN, "virDomainDefParseString")
         return NULL
+    from ..loader import LoadError
     from ..loader.domain import parse_domain_text
-    return parse_domain_text(xml, "<xml>")
+    try:
+        return parse_domain_text(xml, "<xml>")
+    except LoadError:
+        _report(VIR_FROM_DOMAIN, VIR_ERR_XML_ERROR, "failed to parse xml document",
+                "virDomainDefParseString")
+        return NULL
 
 
 def virDomainDefFree(def_):

@@ -1,0 +1,103 @@
+"""``qemu-migration compare``: every case through the Python port and the compiled C.
+
+    qemu-migration compare --libvirt-src DIR [--version V|all] [--worktree] [--json] [--record]
+
+DIR is a libvirt checkout or a bare git directory; each version's functions are
+read from it at that version's commit (or from the working tree with
+--worktree), compiled once (cached), and every bundled scenario and every
+enumerated case runs through both implementations.  Every disagreement in
+return value, error, trace or state is listed; the last line counts them.  Exit
+status 0 only when none disagree.  --record also writes what upstream did into
+fixtures/upstream/<version>.json, which the tests check the port against.
+"""
+import json
+
+from .build import BuildError
+from .extract import ExtractError
+
+
+def _field_diffs(py, c, limit=4):
+    """The top-level outcome fields that differ, as 'field: python=... c=...' lines."""
+    pys = py if isinstance(py, list) else [py]
+    cs = c if isinstance(c, list) else [c]
+    out = []
+    for i, (a, b) in enumerate(zip(pys, cs)):
+        for k in a:
+            if a.get(k) != b.get(k):
+                out.append("%s%s: python=%s c=%s" % ("call %d " % (i + 1) if len(pys) > 1 else "",
+                                                     k, _short(a.get(k)), _short(b.get(k))))
+    if len(pys) != len(cs):
+        out.append("number of calls: python=%d c=%d" % (len(pys), len(cs)))
+    return out[:limit] + (["(%d more fields)" % (len(out) - limit)] if len(out) > limit else [])
+
+
+def _short(v, n=160):
+    s = json.dumps(v, sort_keys=True)
+    return s if len(s) <= n else s[:n] + "..."
+
+
+def compare(src, versions, worktree=False, record=False):
+    from . import record as rec
+    from .build import find_compiler
+    from .impl import CImpl
+    cc = find_compiler()
+    items = rec.case_ids_and_runners()
+    report = {"versions": {}, "cases": 0, "disagree": 0}
+    for v in versions:
+        impl = CImpl(v, src, worktree)
+        py = rec.python_outcomes(v)
+        c_out = {}
+        disagreements = []
+        for cid, runner in items:
+            c_out[cid] = runner(v, impl)
+            if rec.digest(c_out[cid]) != rec.digest(py[cid]):
+                disagreements.append({"case": cid, "fields": _field_diffs(py[cid], c_out[cid])})
+        entry = {"commit": impl.built.spec.commit, "cases": len(items),
+                 "disagree": disagreements}
+        if record:
+            entry["recorded"] = str(rec.write(v, impl.built, c_out, cc))
+        report["versions"][v] = entry
+        report["cases"] += len(items)
+        report["disagree"] += len(disagreements)
+    return report
+
+
+def render_text(report):
+    lines = []
+    for v, e in report["versions"].items():
+        lines.append("%s (%s): %d cases, %d disagree%s" % (
+            v, e["commit"], e["cases"], len(e["disagree"]),
+            "; recorded in %s" % e["recorded"] if "recorded" in e else ""))
+        for d in e["disagree"]:
+            lines.append("  DISAGREE %s" % d["case"])
+            lines.extend("    " + f for f in d["fields"])
+    lines.append("%d cases, %d disagree" % (report["cases"], report["disagree"]))
+    return "\n".join(lines)
+
+
+def cmd_compare(args, out):
+    from ..cli import UsageError, _versions
+    versions = _versions(args.version)
+    try:
+        report = compare(args.libvirt_src, versions, args.worktree, args.record)
+    except (BuildError, ExtractError) as e:
+        raise UsageError(str(e).replace("qemu-migration: ", "", 1))
+    if args.json:
+        json.dump(report, out, indent=1)
+        out.write("\n")
+    else:
+        out.write(render_text(report) + "\n")
+    return 0 if report["disagree"] == 0 else 1
+
+
+def add_commands(sub):
+    p = sub.add_parser("compare", help="run every case through the port and the upstream C")
+    p.add_argument("--libvirt-src", required=True, metavar="DIR",
+                   help="a libvirt checkout or bare git directory")
+    p.add_argument("--version", default="all")
+    p.add_argument("--worktree", action="store_true",
+                   help="read the sources from DIR's working tree, not from the commits")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--record", action="store_true",
+                   help="also write fixtures/upstream/<version>.json")
+    p.set_defaults(func=cmd_compare)

@@ -1,0 +1,136 @@
+"""Observations of what the compiled upstream functions did, case by case.
+
+``qemu-migration compare --record`` runs every case (the bundled scenarios and
+every enumerated case) through the C build of each version and writes
+``fixtures/upstream/<version>.json``: the commit, the sha256 of each extracted
+function's text, the compiler, and per case a digest of the full outcome
+record with a short summary.  These are facts about upstream's behaviour, not
+upstream text.  Where no libvirt source is at hand (CI), the tests hold the
+Python port to these observations case by case.
+"""
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+from ..engine import run_call, run_scenario
+
+RECORD_DIR = Path(__file__).resolve().parent.parent.parent / "fixtures" / "upstream"
+FORMAT = 1
+HOW_TO_RECORD = ("record it with: qemu-migration compare --libvirt-src DIR --record "
+                 "(DIR: a libvirt checkout or mirror holding the three commits)")
+
+
+def digest(outcome):
+    """A short hash of an outcome (one call's dict, or a scenario's list of them)."""
+    text = json.dumps(outcome, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def summary(outcome):
+    """A few words on an outcome, for people reading a mismatch."""
+    outs = outcome if isinstance(outcome, list) else [outcome]
+    parts = []
+    for o in outs:
+        err = o["error"]["code"] if o["error"] else "no error"
+        parts.append("ret=%s %s%s" % ("NULL" if o["return"] is None else o["return"], err,
+                                      " +%d violations" % len(o["violations"])
+                                      if o["violations"] else ""))
+    return "; ".join(parts)
+
+
+def case_ids_and_runners():
+    """Every case as (id, run(version, impl) -> outcome): scenarios first, then the
+    enumerated cases."""
+    from ..analysis.cases import enumerate_cases
+    from ..loader import bundled_scenarios_dir, load_scenario
+    items = []
+    for path in sorted(Path(bundled_scenarios_dir()).glob("*.xml")):
+        sc = load_scenario(path)
+        items.append(("scenario/" + sc.name,
+                      lambda v, impl, sc=sc: run_scenario(sc, v, impl)))
+    for case in enumerate_cases():
+        items.append((case.id, lambda v, impl, c=case: run_call(c.make_world(), v, c.call, impl)))
+    return items
+
+
+def python_outcomes(version):
+    """{case id: outcome} of the Python port (enumerated cases from the shared cache)."""
+    from ..analysis.cases import enumerate_cases, outcomes
+    from ..loader import bundled_scenarios_dir, load_scenario
+    result = {}
+    for path in sorted(Path(bundled_scenarios_dir()).glob("*.xml")):
+        sc = load_scenario(path)
+        result["scenario/" + sc.name] = run_scenario(sc, version)
+    cases = enumerate_cases()
+    for case, out in zip(cases, outcomes(version, cases)):
+        result[case.id] = out
+    return result
+
+
+def compiler_version(cc):
+    try:
+        p = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=30)
+        return p.stdout.splitlines()[0] if p.stdout else cc
+    except (OSError, subprocess.SubprocessError):   # pragma: no cover - cc was just used
+        return cc
+
+
+def write(version, built, c_outcomes, cc):
+    RECORD_DIR.mkdir(parents=True, exist_ok=True)
+    data = {
+        "format": FORMAT,
+        "version": version,
+        "commit": built.spec.commit,
+        "functions": {f.name: hashlib.sha256(f.text.encode()).hexdigest()
+                      for f in built.spec.functions},
+        "compiler": compiler_version(cc),
+        "cases": {cid: "%s %s" % (digest(o), summary(o)) for cid, o in sorted(c_outcomes.items())},
+    }
+    path = RECORD_DIR / ("%s.json" % version)
+    with open(path, "w") as f:
+        f.write("{\n")
+        head = {k: v for k, v in data.items() if k != "cases"}
+        for k, v in head.items():
+            f.write(" %s: %s,\n" % (json.dumps(k), json.dumps(v, sort_keys=True)))
+        f.write(' "cases": {\n')
+        rows = list(data["cases"].items())
+        for i, (cid, val) in enumerate(rows):
+            f.write("  %s: %s%s\n" % (json.dumps(cid), json.dumps(val),
+                                       "," if i < len(rows) - 1 else ""))
+        f.write(" }\n}\n")
+    return path
+
+
+def load(version):
+    path = RECORD_DIR / ("%s.json" % version)
+    if not path.exists():
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def check_against_record(version, outcomes_by_id):
+    """Problems (strings) between the Python outcomes and the recorded observations."""
+    rec = load(version)
+    if rec is None:
+        return ["no upstream observations for '%s' (%s missing); %s"
+                % (version, RECORD_DIR / ("%s.json" % version), HOW_TO_RECORD)]
+    problems = []
+    recorded = rec["cases"]
+    missing = [cid for cid in outcomes_by_id if cid not in recorded]
+    if missing:
+        problems.append("%d case(s) on '%s' have no recorded upstream observation, e.g. %s; %s"
+                        % (len(missing), version, missing[0], HOW_TO_RECORD))
+    stale = [cid for cid in recorded if cid not in outcomes_by_id]
+    if stale:
+        problems.append("%d recorded observation(s) on '%s' match no current case, e.g. %s; %s"
+                        % (len(stale), version, stale[0], HOW_TO_RECORD))
+    for cid, out in outcomes_by_id.items():
+        if cid in recorded:
+            want = recorded[cid].split(" ", 1)
+            got = digest(out)
+            if got != want[0]:
+                problems.append("%s on '%s': the port gives %s (%s), upstream gave %s (%s)"
+                                % (cid, version, got, summary(out), want[0], want[1]))
+    return problems

@@ -171,6 +171,20 @@ def stub(faultable=True):
     return decorate
 
 
+def traced(namespace, names):
+    """Wrap the named functions of a module as ``ported`` (in place)."""
+    for name in names:
+        namespace[name] = ported(namespace[name])
+
+
+def recorded(namespace, faultable, plain):
+    """Wrap the named stub functions of a module as ``stub`` (in place)."""
+    for name in faultable:
+        namespace[name] = stub(faultable=True)(namespace[name])
+    for name in plain:
+        namespace[name] = stub(faultable=False)(namespace[name])
+
+
 def static(name, initial):
     """A C function's ``static`` variable, kept per world so runs do not share it."""
     from .objects import Ptr

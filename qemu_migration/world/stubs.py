@@ -19,7 +19,7 @@ from .constants import (NULL, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_PAUSED,
                         VIR_FROM_NONE, VIR_FROM_QEMU)
 from .errors import VirError, strerror
 from .objects import DomainObj, Event
-from .runtime import _caller_name, current, stub
+from .runtime import _caller_name, current, recorded
 
 # --- C library and error reporting (not traced: they are macros or libc) ------
 
@@ -102,7 +102,6 @@ def _touch(vm):
 # --- clock, locks, references -------------------------------------------------
 
 
-@stub()
 def virTimeMs(ms, *, fail):
     """Fails as gettimeofday() would (EFAULT), reported from util.c."""
     w = current()
@@ -115,35 +114,29 @@ def virTimeMs(ms, *, fail):
     return 0
 
 
-@stub(faultable=False)
 def qemuDriverLock(driver, *, fail):
     driver.locked = True
 
 
-@stub(faultable=False)
 def qemuDriverUnlock(driver, *, fail):
     driver.locked = False
 
 
-@stub(faultable=False)
 def virDomainObjLock(vm, *, fail):
     _touch(vm)
     vm.locked = True
 
 
-@stub(faultable=False)
 def virDomainObjUnlock(vm, *, fail):
     _touch(vm)
     vm.locked = False
 
 
-@stub(faultable=False)
 def virDomainObjRef(vm, *, fail):
     _touch(vm)
     vm.refs += 1
 
 
-@stub(faultable=False)
 def virDomainObjUnref(vm, *, fail):
     """Returns the references left; at none the object is freed (marked, not destroyed)."""
     _touch(vm)
@@ -154,7 +147,6 @@ def virDomainObjUnref(vm, *, fail):
     return vm.refs
 
 
-@stub()
 def virCondWaitUntil(cond, vm, then, *, fail):
     """The wait for a job that is held.
 
@@ -197,12 +189,10 @@ def _wake(w, vm, what):
     w.others_refs += vm.refs - refs
 
 
-@stub(faultable=False)
 def virCondSignal(cond, *, fail):
     pass
 
 
-@stub(faultable=False)
 def virCondBroadcast(cond, *, fail):
     pass
 
@@ -210,7 +200,6 @@ def virCondBroadcast(cond, *, fail):
 # --- auto-destroy, snapshots, status ------------------------------------------
 
 
-@stub()
 def virDomainSaveStatus(caps, statusDir, vm, *, fail):
     """Writes the status XML; fails on allocation (VIR_FROM_DOMAIN out of memory)."""
     _touch(vm)
@@ -221,12 +210,10 @@ def virDomainSaveStatus(caps, statusDir, vm, *, fail):
     return 0
 
 
-@stub(faultable=False)
 def virHashLookup(table, key, *, fail):
     return key if key in table else NULL
 
 
-@stub(faultable=False)
 def virHashForEach(table, iter_, data, *, fail):
     for name, obj in list(table.items()):
         iter_(obj, name, data)
@@ -243,7 +230,6 @@ class MigrationCookie:
         self.lockState = lockState
 
 
-@stub()
 def qemuMigrationEatCookie(driver, vm, cookiein, cookieinlen, flags, *, fail):
     """Parses the incoming cookie; fails on allocation (VIR_FROM_QEMU out of memory).
 
@@ -259,7 +245,6 @@ def qemuMigrationEatCookie(driver, vm, cookiein, cookieinlen, flags, *, fail):
     return MigrationCookie(lock)
 
 
-@stub()
 def qemuMigrationBakeCookie(mig, driver, vm, cookieout, cookieoutlen, flags, *, fail):
     """Formats the outgoing cookie; fails on allocation (VIR_FROM_QEMU out of memory)."""
     _touch(vm)
@@ -284,7 +269,6 @@ def qemuMigrationCookieFree(mig):
 # --- domain definitions ----------------------------------------------------------
 
 
-@stub()
 def virDomainDefParseString(caps, xml, expectedVirtTypes, flags, *, fail):
     """Parses domain XML; fails on allocation (VIR_FROM_DOMAIN out of memory).
 
@@ -310,7 +294,6 @@ def virDomainDefFree(def_):
     pass
 
 
-@stub(faultable=False)
 def virDomainDefCheckABIStability(src, dst, *, fail):
     """The ABI check on the fields the fixtures carry, in upstream's order of checks.
 
@@ -344,7 +327,6 @@ def format_def(def_, flags):
         "".join("<hostdev type='%s'/>" % h.type for h in def_.hostdevs))
 
 
-@stub()
 def qemuDomainDefFormatXML(driver, def_, flags, *, fail):
     """Formats a definition; fails on allocation (VIR_FROM_DOMAIN out of memory)."""
     if fail:
@@ -353,7 +335,6 @@ def qemuDomainDefFormatXML(driver, def_, flags, *, fail):
     return format_def(def_, flags)
 
 
-@stub()
 def qemuDomainFormatXML(driver, vm, flags, *, fail):
     """Formats the domain's definition; fails as qemuDomainDefFormatXML does."""
     _touch(vm)
@@ -370,7 +351,6 @@ def _find_by_uuid(driver, uuid):
     return driver.domains.get(uuid)
 
 
-@stub(faultable=False)
 def virDomainObjIsDuplicate(doms, def_, check_active, *, fail):
     """The real duplicate check against the driver's list (it allocates nothing)."""
     vm = _find_by_uuid(current().driver, def_.uuid)
@@ -396,7 +376,6 @@ def virDomainObjIsDuplicate(doms, def_, check_active, *, fail):
     return 0
 
 
-@stub()
 def virDomainAssignDef(caps, doms, def_, live, *, fail):
     """Adds the definition to the list, or gives it to the inactive domain already
     there (keeping its own definition as newDef, as a live assignment does); the
@@ -423,7 +402,6 @@ def virDomainAssignDef(caps, doms, def_, live, *, fail):
     return vm
 
 
-@stub(faultable=False)
 def virDomainRemoveInactive(doms, vm, *, fail):
     """Unlocks the domain and drops it from the list, which drops the list's reference."""
     _touch(vm)
@@ -434,7 +412,6 @@ def virDomainRemoveInactive(doms, vm, *, fail):
     vm.freed = vm.refs == 0
 
 
-@stub()
 def virDomainDeleteConfig(configDir, autostartDir, vm, *, fail):
     """Removes the persistent config; fails as unlink() would (EACCES)."""
     _touch(vm)
@@ -448,7 +425,6 @@ def virDomainDeleteConfig(configDir, autostartDir, vm, *, fail):
     return 0
 
 
-@stub(faultable=False)
 def virDomainObjGetState(vm, reason, *, fail):
     """The domain's state; the callers here pass reason=NULL."""
     _touch(vm)
@@ -463,7 +439,6 @@ def virDomainObjSetState(vm, state, reason):
 # --- processes --------------------------------------------------------------------
 
 
-@stub()
 def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, stdin_fd,
                      stdin_path, snapshot, vmop, *, fail):
     """Starts QEMU.  Its one caller here (PrepareAny) starts it paused and marked for
@@ -482,7 +457,6 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
     return 0
 
 
-@stub(faultable=False)
 def qemuProcessStop(driver, vm, migrated, reason, *, fail):
     _touch(vm)
     vm.def_.id = -1
@@ -493,7 +467,6 @@ def qemuProcessStop(driver, vm, migrated, reason, *, fail):
         vm.newDef = None
 
 
-@stub()
 def qemuProcessStartCPUs(driver, vm, conn, reason, asyncJob, *, fail):
     """Resumes the guest; fails on allocation (VIR_FROM_QEMU out of memory)."""
     _touch(vm)
@@ -507,7 +480,6 @@ def qemuProcessStartCPUs(driver, vm, conn, reason, asyncJob, *, fail):
 # --- the migration itself ------------------------------------------------------------
 
 
-@stub()
 def doNativeMigrate(driver, vm, uri, cookiein, cookieinlen, cookieout, cookieoutlen,
                     flags, resource, *, fail):
     """Migrates over the URI.  Success leaves the guest paused, as QEMU leaves it when
@@ -523,7 +495,6 @@ def doNativeMigrate(driver, vm, uri, cookiein, cookieinlen, cookieout, cookieout
     return 0
 
 
-@stub()
 def doPeer2PeerMigrate(driver, conn, vm, xmlin, dconnuri, uri, flags, dname, resource,
                        v3proto, *, fail):
     """Migrates through a connection to the destination daemon, which tells whether
@@ -542,19 +513,16 @@ def doPeer2PeerMigrate(driver, conn, vm, xmlin, dconnuri, uri, flags, dname, res
 # --- audit and events --------------------------------------------------------------
 
 
-@stub(faultable=False)
 def virDomainAuditStart(vm, reason, success, *, fail):
     _touch(vm)
     current().log("audit", "start reason=%s success=%s" % (reason, "yes" if success else "no"))
 
 
-@stub(faultable=False)
 def virDomainAuditStop(vm, reason, *, fail):
     _touch(vm)
     current().log("audit", "stop reason=%s" % reason)
 
 
-@stub()
 def virDomainEventNewFromObj(vm, type_, detail, *, fail):
     """Builds an event; fails on allocation (VIR_FROM_NONE out of memory from the
     event code) and returns NULL, which the callers take as 'no event'.
@@ -566,7 +534,6 @@ def virDomainEventNewFromObj(vm, type_, detail, *, fail):
     return Event(type_, detail, vm.def_.name)
 
 
-@stub(faultable=False)
 def qemuDomainEventQueue(driver, event, *, fail):
     driver.events.append(event)
 
@@ -574,7 +541,6 @@ def qemuDomainEventQueue(driver, event, *, fail):
 # --- pipes and streams (tunnelled prepare) --------------------------------------------
 
 
-@stub()
 def pipe(fds, *, fail):
     """pipe(2); an injected failure is EMFILE and, like pipe(2), reports nothing."""
     w = current()
@@ -587,7 +553,6 @@ def pipe(fds, *, fail):
     return 0
 
 
-@stub()
 def virSetCloseExec(fd, *, fail):
     """fcntl(F_SETFD); an injected failure is EBADF and reports nothing."""
     if fail:
@@ -596,7 +561,6 @@ def virSetCloseExec(fd, *, fail):
     return 0
 
 
-@stub()
 def virFDStreamOpen(st, fd, *, fail):
     """Hands the fd to the stream; fails as its fcntl() calls would (EBADF, nothing
     reported).  On success the stream owns the fd.
@@ -612,7 +576,6 @@ def virFDStreamOpen(st, fd, *, fail):
 # --- libc and util helpers of the direct prepare ---------------------------------------
 
 
-@stub()
 def strdup(s, *, fail):
     """strdup(3): NULL on allocation failure, reporting nothing."""
     if fail:
@@ -621,7 +584,6 @@ def strdup(s, *, fail):
     return s
 
 
-@stub()
 def virGetHostname(conn, *, fail):
     """The host's name (``Driver.hostname``); fails as uname() would, reported."""
     if fail:
@@ -631,7 +593,6 @@ def virGetHostname(conn, *, fail):
     return current().driver.hostname
 
 
-@stub()
 def virAsprintf(strp, fmt, *args, fail):
     """asprintf into ``strp``; -1 on allocation failure, reporting nothing."""
     if fail:
@@ -661,3 +622,50 @@ def virParseNumber(p):
         return -1
     p.value = (s, i)
     return ret
+
+
+# Every stub is recorded in the trace when called; the faultable ones fail when the
+# fault plan names them (runtime.recorded wraps them here rather than by decorator,
+# so that mutation tools see plain functions).
+recorded(globals(), faultable=[
+    'virTimeMs',
+    'virCondWaitUntil',
+    'virDomainSaveStatus',
+    'qemuMigrationEatCookie',
+    'qemuMigrationBakeCookie',
+    'virDomainDefParseString',
+    'qemuDomainDefFormatXML',
+    'qemuDomainFormatXML',
+    'virDomainAssignDef',
+    'virDomainDeleteConfig',
+    'qemuProcessStart',
+    'qemuProcessStartCPUs',
+    'doNativeMigrate',
+    'doPeer2PeerMigrate',
+    'virDomainEventNewFromObj',
+    'pipe',
+    'virSetCloseExec',
+    'virFDStreamOpen',
+    'strdup',
+    'virGetHostname',
+    'virAsprintf',
+], plain=[
+    'qemuDriverLock',
+    'qemuDriverUnlock',
+    'virDomainObjLock',
+    'virDomainObjUnlock',
+    'virDomainObjRef',
+    'virDomainObjUnref',
+    'virCondSignal',
+    'virCondBroadcast',
+    'virHashLookup',
+    'virHashForEach',
+    'virDomainDefCheckABIStability',
+    'virDomainObjIsDuplicate',
+    'virDomainRemoveInactive',
+    'virDomainObjGetState',
+    'qemuProcessStop',
+    'virDomainAuditStart',
+    'virDomainAuditStop',
+    'qemuDomainEventQueue',
+])

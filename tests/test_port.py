@@ -642,7 +642,8 @@ def test_touching_a_freed_domain_is_recorded():
     w = make_world(vm)
     with w.activate():
         stubs.virDomainObjIsActive(vm)
-    assert w.touched_freed == ["test_touching_a_freed_domain_is_recorded"]
+        stubs.virDomainObjLock(vm)
+    assert w.touched_freed == ["caller", "virDomainObjLock"]
 
 
 def test_phase_names_out_of_range():

@@ -409,7 +409,7 @@ def expected_signatures(version: str) -> Dict[str, Signature]:
     return sigs
 
 
-# the functions the Python port marks @ported (virDomainSnapshotObjListCount is not)
+# the functions the Python port traces (virDomainSnapshotObjListCount is not)
 UNTRACED = ("virDomainSnapshotObjListCount",)
 PORT_STATIC = "qemuMigrationPrepareDirect.port"
 

@@ -15,12 +15,11 @@ How the two sides stay one world:
   * errno: C takes ``world.errno`` after every callback;
   * the trace: the extracted functions are compiled with -finstrument-functions,
     and their entry and exit append to ``world.trace`` and move ``world.depth``
-    exactly as the ``@ported`` wrapper does; the stubs record themselves;
+    exactly as the ``ported`` wrapper does; the stubs record themselves;
   * ``static int port`` of qemuMigrationPrepareDirect is set from
     ``world.statics`` before a call and written back after it.
 """
 import inspect
-import types
 from importlib import import_module
 from typing import Dict, Optional
 
@@ -42,22 +41,18 @@ def _same(a, b):
 
 # --- frames that carry the name of the C function that called ------------------------
 
-_TRAMPOLINES: Dict[str, types.FunctionType] = {}
-
-
 def _as_called_from(name):
-    """A function ``f(fn, *args)`` calling ``fn`` from a frame named ``name``, so that
-    the world's ``_caller_name`` sees the C caller as it sees a ported function."""
-    t = _TRAMPOLINES.get(name)
-    if t is None:
-        def call(fn, *args):
+    """A function ``f(fn, *args)`` calling ``fn`` with the C function ``name`` as the
+    world's current frame, so that a reported error names it as it names a ported
+    function (``World.frames``)."""
+    def call(fn, *args):
+        w = current()
+        w.frames.append(name)
+        try:
             return fn(*args)
-        code = call.__code__.replace(co_name=name)
-        if hasattr(code, "co_qualname"):
-            code = code.replace(co_qualname=name)
-        t = types.FunctionType(code, {}, name)
-        _TRAMPOLINES[name] = t
-    return t
+        finally:
+            w.frames.pop()
+    return call
 
 
 # --- bindings ----------------------------------------------------------------------------

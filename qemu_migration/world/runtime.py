@@ -7,7 +7,6 @@ The ported functions and the stubs reach the current world through
 """
 import contextlib
 import functools
-import sys
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -75,6 +74,7 @@ class World:
         self.statics: Dict[str, object] = {}
         self.clock_ms = clock_ms
         self.depth = 0
+        self.frames: List[str] = ["caller"]   # the ported function or stub running now
         self.touched_freed: List[str] = []
         self.assigned: list = []        # domain objects virDomainAssignDef handed out
         self.fds_open: set = set()
@@ -122,10 +122,6 @@ class World:
         self.logs.append("%s: %s" % (level, msg))
 
 
-def _caller_name(depth=2):
-    return sys._getframe(depth).f_code.co_name
-
-
 def ported(fn):
     """Mark a ported upstream function: its calls show in the trace, nested."""
     name = fn.__name__
@@ -135,9 +131,11 @@ def ported(fn):
         w = current()
         w.trace.append(TraceEntry(name, w.depth))
         w.depth += 1
+        w.frames.append(name)
         try:
             return fn(*args, **kwargs)
         finally:
+            w.frames.pop()
             w.depth -= 1
 
     wrapper.ported = True
@@ -160,9 +158,11 @@ def stub(faultable=True):
                 w.calls[name] = w.calls.get(name, 0) + 1
             w.trace.append(TraceEntry(name, w.depth, fail))
             w.depth += 1
+            w.frames.append(name)
             try:
                 return fn(*args, fail=fail)
             finally:
+                w.frames.pop()
                 w.depth -= 1
 
         wrapper.faultable = faultable

@@ -19,7 +19,7 @@ from .constants import (NULL, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_PAUSED,
                         VIR_FROM_NONE, VIR_FROM_QEMU)
 from .errors import VirError, strerror
 from .objects import DomainObj, Event
-from .runtime import _caller_name, current, recorded
+from .runtime import current, recorded
 
 # --- C library and error reporting (not traced: they are macros or libc) ------
 
@@ -48,17 +48,17 @@ def _report(domain, code, raw, reporter):
 
 def qemuReportError(code, fmt, *args):
     """virReportErrorHelper(VIR_FROM_QEMU, code, ...) from a qemu_*.c file."""
-    _report(VIR_FROM_QEMU, code, cfmt(fmt, args), _caller_name())
+    _report(VIR_FROM_QEMU, code, cfmt(fmt, args), current().frames[-1])
 
 
 def virReportSystemError(errnum, fmt, *args):
     """virReportSystemErrorFull: the detail gets ": <strerror>" appended."""
     _report(VIR_FROM_QEMU, VIR_ERR_SYSTEM_ERROR, cfmt(fmt, args) + ": " + strerror(errnum),
-            _caller_name())
+            current().frames[-1])
 
 
 def virReportOOMError():
-    _report(VIR_FROM_QEMU, VIR_ERR_NO_MEMORY, None, _caller_name())
+    _report(VIR_FROM_QEMU, VIR_ERR_NO_MEMORY, None, current().frames[-1])
 
 
 def _oom(domain, name):
@@ -96,7 +96,7 @@ def virDomainObjIsActive(vm):
 
 def _touch(vm):
     if vm is not None and vm.freed:
-        current().touched_freed.append(_caller_name(3))
+        current().touched_freed.append(current().frames[-1])
 
 
 # --- clock, locks, references -------------------------------------------------

@@ -1,0 +1,136 @@
+"""The stubs on their own: what each does to the world, and how it fails."""
+import errno
+
+import pytest
+
+from conftest import make_vm, make_world
+from qemu_migration.world import stubs
+from qemu_migration.world.objects import Ptr
+from qemu_migration.world.runtime import FaultPlan
+
+
+def test_driver_lock_stubs_release_and_take():
+    w = make_world()
+    with w.activate():
+        stubs.qemuDriverUnlock(w.driver)
+        assert w.driver.locked is False
+        stubs.qemuDriverLock(w.driver)
+        assert w.driver.locked is True
+
+
+def test_driver_is_unlocked_while_a_job_waits():
+    """BeginJobInternal gives up the driver lock around the wait, as upstream does."""
+    seen = []
+    vm = make_vm(async_out=True)
+    w = make_world(vm)
+    real = stubs._wake
+
+    def spy(world, obj, what):
+        seen.append(world.driver.locked)
+        real(world, obj, what)
+    stubs._wake = spy
+    try:
+        w.wakeups = ["end-async"]
+        from qemu_migration.port import qemu_domain
+        with w.activate():
+            assert qemu_domain.qemuDomainObjBeginAsyncJobWithDriver(w.driver, vm, 1) == 0
+    finally:
+        stubs._wake = real
+    assert seen == [False] and w.driver.locked is True
+
+
+def test_printf_null_string():
+    assert stubs.cfmt("guest %s, %d snapshots", (None, 2)) == "guest (null), 2 snapshots"
+    assert stubs.NULLSTR(None) == "<null>" and stubs.NULLSTR("x") == "x"
+
+
+def test_log_levels():
+    w = make_world()
+    with w.activate():
+        stubs.VIR_WARN("a %s", "b")
+        stubs.VIR_ERROR("c %d", 1)
+        stubs.VIR_DEBUG("not kept %s", "x")
+    assert w.logs == ["warning: a b", "error: c 1"]
+
+
+def test_unref_to_zero_frees_and_unlocks():
+    vm = make_vm()
+    vm.locked = True
+    w = make_world(vm)
+    with w.activate():
+        stubs.virDomainObjRef(vm)
+        assert stubs.virDomainObjUnref(vm) == 1 and not vm.freed
+        assert stubs.virDomainObjUnref(vm) == 0
+    assert vm.freed and vm.locked is False
+
+
+def test_remove_inactive_drops_the_list_reference():
+    vm = make_vm(state="shutoff")
+    vm.refs = 2
+    w = make_world(vm)
+    with w.activate():
+        stubs.virDomainRemoveInactive(w.driver.domains, vm)
+    assert w.driver.domains == {} and vm.refs == 1 and not vm.freed and not vm.locked
+
+
+def test_fault_plan_counts_calls_per_callee():
+    w = make_world()
+    w.reset_run(FaultPlan.of([("virTimeMs", 2)]))
+    with w.activate():
+        a, b, c = Ptr(), Ptr(), Ptr()
+        assert stubs.virTimeMs(a) == 0 and stubs.virTimeMs(b) == -1 and stubs.virTimeMs(c) == 0
+    assert a.value == w.clock_ms and b.value is None
+    assert w.errno == errno.EFAULT
+    assert [t.label() for t in w.trace] == ["virTimeMs", "virTimeMs !fault", "virTimeMs"]
+    assert w.errors[0].as_dict()["domain"] == "VIR_FROM_NONE"
+
+
+def test_wait_times_out_at_the_deadline():
+    w = make_world()
+    with w.activate():
+        assert stubs.virCondWaitUntil("cond", None, w.clock_ms + 30000) == -1
+    assert w.errno == errno.ETIMEDOUT and w.clock_ms == 1316000030000
+
+
+def test_pipe_and_close():
+    w = make_world()
+    fds = [-1, -1]
+    with w.activate():
+        assert stubs.pipe(fds) == 0
+        assert w.fds_open == set(fds)
+        stubs.VIR_FORCE_CLOSE(fds, 0)
+        stubs.VIR_FORCE_CLOSE(fds, 0)
+        assert fds[0] == -1 and w.fds_open == {fds[1]}
+        assert stubs.virFDStreamOpen("st", fds[1]) == 0
+    assert w.fds_open == set()
+
+
+def test_cookie_round_trip():
+    vm = make_vm()
+    vm.privateData.lockState = "ls1"
+    w = make_world(vm)
+    out, outlen = Ptr(), Ptr(0)
+    with w.activate():
+        mig = stubs.qemuMigrationEatCookie(w.driver, vm, "lockstate=abc", 14, 2)
+        assert mig.lockState == "abc"
+        assert stubs.qemuMigrationEatCookie(w.driver, vm, "other", 6, 2).lockState is None
+        assert stubs.qemuMigrationBakeCookie(mig, w.driver, vm, out, outlen, 3) == 0
+    assert out.value == "<qemu-migration name='web1' lockstate=ls1 graphics=0/>"
+    assert outlen.value == len(out.value) + 1
+
+
+def test_virasprintf_and_hostname():
+    w = make_world(hostname="h.example")
+    p = Ptr()
+    with w.activate():
+        assert stubs.virAsprintf(p, "tcp:%s:%d", "h", 5) == len("tcp:h:5")
+        assert stubs.virGetHostname(None) == "h.example"
+    assert p.value == "tcp:h:5"
+
+
+@pytest.mark.parametrize("text,value,end", [("49200", 49200, 5), ("12x", 12, 2), ("x", -1, 0),
+                                            ("2147483647", 2147483647, 10),
+                                            ("2147483648", -1, 0)])
+def test_parse_number(text, value, end):
+    p = Ptr((text, 0))
+    assert stubs.virParseNumber(p) == value and p.value[1] == end

@@ -28,5 +28,3 @@ def test_full_enumeration_all_versions(benchmark):
     print("\n%d cases x %d versions = %d runs in %.2fs: %d runs/s (%d workers)"
           % (n, len(VERSION_NAMES), runs, seconds, runs / seconds, C.jobs()))
     assert n == C.case_count()["total"] > 10000
-    # seconds, not minutes, even under coverage on a loaded machine
-    assert seconds < 60

@@ -43,6 +43,10 @@ DEFAULT_FILES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "qemu_migration
 DEFAULT_TESTS = ["tests/test_port.py", "tests/test_cli.py", "fixtures/scenarios",
                  "tests/test_generated.py", "tests/test_analysis.py"]
 
+# LABELS: goto labels ("entry", "cleanup", ...) and the names listed in traced()/
+# recorded() are not mutated.  A mutated label is a goto to nowhere, which loops
+# until the timeout kills it; a mutated name fails at import.  Both are always
+# "killed" and only cost time.
 OPS = {"==": "!=", "!=": "==", "<": "<=", "<=": "<", ">": ">=", ">=": ">",
        "+": "-", "-": "+", "|": "&", "&": "|", "+=": "-=", "-=": "+="}
 NAMES = {"and": "or", "or": "and", "True": "False", "False": "True", "is": "is not"}
@@ -53,6 +57,15 @@ def mutants(path):
     src = Path(path).read_text()
     toks = list(tokenize.generate_tokens(io.StringIO(src).readline))
     skip_lines = set()
+    traced_lines = set()
+    inside = False
+    for no, text in enumerate(src.splitlines(), 1):
+        if text.startswith(("traced(", "recorded(")):
+            inside = True
+        if inside:
+            traced_lines.add(no)
+            if text.startswith(("])", ")")) or text.rstrip().endswith("])"):
+                inside = False
     for t in toks:   # imports and decorators are not worth mutating
         if t.type == tokenize.NAME and t.string in ("import", "from") and t.start[1] == 0:
             skip_lines.update(range(t.start[0], t.end[0] + 1))
@@ -116,7 +129,12 @@ def mutants(path):
                 and nxt is not None and nxt.type in (tokenize.NEWLINE, tokenize.STRING)
             body = t.string
             q = body.lstrip("rbuRBUfF")
-            if not docstring and len(q) >= 2 and q[0] in "'\"" and not q.startswith(q[0] * 3):
+            line = src.splitlines()[t.start[0] - 1].strip()
+            label = line.startswith(("case ", "goto(", "label = ")) or \
+                (prev is not None and prev.string == "(" and line.startswith("traced("))
+            if label or line.startswith(('"', "'")) and t.start[0] in traced_lines:
+                pass    # a goto label or a name in the traced() list: see LABELS above
+            elif not docstring and len(q) >= 2 and q[0] in "'\"" and not q.startswith(q[0] * 3):
                 pre = body[:len(body) - len(q)]
                 if "f" not in pre.lower():
                     out.append((t.start, t.end, body, pre + q[0] + "XX" + q[1:-1] + "XX" + q[-1]))

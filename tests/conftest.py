@@ -1,8 +1,5 @@
 """Shared test helpers: small worlds built straight from the state objects."""
 import os
-from dataclasses import dataclass, field
-from typing import Optional
-
 import pytest
 
 from qemu_migration.world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASYNC_JOB_MIGRATION_OUT,
@@ -12,20 +9,11 @@ from qemu_migration.world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASY
                                             VIR_DOMAIN_SHUTOFF)
 from qemu_migration.world.objects import (DomainDef, DomainObj, Driver, HostdevDef,
                                           SnapshotDef)
+from qemu_migration.engine import Call  # noqa: F401  (tests import it from here)
 from qemu_migration.world.runtime import FaultPlan, World
 
 UUID1 = "6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab"
 UUID2 = "0a1b2c3d-4e5f-4a6b-9c7d-fedcba987654"
-
-
-@dataclass
-class Call:
-    function: str
-    domain: Optional[str] = None
-    args: dict = field(default_factory=dict)
-    faults: FaultPlan = field(default_factory=FaultPlan)
-    peer_v3: bool = True
-    wakeups: list = field(default_factory=list)
 
 
 def make_vm(name="web1", uuid=UUID1, state="running", snapshots=0, hostdev=None,

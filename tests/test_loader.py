@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from qemu_migration.loader import (FUNCTIONS, Call, LoadError, LoadedSnapshotDef, Scenario,
+from qemu_migration.loader import (FUNCTIONS, Call, LoadedSnapshotDef, Scenario,
                                    bundled_scenarios, bundled_scenarios_dir, describe,
                                    faultable_stubs, load_any, load_domain, load_scenario,
                                    load_snapshot, load_status, parse_domain_text)

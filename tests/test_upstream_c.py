@@ -19,7 +19,7 @@ import pytest
 from qemu_migration.upstream import build as B
 from qemu_migration.upstream import extract as X
 from qemu_migration.upstream.compare import compare_impls
-from qemu_migration.world.constants import (QEMU_ASYNC_JOB_MIGRATION_OUT, QEMU_ASYNC_JOB_NONE,
+from qemu_migration.world.constants import (QEMU_ASYNC_JOB_MIGRATION_OUT,
                                             QEMU_JOB_MODIFY, QEMU_MIGRATION_PHASE_PREPARE,
                                             VIR_DOMAIN_JOB_UNBOUNDED, VIR_DOMAIN_PAUSED,
                                             VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF,

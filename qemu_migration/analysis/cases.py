@@ -24,10 +24,10 @@ import contextlib
 import dataclasses
 import itertools
 import os
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from dataclasses import dataclass
+from typing import Dict, List
 
-from ..engine.runner import ENTRY_POINTS, run_call
+from ..engine.runner import ENTRY_POINTS, Call, run_call
 from ..port import VERSION_NAMES
 from ..world import stubs as _stubs
 from ..world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASYNC_JOB_MIGRATION_OUT,
@@ -126,16 +126,6 @@ def vm_states():
 
 
 # --- the case ---------------------------------------------------------------------------
-
-
-@dataclass
-class Call:
-    """What run_call needs: the entry point, the domain, the arguments, the faults."""
-    function: str
-    domain: Optional[str]
-    args: dict
-    faults: FaultPlan = field(default_factory=FaultPlan)
-    peer_v3: bool = True
 
 
 @dataclass

@@ -7,12 +7,29 @@ returned, the out-parameters, every error raised and the one that won, the
 trace of callees, the log lines, the state the domain and driver are left in,
 the events queued, and the invariant violations.
 """
+from dataclasses import dataclass, field
+from typing import List, Optional
+
 from ..port import VERSIONS
 from ..world.constants import (DOMAIN_REASON_NAMES, DOMAIN_STATE_NAMES, MIGRATE_FLAG_NAMES,
                                NULL, QEMU_ASYNC_JOB_NAMES, QEMU_JOB_NAMES,
                                QEMU_MIGRATION_PHASE_NAMES, VIR_DOMAIN_JOB_NAMES)
 from ..world.objects import Ptr
+from ..world.runtime import FaultPlan
 from . import invariants
+
+
+@dataclass
+class Call:
+    """One call to make: the entry point, the domain it is about (by name), its
+    arguments, the fault plan, what a peer-to-peer destination speaks, and what
+    other threads do while it waits for a job (see stubs._wake)."""
+    function: str
+    domain: Optional[str] = None
+    args: dict = field(default_factory=dict)
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    peer_v3: bool = True
+    wakeups: List[str] = field(default_factory=list)
 
 ENTRY_POINTS = [
     "qemuMigrationIsAllowed",
@@ -130,7 +147,7 @@ def run_call(world, version, call, impl=None):
     mod = impl if impl is not None else VERSIONS[version].module
     world.reset_run(call.faults)
     world.peer_v3 = call.peer_v3
-    world.wakeups = list(getattr(call, "wakeups", ()))
+    world.wakeups = list(call.wakeups)
     driver = world.driver
     events_before = len(driver.events)
     vm = _target(world, call)

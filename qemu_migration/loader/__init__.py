@@ -19,7 +19,7 @@ from .errors import LoadError
 from .scenario import (FUNCTIONS, Call, Scenario, bundled_scenarios, bundled_scenarios_dir,
                        faultable_stubs, flag_names, load_scenario, parse_scenario_element)
 from .snapshot import LoadedSnapshotDef, load_snapshot, parse_snapshot_element
-from .status import LIBVIRT_JOB_NAMES, load_status, parse_status_element
+from .status import load_status, parse_status_element
 from .xmlutil import parse_file
 
 ROOTS = ["domain", "domstatus", "domainsnapshot", "scenario"]

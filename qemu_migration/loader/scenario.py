@@ -78,8 +78,9 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List
 
+from ..engine.runner import Call as EngineCall
 from ..world.constants import MIGRATE_FLAG_NAMES, VIR_DOMAIN_SHUTOFF
 from ..world.objects import DomainObj, Driver, Ptr
 from ..world.runtime import FaultPlan, World
@@ -159,14 +160,9 @@ def flag_names(value):
 
 
 @dataclass
-class Call:
-    function: str
-    domain: Optional[str]
-    args: dict
-    faults: FaultPlan = field(default_factory=FaultPlan)
-    peer_v3: bool = True
+class Call(EngineCall):
+    """The engine's Call, plus the files its arguments were read from."""
     arg_files: Dict[str, str] = field(default_factory=dict)   # arg name -> file it came from
-    wakeups: List[str] = field(default_factory=list)          # for World.wakeups
 
 
 @dataclass

@@ -26,9 +26,9 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
-from .extract import CFunction, Extracted, ExtractError
+from .extract import CFunction, Extracted
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CFLAGS = ["-O0", "-Wno-sign-compare", "-Wno-unused-variable", "-Wno-unused-but-set-variable",

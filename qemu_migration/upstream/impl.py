@@ -25,10 +25,9 @@ from typing import Dict, Optional
 
 from ..world import stubs as S
 from ..world import constants as K
-from ..world.objects import DomainDef, DomainObj, DomainObjPrivate, Driver, Ptr
+from ..world.objects import Ptr
 from ..world.runtime import TraceEntry, current
 from . import build as B
-from .extract import extract_version
 
 _NONE_TYPES = (str, int, float, bytes, type(None))
 
@@ -805,7 +804,6 @@ class CImpl:
         return list(self._fns)
 
     def _arg(self, s, kind, v):
-        ffi = s.ffi
         if kind == "driver":
             return s.c_driver(v)
         if kind == "vm":

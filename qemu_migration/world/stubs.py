@@ -11,7 +11,7 @@ of each stub says what its failure looks like.
 """
 import errno as _errno
 
-from .constants import (NULL, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_PAUSED,
+from .constants import (NULL, VIR_DOMAIN_PAUSED,
                         VIR_DOMAIN_PAUSED_MIGRATION, VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF,
                         VIR_DOMAIN_SHUTOFF_FAILED, VIR_ERR_CONFIG_UNSUPPORTED,
                         VIR_ERR_NO_MEMORY, VIR_ERR_OPERATION_FAILED, VIR_ERR_XML_ERROR,

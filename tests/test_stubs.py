@@ -134,3 +134,18 @@ def test_virasprintf_and_hostname():
 def test_parse_number(text, value, end):
     p = Ptr((text, 0))
     assert stubs.virParseNumber(p) == value and p.value[1] == end
+
+
+@pytest.mark.parametrize("live,newdef_before,newdef_after", [
+    (True, None, "old"), (True, "older", "older"), (False, None, None)])
+def test_assign_def_to_a_defined_domain(live, newdef_before, newdef_after):
+    vm = make_vm(state="shutoff")
+    old = vm.def_
+    older = make_vm(state="shutoff").def_
+    vm.newDef = {"older": older, None: None}[newdef_before]
+    w = make_world(vm)
+    incoming = make_vm(state="shutoff").def_
+    with w.activate():
+        assert stubs.virDomainAssignDef("caps", w.driver.domains, incoming, live) is vm
+    assert vm.def_ is incoming and vm.locked and w.assigned == [vm]
+    assert vm.newDef is {"old": old, "older": older, None: None}[newdef_after]

@@ -378,11 +378,12 @@ def virDomainObjIsDuplicate(doms, def_, check_active, *, fail):
 
 def virDomainAssignDef(caps, doms, def_, live, *, fail):
     """Adds the definition to the list, or gives it to the inactive domain already
-    there (keeping its own definition as newDef, as a live assignment does); the
-    object comes back locked.  Fails on allocation of a new object
-    (VIR_FROM_DOMAIN out of memory); an existing object needs no allocation.
-    Its one caller passes live=true after a duplicate check that refused active
-    domains, so only that case is modelled.
+    there (a live assignment keeps that domain's own definition as newDef, to be
+    restored when it stops; otherwise the old definition is dropped); the object
+    comes back locked.  Fails on allocation of a new object (VIR_FROM_DOMAIN out
+    of memory); an existing object needs no allocation.  Its one caller runs the
+    duplicate check first, which refuses an active domain, so only inactive ones
+    are modelled.
     """
     w = current()
     driver = w.driver
@@ -390,7 +391,9 @@ def virDomainAssignDef(caps, doms, def_, live, *, fail):
     if vm is not None:
         w.assigned.append(vm)
         vm.locked = True
-        vm.newDef = vm.def_
+        if live:
+            if vm.newDef is None:
+                vm.newDef = vm.def_
         vm.def_ = def_
         return vm
     if fail:

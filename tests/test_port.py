@@ -84,7 +84,7 @@ def test_snapshot_count_is_int_truthiness():
 def test_begin_formats_xml_and_cookie(version):
     w = make_world(make_vm())
     o = run_call(w, version, Call("qemuMigrationBegin", "web1"))
-    assert o["return"].startswith("<domain type='kvm' id='7'><name>web1</name>")
+    assert o["return"].startswith("<!-- flags: secure,update-cpu --><domain type='kvm' id='7'><name>web1</name>")
     assert o["out"]["cookieout"] == "<qemu-migration name='web1' lockstate=<null>/>"
     assert o["after"]["locked"] is True          # Begin leaves the vm locked for its caller
     assert o["violations"] == []
@@ -115,7 +115,7 @@ def test_begin_autodestroy_refused_on_all_versions(version):
 def test_begin_xmlin(version):
     w = make_world(make_vm())
     o = run_call(w, version, Call("qemuMigrationBegin", "web1", {"xmlin": domain_xml()}))
-    assert o["return"].startswith("<domain type='kvm' id='-1'>")
+    assert o["return"].startswith("<!-- flags: secure,update-cpu --><domain type='kvm' id='-1'>")
     w = make_world(make_vm())
     o = run_call(w, version, Call("qemuMigrationBegin", "web1",
                                   {"xmlin": domain_xml(memory=1024)}))

@@ -149,3 +149,29 @@ def test_assign_def_to_a_defined_domain(live, newdef_before, newdef_after):
         assert stubs.virDomainAssignDef("caps", w.driver.domains, incoming, live) is vm
     assert vm.def_ is incoming and vm.locked and w.assigned == [vm]
     assert vm.newDef is {"old": old, "older": older, None: None}[newdef_after]
+
+
+@pytest.mark.parametrize("paused,autodestroy,fd", [(True, True, 20), (False, False, -1)])
+def test_process_start_flags(paused, autodestroy, fd):
+    vm = make_vm(state="shutoff")
+    w = make_world(vm)
+    with w.activate():
+        assert stubs.qemuProcessStart("conn", w.driver, vm, "stdio", paused, autodestroy, fd,
+                                      None, None, 2) == 0
+    assert vm.state == (3 if paused else 1) and vm.def_.id == 1
+    assert (vm.def_.uuid in w.driver.autodestroy) is autodestroy
+    assert w.logs == ["qemu: -incoming stdio" + (" (stdin fd 20)" if fd >= 0 else "")]
+
+
+def test_eat_cookie_reads_lock_state_only_when_asked():
+    vm = make_vm()
+    w = make_world(vm)
+    with w.activate():
+        assert stubs.qemuMigrationEatCookie(w.driver, vm, "lockstate=x", 12, 0).lockState is None
+        assert stubs.qemuMigrationEatCookie(w.driver, vm, "lockstate=x", 12, 2).lockState == "x"
+
+
+def test_format_names_its_flags():
+    vm = make_vm()
+    assert stubs.format_def(vm.def_, 5).startswith("<!-- flags: secure,update-cpu --><domain")
+    assert stubs.format_def(vm.def_, 0).startswith("<!-- flags: none -->")

@@ -213,10 +213,10 @@ def test_define_start_stop_remove(impl):
     w = world_with()
     with w.activate():
         xml = mod.selftestDefine(w.driver, "conn", DOMAIN_XML, "renamed")
-    assert xml.startswith("<domain type='kvm' id='2'><name>renamed</name>")
+    assert xml.startswith("<!-- flags: secure --><domain type='kvm' id='2'><name>renamed</name>")
     assert w.driver.domains == {} and w.driver.deleted_configs == ["renamed"]
     assert [e.as_dict()["type"] for e in w.driver.events] == ["started"]
-    assert w.logs == ["audit: start reason=migration success=yes",
+    assert w.logs == ["qemu: -incoming stdio", "audit: start reason=migration success=yes",
                       "audit: stop reason=migration"]
     w = world_with(faults=[("strdup", 1)])
     with w.activate():

@@ -12,7 +12,8 @@ of each stub says what its failure looks like.
 import errno as _errno
 
 from .constants import (NULL, VIR_DOMAIN_PAUSED,
-                        VIR_DOMAIN_PAUSED_MIGRATION, VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF,
+                        VIR_DOMAIN_PAUSED_MIGRATION, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_MIGRATED,
+                        VIR_DOMAIN_SHUTOFF,
                         VIR_DOMAIN_SHUTOFF_FAILED, VIR_ERR_CONFIG_UNSUPPORTED,
                         VIR_ERR_NO_MEMORY, VIR_ERR_OPERATION_FAILED, VIR_ERR_XML_ERROR,
                         VIR_ERR_OPERATION_INVALID, VIR_ERR_SYSTEM_ERROR, VIR_FROM_DOMAIN,
@@ -233,14 +234,15 @@ class MigrationCookie:
 def qemuMigrationEatCookie(driver, vm, cookiein, cookieinlen, flags, *, fail):
     """Parses the incoming cookie; fails on allocation (VIR_FROM_QEMU out of memory).
 
-    The stub cookie format is ``lockstate=<text>``; any other text carries none.
+    The stub cookie format is ``lockstate=<text>``; any other text carries none.  As
+    upstream, the lock state is read only when ``flags`` asks for it.
     """
     _touch(vm)
     if fail:
         _oom(VIR_FROM_QEMU, "qemuMigrationEatCookie")
         return NULL
     lock = None
-    if cookiein and cookiein.startswith("lockstate="):
+    if cookiein and flags & 2 and cookiein.startswith("lockstate="):
         lock = cookiein[len("lockstate="):]
     return MigrationCookie(lock)
 
@@ -320,10 +322,16 @@ def virDomainDefCheckABIStability(src, dst, *, fail):
     return True
 
 
+_FORMAT_FLAGS = [(1 << 0, "secure"), (1 << 1, "inactive"), (1 << 2, "update-cpu")]
+
+
 def format_def(def_, flags):
-    """The text the format stubs return: a compact domain element for people to read."""
-    return "<domain type='%s' id='%d'><name>%s</name><uuid>%s</uuid>%s</domain>" % (
-        def_.virtType, def_.id, NULLSTR(def_.name), def_.uuid,
+    """The text the format stubs return: a compact domain element for people to read,
+    after a comment naming the format flags it was asked for (the stub world does not
+    model what secure or update-cpu change in the real XML, so it shows them)."""
+    names = ",".join(n for bit, n in _FORMAT_FLAGS if flags & bit) or "none"
+    return "<!-- flags: %s --><domain type='%s' id='%d'><name>%s</name><uuid>%s</uuid>%s</domain>" % (
+        names, def_.virtType, def_.id, NULLSTR(def_.name), def_.uuid,
         "".join("<hostdev type='%s'/>" % h.type for h in def_.hostdevs))
 
 
@@ -444,19 +452,27 @@ def virDomainObjSetState(vm, state, reason):
 
 def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, stdin_fd,
                      stdin_path, snapshot, vmop, *, fail):
-    """Starts QEMU.  Its one caller here (PrepareAny) starts it paused and marked for
-    auto-destroy, so that is what the stub does.  On failure (VIR_FROM_QEMU out of
-    memory) it has already stopped what it started: the domain stays inactive.
+    """Starts QEMU, paused or running, marked for auto-destroy or not, and logs the
+    -incoming source it was given (and the descriptor it reads from, if any), as
+    the real one writes the command line to the domain's log.  On failure
+    (VIR_FROM_QEMU out of memory) it has already stopped what it started: the
+    domain stays inactive.
     """
     _touch(vm)
     if fail:
         _oom(VIR_FROM_QEMU, "qemuProcessStart")
         virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_FAILED)
         return -1
+    current().log("qemu", "-incoming %s%s" % (migrateFrom, " (stdin fd %d)" % stdin_fd
+                                               if stdin_fd >= 0 else ""))
     vm.def_.id = driver.nextvmid
     driver.nextvmid += 1
-    virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION)
-    driver.autodestroy.add(vm.def_.uuid)
+    if start_paused:
+        virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION)
+    else:
+        virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_MIGRATED)
+    if autodestroy:
+        driver.autodestroy.add(vm.def_.uuid)
     return 0
 
 

@@ -11,6 +11,7 @@ status 0 only when none disagree.  --record also writes what upstream did into
 fixtures/upstream/<version>.json, which the tests check the port against.
 """
 import json
+import time
 
 from .build import BuildError
 from .extract import ExtractError
@@ -44,16 +45,19 @@ def compare(src, versions, worktree=False, record=False):
     items = rec.case_ids_and_runners()
     report = {"versions": {}, "cases": 0, "disagree": 0}
     for v in versions:
+        t0 = time.perf_counter()
         impl = CImpl(v, src, worktree)
+        t1 = time.perf_counter()
         py = rec.python_outcomes(v)
-        c_out = {}
-        disagreements = []
-        for cid, runner in items:
-            c_out[cid] = runner(v, impl)
-            if rec.digest(c_out[cid]) != rec.digest(py[cid]):
-                disagreements.append({"case": cid, "fields": _field_diffs(py[cid], c_out[cid])})
+        t2 = time.perf_counter()
+        c_out = {cid: runner(v, impl) for cid, runner in items}
+        t3 = time.perf_counter()
+        disagreements = [{"case": cid, "fields": _field_diffs(py[cid], c_out[cid])}
+                         for cid, _ in items if rec.digest(c_out[cid]) != rec.digest(py[cid])]
         entry = {"commit": impl.built.spec.commit, "cases": len(items),
-                 "disagree": disagreements}
+                 "disagree": disagreements,
+                 "seconds": {"build": round(t1 - t0, 2), "python": round(t2 - t1, 2),
+                             "c": round(t3 - t2, 2)}}
         if record:
             entry["recorded"] = str(rec.write(v, impl.built, c_out, cc))
         report["versions"][v] = entry
@@ -68,6 +72,11 @@ def render_text(report):
         lines.append("%s (%s): %d cases, %d disagree%s" % (
             v, e["commit"], e["cases"], len(e["disagree"]),
             "; recorded in %s" % e["recorded"] if "recorded" in e else ""))
+        if "seconds" in e:
+            t = e["seconds"]
+            lines.append("  build %.2fs; python %.2fs (%d cases/s); c %.2fs (%d cases/s)" % (
+                t["build"], t["python"], e["cases"] / max(t["python"], 1e-9),
+                t["c"], e["cases"] / max(t["c"], 1e-9)))
         for d in e["disagree"]:
             lines.append("  DISAGREE %s" % d["case"])
             lines.extend("    " + f for f in d["fields"])

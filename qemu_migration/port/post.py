@@ -54,7 +54,7 @@ from .qemu_domain import (qemuDomainObjBeginAsyncJobWithDriver, qemuDomainObjEnd
 
 
 def qemuMigrationIsAllowed(driver, vm, def_):                               # L-/714
-    nsnapshots = 0                                                          # L-/717
+    nsnapshots: int                                                         # L-/717
 
     if vm is not NULL:                                                      # L-/719
         if qemuProcessAutoDestroyActive(driver, vm):                        # L-/720
@@ -255,7 +255,7 @@ def qemuMigrationPrepareAny(driver, dconn, cookiein, cookieinlen, cookieout,  # 
 
 def qemuMigrationPrepareTunnel(driver, dconn, cookiein, cookieinlen, cookieout,  # L1121/1142
                                cookieoutlen, st, dname, dom_xml):           # L1122/1143
-    ret = 0                                                                 # L1131/1152
+    ret: int                                                                # L1131/1152
 
     VIR_DEBUG("driver=%p, dconn=%p, cookiein=%s, cookieinlen=%d, "          # L1133/1154
               "cookieout=%p, cookieoutlen=%p, st=%p, dname=%s, dom_xml=%s",  # L1134/1155
@@ -271,9 +271,9 @@ def qemuMigrationPrepareTunnel(driver, dconn, cookiein, cookieinlen, cookieout, 
 def qemuMigrationPrepareDirect(driver, dconn, cookiein, cookieinlen, cookieout,  # L1149/1170
                                cookieoutlen, uri_in, uri_out, dname, dom_xml):  # L1150/1171
     port = static("qemuMigrationPrepareDirect.port", 0)                     # L1160/1181
-    this_port = 0                                                           # L1161/1182
+    this_port: int                                                          # L1161/1182
     hostname = NULL                                                         # L1162/1183
-    migrateFrom = ""                                                        # L1163/1184
+    migrateFrom: str                                                        # L1163/1184
     p = Ptr()                                                               # L1164/1185
     ret = -1                                                                # L1165/1186
 
@@ -473,7 +473,7 @@ def qemuMigrationJobIsActive(vm, job):                                      # L2
     priv = vm.privateData                                                   # L2893/2911
 
     if priv.job.asyncJob != job:                                            # L2895/2913
-        msg = NULL                                                          # L2896/2914
+        msg: str                                                            # L2896/2914
 
         if job == QEMU_ASYNC_JOB_MIGRATION_IN:                              # L2898/2916
             msg = _("domain '%s' is not processing incoming migration")     # L2899/2917

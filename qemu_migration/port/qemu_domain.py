@@ -82,7 +82,7 @@ def qemuDomainJobAllowed(priv, job):                                       # L69
 def qemuDomainObjBeginJobInternal(driver, driver_locked, obj, job, asyncJob):  # L705
     priv = obj.privateData                                                 # L711
     now = Ptr()                                                            # L712
-    then = 0                                                               # L713
+    then: int                                                               # L713
     nested = job == QEMU_JOB_ASYNC_NESTED                                  # L714
 
     if virTimeMs(now) < 0:                                                 # L716

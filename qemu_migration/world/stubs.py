@@ -477,7 +477,10 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
 
 
 def qemuProcessStop(driver, vm, migrated, reason, *, fail):
+    """Stops QEMU.  ``migrated`` tells the real one to leave the labels of shared disks
+    alone for the destination; the stub logs it, as the real one's debug line does."""
     _touch(vm)
+    current().log("qemu", "stopped%s" % (" (migrated)" if migrated else ""))
     vm.def_.id = -1
     virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, reason)
     driver.autodestroy.discard(vm.def_.uuid)

@@ -175,3 +175,16 @@ def test_format_names_its_flags():
     vm = make_vm()
     assert stubs.format_def(vm.def_, 5).startswith("<!-- flags: secure,update-cpu --><domain")
     assert stubs.format_def(vm.def_, 0).startswith("<!-- flags: none -->")
+
+
+def test_condition_variables_are_recorded():
+    vm = make_vm(async_out=True)
+    w = make_world(vm)
+    from qemu_migration.port import qemu_domain
+    with w.activate():
+        assert qemu_domain.qemuDomainObjBeginAsyncJobWithDriver(w.driver, vm, 1) == -1
+        qemu_domain.qemuDomainObjEndJob(w.driver, vm)
+        qemu_domain.qemuDomainObjEndAsyncJob(w.driver, vm)
+    # the wait's deadline is QEMU_JOB_WAIT_TIME (30 s) after the clock read
+    assert w.conditions == ["wait asyncCond until 1316000030000", "signal cond",
+                            "broadcast asyncCond"]

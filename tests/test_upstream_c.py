@@ -217,7 +217,7 @@ def test_define_start_stop_remove(impl):
     assert w.driver.domains == {} and w.driver.deleted_configs == ["renamed"]
     assert [e.as_dict()["type"] for e in w.driver.events] == ["started"]
     assert w.logs == ["qemu: -incoming stdio", "audit: start reason=migration success=yes",
-                      "qemu: stopped (migrated)",
+                      "qemu: stopped migrated=1",
                       "audit: stop reason=migration"]
     w = world_with(faults=[("strdup", 1)])
     with w.activate():

@@ -132,6 +132,7 @@ def domain_state(vm, driver):
         "phase": QEMU_MIGRATION_PHASE_NAMES[job.phase],
         "mask": job.mask,
         "job_info": VIR_DOMAIN_JOB_NAMES[job.info_type],
+        "job_start": job.start,
         "lockState": vm.privateData.lockState,
         "autodestroy": vm.def_.uuid in driver.autodestroy,
         "snapshots": len(vm.snapshots.objs),
@@ -175,6 +176,7 @@ def run_call(world, version, call, impl=None):
         "errors": [e.message for e in world.errors],
         "trace": trace_lines(world.trace),
         "logs": list(world.logs),
+        "conditions": list(world.conditions),
         "before": before,
         "after": after,
         "driver": {

@@ -78,6 +78,8 @@ def outcome_block(version, o, indent="    "):
     lines.extend(textwrap.wrap(_trace_tree(o["trace"]), width=100,
                                initial_indent=sub + "trace   ", subsequent_indent=sub + "        ",
                                break_on_hyphens=False))
+    if o["conditions"]:
+        lines.append(sub + "conds   " + "; ".join(o["conditions"]))
     for log in o["logs"]:
         lines.append(sub + "log     " + log)
     if o["before"] is not None:

@@ -81,6 +81,7 @@ class World:
         self.next_fd = 20
         self.peer_v3 = True
         self.wakeups: List[str] = []    # what other threads do while a job waits
+        self.conditions: List[str] = []
         self.others_refs = 0
         self.others_started_async = False
 
@@ -105,6 +106,7 @@ class World:
         self.assigned = []
         self.others_refs = 0             # references other threads took (+) or gave back (-)
         self.others_started_async = False
+        self.conditions = []             # condition variables waited on, signalled, broadcast
 
     def should_fail(self, name):
         n = self.calls.get(name, 0) + 1

@@ -157,6 +157,7 @@ def virCondWaitUntil(cond, vm, then, *, fail):
     EINVAL (pthread_cond_timedwait's other error).
     """
     w = current()
+    w.conditions.append("wait %s until %d" % (cond, then))
     if fail:
         w.errno = _errno.EINVAL
         return -1
@@ -191,11 +192,11 @@ def _wake(w, vm, what):
 
 
 def virCondSignal(cond, *, fail):
-    pass
+    current().conditions.append("signal %s" % cond)
 
 
 def virCondBroadcast(cond, *, fail):
-    pass
+    current().conditions.append("broadcast %s" % cond)
 
 
 # --- auto-destroy, snapshots, status ------------------------------------------
@@ -480,7 +481,7 @@ def qemuProcessStop(driver, vm, migrated, reason, *, fail):
     """Stops QEMU.  ``migrated`` tells the real one to leave the labels of shared disks
     alone for the destination; the stub logs it, as the real one's debug line does."""
     _touch(vm)
-    current().log("qemu", "stopped%s" % (" (migrated)" if migrated else ""))
+    current().log("qemu", "stopped migrated=%d" % migrated)
     vm.def_.id = -1
     virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, reason)
     driver.autodestroy.discard(vm.def_.uuid)

@@ -187,6 +187,8 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 1)))
     ap.add_argument("--list", action="store_true", help="list the mutants and stop")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    ap.add_argument("--equivalents", metavar="FILE", default="tools/mutation-equivalents.txt",
+                    help="survivors explained as equivalent, one line each (see that file)")
     args = ap.parse_args(argv)
 
     allm = [m for f in args.files for m in mutants(ROOT / f)]
@@ -257,22 +259,67 @@ def main(argv=None):
         list(ex.map(one, chosen))
     shutil.rmtree(work, ignore_errors=True)
 
+    equivalents = load_equivalents(args.equivalents)
+    for r in results:
+        if r["status"] == "survived":
+            why = explain(equivalents, r)
+            if why:
+                r["status"], r["why"] = "equivalent", why
     valid = [r for r in results if r["status"] != "invalid"]
     killed = [r for r in valid if r["status"] in ("killed", "timeout")]
+    equivalent = [r for r in valid if r["status"] == "equivalent"]
     survived = sorted((r for r in valid if r["status"] == "survived"),
                       key=lambda r: (r["file"], r["line"], r["col"]))
-    score = 100.0 * len(killed) / len(valid) if valid else 100.0
-    print("\nmutation score %.1f%%: %d killed (%d by timeout), %d survived, %d invalid, "
-          "of %d run (%d in all); %.0fs" % (
-              score, len(killed), sum(r["status"] == "timeout" for r in valid),
-              len(survived), len(results) - len(valid), len(results), len(allm),
+    raw = 100.0 * len(killed) / len(valid) if valid else 100.0
+    scored = len(valid) - len(equivalent)
+    score = 100.0 * len(killed) / scored if scored else 100.0
+    print("\nmutation score %.1f%% of the %d non-equivalent mutants (%.1f%% of all %d): "
+          "%d killed (%d by timeout), %d equivalent (explained in %s), %d survived, "
+          "%d invalid, %d in all; %.0fs" % (
+              score, scored, raw, len(valid), len(killed),
+              sum(r["status"] == "timeout" for r in valid), len(equivalent),
+              args.equivalents, len(survived), len(results) - len(valid), len(allm),
               time.time() - t0))
     for r in survived:
         print("survived %s:%d  %s\n         -> %s" % (r["file"], r["line"], r["before"],
                                                     r["after"]))
     if args.json:
-        Path(args.json).write_text(json.dumps({"score": score, "results": results}, indent=1))
+        Path(args.json).write_text(json.dumps({"score": score, "raw_score": raw,
+                                               "results": results}, indent=1))
     return 0
+
+
+def _code(line):
+    """A source line without its trailing '# L...' reference and spacing."""
+    return line.split("  # ")[0].strip()
+
+
+def load_equivalents(path):
+    """[(file glob, source line, old, new, why)] from the equivalents file."""
+    out = []
+    p = Path(path)
+    if not p.is_absolute():
+        p = ROOT / p
+    if not p.exists():
+        return out
+    for raw in p.read_text().splitlines():
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        glob, code, change, why = [x.strip() for x in raw.split(" | ")]
+        old, new = [x.strip() for x in change.split(" -> ")]
+        out.append((glob, code, old, new, why))
+    return out
+
+
+def explain(equivalents, r):
+    """The reason a surviving mutant is equivalent, if the equivalents file gives one."""
+    import fnmatch
+    for glob, code, old, new, why in equivalents:
+        line = " ".join(r["before"].split()) if "# L" in code else _code(r["before"])
+        if (fnmatch.fnmatch(r["file"], glob) and line == " ".join(code.split())
+                and old == r["old"] and new == r["new"]):
+            return why
+    return None
 
 
 if __name__ == "__main__":

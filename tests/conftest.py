@@ -17,16 +17,20 @@ UUID2 = "0a1b2c3d-4e5f-4a6b-9c7d-fedcba987654"
 
 
 def make_vm(name="web1", uuid=UUID1, state="running", snapshots=0, hostdev=None,
-            persistent=True, async_out=False, job=0):
+            persistent=True, async_out=False, job=0, refs=1):
+    """A domain; ``refs`` is the list's reference, and each held job adds one.
+    Snapshots form a chain, each the parent of the next."""
     active = state != "shutoff"
     d = DomainDef("kvm", name, uuid, id=7 if active else -1, memory=524288, vcpus=1)
     if hostdev:
         d.hostdevs.append(HostdevDef("subsystem", hostdev, "0000:06:00.0"))
     st = {"running": VIR_DOMAIN_RUNNING, "paused": VIR_DOMAIN_PAUSED,
           "shutoff": VIR_DOMAIN_SHUTOFF}[state]
-    vm = DomainObj(def_=d, persistent=persistent, refs=1, state=st, reason=1)
+    vm = DomainObj(def_=d, persistent=persistent, refs=refs, state=st, reason=1)
+    parent = None
     for i in range(snapshots):
-        vm.snapshots.objs["snap%d" % i] = SnapshotDef("snap%d" % i)
+        vm.snapshots.objs["snap%d" % i] = SnapshotDef("snap%d" % i, parent=parent)
+        parent = "snap%d" % i
     if async_out:
         j = vm.privateData.job
         j.asyncJob = QEMU_ASYNC_JOB_MIGRATION_OUT

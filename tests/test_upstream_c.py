@@ -16,17 +16,16 @@ import textwrap
 
 import pytest
 
+from conftest import make_vm
 from qemu_migration.upstream import build as B
 from qemu_migration.upstream import extract as X
 from qemu_migration.upstream.compare import compare_impls
 from qemu_migration.world.constants import (QEMU_ASYNC_JOB_MIGRATION_OUT,
                                             QEMU_JOB_MODIFY, QEMU_MIGRATION_PHASE_PREPARE,
                                             VIR_DOMAIN_JOB_UNBOUNDED, VIR_DOMAIN_PAUSED,
-                                            VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF,
                                             VIR_ERR_OPERATION_INVALID, VIR_MIGRATE_PEER2PEER,
                                             VIR_MIGRATE_UNDEFINE_SOURCE)
-from qemu_migration.world.objects import (DomainDef, DomainObj, Driver, HostdevDef, Ptr,
-                                          SnapshotDef)
+from qemu_migration.world.objects import Driver, Ptr
 from qemu_migration.world.runtime import FaultPlan, World
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -91,29 +90,6 @@ def impl(request):
 
 
 # --- worlds built straight from the objects ---------------------------------------------
-
-def make_vm(name="web1", uuid=UUID, state="running", snapshots=0, hostdev=None,
-            persistent=True, async_out=False, job=0, refs=1):
-    active = state != "shutoff"
-    d = DomainDef("kvm", name, uuid, id=7 if active else -1, memory=524288, vcpus=1)
-    if hostdev:
-        d.hostdevs.append(HostdevDef("subsystem", hostdev, "0000:06:00.0"))
-    st = {"running": VIR_DOMAIN_RUNNING, "paused": VIR_DOMAIN_PAUSED,
-          "shutoff": VIR_DOMAIN_SHUTOFF}[state]
-    vm = DomainObj(def_=d, persistent=persistent, refs=refs, state=st, reason=1)
-    parent = None
-    for i in range(snapshots):
-        vm.snapshots.objs["snap%d" % i] = SnapshotDef("snap%d" % i, parent=parent)
-        parent = "snap%d" % i
-    if async_out:
-        vm.privateData.job.asyncJob = QEMU_ASYNC_JOB_MIGRATION_OUT
-        vm.privateData.job.info_type = VIR_DOMAIN_JOB_UNBOUNDED
-        vm.refs += 1
-    if job:
-        vm.privateData.job.active = job
-        vm.refs += 1
-    return vm
-
 
 def world_with(vm=None, faults=(), autodestroy=False, hostname="dest.example.org"):
     drv = Driver(hostname=hostname, nextvmid=2)

@@ -33,7 +33,7 @@ def _versions(value):
 
 
 def _scenario_paths(args):
-    from .loader import bundled_scenarios_dir
+    from .loader import bundled_scenarios
     if args.scenarios:
         paths = []
         for s in args.scenarios:
@@ -43,7 +43,7 @@ def _scenario_paths(args):
             else:
                 paths.append(p)
         return paths
-    return sorted(Path(bundled_scenarios_dir()).glob("*.xml"))
+    return bundled_scenarios()
 
 
 def cmd_run(args, out):
@@ -70,8 +70,8 @@ def cmd_run(args, out):
 
 
 def cmd_list(args, out):
-    from .loader import bundled_scenarios_dir, load_scenario
-    scenarios = [load_scenario(p) for p in sorted(Path(bundled_scenarios_dir()).glob("*.xml"))]
+    from .loader import bundled_scenarios, load_scenario
+    scenarios = [load_scenario(p) for p in bundled_scenarios()]
     width = max(len(sc.name) for sc in scenarios)
     for sc in scenarios:
         out.write("%-*s  %s\n" % (width, sc.name, sc.description))

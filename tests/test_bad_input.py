@@ -24,6 +24,15 @@ def check(exc, path, element, problem):
     assert problem in e.problem, text
 
 
+def assert_refused(tmp_path, loader, text, element, problem):
+    """Write ``text`` to a file, load it with ``loader``: one LoadError naming both."""
+    p = tmp_path / "input.xml"
+    p.write_text(text)
+    with pytest.raises(LoadError) as exc:
+        loader(p)
+    check(exc, p, element, problem)
+
+
 # --- the bundled bad files --------------------------------------------------------------
 
 FILES = [
@@ -245,11 +254,7 @@ DOMAIN_CASES = [
 @pytest.mark.parametrize("text,element,problem", [c[1:] for c in DOMAIN_CASES],
                          ids=[c[0] for c in DOMAIN_CASES])
 def test_bad_domain(tmp_path, text, element, problem):
-    p = tmp_path / "dom.xml"
-    p.write_text(text)
-    with pytest.raises(LoadError) as exc:
-        load_domain(p)
-    check(exc, p, element, problem)
+    assert_refused(tmp_path, load_domain, text, element, problem)
 
 
 def test_load_domain_wrong_root(tmp_path):
@@ -308,11 +313,7 @@ STATUS_CASES = [
 @pytest.mark.parametrize("text,element,problem", [c[1:] for c in STATUS_CASES],
                          ids=[c[0] for c in STATUS_CASES])
 def test_bad_status(tmp_path, text, element, problem):
-    p = tmp_path / "st.xml"
-    p.write_text(text)
-    with pytest.raises(LoadError) as exc:
-        load_any(p)
-    check(exc, p, element, problem)
+    assert_refused(tmp_path, load_any, text, element, problem)
 
 
 # --- snapshot XML -----------------------------------------------------------------------------
@@ -346,11 +347,7 @@ SNAP_CASES = [
 @pytest.mark.parametrize("text,element,problem", [c[1:] for c in SNAP_CASES],
                          ids=[c[0] for c in SNAP_CASES])
 def test_bad_snapshot(tmp_path, text, element, problem):
-    p = tmp_path / "sn.xml"
-    p.write_text(text)
-    with pytest.raises(LoadError) as exc:
-        load_any(p)
-    check(exc, p, element, problem)
+    assert_refused(tmp_path, load_any, text, element, problem)
 
 
 # --- scenario XML -------------------------------------------------------------------------------
@@ -524,11 +521,7 @@ SCENARIO_CASES = [
 @pytest.mark.parametrize("text,element,problem", [c[1:] for c in SCENARIO_CASES],
                          ids=[c[0] for c in SCENARIO_CASES])
 def test_bad_scenario(tmp_path, text, element, problem):
-    p = tmp_path / "sc.xml"
-    p.write_text(text)
-    with pytest.raises(LoadError) as exc:
-        load_scenario(p)
-    check(exc, p, element, problem)
+    assert_refused(tmp_path, load_scenario, text, element, problem)
 
 
 def test_scenario_wrong_root():

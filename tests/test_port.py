@@ -635,17 +635,6 @@ def test_prepare_direct_port_overflow(version):
     assert msg(o) == "invalid argument: URI ended with incorrect ':port'"
 
 
-def test_touching_a_freed_domain_is_recorded():
-    from qemu_migration.world import stubs
-    vm = make_vm()
-    vm.freed = True
-    w = make_world(vm)
-    with w.activate():
-        stubs.virDomainObjIsActive(vm)
-        stubs.virDomainObjLock(vm)
-    assert w.touched_freed == ["caller", "virDomainObjLock"]
-
-
 def test_phase_names_out_of_range():
     from qemu_migration.world.constants import qemuMigrationJobPhaseTypeToString as name
     assert name(2) == "begin3" and name(10) is None and name(-1) is None

@@ -188,3 +188,13 @@ def test_condition_variables_are_recorded():
     # the wait's deadline is QEMU_JOB_WAIT_TIME (30 s) after the clock read
     assert w.conditions == ["wait asyncCond until 1316000030000", "signal cond",
                             "broadcast asyncCond"]
+
+
+def test_touching_a_freed_domain_is_recorded():
+    vm = make_vm()
+    vm.freed = True
+    w = make_world(vm)
+    with w.activate():
+        stubs.virDomainObjIsActive(vm)
+        stubs.virDomainObjLock(vm)
+    assert w.touched_freed == ["caller", "virDomainObjLock"]

@@ -18,7 +18,7 @@ Each check looks at one thing the upstream code promises its callers:
   fd-leaked          no descriptor the call opened is left open
 """
 from ..world.constants import (QEMU_ASYNC_JOB_MIGRATION_IN, QEMU_ASYNC_JOB_NAMES,
-                               QEMU_ASYNC_JOB_NONE, VIR_DOMAIN_EVENT_STARTED)
+                               VIR_DOMAIN_EVENT_STARTED)
 
 INVARIANTS = ["async-job-leaked", "refs-unbalanced", "lock-unbalanced", "error-count",
               "started-event-on-failure", "transient-left-behind", "use-after-free",
@@ -95,6 +95,3 @@ def _msgs(world):
     if not world.errors:
         return ""
     return " (%s)" % "; ".join(e.message for e in world.errors)
-
-
-__all__ = ["INVARIANTS", "check", "QEMU_ASYNC_JOB_NONE"]

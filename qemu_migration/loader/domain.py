@@ -11,6 +11,9 @@ uuid (libvirt would generate one; a fixture must say which domain it is), a
 missing or non-integer memory, a vcpu count that is not a positive integer, a
 hostdev without a known type or with a source libvirt would refuse.
 """
+import dataclasses
+import functools
+
 from ..world.objects import DomainDef, HostdevDef
 from .errors import LoadError
 from .xmlutil import (child_where, expect_root, parse_bytes, parse_enum, parse_file,
@@ -185,8 +188,17 @@ def parse_domain_text(text, source, inactive=True):
 
     Used by the stubs at run time on text the loader has already validated;
     both upstream callers pass VIR_DOMAIN_XML_INACTIVE, hence ``inactive``
-    defaults to true and the id attribute is ignored.
+    defaults to true and the id attribute is ignored.  The same few texts are
+    parsed thousands of times by the case enumeration, so each distinct text is
+    parsed once and every call gets a fresh copy (callers change what they get).
     """
+    d = _parse_domain_text_once(text, source, inactive)
+    return dataclasses.replace(d, hostdevs=list(d.hostdevs), graphics=list(d.graphics),
+                               source=str(source))
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_domain_text_once(text, source, inactive):
     root = parse_bytes(text, source)
     expect_root(root, ["domain"], source)
     return parse_domain_element(root, source, inactive=inactive)

@@ -29,3 +29,32 @@ VERSIONS = {
                      "(qemu: Clear async job when p2p migration fails early)"),
 }
 VERSION_NAMES = list(VERSIONS)
+
+MIGRATION_C = "src/qemu/qemu_migration.c"
+DOMAIN_C = "src/qemu/qemu_domain.c"
+PROCESS_C = "src/qemu/qemu_process.c"
+CONF_C = "src/conf/domain_conf.c"
+
+# What is ported, per upstream file, in the order the C build emits them.  The
+# ports trace every one of these when called but the snapshot iterator, which
+# is called through a pointer, not by name.
+PORTED = {
+    CONF_C: ["virDomainSnapshotObjListCount", "virDomainSnapshotObjListNum"],
+    PROCESS_C: ["qemuProcessAutoDestroyActive"],
+    DOMAIN_C: ["qemuDomainObjResetJob", "qemuDomainObjResetAsyncJob", "qemuDomainObjSaveJob",
+               "qemuDomainObjSetJobPhase", "qemuDomainObjSetAsyncJobMask",
+               "qemuDomainObjDiscardAsyncJob", "qemuDomainJobAllowed",
+               "qemuDomainObjBeginJobInternal", "qemuDomainObjBeginAsyncJobWithDriver",
+               "qemuDomainObjEndJob", "qemuDomainObjEndAsyncJob"],
+    MIGRATION_C: ["qemuMigrationIsAllowed", "qemuMigrationBegin", "qemuMigrationPrepareAny",
+                  "qemuMigrationPrepareTunnel", "qemuMigrationPrepareDirect",
+                  "qemuMigrationPerformJob", "qemuMigrationJobStart",
+                  "qemuMigrationJobSetPhase", "qemuMigrationJobStartPhase",
+                  "qemuMigrationJobContinue", "qemuMigrationJobIsActive",
+                  "qemuMigrationJobFinish"],
+}
+UNTRACED = ("virDomainSnapshotObjListCount",)
+
+
+def traced_names(*files):
+    return [n for f in files for n in PORTED[f] if n not in UNTRACED]

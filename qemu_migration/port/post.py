@@ -32,6 +32,7 @@ from ..world.constants import (NULL, QEMU_ASYNC_JOB_MIGRATION_IN,
                                VIR_VM_OP_MIGRATE_IN_START, qemuMigrationJobPhaseTypeToString)
 from ..world.objects import Ptr
 from ..world.runtime import Goto, goto, static, traced
+from . import MIGRATION_C, traced_names
 from ..world.stubs import (NULLSTR, STRPREFIX, VIR_DEBUG, VIR_ERROR, VIR_FORCE_CLOSE,
                            VIR_FREE, VIR_WARN, _, errno, pipe, qemuDomainDefFormatXML,
                            qemuDomainEventQueue, qemuDomainFormatXML,
@@ -131,7 +132,7 @@ def qemuMigrationBegin(driver, vm, xmlin, cookieout, cookieoutlen):         # L8
 
 
 def qemuMigrationPrepareAny(driver, dconn, cookiein, cookieinlen, cookieout,  # L964/985
-                            cookieoutlen, dname, dom_xml, migrateFrom, st):  # L965/986
+                            cookieoutlen, dname, dom_xml, migrateFrom, st):  # L969/990
     def_ = NULL                                                             # L975/996
     vm = NULL                                                               # L976/997
     event = NULL                                                            # L977/998
@@ -254,7 +255,7 @@ def qemuMigrationPrepareAny(driver, dconn, cookiein, cookieinlen, cookieout,  # 
 
 
 def qemuMigrationPrepareTunnel(driver, dconn, cookiein, cookieinlen, cookieout,  # L1121/1142
-                               cookieoutlen, st, dname, dom_xml):           # L1122/1143
+                               cookieoutlen, st, dname, dom_xml):           # L1126/1147
     ret: int                                                                # L1131/1152
 
     VIR_DEBUG("driver=%p, dconn=%p, cookiein=%s, cookieinlen=%d, "          # L1133/1154
@@ -269,7 +270,7 @@ def qemuMigrationPrepareTunnel(driver, dconn, cookiein, cookieinlen, cookieout, 
 
 
 def qemuMigrationPrepareDirect(driver, dconn, cookiein, cookieinlen, cookieout,  # L1149/1170
-                               cookieoutlen, uri_in, uri_out, dname, dom_xml):  # L1150/1171
+                               cookieoutlen, uri_in, uri_out, dname, dom_xml):  # L1154/1175
     port = static("qemuMigrationPrepareDirect.port", 0)                     # L1160/1181
     this_port: int                                                          # L1161/1182
     hostname = NULL                                                         # L1162/1183
@@ -351,8 +352,8 @@ def qemuMigrationPrepareDirect(driver, dconn, cookiein, cookieinlen, cookieout, 
 
 
 def qemuMigrationPerformJob(driver, conn, vm, xmlin, dconnuri, uri, cookiein,  # L2169/2190
-                            cookieinlen, cookieout, cookieoutlen, flags, dname,  # L2170/2191
-                            resource, v3proto):                             # L2171/2192
+                            cookieinlen, cookieout, cookieoutlen, flags, dname,  # L2176/2197
+                            resource, v3proto):                             # L2181/2202
     event = NULL                                                            # L2184/2205
     ret = -1                                                                # L2185/2206
     resume = 0                                                              # L2186/2207
@@ -491,17 +492,4 @@ def qemuMigrationJobFinish(driver, vm):                                     # L2
 
 # The ported functions show in the trace when called (runtime.traced wraps them
 # here rather than by decorator, so that mutation tools see plain functions).
-traced(globals(), [
-    'qemuMigrationIsAllowed',
-    'qemuMigrationBegin',
-    'qemuMigrationPrepareAny',
-    'qemuMigrationPrepareTunnel',
-    'qemuMigrationPrepareDirect',
-    'qemuMigrationPerformJob',
-    'qemuMigrationJobStart',
-    'qemuMigrationJobSetPhase',
-    'qemuMigrationJobStartPhase',
-    'qemuMigrationJobContinue',
-    'qemuMigrationJobIsActive',
-    'qemuMigrationJobFinish',
-])
+traced(globals(), traced_names(MIGRATION_C))

@@ -14,6 +14,7 @@ from ..world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASYNC_JOB_NONE,
                                VIR_ERR_OPERATION_TIMEOUT)
 from ..world.objects import Ptr
 from ..world.runtime import Goto, goto, traced
+from . import DOMAIN_C, traced_names
 from ..world.stubs import (VIR_WARN, _, errno, qemuDriverLock, qemuDriverUnlock,
                            qemuReportError, virCondBroadcast, virCondSignal,
                            virCondWaitUntil, virDomainObjIsActive, virDomainObjLock,
@@ -171,16 +172,4 @@ def qemuDomainObjEndAsyncJob(driver, obj):                                 # L85
 
 # The ported functions show in the trace when called (runtime.traced wraps them
 # here rather than by decorator, so that mutation tools see plain functions).
-traced(globals(), [
-    'qemuDomainObjResetJob',
-    'qemuDomainObjResetAsyncJob',
-    'qemuDomainObjSaveJob',
-    'qemuDomainObjSetJobPhase',
-    'qemuDomainObjSetAsyncJobMask',
-    'qemuDomainObjDiscardAsyncJob',
-    'qemuDomainJobAllowed',
-    'qemuDomainObjBeginJobInternal',
-    'qemuDomainObjBeginAsyncJobWithDriver',
-    'qemuDomainObjEndJob',
-    'qemuDomainObjEndAsyncJob',
-])
+traced(globals(), traced_names(DOMAIN_C))

@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Sequence, Tuple
 
+from ..port import UNTRACED
 from .extract import CFunction, Extracted
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -410,7 +411,6 @@ def expected_signatures(version: str) -> Dict[str, Signature]:
 
 
 # the functions the Python port traces (virDomainSnapshotObjListCount is not)
-UNTRACED = ("virDomainSnapshotObjListCount",)
 PORT_STATIC = "qemuMigrationPrepareDirect.port"
 
 

@@ -13,6 +13,7 @@ domain object the world had at the start or that virDomainAssignDef handed out.
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Tuple
 
+from ..engine.runner import trace_lines
 from ..world.constants import (DOMAIN_STATE_NAMES, QEMU_ASYNC_JOB_NAMES, QEMU_JOB_NAMES)
 
 
@@ -48,7 +49,7 @@ def outcome(world, value, exception, vms) -> Dict[str, Any]:
         "value": value,
         "exception": exception,
         "errors": [e.as_dict() for e in world.errors],
-        "trace": ["  " * t.depth + t.label() for t in world.trace],
+        "trace": trace_lines(world.trace),
         "logs": list(world.logs),
         "errno": world.errno,
         "statics": {k: getattr(p, "value", p) for k, p in sorted(world.statics.items())},

@@ -16,32 +16,15 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-PRE = "19f8c980efbbb7cf01e7f5059c9521c8dc5799ec"
-POST = "e2fb96d92b4b986a2b5732416f7bfd302a848970"
+from ..port import MIGRATION_C, PORTED, VERSIONS
+
+PRE = VERSIONS["pre"].commit
+POST = VERSIONS["post"].commit
 FIX_BACKPORT = "bebe5122"
 FIX_UPSTREAM = "837993d845a3"
 
-MIGRATION_C = "src/qemu/qemu_migration.c"
-DOMAIN_C = "src/qemu/qemu_domain.c"
-PROCESS_C = "src/qemu/qemu_process.c"
-CONF_C = "src/conf/domain_conf.c"
-
 # file -> the functions taken from it, in the order they are emitted
-FUNCTIONS: Dict[str, List[str]] = {
-    CONF_C: ["virDomainSnapshotObjListCount", "virDomainSnapshotObjListNum"],
-    PROCESS_C: ["qemuProcessAutoDestroyActive"],
-    DOMAIN_C: ["qemuDomainObjResetJob", "qemuDomainObjResetAsyncJob", "qemuDomainObjSaveJob",
-               "qemuDomainObjSetJobPhase", "qemuDomainObjSetAsyncJobMask",
-               "qemuDomainObjDiscardAsyncJob", "qemuDomainJobAllowed",
-               "qemuDomainObjBeginJobInternal", "qemuDomainObjBeginAsyncJobWithDriver",
-               "qemuDomainObjEndJob", "qemuDomainObjEndAsyncJob"],
-    MIGRATION_C: ["qemuMigrationIsAllowed", "qemuMigrationBegin", "qemuMigrationPrepareAny",
-                  "qemuMigrationPrepareTunnel", "qemuMigrationPrepareDirect",
-                  "qemuMigrationPerformJob", "qemuMigrationJobStart",
-                  "qemuMigrationJobSetPhase", "qemuMigrationJobStartPhase",
-                  "qemuMigrationJobContinue", "qemuMigrationJobIsActive",
-                  "qemuMigrationJobFinish"],
-}
+FUNCTIONS: Dict[str, List[str]] = PORTED
 
 VERSION_COMMITS = {"pre": PRE, "post": POST, "fixed": POST}
 

@@ -39,16 +39,17 @@ def summary(outcome):
     return "; ".join(parts)
 
 
+def _scenarios():
+    from ..loader import bundled_scenarios, load_scenario
+    return [load_scenario(p) for p in bundled_scenarios()]
+
+
 def case_ids_and_runners():
     """Every case as (id, run(version, impl) -> outcome): scenarios first, then the
     enumerated cases."""
     from ..analysis.cases import enumerate_cases
-    from ..loader import bundled_scenarios_dir, load_scenario
-    items = []
-    for path in sorted(Path(bundled_scenarios_dir()).glob("*.xml")):
-        sc = load_scenario(path)
-        items.append(("scenario/" + sc.name,
-                      lambda v, impl, sc=sc: run_scenario(sc, v, impl)))
+    items = [("scenario/" + sc.name, lambda v, impl, sc=sc: run_scenario(sc, v, impl))
+             for sc in _scenarios()]
     for case in enumerate_cases():
         items.append((case.id, lambda v, impl, c=case: run_call(c.make_world(), v, c.call, impl)))
     return items
@@ -57,11 +58,7 @@ def case_ids_and_runners():
 def python_outcomes(version):
     """{case id: outcome} of the Python port (enumerated cases from the shared cache)."""
     from ..analysis.cases import enumerate_cases, outcomes
-    from ..loader import bundled_scenarios_dir, load_scenario
-    result = {}
-    for path in sorted(Path(bundled_scenarios_dir()).glob("*.xml")):
-        sc = load_scenario(path)
-        result["scenario/" + sc.name] = run_scenario(sc, version)
+    result = {"scenario/" + sc.name: run_scenario(sc, version) for sc in _scenarios()}
     cases = enumerate_cases()
     for case, out in zip(cases, outcomes(version, cases)):
         result[case.id] = out

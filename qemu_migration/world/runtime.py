@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from .errors import VirError
-from .objects import Driver
+from .objects import Driver, Ptr
 
 _CURRENT: List["World"] = []
 
@@ -189,7 +189,6 @@ def recorded(namespace, faultable, plain):
 
 def static(name, initial):
     """A C function's ``static`` variable, kept per world so runs do not share it."""
-    from .objects import Ptr
     w = current()
     if name not in w.statics:
         w.statics[name] = Ptr(initial)

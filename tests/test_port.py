@@ -3,6 +3,8 @@
 One test body runs against every version; where upstream differs between
 versions the expectation says so, by version name.
 """
+import sys
+
 import pytest
 
 from conftest import UUID1, UUID2, Call, domain_xml, faults, make_vm, make_world
@@ -17,6 +19,7 @@ from qemu_migration.world.constants import (QEMU_ASYNC_JOB_MIGRATION_IN,
                                             VIR_MIGRATE_PEER2PEER, VIR_MIGRATE_TUNNELLED,
                                             VIR_MIGRATE_UNDEFINE_SOURCE)
 from qemu_migration.world.objects import Ptr
+from qemu_migration.world.runtime import NoSuchLabel
 
 ALL = list(VERSIONS)
 SNAP = "Requested operation is not valid: cannot migrate domain with %d snapshots"
@@ -680,3 +683,41 @@ def test_any_non_null_stream_means_tunnel(version):
         ret = mod.qemuMigrationPrepareTunnel(w.driver, "dconn", NULL, 0, Ptr(), Ptr(0), "",
                                              NULL, domain_xml())
     assert ret == 0 and any(t.name == "pipe" for t in w.trace)
+
+
+# --- the label dispatch loops: a label a function does not have fails at once -------
+
+def _misspelt_in(monkeypatch, module, function):
+    """Make every goto of ``function`` (and only of it) name a label it does not have."""
+    real = module.goto
+
+    def goto(label):
+        if sys._getframe(1).f_code.co_name == function:
+            real(label + "_misspelt")
+        real(label)
+
+    monkeypatch.setattr(module, "goto", goto)
+
+
+PERFORM = Call("qemuMigrationPerformJob", "web1", {"uri": "tcp:dst.example.net:49152"})
+PREPARED = {"dom_xml": domain_xml(name="in1", uuid=UUID2)}
+LOOPS = [(v, f, c, label) for v in ALL for f, c, label in [
+    ("qemuMigrationBegin", Call("qemuMigrationBegin", "web1"), "cleanup"),
+    ("qemuMigrationPrepareAny", Call("qemuMigrationPrepareTunnel", None, PREPARED), "cleanup"),
+    ("qemuMigrationPrepareDirect", Call("qemuMigrationPrepareDirect", None, PREPARED), "cleanup"),
+    ("qemuMigrationPerformJob", PERFORM, "endjob")]]
+# the held async job makes the job wait time out: BeginJobInternal goes to its error path
+LOOPS.append(("qemu_domain", "qemuDomainObjBeginJobInternal", PERFORM, "error"))
+
+
+@pytest.mark.parametrize("where,function,call,label", LOOPS)
+def test_dispatch_loop_refuses_unknown_label(monkeypatch, where, function, call, label):
+    """Each of the 13 dispatch loops (4 per version file, 1 in qemu_domain.py) ends in a
+    ``case _:`` that raises, naming the function and the label, instead of looping."""
+    module = qemu_domain if where == "qemu_domain" else VERSIONS[where].module
+    _misspelt_in(monkeypatch, module, function)
+    w = make_world(make_vm(async_out=where == "qemu_domain"))
+    with pytest.raises(NoSuchLabel) as e:
+        run_call(w, "post" if where == "qemu_domain" else where, call)
+    assert (e.value.function, e.value.label) == (function, label + "_misspelt")
+    assert str(e.value) == "%s: no label '%s_misspelt'" % (function, label)

@@ -31,7 +31,7 @@ from ..world.constants import (NULL, QEMU_ASYNC_JOB_MIGRATION_IN,
                                VIR_MIGRATE_TUNNELLED, VIR_MIGRATE_UNDEFINE_SOURCE,
                                VIR_VM_OP_MIGRATE_IN_START, qemuMigrationJobPhaseTypeToString)
 from ..world.objects import Ptr
-from ..world.runtime import Goto, goto, static, traced
+from ..world.runtime import Goto, NoSuchLabel, goto, static, traced
 from . import MIGRATION_C, traced_names
 from ..world.stubs import (NULLSTR, STRPREFIX, VIR_DEBUG, VIR_ERROR, VIR_FORCE_CLOSE,
                            VIR_FREE, VIR_WARN, _, errno, pipe, qemuDomainDefFormatXML,
@@ -127,6 +127,9 @@ def qemuMigrationBegin(driver, vm, xmlin, cookieout, cookieoutlen):         # L8
                     qemuMigrationCookieFree(mig)                            # L954/975
                     virDomainDefFree(def_)                                  # L955/976
                     return rv                                               # L956/977
+
+                case _:
+                    raise NoSuchLabel("qemuMigrationBegin", label)
         except Goto as g:
             label = g.label
 
@@ -250,6 +253,9 @@ def qemuMigrationPrepareAny(driver, dconn, cookiein, cookieinlen, cookieout,  # 
                         virDomainRemoveInactive(driver.domains, vm)         # L1109/1130
                         vm = NULL                                           # L1110/1131
                     goto("cleanup")                                         # L1112/1133
+
+                case _:
+                    raise NoSuchLabel("qemuMigrationPrepareAny", label)
         except Goto as g:
             label = g.label
 
@@ -347,6 +353,9 @@ def qemuMigrationPrepareDirect(driver, dconn, cookiein, cookieinlen, cookieout, 
                     if ret != 0:                                            # L1257/1278
                         uri_out.value = VIR_FREE(uri_out.value)             # L1258/1279
                     return ret                                              # L1259/1280
+
+                case _:
+                    raise NoSuchLabel("qemuMigrationPrepareDirect", label)
         except Goto as g:
             label = g.label
 
@@ -427,6 +436,9 @@ def qemuMigrationPerformJob(driver, conn, vm, xmlin, dconnuri, uri, cookiein,  #
                     if event is not NULL:                                   # L2264/2282
                         qemuDomainEventQueue(driver, event)                 # L2265/2283
                     return ret                                              # L2266/2284
+
+                case _:
+                    raise NoSuchLabel("qemuMigrationPerformJob", label)
         except Goto as g:
             label = g.label
 

@@ -6,14 +6,18 @@ The trailing ``# L<n>`` of each line is the upstream line it mirrors.
 
 Gotos: a function with labels runs as a loop over ``match label``; ``goto(x)``
 raises, the loop catches it and continues at ``case x``.  A C label that code
-falls into is reached by an explicit ``goto`` marked "falls through".
+falls into is reached by an explicit ``goto`` marked "falls through".  The
+loop ends in ``case _:``, which raises ``NoSuchLabel`` naming the function and
+the label, so a misspelt label fails at once instead of looping.  These lines
+of scaffolding (the label variable, the loop, the ``match`` and its last case)
+mirror no upstream line and carry no line number.
 """
 from ..world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASYNC_JOB_NONE,
                                QEMU_JOB_ASYNC, QEMU_JOB_ASYNC_NESTED, QEMU_JOB_DESTROY,
                                QEMU_JOB_NONE, VIR_DOMAIN_JOB_NONE,
                                VIR_ERR_OPERATION_TIMEOUT)
 from ..world.objects import Ptr
-from ..world.runtime import Goto, goto, traced
+from ..world.runtime import Goto, NoSuchLabel, goto, traced
 from . import DOMAIN_C, traced_names
 from ..world.stubs import (VIR_WARN, _, errno, qemuDriverLock, qemuDriverUnlock,
                            qemuReportError, virCondBroadcast, virCondSignal,
@@ -141,6 +145,9 @@ def qemuDomainObjBeginJobInternal(driver, driver_locked, obj, job, asyncJob):  #
                         virDomainObjLock(obj)                              # L770
                     virDomainObjUnref(obj)                                 # L773
                     return -1                                              # L774
+
+                case _:
+                    raise NoSuchLabel("qemuDomainObjBeginJobInternal", label)
         except Goto as g:
             label = g.label
 

@@ -42,6 +42,18 @@ def goto(label):
     raise Goto(label)
 
 
+class NoSuchLabel(AssertionError):
+    """A ``goto`` to a label its function does not have: a porting mistake (C would not
+    compile it).  Raised by the ``case _:`` that ends every label dispatch loop, so a
+    misspelt label fails at once, naming the function and the label, instead of looping.
+    """
+
+    def __init__(self, function, label):
+        super().__init__("%s: no label %r" % (function, label))
+        self.function = function
+        self.label = label
+
+
 @dataclass
 class FaultPlan:
     """Which stubbed callee fails, at which of its calls (1-based), within one run."""

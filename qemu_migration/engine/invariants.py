@@ -2,9 +2,11 @@
 
 Each check looks at one thing the upstream code promises its callers:
   async-job-leaked   an async job the call started is ended, or kept on purpose
-                     (PrepareAny keeps "migration in" for Finish on success);
-                     one that another thread started while the call waited is
-                     not the call's
+                     (PrepareAny keeps "migration in" for Finish on success),
+                     whatever async job the domain had before: the job held
+                     after the call is the call's own unless it is the one held
+                     before (no other thread ended it) or another thread started
+                     it while the call waited
   refs-unbalanced    references taken are given back: the references not owned
                      by the domain list are the same before and after, once the
                      references other threads took or gave back are counted
@@ -15,7 +17,8 @@ Each check looks at one thing the upstream code promises its callers:
   started-event-on-failure   no "started" event is queued for a failed start
   transient-left-behind      a failed prepare leaves no new inactive transient domain
   use-after-free     nothing touches a domain whose last reference is gone
-  fd-leaked          no descriptor the call opened is left open
+  fd-leaked          no descriptor the call opened is left open (one an earlier
+                     call left open is that call's leak)
 """
 from ..world.constants import (QEMU_ASYNC_JOB_MIGRATION_IN, QEMU_ASYNC_JOB_NAMES,
                                VIR_DOMAIN_EVENT_STARTED)
@@ -44,7 +47,7 @@ def check(function, failed, before, after, world, new_events):
 
     b_async = before["async_job"] if before else "none"
     a_async = after["async_job"] if after and after["exists"] else "none"
-    if b_async == "none" and a_async != "none" and not world.others_started_async:
+    if a_async != "none" and _own_async(b_async, world.others_async):
         kept = (function in PREPARES and not failed
                 and a_async == QEMU_ASYNC_JOB_NAMES[QEMU_ASYNC_JOB_MIGRATION_IN])
         if not kept:
@@ -82,9 +85,23 @@ def check(function, failed, before, after, world, new_events):
 
     if world.touched_freed:
         v("use-after-free", "freed domain touched by %s" % ", ".join(world.touched_freed))
-    if world.fds_open:
-        v("fd-leaked", "descriptors left open: %s" % ", ".join(map(str, sorted(world.fds_open))))
+    leaked = world.fds_open - world.fds_at_start
+    if leaked:
+        v("fd-leaked", "descriptors left open: %s" % ", ".join(map(str, sorted(leaked))))
     return out
+
+
+def _own_async(held_before, others):
+    """Whether the async job left active was started by the call itself.
+
+    Other threads act only while the call waits for its job, and the call starts
+    at most one async job, after its waits: so the job left is another thread's
+    if the last thing other threads did was to start one, and the one held before
+    if that was not ended; otherwise the call started it.
+    """
+    if others and others[-1] == "started":
+        return False
+    return held_before == "none" or "ended" in others
 
 
 def _lk(b):

@@ -90,12 +90,13 @@ class World:
         self.touched_freed: List[str] = []
         self.assigned: list = []        # domain objects virDomainAssignDef handed out
         self.fds_open: set = set()
+        self.fds_at_start: set = set()  # those already open when the call began
         self.next_fd = 20
         self.peer_v3 = True
         self.wakeups: List[str] = []    # what other threads do while a job waits
         self.conditions: List[str] = []
         self.others_refs = 0
-        self.others_started_async = False
+        self.others_async: List[str] = []
 
     @contextlib.contextmanager
     def activate(self):
@@ -116,8 +117,9 @@ class World:
         self.errno = 0
         self.touched_freed = []
         self.assigned = []
+        self.fds_at_start = set(self.fds_open)
         self.others_refs = 0             # references other threads took (+) or gave back (-)
-        self.others_started_async = False
+        self.others_async = []           # async jobs other threads "ended" or "started", in order
         self.conditions = []             # condition variables waited on, signalled, broadcast
 
     def should_fail(self, name):

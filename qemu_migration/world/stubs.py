@@ -183,11 +183,12 @@ def _wake(w, vm, what):
         job.asyncJob = 0
         job.mask = 0b10011
         vm.refs -= 1
+        w.others_async.append("ended")
     if what == "end-job+start-async":
         job.asyncJob = 1
         job.mask = 0b101011
         vm.refs += 1
-        w.others_started_async = True
+        w.others_async.append("started")
     w.others_refs += vm.refs - refs
 
 

@@ -35,7 +35,8 @@ def broken(version, line, instead):
     name = "qemu_migration.port.broken_" + version
     mod = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader=None))
     mod.__package__ = "qemu_migration.port"
-    exec(compile(text.replace(line, instead), "broken_%s.py" % version, "exec"), mod.__dict__)
+    # a "<...>" file name: not a file coverage.py would try to read
+    exec(compile(text.replace(line, instead), "<broken %s.py>" % version, "exec"), mod.__dict__)
     return mod
 
 

@@ -1,6 +1,6 @@
 """The qemu-migration command.
 
-    qemu-migration run [SCENARIO ...] [--version pre|post|fixed|all] [--json]
+    qemu-migration run [SCENARIO|DIR|CASE_ID ...] [--version V|all] [--json] [--verbose]
     qemu-migration list
     qemu-migration show FILE
     qemu-migration diff [--from V] [--to V] [--function F] [--json|--markdown]
@@ -12,7 +12,6 @@ Bad input (a file that does not load, an unknown name) prints one line naming
 the file and the problem and exits with status 2.
 """
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -32,41 +31,9 @@ def _versions(value):
     return [value]
 
 
-def _scenario_paths(args):
-    from .loader import bundled_scenarios
-    if args.scenarios:
-        paths = []
-        for s in args.scenarios:
-            p = Path(s)
-            if p.is_dir():
-                paths.extend(sorted(p.glob("*.xml")))
-            else:
-                paths.append(p)
-        return paths
-    return bundled_scenarios()
-
-
 def cmd_run(args, out):
-    from .engine import run_scenario
-    from .engine.text import scenario_text
-    from .loader import load_scenario
-    versions = _versions(args.version)
-    scenarios = [load_scenario(p) for p in _scenario_paths(args)]
-    results = []
-    for sc in scenarios:
-        results.append((sc, {v: run_scenario(sc, v) for v in versions}))
-    if args.json:
-        json.dump({"scenarios": [{"name": sc.name, "file": str(sc.path),
-                                  "description": sc.description, "versions": r}
-                                 for sc, r in results]}, out, indent=1)
-        out.write("\n")
-    else:
-        out.write("\n\n".join(scenario_text(sc, r) for sc, r in results) + "\n")
-        nviol = {v: sum(len(o["violations"]) for _, r in results for o in r[v]) for v in versions}
-        out.write("\n%d scenarios, %d calls; invariant violations: %s\n" % (
-            len(results), sum(len(sc.calls) for sc, _ in results),
-            ", ".join("%s %d" % kv for kv in nviol.items())))
-    return 0
+    from .review import run_command
+    return run_command(args, out)
 
 
 def cmd_list(args, out):
@@ -89,9 +56,12 @@ def build_parser():
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="run scenarios on each version and show the outcomes")
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
-                   help="scenario files or folders (default: the bundled ones)")
+                   help="scenario files or folders, or case ids (default: the bundled "
+                        "scenarios)")
     p.add_argument("--version", default="all")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--verbose", action="store_true",
+                   help="every outcome in full (default: one line per scenario and version)")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("list", help="list the bundled scenarios")
     p.set_defaults(func=cmd_list)
@@ -116,9 +86,10 @@ def main(argv=None, out=None):
     ap = build_parser()
     args = ap.parse_args(argv)
     from .loader import LoadError
+    from .review import ReviewUsageError
     try:
         return args.func(args, out)
-    except (LoadError, UsageError) as e:
+    except (LoadError, UsageError, ReviewUsageError) as e:
         sys.stderr.write("qemu-migration: %s\n" % e)
         return 2
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head

@@ -26,7 +26,7 @@ def run(*argv):
 
 
 def test_run_text_shows_leak_on_post_only():
-    rc, out, err = run("run", str(TWICE))
+    rc, out, err = run("run", str(TWICE), "--verbose")
     assert rc == 0 and err == ""
     post = out.split("    post  ")[1].split("    fixed ")[0]
     assert "VIOLATION async-job-leaked" in post

@@ -152,15 +152,18 @@ class Case:
 
 
 def _case_id(function, dims):
+    """The case's id; analysis/caseid.py documents the format and parses it back."""
     body = ",".join("%s=%s" % kv for kv in dims.items() if kv[0] != "fault" and kv[1] != NA)
     return "%s/%s/fault=%s" % (SHORT[function], body, dims["fault"])
 
 
-def _make_case(function, state, fault=None):
+def make_case(function, state, fault=None):
+    """The case of ``function`` in ``state`` (a dict of STATES) with ``fault`` (stub, n)."""
     dims = dict(state)
     dims["fault"] = "%s#%d" % fault if fault else NO_FAULT
     plan = FaultPlan.of([fault]) if fault else FaultPlan()
     return Case(_case_id(function, dims), function, dims, plan)
+
 
 
 # --- worlds -------------------------------------------------------------------------------
@@ -355,9 +358,29 @@ _CALLS: Dict[tuple, dict] = {}       # (version, state id) -> faultable stub cal
 _CASES: Dict[tuple, List[Case]] = {}
 
 
+# versions other than the ports (compiled C, see upstream/cversion.py), by name:
+# (the port whose calling convention it has, the implementation)
+EXTRA_VERSIONS: Dict[str, tuple] = {}
+
+
+def register_version(name, convention, impl):
+    """Make ``name`` a version the analyses can run: ``impl`` called as ``convention`` is."""
+    EXTRA_VERSIONS[name] = (convention, impl)
+
+
+def version_impl(version):
+    """(the calling convention, the implementation or None for a port) of a version name."""
+    if version in EXTRA_VERSIONS:
+        return EXTRA_VERSIONS[version]
+    if version not in VERSION_NAMES:
+        raise KeyError(version)
+    return version, None
+
+
 def _run(version, case):
     world = case.make_world()
-    out = run_call(world, version, case.call)
+    convention, impl = version_impl(version)
+    out = run_call(world, convention, case.call, impl)
     calls = {n: c for n, c in world.calls.items() if n in FAULTABLE}
     return out, calls
 
@@ -409,7 +432,7 @@ def _shutdown():
 def _run_batch(pairs):
     """[(version, case)] -> [(outcome, faultable call counts)], in order."""
     n = jobs()
-    if n > 1 and len(pairs) >= PARALLEL_MIN:
+    if n > 1 and len(pairs) >= PARALLEL_MIN and not any(v in EXTRA_VERSIONS for v, _ in pairs):
         size = -(-len(pairs) // (n * 4))
         chunks = [pairs[i:i + size] for i in range(0, len(pairs), size)]
         try:
@@ -422,8 +445,7 @@ def _run_batch(pairs):
 def prefetch(versions, cases):
     """Compute, in one batch, the outcomes of ``cases`` on ``versions`` not yet known."""
     for v in versions:
-        if v not in VERSION_NAMES:
-            raise KeyError(v)
+        version_impl(v)
     missing = [(v, c) for v in versions for c in cases if (v, c.id) not in _OUTCOMES]
     for (v, c), (out, _) in zip(missing, _run_batch(missing)):
         _OUTCOMES[(v, c.id)] = out
@@ -438,13 +460,24 @@ def outcomes(version, cases):
     return [_OUTCOMES[(version, c.id)] for c in cases]
 
 
-def _fault_points(base):
+def fault_points(base):
     """(stub, n) for every faultable stub call the base case makes, on any version."""
     most: Dict[str, int] = {}
     for v in VERSION_NAMES:
         for name, n in _CALLS[(v, base.id)].items():
             most[name] = max(most.get(name, 0), n)
     return [(name, n) for name in sorted(most) for n in range(1, most[name] + 1)]
+
+
+def enumerate_state(function, state) -> Case:
+    """The fault-free case of one state, run on every port (so that fault_points knows it)."""
+    base = make_case(function, state)
+    for v in VERSION_NAMES:
+        if (v, base.id) not in _CALLS:
+            out, calls = _run(v, base)
+            _OUTCOMES.setdefault((v, base.id), out)
+            _CALLS[(v, base.id)] = calls
+    return base
 
 
 def enumerate_cases(functions=None) -> List[Case]:
@@ -458,7 +491,7 @@ def enumerate_cases(functions=None) -> List[Case]:
             raise KeyError(f)
         resolved.append(r)
     todo = [f for f in dict.fromkeys(resolved) if (f,) not in _CASES]
-    bases = {f: [_make_case(f, state) for state in STATES[f]()] for f in todo}
+    bases = {f: [make_case(f, state) for state in STATES[f]()] for f in todo}
     # the fault-free run of every state on every version, all in one batch
     pairs = [(v, b) for f in todo for b in bases[f] for v in VERSION_NAMES
              if (v, b.id) not in _CALLS]
@@ -469,7 +502,7 @@ def enumerate_cases(functions=None) -> List[Case]:
         cases = []
         for base in bases[f]:
             cases.append(base)
-            cases.extend(_make_case(f, dict(base.dims), p) for p in _fault_points(base))
+            cases.extend(make_case(f, dict(base.dims), p) for p in fault_points(base))
         _CASES[(f,)] = cases
     out = []
     for f in resolved:

@@ -292,6 +292,7 @@ def render_text(d):
             lines.append("      was: %s" % "; ".join("%s (%d)" % (w["outcome"], w["count"])
                                                   for w in c["was"][:4])
                          + ("; ..." if len(c["was"]) > 4 else ""))
+            lines.append("      e.g. %s" % c["example"])
     if d["refusals"]:
         lines.append("")
         lines.append("every failure of %s without faults (changed or not):" % d["to"])
@@ -300,6 +301,7 @@ def render_text(d):
                 r["short"], r["count"], r["of"], r["changed"], r["inputs"]))
             lines.append("      %s; state: %s; violations: %s" % (
                 r["error"], r["state"], ", ".join(r["violations"]) or "none"))
+            lines.append("      e.g. %s" % r["example"])
     rank = None
     for n, c in enumerate(d["classes"], 1):
         if c["faults"] != rank:
@@ -349,16 +351,16 @@ def render_markdown(d):
         if not changes:
             lines.append("Unchanged over %d cases." % h["cases"])
         else:
-            lines.append("| cases | inputs | `%s` now | was (`%s`) | violations now |"
+            lines.append("| cases | inputs | `%s` now | was (`%s`) | violations now | e.g. |"
                          % (d["to"], d["from"]))
-            lines.append("|---:|---|---|---|---|")
+            lines.append("|---:|---|---|---|---|---|")
             for c in changes:
-                lines.append("| %d | %s | %s | %s | %s |" % (
+                lines.append("| %d | %s | %s | %s | %s | `%s` |" % (
                     c["count"], _md(c["inputs"]), _md_side(c["to"]),
                     "<br>".join(_md("%s (%d)" % (w["outcome"], w["count"]))
                                 for w in c["was"][:4]) + ("<br>…" if len(c["was"]) > 4
                                                           else ""),
-                    ", ".join(c["to"]["violations"]) or "none"))
+                    ", ".join(c["to"]["violations"]) or "none", c["example"]))
         refusals = [r for r in d["refusals"] if r["function"] == f]
         if refusals:
             lines.append("")

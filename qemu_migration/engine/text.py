@@ -1,7 +1,22 @@
 """Outcomes as text for people: one block per call and version, nothing left out."""
-import textwrap
+import re
 
 from .runner import flags_names
+
+_TOKEN = re.compile(r"[^(, ]+(?:\(|, |\)+(?:, )?)?|\)+(?:, )?|\(")
+
+
+def wrap_names(text, width, first, rest):
+    """Lines of at most ``width`` columns, broken only after "(" or ", ", never in a name
+    (a single name longer than a line gets a line of its own)."""
+    lines, cur = [], first
+    for tok in _TOKEN.findall(text):
+        if len(cur) + len(tok.rstrip()) > width and cur.strip() and cur not in (first, rest):
+            lines.append(cur.rstrip())
+            cur = rest
+        cur += tok
+    lines.append(cur.rstrip())
+    return lines
 
 
 def _trace_tree(lines):
@@ -75,9 +90,7 @@ def outcome_block(version, o, indent="    "):
     for k, v in o["out"].items():
         if v is not None:
             lines.append(sub + "%-7s %s" % (k, v))
-    lines.extend(textwrap.wrap(_trace_tree(o["trace"]), width=100,
-                               initial_indent=sub + "trace   ", subsequent_indent=sub + "        ",
-                               break_on_hyphens=False))
+    lines.extend(wrap_names(_trace_tree(o["trace"]), 100, sub + "trace   ", sub + "        "))
     if o["conditions"]:
         lines.append(sub + "conds   " + "; ".join(o["conditions"]))
     for log in o["logs"]:

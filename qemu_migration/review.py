@@ -1,0 +1,141 @@
+"""The reviewer's commands and the parts of ``run`` they share (see README "Reviewing").
+
+    qemu-migration run [SCENARIO|DIR|CASE_ID ...] [--version V] [--json] [--verbose]
+    qemu-migration export CASE_ID DIR
+    qemu-migration explain CASE_ID|SCENARIO [--from V] [--to V] [--libvirt-src DIR] [--html FILE]
+
+A version is ``pre``, ``post``, ``fixed``, ``c:DIR`` (a libvirt tree as it is
+on disk) or ``c:GITDIR@COMMIT`` (a commit of a libvirt history), see
+upstream/cversion.py.
+"""
+import json
+import os
+from pathlib import Path
+
+from .analysis import cases as C
+from .analysis import caseid
+from .engine import run_scenario
+from .engine.text import scenario_text
+from .loader import LoadError, bundled_scenarios, load_scenario
+from .port import VERSION_NAMES
+from .upstream import cversion
+
+JSON_SCHEMA = 1
+
+
+class ReviewUsageError(Exception):
+    """A one-line usage error (cli.main prints it and exits 2)."""
+
+
+def resolve_version(value, allow_all=False):
+    """Version names from a --version/--from/--to value; c:... specs are built and registered."""
+    if allow_all and value in (None, "all"):
+        return list(VERSION_NAMES)
+    if value in VERSION_NAMES or value in C.EXTRA_VERSIONS:
+        return [value]
+    if isinstance(value, str) and value.startswith("c:"):
+        try:
+            name, convention, impl = cversion.load(value)
+        except cversion.CVersionError as e:
+            raise ReviewUsageError(str(e))
+        C.register_version(name, convention, impl)
+        return [name]
+    raise ReviewUsageError("unknown version '%s' (expected %s%s, c:DIR or c:GITDIR@COMMIT)"
+                           % (value, ", ".join(VERSION_NAMES), " or all" if allow_all else ""))
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent   # holds fixtures/
+
+
+def rel(path):
+    """A path for output: relative to the working directory when under it, else to the
+    project root (where fixtures/ is); never the machine's absolute path."""
+    p = Path(path)
+    if not p.is_absolute():
+        return str(p)
+    r = p.resolve()
+    for base in (Path.cwd().resolve(), PROJECT_ROOT):
+        if r.is_relative_to(base):
+            return str(r.relative_to(base))
+    return p.name
+
+
+def load_target(arg):
+    """A scenario (file), or the scenarios of a folder, or a case (an id)."""
+    p = Path(arg)
+    if p.is_dir():
+        return [load_scenario(x) for x in sorted(p.glob("*.xml"))]
+    if not p.exists() and caseid.looks_like_id(arg):
+        try:
+            return [caseid.CaseScenario(caseid.parse(arg))]
+        except caseid.CaseIdError as e:
+            raise ReviewUsageError("%s: %s" % (arg, e))
+    return [load_scenario(p)]
+
+
+def run_version(scenario, version):
+    convention, impl = C.version_impl(version)
+    return run_scenario(scenario, convention, impl)
+
+
+# --- run ------------------------------------------------------------------------------
+
+def _short_call(o, width=64):
+    if not o["failed"]:
+        text = "ok"
+    else:
+        ret = "NULL" if o["return"] is None else o["return"]
+        err = o["error"]
+        msg = (err["raw"] or err["message"]) if err else "(no error)"
+        if len(msg) > width:
+            msg = msg[:width - 3] + "..."
+        text = "%s %s" % (ret, msg)
+    return text
+
+
+def short_line(outs):
+    """One version's outcomes of a scenario: each call's result, then its violations."""
+    parts = "; ".join(_short_call(o) for o in outs)
+    viol = sorted({v["invariant"] for o in outs for v in o["violations"]})
+    return parts + ("  VIOLATES %s" % ", ".join(viol) if viol else "")
+
+
+def short_text(sc, results):
+    """Versions with the same short line share it: 'pre|fixed  ok'."""
+    lines = {}
+    for v, outs in results.items():
+        lines.setdefault(short_line(outs), []).append(v)
+    out = []
+    for i, (line, vs) in enumerate(lines.items()):
+        head = sc.name if i == 0 else ""
+        out.append("%s\n    %-12s %s" % (head, "|".join(vs), line) if head else
+                   "    %-12s %s" % ("|".join(vs), line))
+    return "\n".join(out)
+
+
+def run_command(args, out):
+    versions = resolve_version(args.version, allow_all=True)
+    if args.scenarios:
+        scenarios = [sc for a in args.scenarios for sc in load_target(a)]
+    else:
+        scenarios = [load_scenario(p) for p in bundled_scenarios()]
+    results = [(sc, {v: run_version(sc, v) for v in versions}) for sc in scenarios]
+    if args.json:
+        json.dump({"schema": JSON_SCHEMA,
+                   "scenarios": [{"name": sc.name, "file": rel(sc.path)
+                                  if not isinstance(sc, caseid.CaseScenario) else None,
+                                  "case": sc.name if isinstance(sc, caseid.CaseScenario)
+                                  else None,
+                                  "description": sc.description, "versions": r}
+                                 for sc, r in results]}, out, indent=1)
+        out.write("\n")
+        return 0
+    if args.verbose:
+        out.write("\n\n".join(scenario_text(sc, r) for sc, r in results) + "\n\n")
+    else:
+        out.write("\n".join(short_text(sc, r) for sc, r in results) + "\n")
+    nviol = {v: sum(len(o["violations"]) for _, r in results for o in r[v]) for v in versions}
+    out.write("%d scenarios, %d calls; invariant violations: %s\n" % (
+        len(results), sum(len(sc.calls) for sc, _ in results),
+        ", ".join("%s %d" % kv for kv in nviol.items())))
+    return 0

@@ -1,0 +1,9 @@
+"""Compiled C as a version: ``c:DIR`` and ``c:GITDIR@COMMIT`` (filled in below)."""
+
+
+class CVersionError(RuntimeError):
+    """A one-line reason why a c: version cannot be run."""
+
+
+def load(spec):
+    raise CVersionError("%s: compiled C versions are not available yet" % spec)

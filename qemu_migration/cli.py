@@ -73,6 +73,8 @@ def build_parser():
         analysis_cli.add_commands(sub)
     except ImportError:  # pragma: no cover - only while the analyses are absent
         pass
+    from . import review
+    review.add_commands(sub)
     try:
         from .upstream import cli as upstream_cli
         upstream_cli.add_commands(sub)

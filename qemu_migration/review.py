@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from .analysis import cases as C
-from .analysis import caseid
+from .analysis import caseid, export
 from .engine import run_scenario
 from .engine.text import scenario_text
 from .loader import LoadError, bundled_scenarios, load_scenario
@@ -139,3 +139,35 @@ def run_command(args, out):
         len(results), sum(len(sc.calls) for sc, _ in results),
         ", ".join("%s %d" % kv for kv in nviol.items())))
     return 0
+
+
+# --- export ---------------------------------------------------------------------------
+
+def parse_case(text):
+    try:
+        return caseid.parse(text)
+    except caseid.CaseIdError as e:
+        raise ReviewUsageError("%s: %s" % (text, e))
+
+
+def export_command(args, out):
+    case = parse_case(args.case)
+    folder = Path(args.dir)
+    if folder.exists() and not folder.is_dir():
+        raise ReviewUsageError("%s: exists and is not a folder" % args.dir)
+    try:
+        path = export.export(case, folder, export.default_stem(case))
+    except export.ExportError as e:
+        raise ReviewUsageError("%s: %s" % (args.case, e))
+    except OSError as e:
+        raise ReviewUsageError("%s: cannot write: %s" % (args.dir, e.strerror))
+    out.write("%s\n" % (Path(args.dir) / path.name))   # as the user named the folder
+    return 0
+
+
+def add_commands(sub):
+    p = sub.add_parser("export", help="write a case as a scenario with its domain, status "
+                                      "and snapshot files")
+    p.add_argument("case", metavar="CASE_ID")
+    p.add_argument("dir", metavar="DIR")
+    p.set_defaults(func=export_command)

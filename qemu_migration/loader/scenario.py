@@ -78,7 +78,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from ..engine.runner import Call as EngineCall
 from ..world.constants import MIGRATE_FLAG_NAMES, VIR_DOMAIN_SHUTOFF
@@ -183,6 +183,7 @@ class Scenario:
     hostname: str = DEFAULT_HOSTNAME
     domains: List[HostDomain] = field(default_factory=list)
     statics: Dict[str, int] = field(default_factory=dict)
+    nextvmid: Optional[int] = None      # <host nextvmid=>; default: the highest id + 1
 
     def build_world(self) -> World:
         """A fresh World: a new Driver holding fresh copies of the host's domains."""
@@ -194,6 +195,8 @@ class Scenario:
                 driver.autodestroy.add(vm.def_.uuid)
         ids = [hd.vm.def_.id for hd in self.domains if hd.vm.def_.id != -1]
         driver.nextvmid = max(ids) + 1 if ids else 1
+        if self.nextvmid is not None:
+            driver.nextvmid = self.nextvmid
         world = World(driver=driver)
         for name, value in self.statics.items():
             world.statics[name] = Ptr(value)
@@ -237,7 +240,7 @@ def _load_ref_root(path, node, expect):
 
 
 def _load_host_domain(path, node):
-    _check_attrs(node, ["file", "persistent", "autodestroy", "refs"], path)
+    _check_attrs(node, ["file", "persistent", "autodestroy", "refs", "job-start"], path)
     target, root = _load_ref_root(path, node, ["domstatus", "domain"])
     if root.tag == "domstatus":
         vm = parse_status_element(root, target)
@@ -269,6 +272,12 @@ def _load_host_domain(path, node):
     vm.refs = 1 + (1 if job.active else 0) + (1 if job.asyncJob else 0)
     if node.get("refs") is not None:
         vm.refs = parse_int(node.get("refs"), path, where(node, "refs"), "refs", minimum=1)
+    if node.get("job-start") is not None:
+        if not (job.active or job.asyncJob):
+            raise LoadError(path, where(node, "job-start"),
+                            "job-start is the start of a held job, and the domain holds none")
+        job.start = parse_int(node.get("job-start"), path, where(node, "job-start"),
+                              "job-start", minimum=0)
 
     hd = HostDomain(vm=vm, file=target, kind=kind)
     for child in node:
@@ -433,6 +442,7 @@ def parse_scenario_element(root, path):
     seen = set()
     stubs = faultable_stubs()
     static_names = None
+    nextvmid = None
 
     host_names: List[str] = []
     # the host first, so that calls can be checked against it wherever it appears
@@ -441,11 +451,14 @@ def parse_scenario_element(root, path):
             if "host" in seen:
                 raise LoadError(path, where(child), "a scenario has at most one <host>")
             seen.add("host")
-            _check_attrs(child, ["hostname"], path)
+            _check_attrs(child, ["hostname", "nextvmid"], path)
             if child.get("hostname") is not None:
                 hostname = child.get("hostname")
                 if not hostname:
                     raise LoadError(path, where(child, "hostname"), "empty hostname")
+            if child.get("nextvmid") is not None:
+                nextvmid = parse_int(child.get("nextvmid"), path, where(child, "nextvmid"),
+                                     "nextvmid", minimum=1)
             for dnode in child:
                 if dnode.tag != "domain":
                     raise LoadError(path, where(dnode),
@@ -496,7 +509,7 @@ def parse_scenario_element(root, path):
     if not calls:
         raise LoadError(path, where(root) + "/call", "a scenario needs at least one <call>")
     return Scenario(name=name, description=description, path=str(path), calls=calls,
-                    hostname=hostname, domains=domains, statics=statics)
+                    hostname=hostname, domains=domains, statics=statics, nextvmid=nextvmid)
 
 
 def load_scenario(path) -> Scenario:

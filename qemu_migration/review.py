@@ -13,12 +13,12 @@ import os
 from pathlib import Path
 
 from .analysis import cases as C
-from .analysis import caseid, export
+from .analysis import caseid, explain, export
 from .engine import run_scenario
 from .engine.text import scenario_text
 from .loader import LoadError, bundled_scenarios, load_scenario
 from .port import VERSION_NAMES
-from .upstream import cversion
+from .upstream import csource, cversion
 
 JSON_SCHEMA = 1
 
@@ -171,3 +171,58 @@ def add_commands(sub):
     p.add_argument("case", metavar="CASE_ID")
     p.add_argument("dir", metavar="DIR")
     p.set_defaults(func=export_command)
+    add_explain(sub)
+
+
+# --- explain ----------------------------------------------------------------------------
+
+def explain_target(arg):
+    p = Path(arg)
+    if not p.exists() and caseid.looks_like_id(arg):
+        return caseid.CaseScenario(parse_case(arg))
+    if p.is_dir():
+        raise ReviewUsageError("%s: explain takes one case id or one scenario file" % arg)
+    return load_scenario(p)
+
+
+def explain_command(args, out):
+    target = explain_target(args.target)
+    a = resolve_version(args.from_version)[0]
+    b = resolve_version(args.to_version)[0]
+    c_line = None
+    if args.libvirt_src:
+        try:
+            c_line = csource.CSource(args.libvirt_src).line
+            for v in (a, b):
+                if v in VERSION_NAMES:
+                    c_line(v, "qemuMigrationPerformJob", 1)   # read now: errors are one line
+        except (cversion.ExtractError, cversion.BuildError) as e:
+            raise ReviewUsageError(str(e).replace("qemu-migration: ", "", 1))
+    e = explain.explain(target, a, b)
+    if args.html:
+        try:
+            Path(args.html).write_text(explain.render_html(e, c_line))
+        except OSError as err:
+            raise ReviewUsageError("%s: cannot write: %s" % (args.html, err.strerror))
+    if args.json:
+        data = explain.as_json(e)
+        data["schema"] = JSON_SCHEMA
+        data.move_to_end("schema", last=False)
+        json.dump(data, out, indent=1)
+        out.write("\n")
+    else:
+        out.write(explain.render_text(e, c_line=c_line))
+    return 0
+
+
+def add_explain(sub):
+    p = sub.add_parser("explain", help="run a case or scenario on two versions and show, "
+                                       "side by side, the lines each ran and where they part")
+    p.add_argument("target", metavar="CASE_ID|SCENARIO")
+    p.add_argument("--from", dest="from_version", default="pre")
+    p.add_argument("--to", dest="to_version", default="post")
+    p.add_argument("--libvirt-src", metavar="DIR",
+                   help="show each line beside the upstream C text of that line")
+    p.add_argument("--html", metavar="FILE", help="also write one self-contained page")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=explain_command)

@@ -7,3 +7,7 @@ class CVersionError(RuntimeError):
 
 def load(spec):
     raise CVersionError("%s: compiled C versions are not available yet" % spec)
+
+
+from .build import BuildError  # noqa: E402
+from .extract import ExtractError  # noqa: E402

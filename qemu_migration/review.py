@@ -47,6 +47,9 @@ def resolve_version(value, allow_all=False):
 PROJECT_ROOT = Path(__file__).resolve().parent.parent   # holds fixtures/
 
 
+C.RESOLVERS["c:"] = lambda value: resolve_version(value)[0]
+
+
 def rel(path):
     """A path for output: relative to the working directory when under it, else to the
     project root (where fixtures/ is); never the machine's absolute path."""

@@ -95,11 +95,12 @@ def test_explain_errors_one_line(argv, fragment):
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
-def test_html_page_in_a_headless_browser(tmp_path):
+def test_html_page_in_a_headless_browser(tmp_path, monkeypatch):
     """The page opens in Debian's chromium (never a downloaded browser): the divergence
     row is there, highlighted, with C and Python text, and the page loads nothing else."""
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         pytest.skip("chromium and chromium-driver are not installed (.ci/run installs them)")
+    monkeypatch.setenv("SE_OFFLINE", "true")   # selenium-manager must not download
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.common.by import By
     page = tmp_path / "leak.html"

@@ -363,6 +363,10 @@ _CASES: Dict[tuple, List[Case]] = {}
 EXTRA_VERSIONS: Dict[str, tuple] = {}
 
 
+# turns a version given as text (c:...) into a registered name; set by the command line
+RESOLVERS: Dict[str, object] = {}
+
+
 def register_version(name, convention, impl):
     """Make ``name`` a version the analyses can run: ``impl`` called as ``convention`` is."""
     EXTRA_VERSIONS[name] = (convention, impl)

@@ -31,8 +31,11 @@ def _functions(names):
 
 
 def _version(value, allow_all=False):
+    from .cases import RESOLVERS
     if allow_all and value in (None, "all"):
         return list(VERSION_NAMES)
+    if isinstance(value, str) and value[:2] in RESOLVERS:
+        return [RESOLVERS[value[:2]](value)]
     if value not in VERSION_NAMES:
         raise _usage_error("unknown version '%s' (expected %s%s)" % (
             value, ", ".join(VERSION_NAMES), " or all" if allow_all else ""))

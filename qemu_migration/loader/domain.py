@@ -15,6 +15,7 @@ import dataclasses
 import functools
 
 from ..world.objects import DomainDef, HostdevDef
+from .cint import C_INT, C_UINT, C_ULONG, C_USHORT
 from .errors import LoadError
 from .xmlutil import (child_where, expect_root, parse_bytes, parse_enum, parse_file,
                       parse_int, parse_uuid, where, xnodes, xstring)
@@ -26,6 +27,8 @@ EXPECTED_VIRT_TYPES = ["qemu", "kvm"]          # QEMU_EXPECTED_VIRT_TYPES
 HOSTDEV_MODES = ["subsystem", "capabilities"]  # virDomainHostdevMode
 HOSTDEV_TYPES = ["pci", "usb"]                 # virDomainHostdevSubsys (upstream order usb, pci)
 GRAPHICS_TYPES = ["sdl", "vnc", "rdp", "desktop", "spice"]
+PCI_SLOTS, PCI_FUNCTIONS = 32, 8                # "PCI bus has 32 slots and 8 functions per slot"
+PCI_FIELDS = [(attr, "pci address " + attr) for attr in ("domain", "bus", "slot", "function")]
 
 
 def parse_domain_element(node, path, inactive=False):
@@ -39,7 +42,7 @@ def parse_domain_element(node, path, inactive=False):
     if not inactive:
         text = node.get("id")
         if text is not None:
-            dom_id = parse_int(text, path, where(node, "id"), "domain id", minimum=-1)
+            dom_id = parse_int(text, path, where(node, "id"), "domain id", C_INT, minimum=-1)
 
     virt = node.get("type")
     if virt is None:
@@ -65,17 +68,17 @@ def parse_domain_element(node, path, inactive=False):
     if mem_text is None:
         raise LoadError(path, loc + "/memory", "missing memory element")
     memory = parse_int(mem_text, path, child_where(node, "./memory[1]"), "memory (KiB)",
-                       minimum=0)
+                       C_ULONG)
 
     vcpus = 1
     vcpu_text = xstring(node, "string(./vcpu[1])")
     if vcpu_text is not None:
         vcpus = parse_int(vcpu_text, path, child_where(node, "./vcpu[1]"),
-                          "maximum vcpus", minimum=1)
+                          "maximum vcpus", C_USHORT, minimum=1)
     current = xstring(node, "string(./vcpu[1]/@current)")
     if current is not None:
         cur = parse_int(current, path, child_where(node, "./vcpu[1]") + "/@current",
-                        "current vcpus", minimum=1)
+                        "current vcpus", C_USHORT, minimum=1)
         if cur > vcpus:
             raise LoadError(path, child_where(node, "./vcpu[1]") + "/@current",
                             "maxvcpus must not be less than current vcpus (%d < %d)"
@@ -106,10 +109,9 @@ def parse_hostdev(node, path):
     if htype is None:
         raise LoadError(path, where(node, "type"), "missing type in hostdev")
     parse_enum(htype, HOSTDEV_TYPES, path, where(node, "type"), "hostdev type")
-    sources = xnodes(node, "./source")
-    if not sources:
+    source = node.find("source")           # the first <source> child, as ./source[1]
+    if source is None:
         raise LoadError(path, where(node) + "/source", "hostdev has no <source> element")
-    source = sources[0]
     if htype == "pci":
         text = _pci_source(source, path)
     else:
@@ -118,7 +120,8 @@ def parse_hostdev(node, path):
 
 
 def _uint(node, attr, path, what):
-    return parse_int(node.get(attr), path, where(node, attr), what, base=0, minimum=0)
+    """virStrToLong_ui(text, NULL, 0, &field): an unsigned int in C notation."""
+    return parse_int(node.get(attr), path, where(node, attr), what, C_UINT, base=0)
 
 
 def _pci_source(source, path):
@@ -132,18 +135,19 @@ def _pci_source(source, path):
     if addr is None:
         raise LoadError(path, where(source) + "/address", "pci hostdev source has no <address>")
     fields = {}
-    for attr, limit in (("domain", 0xFFFF), ("bus", 0xFF), ("slot", 0x1F), ("function", 7)):
-        if addr.get(attr) is None:
-            fields[attr] = 0
-            continue
-        value = _uint(addr, attr, path, "pci address %s" % attr)
-        if value > limit:
+    for attr, what in PCI_FIELDS:
+        text = addr.get(attr)
+        fields[attr] = 0 if text is None else parse_int(text, path, where(addr, attr), what,
+                                                        C_UINT, base=0)
+    # virDomainDevicePCIAddressIsValid (domain_conf.c:1451 @ e2fb96d9), one message per cause
+    for attr, count in (("slot", PCI_SLOTS), ("function", PCI_FUNCTIONS)):
+        if fields[attr] >= count:
             raise LoadError(path, where(addr, attr),
                             "pci address %s 0x%x is out of range (at most 0x%x)"
-                            % (attr, value, limit))
-        fields[attr] = value
-    if addr.get("bus") is None and addr.get("slot") is None:
-        raise LoadError(path, where(addr), "Insufficient specification for PCI address")
+                            % (attr, fields[attr], count - 1))
+    if not (fields["domain"] or fields["bus"] or fields["slot"]):
+        raise LoadError(path, where(addr), "Insufficient specification for PCI address "
+                        "(domain, bus and slot are all 0)")
     return "%04x:%02x:%02x.%x" % (fields["domain"], fields["bus"], fields["slot"],
                                   fields["function"])
 

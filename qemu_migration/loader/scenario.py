@@ -84,6 +84,7 @@ from ..engine.runner import Call as EngineCall
 from ..world.constants import MIGRATE_FLAG_NAMES, VIR_DOMAIN_SHUTOFF
 from ..world.objects import DomainObj, Driver, Ptr
 from ..world.runtime import FaultPlan, World
+from .cint import C_INT, C_ULONG, C_ULONG_LONG
 from .domain import parse_domain_element
 from .errors import LoadError
 from .snapshot import parse_snapshot_element
@@ -271,13 +272,14 @@ def _load_host_domain(path, node):
     job = vm.privateData.job
     vm.refs = 1 + (1 if job.active else 0) + (1 if job.asyncJob else 0)
     if node.get("refs") is not None:
-        vm.refs = parse_int(node.get("refs"), path, where(node, "refs"), "refs", minimum=1)
+        vm.refs = parse_int(node.get("refs"), path, where(node, "refs"), "refs", C_INT,
+                            minimum=1)
     if node.get("job-start") is not None:
         if not (job.active or job.asyncJob):
             raise LoadError(path, where(node, "job-start"),
                             "job-start is the start of a held job, and the domain holds none")
         job.start = parse_int(node.get("job-start"), path, where(node, "job-start"),
-                              "job-start", minimum=0)
+                              "job-start", C_ULONG_LONG)
 
     hd = HostDomain(vm=vm, file=target, kind=kind)
     for child in node:
@@ -305,7 +307,12 @@ def _load_host_domain(path, node):
     return hd
 
 
-def _parse_arg(path, call_fn, arg, spec, node):
+def _parse_arg(path, call_fn, arg, spec, node, parsed):
+    """One ``<arg>``: its value and the file it came from (None for text).
+
+    ``parsed`` maps each domain XML file already read for this scenario to its
+    bytes and definition, so that a file named by many calls is read once.
+    """
     loc = where(node)
     if spec.kind in ("xmlfile", "deffile"):
         if node.get("file") is None:
@@ -315,14 +322,17 @@ def _parse_arg(path, call_fn, arg, spec, node):
         if (node.text or "").strip():
             raise LoadError(path, loc, "argument '%s' takes a file= attribute, not text" % arg)
         target = _ref(path, node)
-        data = read_bytes(target, path, where(node, "file"), node.get("file"))
-        root = parse_bytes(data, target)
-        if root.tag != "domain":
-            raise LoadError(path, where(node, "file"),
-                            "'%s' is a <%s> file, expected a <domain> file" % (target, root.tag))
-        def_ = parse_domain_element(root, target, inactive=False)
+        if target not in parsed:
+            data = read_bytes(target, path, where(node, "file"), node.get("file"))
+            root = parse_bytes(data, target)
+            if root.tag != "domain":
+                raise LoadError(path, where(node, "file"),
+                                "'%s' is a <%s> file, expected a <domain> file" % (
+                                    target, root.tag))
+            parsed[target] = data, parse_domain_element(root, target, inactive=False)
+        data, def_ = parsed[target]
         if spec.kind == "deffile":
-            return def_, target
+            return copy.deepcopy(def_), target
         try:
             return data.decode("utf-8"), target
         except UnicodeDecodeError:
@@ -338,8 +348,8 @@ def _parse_arg(path, call_fn, arg, spec, node):
         return text, None
     if spec.kind == "bool":
         return parse_yesno(text.strip(), path, loc, "argument '%s'" % arg), None
-    if spec.kind == "int":
-        return parse_int(text, path, loc, "argument '%s'" % arg, minimum=0), None
+    if spec.kind == "int":   # the one integer argument: PerformJob's unsigned long resource
+        return parse_int(text, path, loc, "argument '%s'" % arg, C_ULONG), None
     value = 0  # flags, the one kind left
     for name in text.split():
         if name not in MIGRATE_FLAG_NAMES:
@@ -349,7 +359,7 @@ def _parse_arg(path, call_fn, arg, spec, node):
     return value, None
 
 
-def _parse_call(path, node, host_names, stubs):
+def _parse_call(path, node, host_names, stubs, parsed):
     _check_attrs(node, ["function", "domain"], path)
     fn = _required_attr(node, "function", path)
     if fn not in FUNCTIONS:
@@ -373,6 +383,7 @@ def _parse_call(path, node, host_names, stubs):
     given = {}
     files = {}
     faults = []
+    fault_set = set()
     wakeups = []
     for child in node:
         if child.tag == "arg":
@@ -384,7 +395,7 @@ def _parse_call(path, node, host_names, stubs):
                                     arg, fn, ", ".join(spec.args)))
             if arg in given:
                 raise LoadError(path, where(child, "name"), "argument '%s' given twice" % arg)
-            given[arg], source = _parse_arg(path, fn, arg, spec.args[arg], child)
+            given[arg], source = _parse_arg(path, fn, arg, spec.args[arg], child, parsed)
             if source is not None:
                 files[arg] = source
         elif child.tag == "fault":
@@ -396,9 +407,11 @@ def _parse_call(path, node, host_names, stubs):
                                     callee, ", ".join(stubs)))
             nth = 1
             if child.get("nth") is not None:
-                nth = parse_int(child.get("nth"), path, where(child, "nth"), "nth", minimum=1)
-            if (callee, nth) in faults:
+                nth = parse_int(child.get("nth"), path, where(child, "nth"), "nth", C_INT,
+                                minimum=1)
+            if (callee, nth) in fault_set:
                 raise LoadError(path, where(child), "fault %s#%d given twice" % (callee, nth))
+            fault_set.add((callee, nth))
             faults.append((callee, nth))
         elif child.tag == "wakeup":
             _check_attrs(child, ["what"], path)
@@ -443,8 +456,10 @@ def parse_scenario_element(root, path):
     stubs = faultable_stubs()
     static_names = None
     nextvmid = None
+    parsed = {}         # file -> (bytes, DomainDef) of the domain XMLs the calls name
 
-    host_names: List[str] = []
+    host_names: Dict[str, str] = {}     # name -> file, in host order (names are looked up per call)
+    host_uuids: Dict[str, str] = {}     # uuid -> file
     # the host first, so that calls can be checked against it wherever it appears
     for child in root:
         if child.tag == "host":
@@ -458,24 +473,24 @@ def parse_scenario_element(root, path):
                     raise LoadError(path, where(child, "hostname"), "empty hostname")
             if child.get("nextvmid") is not None:
                 nextvmid = parse_int(child.get("nextvmid"), path, where(child, "nextvmid"),
-                                     "nextvmid", minimum=1)
+                                     "nextvmid", C_INT, minimum=1)
             for dnode in child:
                 if dnode.tag != "domain":
                     raise LoadError(path, where(dnode),
                                     "unknown element <%s> in <host> (expected <domain>)"
                                     % dnode.tag)
                 hd = _load_host_domain(path, dnode)
-                for other in domains:
-                    if other.vm.def_.uuid == hd.vm.def_.uuid:
-                        raise LoadError(path, where(dnode, "file"),
-                                        "uuid %s is already on the host (from %s)" % (
-                                            hd.vm.def_.uuid, other.file))
-                    if other.vm.def_.name == hd.vm.def_.name:
-                        raise LoadError(path, where(dnode, "file"),
-                                        "a domain named '%s' is already on the host (from %s)"
-                                        % (hd.vm.def_.name, other.file))
+                uuid, dname = hd.vm.def_.uuid, hd.vm.def_.name
+                if uuid in host_uuids:
+                    raise LoadError(path, where(dnode, "file"),
+                                    "uuid %s is already on the host (from %s)" % (
+                                        uuid, host_uuids[uuid]))
+                if dname in host_names:
+                    raise LoadError(path, where(dnode, "file"),
+                                    "a domain named '%s' is already on the host (from %s)"
+                                    % (dname, host_names[dname]))
                 domains.append(hd)
-                host_names.append(hd.vm.def_.name)
+                host_uuids[uuid] = host_names[dname] = hd.file
 
     for child in root:
         tag = child.tag
@@ -499,9 +514,9 @@ def parse_scenario_element(root, path):
             if sname in statics:
                 raise LoadError(path, where(child, "name"), "static '%s' given twice" % sname)
             statics[sname] = parse_int(_required_attr(child, "value", path), path,
-                                       where(child, "value"), "static value")
+                                       where(child, "value"), "static value", C_INT)
         elif tag == "call":
-            calls.append(_parse_call(path, child, host_names, stubs))
+            calls.append(_parse_call(path, child, host_names, stubs, parsed))
         else:
             raise LoadError(path, where(child),
                             "unknown element <%s> in <scenario> (expected description, "

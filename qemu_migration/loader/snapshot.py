@@ -12,6 +12,7 @@ from typing import Optional
 
 from ..world.constants import DOMAIN_STATE_NAMES
 from ..world.objects import SnapshotDef
+from .cint import C_LONG_LONG
 from .errors import LoadError
 from .xmlutil import (child_where, expect_root, parse_enum, parse_file, parse_int,
                       parse_uuid, where, xnode, xstring)
@@ -43,7 +44,7 @@ def parse_snapshot_element(root, path):
         raise LoadError(path, loc + "/creationTime",
                         "missing creationTime from existing snapshot")
     creation = parse_int(ctime, path, child_where(root, "./creationTime"), "creationTime",
-                         minimum=0)
+                         C_LONG_LONG, minimum=0)
 
     parent = xstring(root, "string(./parent/name)")
     if xnode(root, "./parent") is not None and (parent is None or not parent.strip()):

@@ -25,6 +25,7 @@ from ..world.constants import (DEFAULT_JOB_MASK, DOMAIN_REASON_NAMES, DOMAIN_STA
                                VIR_DOMAIN_PAUSED, VIR_DOMAIN_RUNNING, VIR_DOMAIN_BLOCKED,
                                VIR_DOMAIN_SHUTDOWN)
 from ..world.objects import DomainObj, DomainObjPrivate, JobObj
+from .cint import C_INT, C_PID_T
 from .domain import parse_domain_element
 from .errors import LoadError
 from .xmlutil import (expect_root, parse_enum, parse_file, parse_int, where, xnode, xnodes,
@@ -67,7 +68,7 @@ def parse_status_element(root, path):
     pid_text = root.get("pid")
     if pid_text is None:
         raise LoadError(path, where(root, "pid"), "invalid pid (the attribute is missing)")
-    pid = parse_int(pid_text, path, where(root, "pid"), "pid", minimum=0)
+    pid = parse_int(pid_text, path, where(root, "pid"), "pid", C_PID_T, minimum=0)
 
     if state in ACTIVE_STATES and def_.id == -1:
         raise LoadError(path, where(config, "id"),
@@ -82,8 +83,7 @@ def parse_status_element(root, path):
         raise LoadError(path, loc + "/monitor/@path", "no monitor path")
     mtype = monitor.get("type", "pty")
     parse_enum(mtype, MONITOR_TYPES, path, where(monitor, "type"), "monitor type")
-    vcpu_pids = [parse_int(v.get("pid"), path, where(v, "pid"), "vcpu pid", minimum=0)
-                 for v in xnodes(root, "./vcpus/vcpu")]
+    vcpu_pids = [_vcpu_pid(v, path) for v in xnodes(root, "./vcpus/vcpu")]
 
     priv = DomainObjPrivate()
     priv.lockState = xstring(root, "string(./lockstate)")
@@ -125,6 +125,14 @@ def parse_status_element(root, path):
     vm.vcpupids = vcpu_pids
     vm.monitor = monitor.get("path")
     return vm
+
+
+def _vcpu_pid(node, path):
+    """One ``<vcpu pid=>`` of qemuDomainObjPrivateXMLParse (qemu_domain.c:366 @ e2fb96d9)."""
+    text = node.get("pid")
+    if text is None:
+        raise LoadError(path, where(node, "pid"), "a <vcpu> needs a pid")
+    return parse_int(text, path, where(node, "pid"), "vcpu pid", C_INT, minimum=0)
 
 
 def load_status(path):

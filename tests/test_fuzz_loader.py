@@ -41,7 +41,8 @@ TAGS = ["domain", "domstatus", "domainsnapshot", "scenario", "host", "call", "ar
         "state", "creationTime", "parent", "description", "lockstate", "x"]
 ATTRS = ["id", "type", "mode", "file", "name", "value", "function", "domain", "callee", "nth",
          "refs", "persistent", "autodestroy", "state", "reason", "pid", "async", "phase",
-         "bus", "slot", "function", "device", "current", "path", "hostname", "what", "x"]
+         "bus", "slot", "function", "device", "current", "path", "hostname", "what", "nextvmid",
+         "job-start", "x"]
 VALUES = ["99999999999999999999999", "-1", "-2147483649", "2147483647", "2147483648",
           "4294967295", "4294967296", "65535", "65536", "18446744073709551616", "0", "00",
           "0x", "0xffffffff", "\u0663", "\uff11\uff12", "1\u00b2", "", " ", "1e3", "+5",

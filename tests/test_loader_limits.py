@@ -21,7 +21,7 @@ import pytest
 from qemu_migration.cli import main
 from qemu_migration.loader import LoadError, load_any, load_domain, load_scenario, xmlutil
 from qemu_migration.loader.cint import (C_INT, C_LONG_LONG, C_PID_T, C_UINT, C_ULONG,
-                                        C_USHORT, MAX_DIGITS)
+                                        C_ULONG_LONG, C_USHORT, MAX_DIGITS)
 from qemu_migration.loader.xmlutil import (MAX_FILE_BYTES, Where, file_kind, parse_bytes,
                                            parse_int)
 
@@ -264,10 +264,14 @@ def snapshot(v):
             "<creationTime>%s</creationTime></domainsnapshot>" % v)
 
 
-def scenario(host_attrs="", rest="", call=""):
-    return ("<scenario name='s'><host><domain file='%s'%s/></host>%s"
-            "<call function='qemuMigrationPerformJob' domain='web1'>%s</call></scenario>"
-            % (WEB1_STATUS, host_attrs, rest, call))
+def scenario(host_attrs="", rest="", call="", host="", status=WEB1_STATUS):
+    return ("<scenario name='s'><host%s><domain file='%s'%s/></host>%s"
+            "<call function='qemuMigrationIsAllowed' domain='%s'>%s</call></scenario>"
+            % (host, status, host_attrs, rest, status.name.split(".")[0], call))
+
+
+def perform(call):
+    return scenario(call=call).replace("qemuMigrationIsAllowed", "qemuMigrationPerformJob")
 
 
 def perform_args(scn):
@@ -309,10 +313,16 @@ FIELDS = [
      lambda v: scenario(rest="<static name='qemuMigrationPrepareDirect.port' value='%s'/>" % v),
      lambda o: o.statics["qemuMigrationPrepareDirect.port"], "/scenario/static/@value",
      "static value"),
-    ("resource", C_ULONG, 10, lambda v: scenario(call="<arg name='resource'>%s</arg>" % v),
+    ("resource", C_ULONG, 10, lambda v: perform("<arg name='resource'>%s</arg>" % v),
      lambda o: perform_args(o)["resource"], "/scenario/call/arg", "argument 'resource'"),
-    ("nth", C_INT, 10, lambda v: scenario(call="<fault callee='virTimeMs' nth='%s'/>" % v),
+    ("nth", C_INT, 10, lambda v: perform("<fault callee='virTimeMs' nth='%s'/>" % v),
      lambda o: o.calls[0].faults.pairs()[0][1], "/scenario/call/fault/@nth", "nth"),
+    ("job-start", C_ULONG_LONG, 10,
+     lambda v: scenario(host_attrs=" job-start='%s'" % v, status=DOM / "files1.begin3.status.xml"),
+     lambda o: o.domains[0].vm.privateData.job.start, "/scenario/host/domain/@job-start",
+     "job-start"),
+    ("nextvmid", C_INT, 10, lambda v: scenario(host=" nextvmid='%s'" % v),
+     lambda o: o.nextvmid, "/scenario/host/@nextvmid", "nextvmid"),
 ]
 IDS = [f[0] for f in FIELDS]
 
@@ -375,6 +385,7 @@ def test_the_types_and_their_ranges():
     assert (C_USHORT.lo, C_USHORT.hi) == (0, 65535)
     assert (C_ULONG.lo, C_ULONG.hi) == (0, 18446744073709551615)
     assert (C_LONG_LONG.lo, C_LONG_LONG.hi) == (-9223372036854775808, 9223372036854775807)
+    assert (C_ULONG_LONG.lo, C_ULONG_LONG.hi) == (0, 18446744073709551615)
     assert str(C_PID_T) == "pid_t (-2147483648..2147483647)"
     assert 5 in C_USHORT and -1 not in C_USHORT and 65536 not in C_USHORT
 

@@ -1,5 +1,6 @@
 """The loader: each format into the right state objects, field by field."""
 import copy
+import os
 from pathlib import Path
 
 import pytest
@@ -500,3 +501,30 @@ def test_less_common_shapes(tmp_path):
     text = describe(load_scenario(sc))
     assert text.splitlines()[1] == "host dest.example.org"
     assert "def=<file %s>" % (DOM / "web1.xml") in text
+
+
+# --- finding scenario files in a folder -----------------------------------------------------
+
+def test_scenario_files_by_root_element(tmp_path):
+    from qemu_migration.loader import is_scenario_file, scenario_files
+    from qemu_migration.loader.discover import root_tag
+    fx = Path(__file__).resolve().parent.parent / "fixtures"
+    (tmp_path / "sub" / "deeper").mkdir(parents=True)
+    scen = tmp_path / "sub" / "deeper" / os.fsdecode(b"odd\xff.xml")
+    scen.write_bytes((fx / "scenarios" / "begin-plain.xml").read_bytes())
+    (tmp_path / "web1.xml").write_bytes((fx / "domains" / "web1.xml").read_bytes())
+    (tmp_path / "snap.xml").write_bytes((fx / "snapshots" / "web1-nightly.xml").read_bytes())
+    (tmp_path / "notes.txt").write_text("<scenario/>")
+    broken = tmp_path / "broken.xml"
+    broken.write_text("no XML at all")
+    # a DTD is not read, nor its entities expanded, to learn the root
+    dtd = tmp_path / "dtd.xml"
+    dtd.write_text('<!DOCTYPE scenario [<!ENTITY a "b">]><scenario>&a;</scenario>')
+    (tmp_path / "folder.xml").mkdir()
+    os.mkfifo(tmp_path / "fifo.xml")        # never opened: it would block
+    assert scenario_files(tmp_path) == [broken, dtd, scen]
+    assert root_tag(tmp_path / "web1.xml") == "domain"
+    assert root_tag(broken) is None
+    assert root_tag(tmp_path / "folder.xml") is None
+    assert not is_scenario_file(tmp_path / "notes.txt")
+    assert scenario_files(tmp_path / "sub" / "deeper") == [scen]

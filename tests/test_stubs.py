@@ -3,7 +3,7 @@ import errno
 
 import pytest
 
-from conftest import make_vm, make_world
+from conftest import Call, make_vm, make_world
 from qemu_migration.world import stubs
 from qemu_migration.world.objects import Ptr
 from qemu_migration.world.runtime import FaultPlan
@@ -83,6 +83,18 @@ def test_fault_plan_counts_calls_per_callee():
     assert w.errno == errno.EFAULT
     assert [t.label() for t in w.trace] == ["virTimeMs", "virTimeMs !fault", "virTimeMs"]
     assert w.errors[0].as_dict()["domain"] == "VIR_FROM_NONE"
+
+
+def test_unfired_faults_are_those_past_the_calls_made():
+    from qemu_migration.engine import unfired_faults
+    w = make_world()
+    call = Call("qemuMigrationBegin", faults=FaultPlan.of([("virTimeMs", 2), ("virTimeMs", 3),
+                                                           ("pipe", 1)]))
+    w.reset_run(call.faults)
+    with w.activate():
+        stubs.virTimeMs(Ptr())
+        stubs.virTimeMs(Ptr())
+    assert unfired_faults(w, call) == ["pipe#1", "virTimeMs#3"]
 
 
 def test_wait_times_out_at_the_deadline():

@@ -190,7 +190,27 @@ def run_call(world, version, call, impl=None):
     }
 
 
+def unfired_faults(world, call):
+    """The faults of ``call``'s plan that its run on ``world`` never reached, as "callee#nth".
+
+    Read right after ``run_call``: ``world.calls`` then counts the calls of each
+    faultable stub in that run.  Kept out of the outcome dict, whose digest is
+    what the recorded upstream observations and the goldens hold.
+    """
+    return ["%s#%d" % (callee, nth) for callee, nth in call.faults.pairs()
+            if world.calls.get(callee, 0) < nth]
+
+
+def run_scenario_unfired(scenario, version, impl=None):
+    """``run_scenario``, and per call the faults that never fired: (outcomes, unfired)."""
+    world = scenario.build_world()
+    outcomes, unfired = [], []
+    for call in scenario.calls:
+        outcomes.append(run_call(world, version, call, impl))
+        unfired.append(unfired_faults(world, call))
+    return outcomes, unfired
+
+
 def run_scenario(scenario, version, impl=None):
     """Run every call of a scenario, in order, on one fresh world; return the outcomes."""
-    world = scenario.build_world()
-    return [run_call(world, version, call, impl) for call in scenario.calls]
+    return run_scenario_unfired(scenario, version, impl)[0]

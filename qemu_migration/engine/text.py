@@ -74,7 +74,8 @@ def call_header(i, o, args=None):
     return " ".join(parts)
 
 
-def outcome_block(version, o, indent="    "):
+def outcome_block(version, o, indent="    ", unfired=()):
+    """The outcome ``o`` of one call on ``version``; ``unfired``: faults of its plan never hit."""
     lines = []
     err = o["error"]
     head = "%-5s -> %s" % (version, "NULL" if o["return"] is None else repr(o["return"]))
@@ -106,16 +107,19 @@ def outcome_block(version, o, indent="    "):
         lines.append(sub + "statics " + ", ".join("%s=%s" % kv for kv in o["statics"].items()))
     for v in o["violations"]:
         lines.append(sub + "VIOLATION %s: %s" % (v["invariant"], v["detail"]))
+    for fault in unfired:
+        lines.append(sub + "WARNING fault %s never fired: the call did not get there" % fault)
     return lines
 
 
-def scenario_text(scenario, results):
-    """results: {version: [outcome per call]}"""
+def scenario_text(scenario, results, unfired=None):
+    """results: {version: [outcome per call]}; unfired: {version: [[fault] per call]}."""
     lines = ["%s: %s" % (scenario.name, scenario.description)]
     versions = list(results)
     ncalls = len(results[versions[0]]) if versions else 0
     for i in range(ncalls):
         lines.append("  " + call_header(i + 1, results[versions[0]][i], scenario.calls[i].args))
         for v in versions:
-            lines.extend(outcome_block(v, results[v][i]))
+            lines.extend(outcome_block(v, results[v][i],
+                                       unfired=unfired[v][i] if unfired else ()))
     return "\n".join(lines)

@@ -14,6 +14,7 @@ from ..world.constants import (DOMAIN_REASON_NAMES, DOMAIN_STATE_NAMES, QEMU_ASY
                                QEMU_JOB_NAMES,
                                QEMU_MIGRATION_PHASE_NAMES, VIR_DOMAIN_JOB_NAMES)
 from ..world.objects import DomainDef, DomainObj, SnapshotDef
+from .discover import is_scenario_file, scenario_files
 from .domain import load_domain, parse_domain_element, parse_domain_text
 from .errors import LoadError
 from .scenario import (FUNCTIONS, Call, Scenario, bundled_scenarios, bundled_scenarios_dir,
@@ -160,5 +161,5 @@ __all__ = [
     "LoadError", "load_any", "describe",
     "load_domain", "parse_domain_text", "load_status", "load_snapshot", "LoadedSnapshotDef",
     "load_scenario", "Scenario", "Call", "FUNCTIONS", "faultable_stubs",
-    "bundled_scenarios_dir", "bundled_scenarios",
+    "bundled_scenarios_dir", "bundled_scenarios", "is_scenario_file", "scenario_files",
 ]

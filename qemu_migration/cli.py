@@ -8,10 +8,24 @@
     qemu-migration cases [--version V]
     qemu-migration compare --libvirt-src DIR [--version V] [--worktree] [--json] [--record]
 
-Bad input (a file that does not load, an unknown name) prints one line naming
-the file and the problem and exits with status 2.
+Every failure is one line on standard error, ``qemu-migration: <problem>``,
+never a traceback.  Exit statuses:
+
+    0    done
+    1    check or compare found something (invariant violations, disagreements)
+    2    bad input or usage (a file that does not load, an unknown name, a wrong
+         argument, a folder without scenarios), or standard output could not be
+         written (closed, or a full disk)
+    130  interrupted (Ctrl-C)
+    141  standard output was a pipe whose reader went away (``| head``): nothing
+         is printed, and the status is the one a command killed by SIGPIPE has
+
+File names that are not UTF-8 are printed with their odd bytes as ``\\xNN``.
 """
 import argparse
+import contextlib
+import errno
+import os
 import sys
 from pathlib import Path
 
@@ -20,6 +34,78 @@ from .port import VERSION_NAMES
 
 class UsageError(Exception):
     pass
+
+
+EXIT_USAGE = 2          # bad input, bad usage, output that could not be written
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command ended by Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports `yes | head`
+
+
+class OutputError(Exception):
+    """Writing standard output failed; told apart from every other OSError."""
+
+    def __init__(self, err):
+        super().__init__(err.strerror)
+        self.errno = err.errno
+
+
+def printable(text):
+    """``text`` with the undecodable bytes of a file name (surrogate escapes) as ``\\xNN``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+class _Output:
+    """The stream commands write to: printable text, and write errors as OutputError."""
+
+    def __init__(self, stream):
+        self.stream = stream      # None when the program started with stdout closed
+
+    def write(self, text):
+        if not text.isascii():
+            text = printable(text)
+        if self.stream is None:
+            raise OutputError(OSError(errno.EBADF, os.strerror(errno.EBADF)))
+        try:
+            return self.stream.write(text)
+        except OSError as e:
+            raise OutputError(e) from None
+
+    def flush(self):
+        if self.stream is not None:
+            try:
+                self.stream.flush()
+            except OSError as e:
+                raise OutputError(e) from None
+
+
+def _say(message):
+    """One line on standard error; nothing if there is no standard error to write to."""
+    try:
+        sys.stderr.write("qemu-migration: %s\n" % printable(message))
+        sys.stderr.flush()
+    except (AttributeError, OSError):   # stderr closed (None) or full: the status tells
+        pass
+
+
+def _discard_stdout():
+    """Point descriptor 1 at /dev/null, so that the interpreter's own flush of what is
+    still buffered cannot fail again at exit (and print a traceback of its own)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):   # stdout closed from the start
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (``--help`` still prints the full help)."""
+
+    def error(self, message):
+        command = self.prog.partition(" ")[2]
+        raise UsageError("%s%s (see %s --help)" % (command + ": " if command else "",
+                                                   message, self.prog))
 
 
 def _versions(value):
@@ -52,7 +138,7 @@ def cmd_show(args, out):
 
 
 def build_parser():
-    ap = argparse.ArgumentParser(prog="qemu-migration", description=__doc__.split("\n")[0])
+    ap = ArgumentParser(prog="qemu-migration", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="run scenarios on each version and show the outcomes")
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
@@ -83,16 +169,35 @@ def build_parser():
     return ap
 
 
-def main(argv=None, out=None):
-    out = out or sys.stdout
-    ap = build_parser()
-    args = ap.parse_args(argv)
+def _main(argv, out):
     from .loader import LoadError
     from .review import ReviewUsageError
     try:
+        with contextlib.redirect_stdout(out):     # --help, written like any output
+            args = build_parser().parse_args(argv)
         return args.func(args, out)
     except (LoadError, UsageError, ReviewUsageError) as e:
-        sys.stderr.write("qemu-migration: %s\n" % e)
-        return 2
-    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
-        return 0
+        _say(str(e))
+        return EXIT_USAGE
+    except SystemExit as e:     # after --help
+        return e.code
+
+
+def main(argv=None, out=None):
+    """Run the command ``argv`` (default: the command line), writing to ``out``
+    (default: standard output); return the exit status."""
+    output = _Output(sys.stdout if out is None else out)
+    try:
+        status = _main(argv, output)
+        output.flush()      # a write error shows here, not in the interpreter's exit
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return EXIT_INTERRUPTED
+    except OutputError as e:
+        if out is None:
+            _discard_stdout()
+        if e.errno == errno.EPIPE:
+            return EXIT_BROKEN_PIPE
+        _say("cannot write to standard output: %s" % e)
+        return EXIT_USAGE
+    return status

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from .analysis import cases as C
 from .analysis import caseid, explain, export
-from .engine import run_scenario
+from .engine import run_scenario_unfired
 from .engine.text import scenario_text
-from .loader import LoadError, bundled_scenarios, load_scenario
+from .loader import LoadError, bundled_scenarios, load_scenario, scenario_files
 from .port import VERSION_NAMES
 from .upstream import csource, cversion
 
@@ -67,7 +67,11 @@ def load_target(arg):
     """A scenario (file), or the scenarios of a folder, or a case (an id)."""
     p = Path(arg)
     if p.is_dir():
-        return [load_scenario(x) for x in sorted(p.glob("*.xml"))]
+        found = scenario_files(p)
+        if not found:
+            raise ReviewUsageError("%s: no scenario files in this folder or below (.xml "
+                                   "files whose root element is <scenario>)" % arg)
+        return [load_scenario(x) for x in found]
     if not p.exists() and caseid.looks_like_id(arg):
         try:
             return [caseid.CaseScenario(caseid.parse(arg))]
@@ -77,8 +81,9 @@ def load_target(arg):
 
 
 def run_version(scenario, version):
+    """(outcomes, per call the faults that never fired) of ``scenario`` on ``version``."""
     convention, impl = C.version_impl(version)
-    return run_scenario(scenario, convention, impl)
+    return run_scenario_unfired(scenario, convention, impl)
 
 
 # --- run ------------------------------------------------------------------------------
@@ -116,31 +121,52 @@ def short_text(sc, results):
     return "\n".join(out)
 
 
+def unfired_lines(unfired):
+    """'WARNING call 1: fault X#2 never fired on post|fixed', one line per call and fault."""
+    faults = {}
+    for v, calls in unfired.items():
+        for i, names in enumerate(calls):
+            for f in names:
+                faults.setdefault((i, f), []).append(v)
+    return ["    WARNING call %d: fault %s never fired on %s" % (i + 1, f, "|".join(vs))
+            for (i, f), vs in sorted(faults.items())]
+
+
 def run_command(args, out):
     versions = resolve_version(args.version, allow_all=True)
     if args.scenarios:
         scenarios = [sc for a in args.scenarios for sc in load_target(a)]
     else:
         scenarios = [load_scenario(p) for p in bundled_scenarios()]
-    results = [(sc, {v: run_version(sc, v) for v in versions}) for sc in scenarios]
+    runs = [(sc, {v: run_version(sc, v) for v in versions}) for sc in scenarios]
+    # the faults that never fired sit beside the outcomes, not in them: the outcome
+    # dicts are what the goldens and the recorded upstream observations hold
+    results = [(sc, {v: r[0] for v, r in rs.items()}, {v: r[1] for v, r in rs.items()})
+               for sc, rs in runs]
     if args.json:
         json.dump({"schema": JSON_SCHEMA,
                    "scenarios": [{"name": sc.name, "file": rel(sc.path)
                                   if not isinstance(sc, caseid.CaseScenario) else None,
                                   "case": sc.name if isinstance(sc, caseid.CaseScenario)
                                   else None,
-                                  "description": sc.description, "versions": r}
-                                 for sc, r in results]}, out, indent=1)
+                                  "description": sc.description, "versions": r,
+                                  "unfired_faults": u}
+                                 for sc, r, u in results]}, out, indent=1)
         out.write("\n")
         return 0
     if args.verbose:
-        out.write("\n\n".join(scenario_text(sc, r) for sc, r in results) + "\n\n")
+        out.write("\n\n".join(scenario_text(sc, r, u) for sc, r, u in results) + "\n\n")
     else:
-        out.write("\n".join(short_text(sc, r) for sc, r in results) + "\n")
-    nviol = {v: sum(len(o["violations"]) for _, r in results for o in r[v]) for v in versions}
-    out.write("%d scenarios, %d calls; invariant violations: %s\n" % (
-        len(results), sum(len(sc.calls) for sc, _ in results),
-        ", ".join("%s %d" % kv for kv in nviol.items())))
+        out.write("\n".join("\n".join([short_text(sc, r)] + unfired_lines(u))
+                            for sc, r, u in results) + "\n")
+    nviol = {v: sum(len(o["violations"]) for _, r, _ in results for o in r[v])
+             for v in versions}
+    nunfired = {v: sum(len(f) for _, _, u in results for f in u[v]) for v in versions}
+    out.write("%d scenarios, %d calls; invariant violations: %s%s\n" % (
+        len(results), sum(len(sc.calls) for sc, _, _ in results),
+        ", ".join("%s %d" % kv for kv in nviol.items()),
+        "; faults that never fired: " + ", ".join("%s %d" % kv for kv in nunfired.items())
+        if any(nunfired.values()) else ""))
     return 0
 
 

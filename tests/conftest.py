@@ -12,6 +12,8 @@ from qemu_migration.world.objects import (DomainDef, DomainObj, Driver, HostdevD
 from qemu_migration.engine import Call  # noqa: F401  (tests import it from here)
 from qemu_migration.world.runtime import FaultPlan, World
 
+pytest_plugins = ["pytester"]   # tests/test_plugin.py runs pytest on small scenario trees
+
 UUID1 = "6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab"
 UUID2 = "0a1b2c3d-4e5f-4a6b-9c7d-fedcba987654"
 

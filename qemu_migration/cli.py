@@ -29,11 +29,7 @@ import os
 import sys
 from pathlib import Path
 
-from .port import VERSION_NAMES
-
-
-class UsageError(Exception):
-    pass
+from .cliutil import UsageError
 
 
 EXIT_USAGE = 2          # bad input, bad usage, output that could not be written
@@ -107,14 +103,6 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError("%s%s (see %s --help)" % (command + ": " if command else "",
                                                    message, self.prog))
 
-
-def _versions(value):
-    if value in (None, "all"):
-        return list(VERSION_NAMES)
-    if value not in VERSION_NAMES:
-        raise UsageError("unknown version '%s' (expected %s or all)"
-                         % (value, ", ".join(VERSION_NAMES)))
-    return [value]
 
 
 def cmd_run(args, out):

@@ -17,6 +17,7 @@ from .analysis import caseid, explain, export
 from .engine import run_scenario_unfired
 from .engine.text import scenario_text
 from .loader import LoadError, bundled_scenarios, load_scenario, scenario_files
+from .paths import fixtures_dir
 from .port import VERSION_NAMES
 from .upstream import csource, cversion
 
@@ -44,7 +45,7 @@ def resolve_version(value, allow_all=False):
                            % (value, ", ".join(VERSION_NAMES), " or all" if allow_all else ""))
 
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent   # holds fixtures/
+PROJECT_ROOT = fixtures_dir().parent   # holds fixtures/
 
 
 C.RESOLVERS["c:"] = lambda value: resolve_version(value)[0]

@@ -14,7 +14,7 @@ from qemu_migration.analysis import cases as C
 from qemu_migration.analysis import check as K
 from qemu_migration.analysis import diff as D
 from qemu_migration.analysis.minimise import Space
-from qemu_migration.engine.runner import ENTRY_POINTS, run_call
+from qemu_migration.engine.runner import ENTRY_NAMES, run_call
 
 ISALLOWED_REFUSALS = ("auto destroy", "snapshots", "host devices")
 
@@ -330,5 +330,5 @@ def test_signature_masks_digits_and_ignores_trace():
 
 def test_every_entry_point_has_cases():
     counts = C.case_count()
-    for f in ENTRY_POINTS:
+    for f in ENTRY_NAMES:
         assert counts[f] >= C.state_count(f) > 0

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from qemu_migration.loader import (FUNCTIONS, Call, LoadedSnapshotDef, Scenario,
+from qemu_migration.loader import (Call, LoadedSnapshotDef, Scenario,
                                    bundled_scenarios, bundled_scenarios_dir, describe,
-                                   faultable_stubs, load_any, load_domain, load_scenario,
+                                   load_any, load_domain, load_scenario,
                                    load_snapshot, load_status, parse_domain_text)
-from qemu_migration.loader.scenario import known_statics
+from qemu_migration.port.registry import ENTRY_POINTS
 from qemu_migration.world import stubs
 from qemu_migration.world.constants import (DEFAULT_JOB_MASK, JOB_MASK,
                                             QEMU_ASYNC_JOB_MIGRATION_IN,
@@ -286,7 +286,7 @@ def test_bundled_dir_and_every_bundled_scenario_loads_and_builds():
         assert isinstance(world, World)
         for call in sc.calls:
             assert isinstance(call, Call)
-            assert set(call.args) == set(FUNCTIONS[call.function].args) - {"peer-v3"}
+            assert set(call.args) == set(ENTRY_POINTS[call.function].args) - {"peer-v3"}
             if call.domain:
                 assert world.driver.find_by_name(call.domain) is not None
     assert len(names) == len(paths)
@@ -423,18 +423,14 @@ def test_every_faultable_stub_has_a_bundled_fault_scenario():
     for p in bundled_scenarios():
         for c in load_scenario(p).calls:
             faulted.update(name for name, _ in c.faults.pairs())
-    assert faulted == set(faultable_stubs())
+    assert faulted == set(stubs.FAULTABLE)
 
 
 def test_faultable_stubs_are_the_faultable_wrappers():
-    names = faultable_stubs()
+    names = stubs.FAULTABLE
     assert "virTimeMs" in names and "qemuDriverLock" not in names
-    for n in names:
-        assert getattr(stubs, n).faultable is True
-
-
-def test_known_statics():
-    assert known_statics() == ["qemuMigrationPrepareDirect.port"]
+    assert names == sorted(n for n, f in vars(stubs).items()
+                           if getattr(f, "faultable", None) is True)
 
 
 SCENARIO_HEAD = "<scenario name='t'><host>%s</host>%s</scenario>"

@@ -3,7 +3,8 @@ import pytest
 
 from conftest import Call, make_vm, make_world
 from qemu_migration.engine import run_call
-from qemu_migration.engine.runner import flags_names, flags_value
+from qemu_migration.port.registry import flags_value
+from qemu_migration.world.constants import flag_names as flags_names
 from qemu_migration.world.constants import (VIR_MIGRATE_LIVE, VIR_MIGRATE_PEER2PEER,
                                             VIR_MIGRATE_UNDEFINE_SOURCE)
 

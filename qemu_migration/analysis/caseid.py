@@ -43,14 +43,14 @@ def looks_like_id(text):
 def _index(function):
     """{the applying (dimension, value) pairs: state} over the function's reachable states."""
     return {frozenset((k, v) for k, v in st.items() if v != C.NA): st
-            for st in C.STATES[function]()}
+            for st in C.SPACES[function].states()}
 
 
 @functools.lru_cache(maxsize=None)
 def _values(function):
     """{dimension: the values it takes} over the function's reachable states."""
     out = {}
-    for st in C.STATES[function]():
+    for st in C.SPACES[function].states():
         for k, v in st.items():
             if v != C.NA:
                 out.setdefault(k, [])
@@ -110,7 +110,7 @@ def parse(text):
     state = _index(function).get(frozenset(given.items()))
     if state is None:
         missing = [n for n in names if n not in given]
-        fits = [st for st in C.STATES[function]()
+        fits = [st for st in C.SPACES[function].states()
                 if all(st.get(k) == v for k, v in given.items())]
         if fits and missing:
             need = [n for n in missing if fits[0][n] != C.NA]

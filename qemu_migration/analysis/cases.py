@@ -25,29 +25,26 @@ import itertools
 import os
 import signal
 from dataclasses import dataclass
-from typing import Dict, List
+from typing import Callable, Dict, List
 
-from ..engine.runner import ENTRY_POINTS, Call, run_call
+from .. import loader  # noqa: F401  (installs the world's domain XML parser: world/parsing.py)
+from ..engine.runner import run_call
 from ..port import VERSION_NAMES
-from ..world import stubs as _stubs
-from ..world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASYNC_JOB_MIGRATION_OUT,
-                               QEMU_JOB_DESTROY, QEMU_JOB_MIGRATION_OP, QEMU_JOB_MODIFY,
-                               QEMU_JOB_SUSPEND, VIR_DOMAIN_JOB_UNBOUNDED,
+from ..port.registry import ENTRY_NAMES, SHORT, Call
+from ..port.registry import resolve as resolve_function
+from ..world.constants import (QEMU_ASYNC_JOB_MIGRATION_OUT, QEMU_JOB_MODIFY,
+                               VIR_DOMAIN_JOB_UNBOUNDED,
                                VIR_DOMAIN_PAUSED, VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF,
                                VIR_MIGRATE_PEER2PEER, VIR_MIGRATE_TUNNELLED,
-                               VIR_MIGRATE_UNDEFINE_SOURCE)
+                               VIR_MIGRATE_UNDEFINE_SOURCE, migration_job_mask)
 from ..world.objects import DomainDef, DomainObj, Driver, HostdevDef, SnapshotDef
 from ..world.runtime import FaultPlan, World
+from ..world.stubs import FAULTABLE
 
 # --- names ------------------------------------------------------------------------
 
-SHORT = {f: f[len("qemuMigration"):] for f in ENTRY_POINTS}   # PerformJob, ...
-LONG = {s: f for f, s in SHORT.items()}
 NA = "-"            # the value of a dimension that does not apply to a case
 NO_FAULT = "none"
-
-FAULTABLE = sorted(name for name, fn in vars(_stubs).items()
-                   if getattr(fn, "faultable", False))
 
 NAME = "guest"
 UUID = "5b1f7a3c-2d4e-4f60-8a91-0c2b3d4e5f60"
@@ -97,8 +94,7 @@ HOSTDEV_XML = {
     "usb": ("<hostdev mode='subsystem' type='usb'><source><vendor id='0x1d6b'/>"
             "<product id='0x0104'/></source></hostdev>"),
 }
-MIGRATION_OUT_MASK = (DEFAULT_JOB_MASK | JOB_MASK(QEMU_JOB_SUSPEND)
-                      | JOB_MASK(QEMU_JOB_MIGRATION_OP) | JOB_MASK(QEMU_JOB_DESTROY))
+MIGRATION_OUT_MASK = migration_job_mask(QEMU_ASYNC_JOB_MIGRATION_OUT)
 
 
 def domain_xml(name=NAME, uuid=UUID, memory=MEMORY, hostdevs="none"):
@@ -146,11 +142,11 @@ class Case:
 
     def make_world(self) -> World:
         """A fresh world in this case's state (worlds are changed by runs)."""
-        return _BUILD[self.function](self.dims)
+        return SPACES[self.function].build(self.dims)
 
     @property
     def call(self) -> Call:
-        return _CALL[self.function](self.dims, self.faults)
+        return SPACES[self.function].call(self.dims, self.faults)
 
 
 def _case_id(function, dims):
@@ -271,21 +267,6 @@ def _perform_call(d, faults):
                 peer_v3=d["peer_v3"] != "no")
 
 
-_BUILD = {
-    "qemuMigrationIsAllowed": _vm_world,
-    "qemuMigrationBegin": _vm_world,
-    "qemuMigrationPrepareTunnel": _prepare_world,
-    "qemuMigrationPrepareDirect": _prepare_world,
-    "qemuMigrationPerformJob": _vm_world,
-}
-_CALL = {
-    "qemuMigrationIsAllowed": _isallowed_call,
-    "qemuMigrationBegin": _begin_call,
-    "qemuMigrationPrepareTunnel": _tunnel_call,
-    "qemuMigrationPrepareDirect": _direct_call,
-    "qemuMigrationPerformJob": _perform_call,
-}
-
 # --- state enumeration per entry point -------------------------------------------------------
 
 
@@ -329,28 +310,29 @@ def _states_perform():
     return out
 
 
-STATES = {
-    "qemuMigrationIsAllowed": _states_isallowed,
-    "qemuMigrationBegin": _states_begin,
-    "qemuMigrationPrepareTunnel": lambda: _states_prepare(False),
-    "qemuMigrationPrepareDirect": lambda: _states_prepare(True),
-    "qemuMigrationPerformJob": _states_perform,
+@dataclass(frozen=True)
+class CaseSpace:
+    """How an entry point's cases are made: its states, the world of one, the call."""
+    states: Callable[[], List[dict]]
+    build: Callable[[dict], World]
+    call: Callable[[dict, FaultPlan], Call]
+
+
+# one per entry point of port/registry.py, keyed by its name
+SPACES = {
+    "qemuMigrationIsAllowed": CaseSpace(_states_isallowed, _vm_world, _isallowed_call),
+    "qemuMigrationBegin": CaseSpace(_states_begin, _vm_world, _begin_call),
+    "qemuMigrationPrepareTunnel": CaseSpace(lambda: _states_prepare(False), _prepare_world,
+                                            _tunnel_call),
+    "qemuMigrationPrepareDirect": CaseSpace(lambda: _states_prepare(True), _prepare_world,
+                                            _direct_call),
+    "qemuMigrationPerformJob": CaseSpace(_states_perform, _vm_world, _perform_call),
 }
 
 
 def dimension_names(function):
     """The dimensions of an entry point's cases, in order, "fault" last."""
-    return list(STATES[function]()[0]) + ["fault"]
-
-
-def resolve_function(name):
-    """An entry point from its full or short name (PerformJob); None if unknown."""
-    if name in SHORT:
-        return name
-    if name in LONG:
-        return LONG[name]
-    low = {k.lower(): v for k, v in list(LONG.items()) + [(f, f) for f in SHORT]}
-    return low.get(name.lower())
+    return list(SPACES[function].states()[0]) + ["fault"]
 
 
 # --- running, with one outcome per (version, case) per process ---------------------------------
@@ -512,7 +494,7 @@ def enumerate_state(function, state) -> Case:
 def enumerate_cases(functions=None) -> List[Case]:
     """Every case of the given entry points (default: all), state cases each followed
     by its fault cases.  Cached per process."""
-    functions = list(ENTRY_POINTS if functions is None else functions)
+    functions = list(ENTRY_NAMES if functions is None else functions)
     resolved = []
     for f in functions:
         r = resolve_function(f)
@@ -520,7 +502,7 @@ def enumerate_cases(functions=None) -> List[Case]:
             raise KeyError(f)
         resolved.append(r)
     todo = [f for f in dict.fromkeys(resolved) if (f,) not in _CASES]
-    bases = {f: [make_case(f, state) for state in STATES[f]()] for f in todo}
+    bases = {f: [make_case(f, state) for state in SPACES[f].states()] for f in todo}
     # the fault-free run of every state on every version, all in one batch
     pairs = [(v, b) for f in todo for b in bases[f] for v in VERSION_NAMES
              if (v, b.id) not in _CALLS]
@@ -542,7 +524,7 @@ def enumerate_cases(functions=None) -> List[Case]:
 def case_count(functions=None):
     """{entry point: number of cases} and the total under "total"."""
     counts = {}
-    for f in (ENTRY_POINTS if functions is None else functions):
+    for f in (ENTRY_NAMES if functions is None else functions):
         f = resolve_function(f) or f
         counts[f] = len(enumerate_cases([f]))
     counts["total"] = sum(counts.values())
@@ -550,7 +532,7 @@ def case_count(functions=None):
 
 
 def state_count(function):
-    return len(STATES[function]())
+    return len(SPACES[function].states())
 
 
 def clear_cache():

@@ -8,8 +8,8 @@ number of cases, the violation's detail, one example case id and its trace.
 """
 from collections import OrderedDict
 
-from ..engine.runner import ENTRY_POINTS
-from ..engine.text import _trace_tree
+from ..engine.text import trace_tree
+from ..port.registry import ENTRY_NAMES
 from ..port import VERSION_NAMES
 from . import cases as C
 
@@ -32,7 +32,7 @@ def fault_path(trace):
 def check(versions=None, functions=None):
     """{"cases": n, "versions": {v: {"violations": n, "cases": n, "groups": [...]}}}."""
     versions = list(versions or VERSION_NAMES)
-    functions = [C.resolve_function(f) or f for f in (functions or ENTRY_POINTS)]
+    functions = [C.resolve_function(f) or f for f in (functions or ENTRY_NAMES)]
     cs = C.enumerate_cases(functions)
     result = OrderedDict([("cases", len(cs)), ("versions", OrderedDict())])
     C.prefetch(versions, cs)
@@ -54,11 +54,11 @@ def check(versions=None, functions=None):
                         ("invariant", viol["invariant"]),
                         ("fault_path", path or "none"),
                         ("cases", 0), ("detail", viol["detail"]),
-                        ("example", case.id), ("trace", _trace_tree(o["trace"])),
+                        ("example", case.id), ("trace", trace_tree(o["trace"])),
                         ("error", o["error"]["message"] if o["error"] else None),
                     ])
                 g["cases"] += 1
-        order = {f: i for i, f in enumerate(ENTRY_POINTS)}
+        order = {f: i for i, f in enumerate(ENTRY_NAMES)}
         result["versions"][v] = OrderedDict([
             ("violations", n_viol), ("cases_violating", n_cases),
             ("groups", sorted(groups.values(), key=lambda g: (

@@ -7,45 +7,36 @@
 import json
 import time
 
-from ..port import VERSION_NAMES
-
-
-def _usage_error(msg):
-    from ..cli import UsageError
-    return UsageError(msg)
+from ..cliutil import UsageError, versions
+from ..port.registry import ENTRY_NAMES, SHORT, resolve
+from .cases import RESOLVERS
 
 
 def _functions(names):
-    from ..engine.runner import ENTRY_POINTS
-    from .cases import SHORT, resolve_function
     if not names:
-        return list(ENTRY_POINTS)
+        return list(ENTRY_NAMES)
     out = []
     for n in names:
-        f = resolve_function(n)
+        f = resolve(n)
         if f is None:
-            raise _usage_error("unknown function '%s' (expected one of %s)"
-                               % (n, ", ".join(SHORT[e] for e in ENTRY_POINTS)))
+            raise UsageError("unknown function '%s' (expected one of %s)"
+                             % (n, ", ".join(SHORT[e] for e in ENTRY_NAMES)))
         out.append(f)
     return out
 
 
-def _version(value, allow_all=False):
-    from .cases import RESOLVERS
-    if allow_all and value in (None, "all"):
-        return list(VERSION_NAMES)
+def parse_versions(value, allow_all=False):
+    """cliutil.versions, plus the versions given as text that a resolver turns into a
+    registered name (c:..., see cases.RESOLVERS)."""
     if isinstance(value, str) and value[:2] in RESOLVERS:
         return [RESOLVERS[value[:2]](value)]
-    if value not in VERSION_NAMES:
-        raise _usage_error("unknown version '%s' (expected %s%s)" % (
-            value, ", ".join(VERSION_NAMES), " or all" if allow_all else ""))
-    return [value]
+    return versions(value, allow_all)
 
 
 def cmd_diff(args, out):
     from . import diff as D
-    a = _version(args.from_version)[0]
-    b = _version(args.to_version)[0]
+    a = parse_versions(args.from_version)[0]
+    b = parse_versions(args.to_version)[0]
     d = D.diff(a, b, _functions(args.function))
     if args.json:
         json.dump(d, out, indent=1)
@@ -59,7 +50,7 @@ def cmd_diff(args, out):
 
 def cmd_check(args, out):
     from . import check as K
-    r = K.check(_version(args.version, allow_all=True), _functions(args.function))
+    r = K.check(parse_versions(args.version, allow_all=True), _functions(args.function))
     if args.json:
         json.dump(r, out, indent=1)
         out.write("\n")
@@ -71,7 +62,7 @@ def cmd_check(args, out):
 def cmd_cases(args, out):
     from . import cases as C
     functions = _functions(args.function)
-    versions = _version(args.version, allow_all=True)
+    versions = parse_versions(args.version, allow_all=True)
     t0 = time.perf_counter()
     counts = {f: len(C.enumerate_cases([f])) for f in functions}
     t1 = time.perf_counter()

@@ -18,7 +18,7 @@ are computed.
 import re
 from collections import OrderedDict
 
-from ..engine.runner import ENTRY_POINTS
+from ..port.registry import ENTRY_NAMES
 from . import cases as C
 from .minimise import Space
 
@@ -134,7 +134,7 @@ def diff(from_version="pre", to_version="post", functions=None):
               with its invariant violations: what a refusal leaves behind
     classes   the (from, to) classes that differ, fault-free ones first
     """
-    functions = [C.resolve_function(f) or f for f in (functions or ENTRY_POINTS)]
+    functions = [C.resolve_function(f) or f for f in (functions or ENTRY_NAMES)]
     result = OrderedDict([("from", from_version), ("to", to_version), ("cases", 0),
                           ("headline", []), ("changes", []), ("refusals", []),
                           ("classes", [])])
@@ -211,7 +211,7 @@ def diff(from_version="pre", to_version="post", functions=None):
             ex = pick(idx)
             desc = space.describe(idx)
             faults = {cs[i].dims["fault"] for i in idx}
-            all_classes.append((_fault_rank(faults), ENTRY_POINTS.index(f), -len(idx),
+            all_classes.append((_fault_rank(faults), ENTRY_NAMES.index(f), -len(idx),
                                 len(all_classes), OrderedDict([
                                     ("function", f), ("short", C.SHORT[f]),
                                     ("count", len(idx)), ("of", len(cs)),

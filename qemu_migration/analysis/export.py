@@ -19,11 +19,10 @@ world whose state the files cannot carry.
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from ..engine.runner import flags_names
-from ..loader.status import migration_job_mask
 from ..world.constants import (DOMAIN_REASON_NAMES, DOMAIN_STATE_NAMES, QEMU_ASYNC_JOB_NAMES,
                                QEMU_MIGRATION_PHASE_NAMES, VIR_DOMAIN_JOB_NONE,
-                               VIR_DOMAIN_JOB_UNBOUNDED, VIR_DOMAIN_SHUTOFF)
+                               VIR_DOMAIN_JOB_UNBOUNDED, VIR_DOMAIN_SHUTOFF, flag_names,
+                               migration_job_mask)
 from ..world.objects import DomainObj, JobObj
 
 _JOB_NAMES = ["none", "query", "destroy", "suspend", "modify", "abort", "migration operation",
@@ -133,7 +132,7 @@ def _arg(name, value, folder, stem):
         (folder / fname).write_text(domain_xml(value) + "\n")
         return "    <arg name='def' file=%s/>" % quoteattr(fname)
     if name == "flags":
-        return "    <arg name='flags'>%s</arg>" % " ".join(flags_names(value))
+        return "    <arg name='flags'>%s</arg>" % " ".join(flag_names(value))
     if isinstance(value, bool):
         return "    <arg name=%s>%s</arg>" % (quoteattr(name), "yes" if value else "no")
     return "    <arg name=%s>%s</arg>" % (quoteattr(name), escape(str(value)))

@@ -20,27 +20,21 @@ Each check looks at one thing the upstream code promises its callers:
   fd-leaked          no descriptor the call opened is left open (one an earlier
                      call left open is that call's leak)
 """
-from ..world.constants import (QEMU_ASYNC_JOB_MIGRATION_IN, QEMU_ASYNC_JOB_NAMES,
-                               VIR_DOMAIN_EVENT_STARTED)
+from ..port.registry import ENTRY_POINTS
+from ..world.constants import QEMU_ASYNC_JOB_NAMES, VIR_DOMAIN_EVENT_STARTED
 
 INVARIANTS = ["async-job-leaked", "refs-unbalanced", "lock-unbalanced", "error-count",
               "started-event-on-failure", "transient-left-behind", "use-after-free",
               "fd-leaked"]
 
-# what each entry point leaves the domain lock as: "same" as before, or "unlocked"
-LOCK_AFTER = {
-    "qemuMigrationIsAllowed": "same",
-    "qemuMigrationBegin": "same",
-    "qemuMigrationPrepareTunnel": "unlocked",
-    "qemuMigrationPrepareDirect": "unlocked",
-    "qemuMigrationPerformJob": "unlocked",
-}
-PREPARES = ("qemuMigrationPrepareTunnel", "qemuMigrationPrepareDirect")
+# What each entry point promises (the lock it leaves, the async job it keeps, whether
+# it defines its domain) is in its row of port/registry.py.
 
 
 def check(function, failed, before, after, world, new_events):
     """Return the list of violations, each {"invariant": name, "detail": text}."""
     out = []
+    entry = ENTRY_POINTS[function]
 
     def v(name, detail):
         out.append({"invariant": name, "detail": detail})
@@ -48,8 +42,8 @@ def check(function, failed, before, after, world, new_events):
     b_async = before["async_job"] if before else "none"
     a_async = after["async_job"] if after and after["exists"] else "none"
     if a_async != "none" and _own_async(b_async, world.others_async):
-        kept = (function in PREPARES and not failed
-                and a_async == QEMU_ASYNC_JOB_NAMES[QEMU_ASYNC_JOB_MIGRATION_IN])
+        kept = (entry.keeps_async is not None and not failed
+                and a_async == QEMU_ASYNC_JOB_NAMES[entry.keeps_async])
         if not kept:
             v("async-job-leaked", "the call started async job '%s' and %s with it still active"
               % (a_async, "failed" if failed else "returned"))
@@ -60,13 +54,13 @@ def check(function, failed, before, after, world, new_events):
         if held_after != held_before:
             v("refs-unbalanced", "references not owned by the domain list went from %d to %d"
               % (held_before, held_after))
-        want = LOCK_AFTER[function]
+        want = entry.lock_after
         if want == "same" and before and after["locked"] != before["locked"]:
             v("lock-unbalanced", "domain lock was %s before and is %s after"
               % (_lk(before["locked"]), _lk(after["locked"])))
         elif want == "unlocked" and after["locked"]:
             v("lock-unbalanced", "domain is left locked")
-        if (function in PREPARES and failed and not after["persistent"]
+        if (entry.defines_domain and failed and not after["persistent"]
                 and after["in_list"] and after["id"] == -1 and not (before and before["in_list"])):
             v("transient-left-behind", "failed prepare left inactive transient domain '%s' "
               "in the domain list" % after["name"])

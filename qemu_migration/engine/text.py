@@ -1,7 +1,7 @@
 """Outcomes as text for people: one block per call and version, nothing left out."""
 import re
 
-from .runner import flags_names
+from ..world.constants import flag_names
 
 _TOKEN = re.compile(r"[^(, ]+(?:\(|, |\)+(?:, )?)?|\)+(?:, )?|\(")
 
@@ -19,7 +19,7 @@ def wrap_names(text, width, first, rest):
     return lines
 
 
-def _trace_tree(lines):
+def trace_tree(lines):
     """Fold the indented trace into one line: a(b, c(d)), e."""
     items = []  # (depth, name)
     for line in lines:
@@ -67,7 +67,7 @@ def call_header(i, o, args=None):
         if k in ("dom_xml", "xmlin", "def"):
             v = "<xml>" if v is not None else None
         if k == "flags":
-            v = "|".join(flags_names(v)) or "0"
+            v = "|".join(flag_names(v)) or "0"
         parts.append("%s=%s" % (k, v))
     if o["faults"]:
         parts.append("fault=" + ",".join(o["faults"]))
@@ -91,7 +91,7 @@ def outcome_block(version, o, indent="    ", unfired=()):
     for k, v in o["out"].items():
         if v is not None:
             lines.append(sub + "%-7s %s" % (k, v))
-    lines.extend(wrap_names(_trace_tree(o["trace"]), 100, sub + "trace   ", sub + "        "))
+    lines.extend(wrap_names(trace_tree(o["trace"]), 100, sub + "trace   ", sub + "        "))
     if o["conditions"]:
         lines.append(sub + "conds   " + "; ".join(o["conditions"]))
     for log in o["logs"]:

@@ -11,14 +11,15 @@ Everything is parsed with entities, DTDs and network access off; any problem
 raises ``LoadError``, whose ``str()`` is one line ``<file>: <element>: <problem>``.
 """
 from ..world.constants import (DOMAIN_REASON_NAMES, DOMAIN_STATE_NAMES, QEMU_ASYNC_JOB_NAMES,
-                               QEMU_JOB_NAMES,
+                               QEMU_JOB_NAMES, flag_names,
                                QEMU_MIGRATION_PHASE_NAMES, VIR_DOMAIN_JOB_NAMES)
+from ..port.registry import ENTRY_POINTS
 from ..world.objects import DomainDef, DomainObj, SnapshotDef
 from .discover import is_scenario_file, scenario_files
 from .domain import load_domain, parse_domain_element, parse_domain_text
 from .errors import LoadError
-from .scenario import (FUNCTIONS, Call, Scenario, bundled_scenarios, bundled_scenarios_dir,
-                       faultable_stubs, flag_names, load_scenario, parse_scenario_element)
+from .scenario import (Call, Scenario, bundled_scenarios, bundled_scenarios_dir, load_scenario,
+                       parse_scenario_element)
 from .snapshot import LoadedSnapshotDef, load_snapshot, parse_snapshot_element
 from .status import load_status, parse_status_element
 from .xmlutil import parse_file
@@ -134,7 +135,7 @@ def describe(obj):
                 head += " on %s" % call.domain
             lines.append(head)
             args = [_arg_text(call, n, v) for n, v in call.args.items()]
-            if call.function == "qemuMigrationPerformJob":
+            if "peer-v3" in ENTRY_POINTS[call.function].args:
                 args.append("peer-v3=%s" % ("yes" if call.peer_v3 else "no"))
             lines.append("  " + ", ".join(args))
             if call.faults:
@@ -160,6 +161,6 @@ def describe(obj):
 __all__ = [
     "LoadError", "load_any", "describe",
     "load_domain", "parse_domain_text", "load_status", "load_snapshot", "LoadedSnapshotDef",
-    "load_scenario", "Scenario", "Call", "FUNCTIONS", "faultable_stubs",
+    "load_scenario", "Scenario", "Call",
     "bundled_scenarios_dir", "bundled_scenarios", "is_scenario_file", "scenario_files",
 ]

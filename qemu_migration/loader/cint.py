@@ -69,10 +69,13 @@ C_LONG_LONG = CType("long long", -2**63, 2**63 - 1)
 C_ULONG_LONG = CType("unsigned long long", 0, 2**64 - 1)
 C_PID_T = CType("pid_t", C_INT.lo, C_INT.hi)
 
+# by name, as port/registry.py names the C type of an entry point's argument
+C_TYPES = {t.name: t for t in (C_INT, C_UINT, C_USHORT, C_ULONG, C_LONG_LONG, C_ULONG_LONG)}
+
 # The most significant digits a number of any of these types needs in base 8,
 # 10 or 16 (octal is the longest): a longer run is out of range without being
 # converted, so a megabyte of digits costs nothing.
 MAX_DIGITS = len(format(C_ULONG.hi, "o"))
 
 __all__ = ["CType", "C_INT", "C_UINT", "C_USHORT", "C_ULONG", "C_LONG_LONG", "C_ULONG_LONG",
-           "C_PID_T", "MAX_DIGITS"]
+           "C_PID_T", "C_TYPES", "MAX_DIGITS"]

@@ -15,6 +15,7 @@ import dataclasses
 import functools
 
 from ..world.objects import DomainDef, HostdevDef
+from ..world.parsing import DomainXMLError, set_domain_parser
 from .cint import C_INT, C_UINT, C_ULONG, C_USHORT
 from .errors import LoadError
 from .xmlutil import (child_where, expect_root, parse_bytes, parse_enum, parse_file,
@@ -215,5 +216,16 @@ def load_domain(path, inactive=False):
     expect_root(root, ["domain"], path)
     return parse_domain_element(root, path, inactive=inactive)
 
+
+def parse_domain_xml_for_world(text, source):
+    """parse_domain_text as the world's parsing slot wants it (world/parsing.py): a
+    refusal is a DomainXMLError carrying the loader's one-line message."""
+    try:
+        return parse_domain_text(text, source)
+    except LoadError as e:
+        raise DomainXMLError(str(e)) from None
+
+
+set_domain_parser(parse_domain_xml_for_world)
 
 __all__ = ["parse_domain_text", "load_domain", "parse_domain_element"]

@@ -55,6 +55,8 @@ Elements and attributes (anything else is refused, so that a typo is an error):
 
 The functions and their arguments, defaults in brackets:
 
+(port/registry.py holds them, one row per entry point.)
+
 - qemuMigrationIsAllowed: ``domain=`` or ``<arg name="def" file=.../>`` (a
   domain XML; the definition alone, no vm), exactly one of the two.
 - qemuMigrationBegin: ``domain=`` (required); xmlin (file=; its text) [NULL].
@@ -75,16 +77,17 @@ dom_xml and xmlin, a DomainDef for IsAllowed's def.
 """
 import copy
 import os
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Dict, List, Optional
 
-from ..engine.runner import Call as EngineCall
+from ..paths import fixtures_dir
+from ..port import STATICS
+from ..port.registry import ENTRY_NAMES, ENTRY_POINTS, REQUIRED, Call
 from ..world.constants import MIGRATE_FLAG_NAMES, VIR_DOMAIN_SHUTOFF
 from ..world.objects import DomainObj, Driver, Ptr
 from ..world.runtime import FaultPlan, World
-from .cint import C_INT, C_ULONG, C_ULONG_LONG
+from ..world.stubs import FAULTABLE
+from .cint import C_INT, C_TYPES, C_ULONG_LONG
 from .domain import parse_domain_element
 from .errors import LoadError
 from .snapshot import parse_snapshot_element
@@ -93,77 +96,9 @@ from .xmlutil import (expect_root, parse_bytes, parse_file, parse_int, parse_yes
                       read_bytes, where, xstring)
 
 DEFAULT_HOSTNAME = Driver().hostname
-REQUIRED = object()
-
-
-@dataclass(frozen=True)
-class ArgSpec:
-    kind: str            # text, bool, int, flags, xmlfile (text of a domain XML), deffile
-    default: object = None
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    domain: str          # "required", "none" or "either" (IsAllowed: domain= or def)
-    args: Dict[str, ArgSpec]
-
-
-FUNCTIONS = {
-    "qemuMigrationIsAllowed": FunctionSpec("either", {
-        "def": ArgSpec("deffile", None)}),
-    "qemuMigrationBegin": FunctionSpec("required", {
-        "xmlin": ArgSpec("xmlfile", None)}),
-    "qemuMigrationPrepareTunnel": FunctionSpec("none", {
-        "dom_xml": ArgSpec("xmlfile", REQUIRED),
-        "dname": ArgSpec("text", None),
-        "cookiein": ArgSpec("text", None),
-        "st": ArgSpec("bool", True)}),
-    "qemuMigrationPrepareDirect": FunctionSpec("none", {
-        "dom_xml": ArgSpec("xmlfile", REQUIRED),
-        "dname": ArgSpec("text", None),
-        "cookiein": ArgSpec("text", None),
-        "uri_in": ArgSpec("text", None)}),
-    "qemuMigrationPerformJob": FunctionSpec("required", {
-        "flags": ArgSpec("flags", 0),
-        "v3proto": ArgSpec("bool", False),
-        "uri": ArgSpec("text", None),
-        "dconnuri": ArgSpec("text", None),
-        "xmlin": ArgSpec("xmlfile", None),
-        "dname": ArgSpec("text", None),
-        "resource": ArgSpec("int", 0),
-        "cookiein": ArgSpec("text", None),
-        "peer-v3": ArgSpec("bool", True)}),
-}
-FUNCTION_NAMES = list(FUNCTIONS)
 
 # what stubs._wake knows another thread can do while a call waits for a job
 WAKEUPS = ["end-job", "end-async", "end-job+start-async"]
-
-
-def faultable_stubs():
-    """Names of the stubs a <fault> may name: those whose wrapper is ``faultable``."""
-    from ..world import stubs
-    return sorted(name for name, obj in vars(stubs).items()
-                  if callable(obj) and getattr(obj, "faultable", False) is True)
-
-
-def known_statics():
-    """The ``static("name", ...)`` variables the ported versions use (read from their source)."""
-    names = set()
-    port = Path(__file__).resolve().parent.parent / "port"
-    for f in sorted(port.glob("*.py")):
-        names.update(re.findall(r"""\bstatic\(\s*["']([^"']+)["']""", f.read_text()))
-    return sorted(names)
-
-
-def flag_names(value):
-    return [n for n, bit in MIGRATE_FLAG_NAMES.items() if value & bit]
-
-
-@dataclass
-class Call(EngineCall):
-    """The engine's Call, plus the files its arguments were read from."""
-    arg_files: Dict[str, str] = field(default_factory=dict)   # arg name -> file it came from
 
 
 @dataclass
@@ -348,8 +283,8 @@ def _parse_arg(path, call_fn, arg, spec, node, parsed):
         return text, None
     if spec.kind == "bool":
         return parse_yesno(text.strip(), path, loc, "argument '%s'" % arg), None
-    if spec.kind == "int":   # the one integer argument: PerformJob's unsigned long resource
-        return parse_int(text, path, loc, "argument '%s'" % arg, C_ULONG), None
+    if spec.kind == "int":   # in the range of its C type (port/registry.py)
+        return parse_int(text, path, loc, "argument '%s'" % arg, C_TYPES[spec.ctype]), None
     value = 0  # flags, the one kind left
     for name in text.split():
         if name not in MIGRATE_FLAG_NAMES:
@@ -359,23 +294,23 @@ def _parse_arg(path, call_fn, arg, spec, node, parsed):
     return value, None
 
 
-def _parse_call(path, node, host_names, stubs, parsed):
+def _parse_call(path, node, host_uuid, parsed):
     _check_attrs(node, ["function", "domain"], path)
     fn = _required_attr(node, "function", path)
-    if fn not in FUNCTIONS:
+    if fn not in ENTRY_POINTS:
         raise LoadError(path, where(node, "function"),
                         "unknown function '%s' (expected one of %s)" % (
-                            fn, ", ".join(FUNCTION_NAMES)))
-    spec = FUNCTIONS[fn]
+                            fn, ", ".join(ENTRY_NAMES)))
+    spec = ENTRY_POINTS[fn]
     domain = node.get("domain")
     if domain is not None:
         if spec.domain == "none":
             raise LoadError(path, where(node, "domain"),
                             "%s takes no domain= (it defines the domain from dom_xml)" % fn)
-        if domain not in host_names:
+        if domain not in host_uuid:
             raise LoadError(path, where(node, "domain"),
                             "no domain named '%s' on the host (there are: %s)" % (
-                                domain, ", ".join(host_names) or "none"))
+                                domain, ", ".join(host_uuid) or "none"))
     elif spec.domain == "required":
         raise LoadError(path, where(node, "domain"),
                         "%s needs domain= naming a domain on the host" % fn)
@@ -401,10 +336,15 @@ def _parse_call(path, node, host_names, stubs, parsed):
         elif child.tag == "fault":
             _check_attrs(child, ["callee", "nth"], path)
             callee = _required_attr(child, "callee", path)
-            if callee not in stubs:
+            if callee not in FAULTABLE:
                 raise LoadError(path, where(child, "callee"),
                                 "unknown callee '%s' for a fault (faultable stubs: %s)" % (
-                                    callee, ", ".join(stubs)))
+                                    callee, ", ".join(FAULTABLE)))
+            if callee not in spec.faultable:
+                raise LoadError(path, where(child, "callee"),
+                                "%s never calls %s, so a fault there cannot fire (faultable "
+                                "on its path: %s)" % (fn, callee,
+                                                      ", ".join(spec.faultable) or "none"))
             nth = 1
             if child.get("nth") is not None:
                 nth = parse_int(child.get("nth"), path, where(child, "nth"), "nth", C_INT,
@@ -440,8 +380,10 @@ def _parse_call(path, node, host_names, stubs, parsed):
                             "%s takes exactly one of domain= and <arg name=\"def\" file=...>"
                             % fn)
     peer_v3 = args.pop("peer-v3", True)
+    # the client's handle on the domain carries its uuid, by which the driver finds it
     return Call(function=fn, domain=domain, args=args, faults=FaultPlan.of(faults),
-                peer_v3=peer_v3, arg_files=files, wakeups=wakeups)
+                peer_v3=peer_v3, arg_files=files, wakeups=wakeups,
+                uuid=host_uuid[domain] if domain is not None else None)
 
 
 def parse_scenario_element(root, path):
@@ -453,13 +395,12 @@ def parse_scenario_element(root, path):
     statics: Dict[str, int] = {}
     calls: List[Call] = []
     seen = set()
-    stubs = faultable_stubs()
-    static_names = None
     nextvmid = None
     parsed = {}         # file -> (bytes, DomainDef) of the domain XMLs the calls name
 
     host_names: Dict[str, str] = {}     # name -> file, in host order (names are looked up per call)
     host_uuids: Dict[str, str] = {}     # uuid -> file
+    host_uuid: Dict[str, str] = {}      # name -> uuid, in host order
     # the host first, so that calls can be checked against it wherever it appears
     for child in root:
         if child.tag == "host":
@@ -491,6 +432,7 @@ def parse_scenario_element(root, path):
                                     % (dname, host_names[dname]))
                 domains.append(hd)
                 host_uuids[uuid] = host_names[dname] = hd.file
+                host_uuid[dname] = uuid
 
     for child in root:
         tag = child.tag
@@ -505,18 +447,16 @@ def parse_scenario_element(root, path):
         elif tag == "static":
             _check_attrs(child, ["name", "value"], path)
             sname = _required_attr(child, "name", path)
-            if static_names is None:
-                static_names = known_statics()
-            if sname not in static_names:
+            if sname not in STATICS:
                 raise LoadError(path, where(child, "name"),
                                 "unknown static variable '%s' (the port has: %s)" % (
-                                    sname, ", ".join(static_names) or "none"))
+                                    sname, ", ".join(sorted(STATICS)) or "none"))
             if sname in statics:
                 raise LoadError(path, where(child, "name"), "static '%s' given twice" % sname)
             statics[sname] = parse_int(_required_attr(child, "value", path), path,
                                        where(child, "value"), "static value", C_INT)
         elif tag == "call":
-            calls.append(_parse_call(path, child, host_names, stubs, parsed))
+            calls.append(_parse_call(path, child, host_uuid, parsed))
         else:
             raise LoadError(path, where(child),
                             "unknown element <%s> in <scenario> (expected description, "
@@ -534,10 +474,10 @@ def load_scenario(path) -> Scenario:
     return parse_scenario_element(root, path)
 
 
-def bundled_scenarios_dir() -> Path:
-    """fixtures/scenarios of the source tree (the package is installed editable)."""
-    return Path(__file__).resolve().parent.parent.parent / "fixtures" / "scenarios"
+def bundled_scenarios_dir():
+    """The bundled scenarios: fixtures/scenarios (see paths.fixtures_dir)."""
+    return fixtures_dir() / "scenarios"
 
 
-def bundled_scenarios() -> List[Path]:
+def bundled_scenarios():
     return sorted(bundled_scenarios_dir().glob("*.xml"))

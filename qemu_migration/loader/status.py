@@ -17,13 +17,12 @@ name libvirt accepts.  The phase is read only for an async job, with
 qemuDomainAsyncJobPhaseFromString: a migration phase name for migration out/in,
 only "none" for the others.
 """
-from ..world.constants import (DEFAULT_JOB_MASK, DOMAIN_REASON_NAMES, DOMAIN_STATE_NAMES,
-                               JOB_MASK, QEMU_ASYNC_JOB_MIGRATION_IN,
+from ..world.constants import (DOMAIN_REASON_NAMES, DOMAIN_STATE_NAMES,
+                               QEMU_ASYNC_JOB_MIGRATION_IN,
                                QEMU_ASYNC_JOB_MIGRATION_OUT, QEMU_ASYNC_JOB_NAMES,
-                               QEMU_JOB_DESTROY, QEMU_JOB_MIGRATION_OP, QEMU_JOB_SUSPEND,
                                QEMU_MIGRATION_PHASE_NAMES, VIR_DOMAIN_JOB_UNBOUNDED,
                                VIR_DOMAIN_PAUSED, VIR_DOMAIN_RUNNING, VIR_DOMAIN_BLOCKED,
-                               VIR_DOMAIN_SHUTDOWN)
+                               VIR_DOMAIN_SHUTDOWN, migration_job_mask)
 from ..world.objects import DomainObj, DomainObjPrivate, JobObj
 from .cint import C_INT, C_PID_T
 from .domain import parse_domain_element
@@ -36,14 +35,6 @@ LIBVIRT_JOB_NAMES = ["none", "query", "destroy", "suspend", "modify", "abort",
                      "migration operation", "none", "async nested"]
 MONITOR_TYPES = ["pty", "unix"]
 ACTIVE_STATES = (VIR_DOMAIN_RUNNING, VIR_DOMAIN_BLOCKED, VIR_DOMAIN_PAUSED, VIR_DOMAIN_SHUTDOWN)
-
-
-def migration_job_mask(asyncJob):
-    """The mask qemuMigrationJobStart leaves for a migration async job."""
-    if asyncJob == QEMU_ASYNC_JOB_MIGRATION_IN:
-        return JOB_MASK(QEMU_JOB_DESTROY)
-    return (DEFAULT_JOB_MASK | JOB_MASK(QEMU_JOB_SUSPEND) | JOB_MASK(QEMU_JOB_MIGRATION_OP)
-            | JOB_MASK(QEMU_JOB_DESTROY))
 
 
 def parse_status_element(root, path):

@@ -7,6 +7,8 @@ the functions below them, the same at all three commits.
 from dataclasses import dataclass
 from importlib import import_module
 
+from .registry import ENTRY_NAMES
+
 
 @dataclass(frozen=True)
 class Version:
@@ -46,14 +48,19 @@ PORTED = {
                "qemuDomainObjDiscardAsyncJob", "qemuDomainJobAllowed",
                "qemuDomainObjBeginJobInternal", "qemuDomainObjBeginAsyncJobWithDriver",
                "qemuDomainObjEndJob", "qemuDomainObjEndAsyncJob"],
-    MIGRATION_C: ["qemuMigrationIsAllowed", "qemuMigrationBegin", "qemuMigrationPrepareAny",
-                  "qemuMigrationPrepareTunnel", "qemuMigrationPrepareDirect",
-                  "qemuMigrationPerformJob", "qemuMigrationJobStart",
-                  "qemuMigrationJobSetPhase", "qemuMigrationJobStartPhase",
-                  "qemuMigrationJobContinue", "qemuMigrationJobIsActive",
-                  "qemuMigrationJobFinish"],
+    # the entry points (registry.py), then the functions only they call
+    MIGRATION_C: ENTRY_NAMES + ["qemuMigrationPrepareAny", "qemuMigrationJobStart",
+                                "qemuMigrationJobSetPhase", "qemuMigrationJobStartPhase",
+                                "qemuMigrationJobContinue", "qemuMigrationJobIsActive",
+                                "qemuMigrationJobFinish"],
 }
 UNTRACED = ("virDomainSnapshotObjListCount",)
+
+# The C ``static`` variables the ports keep in the world (``runtime.static``), by the
+# name a scenario's <static> gives them: name -> (C function, C variable).
+STATICS = {
+    "qemuMigrationPrepareDirect.port": ("qemuMigrationPrepareDirect", "port"),
+}
 
 
 def traced_names(*files):

@@ -28,7 +28,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Sequence, Tuple
 
-from ..port import UNTRACED
+from ..port import STATICS, UNTRACED
+from ..port.registry import ENTRY_POINTS
 from .extract import CFunction, Extracted
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -360,6 +361,8 @@ def build(spec: BuildSpec) -> Built:
 
 # --- the versions -------------------------------------------------------------------------
 
+# every function the build wraps but the entry points, whose signatures are in their
+# rows of port/registry.py
 _COMMON = {
     "virDomainSnapshotObjListCount": "void(void *, const void *, void *)",
     "virDomainSnapshotObjListNum": "int(virDomainSnapshotObjListPtr, unsigned int)",
@@ -377,20 +380,9 @@ _COMMON = {
                                             "enum qemuDomainAsyncJob)",
     "qemuDomainObjEndJob": "int(struct qemud_driver *, virDomainObjPtr)",
     "qemuDomainObjEndAsyncJob": "int(struct qemud_driver *, virDomainObjPtr)",
-    "qemuMigrationIsAllowed": "bool(struct qemud_driver *, virDomainObjPtr, virDomainDefPtr)",
-    "qemuMigrationBegin": "char *(struct qemud_driver *, virDomainObjPtr, const char *, "
-                          "char **, int *)",
     "qemuMigrationPrepareAny": "int(struct qemud_driver *, virConnectPtr, const char *, int, "
                                "char **, int *, const char *, const char *, const char *, "
                                "virStreamPtr)",
-    "qemuMigrationPrepareTunnel": "int(struct qemud_driver *, virConnectPtr, const char *, int, "
-                                  "char **, int *, virStreamPtr, const char *, const char *)",
-    "qemuMigrationPrepareDirect": "int(struct qemud_driver *, virConnectPtr, const char *, int, "
-                                  "char **, int *, const char *, char **, const char *, "
-                                  "const char *)",
-    "qemuMigrationPerformJob": "int(struct qemud_driver *, virConnectPtr, virDomainObjPtr, "
-                               "const char *, const char *, const char *, const char *, int, "
-                               "char **, int *, unsigned long, const char *, unsigned long, bool)",
     "qemuMigrationJobStart": "int(struct qemud_driver *, virDomainObjPtr, "
                              "enum qemuDomainAsyncJob)",
     "qemuMigrationJobSetPhase": "void(struct qemud_driver *, virDomainObjPtr, "
@@ -405,12 +397,11 @@ _COMMON = {
 
 def expected_signatures(version: str) -> Dict[str, Signature]:
     sigs = {k: Signature.of(v) for k, v in _COMMON.items()}
-    if version == "pre":
-        sigs["qemuMigrationIsAllowed"] = Signature.of("bool(virDomainDefPtr)")
+    sigs.update((e.name, Signature.of(e.signature(version))) for e in ENTRY_POINTS.values())
     return sigs
 
 
-# the functions the Python port traces (virDomainSnapshotObjListCount is not)
+# the static impl.py keeps in step with the world (port.STATICS has them all)
 PORT_STATIC = "qemuMigrationPrepareDirect.port"
 
 
@@ -418,7 +409,7 @@ def version_spec(ex: Extracted) -> BuildSpec:
     names = [f.name for f in ex.functions]
     return BuildSpec(ex.version, ex.functions, expected_signatures(ex.version),
                      [n for n in names if n not in UNTRACED],
-                     {PORT_STATIC: ("qemuMigrationPrepareDirect", "port")},
+                     dict(STATICS),
                      commit=ex.commit + ("+" + ex.patched_with if ex.patched_with else ""))
 
 

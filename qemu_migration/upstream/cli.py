@@ -13,6 +13,8 @@ fixtures/upstream/<version>.json, which the tests check the port against.
 import json
 import time
 
+from ..cliutil import UsageError
+from ..cliutil import versions as parse_versions
 from .build import BuildError
 from .extract import ExtractError
 
@@ -85,8 +87,7 @@ def render_text(report):
 
 
 def cmd_compare(args, out):
-    from ..cli import UsageError, _versions
-    versions = _versions(args.version)
+    versions = parse_versions(args.version)
     try:
         report = compare(args.libvirt_src, versions, args.worktree, args.record)
     except (BuildError, ExtractError) as e:

@@ -6,66 +6,21 @@ and say where the outcomes differ.
   * ``call(impl, world)`` makes the call through ``impl`` (a port module or a
     ``CImpl``) while the world is active, and returns what the caller sees
     (the return value, out-parameter values: anything comparable).
-The outcome of each side holds that value, the errors (as_dict), the trace
-(depth-indented labels), the logs, and the state of the driver and of every
-domain object the world had at the start or that virDomainAssignDef handed out.
+The outcome of each side is the engine's wide snapshot of the world
+(``engine.outcome.world_state``: errors, trace, logs, errno, statics, the
+driver, every domain object the world had at the start or that
+virDomainAssignDef handed out) plus the value and any exception raised.
 """
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Tuple
 
-from ..engine.runner import trace_lines
-from ..world.constants import (DOMAIN_STATE_NAMES, QEMU_ASYNC_JOB_NAMES, QEMU_JOB_NAMES)
-
-
-def _name(table, i):
-    return table[i] if isinstance(i, int) and 0 <= i < len(table) else i
-
-
-def vm_state(vm) -> Dict[str, Any]:
-    job = vm.privateData.job
-    d = vm.def_
-    return {
-        "name": d.name, "uuid": d.uuid, "id": d.id, "nhostdevs": d.nhostdevs,
-        "refs": vm.refs, "locked": vm.locked, "freed": vm.freed,
-        "persistent": bool(vm.persistent),
-        "state": _name(DOMAIN_STATE_NAMES, vm.state), "reason": vm.reason,
-        "newDef": None if vm.newDef is None else vm.newDef.name,
-        "job": {"active": _name(QEMU_JOB_NAMES, job.active),
-                "asyncJob": _name(QEMU_ASYNC_JOB_NAMES, job.asyncJob),
-                "phase": job.phase, "mask": job.mask, "start": job.start,
-                "info_type": job.info_type},
-        "lockState": vm.privateData.lockState,
-    }
+from ..engine.outcome import world_state
 
 
 def outcome(world, value, exception, vms) -> Dict[str, Any]:
-    drv = world.driver
-    seen, objs = set(), []
-    for vm in list(vms) + list(getattr(world, "assigned", [])):
-        if id(vm) not in seen:
-            seen.add(id(vm))
-            objs.append(vm)
-    return {
-        "value": value,
-        "exception": exception,
-        "errors": [e.as_dict() for e in world.errors],
-        "trace": trace_lines(world.trace),
-        "logs": list(world.logs),
-        "errno": world.errno,
-        "statics": {k: getattr(p, "value", p) for k, p in sorted(world.statics.items())},
-        "driver": {
-            "locked": drv.locked,
-            "domains": sorted((u, vm.def_.name) for u, vm in drv.domains.items()),
-            "events": [e.as_dict() for e in drv.events],
-            "autodestroy": sorted(drv.autodestroy),
-            "deleted_configs": list(drv.deleted_configs),
-            "saved_status": list(drv.saved_status),
-            "nextvmid": drv.nextvmid,
-        },
-        "fds_open": sorted(world.fds_open),
-        "touched_freed": list(world.touched_freed),
-        "vms": [vm_state(vm) for vm in objs],
-    }
+    o = world_state(world, vms)
+    o.update({"value": value, "exception": exception})
+    return o
 
 
 @dataclass

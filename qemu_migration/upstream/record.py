@@ -11,11 +11,11 @@ Python port to these observations case by case.
 import hashlib
 import json
 import subprocess
-from pathlib import Path
 
 from ..engine import run_call, run_scenario
+from ..paths import fixtures_dir
 
-RECORD_DIR = Path(__file__).resolve().parent.parent.parent / "fixtures" / "upstream"
+RECORD_DIR = fixtures_dir() / "upstream"
 FORMAT = 1
 HOW_TO_RECORD = ("record it with: qemu-migration compare --libvirt-src DIR --record "
                  "(DIR: a libvirt checkout or mirror holding the three commits)")

@@ -37,6 +37,17 @@ def JOB_MASK(job):
 DEFAULT_JOB_MASK = (JOB_MASK(QEMU_JOB_QUERY) | JOB_MASK(QEMU_JOB_DESTROY)
                     | JOB_MASK(QEMU_JOB_ABORT))
 
+
+def migration_job_mask(asyncJob):
+    """The mask qemuMigrationJobStart leaves for a migration async job
+    (qemu_migration.c:2862-2867 @ e2fb96d9), through qemuDomainObjSetAsyncJobMask,
+    which always adds DESTROY: only DESTROY for migration in; for migration out
+    the default jobs (query, destroy, abort) plus suspend and migration operation."""
+    if asyncJob == QEMU_ASYNC_JOB_MIGRATION_IN:
+        return JOB_MASK(QEMU_JOB_DESTROY)
+    return (DEFAULT_JOB_MASK | JOB_MASK(QEMU_JOB_SUSPEND) | JOB_MASK(QEMU_JOB_MIGRATION_OP)
+            | JOB_MASK(QEMU_JOB_DESTROY))
+
 # qemu_migration.h: enum qemuMigrationJobPhase
 QEMU_MIGRATION_PHASE_NONE = 0
 QEMU_MIGRATION_PHASE_PERFORM2 = 1
@@ -123,6 +134,11 @@ MIGRATE_FLAG_NAMES = {
     "change-protection": VIR_MIGRATE_CHANGE_PROTECTION,
 }
 
+
+def flag_names(value):
+    """The names of the migration flags set in ``value``, in MIGRATE_FLAG_NAMES' order."""
+    return [n for n, bit in MIGRATE_FLAG_NAMES.items() if value & bit]
+
 # libvirt.h: virDomainEventType and the details used here
 VIR_DOMAIN_EVENT_STARTED = 2
 VIR_DOMAIN_EVENT_RESUMED = 4
@@ -154,12 +170,14 @@ VIR_ERR_INVALID_ARG = 8
 VIR_ERR_OPERATION_FAILED = 9
 VIR_ERR_XML_ERROR = 27
 VIR_ERR_SYSTEM_ERROR = 38
+VIR_ERR_NO_DOMAIN = 42
 VIR_ERR_OPERATION_INVALID = 55
 VIR_ERR_CONFIG_UNSUPPORTED = 67
 VIR_ERR_OPERATION_TIMEOUT = 68
 ERROR_CODE_NAMES = {
     1: "VIR_ERR_INTERNAL_ERROR", 2: "VIR_ERR_NO_MEMORY", 8: "VIR_ERR_INVALID_ARG",
     9: "VIR_ERR_OPERATION_FAILED", 27: "VIR_ERR_XML_ERROR", 38: "VIR_ERR_SYSTEM_ERROR",
+    42: "VIR_ERR_NO_DOMAIN",
     55: "VIR_ERR_OPERATION_INVALID", 67: "VIR_ERR_CONFIG_UNSUPPORTED",
     68: "VIR_ERR_OPERATION_TIMEOUT",
 }

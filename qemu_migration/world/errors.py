@@ -10,7 +10,8 @@ import os
 from dataclasses import dataclass
 
 from .constants import (ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES, VIR_ERR_CONFIG_UNSUPPORTED,
-                        VIR_ERR_INTERNAL_ERROR, VIR_ERR_INVALID_ARG, VIR_ERR_NO_MEMORY,
+                        VIR_ERR_INTERNAL_ERROR, VIR_ERR_INVALID_ARG, VIR_ERR_NO_DOMAIN,
+                        VIR_ERR_NO_MEMORY,
                         VIR_ERR_OPERATION_FAILED, VIR_ERR_OPERATION_INVALID,
                         VIR_ERR_OPERATION_TIMEOUT, VIR_ERR_SYSTEM_ERROR, VIR_ERR_XML_ERROR)
 
@@ -21,6 +22,7 @@ _DRESS = {
     VIR_ERR_INVALID_ARG: ("invalid argument", "invalid argument: %s"),
     VIR_ERR_OPERATION_FAILED: ("operation failed", "operation failed: %s"),
     VIR_ERR_SYSTEM_ERROR: ("system call error", "%s"),
+    VIR_ERR_NO_DOMAIN: ("Domain not found", "Domain not found: %s"),
     VIR_ERR_XML_ERROR: ("XML description is invalid or not well formed", "XML error: %s"),
     VIR_ERR_OPERATION_INVALID: ("Requested operation is not valid",
                                 "Requested operation is not valid: %s"),

@@ -11,15 +11,20 @@ of each stub says what its failure looks like.
 """
 import errno as _errno
 
-from .constants import (NULL, VIR_DOMAIN_PAUSED,
+from .constants import (DEFAULT_JOB_MASK, NULL, QEMU_ASYNC_JOB_MIGRATION_OUT,
+                        QEMU_ASYNC_JOB_NONE, QEMU_JOB_NONE, QEMU_MIGRATION_COOKIE_GRAPHICS,
+                        QEMU_MIGRATION_COOKIE_LOCKSTATE, VIR_DOMAIN_PAUSED,
                         VIR_DOMAIN_PAUSED_MIGRATION, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_MIGRATED,
                         VIR_DOMAIN_SHUTOFF,
                         VIR_DOMAIN_SHUTOFF_FAILED, VIR_ERR_CONFIG_UNSUPPORTED,
                         VIR_ERR_NO_MEMORY, VIR_ERR_OPERATION_FAILED, VIR_ERR_XML_ERROR,
                         VIR_ERR_OPERATION_INVALID, VIR_ERR_SYSTEM_ERROR, VIR_FROM_DOMAIN,
-                        VIR_FROM_NONE, VIR_FROM_QEMU)
+                        VIR_DOMAIN_XML_INACTIVE, VIR_DOMAIN_XML_SECURE,
+                        VIR_DOMAIN_XML_UPDATE_CPU, VIR_FROM_NONE, VIR_FROM_QEMU,
+                        migration_job_mask)
 from .errors import VirError, strerror
 from .objects import DomainObj, Event
+from .parsing import DomainXMLError, parse_domain_xml
 from .runtime import current, recorded
 
 # --- C library and error reporting (not traced: they are macros or libc) ------
@@ -177,15 +182,15 @@ def _wake(w, vm, what):
     job = vm.privateData.job
     refs = vm.refs
     if what in ("end-job", "end-job+start-async"):
-        job.active = 0
+        job.active = QEMU_JOB_NONE
         vm.refs -= 1
     if what == "end-async":
-        job.asyncJob = 0
-        job.mask = 0b10011
+        job.asyncJob = QEMU_ASYNC_JOB_NONE
+        job.mask = DEFAULT_JOB_MASK                   # as qemuDomainObjResetAsyncJob leaves it
         vm.refs -= 1
         w.others_async.append("ended")
     if what == "end-job+start-async":
-        job.asyncJob = 1
+        job.asyncJob = QEMU_ASYNC_JOB_MIGRATION_OUT
         job.mask = 0b101011
         vm.refs += 1
         w.others_async.append("started")
@@ -244,7 +249,8 @@ def qemuMigrationEatCookie(driver, vm, cookiein, cookieinlen, flags, *, fail):
         _oom(VIR_FROM_QEMU, "qemuMigrationEatCookie")
         return NULL
     lock = None
-    if cookiein and flags & 2 and cookiein.startswith("lockstate="):
+    if (cookiein and flags & QEMU_MIGRATION_COOKIE_LOCKSTATE
+            and cookiein.startswith("lockstate=")):
         lock = cookiein[len("lockstate="):]
     return MigrationCookie(lock)
 
@@ -256,9 +262,9 @@ def qemuMigrationBakeCookie(mig, driver, vm, cookieout, cookieoutlen, flags, *, 
         _oom(VIR_FROM_QEMU, "qemuMigrationBakeCookie")
         return -1
     parts = []
-    if flags & 2:
+    if flags & QEMU_MIGRATION_COOKIE_LOCKSTATE:
         parts.append("lockstate=%s" % NULLSTR(vm.privateData.lockState))
-    if flags & 1:
+    if flags & QEMU_MIGRATION_COOKIE_GRAPHICS:
         parts.append("graphics=%d" % len(vm.def_.graphics))
     cookieout.value = "<qemu-migration name='%s'%s/>" % (
         vm.def_.name, "".join(" " + p for p in parts))
@@ -284,11 +290,9 @@ def virDomainDefParseString(caps, xml, expectedVirtTypes, flags, *, fail):
     if fail:
         _oom(VIR_FROM_DOMAIN, "virDomainDefParseString")
         return NULL
-    from ..loader import LoadError
-    from ..loader.domain import parse_domain_text
     try:
-        return parse_domain_text(xml, "<xml>")
-    except LoadError:
+        return parse_domain_xml(xml, "<xml>")
+    except DomainXMLError:
         _report(VIR_FROM_DOMAIN, VIR_ERR_XML_ERROR, "failed to parse xml document",
                 "virDomainDefParseString")
         return NULL
@@ -324,7 +328,8 @@ def virDomainDefCheckABIStability(src, dst, *, fail):
     return True
 
 
-_FORMAT_FLAGS = [(1 << 0, "secure"), (1 << 1, "inactive"), (1 << 2, "update-cpu")]
+_FORMAT_FLAGS = [(VIR_DOMAIN_XML_SECURE, "secure"), (VIR_DOMAIN_XML_INACTIVE, "inactive"),
+                 (VIR_DOMAIN_XML_UPDATE_CPU, "update-cpu")]
 
 
 def format_def(def_, flags):
@@ -650,8 +655,9 @@ def virParseNumber(p):
 
 # Every stub is recorded in the trace when called; the faultable ones fail when the
 # fault plan names them (runtime.recorded wraps them here rather than by decorator,
-# so that mutation tools see plain functions).
-recorded(globals(), faultable=[
+# so that mutation tools see plain functions).  FAULTABLE: the stubs a fault plan
+# may name (each entry point's share of them is in port/registry.py).
+FAULTABLE = sorted([
     'virTimeMs',
     'virCondWaitUntil',
     'virDomainSaveStatus',
@@ -673,7 +679,8 @@ recorded(globals(), faultable=[
     'strdup',
     'virGetHostname',
     'virAsprintf',
-], plain=[
+])
+recorded(globals(), faultable=FAULTABLE, plain=[
     'qemuDriverLock',
     'qemuDriverUnlock',
     'virDomainObjLock',

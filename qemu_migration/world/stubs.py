@@ -191,7 +191,7 @@ def _wake(w, vm, what):
         w.others_async.append("ended")
     if what == "end-job+start-async":
         job.asyncJob = QEMU_ASYNC_JOB_MIGRATION_OUT
-        job.mask = 0b101011
+        job.mask = migration_job_mask(QEMU_ASYNC_JOB_MIGRATION_OUT)   # qemuMigrationJobStart's
         vm.refs += 1
         w.others_async.append("started")
     w.others_refs += vm.refs - refs

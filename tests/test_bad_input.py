@@ -513,6 +513,15 @@ SCENARIO_CASES = [
      "/scenario/call/fault[2]", "fault virTimeMs#1 given twice"),
     ("fault-not-faultable", scenario(rest=perform("<fault callee='qemuDriverLock'/>")),
      "/scenario/call/fault/@callee", "unknown callee 'qemuDriverLock' for a fault"),
+    ("fault-off-path", scenario(rest=perform("<fault callee='pipe'/>")),
+     "/scenario/call/fault/@callee",
+     "qemuMigrationPerformJob never calls pipe, so a fault there cannot fire (faultable on "
+     "its path: doNativeMigrate, doPeer2PeerMigrate, qemuProcessStartCPUs, virCondWaitUntil, "
+     "virDomainDeleteConfig, virDomainEventNewFromObj, virDomainSaveStatus, virTimeMs)"),
+    ("fault-off-isallowed", scenario(rest="<call function='qemuMigrationIsAllowed' "
+                                          "domain='web1'><fault callee='virTimeMs'/></call>"),
+     "/scenario/call/fault/@callee", "qemuMigrationIsAllowed never calls virTimeMs, so a fault "
+     "there cannot fire (faultable on its path: none)"),
     ("fault-ported-function", scenario(rest=perform("<fault callee='qemuMigrationJobStart'/>")),
      "/scenario/call/fault/@callee", "unknown callee 'qemuMigrationJobStart'"),
     ("wakeup", scenario(rest=perform("<wakeup what='kill'/>")), "/scenario/call/wakeup/@what",

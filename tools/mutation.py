@@ -7,10 +7,12 @@
 
 Why not mutmut itself: mutmut 2 parses with parso, which cannot read the
 ``match`` statements the ports use for C's gotos; mutmut 3 (libcst) skips
-every decorated function, and every ported function (@ported) and stub
-(@stub) is decorated, so it would mutate almost nothing.  This tool applies
-mutmut's operators itself, token by token, so comments (the ``# L<n>`` line
-references) and layout stay as they are:
+every decorated function, so the ported functions and stubs are wrapped by
+name at the end of their modules (runtime.traced, runtime.recorded), not
+decorated, but it then makes thousands of mutants, most of them identities
+here, and takes hours (README, "Generated cases and mutation testing").  This
+tool applies mutmut's operators itself, token by token, so comments (the
+``# L<n>`` line references) and layout stay as they are:
 
     == <-> !=   < -> <=   <= -> <   > -> >=   >= -> >   is -> is not
     and <-> or   not x -> x   + <-> -   | <-> &   += <-> -=

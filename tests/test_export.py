@@ -12,6 +12,7 @@ from qemu_migration.cli import main
 from qemu_migration.engine import run_scenario
 from qemu_migration.loader import LoadError, load_scenario
 from qemu_migration.port import VERSION_NAMES
+from qemu_migration.world.constants import DEFAULT_JOB_MASK
 
 
 def run(*argv):
@@ -86,7 +87,7 @@ def test_world_the_files_cannot_carry_is_refused():
     vm.privateData.job.mask = 1
     with pytest.raises(E.ExportError, match="job mask 0x1"):
         E.check_world(w)
-    vm.privateData.job.mask = C.DEFAULT_JOB_MASK
+    vm.privateData.job.mask = DEFAULT_JOB_MASK
     vm.refs = 5
     with pytest.raises(E.ExportError, match="has 5 references"):
         E.check_world(w)

@@ -14,6 +14,7 @@ import pytest
 
 from qemu_migration import cli
 from qemu_migration.cli import main
+from qemu_migration.cliutil import UsageError, versions
 
 ROOT = Path(__file__).resolve().parent.parent
 SCEN = ROOT / "fixtures" / "scenarios"
@@ -380,3 +381,12 @@ def test_ctrl_c_while_waiting_for_workers_stops_the_pool(monkeypatch):
         C._run_batch([("post", None)] * C.PARALLEL_MIN)
     assert calls == [("map", signal.SIG_IGN), ("shutdown", True, signal.SIG_IGN)]
     assert C._POOL is None and signal.getsignal(signal.SIGINT) is before
+
+
+def test_shared_version_reading():
+    assert versions("all") == versions(None) == ["pre", "post", "fixed"]
+    assert versions("post", allow_all=False) == ["post"]
+    with pytest.raises(UsageError, match=r"^unknown version 'all' \(expected pre, post, fixed\)$"):
+        versions("all", allow_all=False)
+    with pytest.raises(UsageError, match=r"expected pre, post, fixed or all\)$"):
+        versions("later")

@@ -9,7 +9,8 @@ import pytest
 from qemu_migration.analysis import cases as C
 from qemu_migration.engine.runner import run_call
 from qemu_migration.port import MIGRATION_C, PORTED, STATICS, VERSIONS, callees, qemu_domain
-from qemu_migration.port.registry import (C_INT_RANGES, ENTRY_NAMES, ENTRY_POINTS, LONG, SHORT,
+from qemu_migration.loader.cint import C_TYPES
+from qemu_migration.port.registry import (ENTRY_NAMES, ENTRY_POINTS, LONG, SHORT,
                                           flags_value, resolve)
 from qemu_migration.upstream import build as B
 from qemu_migration.world import parsing, stubs
@@ -69,7 +70,7 @@ def test_row_matches_the_ports(name):
     for arg in e.args.values():
         assert arg.kind in ("text", "bool", "int", "flags", "xmlfile", "deffile")
         assert (arg.ctype is not None) == (arg.kind in ("int", "flags"))
-        assert arg.ctype is None or arg.ctype in C_INT_RANGES
+        assert arg.ctype is None or arg.ctype in C_TYPES
     for v, version in VERSIONS.items():
         fn = getattr(version.module, name)
         params = inspect.signature(fn).parameters

@@ -37,21 +37,12 @@ from ..world.runtime import FaultPlan
 REQUIRED = object()     # an argument without a default
 STREAM = "stream"       # stands for a virStreamPtr: only whether it is NULL matters
 
-# The C integer types an argument may fill, with their ranges on the LP64 hosts
-# libvirt of that era ran on (what the loader checks a number against).
-C_INT_RANGES = {
-    "int": (-(1 << 31), (1 << 31) - 1),
-    "unsigned int": (0, (1 << 32) - 1),
-    "unsigned long": (0, (1 << 64) - 1),
-    "unsigned long long": (0, (1 << 64) - 1),
-}
-
-
 @dataclass(frozen=True)
 class Arg:
     kind: str            # text, bool, int, flags, xmlfile (text of a domain XML), deffile
     default: object = None
-    ctype: Optional[str] = None   # for int and flags: the C type (a key of C_INT_RANGES)
+    ctype: Optional[str] = None   # for int and flags: the C type it fills (the loader checks
+                                  # the range: loader/cint.py C_TYPES)
 
 
 @dataclass

@@ -163,12 +163,8 @@ def load_and_run(path):
         for version in VERSION_NAMES:
             world = obj.build_world()
             for call in obj.calls:
-                # A call on a domain an earlier call removed (a transient domain migrated
-                # away) crashes with AttributeError in the port until the engine looks the
-                # domain up first (issue 7, being fixed on another branch).  Stop there for
-                # now; once that merges, drop this test and run every call.
-                if call.domain and world.driver.find_by_name(call.domain) is None:
-                    break
+                # every call, even on a domain an earlier call removed: the engine
+                # looks it up as the driver does and gets VIR_ERR_NO_DOMAIN
                 run_call(world, version, call)
     return obj
 

@@ -55,6 +55,24 @@ def pytest_configure(config):
             raise pytest.UsageError("qemu-migration: scenario folder %s (from %s) %s" % (
                 d, origin, "is not a folder" if d.exists() else "does not exist"))
     config.stash[_DIRS] = [d.resolve() for d, _ in dirs]
+    _visit(config, dirs)
+
+
+def _visit(config, dirs):
+    """Make pytest visit every folder named: one given on the command line always, one
+    from the ini file when the run's paths were not given either (pytest took them from
+    ``testpaths`` or the invocation folder), so that no named folder is passed over
+    silently while a run that names its own paths runs just those."""
+    explicit = config.args_source == pytest.Config.ArgsSource.ARGS
+    base = config.invocation_params.dir
+    visited = [(base / a.split("::")[0]).resolve() for a in config.args]
+    for d, origin in dirs:
+        if explicit and origin != "--qemu-migration-scenarios":
+            continue
+        d = d.resolve()
+        if not any(v == d or v in d.parents for v in visited):
+            config.args.append(str(d))
+            visited.append(d)
 
 
 def pytest_collect_file(file_path, parent):

@@ -98,6 +98,22 @@ def test_the_command_line_option_names_a_folder_too(pytester, tree, monkeypatch)
     run(pytester).assert_outcomes()
 
 
+def test_named_folders_are_visited_even_outside_the_run_s_paths(pytester, tree, monkeypatch):
+    tree("a.xml")
+    (pytester.path / "tests").mkdir()
+    (pytester.path / "tests" / "test_one.py").write_text("def test_one():\n    pass\n")
+    # testpaths does not reach the ini folder: it is visited all the same
+    pytester.makeini("[pytest]\ntestpaths = tests\nqemu_migration_scenarios = scen\n")
+    regenerate(pytester, monkeypatch).assert_outcomes(passed=2)
+    # paths given on the command line: the ini folder is left out, as asked ...
+    run(pytester, "tests").assert_outcomes(passed=1)
+    # ... but a folder named on the command line is visited with them
+    pytester.makeini("[pytest]\n")
+    run(pytester, "tests", "--qemu-migration-scenarios", "scen").assert_outcomes(passed=2)
+    # a folder already under the paths given is not collected twice
+    run(pytester, ".", "--qemu-migration-scenarios", "scen").assert_outcomes(passed=2)
+
+
 @pytest.mark.parametrize("how", ["ini", "option", "file"])
 def test_a_missing_folder_is_a_usage_error(pytester, how):
     if how == "ini":

@@ -5,13 +5,34 @@ made to fail, or "none"): the path is the chain of calls from the entry point
 down to the faulted stub, read from the trace, so that the same stub failing
 under two different callers counts as two findings.  Each group gives its
 number of cases, the violation's detail, one example case id and its trace.
+
+Where the defect sits.  Each group names one ported line of qemu_migration.c
+and its upstream line, found by running the group's example case once more
+with explain's line tracer (only that case, only for a ported version):
+
+- error-count under a fault: the line whose call reached the faulted callee
+  (the stray error comes from that call, or the missing one goes unreported
+  after it), e.g. the ``qemuMigrationJobFinish`` call at endjob;
+- every other violation: the last ``goto`` the path executed, the jump that
+  chose the exit path which left the state behind (``goto cleanup`` at
+  L-/2219 for the leak); a path that made no goto gives its last line.
+
+A compiled C version (c:...) runs without a line trace: no line is named.
+
+With a baseline version B, a group is *new* when B has no group with the same
+entry point, invariant and faulted path, and *already in B* otherwise: the
+same kind of defect on the same path, whatever line or case count.  (Case by
+case would not do: fixed refuses where pre migrated, so a save failing at the
+end of the job overwrites an error in different cases than in pre, but it is
+pre's defect.)  ``exit_status`` is then 1 only for new groups.
 """
 from collections import OrderedDict
 
 from ..engine.text import trace_tree
 from ..port.registry import ENTRY_NAMES
-from ..port import VERSION_NAMES
+from ..port import VERSION_NAMES, VERSIONS
 from . import cases as C
+from . import caseid, explain
 
 FAULT_MARK = " !fault"
 
@@ -29,13 +50,51 @@ def fault_path(trace):
     return None
 
 
-def check(versions=None, functions=None):
-    """{"cases": n, "versions": {v: {"violations": n, "cases": n, "groups": [...]}}}."""
+def _fault_index(trace):
+    return next((i for i, t in enumerate(trace) if t.endswith(FAULT_MARK)), None)
+
+
+def defect_site(case, version, invariant):
+    """The ported line where a violation of ``case`` on ``version`` sits (module docstring),
+    as a dict, or None for a compiled C version."""
+    if C.version_impl(version)[1] is not None:
+        return None
+    outs, steps = explain.run_traced(caseid.CaseScenario(case), version)
+    fault = _fault_index(outs[0]["trace"])
+    if invariant == "error-count" and fault is not None:
+        chosen = [s for s in steps if s.at <= fault]
+        why = "the call that reached the faulted callee"
+    else:
+        chosen = [s for s in steps if s.code.startswith("goto(")]
+        why = "the last goto on the path"
+        if not chosen:
+            chosen, why = steps, "the last line on the path"
+    s = chosen[-1]
+    return OrderedDict([("function", s.function), ("line", s.ann),
+                        ("upstream_line", s.upstream_line(version)),
+                        ("code", s.code), ("why", why)])
+
+
+def group_key(g):
+    return (g["function"], g["invariant"], g["fault_path"])
+
+
+def check(versions=None, functions=None, baseline=None):
+    """{"cases": n, "versions": {v: {"violations": n, "cases": n, "groups": [...]}}}.
+
+    With ``baseline`` (a version name) each group says whether it is "new" or
+    "present" in the baseline, and each version counts its new groups and violations.
+    """
     versions = list(versions or VERSION_NAMES)
     functions = [C.resolve_function(f) or f for f in (functions or ENTRY_NAMES)]
     cs = C.enumerate_cases(functions)
     result = OrderedDict([("cases", len(cs)), ("versions", OrderedDict())])
-    C.prefetch(versions, cs)
+    C.prefetch(versions + ([baseline] if baseline else []), cs)
+    base_keys = None
+    if baseline is not None:
+        base = check([baseline], functions)["versions"][baseline]
+        base_keys = {group_key(g) for g in base["groups"]}
+    by_id = {c.id: c for c in cs}
     for v in versions:
         groups = OrderedDict()
         n_cases = n_viol = 0
@@ -59,25 +118,54 @@ def check(versions=None, functions=None):
                     ])
                 g["cases"] += 1
         order = {f: i for i, f in enumerate(ENTRY_NAMES)}
-        result["versions"][v] = OrderedDict([
+        for g in groups.values():
+            g["defect"] = defect_site(by_id[g["example"]], v, g["invariant"])
+            if base_keys is not None:
+                g["baseline"] = "present" if group_key(g) in base_keys else "new"
+        res = result["versions"][v] = OrderedDict([
             ("violations", n_viol), ("cases_violating", n_cases),
             ("groups", sorted(groups.values(), key=lambda g: (
                 order[g["function"]], g["invariant"], g["fault_path"] != "none",
                 g["fault_path"]))),
         ])
+        if base_keys is not None:
+            new = [g for g in res["groups"] if g["baseline"] == "new"]
+            res["new_groups"] = len(new)
+            res["new_violations"] = sum(g["cases"] for g in new)
+    if baseline is not None:
+        result["baseline"] = baseline
     return result
 
 
+def defect_text(d, version):
+    """'qemuMigrationPerformJob L-/2219 goto("cleanup") (qemu_migration.c:2219 @ e2fb96d9)'."""
+    if d is None:
+        return "(compiled C: no line trace)"
+    where = ""
+    if d["upstream_line"] is not None and version in VERSION_NAMES:
+        where = " (qemu_migration.c:%d @ %s)" % (d["upstream_line"],
+                                                 VERSIONS[version].commit[:8]
+                                                 + ("+bebe5122" if version == "fixed" else ""))
+    return "%s %s %s%s" % (d["function"], d["line"], d["code"], where)
+
+
 def render_text(r):
-    lines = ["%d cases" % r["cases"]]
+    base = r.get("baseline")
+    lines = ["%d cases" % r["cases"] + (", against %s" % base if base else "")]
     for v, res in r["versions"].items():
         lines.append("")
         lines.append("%s: %d violations in %d cases, %d groups" % (
-            v, res["violations"], res["cases_violating"], len(res["groups"])))
+            v, res["violations"], res["cases_violating"], len(res["groups"]))
+            + ("; new against %s: %d groups, %d violations" % (
+                base, res["new_groups"], res["new_violations"]) if base else ""))
         for g in res["groups"]:
-            lines.append("  %s %s, fault at %s: %d cases" % (
-                g["short"], g["invariant"], g["fault_path"], g["cases"]))
+            mark = ""
+            if base:
+                mark = "NEW " if g["baseline"] == "new" else "(in %s) " % base
+            lines.append("  %s%s %s, fault at %s: %d cases" % (
+                mark, g["short"], g["invariant"], g["fault_path"], g["cases"]))
             lines.append("      %s" % g["detail"])
+            lines.append("      at %s" % defect_text(g["defect"], v))
             if g["error"]:
                 lines.append("      error: %s" % g["error"])
             lines.append("      e.g. %s" % g["example"])
@@ -86,4 +174,6 @@ def render_text(r):
 
 
 def exit_status(r):
-    return 1 if any(res["violations"] for res in r["versions"].values()) else 0
+    """1 when a version has violations (with a baseline: new ones), else 0."""
+    key = "new_violations" if "baseline" in r else "violations"
+    return 1 if any(res[key] for res in r["versions"].values()) else 0

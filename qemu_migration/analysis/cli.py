@@ -1,7 +1,7 @@
 """The analysis commands of qemu-migration: diff, check, cases.
 
     qemu-migration diff [--from pre] [--to post] [--function F] [--json|--markdown]
-    qemu-migration check [--version V] [--function F] [--json]
+    qemu-migration check [--version V] [--baseline V] [--function F] [--json]
     qemu-migration cases [--version V] [--function F] [--json]
 """
 import json
@@ -50,7 +50,9 @@ def cmd_diff(args, out):
 
 def cmd_check(args, out):
     from . import check as K
-    r = K.check(parse_versions(args.version, allow_all=True), _functions(args.function))
+    baseline = parse_versions(args.baseline)[0] if args.baseline is not None else None
+    r = K.check(parse_versions(args.version, allow_all=True), _functions(args.function),
+                baseline)
     if args.json:
         json.dump(r, out, indent=1)
         out.write("\n")
@@ -103,6 +105,8 @@ def add_commands(sub):
     p = sub.add_parser("check", help="run every case and report invariant violations "
                                      "(exit status 1 when there are any)")
     p.add_argument("--version", default="all")
+    p.add_argument("--baseline", metavar="V",
+                   help="mark each violation new or already in V; exit 1 only for new ones")
     p.add_argument("--function", action="append", metavar="F")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_check)

@@ -28,6 +28,7 @@ from collections import OrderedDict
 from ..engine import run_call
 from ..engine.text import outcome_block
 from ..port import PORTED
+from ..world.runtime import current
 from . import cases as C
 
 PORT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "port")
@@ -39,11 +40,12 @@ FUNCTION_FILE = {fn: path for path, fns in PORTED.items() for fn in fns}
 
 
 class Step:
-    __slots__ = ("function", "pre", "post", "code", "depth")
+    """One executed annotated line; ``at`` is how long the callee trace was when it ran."""
+    __slots__ = ("function", "pre", "post", "code", "depth", "at")
 
-    def __init__(self, function, pre, post, code, depth):
-        self.function, self.pre, self.post, self.code, self.depth = (
-            function, pre, post, code, depth)
+    def __init__(self, function, pre, post, code, depth, at=0):
+        self.function, self.pre, self.post, self.code, self.depth, self.at = (
+            function, pre, post, code, depth, at)
 
     @property
     def ann(self):
@@ -93,6 +95,7 @@ def traced_run(run):
             m = _CASE.match(s.code) if s is not None else None
             # a label's case line runs for every label tried before it: keep the one taken
             if s is not None and (m is None or frame.f_locals.get("label") == m.group(1)):
+                s.at = len(current().trace)
                 steps.append(s)
         elif event == "return":
             depth[0] -= 1

@@ -3,8 +3,8 @@
     qemu-migration run [SCENARIO|DIR|CASE_ID ...] [--version V|all] [--json] [--verbose]
     qemu-migration list
     qemu-migration show FILE
-    qemu-migration diff [--from V] [--to V] [--function F] [--json|--markdown]
-    qemu-migration check [--version V] [--json]
+    qemu-migration diff [--from V] [--to V] [--function F] [--format text|markdown|json]
+    qemu-migration check [--version V] [--baseline V] [--json]
     qemu-migration cases [--version V]
     qemu-migration compare --libvirt-src DIR [--version V] [--worktree] [--json] [--record]
 

@@ -1,6 +1,6 @@
 """The analysis commands of qemu-migration: diff, check, cases.
 
-    qemu-migration diff [--from pre] [--to post] [--function F] [--json|--markdown]
+    qemu-migration diff [--from pre] [--to post] [--function F] [--format text|markdown|json]
     qemu-migration check [--version V] [--baseline V] [--function F] [--json]
     qemu-migration cases [--version V] [--function F] [--json]
 """
@@ -38,10 +38,10 @@ def cmd_diff(args, out):
     a = parse_versions(args.from_version)[0]
     b = parse_versions(args.to_version)[0]
     d = D.diff(a, b, _functions(args.function))
-    if args.json:
+    if args.format == "json":
         json.dump(d, out, indent=1)
         out.write("\n")
-    elif args.markdown:
+    elif args.format == "markdown":
         out.write(D.render_markdown(d))
     else:
         out.write(D.render_text(d))
@@ -98,8 +98,13 @@ def add_commands(sub):
     p.add_argument("--function", action="append", metavar="F",
                    help="an entry point, e.g. PerformJob (repeatable; default: all)")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--json", action="store_true")
-    g.add_argument("--markdown", action="store_true")
+    g.add_argument("--format", choices=["text", "markdown", "json"], default="text",
+                   help="text (default): at most 100 columns, for mail; markdown: lists for "
+                        "a forge; json: the data (docs/json.md)")
+    g.add_argument("--json", dest="format", action="store_const", const="json",
+                   help="the same as --format json")
+    g.add_argument("--markdown", dest="format", action="store_const", const="markdown",
+                   help="the same as --format markdown")
     p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser("check", help="run every case and report invariant violations "

@@ -277,7 +277,47 @@ def _side_short(s):
     return "; ".join(parts)
 
 
-def render_text(d):
+TEXT_WIDTH = 100
+_WORD = re.compile(r"\S+\s*")
+_PIECE = re.compile(r"[^,/]*[,/]|[^,/]+")
+
+
+def wrap(line, width=TEXT_WIDTH):
+    """A line as lines of at most ``width`` columns, for mail.  Breaks fall between words;
+    a word that does not fit on a line of its own (a case id) is cut after a ',' or '/'
+    and continues on the next line: join such pieces without a space.  Continuation
+    lines are indented eight columns past the line's own indent (five after "now: ",
+    "was: " or "e.g. ", so that they line up with the text)."""
+    if len(line) <= width:
+        return [line]
+    body = line.lstrip(" ")
+    indent = len(line) - len(body)
+    hang = " " * (indent + (5 if body[:5] in ("now: ", "was: ", "e.g. ") else 8))
+    room = width - len(hang)
+    tokens = []
+    for w in _WORD.findall(body):
+        tokens += [w] if len(w.rstrip()) <= room else _PIECE.findall(w)
+    return _fill(tokens, " " * indent, hang, width)
+
+
+def _fill(tokens, first, hang, width):
+    """Tokens (each with its trailing space) filled greedily into lines of ``width``."""
+    out, cur = [], first
+    for tok in tokens:
+        if len(cur) + len(tok.rstrip()) > width and cur.strip():
+            out.append(cur.rstrip())
+            cur = hang
+        cur += tok
+    out.append(cur.rstrip())
+    return out
+
+
+def render_text(d, width=TEXT_WIDTH):
+    """The diff for people and mail: every line at most ``width`` columns (see ``wrap``)."""
+    return "".join(l + "\n" for line in _text_lines(d) for l in wrap(line, width))
+
+
+def _text_lines(d):
     lines = ["%d cases, %s -> %s" % (d["cases"], d["from"], d["to"])]
     lines += headline_lines(d)
     if d["changes"]:
@@ -316,7 +356,7 @@ def render_text(d):
         lines.append("    " + _side_line(d["from"], c["from"]))
         lines.append("    " + _side_line(d["to"], c["to"]))
         lines.append("    e.g. %s" % c["example"])
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _md(text):
@@ -327,14 +367,30 @@ def _md_side(s):
     parts = [("`%s`" % s["return"]) + (" failed" if s["failed"] else "")]
     if s["error"]:
         parts.append(_md(s["error"]))
-    parts.append(_md(s["state"]))
+    parts.append("state: " + _md(s["state"]))
     if s["events"]:
         parts.append("events: " + ", ".join(s["events"]))
-    return "<br>".join(parts)
+    return "; ".join(parts)
+
+
+def _md_lines(lines, width=TEXT_WIDTH):
+    """Markdown lines wrapped at ``width`` between words (a list item's continuation lines
+    indented under its text); an ``e.g.`` line keeps its case id whole in one code span."""
+    out = []
+    for line in lines:
+        body = line.lstrip(" ")
+        if len(line) <= width or body.startswith("- e.g. "):
+            out.append(line)
+            continue
+        indent = len(line) - len(body)
+        hang = " " * (indent + (2 if body.startswith("- ") else 0))
+        out += _fill(_WORD.findall(body), " " * indent, hang, width)
+    return out
 
 
 def render_markdown(d):
-    """One table per function: what a reviewer pastes into a review."""
+    """Per function, lists a reviewer pastes into a review: no HTML, lines of at most 100
+    columns but for the lines that hold an example case id."""
     lines = ["**%d cases**, `%s` → `%s`" % (d["cases"], d["from"], d["to"]), ""]
     lines.append("| function | cases | changed classes | without faults | changed cases |")
     lines.append("|---|---:|---:|---:|---:|")
@@ -344,32 +400,31 @@ def render_markdown(d):
             h["changed_classes_without_fault"], h["changed_cases"]))
     for h in d["headline"]:
         f = h["function"]
-        lines.append("")
-        lines.append("### %s" % h["short"])
-        lines.append("")
+        lines += ["", "### %s" % h["short"], ""]
         changes = [c for c in d["changes"] if c["function"] == f]
         if not changes:
             lines.append("Unchanged over %d cases." % h["cases"])
         else:
-            lines.append("| cases | inputs | `%s` now | was (`%s`) | violations now | e.g. |"
-                         % (d["to"], d["from"]))
-            lines.append("|---:|---|---|---|---|---|")
+            lines += ["What changed, by what `%s` does now:" % d["to"], ""]
             for c in changes:
-                lines.append("| %d | %s | %s | %s | %s | `%s` |" % (
-                    c["count"], _md(c["inputs"]), _md_side(c["to"]),
-                    "<br>".join(_md("%s (%d)" % (w["outcome"], w["count"]))
-                                for w in c["was"][:4]) + ("<br>…" if len(c["was"]) > 4
-                                                          else ""),
-                    ", ".join(c["to"]["violations"]) or "none", c["example"]))
+                lines.append("- **%d cases**%s: %s" % (
+                    c["count"], "" if c["faults"] == "none" else " (%s under faults)" % (
+                        "all" if c["faults"] == "only" else "some"), _md(c["inputs"])))
+                lines.append("  - now: %s" % _md_side(c["to"]))
+                lines.append("  - violations now: %s" % (", ".join(c["to"]["violations"])
+                                                         or "none"))
+                lines += ["  - was: %s" % _md("%s (%d)" % (w["outcome"], w["count"]))
+                          for w in c["was"][:4]]
+                if len(c["was"]) > 4:
+                    lines.append("  - was: %d more outcomes" % (len(c["was"]) - 4))
+                lines.append("  - e.g. `%s`" % c["example"])
         refusals = [r for r in d["refusals"] if r["function"] == f]
         if refusals:
-            lines.append("")
-            lines.append("Failures of `%s` without faults:" % d["to"])
-            lines.append("")
-            lines.append("| cases | inputs | error | state | violations |")
-            lines.append("|---:|---|---|---|---|")
+            lines += ["", "Failures of `%s` without faults:" % d["to"], ""]
             for r in refusals:
-                lines.append("| %d | %s | %s | %s | %s |" % (
-                    r["count"], _md(r["inputs"]), _md(r["error"]), _md(r["state"]),
-                    ", ".join(r["violations"]) or "none"))
-    return "\n".join(lines) + "\n"
+                lines.append("- **%d cases** (%d changed): %s" % (r["count"], r["changed"],
+                                                                 _md(r["inputs"])))
+                lines.append("  - %s; state: %s; violations: %s" % (
+                    _md(r["error"]), _md(r["state"]), ", ".join(r["violations"]) or "none"))
+                lines.append("  - e.g. `%s`" % r["example"])
+    return "\n".join(_md_lines(lines)) + "\n"

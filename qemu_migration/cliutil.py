@@ -6,6 +6,11 @@ so that none of them imports another's helpers.
 from .port import VERSION_NAMES
 
 
+# the version of every --json output's layout (docs/json.md); raise it when a field
+# changes meaning or goes away
+JSON_SCHEMA = 1
+
+
 class UsageError(Exception):
     """A bad command line: printed as one line, exit status 2."""
 

@@ -12,6 +12,7 @@ import json
 import os
 from pathlib import Path
 
+from .cliutil import JSON_SCHEMA
 from .analysis import cases as C
 from .analysis import caseid, explain, export
 from .engine import run_scenario_unfired
@@ -21,7 +22,6 @@ from .paths import fixtures_dir
 from .port import VERSION_NAMES
 from .upstream import csource, cversion
 
-JSON_SCHEMA = 1
 
 
 class ReviewUsageError(Exception):
@@ -36,16 +36,43 @@ def resolve_version(value, allow_all=False):
         return [value]
     if isinstance(value, str) and value.startswith("c:"):
         try:
-            name, convention, impl = cversion.load(value)
+            src, commit = cversion.parse_spec(value)
+            name = c_version_name(src, commit)
+            if name not in C.EXTRA_VERSIONS:
+                _, convention, impl = cversion.load(value)
+                C.register_version(name, convention, impl)
         except cversion.CVersionError as e:
             raise ReviewUsageError(str(e))
-        C.register_version(name, convention, impl)
         return [name]
     raise ReviewUsageError("unknown version '%s' (expected %s%s, c:DIR or c:GITDIR@COMMIT)"
                            % (value, ", ".join(VERSION_NAMES), " or all" if allow_all else ""))
 
 
 PROJECT_ROOT = fixtures_dir().parent   # holds fixtures/
+
+_C_NAMES = {}     # the name of a c: version -> the folder it was built from
+
+
+def c_version_name(src, commit=None):
+    """The name a c: version goes by in every output: its folder relative to the working
+    directory, or ~/... under the home folder, else ".../" and as many of its last path
+    components as keep it apart from the other c: versions of this process, so that no
+    output holds the machine's absolute path."""
+    real = Path(src).resolve()
+    home = Path.home().resolve()
+    if real.is_relative_to(Path.cwd().resolve()):
+        shown = [str(real.relative_to(Path.cwd().resolve()))]
+    elif real.is_relative_to(home) and real != home:
+        shown = ["~/" + str(real.relative_to(home))]
+    else:
+        parts = real.parts[1:]
+        shown = [".../" + "/".join(parts[-k:]) for k in range(1, len(parts) + 1)] or ["/"]
+    tail = "@" + commit if commit else ""
+    for s in shown:
+        name = "c:%s%s" % (s, tail)
+        if _C_NAMES.setdefault(name, (real, commit)) == (real, commit):
+            return name
+    return "c:%s%s" % (real, tail)   # pragma: no cover - every name taken: the path itself
 
 
 C.RESOLVERS["c:"] = lambda value: resolve_version(value)[0]

@@ -1,7 +1,7 @@
 """Case ids: every enumerated case is named by its id, and the id leads back to it."""
 import io
-import re
 import json
+import re
 import sys
 
 import pytest

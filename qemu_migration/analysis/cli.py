@@ -7,7 +7,7 @@
 import json
 import time
 
-from ..cliutil import UsageError, versions
+from ..cliutil import JSON_SCHEMA, UsageError, versions
 from ..port.registry import ENTRY_NAMES, SHORT, resolve
 from .cases import RESOLVERS
 
@@ -39,7 +39,7 @@ def cmd_diff(args, out):
     b = parse_versions(args.to_version)[0]
     d = D.diff(a, b, _functions(args.function))
     if args.format == "json":
-        json.dump(d, out, indent=1)
+        json.dump({"schema": JSON_SCHEMA, **d}, out, indent=1)
         out.write("\n")
     elif args.format == "markdown":
         out.write(D.render_markdown(d))
@@ -54,7 +54,7 @@ def cmd_check(args, out):
     r = K.check(parse_versions(args.version, allow_all=True), _functions(args.function),
                 baseline)
     if args.json:
-        json.dump(r, out, indent=1)
+        json.dump({"schema": JSON_SCHEMA, **r}, out, indent=1)
         out.write("\n")
     else:
         out.write(K.render_text(r))
@@ -74,7 +74,8 @@ def cmd_cases(args, out):
     run_seconds = time.perf_counter() - s
     total = sum(counts.values())
     if args.json:
-        json.dump({"functions": {C.SHORT[f]: {"states": C.state_count(f), "cases": n}
+        json.dump({"schema": JSON_SCHEMA,
+                   "functions": {C.SHORT[f]: {"states": C.state_count(f), "cases": n}
                                  for f, n in counts.items()},
                    "total": total, "enumerate_seconds": t1 - t0,
                    "versions": versions, "run_seconds": run_seconds}, out, indent=1)

@@ -11,9 +11,10 @@ status 0 only when none disagree.  --record also writes what upstream did into
 fixtures/upstream/<version>.json, which the tests check the port against.
 """
 import json
+import os
 import time
 
-from ..cliutil import UsageError
+from ..cliutil import JSON_SCHEMA, UsageError
 from ..cliutil import versions as parse_versions
 from .build import BuildError
 from .extract import ExtractError
@@ -61,7 +62,9 @@ def compare(src, versions, worktree=False, record=False):
                  "seconds": {"build": round(t1 - t0, 2), "python": round(t2 - t1, 2),
                              "c": round(t3 - t2, 2)}}
         if record:
-            entry["recorded"] = str(rec.write(v, impl.built, c_out, cc))
+            # relative to the project (fixtures/upstream/V.json), not the machine's path
+            entry["recorded"] = os.path.relpath(rec.write(v, impl.built, c_out, cc),
+                                                rec.RECORD_DIR.parent.parent)
         report["versions"][v] = entry
         report["cases"] += len(items)
         report["disagree"] += len(disagreements)
@@ -93,7 +96,7 @@ def cmd_compare(args, out):
     except (BuildError, ExtractError) as e:
         raise UsageError(str(e).replace("qemu-migration: ", "", 1))
     if args.json:
-        json.dump(report, out, indent=1)
+        json.dump({"schema": JSON_SCHEMA, **report}, out, indent=1)
         out.write("\n")
     else:
         out.write(render_text(report) + "\n")

@@ -96,3 +96,28 @@ def test_c_version_names_hold_no_machine_path(tmp_path, monkeypatch):
     assert review.c_version_name(str(b)) == "c:.../b/libvirt"      # kept apart from a
     assert review.c_version_name(str(a)) == "c:.../libvirt"        # the same folder, same name
     assert review.c_version_name("/") == "c:/"
+
+
+MAPS = {"versions", "outcomes", "functions", "out", "statics"}   # keys are names, not fields
+
+
+def _fields(x, parent=None):
+    if isinstance(x, dict):
+        for k, v in x.items():
+            if parent not in MAPS:
+                yield k
+            yield from _fields(v, k)
+    elif isinstance(x, list):
+        for v in x:
+            yield from _fields(v, parent)
+
+
+@pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: " ".join(a[:2]))
+def test_every_json_field_is_documented(argv):
+    import re
+    doc = (ROOT / "docs/json.md").read_text()
+    assert "schema 1" in doc and "docs/json.md" in (ROOT / "README.md").read_text()
+    rc, text = _main(argv)
+    missing = {k for k in _fields(json.loads(text))
+               if not re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(k), doc)}
+    assert not missing

@@ -1,6 +1,7 @@
 """Compiled C as a version (c:DIR, c:GITDIR@COMMIT): refusals in one line, and with
 LIBVIRT_SRC a tree with the fixed goto diffs from pre as fixed does."""
 import io
+import json
 import os
 import re
 import subprocess
@@ -65,10 +66,12 @@ def _tree(tmp_path, edit=None):
 if LIBVIRT_SRC:
     def test_tree_with_the_fixed_goto_gives_fixed_headline(tmp_path):
         tree = _tree(tmp_path)
-        rc, c_out, err = run("diff", "--from", "pre", "--to", "c:%s" % tree)
-        rc2, py_out, _ = run("diff", "--from", "pre", "--to", "fixed")
+        rc, c_out, err = run("diff", "--from", "pre", "--to", "c:%s" % tree, "--json")
+        rc2, py_out, _ = run("diff", "--from", "pre", "--to", "fixed", "--json")
         assert rc == rc2 == 0 and err == ""
-        assert c_out.replace("c:%s" % tree, "fixed") == py_out
+        c_data, py_data = json.loads(c_out), json.loads(py_out)
+        assert c_data.pop("to") == "c:.../tree" and py_data.pop("to") == "fixed"
+        assert json.dumps(c_data).replace("c:.../tree", "fixed") == json.dumps(py_data)
 
     def test_tree_with_a_new_callee_is_refused_in_one_line(tmp_path):
         def edit(text):

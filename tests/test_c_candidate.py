@@ -1,0 +1,136 @@
+"""Compiled C as a version, in CI: tests/c_candidate is a tree of our own, laid out as a
+libvirt tree (README.md there), that behaves as the `post` port.  Variants are made at
+test time by a small textual edit of a copy: the changed goto of the fix, a callee the
+stub world lacks, a changed signature.  These run wherever a C compiler is (under CI=true
+a missing compiler fails them; they never skip there)."""
+import io
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from qemu_migration import cli
+from qemu_migration.upstream import build as B
+
+ROOT = Path(__file__).resolve().parent.parent
+TREE = ROOT / "tests" / "c_candidate"
+MIGRATION_C = "src/qemu/qemu_migration.c"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(autouse=True)
+def toolchain(monkeypatch):
+    try:
+        B.find_compiler()
+    except B.BuildError as e:       # pragma: no cover - depends on the machine
+        if IN_CI:
+            pytest.fail("C build unavailable in CI: %s" % e, pytrace=False)
+        pytest.skip(str(e))
+    monkeypatch.chdir(ROOT)
+
+
+def run(*argv):
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stderr
+    sys.stderr = err
+    try:
+        rc = cli.main(list(argv), out=out)
+    finally:
+        sys.stderr = old
+    return rc, out.getvalue(), err.getvalue()
+
+
+def variant(tmp_path, edit):
+    """A copy of the tree with ``edit(text) -> text`` applied to qemu_migration.c."""
+    tree = tmp_path / "cand"
+    shutil.copytree(TREE, tree)
+    path = tree / MIGRATION_C
+    text = path.read_text()
+    new = edit(text)
+    assert new != text, "the edit did not apply"
+    path.write_text(new)
+    return tree
+
+
+def in_perform_job(old, new):
+    """Replace the first ``old`` inside qemuMigrationPerformJob's body only."""
+    def edit(text):
+        start = text.index("\nqemuMigrationPerformJob(")
+        end = text.index("\n}\n", start)
+        body = text[start:end]
+        assert old in body
+        return text[:start] + body.replace(old, new, 1) + text[end:]
+    return edit
+
+
+def headline(out):
+    lines = out.splitlines()
+    i = next(i for i, l in enumerate(lines) if l.startswith("headline"))
+    return [l for l in lines[i + 1:] if l.startswith("  ")][:5]
+
+
+def test_the_tree_behaves_as_post_on_every_case():
+    rc, out, err = run("diff", "--from", "post", "--to", "c:tests/c_candidate")
+    assert rc == 0 and err == ""
+    assert out.startswith("12265 cases, post -> c:tests/c_candidate\n")
+    assert len(headline(out)) == 5 and all(" unchanged (" in l for l in headline(out))
+    assert "what changed" not in out and "==" not in out
+
+
+def test_compare_json_against_the_tree(monkeypatch):
+    """compare --worktree on the tree: the full outcome of each case (trace included) is
+    post's; the JSON has its schema and no machine path (a sample of the cases)."""
+    from qemu_migration.upstream import record as rec
+    items = rec.case_ids_and_runners()
+    sample = items[:40] + items[-40:]
+    monkeypatch.setattr(rec, "case_ids_and_runners", lambda: sample)
+    rc, out, err = run("compare", "--libvirt-src", str(TREE), "--worktree", "--version",
+                       "post", "--json")
+    data = json.loads(out)
+    assert rc == 0 and err == "" and list(data)[:1] == ["schema"] and data["schema"] == 1
+    assert data["cases"] == 80 and data["disagree"] == 0
+    assert str(ROOT) not in out and str(Path.home()) not in out
+
+
+def test_the_changed_goto_gives_fixed_headline(tmp_path):
+    tree = variant(tmp_path, in_perform_job(
+        "if (!qemuMigrationIsAllowed(drv, dom, NULL))\n        goto cleanup;",
+        "if (!qemuMigrationIsAllowed(drv, dom, NULL))\n        goto endjob;"))
+    rc, c_out, err = run("diff", "--from", "post", "--to", "c:%s" % tree)
+    assert rc == 0 and err == ""
+    rc, py_out, _ = run("diff", "--from", "post", "--to", "fixed")
+    assert headline(c_out) == headline(py_out)
+    assert headline(c_out)[-1].startswith("  PerformJob     9 classes changed (3 without faults)")
+    # named without the machine's temporary folder
+    assert "c:.../cand" in c_out.splitlines()[0] and str(tmp_path) not in c_out
+
+
+def test_a_new_callee_is_refused_in_one_line(tmp_path):
+    tree = variant(tmp_path, in_perform_job(
+        "    wasRunning = virDomainObjGetState",
+        "    qmcCandidateNewCheck(dom);\n    wasRunning = virDomainObjGetState"))
+    rc, out, err = run("check", "--version", "c:%s" % tree)
+    assert rc == 2 and out == ""
+    assert err == ("qemu-migration: c:%s: qemuMigrationPerformJob calls qmcCandidateNewCheck, "
+                   "which has no stub in the stub world\n" % tree)
+
+
+def test_a_changed_signature_is_refused_in_one_line(tmp_path):
+    tree = variant(tmp_path, lambda t: t.replace(
+        "qemuMigrationJobContinue(virDomainObjPtr dom)\n{",
+        "qemuMigrationJobContinue(virDomainObjPtr dom, int extra)\n{", 1))
+    rc, out, err = run("run", "--version", "c:%s" % tree)
+    assert rc == 2 and out == "" and err.count("\n") == 1
+    assert ("qemuMigrationJobContinue at worktree has signature int (virDomainObjPtr, int); "
+            "the build expects int (virDomainObjPtr)") in err
+
+
+def test_check_of_the_tree_names_no_line_and_finds_the_leak():
+    rc, out, err = run("check", "--version", "c:tests/c_candidate", "--baseline", "pre",
+                       "--function", "PerformJob")
+    assert rc == 1 and err == ""
+    assert "  NEW PerformJob async-job-leaked, fault at none: 2304 cases" in out
+    assert "      at (compiled C: no line trace)" in out

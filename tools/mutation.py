@@ -1,163 +1,134 @@
 #!/usr/bin/env python3
-"""Mutation testing of the ports and the stubs against the test suite (not part of CI).
+"""Mutation testing with cosmic-ray: the ports, the stubs and the invariants (not part of CI).
 
-    python tools/mutation.py                      # every mutant of port/*.py and stubs.py
-    python tools/mutation.py --sample 80 --jobs 2 # a deterministic sample
-    python tools/mutation.py --files qemu_migration/port/post.py --list
+    python tools/mutation.py --jobs 2                 # every file of tools/cosmic-ray.toml
+    python tools/mutation.py --files qemu_migration/engine/invariants.py --jobs 2
+    python tools/mutation.py --list                   # the mutants, and stop
+    python tools/mutation.py --report SESSION         # score a session again
 
-Why not mutmut itself: mutmut 2 parses with parso, which cannot read the
-``match`` statements the ports use for C's gotos; mutmut 3 (libcst) skips
-every decorated function, so the ported functions and stubs are wrapped by
-name at the end of their modules (runtime.traced, runtime.recorded), not
-decorated, but it then makes thousands of mutants, most of them identities
-here, and takes hours (README, "Generated cases and mutation testing").  This
-tool applies mutmut's operators itself, token by token, so comments (the
-``# L<n>`` line references) and layout stay as they are:
+cosmic-ray (tools/cosmic-ray.toml) makes the mutants and runs the tests; this script
+only drives it: `cosmic-ray init`, `cr-filter-operators`, one more filter (below),
+then `cosmic-ray exec` through one `cosmic-ray http-worker` per job, each in a private
+copy of the working tree (so the tree itself is never mutated, and uncommitted work
+is tested), and a report that leaves out the survivors explained in
+tools/mutation-equivalents.txt.
 
-    == <-> !=   < -> <=   <= -> <   > -> >=   >= -> >   is -> is not
-    and <-> or   not x -> x   + <-> -   | <-> &   += <-> -=
-    True <-> False   n -> n+1   "text" -> "XXtextXX" (not docstrings)
+The extra filter skips three kinds of mutant that cosmic-ray makes on this code:
+ - the bare `*` that marks keyword-only parameters (`def f(a, *, fail)`) taken for a
+   multiplication: `-`, `+`, ... do not compile, and `/` compiles into a positional-only
+   marker that changes nothing for these callers;
+ - NumberReplacer's n-1 (its even occurrences are n+1): one offset per number, as
+   mutmut does, halves the number mutants;
+ - any other mutant that does not compile.
 
-Each mutant is written into a private copy of the working tree (one per
-worker), the tests run there with ``-x`` (fast files first), and the mutant
-is *killed* when they fail or time out, *survived* when they pass.  The
-report gives the score and every surviving mutant as file:line, the line
-before and after.
+parso, which cosmic-ray parses with, has no grammar for `match` (the ports' gotos): it
+recovers by wrapping each `match label:` and `case "...":` header in an error node,
+and the statements under them are parsed and mutated as usual.  cosmic-ray has no
+string operator, so the labels are never mutated (a misspelt label only loops until
+the timeout) but neither are messages.
 """
 import argparse
-import io
-import json
+import fnmatch
 import os
 import random
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
-import tokenize
-from concurrent.futures import ThreadPoolExecutor
+import tomllib
 from pathlib import Path
 
+from cosmic_ray.mutating import mutate_code
+from cosmic_ray.plugins import get_operator
+from cosmic_ray.work_db import WorkDB, use_db
+from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
+
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_FILES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "qemu_migration/port").glob("*.py")
-                       if p.name != "__init__.py") + ["qemu_migration/world/stubs.py"]
-# fast, focused tests first so that -x stops early; the whole-space analyses last
-DEFAULT_TESTS = ["tests/test_port.py", "tests/test_cli.py", "fixtures/scenarios",
-                 "tests/test_generated.py", "tests/test_analysis.py"]
-
-# LABELS: goto labels ("entry", "cleanup", ...) and the names listed in traced()/
-# recorded() are not mutated.  A mutated label is a goto to nowhere, which loops
-# until the timeout kills it; a mutated name fails at import.  Both are always
-# "killed" and only cost time.
-OPS = {"==": "!=", "!=": "==", "<": "<=", "<=": "<", ">": ">=", ">=": ">",
-       "+": "-", "-": "+", "|": "&", "&": "|", "+=": "-=", "-=": "+="}
-NAMES = {"and": "or", "or": "and", "True": "False", "False": "True", "is": "is not"}
+CONFIG = ROOT / "tools" / "cosmic-ray.toml"
+EQUIVALENTS = ROOT / "tools" / "mutation-equivalents.txt"
+BIN = Path(sys.executable).parent
 
 
-def mutants(path):
-    """[(line, col, old, new)] for one file."""
-    src = Path(path).read_text()
-    toks = list(tokenize.generate_tokens(io.StringIO(src).readline))
-    skip_lines = set()
-    traced_lines = set()
-    inside = False
-    for no, text in enumerate(src.splitlines(), 1):
-        if text.startswith(("traced(", "recorded(")):
-            inside = True
-        if inside:
-            traced_lines.add(no)
-            if text.startswith(("])", ")")) or text.rstrip().endswith("])"):
-                inside = False
-    for t in toks:   # imports and decorators are not worth mutating
-        if t.type == tokenize.NAME and t.string in ("import", "from") and t.start[1] == 0:
-            skip_lines.update(range(t.start[0], t.end[0] + 1))
-        if t.type == tokenize.OP and t.string == "@":
-            skip_lines.add(t.start[0])
-    # the lines of multi-line import statements
-    for i, t in enumerate(toks):
-        if t.type == tokenize.NAME and t.string == "from" and t.start[1] == 0:
-            j = i
-            while toks[j].type != tokenize.NEWLINE:
-                skip_lines.add(toks[j].start[0])
-                j += 1
-    # VIR_DEBUG(...) does nothing: mutating its arguments only makes equivalent mutants
-    debug = set()
-    for i, t in enumerate(toks):
-        if t.type == tokenize.NAME and t.string == "VIR_DEBUG":
-            depth, j = 0, i + 1
-            while j < len(toks):
-                if toks[j].string == "(":
-                    depth += 1
-                elif toks[j].string == ")":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                debug.add(j)
-                j += 1
-    out = []
-    prev = None
-    for i, t in enumerate(toks):
-        nxt = toks[i + 1] if i + 1 < len(toks) else None
-        if t.start[0] in skip_lines or i in debug:
-            prev = t
-            continue
-        if t.type == tokenize.OP and t.string in OPS:
-            if t.string == "-" and prev is not None and prev.type == tokenize.OP \
-                    and prev.string in "(,=[":
-                pass    # unary minus: n -> n+1 covers the number
+def toml_list(items):
+    return "[" + ", ".join('"%s"' % i for i in items) + "]"
+
+
+def write_config(dest, files, timeout, urls, tests=None):
+    """tools/cosmic-ray.toml with the files, tests, timeout and worker URLs of this run."""
+    text = CONFIG.read_text()
+    if tests:
+        text = re.sub(r'^(test-command = "[^"]*?-o addopts=).*"$',
+                      lambda m: m.group(1) + " " + " ".join(tests) + '"', text, count=1,
+                      flags=re.M)
+    if files:
+        text = re.sub(r"module-path = \[.*?\]", "module-path = " + toml_list(files), text,
+                      count=1, flags=re.S)
+    text = re.sub(r"^timeout = .*$", "timeout = %.1f" % timeout, text, count=1, flags=re.M)
+    text = re.sub(r"^worker-urls = .*$", "worker-urls = " + toml_list(urls), text, count=1,
+                  flags=re.M)
+    Path(dest).write_text(text)
+
+
+def cr(*args, **kw):
+    return subprocess.run([str(BIN / args[0]), *args[1:]], check=True, **kw)
+
+
+def mutant_source(spec, sources):
+    path = str(spec.module_path)
+    if path not in sources:
+        sources[path] = (ROOT / path).read_text()
+    src = sources[path]
+    op = get_operator(spec.operator_name)(**spec.operator_args)
+    return src, mutate_code(src, op, spec.occurrence)
+
+
+def why_skip(spec, sources):
+    """The reason to skip a mutant (see the docstring), or None."""
+    src, mutated = mutant_source(spec, sources)
+    line = src.splitlines()[spec.start_pos[0] - 1]
+    if spec.operator_name.startswith("core/ReplaceBinaryOperator_Mul_") and \
+            re.match(r"\*\s*,", line[spec.start_pos[1]:]):
+        return "keyword-only marker, not a multiplication"
+    if spec.operator_name == "core/NumberReplacer" and spec.occurrence % 2:
+        return "n-1: only n+1 is run"
+    if mutated is None:
+        return "no mutation"
+    try:
+        compile(mutated, str(spec.module_path), "exec")
+    except SyntaxError:
+        return "does not compile"
+    return None
+
+
+def skip_filter(session, sample=0):
+    sources = {}
+    with use_db(session) as db:
+        items = sorted(db.pending_work_items, key=lambda i: (str(i.mutations[0].module_path),
+                                                             i.mutations[0].start_pos,
+                                                             i.mutations[0].operator_name,
+                                                             i.mutations[0].occurrence))
+        kept = []
+        for item in items:
+            why = why_skip(item.mutations[0], sources)
+            if why:
+                db.set_result(item.job_id, WorkResult(output=why,
+                                                      worker_outcome=WorkerOutcome.SKIPPED))
             else:
-                out.append((t.start, t.end, t.string, OPS[t.string]))
-        elif t.type == tokenize.NAME and t.string in NAMES:
-            if t.string == "is" and nxt is not None and nxt.string == "not":
-                out.append((t.start, nxt.end, "is not", "is"))
-            else:
-                out.append((t.start, t.end, t.string, NAMES[t.string]))
-        elif t.type == tokenize.NAME and t.string == "not":
-            if not (prev is not None and prev.string == "is") and \
-                    not (nxt is not None and nxt.string == "in"):
-                out.append((t.start, nxt.start, src.splitlines()[t.start[0] - 1]
-                            [t.start[1]:nxt.start[1]] if nxt.start[0] == t.start[0] else "not ",
-                            ""))
-        elif t.type == tokenize.NUMBER:
-            try:
-                value = int(t.string, 0)
-            except ValueError:
-                value = None
-            if value is not None:
-                out.append((t.start, t.end, t.string, str(value + 1)))
-        elif t.type == tokenize.STRING:
-            docstring = (prev is None or prev.type in (tokenize.INDENT, tokenize.NEWLINE,
-                                                       tokenize.DEDENT, tokenize.NL)) \
-                and nxt is not None and nxt.type in (tokenize.NEWLINE, tokenize.STRING)
-            body = t.string
-            q = body.lstrip("rbuRBUfF")
-            line = src.splitlines()[t.start[0] - 1].strip()
-            label = line.startswith(("case ", "goto(", "label = ")) or \
-                (prev is not None and prev.string == "(" and line.startswith("traced("))
-            if label or line.startswith(('"', "'")) and t.start[0] in traced_lines:
-                pass    # a goto label or a name in the traced() list: see LABELS above
-            elif not docstring and len(q) >= 2 and q[0] in "'\"" and not q.startswith(q[0] * 3):
-                pre = body[:len(body) - len(q)]
-                if "f" not in pre.lower():
-                    out.append((t.start, t.end, body, pre + q[0] + "XX" + q[1:-1] + "XX" + q[-1]))
-        if t.type not in (tokenize.NL, tokenize.COMMENT):
-            prev = t
-    return [(path, s, e, old, new) for s, e, old, new in out]
-
-
-def apply(src, start, end, new):
-    lines = src.splitlines(keepends=True)
-    offs = [0]
-    for line in lines:
-        offs.append(offs[-1] + len(line))
-    a = offs[start[0] - 1] + start[1]
-    b = offs[end[0] - 1] + end[1]
-    return src[:a] + new + src[b:]
+                kept.append(item)
+        if sample and sample < len(kept):
+            chosen = {i.job_id for i in random.Random(1).sample(kept, sample)}
+            for item in kept:
+                if item.job_id not in chosen:
+                    db.set_result(item.job_id, WorkResult(
+                        output="not sampled", worker_outcome=WorkerOutcome.SKIPPED))
 
 
 def copy_tree(dest):
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout.split()
+                           capture_output=True, text=True, check=True).stdout.splitlines()
     for f in files:
         s = ROOT / f
         if s.is_file():
@@ -166,162 +137,165 @@ def copy_tree(dest):
             shutil.copy2(s, d)
 
 
-def run_tests(tree, tests, timeout):
-    env = dict(os.environ, PYTHONPATH=str(tree), QEMU_MIGRATION_JOBS="1",
-               PYTHONDONTWRITEBYTECODE="1")
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "--no-cov", "-p", "no:cacheprovider",
-           "-o", "addopts=", *tests]
-    try:
-        r = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True,
-                           timeout=timeout)
-        return "survived" if r.returncode == 0 else "killed"
-    except subprocess.TimeoutExpired:
-        return "timeout"
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tree_env(tree):
+    return dict(os.environ, PYTHONPATH=str(tree), QEMU_MIGRATION_JOBS="1",
+                PATH=str(BIN) + os.pathsep + os.environ.get("PATH", ""))
+
+
+def baseline(tree, command):
+    """Seconds the tests take unmutated in `tree`, or None when they fail."""
+    t0 = time.time()
+    r = subprocess.run(command.replace("python ", str(BIN / "python") + " ", 1).split(),
+                       cwd=tree, env=tree_env(tree), capture_output=True, text=True)
+    return time.time() - t0 if r.returncode == 0 else None
+
+
+def load_equivalents(path=EQUIVALENTS):
+    """[(file glob, source line, operator, why)] from the equivalents file."""
+    out = []
+    for raw in Path(path).read_text().splitlines():
+        if raw.strip() and not raw.lstrip().startswith("#"):
+            out.append(tuple(x.strip() for x in raw.split(" | ", 3)))
+    return out
+
+
+def explain(equivalents, file, line, operator):
+    """The reason a surviving mutant is equivalent, if the equivalents file gives one.
+
+    An entry's source line is compared without its "# L..." reference, unless the
+    entry itself carries one (the same code on two upstream lines)."""
+    for glob, code, op, why in equivalents:
+        text = " ".join(line.split()) if "# L" in code else line.split("  # ")[0].strip()
+        if fnmatch.fnmatch(file, glob) and text == " ".join(code.split()) and op == operator:
+            return why
+    return None
+
+
+def report(session, seconds=None, out=sys.stdout):
+    equivalents = load_equivalents()
+    sources = {}
+    rows = []
+    unsampled = 0
+    with use_db(session, WorkDB.Mode.open) as db:
+        for item, result in db.completed_work_items:
+            spec = item.mutations[0]
+            if result.worker_outcome == WorkerOutcome.SKIPPED:
+                unsampled += result.output == "not sampled"
+                continue
+            src, mutated = mutant_source(spec, sources)
+            n = spec.start_pos[0]
+            before = src.splitlines()[n - 1]
+            after = mutated.splitlines()[n - 1] if mutated else before
+            if result.worker_outcome != WorkerOutcome.NORMAL:
+                status = "error"
+            elif result.test_outcome == TestOutcome.SURVIVED:
+                why = explain(equivalents, str(spec.module_path), before, spec.operator_name)
+                status = "equivalent" if why else "survived"
+            elif result.output == "timeout":
+                status = "timeout"
+            else:
+                status = "killed" if result.test_outcome == TestOutcome.KILLED else "error"
+            rows.append((status, str(spec.module_path), n, spec.operator_name, before, after))
+        pending = sum(1 for _ in db.pending_work_items)
+    count = {s: sum(r[0] == s for r in rows) for s in
+             ("killed", "timeout", "equivalent", "survived", "error")}
+    killed = count["killed"] + count["timeout"]
+    scored = killed + count["survived"]
+    score = 100.0 * killed / scored if scored else 100.0
+    print("mutation score %.1f%% of the %d non-equivalent mutants: %d killed (%d by timeout), "
+          "%d equivalent (explained in tools/mutation-equivalents.txt), %d survived, "
+          "%d errors, %d not run yet%s; %d files%s" % (
+              score, scored, killed, count["timeout"], count["equivalent"], count["survived"],
+              count["error"], pending, " (%d left out of the sample)" % unsampled
+              if unsampled else "", len({r[1] for r in rows}),
+              "; %.0fs" % seconds if seconds is not None else ""), file=out)
+    for status, file, n, op, before, after in sorted(rows, key=lambda r: (r[1], r[2])):
+        if status in ("survived", "error"):
+            print("%-8s %s:%d %s\n         %s\n      -> %s" % (
+                status, file, n, op, before.strip(), after.strip()), file=out)
+    return 0 if count["survived"] == count["error"] == pending == 0 else 1
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--files", nargs="*", default=DEFAULT_FILES)
-    ap.add_argument("--tests", nargs="*", default=DEFAULT_TESTS)
-    ap.add_argument("--sample", type=int, default=0, help="run N mutants chosen at random "
-                    "(seeded, so the same N gives the same mutants)")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 1)))
-    ap.add_argument("--list", action="store_true", help="list the mutants and stop")
-    ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    ap.add_argument("--equivalents", metavar="FILE", default="tools/mutation-equivalents.txt",
-                    help="survivors explained as equivalent, one line each (see that file)")
+    ap.add_argument("--files", nargs="*", help="the files to mutate (default: the config's)")
+    ap.add_argument("--tests", nargs="*", help="the test files to run (default: the "
+                    "config's test-command), fast ones first")
+    ap.add_argument("--jobs", type=int, default=1, help="workers, each in its own tree copy")
+    ap.add_argument("--session", help="the session database (default: a temporary one); "
+                    "an existing one is resumed")
+    ap.add_argument("--sample", type=int, default=0, help="run only N of the mutants, "
+                    "chosen at random with a fixed seed (the same N gives the same mutants)")
+    ap.add_argument("--list", action="store_true", help="list the mutants to run and stop")
+    ap.add_argument("--report", metavar="SESSION", help="report a session and stop")
     args = ap.parse_args(argv)
-
-    allm = [m for f in args.files for m in mutants(ROOT / f)]
-    if args.list:
-        for path, s, e, old, new in allm:
-            print("%s:%d:%d %r -> %r" % (Path(path).relative_to(ROOT), s[0], s[1], old, new))
-        print("%d mutants" % len(allm))
-        return 0
-    chosen = allm
-    if args.sample and args.sample < len(allm):
-        chosen = random.Random(args.seed).sample(allm, args.sample)
-        chosen.sort(key=lambda m: (str(m[0]), m[1]))
-    print("%d mutants in %d files; running %d with %d workers" % (
-        len(allm), len(args.files), len(chosen), args.jobs), flush=True)
+    if args.report:
+        return report(args.report)
 
     work = Path(tempfile.mkdtemp(prefix="qemu-migration-mutation-"))
-    trees = []
-    for i in range(args.jobs):
-        t = work / ("tree%d" % i)
-        copy_tree(t)
-        trees.append(t)
-    t0 = time.time()
-    if run_tests(trees[0], args.tests, timeout=600) != "survived":
-        print("the tests fail without any mutant: fix them first", file=sys.stderr)
-        return 2
-    baseline = time.time() - t0
-    timeout = max(30.0, baseline * 3)
-    print("baseline %.1fs; timeout per mutant %.0fs" % (baseline, timeout), flush=True)
-
-    free = list(trees)
-    import threading
-    lock = threading.Lock()
-    results = []
-
-    def one(m):
-        path, s, e, old, new = m
-        with lock:
-            tree = free.pop()
-        try:
-            rel = Path(path).relative_to(ROOT)
-            target = tree / rel
-            orig = target.read_text()
-            mutated = apply(orig, s, e, new)
-            try:
-                compile(mutated, str(target), "exec")
-            except SyntaxError:
-                status = "invalid"
-            else:
-                target.write_text(mutated)
+    session = Path(args.session) if args.session else work / "session.sqlite"
+    config = work / "cosmic-ray.toml"
+    procs = []
+    try:
+        write_config(config, args.files, 60.0, [], args.tests)
+        if not session.exists():
+            cr("cosmic-ray", "init", str(config), str(session), cwd=ROOT)
+            cr("cr-filter-operators", str(session), str(config), cwd=ROOT)
+            skip_filter(session, args.sample)
+        if args.list:
+            with use_db(session, WorkDB.Mode.open) as db:
+                items = list(db.pending_work_items)
+            for item in sorted(items, key=lambda i: (str(i.mutations[0].module_path),
+                                                     i.mutations[0].start_pos)):
+                m = item.mutations[0]
+                print("%s:%d:%d %s" % (m.module_path, *m.start_pos, m.operator_name))
+            print("%d mutants" % len(items))
+            return 0
+        trees = [work / ("tree%d" % i) for i in range(args.jobs)]
+        for tree in trees:
+            copy_tree(tree)
+        command = tomllib.loads(config.read_text())["cosmic-ray"]["test-command"]
+        t0 = time.time()
+        took = baseline(trees[0], command)
+        if took is None:
+            print("the tests fail without any mutant: fix them first", file=sys.stderr)
+            return 2
+        timeout = max(60.0, 3 * took)
+        print("baseline %.1fs; timeout per mutant %.0fs" % (took, timeout), flush=True)
+        urls = []
+        for tree in trees:
+            port = free_port()
+            procs.append(subprocess.Popen([str(BIN / "cosmic-ray"), "http-worker", "--port",
+                                           str(port)], cwd=tree, env=tree_env(tree),
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            urls.append("http://127.0.0.1:%d" % port)
+        for url in urls:    # wait until each worker listens
+            port = int(url.rsplit(":", 1)[1])
+            for _ in range(100):
                 try:
-                    status = run_tests(tree, args.tests, timeout)
-                finally:
-                    target.write_text(orig)
-            line = orig.splitlines()[s[0] - 1]
-            r = {"file": str(rel), "line": s[0], "col": s[1], "old": old, "new": new,
-                 "status": status, "before": line.strip(),
-                 "after": apply(line + "\n", (1, s[1]), (1 + e[0] - s[0], e[1]), new).strip()
-                 if e[0] == s[0] else new}
-            with lock:
-                results.append(r)
-                print("%-8s %s:%d %r -> %r" % (status, rel, s[0], old, new), flush=True)
-            return r
-        finally:
-            with lock:
-                free.append(tree)
-
-    with ThreadPoolExecutor(max_workers=args.jobs) as ex:
-        list(ex.map(one, chosen))
-    shutil.rmtree(work, ignore_errors=True)
-
-    equivalents = load_equivalents(args.equivalents)
-    for r in results:
-        if r["status"] == "survived":
-            why = explain(equivalents, r)
-            if why:
-                r["status"], r["why"] = "equivalent", why
-    valid = [r for r in results if r["status"] != "invalid"]
-    killed = [r for r in valid if r["status"] in ("killed", "timeout")]
-    equivalent = [r for r in valid if r["status"] == "equivalent"]
-    survived = sorted((r for r in valid if r["status"] == "survived"),
-                      key=lambda r: (r["file"], r["line"], r["col"]))
-    raw = 100.0 * len(killed) / len(valid) if valid else 100.0
-    scored = len(valid) - len(equivalent)
-    score = 100.0 * len(killed) / scored if scored else 100.0
-    print("\nmutation score %.1f%% of the %d non-equivalent mutants (%.1f%% of all %d): "
-          "%d killed (%d by timeout), %d equivalent (explained in %s), %d survived, "
-          "%d invalid, %d in all; %.0fs" % (
-              score, scored, raw, len(valid), len(killed),
-              sum(r["status"] == "timeout" for r in valid), len(equivalent),
-              args.equivalents, len(survived), len(results) - len(valid), len(allm),
-              time.time() - t0))
-    for r in survived:
-        print("survived %s:%d  %s\n         -> %s" % (r["file"], r["line"], r["before"],
-                                                    r["after"]))
-    if args.json:
-        Path(args.json).write_text(json.dumps({"score": score, "raw_score": raw,
-                                               "results": results}, indent=1))
-    return 0
-
-
-def _code(line):
-    """A source line without its trailing '# L...' reference and spacing."""
-    return line.split("  # ")[0].strip()
-
-
-def load_equivalents(path):
-    """[(file glob, source line, old, new, why)] from the equivalents file."""
-    out = []
-    p = Path(path)
-    if not p.is_absolute():
-        p = ROOT / p
-    if not p.exists():
-        return out
-    for raw in p.read_text().splitlines():
-        if not raw.strip() or raw.lstrip().startswith("#"):
-            continue
-        glob, code, change, why = [x.strip() for x in raw.split(" | ")]
-        old, new = [x.strip() for x in change.split(" -> ")]
-        out.append((glob, code, old, new, why))
-    return out
-
-
-def explain(equivalents, r):
-    """The reason a surviving mutant is equivalent, if the equivalents file gives one."""
-    import fnmatch
-    for glob, code, old, new, why in equivalents:
-        line = " ".join(r["before"].split()) if "# L" in code else _code(r["before"])
-        if (fnmatch.fnmatch(r["file"], glob) and line == " ".join(code.split())
-                and old == r["old"] and new == r["new"]):
-            return why
-    return None
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+        write_config(config, args.files, timeout, urls, args.tests)
+        cr("cosmic-ray", "exec", str(config), str(session), cwd=ROOT)
+        return report(session, time.time() - t0)
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait()
+        if args.session:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print("session kept in %s (pass it to --report or --session)" % session)
+            for tree in work.glob("tree*"):
+                shutil.rmtree(tree, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import faults, make_vm, make_world
 from qemu_migration.world import stubs
-from qemu_migration.world.constants import (NULL, VIR_DOMAIN_SHUTOFF,
+from qemu_migration.world.constants import (DEFAULT_JOB_MASK, NULL, VIR_DOMAIN_SHUTOFF,
                                             VIR_DOMAIN_SHUTOFF_FAILED)
 from qemu_migration.world.objects import Ptr
 
@@ -121,3 +121,102 @@ def test_each_pipe_gives_two_new_consecutive_descriptors():
     start = first[0]
     assert first == [start, start + 1] and second == [start + 2, start + 3]
     assert w.fds_open == {start, start + 1, start + 2, start + 3}
+
+
+def test_duplicate_check_tells_a_defined_domain_from_a_new_one():
+    vm = make_vm(state="shutoff")
+    w = make_world(vm)
+    same = make_vm(state="shutoff").def_
+    new = make_vm(name="other", uuid="u-other", state="shutoff").def_
+    with w.activate():
+        assert stubs.virDomainObjIsDuplicate(w.driver.domains, same, 1) == 1
+        assert stubs.virDomainObjIsDuplicate(w.driver.domains, new, 1) == 0
+    assert w.errors == []
+
+
+def test_assign_def_of_a_new_domain_returns_it_locked_in_the_list():
+    w = make_world()
+    d = make_vm(state="shutoff").def_
+    with w.activate():
+        vm = stubs.virDomainAssignDef("caps", w.driver.domains, d, True)
+    assert vm.locked is True and vm.refs == 1 and vm.persistent is False
+    assert vm.def_ is d and w.driver.domains == {d.uuid: vm} and w.assigned == [vm]
+
+
+@pytest.mark.parametrize("other", ["name", "active"])
+def test_duplicate_check_refusals_return_minus_one(other):
+    vm = make_vm(state="running")
+    w = make_world(vm)
+    if other == "name":
+        d = make_vm(name="renamed", state="shutoff").def_           # same uuid, other name
+    else:
+        d = make_vm(state="shutoff").def_                            # same uuid, running
+    clash = make_vm(uuid="u-clash", state="shutoff").def_            # same name, other uuid
+    with w.activate():
+        assert stubs.virDomainObjIsDuplicate(w.driver.domains, d, 1) == -1
+        assert stubs.virDomainObjIsDuplicate(w.driver.domains, clash, 1) == -1
+    assert len(w.errors) == 2
+
+
+def test_errors_name_the_innermost_frame_as_reporter():
+    w = make_world()
+    with w.activate():
+        w.frames += ["qemuMigrationPrepareAny", "qemuMigrationPrepareDirect"]
+        stubs.virReportOOMError()
+        stubs.qemuReportError(1, "%s", "x")
+        stubs.virReportSystemError(errno.EBADF, "%s", "y")
+    assert [e.as_dict()["reporter"] for e in w.errors] == ["qemuMigrationPrepareDirect"] * 3
+
+
+def test_eat_cookie_reads_lock_state_only_for_the_lockstate_flag():
+    vm = make_vm()
+    w = make_world(vm)
+    with w.activate():
+        assert stubs.qemuMigrationEatCookie(w.driver, vm, "lockstate=x", 12, 1).lockState is None
+        assert stubs.qemuMigrationEatCookie(w.driver, vm, "lockstate=x", 12, 3).lockState == "x"
+
+
+def test_descriptor_zero_is_a_descriptor():
+    w = make_world()
+    w.fds_open.update({0, 1})
+    fds = [0, 1]
+    with w.activate():
+        stubs.VIR_FORCE_CLOSE(fds, 0)
+        stubs.qemuProcessStart("conn", w.driver, make_vm(state="shutoff"), "stdio", True, False,
+                               0, None, None, 2)
+    assert fds == [-1, 1] and w.fds_open == {1}
+    assert w.logs == ["qemu: -incoming stdio (stdin fd 0)"]
+
+
+def test_object_lock_takes_the_lock():
+    vm = make_vm()
+    vm.locked = False
+    w = make_world(vm)
+    with w.activate():
+        stubs.virDomainObjLock(vm)
+        assert vm.locked is True
+        stubs.virDomainObjUnlock(vm)
+    assert vm.locked is False
+
+
+def test_another_thread_ending_its_async_job_restores_the_default_mask():
+    vm = make_vm(async_out=True)
+    w = make_world(vm)
+    w.wakeups = ["end-async"]
+    with w.activate():
+        assert stubs.virCondWaitUntil("asyncCond", vm, w.clock_ms + 5) == 0
+    job = vm.privateData.job
+    assert (job.asyncJob, job.mask, vm.refs, w.others_refs) == (0, DEFAULT_JOB_MASK, 1, -1)
+
+
+@pytest.mark.parametrize("field", ["memory", "vcpus", "hostdevs"])
+def test_abi_check_refuses_each_difference(field):
+    src = make_vm().def_
+    dst = make_vm(hostdev="pci" if field == "hostdevs" else None).def_
+    if field != "hostdevs":
+        setattr(dst, field, getattr(src, field) + 1)
+    w = make_world()
+    with w.activate():
+        assert stubs.virDomainDefCheckABIStability(src, dst) is False
+        assert stubs.virDomainDefCheckABIStability(src, src) is True
+    assert [e.as_dict()["code"] for e in w.errors] == ["VIR_ERR_CONFIG_UNSUPPORTED"]

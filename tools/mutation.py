@@ -34,6 +34,7 @@ import random
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -232,6 +233,8 @@ def main(argv=None):
                     "an existing one is resumed")
     ap.add_argument("--sample", type=int, default=0, help="run only N of the mutants, "
                     "chosen at random with a fixed seed (the same N gives the same mutants)")
+    ap.add_argument("--again", action="store_true", help="with --session: run its "
+                    "survivors again (after a test was added to kill them)")
     ap.add_argument("--list", action="store_true", help="list the mutants to run and stop")
     ap.add_argument("--report", metavar="SESSION", help="report a session and stop")
     args = ap.parse_args(argv)
@@ -244,6 +247,9 @@ def main(argv=None):
     procs = []
     try:
         write_config(config, args.files, 60.0, [], args.tests)
+        if args.again and session.exists():
+            with sqlite3.connect(session) as db:
+                db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
         if not session.exists():
             cr("cosmic-ray", "init", str(config), str(session), cwd=ROOT)
             cr("cr-filter-operators", str(session), str(config), cwd=ROOT)

@@ -22,10 +22,10 @@ def state(**kw):
 
 
 def world(errors=(), **kw):
-    w = SimpleNamespace(others_started_async=False, others_refs=0,
+    w = SimpleNamespace(others_async=[], others_refs=0,
                         driver=SimpleNamespace(locked=True),
                         errors=[SimpleNamespace(message=m) for m in errors],
-                        touched_freed=[], fds_open=set())
+                        touched_freed=[], fds_open=set(), fds_at_start=set())
     for k, v in kw.items():
         setattr(w, k, v)
     return w
@@ -62,7 +62,19 @@ def test_no_leak_when_the_domain_is_gone_or_another_thread_started_it():
     gone = state(exists=False, async_job="migration out", refs=9, locked=True)
     assert found(function=DIRECT, after=gone) == {}
     assert found(after=state(async_job="migration out"),
-                 w=world(others_started_async=True)) == {}
+                 w=world(others_async=["started"])) == {}
+    assert found(after=state(async_job="migration out"),
+                 w=world(others_async=["started", "ended"]))["async-job-leaked"]
+
+
+def test_the_async_job_held_before_is_the_calls_only_once_another_thread_ended_it():
+    out = state(async_job="migration out")
+    assert found(before=out, after=out) == {}
+    assert found(before=out, after=out, w=world(others_async=["ended"])) == {
+        "async-job-leaked": "the call started async job 'migration out' and returned "
+                            "with it still active"}
+    assert found(before=out, after=state(async_job="migration in"),
+                 w=world(others_async=["ended", "started"])) == {}
 
 
 def test_a_successful_prepare_keeps_migration_in_on_purpose():
@@ -192,6 +204,10 @@ def test_a_freed_domain_touched():
 
 def test_descriptors_left_open():
     assert found(w=world(fds_open={12, 3})) == {"fd-leaked": "descriptors left open: 3, 12"}
+    # one that was open when the call began is an earlier call's leak
+    assert found(w=world(fds_open={12, 3}, fds_at_start={3})) == {
+        "fd-leaked": "descriptors left open: 12"}
+    assert found(w=world(fds_open={3}, fds_at_start={3, 4})) == {}
 
 
 def test_violations_come_in_the_documented_order():

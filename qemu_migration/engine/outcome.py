@@ -26,7 +26,8 @@ def _name(table, i):
 
 
 def trace_lines(trace):
-    return ["  " * t.depth + t.label() for t in trace]
+    """The trace as depth-indented labels (its entries read as (name, depth, failed))."""
+    return [("  " * d + n + " !fault") if f else "  " * d + n for n, d, f in list.__iter__(trace)]
 
 
 def domain_state(vm, driver, wide=False):
@@ -87,21 +88,23 @@ def _run_record(world):
         "trace": trace_lines(world.trace),
         "logs": list(world.logs),
         "conditions": list(world.conditions),
-        "statics": {k: p.value for k, p in sorted(world.statics.items())},
+        "statics": ({k: p.value for k, p in sorted(world.statics.items())}
+                    if world.statics else {}),
     }
 
 
 def call_outcome(call, world, ret, failed, out, before, after, events_from, violations):
     """The outcome dict of one call (JSON-ready)."""
+    errors = world.errors
     o = {
         "function": call.function,
         "domain": call.domain,
-        "faults": ["%s#%d" % p for p in call.faults.pairs()],
+        "faults": ["%s#%d" % p for p in call.faults.pairs()] if call.faults.faults else [],
         "return": ret,
         "failed": failed,
         "out": out,
-        "error": world.last_error.as_dict() if world.last_error else None,
-        "errors": [e.message for e in world.errors],
+        "error": errors[-1].as_dict() if errors else None,
+        "errors": [e.message for e in errors],
         "before": before,
         "after": after,
         "driver": driver_state(world.driver, events_from),

@@ -5,6 +5,7 @@ points at three points of libvirt's history; ``qemu_domain`` and ``callees`` are
 the functions below them, the same at all three commits.
 """
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import import_module
 
 from .registry import ENTRY_NAMES
@@ -16,8 +17,8 @@ class Version:
     commit: str
     summary: str
 
-    @property
-    def module(self):
+    @cached_property
+    def module(self):      # imported once: run_call asks for it on every call
         return import_module("qemu_migration.port." + self.name)
 
 

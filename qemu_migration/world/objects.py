@@ -7,6 +7,13 @@ Field names follow upstream so that ``vm.privateData.job.asyncJob`` reads like
 ``vm->privateData->job.asyncJob``; ``def`` is a Python keyword, so it is
 ``def_``.  What C would free is marked, not destroyed: a ``virDomainObj`` whose
 last reference went away has ``freed`` set, and touching it is recorded.
+
+``copy()`` on the driver, a domain object or a definition gives an object in the
+same state that shares nothing a run can change with the original: the case
+enumeration builds each starting state once and runs every case on a copy.
+Host device and snapshot definitions and events are shared (nothing changes
+them).  The copies pass every field to the constructor, the quickest way to
+make these objects; tests/test_world_copy.py fails if a field is left out.
 """
 from dataclasses import dataclass, field
 from typing import List, Optional
@@ -38,6 +45,10 @@ class DomainDef:
     @property
     def nhostdevs(self):
         return len(self.hostdevs)
+
+    def copy(self):
+        return DomainDef(self.virtType, self.name, self.uuid, self.id, self.memory, self.vcpus,
+                         list(self.hostdevs), list(self.graphics), self.source)
 
 
 @dataclass
@@ -88,6 +99,15 @@ class DomainObj:
     freed: bool = False
     autodestroy: bool = False   # for the loader's report only; the driver holds the truth
 
+    def copy(self):
+        priv, job = self.privateData, self.privateData.job
+        return DomainObj(
+            self.def_.copy(), self.persistent, self.refs, self.locked, self.state, self.reason,
+            DomainObjPrivate(JobObj(job.active, job.asyncJob, job.phase, job.mask, job.start,
+                                    job.info_type), priv.lockState),
+            SnapshotObjList(dict(self.snapshots.objs)),
+            None if self.newDef is None else self.newDef.copy(), self.freed, self.autodestroy)
+
 
 @dataclass
 class Event:
@@ -116,6 +136,12 @@ class Driver:
     stateDir: str = "/var/run/libvirt/qemu"
     deleted_configs: List[str] = field(default_factory=list)
     saved_status: List[str] = field(default_factory=list)
+
+    def copy(self):
+        return Driver({uuid: vm.copy() for uuid, vm in self.domains.items()},
+                      set(self.autodestroy), list(self.events), self.locked, self.hostname,
+                      self.nextvmid, self.caps, self.configDir, self.autostartDir, self.stateDir,
+                      list(self.deleted_configs), list(self.saved_status))
 
     def find_by_name(self, name):
         for vm in self.domains.values():

@@ -4,30 +4,72 @@ C's globals (the thread's last error, errno, a function's ``static`` variables,
 the clock) live here, one ``World`` per run, so that no run sees another's.
 The ported functions and the stubs reach the current world through
 ``current()``; ``World.activate()`` makes a world current for a block.
+
+The world that is current lives in one module-level cell (``_world``), which
+the tracing wrappers read directly: they run around every ported call and
+every stub, so they look nothing else up.
 """
-import contextlib
 import functools
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, NamedTuple, Optional
 
 from .errors import VirError
 from .objects import Driver, Ptr
 
-_CURRENT: List["World"] = []
+_world: Optional["World"] = None    # the current world; World.activate() sets it
 
 
 def current() -> "World":
-    return _CURRENT[-1]
+    return _world
 
 
-@dataclass
-class TraceEntry:
+class TraceEntry(NamedTuple):
+    """One call in the trace: the callee's name, its nesting depth, and whether it
+    was a stub made to fail there."""
     name: str
     depth: int
     failed: bool = False      # a stub that was made to fail here
 
     def label(self):
         return self.name + (" !fault" if self.failed else "")
+
+
+_entry = TraceEntry._make
+
+
+class Trace(list):
+    """The calls of a run, in order.  The wrappers append plain ``(name, depth,
+    failed)`` tuples, the cheapest thing to make; reading the trace gives each as
+    a ``TraceEntry``.  ``raw()`` gives the tuples themselves."""
+    __slots__ = ()
+
+    def __iter__(self):
+        return map(_entry, list.__iter__(self))
+
+    def __getitem__(self, i):
+        item = list.__getitem__(self, i)
+        return list(map(_entry, item)) if isinstance(i, slice) else _entry(item)
+
+    def raw(self):
+        return list.__iter__(self)
+
+
+class _Activation:
+    """``with world.activate():`` makes the world current and restores the one before."""
+    __slots__ = ("world", "before")
+
+    def __init__(self, world):
+        self.world = world
+
+    def __enter__(self):
+        global _world
+        self.before = _world
+        _world = self.world
+        return self.world
+
+    def __exit__(self, *exc):
+        global _world
+        _world = self.before
 
 
 class Goto(Exception):
@@ -79,7 +121,7 @@ class World:
         self.driver = driver if driver is not None else Driver()
         self.faults = faults or FaultPlan()
         self.calls: Dict[str, int] = {}
-        self.trace: List[TraceEntry] = []
+        self.trace = Trace()
         self.errors: List[VirError] = []
         self.logs: List[str] = []
         self.errno = 0
@@ -98,20 +140,32 @@ class World:
         self.others_refs = 0
         self.others_async: List[str] = []
 
-    @contextlib.contextmanager
     def activate(self):
-        _CURRENT.append(self)
-        try:
-            yield self
-        finally:
-            _CURRENT.pop()
+        return _Activation(self)
+
+    # what a world is in, as opposed to the record of one run (reset_run)
+    STATE = ("driver", "statics", "clock_ms", "fds_open", "next_fd", "peer_v3", "wakeups")
+
+    def copy(self) -> "World":
+        """A world at the start of a run in the same ``STATE`` as this one, sharing
+        nothing a run changes with it (the driver and its domains are copied, the
+        statics by value); the record of runs starts empty.  The case enumeration
+        builds a template world per starting state and runs each case on a copy.
+        """
+        w = World(self.driver.copy(), self.faults, self.clock_ms)
+        w.statics = {k: Ptr(p.value) for k, p in self.statics.items()}
+        w.fds_open = set(self.fds_open)
+        w.next_fd = self.next_fd
+        w.peer_v3 = self.peer_v3
+        w.wakeups = list(self.wakeups)
+        return w
 
     # --- per-run bookkeeping -------------------------------------------------
     def reset_run(self, faults: Optional[FaultPlan] = None):
         """Start a new call on the same state: fresh trace, errors, counters and faults."""
         self.faults = faults or FaultPlan()
         self.calls = {}
-        self.trace = []
+        self.trace = Trace()
         self.errors = []
         self.logs = []
         self.errno = 0
@@ -122,17 +176,8 @@ class World:
         self.others_async = []           # async jobs other threads "ended" or "started", in order
         self.conditions = []             # condition variables waited on, signalled, broadcast
 
-    def should_fail(self, name):
-        n = self.calls.get(name, 0) + 1
-        self.calls[name] = n
-        return n in self.faults.faults.get(name, ())
-
     def raise_error(self, error: VirError):
         self.errors.append(error)
-
-    @property
-    def last_error(self):
-        return self.errors[-1] if self.errors else None
 
     def log(self, level, msg):
         self.logs.append("%s: %s" % (level, msg))
@@ -144,15 +189,17 @@ def ported(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        w = current()
-        w.trace.append(TraceEntry(name, w.depth))
-        w.depth += 1
-        w.frames.append(name)
+        w = _world
+        depth = w.depth
+        w.trace.append((name, depth, False))
+        w.depth = depth + 1
+        frames = w.frames
+        frames.append(name)
         try:
             return fn(*args, **kwargs)
         finally:
-            w.frames.pop()
-            w.depth -= 1
+            frames.pop()
+            w.depth = depth
 
     wrapper.ported = True
     return wrapper
@@ -166,20 +213,39 @@ def stub(faultable=True):
     def decorate(fn):
         name = fn.__name__
 
-        @functools.wraps(fn)
-        def wrapper(*args):
-            w = current()
-            fail = faultable and w.should_fail(name)
-            if not faultable:
-                w.calls[name] = w.calls.get(name, 0) + 1
-            w.trace.append(TraceEntry(name, w.depth, fail))
-            w.depth += 1
-            w.frames.append(name)
+        def faulted(*args):
+            w = _world
+            calls = w.calls
+            n = calls.get(name, 0) + 1
+            calls[name] = n
+            fail = n in w.faults.faults.get(name, ())
+            depth = w.depth
+            w.trace.append((name, depth, fail))
+            w.depth = depth + 1
+            frames = w.frames
+            frames.append(name)
             try:
                 return fn(*args, fail=fail)
             finally:
-                w.frames.pop()
-                w.depth -= 1
+                frames.pop()
+                w.depth = depth
+
+        def plain(*args):
+            w = _world
+            calls = w.calls
+            calls[name] = calls.get(name, 0) + 1
+            depth = w.depth
+            w.trace.append((name, depth, False))
+            w.depth = depth + 1
+            frames = w.frames
+            frames.append(name)
+            try:
+                return fn(*args, fail=False)
+            finally:
+                frames.pop()
+                w.depth = depth
+
+        wrapper = functools.wraps(fn)(faulted if faultable else plain)
 
         wrapper.faultable = faultable
         wrapper.stub_name = name

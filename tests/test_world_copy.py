@@ -1,0 +1,136 @@
+"""Copies of worlds (the case enumeration runs every case on a copy of a template)
+and the trace the wrappers write as plain tuples."""
+import dataclasses
+
+import pytest
+
+from qemu_migration.world import stubs
+from qemu_migration.world.objects import (DomainDef, DomainObj, DomainObjPrivate, Driver,
+                                          Event, HostdevDef, JobObj, Ptr, SnapshotDef,
+                                          SnapshotObjList)
+from qemu_migration.world.runtime import FaultPlan, Trace, TraceEntry, World, current
+
+
+def _distinct(cls, **given):
+    """An instance with every field set to a value unlike its default, so that a copy
+    that leaves a field out (it would get the default) is caught."""
+    kwargs = {}
+    for i, f in enumerate(dataclasses.fields(cls)):
+        if f.name in given:
+            kwargs[f.name] = given[f.name]
+        elif f.type in (bool, "bool"):
+            kwargs[f.name] = not (f.default if f.default is not dataclasses.MISSING else False)
+        elif f.type in (int, "int"):
+            kwargs[f.name] = 1000 + i
+        else:
+            kwargs[f.name] = "%s-%d" % (f.name, i)
+    return cls(**kwargs)
+
+
+def _def(name="d"):
+    return _distinct(DomainDef, name=name, hostdevs=[HostdevDef("subsystem", "pci", "x")],
+                     graphics=["vnc"])
+
+
+def _vm():
+    job = _distinct(JobObj)
+    priv = DomainObjPrivate(job, "lock-held")
+    snaps = SnapshotObjList({"s1": SnapshotDef("s1")})
+    return _distinct(DomainObj, def_=_def(), privateData=priv, snapshots=snaps,
+                     newDef=_def("new"))
+
+
+def _containers(obj, seen=None):
+    """Every list, dict and set reachable through the dataclass fields of obj."""
+    out = []
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        if isinstance(v, (list, dict, set)):
+            out.append(v)
+            if isinstance(v, dict):
+                out.extend(c for x in v.values() if dataclasses.is_dataclass(x)
+                           and not isinstance(x, (SnapshotDef,)) for c in _containers(x))
+        elif dataclasses.is_dataclass(v):
+            out.extend(_containers(v))
+    return out
+
+
+def _driver():
+    vm = _vm()
+    return _distinct(Driver, domains={vm.def_.uuid: vm}, autodestroy={"u1"},
+                     events=[Event(1, 2, "d")], deleted_configs=["a"], saved_status=["b"])
+
+
+@pytest.mark.parametrize("make", [_def, _vm, _driver], ids=["def", "vm", "driver"])
+def test_copy_keeps_every_field_and_shares_no_container(make):
+    orig = make()
+    dup = orig.copy()
+    assert dup == orig and dup is not orig
+    ids = {id(c) for c in _containers(orig)}
+    assert ids and not ids & {id(c) for c in _containers(dup)}
+
+
+def test_a_copied_domain_is_a_new_object_all_the_way_down():
+    vm = _vm()
+    dup = vm.copy()
+    assert dup.def_ is not vm.def_ and dup.newDef is not vm.newDef
+    assert dup.privateData is not vm.privateData and dup.privateData.job is not vm.privateData.job
+    assert dup.snapshots is not vm.snapshots
+    dup.privateData.job.active = 7
+    dup.def_.id = 9
+    assert vm.privateData.job.active != 7 and vm.def_.id != 9
+    vm.newDef = None
+    assert vm.copy().newDef is None
+
+
+def test_world_copy_keeps_the_state_and_starts_a_fresh_record():
+    w = World(_driver(), FaultPlan.of([("virTimeMs", 1)]), clock_ms=5)
+    w.statics["p"] = Ptr(3)
+    w.fds_open.add(21)
+    w.next_fd = 30
+    w.peer_v3 = False
+    w.wakeups = ["end-job"]
+    with w.activate():
+        stubs.virTimeMs(Ptr())
+    dup = w.copy()
+    for name in World.STATE:
+        if name == "statics":
+            assert {k: p.value for k, p in dup.statics.items()} == {"p": 3}
+        else:
+            assert getattr(dup, name) == getattr(w, name), name
+    assert dup.driver is not w.driver
+    assert dup.statics["p"] is not w.statics["p"]
+    assert dup.fds_open is not w.fds_open and dup.wakeups is not w.wakeups
+    assert dup.faults is w.faults
+    assert (dup.trace, dup.calls, dup.errors, dup.depth, dup.frames) == ([], {}, [], 0, ["caller"])
+    assert isinstance(dup.trace, Trace)
+
+
+def test_every_world_attribute_is_either_state_or_the_record_of_a_run():
+    """A new attribute must be placed: copied as state (World.STATE) or reset per run."""
+    record = set(vars(World()))
+    per_run = {"faults", "calls", "trace", "errors", "logs", "errno", "touched_freed",
+               "assigned", "others_refs", "others_async", "conditions", "fds_at_start",
+               "depth", "frames"}
+    assert record == set(World.STATE) | per_run
+
+
+def test_trace_holds_tuples_and_reads_as_entries():
+    t = Trace()
+    t.append(("virTimeMs", 0, False))
+    t.append(TraceEntry("pipe", 1, True))
+    assert list(t.raw()) == [("virTimeMs", 0, False), ("pipe", 1, True)]
+    assert [e.label() for e in t] == ["virTimeMs", "pipe !fault"]
+    assert t[0] == TraceEntry("virTimeMs", 0) and t[0].depth == 0 and t[-1].failed
+    assert t[0:1] == [TraceEntry("virTimeMs", 0, False)] and t[0:1][0].name == "virTimeMs"
+
+
+def test_activation_nests_and_restores():
+    a, b = World(), World()
+    before = current()
+    with a.activate() as got:
+        assert got is a and current() is a
+        with b.activate():
+            assert current() is b
+        assert current() is a
+    assert current() is before

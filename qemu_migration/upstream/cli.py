@@ -16,6 +16,7 @@ import time
 
 from ..cliutil import JSON_SCHEMA, UsageError
 from ..cliutil import versions as parse_versions
+from ..engine.batch import collector_off
 from .build import BuildError
 from .extract import ExtractError
 
@@ -53,10 +54,11 @@ def compare(src, versions, worktree=False, record=False):
         t1 = time.perf_counter()
         py = rec.python_outcomes(v)
         t2 = time.perf_counter()
-        c_out = {cid: runner(v, impl) for cid, runner in items}
+        with collector_off():
+            c_out = {cid: runner(v, impl) for cid, runner in items}
         t3 = time.perf_counter()
         disagreements = [{"case": cid, "fields": _field_diffs(py[cid], c_out[cid])}
-                         for cid, _ in items if rec.digest(c_out[cid]) != rec.digest(py[cid])]
+                         for cid, _ in items if not rec.same(c_out[cid], py[cid])]
         entry = {"commit": impl.built.spec.commit, "cases": len(items),
                  "disagree": disagreements,
                  "seconds": {"build": round(t1 - t0, 2), "python": round(t2 - t1, 2),

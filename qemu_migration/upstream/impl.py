@@ -21,6 +21,7 @@ How the two sides stay one world:
 """
 import inspect
 from importlib import import_module
+from operator import attrgetter, is_
 from typing import Dict, Optional
 
 from ..world import stubs as S
@@ -54,182 +55,235 @@ def _as_called_from(name):
     return call
 
 
-# --- bindings ----------------------------------------------------------------------------
+# --- bindings: one table of fields per kind of object, walked by one loop ------------------
+#
+# A row is (name, get_py, set_py, read_c, write_c, to_py):
+#   get_py(py) / set_py(py, v)   the Python side (set_py None: C never changes it)
+#   read_c(s, c) -> raw          a comparable value of the C side (an address for a pointer)
+#   write_c(s, c, v)             the Python value into C
+#   to_py(s, c, raw)             the C value as Python
+# The rows are made once, when this module is imported.  A binding skips a sync when
+# nothing changed: push when every Python value is the object it pushed last, pull
+# when the C struct's bytes are those it saw last (every raw value lies in them).
+
+def _py_attr(path):
+    """Getter and setter of a (dotted) attribute path on the Python object."""
+    head, _, last = path.rpartition(".")
+    owner = attrgetter(head) if head else None
+
+    def set_py(py, v):
+        setattr(owner(py) if owner else py, last, v)
+    return attrgetter(path), set_py
+
+
+def _c_int(cname):
+    return (lambda s, c: getattr(c, cname)), (lambda s, c, v: setattr(c, cname, v))
+
+
+def _c_str(cname):
+    return ((lambda s, c: s.addr(getattr(c, cname))),
+            (lambda s, c, v: setattr(c, cname, s.cstr(v))),
+            (lambda s, c, raw: s.pystr(getattr(c, cname))))
+
+
+def _as_int(s, c, raw):
+    return int(raw)
+
+
+def _as_bool(s, c, raw):
+    return bool(raw)
+
+
+def _py_object(s, c, raw):
+    return s.py_of(raw)
+
+
+def _row(name, read_c, write_c, to_py=None, pull=True):
+    get_py, set_py = _py_attr(name)
+    return (name, get_py, set_py if pull and to_py is not None else None, read_c, write_c, to_py)
+
+
+def _str_row(name, cname, pull=True):
+    read_c, write_c, to_py = _c_str(cname)
+    return _row(name, read_c, write_c, to_py if pull else None)
+
+
+def _int_row(name, cname, to_py=_as_int, pull=True):
+    return _row(name, *_c_int(cname), to_py if pull else None)
+
+
+def _write_uuid(s, c, v):
+    b = (v or "").encode()[:B_UUID_MAX]
+    s.ffi.memmove(c.uuid, b + b"\0", len(b) + 1)
+
+
+def _job_row(name, cname):
+    if cname == "info_type":
+        def read_c(s, c):
+            return c.job.info.type
+
+        def write_c(s, c, v):
+            c.job.info.type = v
+    else:
+        def read_c(s, c):
+            return getattr(c.job, cname)
+
+        def write_c(s, c, v):
+            setattr(c.job, cname, v)
+    return _row("job." + name, read_c, write_c, _as_int)
+
 
 class Binding:
-    """One Python object and its C struct; ``fields`` says what to keep equal."""
+    """One Python object and its C struct, kept equal over the rows of ``ROWS``."""
     kind = "?"
+    ROWS: tuple = ()
+
+    def __init_subclass__(cls):
+        super().__init_subclass__()
+        cls._set_rows(cls.ROWS)
+
+    @classmethod
+    def _set_rows(cls, rows):
+        cls.ROWS = rows
+        if len(rows) < 2:
+            only = rows[0][1] if rows else None
+            cls._py_values = staticmethod(lambda py: [only(py)] if only else [])
+        else:
+            many = attrgetter(*(r[0] for r in rows))
+            cls._py_values = staticmethod(lambda py: list(many(py)))
+        cls._pulled = tuple(i for i, r in enumerate(rows) if r[2] is not None)
 
     def __init__(self, sess, py, c):
         self.sess, self.py, self.c = sess, py, c
-        self.c_shadow = {}
-        self.py_shadow = {}
+        self.c_shadow = [None] * len(self.ROWS)   # raw C values at the last sync
+        self.py_shadow = None                       # Python values at the last sync
+        self.c_bytes = None                         # the C struct's bytes at the last sync
 
-    # each field: (name, read_c() -> raw, write_c(py value), raw -> py value, read_py, write_py)
-    def fields(self):
-        return ()
-
-    _cached = None
-
-    def _fields(self):
-        if self._cached is None:
-            self._cached = tuple(self.fields())
-        return self._cached
+    def _bytes(self):
+        return self.sess.ffi.buffer(self.c)[:]
 
     def push(self, force=False):
-        for name, read_c, write_c, to_py, read_py, write_py in self._fields():
-            if read_py is None:
-                continue
-            v = read_py()
-            if force or name not in self.py_shadow or not _same(v, self.py_shadow[name]):
-                write_c(v)
-                self.py_shadow[name] = v
-                self.c_shadow[name] = read_c()
+        vals = self._py_values(self.py)
+        old = self.py_shadow
+        if old is not None and not force and all(map(is_, vals, old)):
+            return
+        s, c, shadow = self.sess, self.c, self.c_shadow
+        for i, row in enumerate(self.ROWS):
+            v = vals[i]
+            if force or old is None or not _same(v, old[i]):
+                row[4](s, c, v)
+                shadow[i] = row[3](s, c)
+        self.py_shadow = vals
+        self.c_bytes = self._bytes()
 
     def pull(self):
-        for name, read_c, write_c, to_py, read_py, write_py in self._fields():
-            if write_py is None:
+        now = self._bytes()
+        if now == self.c_bytes:
+            return
+        s, c, py, rows, shadow, vals = (self.sess, self.c, self.py, self.ROWS, self.c_shadow,
+                                        self.py_shadow)
+        for i in self._pulled:
+            row = rows[i]
+            raw = row[3](s, c)
+            if raw == shadow[i]:
                 continue
-            raw = read_c()
-            if name in self.c_shadow and raw == self.c_shadow[name]:
-                continue
-            v = to_py(raw)
-            write_py(v)
-            self.c_shadow[name] = raw
-            self.py_shadow[name] = v
+            v = row[5](s, c, raw)
+            row[2](py, v)
+            shadow[i] = raw
+            vals[i] = v
+        self.c_bytes = now
 
 
-def _attr(obj_fn, name):
-    return (lambda: getattr(obj_fn(), name)), (lambda v: setattr(obj_fn(), name, v))
+def _handle_row(name, write_c, read_c):
+    return _row(name, read_c, write_c)
 
 
 class DriverB(Binding):
     kind = "driver"
-
-    def fields(self):
-        s, c, py = self.sess, self.c, self.py
-        out = []
-        for f in ("configDir", "autostartDir", "stateDir"):
-            out.append((f, (lambda f=f: s.addr(getattr(c, f))),
-                        (lambda v, f=f: setattr(c, f, s.cstr(v))), None,
-                        (lambda f=f: getattr(py, f)), None))
-        out.append(("caps", lambda: s.addr(c.caps),
-                    lambda v: setattr(c, "caps", s.handle(v, "virCapsPtr")), None,
-                    lambda: py.caps, None))
-        out.append(("domains", lambda: s.addr(c.domains.objs),
-                    lambda v: setattr(c.domains, "objs", s.handle(v, "virHashTablePtr")), None,
-                    lambda: py.domains, None))
-        out.append(("autodestroy", lambda: s.addr(c.autodestroy),
-                    lambda v: setattr(c, "autodestroy", s.handle(v, "virHashTablePtr")), None,
-                    lambda: py.autodestroy, None))
-        return out
+    ROWS = tuple(_str_row(f, f, pull=False) for f in ("configDir", "autostartDir", "stateDir")) + (
+        _handle_row("caps", lambda s, c, v: setattr(c, "caps", s.handle(v, "virCapsPtr")),
+                    lambda s, c: s.addr(c.caps)),
+        _handle_row("domains",
+                    lambda s, c, v: setattr(c.domains, "objs", s.handle(v, "virHashTablePtr")),
+                    lambda s, c: s.addr(c.domains.objs)),
+        _handle_row("autodestroy",
+                    lambda s, c, v: setattr(c, "autodestroy", s.handle(v, "virHashTablePtr")),
+                    lambda s, c: s.addr(c.autodestroy)),
+    )
 
 
 class VmB(Binding):
     kind = "vm"
-
-    def fields(self):
-        s, c, py, lib, ffi = self.sess, self.c, self.py, self.sess.lib, self.sess.ffi
-        return (
-            ("refs", lambda: c.refs, lambda v: setattr(c, "refs", v), int,
-             lambda: py.refs, lambda v: setattr(py, "refs", v)),
-            ("persistent", lambda: lib.qmc_get_persistent(c),
-             lambda v: lib.qmc_set_persistent(c, 1 if v else 0), bool,
-             lambda: py.persistent, lambda v: setattr(py, "persistent", v)),
-            ("def_", lambda: s.addr(getattr(c, "def")), lambda v: setattr(c, "def", s.c_def(v)),
-             s.py_of, lambda: py.def_, lambda v: setattr(py, "def_", v)),
-            ("privateData", lambda: s.addr(c.privateData),
-             lambda v: setattr(c, "privateData", ffi.cast("void *", s.c_priv(v))),
-             s.py_of, lambda: py.privateData, lambda v: setattr(py, "privateData", v)),
-            ("snapshots", lambda: s.addr(c.snapshots.objs),
-             lambda v: setattr(c.snapshots, "objs", s.handle(v.objs, "virHashTablePtr")),
-             None, lambda: py.snapshots, None),
-        )
-
-
-class DefB(Binding):
-    kind = "def"
-
-    def fields(self):
-        s, c, py = self.sess, self.c, self.py
-
-        def write_uuid(v):
-            b = (v or "").encode()[:B_UUID_MAX]
-            s.ffi.memmove(c.uuid, b + b"\0", len(b) + 1)
-
-        return (
-            ("id", lambda: c.id, lambda v: setattr(c, "id", v), int,
-             lambda: py.id, lambda v: setattr(py, "id", v)),
-            ("name", lambda: s.addr(c.name), lambda v: setattr(c, "name", s.cstr(v)),
-             lambda raw: s.pystr(c.name), lambda: py.name, lambda v: setattr(py, "name", v)),
-            ("uuid", lambda: s.ffi.string(c.uuid), write_uuid, None, lambda: py.uuid, None),
-            ("nhostdevs", lambda: c.nhostdevs, lambda v: setattr(c, "nhostdevs", v), None,
-             lambda: py.nhostdevs, None),
-        )
+    ROWS = (
+        _int_row("refs", "refs"),
+        _row("persistent", lambda s, c: s.lib.qmc_get_persistent(c),
+             lambda s, c, v: s.lib.qmc_set_persistent(c, 1 if v else 0), _as_bool),
+        _row("def_", lambda s, c: s.addr(getattr(c, "def")),
+             lambda s, c, v: setattr(c, "def", s.c_def(v)), _py_object),
+        _row("privateData", lambda s, c: s.addr(c.privateData),
+             lambda s, c, v: setattr(c, "privateData", s.ffi.cast("void *", s.c_priv(v))),
+             _py_object),
+        _handle_row("snapshots",
+                    lambda s, c, v: setattr(c.snapshots, "objs",
+                                            s.handle(v.objs, "virHashTablePtr")),
+                    lambda s, c: s.addr(c.snapshots.objs)),
+    )
 
 
 B_UUID_MAX = 78
 
 
+class DefB(Binding):
+    kind = "def"
+    ROWS = (
+        _int_row("id", "id"),
+        _str_row("name", "name"),
+        _row("uuid", lambda s, c: s.ffi.string(c.uuid), _write_uuid),
+        _int_row("nhostdevs", "nhostdevs", pull=False),
+    )
+
+
 class PrivB(Binding):
     kind = "priv"
-
-    def fields(self):
-        s, c, py = self.sess, self.c, self.py
-        job = c.job
-
-        def jf(name, cname, setc=None):
-            def rc():
-                return getattr(job, cname) if cname != "info_type" else job.info.type
-
-            def wc(v):
-                if cname == "info_type":
-                    job.info.type = v
-                else:
-                    setattr(job, cname, v)
-            return (name, rc, wc, int, (lambda: getattr(py.job, name)),
-                    (lambda v: setattr(py.job, name, v)))
-
-        return (
-            jf("active", "active"), jf("asyncJob", "asyncJob"), jf("phase", "phase"),
-            jf("mask", "mask"), jf("start", "start"), jf("info_type", "info_type"),
-            ("lockState", lambda: s.addr(c.lockState),
-             lambda v: setattr(c, "lockState", s.cstr(v)), lambda raw: s.pystr(c.lockState),
-             lambda: py.lockState, lambda v: setattr(py, "lockState", v)),
-        )
+    ROWS = tuple(_job_row(n, n) for n in ("active", "asyncJob", "phase", "mask", "start",
+                                          "info_type")) + (_str_row("lockState", "lockState"),)
 
 
 class CookieB(Binding):
     kind = "cookie"
+    ROWS = (_str_row("lockState", "lockState"),)
 
-    def fields(self):
-        s, c, py = self.sess, self.c, self.py
-        return (("lockState", lambda: s.addr(c.lockState),
-                 lambda v: setattr(c, "lockState", s.cstr(v)), lambda raw: s.pystr(c.lockState),
-                 lambda: getattr(py, "lockState", None),
-                 lambda v: setattr(py, "lockState", v)),)
+
+def _cell_rows(ctype):
+    if ctype == "char *":
+        return (_row("value", lambda s, c: s.addr(c[0]),
+                     lambda s, c, v: c.__setitem__(0, s.cstr(v)),
+                     lambda s, c, raw: s.pystr(c[0])),)
+    if ctype == "bool":
+        return (_row("value", lambda s, c: bool(c[0]), lambda s, c, v: c.__setitem__(0, bool(v)),
+                     _as_bool),)
+    return (_row("value", lambda s, c: int(c[0]),
+                 lambda s, c, v: c.__setitem__(0, 0 if v is None else int(v)), _as_int),)
 
 
 class CellB(Binding):
     """An out-parameter: a Python Ptr and the C cell a ``T *`` parameter points at."""
     kind = "cell"
 
-    def __init__(self, sess, py, c, ctype):
-        super().__init__(sess, py, c)
-        self.ctype = ctype
 
-    def fields(self):
-        s, c, py = self.sess, self.c, self.py
-        if self.ctype == "char *":
-            return (("value", lambda: s.addr(c[0]), lambda v: c.__setitem__(0, s.cstr(v)),
-                     lambda raw: s.pystr(c[0]), lambda: py.value,
-                     lambda v: setattr(py, "value", v)),)
-        if self.ctype == "bool":
-            return (("value", lambda: bool(c[0]), lambda v: c.__setitem__(0, bool(v)), bool,
-                     lambda: py.value, lambda v: setattr(py, "value", v)),)
-        return (("value", lambda: int(c[0]),
-                 lambda v: c.__setitem__(0, 0 if v is None else int(v)), int,
-                 lambda: py.value, lambda v: setattr(py, "value", v)),)
+class StrCellB(CellB):
+    ROWS = _cell_rows("char *")
+
+
+class BoolCellB(CellB):
+    ROWS = _cell_rows("bool")
+
+
+class IntCellB(CellB):
+    ROWS = _cell_rows("int")
+
+
+_CELLS = {"char *": StrCellB, "bool": BoolCellB}
 
 
 # --- one call --------------------------------------------------------------------------
@@ -350,7 +404,7 @@ class Session:
         b = self.by_id.get(id(ptr))
         if b is None:
             c = self.ffi.new(ctype + "[1]")
-            b = self._bind(CellB, ptr, c, ctype)
+            b = self._bind(_CELLS.get(ctype, IntCellB), ptr, c)
             b.push(force=True)
         return b.c
 

@@ -10,6 +10,7 @@ Python port to these observations case by case.
 """
 import hashlib
 import json
+import marshal
 import subprocess
 
 from ..engine import run_call, run_scenario
@@ -25,6 +26,19 @@ def digest(outcome):
     """A short hash of an outcome (one call's dict, or a scenario's list of them)."""
     text = json.dumps(outcome, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def same(a, b):
+    """Whether two outcomes have the same digest, without hashing them when they are
+    plainly identical: equal as Python values and with the same types all the way down
+    (marshal's format keeps True apart from 1 and a list from a tuple, as JSON does
+    the first).  Anything else is decided by the digests themselves."""
+    try:
+        if a == b and marshal.dumps(a, 0) == marshal.dumps(b, 0):
+            return True
+    except ValueError:      # something marshal cannot write: let the digests decide
+        pass
+    return digest(a) == digest(b)
 
 
 def summary(outcome):

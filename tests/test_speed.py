@@ -1,0 +1,112 @@
+"""What makes runs fast must not change what they compute: batches without the
+collector, forked workers, outcome comparison without hashing, linear bitsets."""
+import gc
+import random
+
+import pytest
+
+from qemu_migration.analysis import cases as C
+from qemu_migration.analysis.minimise import Space, bitset
+from qemu_migration.engine.batch import collector_off
+from qemu_migration.upstream import record
+
+
+@pytest.mark.parametrize("was_on", [True, False])
+def test_collector_is_off_in_a_batch_and_as_it_was_after(was_on):
+    (gc.enable if was_on else gc.disable)()
+    try:
+        with collector_off():
+            assert not gc.isenabled()
+        assert gc.isenabled() is was_on
+    finally:
+        gc.enable()
+
+
+def test_jobs_default_to_one_and_follow_the_environment(monkeypatch):
+    monkeypatch.delenv("QEMU_MIGRATION_JOBS", raising=False)
+    assert C.jobs() == 1
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "3")
+    assert C.jobs() == 3
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "0")
+    assert C.jobs() == 1
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "many")
+    assert C.jobs() == 1
+
+
+@pytest.fixture
+def batch():
+    cases = C.enumerate_cases(["IsAllowed", "PrepareTunnel"])
+    return [(v, c) for v in ("pre", "post") for c in cases[::3]]
+
+
+def test_forked_workers_compute_what_one_process_does(batch, monkeypatch):
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "1")
+    alone = C._run_batch(batch)
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "2")
+    monkeypatch.setattr(C, "PARALLEL_MIN", 10)
+    forked = C._run_batch(batch)
+    assert forked == alone and len(forked) == len(batch)
+    assert [o["function"] for o, _ in forked] == [c.function for _, c in batch]
+    assert C._BATCH == []          # the batch is not kept after it ran
+
+
+def test_no_fork_or_no_processes_runs_the_batch_here(batch, monkeypatch):
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "2")
+    monkeypatch.setattr(C, "PARALLEL_MIN", 10)
+    alone = [C._run(v, c) for v, c in batch]
+    monkeypatch.setattr(C.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert C._pool(2) is None
+    assert C._run_batch(batch) == alone
+
+    def no_processes(n):
+        raise OSError("no processes")
+    monkeypatch.setattr(C, "_pool", no_processes)
+    assert C._run_batch(batch) == alone
+
+
+def test_same_is_the_digest_comparison_made_cheap():
+    a = {"return": 0, "failed": False, "trace": ["x"], "out": {"uri": None}}
+    b = {"return": 0, "failed": False, "trace": ["x"], "out": {"uri": None}}
+    assert record.same(a, b) and record.digest(a) == record.digest(b)
+    # equal in Python, different in JSON: the digest decides
+    assert not record.same(dict(a, failed=0), a)
+    assert record.digest(dict(a, failed=0)) != record.digest(a)
+    # different in Python, the same in JSON: so the digest says, so says same()
+    assert record.same(dict(a, trace=("x",)), a)
+    assert not record.same(dict(a, trace=["y"]), a)
+
+    class Odd:          # not marshallable: left to the digest, which refuses it as before
+        def __eq__(self, other):
+            return True
+    with pytest.raises(TypeError):
+        record.same(dict(a, out=Odd()), dict(a, out=Odd()))
+
+
+def test_bitset_sets_exactly_the_given_bits():
+    assert bitset([], 0) == 0 and bitset([], 7) == 0
+    assert bitset([0], 1) == 1 and bitset([4, 0, 4], 5) == 0b10001
+    rnd = random.Random(7)
+    idx = rnd.sample(range(5000), 1200)
+    naive = 0
+    for i in idx:
+        naive |= 1 << i
+    assert bitset(idx, 5000) == naive
+
+
+def test_space_masks_are_the_cases_of_each_value():
+    rnd = random.Random(3)
+    pts = [{"a": rnd.choice("xyz"), "b": rnd.choice("01"), "fault": rnd.choice(["none", "f#1"])}
+           for _ in range(300)]
+    sp = Space(pts)
+    for d in ("a", "b", "fault"):
+        for v, m in sp.masks[d].items():
+            assert m == sum(1 << i for i, p in enumerate(pts) if p[d] == v)
+        assert list(sp.order[d]) == list(dict.fromkeys(p[d] for p in pts))
+    assert sp.mask([0, 2]) == 0b101 and sp.all == (1 << 300) - 1
+
+
+def test_a_worker_runs_its_span_of_the_batch_and_sends_it_marshalled(batch, monkeypatch):
+    import marshal
+    monkeypatch.setattr(C, "_BATCH", batch)
+    got = marshal.loads(C._worker((2, 6)))
+    assert got == [C._run(v, c) for v, c in batch[2:6]]

@@ -1,13 +1,115 @@
-"""How long the full case run takes: every case of every entry point on all three versions.
+"""How fast the runs are (pytest-benchmark; figures, never timed asserts).
 
-One round (the run is seconds long and its result is cached per process, so a
-second round would measure the cache).  The case count and cases per second
-land in the benchmark's extra_info; ``pytest --benchmark-only -s`` prints them.
+``python -m pytest tests/test_bench.py --benchmark-only -s`` prints them; the
+README's Speed section quotes them.  Every benchmark also checks what it ran,
+so a broken run cannot pass as a fast one.
+
+  * the port, per case: a fixed slice of the enumerated cases on every version;
+  * the C through cffi, per call, on the project's own C functions
+    (tests/c_selftest, built through the same path as libvirt's text), against
+    their Python twin; with LIBVIRT_SRC set, also libvirt's functions per case;
+  * the full runs: every case on all versions (``cases``), and ``diff``.
+
+The full runs are one round each: their results are cached per process, so a
+second round would measure the cache.
 """
+import os
 import time
 
+import pytest
+
 from qemu_migration.analysis import cases as C
+from qemu_migration.analysis import diff as D
+from qemu_migration.engine import run_call
 from qemu_migration.port import VERSION_NAMES
+from test_upstream_c import _import_twin, make_vm, selftest_c, world_with
+
+SLICE = 7          # every 7th enumerated case in the per-case benchmarks
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(monkeypatch, tmp_path_factory):
+    if not os.environ.get("QEMU_MIGRATION_CACHE"):
+        monkeypatch.setenv("QEMU_MIGRATION_CACHE",
+                           str(tmp_path_factory.getbasetemp() / "qmc-cache"))
+
+
+def _per_case(benchmark, cases, runs_per_round, impl=None, versions=VERSION_NAMES):
+    def run():
+        for v in versions:
+            for c in cases:
+                run_call(c.make_world(), v, c.call, impl)
+    cpu = []
+
+    def timed():
+        t0 = time.process_time()
+        run()
+        cpu.append(time.process_time() - t0)
+    benchmark.pedantic(timed, rounds=3, iterations=1, warmup_rounds=1)
+    us = min(cpu) / runs_per_round * 1e6
+    benchmark.extra_info.update({"runs_per_round": runs_per_round,
+                                 "cpu_us_per_run_min": round(us, 1)})
+    return us
+
+
+def test_port_per_case(benchmark):
+    cases = C.enumerate_cases()[::SLICE]
+    runs = len(cases) * len(VERSION_NAMES)
+    us = _per_case(benchmark, cases, runs)
+    print("\nport: %d runs per round, %.1f us CPU per run (min of 3)" % (runs, us))
+    out = run_call(cases[0].make_world(), "post", cases[0].call)
+    assert out == C.outcomes("post", cases[:1])[0]
+
+
+SELFTEST_CALLS = 4
+
+
+def _selftest_body(mod):
+    vm = make_vm()
+    w = world_with(vm)
+    with w.activate():
+        r = (mod.selftestJob(w.driver, vm, 1), mod.selftestLocks(w.driver, vm, 1316000030000),
+             mod.selftestTables(w.driver, vm), mod.selftestWhich())
+    return r, len(w.trace)
+
+
+@pytest.mark.parametrize("kind", ["python", "c"])
+def test_c_path_per_call_on_selftest(benchmark, kind):
+    """The C side's cost per call (bindings, callbacks, trace), on our own C functions,
+    side by side with their Python twin: CI has no libvirt tree, and needs none here."""
+    mod = _import_twin() if kind == "python" else selftest_c()
+    rounds = 200
+
+    def run():
+        for _ in range(rounds):
+            got = _selftest_body(mod)
+        return got
+    cpu = []
+
+    def timed():
+        t0 = time.process_time()
+        got = run()
+        cpu.append(time.process_time() - t0)
+        return got
+    got = benchmark.pedantic(timed, rounds=3, iterations=1, warmup_rounds=1)
+    us = min(cpu) / (rounds * SELFTEST_CALLS) * 1e6
+    benchmark.extra_info.update({"implementation": kind, "cpu_us_per_call_min": round(us, 1)})
+    print("\nselftest through %s: %.1f us CPU per call" % (kind, us))
+    assert got == ((0, 1, 0, kind), 17)
+
+
+if os.environ.get("LIBVIRT_SRC"):
+    # Defined only where libvirt sources are at hand (CI has none by design: the
+    # selftest benchmark above measures the same C path there).
+    @pytest.mark.parametrize("version", VERSION_NAMES)
+    def test_c_per_case_libvirt(benchmark, version):
+        from qemu_migration.upstream.impl import load
+        impl = load(version)
+        cases = C.enumerate_cases()[::SLICE * 3]
+        us = _per_case(benchmark, cases, len(cases), impl, versions=[version])
+        print("\nC %s: %d cases per round, %.1f us CPU per case" % (version, len(cases), us))
+        assert run_call(cases[1].make_world(), version, cases[1].call, impl) == \
+            C.outcomes(version, cases[1:2])[0]
 
 
 def _full_run():
@@ -18,13 +120,26 @@ def _full_run():
 
 
 def test_full_enumeration_all_versions(benchmark):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     n = benchmark.pedantic(_full_run, rounds=1, iterations=1, warmup_rounds=0)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     runs = n * len(VERSION_NAMES)
     benchmark.extra_info.update({"cases": n, "runs": runs, "seconds": round(seconds, 2),
+                                 "cpu_seconds": round(cpu, 2),
                                  "cases_per_second": round(runs / seconds),
                                  "workers": C.jobs()})
-    print("\n%d cases x %d versions = %d runs in %.2fs: %d runs/s (%d workers)"
-          % (n, len(VERSION_NAMES), runs, seconds, runs / seconds, C.jobs()))
+    print("\n%d cases x %d versions = %d runs in %.2fs (%.2fs CPU here): %d runs/s (%d workers)"
+          % (n, len(VERSION_NAMES), runs, seconds, cpu, runs / seconds, C.jobs()))
     assert n == C.case_count()["total"] > 10000
+
+
+def test_full_diff_pre_post(benchmark):
+    def run():
+        C.clear_cache()
+        return D.diff("pre", "post")
+    t0, c0 = time.perf_counter(), time.process_time()
+    d = benchmark.pedantic(run, rounds=1, iterations=1, warmup_rounds=0)
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    benchmark.extra_info.update({"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2)})
+    print("\ndiff pre -> post: %.2fs (%.2fs CPU here)" % (seconds, cpu))
+    assert d["cases"] == C.case_count()["total"]

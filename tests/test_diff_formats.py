@@ -74,7 +74,7 @@ def test_formats_and_aliases():
     rc, text = _main(argv)
     assert rc == 0 and _main(argv + ["--format", "text"]) == (0, text)
     rc, md = _main(argv + ["--format", "markdown"])
-    assert rc == 0 and md.startswith("**9596 cases**") and _main(argv + ["--markdown"]) == (0, md)
+    assert rc == 0 and md.startswith("**10084 cases**") and _main(argv + ["--markdown"]) == (0, md)
     rc, js = _main(argv + ["--format", "json"])
     assert rc == 0 and _main(argv + ["--json"]) == (0, js)
     assert json.loads(js)["to"] == "fixed"

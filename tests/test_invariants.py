@@ -225,7 +225,8 @@ def test_lock_not_compared_without_a_state_before():
     # PerformJob: a failed resume after a failed migration overwrites its error
     (lambda ver: perform(ver, make_vm(), fault=[("doNativeMigrate", 1),
                                                ("qemuProcessStartCPUs", 1)]), -1,
-     "failed with 2 errors raised (out of memory; out of memory)"),
+     "failed with 2 errors raised (operation failed: migration job: unexpectedly failed; "
+     "out of memory)"),
     # PrepareAny only warns when the cookie cannot be baked
     (lambda ver: prepare(ver, fault=[("qemuMigrationBakeCookie", 1)]), 0,
      "succeeded with 1 error raised (out of memory)"),

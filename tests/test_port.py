@@ -16,7 +16,8 @@ from qemu_migration.world.constants import (QEMU_ASYNC_JOB_MIGRATION_IN,
                                             QEMU_JOB_NONE, QEMU_MIGRATION_PHASE_BEGIN3,
                                             QEMU_MIGRATION_PHASE_PERFORM2,
                                             QEMU_MIGRATION_PHASE_PREPARE, VIR_ERR_SYSTEM_ERROR,
-                                            VIR_MIGRATE_PEER2PEER, VIR_MIGRATE_TUNNELLED,
+                                            VIR_MIGRATE_LIVE, VIR_MIGRATE_PEER2PEER,
+                                            VIR_MIGRATE_TUNNELLED,
                                             VIR_MIGRATE_UNDEFINE_SOURCE)
 from qemu_migration.world.objects import Ptr
 from qemu_migration.world.runtime import NoSuchLabel
@@ -273,7 +274,7 @@ def test_prepare_direct_port_is_static_per_world_and_wraps(version):
 
 @pytest.mark.parametrize("version", ALL)
 @pytest.mark.parametrize("callee,message", [
-    ("virGetHostname", "failed to determine host name: Bad address"),
+    ("virGetHostname", "out of memory"),
     ("virAsprintf", "out of memory")])
 def test_prepare_direct_faults(version, callee, message):
     o = prepare(version, make_world(), "qemuMigrationPrepareDirect", faults=[(callee, 1)])
@@ -293,9 +294,10 @@ def test_prepare_time_failure_returns_before_anything(version):
 
 # --- qemuMigrationPerformJob ---------------------------------------------------------------
 
-def perform(version, w, flags=0, v3proto=False, fault=(), peer_v3=True):
+def perform(version, w, flags=0, v3proto=False, fault=(), peer_v3=True,
+            uri="tcp:dst.example.net:49152"):
     c = Call("qemuMigrationPerformJob", "web1", {"flags": flags, "v3proto": v3proto,
-                                                 "uri": "tcp:dst.example.net:49152"},
+                                                 "uri": uri},
              faults(*fault), peer_v3)
     return run_call(w, version, c)
 
@@ -367,18 +369,25 @@ def test_perform_native_v2_success_stops_source(version):
     o = perform(version, w)
     assert o["return"] == 0
     assert o["after"]["exists"] is False and o["driver"]["domains"] == []
-    assert o["driver"]["events"][0]["type"] == "stopped"
+    # non-live: qemuMigrationSetOffline paused the guest first, then PerformJob stopped it
+    assert [e["type"] for e in o["driver"]["events"]] == ["suspended", "stopped"]
     assert any("qemuMigrationJobSetPhase" in t for t in o["trace"])
     assert o["violations"] == []
 
 
 @pytest.mark.parametrize("version", ALL)
-def test_perform_v3_keeps_source(version):
+def test_perform_p2p_stops_source_in_confirm_or_in_perform(version):
+    # v3: doPeer2PeerMigrate3 ends in qemuMigrationConfirm, which stops the source
     w = make_world(make_vm())
     o = perform(version, w, VIR_MIGRATE_PEER2PEER, peer_v3=True)
-    assert o["return"] == 0 and o["after"]["id"] == 7 and o["driver"]["events"] == []
+    assert o["return"] == 0 and o["after"]["id"] == -1
+    assert (o["after"]["state"], o["after"]["reason"]) == ("shutoff", "migrated")
+    assert [e["type"] for e in o["driver"]["events"]] == ["suspended", "stopped"]
+    assert "    qemuProcessStop" in o["trace"] and o["logs"][0] == "qemu: stopped migrated=1"
+    # v2: PerformJob itself stops it (the stub leaves it paused)
     o = perform(version, make_world(make_vm()), VIR_MIGRATE_PEER2PEER, peer_v3=False)
     assert o["after"]["id"] == -1 and o["after"]["state"] == "shutoff"
+    assert "    qemuProcessStop" not in o["trace"] and "  qemuProcessStop" in o["trace"]
 
 
 @pytest.mark.parametrize("version", ALL)
@@ -398,7 +407,8 @@ def test_perform_failure_resumes_guest(version, resume_fails):
     fault = [("doNativeMigrate", 1)] + ([("qemuProcessStartCPUs", 1)] if resume_fails else [])
     o = perform(version, w, fault=fault)
     assert o["return"] == -1
-    assert o["driver"]["events"] == [{"type": "resumed", "detail": 1, "domain": "web1"}]
+    assert o["driver"]["events"] == [{"type": "suspended", "detail": 1, "domain": "web1"},
+                                     {"type": "resumed", "detail": 1, "domain": "web1"}]
     if resume_fails:
         assert o["logs"] == ["error: Failed to resume guest web1 after failure"]
         assert o["after"]["state"] == "paused"
@@ -412,8 +422,43 @@ def test_perform_failure_resumes_guest(version, resume_fails):
 @pytest.mark.parametrize("version", ALL)
 def test_perform_paused_guest_is_not_resumed(version):
     w = make_world(make_vm(state="paused"))
-    o = perform(version, w, VIR_MIGRATE_PEER2PEER, fault=[("doPeer2PeerMigrate", 1)])
+    o = perform(version, w, VIR_MIGRATE_PEER2PEER, fault=[("doPeer2PeerMigrate", 1)],
+                peer_v3=False)
     assert o["return"] == -1 and o["driver"]["events"] == []
+    assert o["after"]["state"] == "paused"
+    # with a v3 peer, qemuMigrationConfirm (cancelled) runs 'cont' whatever the state was
+    w = make_world(make_vm(state="paused"))
+    o = perform(version, w, VIR_MIGRATE_PEER2PEER, fault=[("doPeer2PeerMigrate", 1)])
+    assert o["return"] == -1 and o["after"]["state"] == "running"
+    assert o["driver"]["events"] == [{"type": "resumed", "detail": 1, "domain": "web1"}]
+    assert w.driver.saved_status[-1] == "web1"
+
+
+@pytest.mark.parametrize("version", ALL)
+@pytest.mark.parametrize("uri,message", [
+    ("tcp:dst.example.net:49x", "internal error cannot parse URI tcp:dst.example.net:49x"),
+    ("tcp://dst example", "internal error cannot parse URI tcp://dst example"),
+    (None, "internal error cannot parse URI (null)")])
+def test_perform_native_unparseable_uri_leaves_guest_running(version, uri, message):
+    o = perform(version, make_world(make_vm()), uri=uri)
+    assert o["return"] == -1 and msg(o) == message
+    assert o["after"]["state"] == "running" and o["driver"]["events"] == []
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_perform_native_uri_allocation_failure_leaves_guest_running(version):
+    o = perform(version, make_world(make_vm()), fault=[("virAsprintf", 1)])
+    assert o["return"] == -1 and msg(o) == "out of memory"
+    assert o["error"]["reporter"] == "doNativeMigrate"
+    assert o["after"]["state"] == "running" and o["driver"]["events"] == []
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_perform_live_failure_leaves_guest_running(version):
+    o = perform(version, make_world(make_vm()), VIR_MIGRATE_LIVE, fault=[("doNativeMigrate", 1)])
+    assert o["return"] == -1
+    assert msg(o) == "operation failed: migration job: unexpectedly failed"
+    assert o["after"]["state"] == "running" and o["driver"]["events"] == []
 
 
 @pytest.mark.parametrize("version", ALL)

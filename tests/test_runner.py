@@ -27,7 +27,7 @@ def test_unknown_flag_name_is_a_key_error():
 
 
 def test_flags_by_name_run_as_their_value():
-    args = {"dconnuri": "qemu+ssh://dst.example.net/system"}
+    args = {"dconnuri": "qemu+ssh://dst.example.net/system", "uri": "tcp:dst.example.net:49152"}
     by_name = run_call(make_world(make_vm()), "post", Call(
         "qemuMigrationPerformJob", "web1", dict(args, flags="live undefine-source")))
     by_value = run_call(make_world(make_vm()), "post", Call(

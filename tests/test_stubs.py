@@ -210,3 +210,87 @@ def test_touching_a_freed_domain_is_recorded():
         stubs.virDomainObjIsActive(vm)
         stubs.virDomainObjLock(vm)
     assert w.touched_freed == ["caller", "virDomainObjLock"]
+
+
+def test_virasprintf_nulls_its_output_on_failure_and_hostname_fails_on_allocation():
+    w = make_world(hostname="h.example")
+    w.faults = FaultPlan.of([("virAsprintf", 1), ("virGetHostname", 1)])
+    p = Ptr("left over")
+    with w.activate():
+        assert stubs.virAsprintf(p, "tcp:%s", "h") == -1
+        assert stubs.virGetHostname(None) is None
+    assert p.value is None
+    assert [(e.code, e.domain, e.reporter) for e in w.errors] == [(2, 0, "virGetHostname")]
+
+
+def test_process_start_failure_uses_an_id_and_stop_restores_the_definition():
+    vm = make_vm(state="shutoff")
+    saved = make_vm(name="saved", state="shutoff").def_
+    vm.newDef = saved
+    w = make_world(vm)
+    w.faults = FaultPlan.of([("qemuProcessStart", 1)])
+    with w.activate():
+        assert stubs.qemuProcessStart("conn", w.driver, vm, "stdio", True, False, -1,
+                                      None, None, 2) == -1
+    assert w.driver.nextvmid == 2                      # id 1 was assigned and is used up
+    assert vm.def_ is saved and vm.def_.id == -1 and vm.newDef is None
+    assert (vm.state, vm.reason) == (5, 6)             # shutoff, failed
+    assert [t.label() for t in w.trace] == ["qemuProcessStart !fault", "qemuProcessStop"]
+    assert w.logs == ["qemu: stopped migrated=0"] and w.last_error.reporter == "qemuProcessStart"
+
+
+def test_process_start_keeps_a_copy_of_a_persistent_definition():
+    vm = make_vm(state="shutoff")
+    transient = make_vm(state="shutoff", persistent=False)
+    w = make_world(vm, transient)
+    with w.activate():
+        stubs.qemuProcessStart("conn", w.driver, vm, "stdio", True, False, -1, None, None, 2)
+        stubs.qemuProcessStart("conn", w.driver, transient, "stdio", True, False, -1, None,
+                               None, 2)
+    assert vm.def_.id == 1 and vm.newDef is not vm.def_
+    assert (vm.newDef.name, vm.newDef.uuid, vm.newDef.id) == (vm.def_.name, vm.def_.uuid, -1)
+    assert transient.newDef is None
+
+
+def test_process_stop_of_an_inactive_domain_changes_nothing():
+    vm = make_vm(state="shutoff")
+    vm.newDef = make_vm(name="saved", state="shutoff").def_
+    w = make_world(vm)
+    with w.activate():
+        stubs.qemuProcessStop(w.driver, vm, 0, 2)
+    assert vm.def_.name == "web1" and vm.newDef is not None and vm.reason == 1
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_start_cpus_frees_the_lock_state_on_success_only(fail):
+    vm = make_vm(state="paused")
+    vm.privateData.lockState = "lease"
+    w = make_world(vm)
+    if fail:
+        w.faults = FaultPlan.of([("qemuProcessStartCPUs", 1)])
+    with w.activate():
+        assert stubs.qemuProcessStartCPUs(w.driver, vm, "conn", 2, 2) == (-1 if fail else 0)
+    assert vm.privateData.lockState == ("lease" if fail else None)
+    assert vm.state == (3 if fail else 1)
+
+
+@pytest.mark.parametrize("uri,ok", [
+    ("tcp://dst.example.net:49152", True), ("tcp://user@dst.example.net:49152/x", True),
+    ("tcp://[::1]:49152", True), ("tcp://dst.example.net:/", True), ("relative/path", True),
+    ("tcp://dst.example.net:49x", False), ("tcp://dst example", False), ("%zz", False),
+    (None, False)])
+def test_xml_parse_uri(uri, ok):
+    assert stubs.xmlParseURI(uri) == (uri if ok else None)
+
+
+def test_p2p_v3_failure_whose_resume_fails_queues_nothing():
+    vm = make_vm()
+    w = make_world(vm)
+    w.faults = FaultPlan.of([("doPeer2PeerMigrate", 1), ("qemuProcessStartCPUs", 1)])
+    v3 = Ptr(False)
+    with w.activate():
+        assert stubs.doPeer2PeerMigrate(w.driver, "conn", vm, None, "qemu+tcp://d/system",
+                                        None, 0, None, 0, v3) == -1
+    assert v3.value is True and vm.state == 3
+    # only qemuMigrationSetOffline's event: Confirm gave up before its RESUMED event
+    assert [(e.type, e.detail) for e in w.driver.events] == [(3, 1)]

@@ -219,7 +219,8 @@ ENTRY_POINTS: Dict[str, EntryPoint] = {e.name: e for e in [
          "cookiein": Arg("text", None),
          "peer-v3": Arg("bool", True)},     # Call.peer_v3, not passed to the function
         _invoke_perform, ("cookieout",), "unlocked",
-        ("doNativeMigrate", "doPeer2PeerMigrate", "qemuProcessStartCPUs", "virCondWaitUntil",
+        ("doNativeMigrate", "doPeer2PeerMigrate", "qemuProcessStartCPUs", "virAsprintf",
+         "virCondWaitUntil",
          "virDomainDeleteConfig", "virDomainEventNewFromObj", "virDomainSaveStatus",
          "virTimeMs"),
         "int(struct qemud_driver *, virConnectPtr, virDomainObjPtr, const char *, "

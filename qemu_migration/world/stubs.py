@@ -9,13 +9,19 @@ callee allocates, as under libvirt's old OOM test mode; callees that fail
 through a system call fail with the errno that call would give.  The docstring
 of each stub says what its failure looks like.
 """
+import copy
 import errno as _errno
+import re
 
 from .constants import (DEFAULT_JOB_MASK, NULL, QEMU_ASYNC_JOB_MIGRATION_OUT,
                         QEMU_ASYNC_JOB_NONE, QEMU_JOB_NONE, QEMU_MIGRATION_COOKIE_GRAPHICS,
                         QEMU_MIGRATION_COOKIE_LOCKSTATE, VIR_DOMAIN_PAUSED,
                         VIR_DOMAIN_PAUSED_MIGRATION, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_MIGRATED,
-                        VIR_DOMAIN_SHUTOFF,
+                        VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_MIGRATED,
+                        VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_MIGRATED,
+                        VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
+                        VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_MIGRATED,
+                        VIR_DOMAIN_SHUTOFF_UNKNOWN, VIR_ERR_INTERNAL_ERROR, VIR_MIGRATE_LIVE,
                         VIR_DOMAIN_SHUTOFF_FAILED, VIR_ERR_CONFIG_UNSUPPORTED,
                         VIR_ERR_NO_MEMORY, VIR_ERR_OPERATION_FAILED, VIR_ERR_XML_ERROR,
                         VIR_ERR_OPERATION_INVALID, VIR_ERR_SYSTEM_ERROR, VIR_FROM_DOMAIN,
@@ -23,7 +29,7 @@ from .constants import (DEFAULT_JOB_MASK, NULL, QEMU_ASYNC_JOB_MIGRATION_OUT,
                         VIR_DOMAIN_XML_UPDATE_CPU, VIR_FROM_NONE, VIR_FROM_QEMU,
                         migration_job_mask)
 from .errors import VirError, strerror
-from .objects import DomainObj, Event
+from .objects import DomainObj, Event, Ptr
 from .parsing import DomainXMLError, parse_domain_xml
 from .runtime import current, recorded
 
@@ -459,21 +465,34 @@ def virDomainObjSetState(vm, state, reason):
 
 def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, stdin_fd,
                      stdin_path, snapshot, vmop, *, fail):
-    """Starts QEMU, paused or running, marked for auto-destroy or not, and logs the
-    -incoming source it was given (and the descriptor it reads from, if any), as
-    the real one writes the command line to the domain's log.  On failure
-    (VIR_FROM_QEMU out of memory) it has already stopped what it started: the
-    domain stays inactive.
+    """qemuProcessStart (qemu_process.c:2615 @ e2fb96d9): starts QEMU, paused or running,
+    marked for auto-destroy or not.
+
+    Models: virDomainObjSetDefTransient (domain_conf.c:1361: a persistent domain
+    without a ``newDef`` gets a copy of its definition kept as ``newDef``), the id
+    taken from ``driver->nextvmid`` (:2656), the -incoming source and the
+    descriptor it reads from (logged, as the real one writes the command line to
+    the domain's log), the state it leaves and the auto-destroy registration.
+    An injected failure is an allocation failure after the id was assigned
+    (VIR_FROM_QEMU out of memory, as VIR_ALLOC(priv->monConfig) at :2761): the
+    real one then runs its ``cleanup``, which calls qemuProcessStop(driver, vm,
+    0, VIR_DOMAIN_SHUTOFF_FAILED) (:3023), so the id stays used, the domain is
+    inactive and a saved persistent definition is restored (qemu_process.c:3260-3265).
+    Not modelled: the "VM is already active" refusal (:2642; every caller passes an
+    inactive domain), hooks, devices, security labels, cgroups, the monitor.
     """
     _touch(vm)
+    if vm.persistent and vm.newDef is None:                        # SetDefTransient
+        vm.newDef = copy.deepcopy(vm.def_)
+    vm.def_.id = driver.nextvmid
+    driver.nextvmid += 1
+    virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_UNKNOWN)
     if fail:
         _oom(VIR_FROM_QEMU, "qemuProcessStart")
-        virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_FAILED)
+        qemuProcessStop(driver, vm, 0, VIR_DOMAIN_SHUTOFF_FAILED)
         return -1
     current().log("qemu", "-incoming %s%s" % (migrateFrom, " (stdin fd %d)" % stdin_fd
                                                if stdin_fd >= 0 else ""))
-    vm.def_.id = driver.nextvmid
-    driver.nextvmid += 1
     if start_paused:
         virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION)
     else:
@@ -484,23 +503,44 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
 
 
 def qemuProcessStop(driver, vm, migrated, reason, *, fail):
-    """Stops QEMU.  ``migrated`` tells the real one to leave the labels of shared disks
-    alone for the destination; the stub logs it, as the real one's debug line does."""
+    """qemuProcessStop (qemu_process.c:3078 @ e2fb96d9): stops QEMU.
+
+    Models: the debug line naming ``migrated`` (logged; it tells the real one to
+    leave the labels of shared disks alone for the destination), the early
+    return for an inactive domain (:3095), the id set to -1 and the state to
+    SHUTOFF with ``reason`` (:3242-3243), the auto-destroy entry dropped, and a
+    saved ``newDef`` restored as the definition (:3260-3265).  It cannot fail.
+    Not modelled: the log file, killing the process, labels, cgroups, hooks.
+    """
     _touch(vm)
     current().log("qemu", "stopped migrated=%d" % migrated)
+    if vm.def_.id == -1:
+        return
     vm.def_.id = -1
     virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, reason)
     driver.autodestroy.discard(vm.def_.uuid)
     if vm.newDef is not None:
         vm.def_ = vm.newDef
+        vm.def_.id = -1
         vm.newDef = None
 
 
 def qemuProcessStartCPUs(driver, vm, conn, reason, asyncJob, *, fail):
-    """Resumes the guest; fails on allocation (VIR_FROM_QEMU out of memory)."""
+    """qemuProcessStartCPUs (qemu_process.c:2156 @ e2fb96d9): resumes the guest.
+
+    Models: the lock state handed to the lock manager and freed once it resumed
+    (:2164-2171), the state RUNNING with ``reason`` on success (:2180).  An
+    injected failure is the monitor's 'cont' failing on allocation (VIR_FROM_QEMU
+    out of memory): the state stays, and the lease is paused again, which gives
+    ``priv->lockState`` back (:2182; the lock manager of this world hands back the
+    state it was given, so the value is unchanged).
+    """
     _touch(vm)
+    lock = vm.privateData.lockState
+    vm.privateData.lockState = None
     if fail:
         _oom(VIR_FROM_QEMU, "qemuProcessStartCPUs")
+        vm.privateData.lockState = lock
         return -1
     virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, reason)
     return 0
@@ -509,16 +549,89 @@ def qemuProcessStartCPUs(driver, vm, conn, reason, asyncJob, *, fail):
 # --- the migration itself ------------------------------------------------------------
 
 
+_URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_URI_CHARS = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#\[\]]|%[0-9A-Fa-f]{2})*\Z")
+
+
+def xmlParseURI(uri):
+    """libxml2's xmlParseURI as far as the migration code needs it: whether the text is an
+    RFC 3986 URI reference (characters allowed, and a port of digits only after an
+    authority).  Returns the text, or NULL for text it refuses; NULL in gives NULL."""
+    if uri is None or not _URI_CHARS.match(uri):
+        return NULL
+    m = _URI_SCHEME.match(uri)
+    rest = uri[m.end():] if m else uri
+    if rest.startswith("//"):
+        authority = re.split(r"[/?#]", rest[2:], maxsplit=1)[0]
+        hostport = authority.rsplit("@", 1)[-1]
+        if not hostport.startswith("[") and ":" in hostport:
+            port = hostport.rsplit(":", 1)[1]
+            if not port.isdigit() and port != "":
+                return NULL
+    return uri
+
+
+def _set_offline(driver, vm):
+    """qemuMigrationSetOffline (qemu_migration.c:747 @ e2fb96d9) with qemuProcessStopCPUs
+    (qemu_process.c:2192): the guest paused for migration, and a SUSPENDED event
+    (detail MIGRATED) queued when one could be built.  The lock state is freed and
+    taken back from the lock manager (unchanged in this world)."""
+    virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION)
+    event = virDomainEventNewFromObj(vm, VIR_DOMAIN_EVENT_SUSPENDED,
+                                     VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED)
+    if event is not NULL:
+        qemuDomainEventQueue(driver, event)
+
+
+def _migration_run(driver, vm, flags, fail):
+    """qemuMigrationRun (qemu_migration.c:1424 @ e2fb96d9) as the source sees it: a
+    non-live migration of a running guest pauses it first (:1465-1468); the
+    migration then fails (an injected failure: QEMU reports the migration job
+    failed, VIR_ERR_OPERATION_FAILED "migration job: unexpectedly failed", :823,
+    leaving the guest as it was) or completes, and a guest still running is paused
+    (:1562-1564).  Returns 0 or -1."""
+    if not (flags & VIR_MIGRATE_LIVE) and vm.state == VIR_DOMAIN_RUNNING:
+        _set_offline(driver, vm)
+    if fail:
+        qemuReportError(VIR_ERR_OPERATION_FAILED, _("%s: %s"), _("migration job"),
+                        _("unexpectedly failed"))
+        return -1
+    if vm.state == VIR_DOMAIN_RUNNING:
+        _set_offline(driver, vm)
+    return 0
+
+
 def doNativeMigrate(driver, vm, uri, cookiein, cookieinlen, cookieout, cookieoutlen,
                     flags, resource, *, fail):
-    """Migrates over the URI.  Success leaves the guest paused, as QEMU leaves it when
-    the migration completes; so does a failure (VIR_FROM_QEMU out of memory), which
-    is what sends PerformJob's endjob down its resume branch.
+    """doNativeMigrate (qemu_migration.c:1599 @ e2fb96d9) with qemuMigrationRun (:1424).
+
+    Models: the URI fix-up of a "tcp:" URI into "tcp://" by virAsprintf, whose
+    allocation failure is reported (VIR_FROM_QEMU out of memory) with the guest
+    untouched (:1619-1623); a URI xmlParseURI refuses gives VIR_ERR_INTERNAL_ERROR
+    "cannot parse URI %s" (:1631-1634), guest untouched (a NULL URI is refused the
+    same way; the C would pass it to strncmp); a QEMU without the migrate-fd
+    capability (host destination, :1655-1658); then qemuMigrationRun's pauses
+    through qemuMigrationSetOffline (:1467 before a non-live migration, :1563 after
+    completion) with their SUSPENDED/MIGRATED events, and its failure (see
+    ``_migration_run``: the injected failure of this stub).  On success the
+    out-cookie names the domain (qemuMigrationBakeCookie with flags 0 at :1581
+    writes name, uuid and host; the cookie is ported separately).
+    Not modelled: the lock-driver cookie check (:1447; this world's lock manager
+    needs none), the graphics relocation, the monitor calls, cancel.
     """
     _touch(vm)
-    virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION)
-    if fail:
-        _oom(VIR_FROM_QEMU, "doNativeMigrate")
+    if uri is not None and STRPREFIX(uri, "tcp:") and not STRPREFIX(uri, "tcp://"):
+        tmp = Ptr()
+        if virAsprintf(tmp, "tcp://%s", uri[len("tcp:"):]) < 0:
+            virReportOOMError()
+            return -1
+        uribits = xmlParseURI(tmp.value)
+    else:
+        uribits = xmlParseURI(uri)
+    if uribits is NULL:
+        qemuReportError(VIR_ERR_INTERNAL_ERROR, _("cannot parse URI %s"), uri)
+        return -1
+    if _migration_run(driver, vm, flags, fail) < 0:
         return -1
     cookieout.value = "<qemu-migration name='%s'/>" % vm.def_.name
     return 0
@@ -526,17 +639,49 @@ def doNativeMigrate(driver, vm, uri, cookiein, cookieinlen, cookieout, cookieout
 
 def doPeer2PeerMigrate(driver, conn, vm, xmlin, dconnuri, uri, flags, dname, resource,
                        v3proto, *, fail):
-    """Migrates through a connection to the destination daemon, which tells whether
-    it speaks v3 (``World.peer_v3``) by setting ``*v3proto``.  Success and failure
-    leave the guest as doNativeMigrate does.
+    """doPeer2PeerMigrate (qemu_migration.c:2098 @ e2fb96d9) with doPeer2PeerMigrate2
+    (:1768) and doPeer2PeerMigrate3 (:1907), as PerformJob sees the source after it.
+
+    The destination daemon tells whether it speaks v3 (``World.peer_v3``), which
+    sets ``*v3proto`` (:2135).  Both flows then run the migration on the source
+    (``_migration_run``: pauses through qemuMigrationSetOffline with their events;
+    the injected failure of this stub is that run failing, with its error kept as
+    the one reported, :2005-2006/:1860).  After the run:
+
+    - v3 ends in qemuMigrationConfirm (:2064, :2636): on success it stops the
+      source (qemuProcessStop migrated=1, SHUTOFF/MIGRATED, :2668), audits the stop
+      and queues a STOPPED/MIGRATED event; after a failed run (Finish3 cancelled
+      gives no domain) it resumes the source whatever its state (qemuProcessStartCPUs,
+      RUNNING/MIGRATED, :2681), queues RESUMED/MIGRATED and saves the status.
+    - v2 leaves the source as the run did (Finish2 runs on the destination);
+      PerformJob stops it on success and resumes it on failure.
+
+    Not modelled (issue 9 ports these flows): the connection to the destination
+    and its failures, the second qemuMigrationBegin of v3 on the source (its
+    IsAllowed and xmlin ABI checks, its phase and status saves), the migration
+    phases and their status saves, Prepare/Finish on the destination, the URI the
+    destination hands back (always parseable here), tunnelling, cookies.
     """
     _touch(vm)
     v3proto.value = current().peer_v3
-    virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION)
-    if fail:
-        _oom(VIR_FROM_QEMU, "doPeer2PeerMigrate")
-        return -1
-    return 0
+    ret = _migration_run(driver, vm, flags, fail)
+    if not v3proto.value:
+        return ret
+    if ret == 0:
+        qemuProcessStop(driver, vm, 1, VIR_DOMAIN_SHUTOFF_MIGRATED)
+        virDomainAuditStop(vm, "migrated")
+        event = virDomainEventNewFromObj(vm, VIR_DOMAIN_EVENT_STOPPED,
+                                         VIR_DOMAIN_EVENT_STOPPED_MIGRATED)
+    else:
+        if qemuProcessStartCPUs(driver, vm, conn, VIR_DOMAIN_RUNNING_MIGRATED,
+                                QEMU_ASYNC_JOB_MIGRATION_OUT) < 0:
+            return ret
+        event = virDomainEventNewFromObj(vm, VIR_DOMAIN_EVENT_RESUMED,
+                                         VIR_DOMAIN_EVENT_RESUMED_MIGRATED)
+        virDomainSaveStatus(driver.caps, driver.stateDir, vm)
+    if event is not NULL:
+        qemuDomainEventQueue(driver, event)
+    return ret
 
 
 # --- audit and events --------------------------------------------------------------
@@ -614,17 +759,25 @@ def strdup(s, *, fail):
 
 
 def virGetHostname(conn, *, fail):
-    """The host's name (``Driver.hostname``); fails as uname() would, reported."""
+    """virGetHostname (util.c:1866 @ e2fb96d9): the host's name (``Driver.hostname``).
+
+    The names this world holds are fully qualified or start with "localhost", so the
+    real one returns a strdup() of gethostname()'s answer without asking getaddrinfo
+    (:1881-1889); its one failure is then that allocation, reported as out of memory
+    from util.c (VIR_FROM_NONE, :1921-1922).  (gethostname() into its own buffer
+    cannot fail.)
+    """
     if fail:
-        _report(VIR_FROM_NONE, VIR_ERR_SYSTEM_ERROR,
-                "failed to determine host name: " + strerror(_errno.EFAULT), "virGetHostname")
+        _oom(VIR_FROM_NONE, "virGetHostname")
         return NULL
     return current().driver.hostname
 
 
 def virAsprintf(strp, fmt, *args, fail):
-    """asprintf into ``strp``; -1 on allocation failure, reporting nothing."""
+    """virAsprintf (util.c:1595 @ e2fb96d9, through virVasprintf at :1579): asprintf into ``strp``; on allocation
+    failure ``*strp`` is set to NULL and -1 returned, reporting nothing."""
     if fail:
+        strp.value = NULL
         return -1
     strp.value = cfmt(fmt, args)
     return len(strp.value)

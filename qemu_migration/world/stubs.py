@@ -115,7 +115,8 @@ def _touch(vm):
 
 
 def virTimeMs(ms, *, fail):
-    """Fails as gettimeofday() would (EFAULT), reported from util.c."""
+    """virTimeMs (util.c:2442 @ e2fb96d9): fails as gettimeofday() would (EFAULT), reported
+    from util.c."""
     w = current()
     if fail:
         w.errno = _errno.EFAULT
@@ -127,30 +128,37 @@ def virTimeMs(ms, *, fail):
 
 
 def qemuDriverLock(driver, *, fail):
+    """qemuDriverLock (qemu_conf.c:62 @ e2fb96d9): takes the driver lock (a mutex; it cannot
+    fail)."""
     driver.locked = True
 
 
 def qemuDriverUnlock(driver, *, fail):
+    """qemuDriverUnlock (qemu_conf.c:66 @ e2fb96d9): releases the driver lock."""
     driver.locked = False
 
 
 def virDomainObjLock(vm, *, fail):
+    """virDomainObjLock (domain_conf.c:11254 @ e2fb96d9): takes the domain's lock."""
     _touch(vm)
     vm.locked = True
 
 
 def virDomainObjUnlock(vm, *, fail):
+    """virDomainObjUnlock (domain_conf.c:11259 @ e2fb96d9): releases the domain's lock."""
     _touch(vm)
     vm.locked = False
 
 
 def virDomainObjRef(vm, *, fail):
+    """virDomainObjRef (domain_conf.c:1246 @ e2fb96d9): takes a reference on the domain object."""
     _touch(vm)
     vm.refs += 1
 
 
 def virDomainObjUnref(vm, *, fail):
-    """Returns the references left; at none the object is freed (marked, not destroyed)."""
+    """virDomainObjUnref (domain_conf.c:1253 @ e2fb96d9): returns the references left; at none
+    the object is freed (marked, not destroyed)."""
     _touch(vm)
     vm.refs -= 1
     if vm.refs == 0:
@@ -160,7 +168,7 @@ def virDomainObjUnref(vm, *, fail):
 
 
 def virCondWaitUntil(cond, vm, then, *, fail):
-    """The wait for a job that is held.
+    """virCondWaitUntil (threads-pthread.c:124 @ e2fb96d9): the wait for a job that is held.
 
     Nothing else runs in this world, so a wait that is needed never ends: the
     clock jumps to the deadline and the wait fails with ETIMEDOUT, as it does
@@ -204,10 +212,14 @@ def _wake(w, vm, what):
 
 
 def virCondSignal(cond, *, fail):
+    """virCondSignal (threads-pthread.c:139 @ e2fb96d9): wakes one waiter (recorded; nothing
+    else runs in this world)."""
     current().conditions.append("signal %s" % cond)
 
 
 def virCondBroadcast(cond, *, fail):
+    """virCondBroadcast (threads-pthread.c:144 @ e2fb96d9): wakes every waiter (recorded;
+    nothing else runs in this world)."""
     current().conditions.append("broadcast %s" % cond)
 
 
@@ -215,7 +227,8 @@ def virCondBroadcast(cond, *, fail):
 
 
 def virDomainSaveStatus(caps, statusDir, vm, *, fail):
-    """Writes the status XML; fails on allocation (VIR_FROM_DOMAIN out of memory)."""
+    """virDomainSaveStatus (domain_conf.c:10901 @ e2fb96d9): writes the status XML; fails on
+    allocation (VIR_FROM_DOMAIN out of memory)."""
     _touch(vm)
     if fail:
         _oom(VIR_FROM_DOMAIN, "virDomainSaveStatus")
@@ -225,10 +238,15 @@ def virDomainSaveStatus(caps, statusDir, vm, *, fail):
 
 
 def virHashLookup(table, key, *, fail):
+    """virHashLookup (hash.c:373 @ e2fb96d9): the payload for ``key``, NULL when absent (the
+    tables here map a key
+    to itself)."""
     return key if key in table else NULL
 
 
 def virHashForEach(table, iter_, data, *, fail):
+    """virHashForEach (hash.c:502 @ e2fb96d9): calls ``iter_`` on every entry; returns the
+    count."""
     for name, obj in list(table.items()):
         iter_(obj, name, data)
     return len(table)
@@ -245,7 +263,8 @@ class MigrationCookie:
 
 
 def qemuMigrationEatCookie(driver, vm, cookiein, cookieinlen, flags, *, fail):
-    """Parses the incoming cookie; fails on allocation (VIR_FROM_QEMU out of memory).
+    """qemuMigrationEatCookie (qemu_migration.c:652 @ e2fb96d9): parses the incoming cookie;
+    fails on allocation (VIR_FROM_QEMU out of memory).
 
     The stub cookie format is ``lockstate=<text>``; any other text carries none.  As
     upstream, the lock state is read only when ``flags`` asks for it.
@@ -262,7 +281,8 @@ def qemuMigrationEatCookie(driver, vm, cookiein, cookieinlen, flags, *, fail):
 
 
 def qemuMigrationBakeCookie(mig, driver, vm, cookieout, cookieoutlen, flags, *, fail):
-    """Formats the outgoing cookie; fails on allocation (VIR_FROM_QEMU out of memory)."""
+    """qemuMigrationBakeCookie (qemu_migration.c:620 @ e2fb96d9): formats the outgoing cookie;
+    fails on allocation (VIR_FROM_QEMU out of memory)."""
     _touch(vm)
     if fail:
         _oom(VIR_FROM_QEMU, "qemuMigrationBakeCookie")
@@ -286,7 +306,8 @@ def qemuMigrationCookieFree(mig):
 
 
 def virDomainDefParseString(caps, xml, expectedVirtTypes, flags, *, fail):
-    """Parses domain XML; fails on allocation (VIR_FROM_DOMAIN out of memory).
+    """virDomainDefParseString (domain_conf.c:7379 @ e2fb96d9): parses domain XML; fails on
+    allocation (VIR_FROM_DOMAIN out of memory).
 
     Scenario files were validated when loaded; here the string is parsed again,
     as upstream parses what it is handed.  Text that does not parse (an empty
@@ -309,7 +330,8 @@ def virDomainDefFree(def_):
 
 
 def virDomainDefCheckABIStability(src, dst, *, fail):
-    """The ABI check on the fields the fixtures carry, in upstream's order of checks.
+    """virDomainDefCheckABIStability (domain_conf.c:8113 @ e2fb96d9): the ABI check on the
+    fields the fixtures carry, in upstream's order of checks.
 
     It allocates nothing, so no fault is injected: a scenario whose xmlin
     differs from the running definition makes it fail for real.
@@ -349,7 +371,8 @@ def format_def(def_, flags):
 
 
 def qemuDomainDefFormatXML(driver, def_, flags, *, fail):
-    """Formats a definition; fails on allocation (VIR_FROM_DOMAIN out of memory)."""
+    """qemuDomainDefFormatXML (qemu_domain.c:1029 @ e2fb96d9): formats a definition; fails on
+    allocation (VIR_FROM_DOMAIN out of memory)."""
     if fail:
         _oom(VIR_FROM_DOMAIN, "qemuDomainDefFormatXML")
         return NULL
@@ -357,7 +380,8 @@ def qemuDomainDefFormatXML(driver, def_, flags, *, fail):
 
 
 def qemuDomainFormatXML(driver, vm, flags, *, fail):
-    """Formats the domain's definition; fails as qemuDomainDefFormatXML does."""
+    """qemuDomainFormatXML (qemu_domain.c:1061 @ e2fb96d9): formats the domain's definition;
+    fails as qemuDomainDefFormatXML does."""
     _touch(vm)
     if fail:
         _oom(VIR_FROM_DOMAIN, "qemuDomainFormatXML")
@@ -373,7 +397,8 @@ def _find_by_uuid(driver, uuid):
 
 
 def virDomainObjIsDuplicate(doms, def_, check_active, *, fail):
-    """The real duplicate check against the driver's list (it allocates nothing)."""
+    """virDomainObjIsDuplicate (domain_conf.c:11201 @ e2fb96d9): the real duplicate check
+    against the driver's list (it allocates nothing)."""
     vm = _find_by_uuid(current().driver, def_.uuid)
     if vm is not None:
         if vm.def_.name != def_.name:
@@ -398,7 +423,8 @@ def virDomainObjIsDuplicate(doms, def_, check_active, *, fail):
 
 
 def virDomainAssignDef(caps, doms, def_, live, *, fail):
-    """Adds the definition to the list, or gives it to the inactive domain already
+    """virDomainAssignDef (domain_conf.c:1322 @ e2fb96d9): adds the definition to the list, or
+    gives it to the inactive domain already
     there (a live assignment keeps that domain's own definition as newDef, to be
     restored when it stops; otherwise the old definition is dropped); the object
     comes back locked.  Fails on allocation of a new object (VIR_FROM_DOMAIN out
@@ -427,7 +453,8 @@ def virDomainAssignDef(caps, doms, def_, live, *, fail):
 
 
 def virDomainRemoveInactive(doms, vm, *, fail):
-    """Unlocks the domain and drops it from the list, which drops the list's reference."""
+    """virDomainRemoveInactive (domain_conf.c:1418 @ e2fb96d9): unlocks the domain and drops it
+    from the list, which drops the list's reference."""
     _touch(vm)
     driver = current().driver
     vm.locked = False
@@ -437,7 +464,8 @@ def virDomainRemoveInactive(doms, vm, *, fail):
 
 
 def virDomainDeleteConfig(configDir, autostartDir, vm, *, fail):
-    """Removes the persistent config; fails as unlink() would (EACCES)."""
+    """virDomainDeleteConfig (domain_conf.c:11093 @ e2fb96d9): removes the persistent config;
+    fails as unlink() would (EACCES)."""
     _touch(vm)
     if fail:
         _report(VIR_FROM_DOMAIN, VIR_ERR_SYSTEM_ERROR,
@@ -450,7 +478,8 @@ def virDomainDeleteConfig(configDir, autostartDir, vm, *, fail):
 
 
 def virDomainObjGetState(vm, reason, *, fail):
-    """The domain's state; the callers here pass reason=NULL."""
+    """virDomainObjGetState (domain_conf.c:12044 @ e2fb96d9): the domain's state; the callers
+    here pass reason=NULL."""
     _touch(vm)
     return vm.state
 
@@ -688,17 +717,22 @@ def doPeer2PeerMigrate(driver, conn, vm, xmlin, dconnuri, uri, flags, dname, res
 
 
 def virDomainAuditStart(vm, reason, success, *, fail):
+    """virDomainAuditStart (domain_audit.c:576 @ e2fb96d9): the audit record of a start
+    (logged; it cannot fail)."""
     _touch(vm)
     current().log("audit", "start reason=%s success=%s" % (reason, "yes" if success else "no"))
 
 
 def virDomainAuditStop(vm, reason, *, fail):
+    """virDomainAuditStop (domain_audit.c:614 @ e2fb96d9): the audit record of a stop (logged;
+    it cannot fail)."""
     _touch(vm)
     current().log("audit", "stop reason=%s" % reason)
 
 
 def virDomainEventNewFromObj(vm, type_, detail, *, fail):
-    """Builds an event; fails on allocation (VIR_FROM_NONE out of memory from the
+    """virDomainEventNewFromObj (domain_event.c:667 @ e2fb96d9): builds an event; fails on
+    allocation (VIR_FROM_NONE out of memory from the
     event code) and returns NULL, which the callers take as 'no event'.
     """
     _touch(vm)
@@ -709,6 +743,9 @@ def virDomainEventNewFromObj(vm, type_, detail, *, fail):
 
 
 def qemuDomainEventQueue(driver, event, *, fail):
+    """qemuDomainEventQueue (qemu_domain.c:142 @ e2fb96d9): queues the event
+    (virDomainEventStateQueue; void, it
+    cannot fail: a full queue only drops the event)."""
     driver.events.append(event)
 
 
@@ -728,7 +765,8 @@ def pipe(fds, *, fail):
 
 
 def virSetCloseExec(fd, *, fail):
-    """fcntl(F_SETFD); an injected failure is EBADF and reports nothing."""
+    """virSetCloseExec (util.c:284 @ e2fb96d9): fcntl(F_SETFD); an injected failure is EBADF
+    and reports nothing."""
     if fail:
         current().errno = _errno.EBADF
         return -1
@@ -736,7 +774,8 @@ def virSetCloseExec(fd, *, fail):
 
 
 def virFDStreamOpen(st, fd, *, fail):
-    """Hands the fd to the stream; fails as its fcntl() calls would (EBADF, nothing
+    """virFDStreamOpen (fdstream.c:435 @ e2fb96d9): hands the fd to the stream; fails as its
+    fcntl() calls would (EBADF, nothing
     reported).  On success the stream owns the fd.
     """
     w = current()
@@ -774,8 +813,8 @@ def virGetHostname(conn, *, fail):
 
 
 def virAsprintf(strp, fmt, *args, fail):
-    """virAsprintf (util.c:1595 @ e2fb96d9, through virVasprintf at :1579): asprintf into ``strp``; on allocation
-    failure ``*strp`` is set to NULL and -1 returned, reporting nothing."""
+    """virAsprintf (util.c:1595 @ e2fb96d9): through virVasprintf (:1579), asprintf into
+    ``strp``; on allocation failure ``*strp`` is set to NULL and -1 returned, reporting nothing."""
     if fail:
         strp.value = NULL
         return -1

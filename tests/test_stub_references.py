@@ -1,0 +1,68 @@
+"""Every stub names the upstream function it stands for, by file, line and commit.
+
+The first line of each recorded stub's docstring starts ``name (file.c:line @ e2fb96d9)``
+(``name(2)``/``name(3)`` for the libc functions); with LIBVIRT_SRC set, the named
+line of that file at e2fb96d9 is the line the function's definition starts on.
+"""
+import os
+import re
+
+import pytest
+
+from qemu_migration.port import VERSIONS
+from qemu_migration.world import stubs
+
+STUB_NAMES = sorted(n for n, f in vars(stubs).items() if hasattr(f, "stub_name"))
+LIBC = {"pipe": 2, "strdup": 3}
+REF = re.compile(r"^(\w+) \(([\w-]+\.[ch]):(\d+) @ e2fb96d9\)")
+COMMIT = VERSIONS["post"].commit
+
+
+def reference(name):
+    doc = getattr(stubs, name).__doc__ or ""
+    return REF.match(doc), doc
+
+
+def test_there_are_stubs_to_check():
+    assert len(STUB_NAMES) == len(stubs.FAULTABLE) + 18 and "doNativeMigrate" in STUB_NAMES
+
+
+@pytest.mark.parametrize("name", STUB_NAMES)
+def test_every_stub_names_its_upstream_function(name):
+    m, doc = reference(name)
+    if name in LIBC:
+        assert doc.startswith("%s(%d)" % (name, LIBC[name])), doc
+        return
+    assert m is not None, "%s: docstring does not start 'name (file.c:line @ e2fb96d9)'" % name
+    assert m.group(1) == name
+
+
+def test_the_reference_pattern_refuses_what_it_should():
+    assert REF.match("virFoo (util.c:12 @ e2fb96d9): does") is not None
+    for bad in ("virFoo: does", "virFoo (util.c @ e2fb96d9)", "virFoo (util.c:12 @ 19f8c980)",
+                "virFoo (util:12 @ e2fb96d9)"):
+        assert REF.match(bad) is None, bad
+
+
+if os.environ.get("LIBVIRT_SRC"):
+    # Defined only where sources are at hand, as test_upstream_record's live comparison.
+    import subprocess
+
+    from qemu_migration.upstream.extract import git_dir, read_source
+
+    def _paths():
+        return subprocess.run(["git", "--git-dir=" + git_dir(os.environ["LIBVIRT_SRC"]),
+                               "ls-tree", "-r", "--name-only", COMMIT, "src"],
+                              capture_output=True, text=True, check=True).stdout.split()
+
+    @pytest.mark.parametrize("name", [n for n in STUB_NAMES if n not in LIBC])
+    def test_the_named_line_defines_the_function(name):
+        m, _ = reference(name)
+        base, line = m.group(2), int(m.group(3))
+        paths = [p for p in _paths() if p.rsplit("/", 1)[-1] == base]
+        assert len(paths) == 1, (base, paths)
+        text = read_source(os.environ["LIBVIRT_SRC"], COMMIT, paths[0]).split("\n")
+        at = text[line - 1]
+        # the definition: the name starts the line, or follows its return type, then "("
+        assert re.match(r"^(?:[\w\s\*]*\s\*?)?%s ?\(" % name, at), (name, line, at)
+        assert not at.rstrip().endswith(";"), (name, line, at)

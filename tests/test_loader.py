@@ -389,7 +389,11 @@ def test_scenario_begin_args():
     c = load_scenario(SCEN / "begin-plain.xml").calls[0]
     assert c.args == {"xmlin": None}
     c = load_scenario(SCEN / "begin-xmlin-abi-mismatch.xml").calls[0]
-    assert parse_domain_text(c.args["xmlin"], "<xml>").memory == 2097152
+    d = parse_domain_text(c.args["xmlin"], "<xml>")
+    assert (d.vcpus, d.maxvcpus, d.memory) == (2, 4, 1048576)
+    c = load_scenario(SCEN / "begin-xmlin-memory-differs.xml").calls[0]
+    d = parse_domain_text(c.args["xmlin"], "<xml>")
+    assert (d.vcpus, d.maxvcpus, d.memory) == (2, 2, 2097152)
 
 
 def test_scenario_isallowed_def_and_domain():

@@ -68,7 +68,7 @@ VM_DIMS = [
     ("persistent", ["yes", "no"]),
     ("job", ["none", "modify", "migration-out"]),
 ]
-XMLIN = ["none", "same", "memory-differs"]
+XMLIN = ["none", "same", "memory-differs", "maxvcpus-differs"]   # memory: accepted upstream
 DNAME = ["none", "renamed"]
 COOKIEIN = ["none", "lockstate"]
 DEST = ["nothing", "same-uuid-inactive", "same-uuid-running", "same-name-other-uuid"]
@@ -102,11 +102,11 @@ HOSTDEV_XML = {
 MIGRATION_OUT_MASK = migration_job_mask(QEMU_ASYNC_JOB_MIGRATION_OUT)
 
 
-def domain_xml(name=NAME, uuid=UUID, memory=MEMORY, hostdevs="none"):
+def domain_xml(name=NAME, uuid=UUID, memory=MEMORY, hostdevs="none", maxvcpus=1):
     """Domain XML text as virDomainDefParseString reads it (see loader.domain)."""
     return ("<domain type='kvm'><name>%s</name><uuid>%s</uuid><memory>%d</memory>"
-            "<vcpu>1</vcpu><devices>%s</devices></domain>"
-            % (name, uuid, memory, HOSTDEV_XML[hostdevs]))
+            "<vcpu current='1'>%d</vcpu><devices>%s</devices></domain>"
+            % (name, uuid, memory, maxvcpus, HOSTDEV_XML[hostdevs]))
 
 
 def vm_states():
@@ -244,8 +244,9 @@ def _isallowed_call(d, faults):
 def _begin_call(d, faults):
     xmlin = None
     if d["xmlin"] != "none":
-        memory = MEMORY if d["xmlin"] == "same" else 2 * MEMORY
-        xmlin = domain_xml(memory=memory, hostdevs=d["hostdevs"])
+        memory = 2 * MEMORY if d["xmlin"] == "memory-differs" else MEMORY
+        maxvcpus = 2 if d["xmlin"] == "maxvcpus-differs" else 1
+        xmlin = domain_xml(memory=memory, hostdevs=d["hostdevs"], maxvcpus=maxvcpus)
     return Call("qemuMigrationBegin", NAME, {"xmlin": xmlin}, faults)
 
 

@@ -62,7 +62,8 @@ def domain_xml(def_, indent="", with_id=False):
              "%s<name>%s</name>" % (i2, escape(def_.name)),
              "%s<uuid>%s</uuid>" % (i2, def_.uuid),
              "%s<memory>%d</memory>" % (i2, def_.memory),
-             "%s<vcpu>%d</vcpu>" % (i2, def_.vcpus),
+             "%s<vcpu%s>%d</vcpu>" % (i2, "" if def_.vcpus == def_.maxvcpus
+                                      else " current='%d'" % def_.vcpus, def_.maxvcpus),
              "%s<devices>" % i2]
     lines += _hostdevs_xml(def_, i2 + "  ")
     lines += ["%s  <graphics type=%s/>" % (i2, quoteattr(g)) for g in def_.graphics]

@@ -2,7 +2,7 @@
 
 Only what the ported code and its stubs look at is kept (``DomainDef`` in
 world/objects.py): the virtualization type, id, name, uuid, ``<memory>`` (KiB),
-``<vcpu>`` (its ``current`` attribute when given, as libvirt's ``def->vcpus``),
+``<vcpu>`` (``def->maxvcpus``; its ``current`` attribute when given is ``def->vcpus``),
 the ``<hostdev mode='subsystem' type='pci|usb'>`` devices and the type of each
 ``<graphics>``.  Every other element, and every other device, is accepted and
 ignored.  Checks follow upstream's: a missing type attribute, a type other than
@@ -76,6 +76,7 @@ def parse_domain_element(node, path, inactive=False):
     if vcpu_text is not None:
         vcpus = parse_int(vcpu_text, path, child_where(node, "./vcpu[1]"),
                           "maximum vcpus", C_USHORT, minimum=1)
+    maxvcpus = vcpus                       # def->maxvcpus; def->vcpus is @current, if given
     current = xstring(node, "string(./vcpu[1]/@current)")
     if current is not None:
         cur = parse_int(current, path, child_where(node, "./vcpu[1]") + "/@current",
@@ -96,7 +97,8 @@ def parse_domain_element(node, path, inactive=False):
         graphics.append(gtype)
 
     return DomainDef(virtType=virt, name=name, uuid=uuid, id=dom_id, memory=memory,
-                     vcpus=vcpus, hostdevs=hostdevs, graphics=graphics, source=str(path))
+                     vcpus=vcpus, maxvcpus=maxvcpus, hostdevs=hostdevs, graphics=graphics,
+                     source=str(path))
 
 
 def parse_hostdev(node, path):

@@ -38,6 +38,7 @@ class DomainDef:
     id: int = -1
     memory: int = 0
     vcpus: int = 1
+    maxvcpus: int = 1  # <vcpu>'s value; vcpus is its current attribute (or the same)
     hostdevs: List[HostdevDef] = field(default_factory=list)
     graphics: List[str] = field(default_factory=list)
     source: str = ""   # the file it was loaded from, for messages

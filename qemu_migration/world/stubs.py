@@ -330,17 +330,23 @@ def virDomainDefFree(def_):
 
 
 def virDomainDefCheckABIStability(src, dst, *, fail):
-    """virDomainDefCheckABIStability (domain_conf.c:8113 @ e2fb96d9): the ABI check on the
-    fields the fixtures carry, in upstream's order of checks.
+    """virDomainDefCheckABIStability (domain_conf.c:8113 @ e2fb96d9): whether ``dst`` can
+    replace ``src`` without the guest seeing a change.
 
-    It allocates nothing, so no fault is injected: a scenario whose xmlin
-    differs from the running definition makes it fail for real.
+    Models, in upstream's order and with its messages (VIR_FROM_DOMAIN,
+    VIR_ERR_CONFIG_UNSUPPORTED), the checks on what the definition model holds: the
+    virt type (:8119), the uuid (:8127), the current vcpu count (:8138), the vcpu
+    maximum (:8144), and the host device count (:8286).  It never compares memory.
+    Not modelled yet (issue 8 item 5 ports the whole function): the OS type,
+    architecture and machine, the SMBIOS mode, the features, timers, CPU and sysinfo,
+    the other device lists and every device's own check; definitions that differ only
+    there pass here and fail upstream.  It allocates nothing, so no fault is injected.
     """
     checks = [
         ("virtType", "Target domain virt type %s does not match source %s"),
         ("uuid", "Target domain uuid %s does not match source %s"),
-        ("memory", "Target domain memory %d does not match source %d"),
         ("vcpus", "Target domain vpu count %d does not match source %d"),
+        ("maxvcpus", "Target domain vpu max %d does not match source %d"),
     ]
     for attr, fmt in checks:
         if getattr(dst, attr) != getattr(src, attr):

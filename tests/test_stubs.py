@@ -236,7 +236,7 @@ def test_process_start_failure_uses_an_id_and_stop_restores_the_definition():
     assert vm.def_ is saved and vm.def_.id == -1 and vm.newDef is None
     assert (vm.state, vm.reason) == (5, 6)             # shutoff, failed
     assert [t.label() for t in w.trace] == ["qemuProcessStart !fault", "qemuProcessStop"]
-    assert w.logs == ["qemu: stopped migrated=0"] and w.last_error.reporter == "qemuProcessStart"
+    assert w.logs == ["qemu: stopped migrated=0"] and w.errors[-1].reporter == "qemuProcessStart"
 
 
 def test_process_start_keeps_a_copy_of_a_persistent_definition():

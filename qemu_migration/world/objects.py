@@ -49,7 +49,7 @@ class DomainDef:
 
     def copy(self):
         return DomainDef(self.virtType, self.name, self.uuid, self.id, self.memory, self.vcpus,
-                         list(self.hostdevs), list(self.graphics), self.source)
+                         self.maxvcpus, list(self.hostdevs), list(self.graphics), self.source)
 
 
 @dataclass

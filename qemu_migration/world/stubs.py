@@ -9,7 +9,6 @@ callee allocates, as under libvirt's old OOM test mode; callees that fail
 through a system call fail with the errno that call would give.  The docstring
 of each stub says what its failure looks like.
 """
-import copy
 import errno as _errno
 import re
 
@@ -518,7 +517,7 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
     """
     _touch(vm)
     if vm.persistent and vm.newDef is None:                        # SetDefTransient
-        vm.newDef = copy.deepcopy(vm.def_)
+        vm.newDef = vm.def_.copy()
     vm.def_.id = driver.nextvmid
     driver.nextvmid += 1
     virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_UNKNOWN)

@@ -80,3 +80,16 @@ def test_private_import_finder_sees_one(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", pkg)
     assert private_imports() == [("qemu_migration.a", 1, "qemu_migration.b", "_hidden"),
                                  ("qemu_migration.b", 1, "qemu_migration.a", "_x")]
+
+
+def test_the_engine_alone_gives_the_world_its_domain_parser():
+    """A fresh interpreter that imports only the engine can run a prepare: the engine
+    brings the loader, which installs the parser the world's stubs use."""
+    code = ("import qemu_migration.engine\n"
+            "from qemu_migration.world.parsing import parse_domain_xml\n"
+            "print(parse_domain_xml(\"<domain type='kvm'><name>a</name>"
+            "<uuid>6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab</uuid><memory>1</memory>"
+            "<vcpu>1</vcpu></domain>\", 't').name)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert (out.returncode, out.stdout, out.stderr) == (0, "a\n", "")

@@ -19,6 +19,7 @@ from qemu_migration.port import VERSIONS, qemu_domain
 from qemu_migration.world.constants import (QEMU_JOB_MODIFY, VIR_DOMAIN_EVENT_STARTED,
                                             VIR_MIGRATE_PEER2PEER, VIR_MIGRATE_UNDEFINE_SOURCE)
 from qemu_migration.world.objects import Event
+from qemu_migration.world.stubs import StrayClose
 
 ALL = list(VERSIONS)
 URI = {"uri": "tcp:dst.example.net:49152"}
@@ -316,6 +317,24 @@ def test_fd_leaked_only_by_the_call_that_opened_it():
                                       {"dom_xml": domain_xml(name="web2", uuid=UUID2)}))
     assert first["violations"] == [v("fd-leaked", "descriptors left open: 20")]
     assert second["return"] == 0 and second["violations"] == []
+
+
+@pytest.mark.parametrize("version", ALL)
+@pytest.mark.parametrize("line, instead", [
+    ("dataFD = [-1, -1]", "dataFD = [-1, +1]"),     # never opened: stdout in C
+    ("dataFD[1] = -1   ", "dataFD[1] = +1   "),     # the stream owns it now
+])
+def test_closing_a_descriptor_nothing_opened_is_a_porting_mistake(version, line, instead):
+    """Not an outcome but a broken port: VIR_FORCE_CLOSE of fd 1 closes stdout in C."""
+    text = open(VERSIONS[version].module.__file__).read()
+    [full] = [l.strip() for l in text.splitlines() if l.strip().startswith(line.strip())]
+    m = broken(version, full, full.replace(line.strip(), instead.strip()))
+    # the initial value is closed only when pipe() fails and leaves it as it was
+    fault = (("pipe", 1),) if line.startswith("dataFD =") else ()
+    with pytest.raises(StrayClose, match=r"qemuMigrationPrepareAny: closes descriptor 1, "
+                                         r"which nothing opened"):
+        prepare(version, impl=m, fault=fault)
+    prepare(version, fault=fault)      # the port as it is closes only what it opened
 
 
 def test_every_invariant_has_a_firing_test():

@@ -29,7 +29,6 @@ import signal
 from dataclasses import dataclass
 from typing import Callable, Dict, List
 
-from .. import loader  # noqa: F401  (installs the world's domain XML parser: world/parsing.py)
 from ..engine.batch import collector_off
 from ..engine.runner import run_call
 from ..port import VERSION_NAMES

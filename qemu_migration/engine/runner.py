@@ -9,6 +9,7 @@ port/registry.py says of each entry point: how it is invoked, which driver
 function stands in front of it and what that returns on a failed lookup.  An
 outcome is a plain dict (engine/outcome.py).
 """
+from .. import loader  # noqa: F401  (installs the world's domain XML parser: world/parsing.py)
 from ..port import VERSIONS
 from ..port.registry import ENTRY_NAMES, ENTRY_POINTS, Call
 from ..world.constants import VIR_ERR_NO_DOMAIN

@@ -93,10 +93,25 @@ def VIR_FREE(_):
 
 
 def VIR_FORCE_CLOSE(fds, i):
-    """Close fds[i] if it is open and set it to -1."""
+    """Close fds[i] if it is open and set it to -1.
+
+    Closing a descriptor the world never handed out is a porting mistake, not an
+    outcome: in C it would close one the process holds for itself (1 is stdout).
+    """
     if fds[i] >= 0:
-        current().fds_open.discard(fds[i])
+        w = current()
+        if fds[i] not in w.fds_open:
+            raise StrayClose(fds[i], w.frames[-1])
+        w.fds_open.discard(fds[i])
     fds[i] = -1
+
+
+class StrayClose(AssertionError):
+    """VIR_FORCE_CLOSE of a descriptor that no stub opened (see VIR_FORCE_CLOSE)."""
+
+    def __init__(self, fd, frame):
+        super().__init__("%s: closes descriptor %d, which nothing opened" % (frame, fd))
+        self.fd = fd
 
 
 def virDomainObjIsActive(vm):

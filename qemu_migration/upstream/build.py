@@ -35,6 +35,9 @@ from .extract import CFunction, Extracted
 HERE = os.path.dirname(os.path.abspath(__file__))
 CFLAGS = ["-O0", "-Wno-sign-compare", "-Wno-unused-variable", "-Wno-unused-but-set-variable",
           "-finstrument-functions", "-fvisibility=hidden"]
+# a coverage build (BuildSpec.coverage) adds these at compile and link time; its module
+# has its own name and cache key, and two functions more: qmc_gcov_reset and qmc_gcov_dump
+COVERAGE_FLAGS = ["--coverage"]
 
 _BUILD_FORMAT = 1   # bump when the generated source's shape changes
 
@@ -126,6 +129,7 @@ class BuildSpec:
     statics: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # key -> (func, var)
     commit: str = ""
     extra_flags: Sequence[str] = ()
+    coverage: bool = False                 # built with gcov instrumentation (upstream/coverage.py)
 
 
 def _wrapper(name, sig: Signature):
@@ -187,6 +191,12 @@ QMC_NOINST void *qmc_anchor_addr(void) { return (void *)qmc_anchor; }
 """ % (table, len(spec.traced)))
     cdef = [_read("cdef.h"), 'extern "Python" {'] + callbacks + ["}"] + cdefs
     cdef.append("void *qmc_anchor_addr(void);")
+    if spec.coverage:
+        # libgcov's own entry points: counters to zero, and the .gcda written now
+        src.append("extern void __gcov_reset(void);\nextern void __gcov_dump(void);\n"
+                   "QMC_NOINST void qmc_gcov_reset(void) { __gcov_reset(); }\n"
+                   "QMC_NOINST void qmc_gcov_dump(void) { __gcov_dump(); }")
+        cdef.append("void qmc_gcov_reset(void);\nvoid qmc_gcov_dump(void);")
     return "\n".join(cdef), "\n".join(src) + "\n"
 
 
@@ -203,6 +213,7 @@ class Built:
     seconds: float
     statics: Dict[str, int]  # key -> offset from qmc_anchor
     installed: dict = field(default_factory=dict)   # filled in by impl.py
+    gcov_strip: int = 0     # coverage builds: see build()
 
     @property
     def ffi(self):
@@ -219,10 +230,14 @@ class Built:
 _LOADED: Dict[str, Built] = {}
 
 
+def compile_flags(spec: BuildSpec) -> List[str]:
+    return list(CFLAGS) + (COVERAGE_FLAGS if spec.coverage else []) + list(spec.extra_flags)
+
+
 def build_key(spec: BuildSpec, cdef: str, source: str, compiler: str) -> str:
     import cffi
     h = hashlib.sha256()
-    for part in (str(_BUILD_FORMAT), cdef, source, json.dumps(list(CFLAGS) + list(spec.extra_flags)),
+    for part in (str(_BUILD_FORMAT), cdef, source, json.dumps(compile_flags(spec)),
                  json.dumps(list(spec.traced)), json.dumps(spec.statics, sort_keys=True),
                  cffi.__version__, sys.version, os.path.basename(compiler)):
         h.update(part.encode())
@@ -313,7 +328,8 @@ def build(spec: BuildSpec) -> Built:
     cdef, source = generate(spec)
     compiler = find_compiler()
     key = build_key(spec, cdef, source, compiler)
-    module_name = "_qmc_%s_%s" % (re.sub(r"\W", "_", spec.name), key[:16])
+    module_name = "_qmc_%s%s_%s" % (re.sub(r"\W", "_", spec.name),
+                                    "_gcov" if spec.coverage else "", key[:16])
     if module_name in _LOADED:
         return _LOADED[module_name]
     root = cache_dir()
@@ -329,8 +345,8 @@ def build(spec: BuildSpec) -> Built:
         except Exception as e:
             raise BuildError("qemu-migration: cdef rejected: %s (build dir: %s)"
                              % (str(e).splitlines()[0], tmp))
-        ffi.set_source(module_name, source, extra_compile_args=list(CFLAGS) + list(spec.extra_flags),
-                       libraries=[])
+        ffi.set_source(module_name, source, extra_compile_args=compile_flags(spec),
+                       extra_link_args=COVERAGE_FLAGS if spec.coverage else [], libraries=[])
         log_path = os.path.join(tmp, "compile.log")
         try:
             with _env(CC=compiler), _captured_output(log_path):
@@ -342,8 +358,11 @@ def build(spec: BuildSpec) -> Built:
                              % (spec.name, _first_error(log) or str(e), tmp))
         statics = _find_statics(so, spec)
         with open(os.path.join(tmp, "meta.json"), "w") as f:
+            # a coverage build writes its counts to <tmp>/<module>.gcda: the number of
+            # folders to strip from that path (GCOV_PREFIX_STRIP) goes with it
             json.dump({"so": os.path.basename(so), "statics": statics, "key": key,
-                       "name": spec.name, "commit": spec.commit}, f)
+                       "name": spec.name, "commit": spec.commit,
+                       "gcov_strip": os.path.abspath(tmp).count(os.sep)}, f)
         try:
             os.rename(tmp, final_dir)
         except OSError:         # another process got there first
@@ -354,7 +373,8 @@ def build(spec: BuildSpec) -> Built:
     path = os.path.join(final_dir, meta["so"])
     module = _load(module_name, path)
     built = Built(spec, module_name, path, final_dir, module, compiled,
-                  time.perf_counter() - t0, {k: int(v) for k, v in meta["statics"].items()})
+                  time.perf_counter() - t0, {k: int(v) for k, v in meta["statics"].items()},
+                  gcov_strip=meta.get("gcov_strip", 0))
     _LOADED[module_name] = built
     return built
 
@@ -405,17 +425,19 @@ def expected_signatures(version: str) -> Dict[str, Signature]:
 PORT_STATIC = "qemuMigrationPrepareDirect.port"
 
 
-def version_spec(ex: Extracted) -> BuildSpec:
+def version_spec(ex: Extracted, coverage: bool = False) -> BuildSpec:
     names = [f.name for f in ex.functions]
     return BuildSpec(ex.version, ex.functions, expected_signatures(ex.version),
                      [n for n in names if n not in UNTRACED],
                      dict(STATICS),
-                     commit=ex.commit + ("+" + ex.patched_with if ex.patched_with else ""))
+                     commit=ex.commit + ("+" + ex.patched_with if ex.patched_with else ""),
+                     coverage=coverage)
 
 
-def build_version(version: str, src: str, worktree: bool = False) -> Built:
+def build_version(version: str, src: str, worktree: bool = False,
+                  coverage: bool = False) -> Built:
     from .extract import extract_version
-    return build(version_spec(extract_version(version, src, worktree)))
+    return build(version_spec(extract_version(version, src, worktree), coverage))
 
 
 def signature_of(f: CFunction) -> Signature:

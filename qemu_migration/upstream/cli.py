@@ -1,6 +1,7 @@
 """``qemu-migration compare``: every case through the Python port and the compiled C.
 
     qemu-migration compare --libvirt-src DIR [--version V|all] [--worktree] [--json] [--record]
+                           [--coverage]
 
 DIR is a libvirt checkout or a bare git directory; each version's functions are
 read from it at that version's commit (or from the working tree with
@@ -9,7 +10,12 @@ enumerated case runs through both implementations.  Every disagreement in
 return value, error, trace or state is listed; the last line counts them.  Exit
 status 0 only when none disagree.  --record also writes what upstream did into
 fixtures/upstream/<version>.json, which the tests check the port against.
+--coverage builds the C with gcov and reports, per function, the lines executed
+and every line that never ran (upstream/coverage.py); --record implies it, and
+the record keeps the counts.  A line never run that is not listed unreachable
+(fixtures/upstream/unreachable.txt) makes the exit status 1 too.
 """
+import contextlib
 import json
 import os
 import time
@@ -18,6 +24,7 @@ from ..cliutil import JSON_SCHEMA, UsageError
 from ..cliutil import versions as parse_versions
 from ..engine.batch import collector_off
 from .build import BuildError
+from .coverage import render as render_coverage
 from .extract import ExtractError
 
 
@@ -41,20 +48,25 @@ def _short(v, n=160):
     return s if len(s) <= n else s[:n] + "..."
 
 
-def compare(src, versions, worktree=False, record=False):
+def compare(src, versions, worktree=False, record=False, coverage=False):
+    from . import coverage as cov
     from . import record as rec
     from .build import find_compiler
     from .impl import CImpl
     cc = find_compiler()
+    coverage = coverage or record
     items = rec.case_ids_and_runners()
     report = {"versions": {}, "cases": 0, "disagree": 0}
+    if coverage:
+        report["missed"] = 0
     for v in versions:
         t0 = time.perf_counter()
-        impl = CImpl(v, src, worktree)
+        impl = CImpl(v, src, worktree, coverage=coverage)
         t1 = time.perf_counter()
         py = rec.python_outcomes(v)
         t2 = time.perf_counter()
-        with collector_off():
+        with collector_off(), (cov.measure(impl.built) if coverage
+                               else contextlib.nullcontext()) as measured:
             c_out = {cid: runner(v, impl) for cid, runner in items}
         t3 = time.perf_counter()
         disagreements = [{"case": cid, "fields": _field_diffs(py[cid], c_out[cid])}
@@ -63,10 +75,16 @@ def compare(src, versions, worktree=False, record=False):
                  "disagree": disagreements,
                  "seconds": {"build": round(t1 - t0, 2), "python": round(t2 - t1, 2),
                              "c": round(t3 - t2, 2)}}
+        if coverage:
+            # the list holds upstream's line numbers: not those of a working tree
+            listed = None if worktree else cov.load_unreachable(v)
+            entry["coverage"] = cov.report(impl.built.spec.functions, measured.lines, listed)
+            report["missed"] += entry["coverage"]["missed"]
         if record:
             # relative to the project (fixtures/upstream/V.json), not the machine's path
-            entry["recorded"] = os.path.relpath(rec.write(v, impl.built, c_out, cc),
-                                                rec.RECORD_DIR.parent.parent)
+            entry["recorded"] = os.path.relpath(
+                rec.write(v, impl.built, c_out, cc, cov.recorded(entry["coverage"])),
+                rec.RECORD_DIR.parent.parent)
         report["versions"][v] = entry
         report["cases"] += len(items)
         report["disagree"] += len(disagreements)
@@ -87,14 +105,18 @@ def render_text(report):
         for d in e["disagree"]:
             lines.append("  DISAGREE %s" % d["case"])
             lines.extend("    " + f for f in d["fields"])
-    lines.append("%d cases, %d disagree" % (report["cases"], report["disagree"]))
+        if "coverage" in e:
+            lines.extend(render_coverage(e["coverage"]))
+    lines.append("%d cases, %d disagree%s" % (
+        report["cases"], report["disagree"],
+        "; %d reachable lines never ran" % report["missed"] if "missed" in report else ""))
     return "\n".join(lines)
 
 
 def cmd_compare(args, out):
     versions = parse_versions(args.version)
     try:
-        report = compare(args.libvirt_src, versions, args.worktree, args.record)
+        report = compare(args.libvirt_src, versions, args.worktree, args.record, args.coverage)
     except (BuildError, ExtractError) as e:
         raise UsageError(str(e).replace("qemu-migration: ", "", 1))
     if args.json:
@@ -102,7 +124,7 @@ def cmd_compare(args, out):
         out.write("\n")
     else:
         out.write(render_text(report) + "\n")
-    return 0 if report["disagree"] == 0 else 1
+    return 0 if report["disagree"] == 0 and not report.get("missed") else 1
 
 
 def add_commands(sub):
@@ -114,5 +136,7 @@ def add_commands(sub):
                    help="read the sources from DIR's working tree, not from the commits")
     p.add_argument("--json", action="store_true")
     p.add_argument("--record", action="store_true",
-                   help="also write fixtures/upstream/<version>.json")
+                   help="also write fixtures/upstream/<version>.json (with --coverage's counts)")
+    p.add_argument("--coverage", action="store_true",
+                   help="build the C with gcov and report the lines each function executed")
     p.set_defaults(func=cmd_compare)

@@ -817,7 +817,8 @@ class CImpl:
     """One version of the upstream functions, compiled, with the Python port's interface."""
     implementation = "c"
 
-    def __init__(self, version, src=None, worktree=False, built=None, pymodule=None):
+    def __init__(self, version, src=None, worktree=False, built=None, pymodule=None,
+                 coverage=False):
         self.version = version
         if built is None:
             import os
@@ -825,7 +826,7 @@ class CImpl:
             if not src:
                 raise B.BuildError("qemu-migration: no libvirt source given "
                                    "(pass src or set LIBVIRT_SRC)")
-            built = B.build_version(version, src, worktree)
+            built = B.build_version(version, src, worktree, coverage)
         self.built = built
         _install(built)
         if pymodule is None:

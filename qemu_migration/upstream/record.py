@@ -87,7 +87,9 @@ def compiler_version(cc):
         return cc
 
 
-def write(version, built, c_outcomes, cc):
+def write(version, built, c_outcomes, cc, coverage=None):
+    """Write the observations; ``coverage`` is upstream/coverage.py's recorded() of the
+    same run: per function, lines executed, lines, and the unexecuted line numbers."""
     RECORD_DIR.mkdir(parents=True, exist_ok=True)
     data = {
         "format": FORMAT,
@@ -101,9 +103,16 @@ def write(version, built, c_outcomes, cc):
     path = RECORD_DIR / ("%s.json" % version)
     with open(path, "w") as f:
         f.write("{\n")
-        head = {k: v for k, v in data.items() if k != "cases"}
+        head = {k: v for k, v in data.items() if k not in ("cases", "coverage")}
         for k, v in head.items():
             f.write(" %s: %s,\n" % (json.dumps(k), json.dumps(v, sort_keys=True)))
+        if coverage is not None:    # one line per function
+            f.write(' "coverage": {\n')
+            rows = list(coverage.items())
+            for i, (name, val) in enumerate(rows):
+                f.write("  %s: %s%s\n" % (json.dumps(name), json.dumps(val),
+                                           "," if i < len(rows) - 1 else ""))
+            f.write(" },\n")
         f.write(' "cases": {\n')
         rows = list(data["cases"].items())
         for i, (cid, val) in enumerate(rows):

@@ -35,11 +35,12 @@ from ..port import VERSION_NAMES
 from ..port.registry import ENTRY_NAMES, SHORT, Call
 from ..port.registry import resolve as resolve_function
 from ..world.constants import (QEMU_ASYNC_JOB_MIGRATION_OUT, QEMU_JOB_MODIFY,
+                               QEMUD_MIGRATION_NUM_PORTS,
                                VIR_DOMAIN_JOB_UNBOUNDED,
                                VIR_DOMAIN_PAUSED, VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF,
                                VIR_MIGRATE_PEER2PEER, VIR_MIGRATE_TUNNELLED,
                                VIR_MIGRATE_UNDEFINE_SOURCE, migration_job_mask)
-from ..world.objects import DomainDef, DomainObj, Driver, HostdevDef, SnapshotDef
+from ..world.objects import DomainDef, DomainObj, Driver, HostdevDef, Ptr, SnapshotDef
 from ..world.runtime import FaultPlan, World
 from ..world.stubs import FAULTABLE
 
@@ -320,6 +321,75 @@ def _states_perform():
     return out
 
 
+# --- states that reach the last lines: another thread, the port counter ---------------------
+#
+# Two dimensions of a few states each (NA, left out of the id, everywhere else):
+#   meanwhile=remove-domain  a transient domain is removed from the list by another thread
+#                            while a callee that talks to QEMU has it unlocked
+#                            (stubs._meanwhile): the "domain disappeared" paths after
+#                            qemuMigrationJobContinue and qemuMigrationJobFinish
+#   port=last                PrepareDirect's static port counter at the last port of its
+#                            range (QEMUD_MIGRATION_NUM_PORTS - 1): the wrap-around
+MEANWHILE = ["remove-domain"]
+PORT = {"last": QEMUD_MIGRATION_NUM_PORTS - 1}
+EXTRA_DIMS = ["meanwhile", "port"]
+PORT_STATIC = "qemuMigrationPrepareDirect.port"
+
+
+def _extra_prepare(direct):
+    """A prepare that gets as far as starting QEMU (no host device, nothing at the
+    destination, which therefore makes a transient domain), with another thread removing
+    it; and, PrepareDirect, the generated ports with the counter at its end."""
+    base = {"hostdevs": "none", "dname": "none", "cookiein": "none", "dest": "nothing"}
+    if not direct:
+        return [dict(base, meanwhile=m) for m in MEANWHILE]
+    out = [dict(base, uri_in="tcp:host:port", hostname=NA, meanwhile=m) for m in MEANWHILE]
+    # the two URIs for which a port is generated (NULL takes the host name, see
+    # _states_prepare)
+    out.append(dict(base, uri_in="NULL", hostname="fqdn", port="last"))
+    out.append(dict(base, uri_in="tcp:host", hostname=NA, port="last"))
+    return out
+
+
+def _extra_perform():
+    """A transient active domain that PerformJob migrates (nothing refuses it on any
+    version), removed by another thread during the migration."""
+    out = []
+    for d in _states_perform():
+        if (d["persistent"] == "no" and d["job"] == "none" and d["autodestroy"] == "no"
+                and d["snapshots"] == "0" and d["hostdevs"] == "none"):
+            out.extend(dict(d, meanwhile=m) for m in MEANWHILE)
+    return out
+
+
+def _with_extra(states, extra):
+    """``states`` with the EXTRA_DIMS not applying (NA), then ``extra``'s states."""
+    def all_states():
+        na = {k: NA for k in EXTRA_DIMS}
+        return ([dict(d, **na) for d in states()]
+                + [dict(d, **{k: e.get(k, NA) for k in EXTRA_DIMS}) for e in extra()
+                   for d in [{k: v for k, v in e.items() if k not in EXTRA_DIMS}]])
+    return all_states
+
+
+def _extra_world(build):
+    def world(d):
+        w = build(d)
+        if d.get("port", NA) != NA:
+            w.statics[PORT_STATIC] = Ptr(PORT[d["port"]])
+        return w
+    return world
+
+
+def _extra_call(call):
+    def make(d, faults):
+        c = call(d, faults)
+        if d.get("meanwhile", NA) != NA:
+            c.wakeups = [d["meanwhile"]]
+        return c
+    return make
+
+
 @dataclass(frozen=True)
 class CaseSpace:
     """How an entry point's cases are made: its states, the world of one, the call."""
@@ -338,6 +408,12 @@ SPACES = {
                                             _direct_call),
     "qemuMigrationPerformJob": CaseSpace(_states_perform, _vm_world, _perform_call),
 }
+# the EXTRA_DIMS states, added to the spaces above (kept apart from their tables)
+for _f, _extra in (("qemuMigrationPrepareTunnel", lambda: _extra_prepare(False)),
+                   ("qemuMigrationPrepareDirect", lambda: _extra_prepare(True)),
+                   ("qemuMigrationPerformJob", _extra_perform)):
+    SPACES[_f] = CaseSpace(_with_extra(SPACES[_f].states, _extra),
+                           _extra_world(SPACES[_f].build), _extra_call(SPACES[_f].call))
 
 
 def dimension_names(function):

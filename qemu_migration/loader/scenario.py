@@ -48,7 +48,8 @@ Elements and attributes (anything else is refused, so that a typo is an error):
     ``<fault callee= nth=>`` (``nth`` [1], at least 1: fail the nth call of
     that stub within this call; ``callee`` is a faultable stub), and
     ``<wakeup what=.../>`` (in order: what another thread does each time this
-    call waits for a job, one of WAKEUPS; kept in ``Call.wakeups`` for the
+    call waits for a job or, remove-domain, has a callee that talks to QEMU;
+    one of WAKEUPS; kept in ``Call.wakeups`` for the
     runner to put in ``World.wakeups``).  Text is taken
     exactly as written (an empty element is the empty string); an argument that
     is left out takes its default, NULL for strings.
@@ -97,8 +98,9 @@ from .xmlutil import (expect_root, parse_bytes, parse_file, parse_int, parse_yes
 
 DEFAULT_HOSTNAME = Driver().hostname
 
-# what stubs._wake knows another thread can do while a call waits for a job
-WAKEUPS = ["end-job", "end-async", "end-job+start-async"]
+# what stubs._wake knows another thread can do while a call waits for a job (and,
+# "remove-domain" only, while a callee that talks to QEMU has the domain unlocked)
+WAKEUPS = ["end-job", "end-async", "end-job+start-async", "remove-domain"]
 
 
 @dataclass

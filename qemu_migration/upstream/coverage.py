@@ -194,10 +194,14 @@ def render(rep) -> List[str]:
         else "the unreachable list not applied (a working tree's own line numbers)")]
     width = max((len(n) for n in rep["functions"]), default=0)
     for name, r in rep["functions"].items():
-        lines.append("    %-*s %3d/%-3d" % (width, name, r["executed"], r["total"]))
+        reasons = {u["unreachable"] for u in r["unexecuted"]}
+        shared = reasons.pop() if len(reasons) == 1 and None not in reasons else None
+        lines.append(("    %-*s %3d/%d" % (width, name, r["executed"], r["total"]))
+                     + ("  unreachable: %s" % shared if shared else ""))
         for u in r["unexecuted"]:
-            mark = ("unreachable: %s" % u["unreachable"]) if u["unreachable"] else "NEVER RUN"
-            lines.append("      L%-5d %s  [%s]" % (u["line"], u["text"], mark))
+            mark = ("" if shared else "  [unreachable: %s]" % u["unreachable"]
+                    if u["unreachable"] else "  [NEVER RUN]")
+            lines.append("      L%-5d %s%s" % (u["line"], u["text"], mark))
     return lines
 
 

@@ -205,8 +205,15 @@ def virCondWaitUntil(cond, vm, then, *, fail):
 def _wake(w, vm, what):
     """Another thread's doing while this one waits: "end-async" ends the async job it
     held, "end-job" ends its job, "end-job+start-async" ends the job and at once
-    starts an async migration out (so the waiter must go round again).
+    starts an async migration out (so the waiter must go round again),
+    "remove-domain" removes the domain from the list (see _meanwhile).
     """
+    if what == "remove-domain":
+        # as virDomainRemoveInactive: out of the list, whose reference goes with it;
+        # the waiter's own reference keeps the object
+        del w.driver.domains[vm.def_.uuid]
+        vm.refs -= 1
+        return
     job = vm.privateData.job
     refs = vm.refs
     if what in ("end-job", "end-job+start-async"):
@@ -223,6 +230,19 @@ def _wake(w, vm, what):
         vm.refs += 1
         w.others_async.append("started")
     w.others_refs += vm.refs - refs
+
+
+def _meanwhile(vm):
+    """Where the real callee lets go of the domain lock (it talks to QEMU through the
+    monitor: qemuProcessStart, doNativeMigrate, doPeer2PeerMigrate), another thread
+    may run: a "remove-domain" next in World.wakeups happens here.  It is what the
+    monitor's end-of-file handler does to a transient guest whose QEMU went away
+    (qemuProcessHandleMonitorEOF: stopped, then virDomainRemoveInactive), and what
+    upstream's "domain disappeared" checks after qemuMigrationJobContinue and
+    qemuMigrationJobFinish are for.  The wakeups of a job wait stay for the wait."""
+    w = current()
+    if w.wakeups and w.wakeups[0] == "remove-domain":
+        _wake(w, vm, w.wakeups.pop(0))
 
 
 def virCondSignal(cond, *, fail):
@@ -540,6 +560,7 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
         _oom(VIR_FROM_QEMU, "qemuProcessStart")
         qemuProcessStop(driver, vm, 0, VIR_DOMAIN_SHUTOFF_FAILED)
         return -1
+    _meanwhile(vm)                      # the monitor is waited for without the domain lock
     current().log("qemu", "-incoming %s%s" % (migrateFrom, " (stdin fd %d)" % stdin_fd
                                                if stdin_fd >= 0 else ""))
     if start_paused:
@@ -680,6 +701,7 @@ def doNativeMigrate(driver, vm, uri, cookiein, cookieinlen, cookieout, cookieout
     if uribits is NULL:
         qemuReportError(VIR_ERR_INTERNAL_ERROR, _("cannot parse URI %s"), uri)
         return -1
+    _meanwhile(vm)                      # qemuMigrationRun talks to the monitor unlocked
     if _migration_run(driver, vm, flags, fail) < 0:
         return -1
     cookieout.value = "<qemu-migration name='%s'/>" % vm.def_.name
@@ -712,6 +734,7 @@ def doPeer2PeerMigrate(driver, conn, vm, xmlin, dconnuri, uri, flags, dname, res
     destination hands back (always parseable here), tunnelling, cookies.
     """
     _touch(vm)
+    _meanwhile(vm)
     v3proto.value = current().peer_v3
     ret = _migration_run(driver, vm, flags, fail)
     if not v3proto.value:

@@ -525,7 +525,7 @@ SCENARIO_CASES = [
     ("fault-ported-function", scenario(rest=perform("<fault callee='qemuMigrationJobStart'/>")),
      "/scenario/call/fault/@callee", "unknown callee 'qemuMigrationJobStart'"),
     ("wakeup", scenario(rest=perform("<wakeup what='kill'/>")), "/scenario/call/wakeup/@what",
-     "unknown wakeup 'kill' (expected end-job, end-async, end-job+start-async)"),
+     "unknown wakeup 'kill' (expected end-job, end-async, end-job+start-async, remove-domain)"),
     ("flags", scenario(rest=perform("<arg name='flags'>live,peer2peer</arg>")),
      "/scenario/call/arg", "unknown migration flag 'live,peer2peer'"),
 ]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from qemu_migration import cli
+from qemu_migration.analysis.cases import enumerate_cases
 from qemu_migration.upstream import build as B
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +76,7 @@ def headline(out):
 def test_the_tree_behaves_as_post_on_every_case():
     rc, out, err = run("diff", "--from", "post", "--to", "c:tests/c_candidate")
     assert rc == 0 and err == ""
-    assert out.startswith("13206 cases, post -> c:tests/c_candidate\n")
+    assert out.startswith("%d cases, post -> c:tests/c_candidate\n" % len(enumerate_cases()))
     assert len(headline(out)) == 5 and all(" unchanged (" in l for l in headline(out))
     assert "what changed" not in out and "==" not in out
 

@@ -446,7 +446,8 @@ def signature_of(f: CFunction) -> Signature:
     return Signature(return_type(f), () if params == ("void",) else params)
 
 
-def text_spec(name: str, text: str, path: str = "", untraced: Sequence[str] = ()) -> BuildSpec:
+def text_spec(name: str, text: str, path: str = "", untraced: Sequence[str] = (),
+              coverage: bool = False) -> BuildSpec:
     """A spec for every function of a C text of one's own (the self-test), built the
     same way as the upstream versions, signatures taken from the text."""
     from .extract import parse_functions
@@ -454,4 +455,5 @@ def text_spec(name: str, text: str, path: str = "", untraced: Sequence[str] = ()
     if not funcs:
         raise BuildError("qemu-migration: no function definitions in %s" % (path or "<text>"))
     return BuildSpec(name, funcs, {f.name: signature_of(f) for f in funcs},
-                     [f.name for f in funcs if f.name not in untraced], commit=path)
+                     [f.name for f in funcs if f.name not in untraced], commit=path,
+                     coverage=coverage)

@@ -156,7 +156,8 @@ def report(functions, lines, unreachable: Optional[Unreachable]):
     """The coverage of one version, as compare prints it and --json carries it.
 
     ``unreachable`` is None when the list does not apply (sources read from a working
-    tree, whose line numbers are its own): every unexecuted line then counts as missed."""
+    tree, whose line numbers are its own): no line is then known to be unreachable,
+    and none is counted as missed either."""
     rows = {}
     executed = total = listed = 0
     missed = []
@@ -166,10 +167,10 @@ def report(functions, lines, unreachable: Optional[Unreachable]):
         for ln in sorted(l for l, c in counts.items() if c == 0):
             why = unreachable.reason(f.name, ln) if unreachable is not None else None
             unexec.append({"line": ln, "text": line_text(f, ln), "unreachable": why})
-            if why is None:
-                missed.append("%s L%d" % (f.name, ln))
-            else:
+            if why is not None:
                 listed += 1
+            elif unreachable is not None:
+                missed.append("%s L%d" % (f.name, ln))
         ex = sum(1 for c in counts.values() if c)
         rows[f.name] = {"executed": ex, "total": len(counts), "unexecuted": unexec}
         executed += ex
@@ -200,7 +201,7 @@ def render(rep) -> List[str]:
                      + ("  unreachable: %s" % shared if shared else ""))
         for u in r["unexecuted"]:
             mark = ("" if shared else "  [unreachable: %s]" % u["unreachable"]
-                    if u["unreachable"] else "  [NEVER RUN]")
+                    if u["unreachable"] else "  [NEVER RUN]" if rep["list_applied"] else "")
             lines.append("      L%-5d %s%s" % (u["line"], u["text"], mark))
     return lines
 

@@ -365,10 +365,12 @@ def _extra_perform():
 def _with_extra(states, extra):
     """``states`` with the EXTRA_DIMS not applying (NA), then ``extra``'s states."""
     def all_states():
-        na = {k: NA for k in EXTRA_DIMS}
-        return ([dict(d, **na) for d in states()]
-                + [dict(d, **{k: e.get(k, NA) for k in EXTRA_DIMS}) for e in extra()
-                   for d in [{k: v for k, v in e.items() if k not in EXTRA_DIMS}]])
+        out = [dict(d, **{k: NA for k in EXTRA_DIMS}) for d in states()]
+        for e in extra():        # the extra dimensions last, in EXTRA_DIMS' order
+            d = {k: v for k, v in e.items() if k not in EXTRA_DIMS}
+            d.update((k, e.get(k, NA)) for k in EXTRA_DIMS)
+            out.append(d)
+        return out
     return all_states
 
 

@@ -1,5 +1,10 @@
-"""Shared test helpers: small worlds built straight from the state objects."""
+"""Shared test helpers: small worlds built straight from the state objects, and
+deliberately broken copies of a port."""
+import importlib.util
+import itertools
 import os
+import sys
+
 import pytest
 
 from qemu_migration.world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASYNC_JOB_MIGRATION_OUT,
@@ -79,3 +84,48 @@ def pytest_runtest_makereport(item, call):
         rep.outcome = "failed"
         reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
         rep.longrepr = "skipped under CI, which is an error here: %s" % reason
+
+
+_BROKEN = itertools.count()
+
+
+def _module_from_text(name, text, label):
+    mod = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader=None))
+    mod.__package__ = "qemu_migration.port"
+    # a "<...>" file name: not a file coverage.py would try to read
+    exec(compile(text, "<broken %s>" % label, "exec"), mod.__dict__)
+    return mod
+
+
+def broken_port(version, line, instead, in_module=None):
+    """The port of ``version`` with one source line replaced: in the version's own file,
+    or (``in_module="qemu_domain"``) in the job functions below it, which the copy of the
+    version then imports.  A mistake made on purpose, loaded as modules of their own
+    (the real ones are untouched)."""
+    from qemu_migration.port import VERSIONS, qemu_domain
+    n = next(_BROKEN)
+    text = open(VERSIONS[version].module.__file__).read()
+    if in_module is None:
+        assert text.count(line) == 1, line
+        text = text.replace(line, instead)
+    else:
+        assert in_module == "qemu_domain"
+        below = open(qemu_domain.__file__).read()
+        assert below.count(line) == 1, line
+        name = "qemu_migration.port.broken_qemu_domain_%d" % n
+        sys.modules[name] = _module_from_text(name, below.replace(line, instead),
+                                              "qemu_domain.py")
+        text = text.replace("from .qemu_domain import", "from .broken_qemu_domain_%d import" % n)
+    return _module_from_text("qemu_migration.port.broken_%s_%d" % (version, n), text,
+                             version + ".py")
+
+
+STATE_DIR_LINE = "virDomainSaveStatus(driver.caps, driver.stateDir, obj) < 0:"
+
+
+def config_dir_for_state_dir(version="post"):
+    """The issue's example of a port bug in an argument: virDomainSaveStatus handed
+    driver.configDir where upstream passes driver->stateDir (qemu_domain.c:650)."""
+    return broken_port(version, STATE_DIR_LINE,
+                       "virDomainSaveStatus(driver.caps, driver.configDir, obj) < 0:",
+                       in_module="qemu_domain")

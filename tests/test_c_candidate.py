@@ -135,3 +135,18 @@ def test_check_of_the_tree_names_no_line_and_finds_the_leak():
     assert rc == 1 and err == ""
     assert "  NEW PerformJob async-job-leaked, fault at none: 2752 cases" in out
     assert "      at (compiled C: no line trace)" in out
+
+
+def test_compare_finds_a_wrong_argument_in_the_port(monkeypatch):
+    """The port handing virDomainSaveStatus driver.configDir where the C hands it
+    driver->stateDir: every case that saves a status disagrees, on the argument."""
+    from conftest import config_dir_for_state_dir
+    from qemu_migration.upstream import record as rec
+    from qemu_migration.upstream.cli import compare
+    items = rec.case_ids_and_runners()
+    monkeypatch.setattr(rec, "case_ids_and_runners", lambda: items[:60])
+    report = compare(str(TREE), ["post"], worktree=True, port=config_dir_for_state_dir())
+    found = report["versions"]["post"]["disagree"]
+    assert report["disagree"] == len(found) > 0
+    assert all(any("trace_args[" in f and 'python=["driver.caps", "/etc/libvirt/qemu", '
+                   in f.replace('\\"', "") for f in d["fields"]) for d in found), found[:2]

@@ -117,12 +117,12 @@ def test_every_world_attribute_is_either_state_or_the_record_of_a_run():
 
 def test_trace_holds_tuples_and_reads_as_entries():
     t = Trace()
-    t.append(("virTimeMs", 0, False))
-    t.append(TraceEntry("pipe", 1, True))
-    assert list(t.raw()) == [("virTimeMs", 0, False), ("pipe", 1, True)]
+    t.append(("virTimeMs", 0, False, (None,)))
+    t.append(TraceEntry("pipe", 1, True, ([-1, -1],)))
+    assert list(t.raw()) == [("virTimeMs", 0, False, (None,)), ("pipe", 1, True, ([-1, -1],))]
     assert [e.label() for e in t] == ["virTimeMs", "pipe !fault"]
-    assert t[0] == TraceEntry("virTimeMs", 0) and t[0].depth == 0 and t[-1].failed
-    assert t[0:1] == [TraceEntry("virTimeMs", 0, False)] and t[0:1][0].name == "virTimeMs"
+    assert t[0] == TraceEntry("virTimeMs", 0, args=(None,)) and t[0].depth == 0 and t[-1].failed
+    assert t[0:1] == [TraceEntry("virTimeMs", 0, False, (None,))] and t[0:1][0].args == (None,)
 
 
 def test_activation_nests_and_restores():

@@ -26,7 +26,7 @@ import sys
 from collections import OrderedDict
 
 from ..engine import run_call
-from ..engine.text import outcome_block
+from ..engine.text import outcome_block, trace_with_args
 from ..port import PORTED
 from ..world.runtime import current
 from . import cases as C
@@ -205,8 +205,8 @@ def render_text(e, width=160, c_line=None):
         for i, o in enumerate(e["outcomes"][v], 1):
             lines.append("call %d on %s:" % (i, v))
             lines.append("  trace:")
-            lines += ["    " + t for t in o["trace"]]
-            lines += outcome_block(v, o, indent="  ")
+            lines += ["    " + t for t in trace_with_args(o)]
+            lines += outcome_block(v, o, indent="  ", args=False)
     lines.append("outcomes %s" % ("are the same" if e["same_outcome"] else "differ"))
     return "\n".join(lines) + "\n"
 
@@ -269,7 +269,7 @@ def render_html(e, c_line=None):
         out.append("<h2>outcome on <code>%s</code></h2>" % esc(v))
         for i, o in enumerate(e["outcomes"][v], 1):
             out.append("<pre class='outcome'>%s</pre>" % esc("\n".join(
-                ["call %d" % i, "trace:"] + ["  " + t for t in o["trace"]]
-                + outcome_block(v, o, indent=""))))
+                ["call %d" % i, "trace:"] + ["  " + t for t in trace_with_args(o)]
+                + outcome_block(v, o, indent="", args=False))))
     out.append("</body></html>")
     return "\n".join(out) + "\n"

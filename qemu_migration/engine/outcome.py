@@ -16,9 +16,16 @@ added once:
 Names are looked up defensively (a number outside its table is shown as the
 number), so the C side's state can always be shown.
 """
-from ..world.constants import (DOMAIN_REASON_NAMES, DOMAIN_STATE_NAMES, QEMU_ASYNC_JOB_NAMES,
-                               QEMU_JOB_NAMES, QEMU_MIGRATION_PHASE_NAMES,
-                               VIR_DOMAIN_JOB_NAMES)
+import inspect
+import json
+from types import FunctionType
+
+from ..world import stubs
+from ..world.constants import (COOKIE_FLAG_NAMES, DOMAIN_REASON_NAMES, DOMAIN_STATE_NAMES,
+                               EVENT_NAMES, MIGRATE_FLAG_NAMES, QEMU_ASYNC_JOB_NAMES,
+                               QEMU_JOB_NAMES, QEMU_MIGRATION_PHASE_NAMES, VIR_DOMAIN_JOB_NAMES,
+                               VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF, XML_FLAG_NAMES)
+from ..world.objects import DomainDef, DomainObj, Driver, Event, Ptr
 
 
 def _name(table, i):
@@ -26,8 +33,162 @@ def _name(table, i):
 
 
 def trace_lines(trace):
-    """The trace as depth-indented labels (its entries read as (name, depth, failed))."""
-    return [("  " * d + n + " !fault") if f else "  " * d + n for n, d, f in list.__iter__(trace)]
+    """The trace as depth-indented labels (its entries read as (name, depth, failed, args))."""
+    return [("  " * d + n + " !fault") if f else "  " * d + n
+            for n, d, f, _ in list.__iter__(trace)]
+
+
+# --- the arguments of stub calls -------------------------------------------------------
+#
+# A stub's wrapper keeps the tuple of arguments it was called with; they are put into
+# words here, when the outcome is built.  Strings show as JSON strings, numbers as
+# numbers (a C bool is a number), NULL as NULL; flags, reasons, jobs and event types
+# by name (the tables of world/constants.py); objects by what they are: ``driver``,
+# ``driver.caps``, ``driver.domains``, ``driver.autodestroy``, ``vm web1``, ``vm web1
+# def``, ``vm web1 newDef``, ``vm web1 snapshots``, ``def web1`` (a definition no domain
+# object holds), ``cookie``, ``event started/1 web1``; an entry point's out-parameter as
+# ``&cookieout``, any other pointer to the caller's own storage (a local, an array) as
+# ``&local``; a function as ``function``.  An object's role is the one it has when the
+# outcome is built (a definition virDomainAssignDef took shows as that domain's def).
+
+
+def _flags(table):
+    items = list(table.items())
+
+    def fmt(v):
+        names = [n for n, bit in items if v & bit]
+        rest = v & ~sum(bit for _, bit in items)
+        if rest:
+            names.append(str(rest))
+        return "|".join(names) or "0"
+    return fmt
+
+
+def _named(table):
+    return lambda v: str(_name(table, v))
+
+
+# (stub, parameter) -> how the value is named, where a number stands for names
+_ARG_NAMES = {
+    ("qemuMigrationEatCookie", "flags"): _flags(COOKIE_FLAG_NAMES),
+    ("qemuMigrationBakeCookie", "flags"): _flags(COOKIE_FLAG_NAMES),
+    ("virDomainDefParseString", "flags"): _flags(XML_FLAG_NAMES),
+    ("qemuDomainDefFormatXML", "flags"): _flags(XML_FLAG_NAMES),
+    ("qemuDomainFormatXML", "flags"): _flags(XML_FLAG_NAMES),
+    ("doNativeMigrate", "flags"): _flags(MIGRATE_FLAG_NAMES),
+    ("doPeer2PeerMigrate", "flags"): _flags(MIGRATE_FLAG_NAMES),
+    ("qemuProcessStop", "reason"): _named(DOMAIN_REASON_NAMES[VIR_DOMAIN_SHUTOFF]),
+    ("qemuProcessStartCPUs", "reason"): _named(DOMAIN_REASON_NAMES[VIR_DOMAIN_RUNNING]),
+    ("qemuProcessStartCPUs", "asyncJob"): _named(QEMU_ASYNC_JOB_NAMES),
+    ("virDomainEventNewFromObj", "type_"): lambda v: str(EVENT_NAMES.get(v, v)),
+}
+
+
+def _stub_namers():
+    """stub name -> a tuple with, per positional parameter, its namer or None; only the
+    stubs that have a parameter with a namer."""
+    out = {}
+    for name in stubs.FAULTABLE + stubs.PLAIN:
+        params = [p.name for p in inspect.signature(getattr(stubs, name)).parameters.values()
+                  if p.kind == p.POSITIONAL_OR_KEYWORD]
+        namers = tuple(_ARG_NAMES.get((name, p)) for p in params)
+        if any(namers):
+            out[name] = namers
+    return out
+
+
+_NAMERS = _stub_namers()
+_QUOTED: dict = {}      # string -> its JSON form, for the strings seen most (a few thousand)
+
+
+def _quote(s):
+    q = _QUOTED.get(s)
+    if q is None:
+        q = json.dumps(s)
+        if len(_QUOTED) < 4096:
+            _QUOTED[s] = q
+    return q
+
+
+_ROLE_NAMES: dict = {}   # domain name -> the names of it and of what hangs off it
+
+
+def _role_names(name):
+    r = _ROLE_NAMES.get(name)
+    if r is None:
+        vm = "vm %s" % name
+        r = (vm, vm + " def", vm + " snapshots", vm + " privateData", vm + " newDef")
+        if len(_ROLE_NAMES) < 4096:
+            _ROLE_NAMES[name] = r
+    return r
+
+
+def _roles(driver, vms):
+    """id -> the name of every object a stub argument is named by: the driver, its tables,
+    the domain objects and what hangs off them."""
+    roles = {id(driver): "driver", id(driver.domains): "driver.domains",
+             id(driver.autodestroy): "driver.autodestroy", id(driver.caps): "driver.caps"}
+    for vm in vms:
+        n = _role_names(vm.def_.name)
+        roles[id(vm)] = n[0]
+        roles[id(vm.def_)] = n[1]
+        roles[id(vm.snapshots.objs)] = n[2]
+        roles[id(vm.privateData)] = n[3]
+        if vm.newDef is not None:
+            roles[id(vm.newDef)] = n[4]
+    return roles
+
+
+def _arg(v):
+    """An argument that is no object of ``_roles``, in words."""
+    t = type(v)
+    if v is None:
+        return "NULL"
+    if t is str:
+        return _quote(v)
+    if t is int or t is bool:
+        return str(int(v))
+    if t is DomainObj:
+        return "vm %s" % v.def_.name
+    if t is DomainDef:
+        return "def %s" % v.name
+    if isinstance(v, Ptr):
+        return "&" + getattr(v, "role", "local")
+    if t is Event:
+        return "event %s/%d %s" % (EVENT_NAMES.get(v.type, v.type), v.detail, v.domain)
+    if t is stubs.MigrationCookie:
+        return "cookie"
+    if t is FunctionType:
+        return "function"
+    return "&local"
+
+
+def _virAsprintf_args(args, rget):
+    # the C formats the text itself and hands the stub "%s" and the result: both sides
+    # record what is printed
+    return [rget(id(args[0])) or _arg(args[0]), _quote(stubs.cfmt(args[1], args[2:]))]
+
+
+def trace_args(trace, driver, vms=()):
+    """Per trace entry, None for a ported function, the stub's arguments in words."""
+    rget = _roles(driver, vms).get
+    namers_of = _NAMERS.get
+    out = []
+    append = out.append
+    for name, _, _, args in list.__iter__(trace):
+        if args is None:
+            append(None)
+        elif name == "virAsprintf":
+            append(_virAsprintf_args(args, rget))
+        else:
+            namers = namers_of(name)
+            if namers is None:
+                append([rget(id(a)) or _arg(a) for a in args])
+            else:
+                append([namers[i](a) if (i < len(namers) and namers[i] is not None
+                                         and a is not None)
+                        else rget(id(a)) or _arg(a) for i, a in enumerate(args)])
+    return out
 
 
 def domain_state(vm, driver, wide=False):
@@ -82,10 +243,22 @@ def driver_state(driver, events_from=0, wide=False):
     return d
 
 
-def _run_record(world):
+def _objects(world, vms):
+    """The domain objects in ``vms`` or handed out by virDomainAssignDef during the run,
+    in that order, each once."""
+    seen, objs = set(), []
+    for vm in list(vms) + list(world.assigned):
+        if id(vm) not in seen:
+            seen.add(id(vm))
+            objs.append(vm)
+    return objs
+
+
+def _run_record(world, vms):
     """What a run leaves in the world besides the state: shared by both views."""
     return {
         "trace": trace_lines(world.trace),
+        "trace_args": trace_args(world.trace, world.driver, _objects(world, vms)),
         "logs": list(world.logs),
         "conditions": list(world.conditions),
         "statics": ({k: p.value for k, p in sorted(world.statics.items())}
@@ -93,8 +266,10 @@ def _run_record(world):
     }
 
 
-def call_outcome(call, world, ret, failed, out, before, after, events_from, violations):
-    """The outcome dict of one call (JSON-ready)."""
+def call_outcome(call, world, ret, failed, out, before, after, events_from, violations,
+                 vms=()):
+    """The outcome dict of one call (JSON-ready); ``vms``: the domain objects the world
+    had when the call began."""
     errors = world.errors
     o = {
         "function": call.function,
@@ -110,18 +285,14 @@ def call_outcome(call, world, ret, failed, out, before, after, events_from, viol
         "driver": driver_state(world.driver, events_from),
         "violations": violations,
     }
-    o.update(_run_record(world))
+    o.update(_run_record(world, vms))
     return o
 
 
 def world_state(world, vms=()):
     """The wide snapshot of a world: every domain object in ``vms`` or handed out by
     virDomainAssignDef during the run, in that order, each once."""
-    seen, objs = set(), []
-    for vm in list(vms) + list(world.assigned):
-        if id(vm) not in seen:
-            seen.add(id(vm))
-            objs.append(vm)
+    objs = _objects(world, vms)
     s = {
         "errors": [e.as_dict() for e in world.errors],
         "errno": world.errno,
@@ -130,5 +301,5 @@ def world_state(world, vms=()):
         "touched_freed": list(world.touched_freed),
         "vms": [domain_state(vm, world.driver, wide=True) for vm in objs],
     }
-    s.update(_run_record(world))
+    s.update(_run_record(world, objs))
     return s

@@ -68,6 +68,7 @@ def run_call(world, version, call, impl=None):
     world.wakeups = list(call.wakeups)
     driver = world.driver
     events_before = len(driver.events)
+    vms = list(driver.domains.values())
     driver.locked = True
     with world.activate():
         if call.domain:
@@ -89,7 +90,7 @@ def run_call(world, version, call, impl=None):
     if after_vm is not None and call.domain and not after_vm.freed:
         after_vm.locked = False
     return call_outcome(call, world, ret, failed, out, before, after, events_before,
-                        violations)
+                        violations, vms)
 
 
 def unfired_faults(world, call):

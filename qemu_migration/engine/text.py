@@ -44,6 +44,22 @@ def trace_tree(lines):
     return "".join(out)
 
 
+def trace_with_args(o):
+    """The trace's indented lines, each stub with the arguments it was called with."""
+    return [t if a is None else "%s(%s)" % (t, ", ".join(a))
+            for t, a in zip(o["trace"], o["trace_args"])]
+
+
+def stub_calls(o):
+    """Each stub call, unindented, with its arguments: ``name(a, b) !fault``."""
+    out = []
+    for t, a in zip(o["trace"], o["trace_args"]):
+        if a is not None:
+            name, fault, _ = t.strip().partition(" !fault")
+            out.append("%s(%s)%s" % (name, ", ".join(a), " !fault" if fault else ""))
+    return out
+
+
 def _state(s):
     if s is None:
         return "(no such domain)"
@@ -74,8 +90,9 @@ def call_header(i, o, args=None):
     return " ".join(parts)
 
 
-def outcome_block(version, o, indent="    ", unfired=()):
-    """The outcome ``o`` of one call on ``version``; ``unfired``: faults of its plan never hit."""
+def outcome_block(version, o, indent="    ", unfired=(), args=True):
+    """The outcome ``o`` of one call on ``version``; ``unfired``: faults of its plan never hit;
+    ``args``: list the stub calls with their arguments after the trace."""
     lines = []
     err = o["error"]
     head = "%-5s -> %s" % (version, "NULL" if o["return"] is None else repr(o["return"]))
@@ -92,6 +109,9 @@ def outcome_block(version, o, indent="    ", unfired=()):
         if v is not None:
             lines.append(sub + "%-7s %s" % (k, v))
     lines.extend(wrap_names(trace_tree(o["trace"]), 100, sub + "trace   ", sub + "        "))
+    if args:
+        lines.extend(("%-8s" % ("stubs" if i == 0 else "")).join((sub, c))
+                     for i, c in enumerate(stub_calls(o)))
     if o["conditions"]:
         lines.append(sub + "conds   " + "; ".join(o["conditions"]))
     for log in o["logs"]:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
 from ..world.constants import (MIGRATE_FLAG_NAMES, NULL, QEMU_ASYNC_JOB_MIGRATION_IN)
-from ..world.objects import Ptr
+from ..world.objects import OutParam
 from ..world.runtime import FaultPlan
 
 REQUIRED = object()     # an argument without a default
@@ -89,14 +89,14 @@ def _invoke_isallowed(mod, version, driver, vm, a):
 
 
 def _invoke_begin(mod, version, driver, vm, a):
-    cookieout, cookieoutlen = Ptr(), Ptr(0)
+    cookieout, cookieoutlen = OutParam("cookieout"), OutParam("cookieoutlen", 0)
     ret = mod.qemuMigrationBegin(driver, vm, a.get("xmlin"), cookieout, cookieoutlen)
     return ret, ret is None, {"cookieout": cookieout.value}
 
 
 def _invoke_tunnel(mod, version, driver, vm, a):
     cookiein = a.get("cookiein")
-    cookieout, cookieoutlen = Ptr(), Ptr(0)
+    cookieout, cookieoutlen = OutParam("cookieout"), OutParam("cookieoutlen", 0)
     st = STREAM if a.get("st", True) else NULL
     ret = mod.qemuMigrationPrepareTunnel(driver, "dconn", cookiein, _len(cookiein),
                                          cookieout, cookieoutlen, st, a.get("dname"),
@@ -106,8 +106,8 @@ def _invoke_tunnel(mod, version, driver, vm, a):
 
 def _invoke_direct(mod, version, driver, vm, a):
     cookiein = a.get("cookiein")
-    cookieout, cookieoutlen = Ptr(), Ptr(0)
-    uri_out = Ptr()
+    cookieout, cookieoutlen = OutParam("cookieout"), OutParam("cookieoutlen", 0)
+    uri_out = OutParam("uri_out")
     ret = mod.qemuMigrationPrepareDirect(driver, "dconn", cookiein, _len(cookiein),
                                          cookieout, cookieoutlen, a.get("uri_in"), uri_out,
                                          a.get("dname"), a["dom_xml"])
@@ -116,7 +116,7 @@ def _invoke_direct(mod, version, driver, vm, a):
 
 def _invoke_perform(mod, version, driver, vm, a):
     cookiein = a.get("cookiein")
-    cookieout, cookieoutlen = Ptr(), Ptr(0)
+    cookieout, cookieoutlen = OutParam("cookieout"), OutParam("cookieoutlen", 0)
     ret = mod.qemuMigrationPerformJob(driver, "conn", vm, a.get("xmlin"), a.get("dconnuri"),
                                       a.get("uri"), cookiein, _len(cookiein), cookieout,
                                       cookieoutlen, flags_value(a.get("flags", 0)),

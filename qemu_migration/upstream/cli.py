@@ -28,16 +28,29 @@ from .coverage import render as render_coverage
 from .extract import ExtractError
 
 
+def _first_difference(k, x, y):
+    """(where, python value, c value): a list field's first differing item, if any."""
+    if isinstance(x, list) and isinstance(y, list):
+        for j, (p, q) in enumerate(zip(x, y)):
+            if p != q:
+                return "%s[%d]" % (k, j), p, q
+        if len(x) != len(y):
+            return "%s (length)" % k, len(x), len(y)
+    return k, x, y
+
+
 def _field_diffs(py, c, limit=4):
-    """The top-level outcome fields that differ, as 'field: python=... c=...' lines."""
+    """The top-level outcome fields that differ, as 'field: python=... c=...' lines (for a
+    list, its first item that differs: 'trace_args[16]: ...')."""
     pys = py if isinstance(py, list) else [py]
     cs = c if isinstance(c, list) else [c]
     out = []
     for i, (a, b) in enumerate(zip(pys, cs)):
         for k in a:
             if a.get(k) != b.get(k):
+                where, x, y = _first_difference(k, a.get(k), b.get(k))
                 out.append("%s%s: python=%s c=%s" % ("call %d " % (i + 1) if len(pys) > 1 else "",
-                                                     k, _short(a.get(k)), _short(b.get(k))))
+                                                     where, _short(x), _short(y)))
     if len(pys) != len(cs):
         out.append("number of calls: python=%d c=%d" % (len(pys), len(cs)))
     return out[:limit] + (["(%d more fields)" % (len(out) - limit)] if len(out) > limit else [])
@@ -48,7 +61,9 @@ def _short(v, n=160):
     return s if len(s) <= n else s[:n] + "..."
 
 
-def compare(src, versions, worktree=False, record=False, coverage=False):
+def compare(src, versions, worktree=False, record=False, coverage=False, port=None):
+    """Every case on the port of each version and on its C build; ``port`` (tests): a module
+    to run instead of the version's port, such as a deliberately broken copy."""
     from . import coverage as cov
     from . import record as rec
     from .build import find_compiler
@@ -63,7 +78,7 @@ def compare(src, versions, worktree=False, record=False, coverage=False):
         t0 = time.perf_counter()
         impl = CImpl(v, src, worktree, coverage=coverage)
         t1 = time.perf_counter()
-        py = rec.python_outcomes(v)
+        py = rec.python_outcomes(v, port)
         t2 = time.perf_counter()
         with collector_off(), (cov.measure(impl.built) if coverage
                                else contextlib.nullcontext()) as measured:

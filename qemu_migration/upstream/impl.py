@@ -27,7 +27,7 @@ from typing import Dict, Optional
 from ..world import stubs as S
 from ..world import constants as K
 from ..world.objects import Ptr
-from ..world.runtime import TraceEntry, current
+from ..world.runtime import current
 from . import build as B
 
 _NONE_TYPES = (str, int, float, bytes, type(None))
@@ -490,7 +490,7 @@ def _install(built):
     def _enter(idx):
         s, w = sess(), current()
         name = names[idx]
-        w.trace.append(TraceEntry(name, w.depth))
+        w.trace.append((name, w.depth, False, None))
         w.depth += 1
         s.cstack.append(name)
         s.entered.add(name)

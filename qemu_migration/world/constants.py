@@ -74,6 +74,8 @@ def qemuMigrationJobPhaseTypeToString(phase):
 # qemu_migration.c: enum qemuMigrationCookieFeatures
 QEMU_MIGRATION_COOKIE_GRAPHICS = 1 << 0
 QEMU_MIGRATION_COOKIE_LOCKSTATE = 1 << 1
+COOKIE_FLAG_NAMES = {"graphics": QEMU_MIGRATION_COOKIE_GRAPHICS,
+                     "lockstate": QEMU_MIGRATION_COOKIE_LOCKSTATE}
 
 # qemu_conf.h
 QEMUD_MIGRATION_FIRST_PORT = 49152
@@ -156,6 +158,8 @@ EVENT_NAMES = {0: "defined", 1: "undefined", 2: "started", 3: "suspended", 4: "r
 VIR_DOMAIN_XML_SECURE = 1 << 0
 VIR_DOMAIN_XML_INACTIVE = 1 << 1
 VIR_DOMAIN_XML_UPDATE_CPU = 1 << 2
+XML_FLAG_NAMES = {"secure": VIR_DOMAIN_XML_SECURE, "inactive": VIR_DOMAIN_XML_INACTIVE,
+                  "update-cpu": VIR_DOMAIN_XML_UPDATE_CPU}
 VIR_VM_OP_MIGRATE_IN_START = 2
 
 # virterror.h: virErrorDomain and virErrorNumber (the values used here)

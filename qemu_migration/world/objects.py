@@ -160,3 +160,13 @@ class Ptr:
 
     def __repr__(self):
         return "Ptr(%r)" % (self.value,)
+
+
+class OutParam(Ptr):
+    """An entry point's out-parameter, named: a trace shows a stub handed it as
+    ``&cookieout``, and any other Ptr (a local of the ported code) as ``&local``."""
+    __slots__ = ("role",)
+
+    def __init__(self, role, value=None):
+        super().__init__(value)
+        self.role = role

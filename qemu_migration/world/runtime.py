@@ -24,11 +24,14 @@ def current() -> "World":
 
 
 class TraceEntry(NamedTuple):
-    """One call in the trace: the callee's name, its nesting depth, and whether it
-    was a stub made to fail there."""
+    """One call in the trace: the callee's name, its nesting depth, whether it was a
+    stub made to fail there, and a stub's arguments as it received them (the raw
+    tuple: engine/outcome.py formats them when the outcome is built; None for a
+    ported function, whose arguments are not recorded)."""
     name: str
     depth: int
     failed: bool = False      # a stub that was made to fail here
+    args: Optional[tuple] = None
 
     def label(self):
         return self.name + (" !fault" if self.failed else "")
@@ -39,7 +42,7 @@ _entry = TraceEntry._make
 
 class Trace(list):
     """The calls of a run, in order.  The wrappers append plain ``(name, depth,
-    failed)`` tuples, the cheapest thing to make; reading the trace gives each as
+    failed, args)`` tuples, the cheapest thing to make; reading the trace gives each as
     a ``TraceEntry``.  ``raw()`` gives the tuples themselves."""
     __slots__ = ()
 
@@ -191,7 +194,7 @@ def ported(fn):
     def wrapper(*args, **kwargs):
         w = _world
         depth = w.depth
-        w.trace.append((name, depth, False))
+        w.trace.append((name, depth, False, None))
         w.depth = depth + 1
         frames = w.frames
         frames.append(name)
@@ -220,7 +223,7 @@ def stub(faultable=True):
             calls[name] = n
             fail = n in w.faults.faults.get(name, ())
             depth = w.depth
-            w.trace.append((name, depth, fail))
+            w.trace.append((name, depth, fail, args))
             w.depth = depth + 1
             frames = w.frames
             frames.append(name)
@@ -235,7 +238,7 @@ def stub(faultable=True):
             calls = w.calls
             calls[name] = calls.get(name, 0) + 1
             depth = w.depth
-            w.trace.append((name, depth, False))
+            w.trace.append((name, depth, False, args))
             w.depth = depth + 1
             frames = w.frames
             frames.append(name)

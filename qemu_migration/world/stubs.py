@@ -891,7 +891,7 @@ def virParseNumber(p):
 # Every stub is recorded in the trace when called; the faultable ones fail when the
 # fault plan names them (runtime.recorded wraps them here rather than by decorator,
 # so that mutation tools see plain functions).  FAULTABLE: the stubs a fault plan
-# may name (each entry point's share of them is in port/registry.py).
+# may name (each entry point's share of them is in port/registry.py); PLAIN: the others.
 FAULTABLE = sorted([
     'virTimeMs',
     'virCondWaitUntil',
@@ -915,7 +915,7 @@ FAULTABLE = sorted([
     'virGetHostname',
     'virAsprintf',
 ])
-recorded(globals(), faultable=FAULTABLE, plain=[
+PLAIN = [
     'qemuDriverLock',
     'qemuDriverUnlock',
     'virDomainObjLock',
@@ -934,4 +934,5 @@ recorded(globals(), faultable=FAULTABLE, plain=[
     'virDomainAuditStart',
     'virDomainAuditStop',
     'qemuDomainEventQueue',
-])
+]
+recorded(globals(), faultable=FAULTABLE, plain=PLAIN)

@@ -22,7 +22,7 @@ def _no_domain(o, reporter, key, by="uuid"):
         "message": "Domain not found: no domain with matching %s '%s'" % (by, key),
         "reporter": reporter,
     }
-    assert o["errors"] == [o["error"]["message"]]
+    assert o["errors"] == [o["error"]]
     assert o["trace"] == [] and o["logs"] == [] and o["conditions"] == []
     assert o["before"] is None and o["after"] is None
     assert o["violations"] == []

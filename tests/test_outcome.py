@@ -1,17 +1,19 @@
-"""The outcome model: one domain_state, the call outcome and the wide snapshot built from it."""
-from conftest import UUID1, UUID2, make_vm, make_world
+"""The outcome model: one domain_state, one driver_state, the world's state and the call
+outcome built from them."""
+from conftest import UUID1, UUID2, Call, faults, make_vm, make_world
+from qemu_migration.engine import run_call
 from qemu_migration.engine.outcome import domain_state, driver_state, world_state
-from qemu_migration.world.objects import Event
+from qemu_migration.world.constants import VIR_MIGRATE_LIVE
+from qemu_migration.world.objects import DomainDef, Event
 
 
-def test_wide_domain_state_adds_to_the_outcome_fields():
+def test_domain_state_holds_every_field():
     vm = make_vm("web1", UUID1, hostdev="pci")
+    vm.newDef = DomainDef("kvm", "web1-saved", UUID1)
     world = make_world(vm)
-    narrow = domain_state(vm, world.driver)
-    wide = domain_state(vm, world.driver, wide=True)
-    assert {k: wide[k] for k in narrow} == narrow
-    assert {k: wide[k] for k in set(wide) - set(narrow)} == {
-        "uuid": UUID1, "nhostdevs": 1, "newDef": None}
+    s = domain_state(vm, world.driver)
+    assert (s["uuid"], s["nhostdevs"], s["newDef"], s["in_list"], s["refs"]) == (
+        UUID1, 1, "web1-saved", 1, 1)
     assert domain_state(None, world.driver) is None
 
 
@@ -22,15 +24,16 @@ def test_numbers_outside_their_tables_show_as_numbers():
     assert (s["state"], s["reason"], s["async_job"]) == (42, 7, 9)
 
 
-def test_driver_state_events_since_and_wide_fields():
+def test_driver_state_events_since_and_every_table():
     world = make_world(make_vm("web1", UUID1), make_vm("db1", UUID2), autodestroy=[UUID2])
     drv = world.driver
     drv.events += [Event(2, 1, "web1"), Event(5, 3, "db1")]
-    assert [e["domain"] for e in driver_state(drv, events_from=1)["events"]] == ["db1"]
-    wide = driver_state(drv, wide=True)
-    assert wide["domains"] == ["db1", "web1"] and wide["uuids"] == sorted([UUID1, UUID2])
-    assert wide["autodestroy"] == [UUID2] and wide["nextvmid"] == drv.nextvmid
-    assert "uuids" not in driver_state(drv)
+    drv.saved_status.append("web1")
+    s = driver_state(drv, events_from=1)
+    assert [e["domain"] for e in s["events"]] == ["db1"]
+    assert s["domains"] == ["db1", "web1"] and s["uuids"] == sorted([UUID1, UUID2])
+    assert s["autodestroy"] == [UUID2] and s["nextvmid"] == drv.nextvmid
+    assert s["saved_status"] == ["web1"] and s["deleted_configs"] == []
 
 
 def test_world_state_shows_each_domain_object_once():
@@ -38,5 +41,26 @@ def test_world_state_shows_each_domain_object_once():
     world = make_world(a)
     world.assigned = [a, b]           # a handed out again, b new
     s = world_state(world, [a])
-    assert [v["name"] for v in s["vms"]] == ["web1", "db1"]
+    assert [v["name"] for v in s["domains"]] == ["web1", "db1"]
     assert s["errno"] == 0 and s["fds_open"] == [] and s["trace"] == []
+
+
+def test_a_call_outcome_holds_every_error_whole_and_the_whole_world():
+    """A failed native migration on a transient domain: the outcome keeps each error
+    with code, domain and reporter, errno, every domain object the world had, and the
+    driver's saved statuses and next id."""
+    other = make_vm("db1", UUID2, state="shutoff")
+    world = make_world(make_vm(persistent=False), other)
+    c = Call("qemuMigrationPerformJob", "web1",
+             {"flags": VIR_MIGRATE_LIVE, "uri": "tcp:dst.example.net:49152"},
+             faults(("doNativeMigrate", 1), ("qemuProcessStartCPUs", 1)))
+    o = run_call(world, "post", c)
+    assert [(e["code"], e["domain"], e["reporter"]) for e in o["errors"]] == [
+        ("VIR_ERR_NO_MEMORY", "VIR_FROM_QEMU", "doNativeMigrate"),
+        ("VIR_ERR_NO_MEMORY", "VIR_FROM_QEMU", "qemuProcessStartCPUs")]
+    assert o["error"] == o["errors"][-1]
+    assert [d["name"] for d in o["domains"]] == ["web1", "db1"]
+    assert o["domains"][1] == domain_state(other, world.driver)
+    assert o["driver"]["saved_status"] == ["web1", "web1", "web1"]
+    assert o["driver"]["nextvmid"] == 1 and o["after"]["state"] == "paused"
+    assert o["errno"] == 0 and o["fds_open"] == [] and o["touched_freed"] == []

@@ -1,17 +1,16 @@
 """The outcome model: what is recorded of a call and of the state it leaves, in one place.
 
-Two views of the same state, built by the same functions so that a field is
-added once:
-
-- the outcome of one call (``call_outcome``), which ``run_call`` returns,
-  the goldens hold and the recorded upstream digests are taken of: return,
-  out-parameters, errors, trace, logs, conditions, the called-about domain
-  before and after (``domain_state``), the driver (``driver_state``), the
-  statics and the invariant violations;
-- the wide snapshot of a whole world (``world_state``), which the C
-  comparison diffs: every field of ``domain_state`` and ``driver_state`` with
-  their ``wide`` extras, for every domain object the world had, plus errno,
-  open descriptors and freed objects touched.
+One model.  ``world_state`` is what a run leaves in its world: every error raised
+(code, domain, message, reporter), the trace with each stub's arguments, logs,
+condition waits, statics, errno, open descriptors, freed objects touched, the
+driver (lock, domain list, auto-destroy table, events, deleted configs, saved
+statuses, ``nextvmid``) and every domain object (``domain_state``: list
+membership, references, lock, job, async job, phase, mask, lock state,
+``newDef``, ...).  ``call_outcome`` is that plus what a call adds: its function,
+domain and faults, return value, out-parameters, the error left set, the
+called-about domain before and after, and the invariants broken.  ``run_call``
+returns it; the goldens hold it; ``compare`` and the recorded upstream
+observations compare it whole; ``upstream/compare.py`` uses ``world_state``.
 
 Names are looked up defensively (a number outside its table is shown as the
 number), so the C side's state can always be shown.
@@ -25,7 +24,7 @@ from ..world.constants import (COOKIE_FLAG_NAMES, DOMAIN_REASON_NAMES, DOMAIN_ST
                                EVENT_NAMES, MIGRATE_FLAG_NAMES, QEMU_ASYNC_JOB_NAMES,
                                QEMU_JOB_NAMES, QEMU_MIGRATION_PHASE_NAMES, VIR_DOMAIN_JOB_NAMES,
                                VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF, XML_FLAG_NAMES)
-from ..world.objects import DomainDef, DomainObj, Driver, Event, Ptr
+from ..world.objects import DomainDef, DomainObj, Event, Ptr
 
 
 def _name(table, i):
@@ -191,19 +190,21 @@ def trace_args(trace, driver, vms=()):
     return out
 
 
-def domain_state(vm, driver, wide=False):
-    """One domain's state (None for no domain); ``wide`` adds what only the C comparison shows."""
+def domain_state(vm, driver):
+    """One domain object's state (None for no domain)."""
     if vm is None:
         return None
     job = vm.privateData.job
-    d = {
+    def_ = vm.def_
+    return {
         "exists": not vm.freed,
-        "name": vm.def_.name,
-        "in_list": int(driver.domains.get(vm.def_.uuid) is vm),
+        "name": def_.name,
+        "uuid": def_.uuid,
+        "in_list": int(driver.domains.get(def_.uuid) is vm),
         "refs": vm.refs,
         "locked": vm.locked,
         "persistent": bool(vm.persistent),
-        "id": vm.def_.id,
+        "id": def_.id,
         "state": _name(DOMAIN_STATE_NAMES, vm.state),
         "reason": _name(DOMAIN_REASON_NAMES.get(vm.state, []), vm.reason),
         "job": _name(QEMU_JOB_NAMES, job.active),
@@ -213,34 +214,27 @@ def domain_state(vm, driver, wide=False):
         "job_info": _name(VIR_DOMAIN_JOB_NAMES, job.info_type),
         "job_start": job.start,
         "lockState": vm.privateData.lockState,
-        "autodestroy": vm.def_.uuid in driver.autodestroy,
+        "autodestroy": def_.uuid in driver.autodestroy,
         "snapshots": len(vm.snapshots.objs),
+        "nhostdevs": def_.nhostdevs,
+        "newDef": None if vm.newDef is None else vm.newDef.name,
     }
-    if wide:
-        d.update({
-            "uuid": vm.def_.uuid,
-            "nhostdevs": vm.def_.nhostdevs,
-            "newDef": None if vm.newDef is None else vm.newDef.name,
-        })
-    return d
 
 
-def driver_state(driver, events_from=0, wide=False):
-    """The driver: its lock, the domains listed, the events queued since ``events_from``."""
-    d = {
+def driver_state(driver, events_from=0):
+    """The driver: its lock, the domains listed (by name and by uuid), the auto-destroy
+    table, the events queued since ``events_from``, the configs deleted and statuses
+    saved, and the next domain id."""
+    return {
         "locked": driver.locked,
         "domains": sorted(vm.def_.name for vm in driver.domains.values()),
+        "uuids": sorted(driver.domains),
+        "autodestroy": sorted(driver.autodestroy),
         "events": [e.as_dict() for e in driver.events[events_from:]],
         "deleted_configs": list(driver.deleted_configs),
+        "saved_status": list(driver.saved_status),
+        "nextvmid": driver.nextvmid,
     }
-    if wide:
-        d.update({
-            "uuids": sorted(driver.domains),
-            "autodestroy": sorted(driver.autodestroy),
-            "saved_status": list(driver.saved_status),
-            "nextvmid": driver.nextvmid,
-        })
-    return d
 
 
 def _objects(world, vms):
@@ -254,22 +248,35 @@ def _objects(world, vms):
     return objs
 
 
-def _run_record(world, vms):
-    """What a run leaves in the world besides the state: shared by both views."""
+def world_state(world, vms=(), events_from=0):
+    """What a run leaves in the world, whatever was called: every error raised, whole;
+    the trace with the stubs' arguments; logs, condition waits and statics; errno, the
+    descriptors open, the freed objects touched; the driver (events since
+    ``events_from``); and every domain object in ``vms`` (those the world had when the
+    run began) or that virDomainAssignDef handed out, in that order, each once."""
+    objs = _objects(world, vms)
+    driver = world.driver
     return {
+        "errors": [e.as_dict() for e in world.errors],
         "trace": trace_lines(world.trace),
-        "trace_args": trace_args(world.trace, world.driver, _objects(world, vms)),
+        "trace_args": trace_args(world.trace, driver, objs),
         "logs": list(world.logs),
         "conditions": list(world.conditions),
         "statics": ({k: p.value for k, p in sorted(world.statics.items())}
                     if world.statics else {}),
+        "errno": world.errno,
+        "fds_open": sorted(world.fds_open),
+        "touched_freed": list(world.touched_freed),
+        "driver": driver_state(driver, events_from),
+        "domains": [domain_state(vm, driver) for vm in objs],
     }
 
 
 def call_outcome(call, world, ret, failed, out, before, after, events_from, violations,
                  vms=()):
-    """The outcome dict of one call (JSON-ready); ``vms``: the domain objects the world
-    had when the call began."""
+    """The outcome dict of one call (JSON-ready): what was called, what it returned, the
+    error left set, the called-about domain before and after, the invariants broken, and
+    ``world_state`` (``vms``: the domain objects the world had when the call began)."""
     errors = world.errors
     o = {
         "function": call.function,
@@ -279,27 +286,9 @@ def call_outcome(call, world, ret, failed, out, before, after, events_from, viol
         "failed": failed,
         "out": out,
         "error": errors[-1].as_dict() if errors else None,
-        "errors": [e.message for e in errors],
         "before": before,
         "after": after,
-        "driver": driver_state(world.driver, events_from),
         "violations": violations,
     }
-    o.update(_run_record(world, vms))
+    o.update(world_state(world, vms, events_from))
     return o
-
-
-def world_state(world, vms=()):
-    """The wide snapshot of a world: every domain object in ``vms`` or handed out by
-    virDomainAssignDef during the run, in that order, each once."""
-    objs = _objects(world, vms)
-    s = {
-        "errors": [e.as_dict() for e in world.errors],
-        "errno": world.errno,
-        "driver": driver_state(world.driver, wide=True),
-        "fds_open": sorted(world.fds_open),
-        "touched_freed": list(world.touched_freed),
-        "vms": [domain_state(vm, world.driver, wide=True) for vm in objs],
-    }
-    s.update(_run_record(world, objs))
-    return s

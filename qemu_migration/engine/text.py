@@ -104,7 +104,7 @@ def outcome_block(version, o, indent="    ", unfired=(), args=True):
         lines.append(sub + "error   %s (%d) from %s: %s" % (err["code"], err["code_number"],
                                                           err["domain"], err["message"]))
     if len(o["errors"]) > 1:
-        lines.append(sub + "raised  " + " | ".join(o["errors"]))
+        lines.append(sub + "raised  " + " | ".join(e["message"] for e in o["errors"]))
     for k, v in o["out"].items():
         if v is not None:
             lines.append(sub + "%-7s %s" % (k, v))

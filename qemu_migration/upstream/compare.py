@@ -6,10 +6,11 @@ and say where the outcomes differ.
   * ``call(impl, world)`` makes the call through ``impl`` (a port module or a
     ``CImpl``) while the world is active, and returns what the caller sees
     (the return value, out-parameter values: anything comparable).
-The outcome of each side is the engine's wide snapshot of the world
-(``engine.outcome.world_state``: errors, trace, logs, errno, statics, the
-driver, every domain object the world had at the start or that
-virDomainAssignDef handed out) plus the value and any exception raised.
+The outcome of each side is the engine's one outcome model for what a run leaves
+in its world (``engine.outcome.world_state``: every error, the trace with
+arguments, logs, errno, statics, the driver, every domain object the world had
+at the start or that virDomainAssignDef handed out) plus the value and any
+exception raised.
 """
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Tuple

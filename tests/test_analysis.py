@@ -332,3 +332,22 @@ def test_every_entry_point_has_cases():
     counts = C.case_count()
     for f in ENTRY_NAMES:
         assert counts[f] >= C.state_count(f) > 0
+
+
+def test_fault_points_come_from_both_sides():
+    """cases_from_both, with a port for each side: the real post as "the C", a copy that
+    saves the status twice as the port: a call only one side makes is a mismatch, and a
+    fault case is made at it; with both sides the same, nothing is added."""
+    from conftest import STATE_DIR_LINE, broken_port
+    from qemu_migration.port import VERSIONS
+    post = VERSIONS["post"].module
+    twice = broken_port("post", STATE_DIR_LINE, STATE_DIR_LINE.replace(
+        " < 0:", " < 0 or virDomainSaveStatus(driver.caps, driver.stateDir, obj) < 0:"),
+        in_module="qemu_domain")
+    extra, mismatches, c_out = C.cases_from_both("post", post, port=twice)
+    assert mismatches and all(py and not c for _, py, c in mismatches)
+    assert all(p.startswith("virDomainSaveStatus#") for _, py, _ in mismatches for p in py)
+    assert extra and all(c.dims["fault"].startswith("virDomainSaveStatus#") for c in extra)
+    known = {c.id for c in C.enumerate_cases()}
+    assert not any(c.id in known for c in extra) and len(c_out) < len(known)
+    assert C.cases_from_both("post", post)[:2] == ([], [])

@@ -150,3 +150,21 @@ def test_compare_finds_a_wrong_argument_in_the_port(monkeypatch):
     assert report["disagree"] == len(found) > 0
     assert all(any("trace_args[" in f and 'python=["driver.caps", "/etc/libvirt/qemu", '
                    in f.replace('\\"', "") for f in d["fields"]) for d in found), found[:2]
+
+
+def test_compare_reports_a_stub_call_the_port_drops(monkeypatch):
+    """A port that no longer saves the status (the C still calls virDomainSaveStatus):
+    the faultable calls of each state where that happens differ, reported as such."""
+    from conftest import STATE_DIR_LINE, broken_port
+    from qemu_migration.upstream import record as rec
+    from qemu_migration.upstream.cli import compare
+    dropped = broken_port("post", "if " + STATE_DIR_LINE, "if False:", in_module="qemu_domain")
+    items = rec.case_ids_and_runners()
+    monkeypatch.setattr(rec, "case_ids_and_runners", lambda: items[:10])
+    report = compare(str(TREE), ["post"], worktree=True, port=dropped)
+    calls = [d for d in report["versions"]["post"]["disagree"]
+             if d["fields"][0].startswith("faultable calls")]
+    assert len(calls) > 100
+    assert all(d["case"].endswith("/fault=none") for d in calls)
+    assert ("faultable calls made by python only: none; by c only: virDomainSaveStatus#1"
+            in [d["fields"][0] for d in calls])

@@ -87,3 +87,13 @@ def test_compare_report_text_lists_field_differences():
         {"case": "c1", "fields": fields}]}}, "cases": 2, "disagree": 1})
     assert text.splitlines() == ["post (e2fb96d9): 2 cases, 1 disagree", "  DISAGREE c1",
                                  "    call 2 return: python=0 c=-1", "2 cases, 1 disagree"]
+
+
+def test_compare_names_a_list_fields_first_differing_item():
+    from qemu_migration.upstream.cli import _calls_differ, _field_diffs
+    a = {"trace_args": [None, ["vm web1"]], "logs": ["x"]}
+    b = {"trace_args": [None, ["vm db1"]], "logs": ["x", "y"]}
+    assert _field_diffs(a, b) == ['trace_args[1]: python=["vm web1"] c=["vm db1"]',
+                                  "logs (length): python=1 c=2"]
+    assert _calls_differ([], ["pipe#1", "pipe#2"]) == [
+        "faultable calls made by python only: none; by c only: pipe#1, pipe#2"]

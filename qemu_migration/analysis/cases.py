@@ -591,6 +591,44 @@ def fault_points(base):
     return [(name, n) for name in sorted(most) for n in range(1, most[name] + 1)]
 
 
+def _points(calls):
+    return [(name, n) for name in sorted(calls) for n in range(1, calls[name] + 1)]
+
+
+def faultable_calls(version, case, impl):
+    """Run ``case`` on ``version`` through ``impl`` (a port module or compiled C, not
+    cached): (its outcome, {faultable stub: calls})."""
+    world = case.make_world()
+    out = run_call(world, version, case.call, impl)
+    return out, {n: c for n, c in world.calls.items() if n in _FAULTABLE_SET}
+
+
+def cases_from_both(version, impl, port=None):
+    """What comparing ``version``'s port (or ``port``, a module standing in for it) with
+    ``impl`` (its compiled C) adds to the enumerated cases, from the fault-free run of
+    every state on both sides: (the fault cases at faultable stub calls that either side
+    makes and no port's fault-free run does; per state whose two sides differ in the
+    faultable calls they make, (state case id, calls only the port made, calls only the
+    C made), calls as "stub#n"; {state case id: the C's outcome of it}).
+    """
+    extra, mismatches, c_outcomes = [], [], {}
+    for base in enumerate_cases():
+        if base.faults:
+            continue
+        c_out, c_calls = faultable_calls(version, base, impl)
+        c_outcomes[base.id] = c_out
+        py_calls = (_CALLS[(version, base.id)] if port is None
+                    else faultable_calls(version, base, port)[1])
+        py_points, c_points = set(_points(py_calls)), set(_points(c_calls))
+        if py_points != c_points:
+            mismatches.append((base.id, ["%s#%d" % p for p in sorted(py_points - c_points)],
+                               ["%s#%d" % p for p in sorted(c_points - py_points)]))
+        known = set(fault_points(base))
+        extra.extend(make_case(base.function, dict(base.dims), p)
+                     for p in sorted((py_points | c_points) - known))
+    return extra, mismatches, c_outcomes
+
+
 def enumerate_state(function, state) -> Case:
     """The fault-free case of one state, run on every port (so that fault_points knows it)."""
     base = make_case(function, state)

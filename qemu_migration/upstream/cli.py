@@ -6,8 +6,10 @@
 DIR is a libvirt checkout or a bare git directory; each version's functions are
 read from it at that version's commit (or from the working tree with
 --worktree), compiled once (cached), and every bundled scenario and every
-enumerated case runs through both implementations.  Every disagreement in
-return value, error, trace or state is listed; the last line counts them.  Exit
+enumerated case runs through both implementations, plus a fault case at each
+faultable stub call the C makes fault-free and no port does.  Every
+disagreement in the whole outcome (engine/outcome.py) is listed, and every state
+whose two sides make different faultable calls; the last line counts them.  Exit
 status 0 only when none disagree.  --record also writes what upstream did into
 fixtures/upstream/<version>.json, which the tests check the port against.
 --coverage builds the C with gcov and reports, per function, the lines executed
@@ -22,6 +24,7 @@ import time
 
 from ..cliutil import JSON_SCHEMA, UsageError
 from ..cliutil import versions as parse_versions
+from ..engine import run_call
 from ..engine.batch import collector_off
 from .build import BuildError
 from .coverage import render as render_coverage
@@ -56,6 +59,12 @@ def _field_diffs(py, c, limit=4):
     return out[:limit] + (["(%d more fields)" % (len(out) - limit)] if len(out) > limit else [])
 
 
+def _calls_differ(py_only, c_only):
+    """A state whose fault-free runs differ in the faultable calls they make."""
+    return ["faultable calls made by python only: %s; by c only: %s"
+            % (", ".join(py_only) or "none", ", ".join(c_only) or "none")]
+
+
 def _short(v, n=160):
     s = json.dumps(v, sort_keys=True)
     return s if len(s) <= n else s[:n] + "..."
@@ -64,6 +73,7 @@ def _short(v, n=160):
 def compare(src, versions, worktree=False, record=False, coverage=False, port=None):
     """Every case on the port of each version and on its C build; ``port`` (tests): a module
     to run instead of the version's port, such as a deliberately broken copy."""
+    from ..analysis.cases import cases_from_both
     from . import coverage as cov
     from . import record as rec
     from .build import find_compiler
@@ -82,11 +92,19 @@ def compare(src, versions, worktree=False, record=False, coverage=False, port=No
         t2 = time.perf_counter()
         with collector_off(), (cov.measure(impl.built) if coverage
                                else contextlib.nullcontext()) as measured:
-            c_out = {cid: runner(v, impl) for cid, runner in items}
+            # fault points from both sides: every faultable call either makes fault-free
+            extra, mismatches, c_out = cases_from_both(v, impl, port)
+            v_items = items + [(c.id, lambda v, impl, c=c: run_call(c.make_world(), v, c.call,
+                                                                     impl)) for c in extra]
+            py.update((cid, runner(v, port)) for cid, runner in v_items[len(items):])
+            base_out = c_out
+            c_out = {cid: base_out.get(cid) or runner(v, impl) for cid, runner in v_items}
         t3 = time.perf_counter()
-        disagreements = [{"case": cid, "fields": _field_diffs(py[cid], c_out[cid])}
-                         for cid, _ in items if not rec.same(c_out[cid], py[cid])]
-        entry = {"commit": impl.built.spec.commit, "cases": len(items),
+        disagreements = [{"case": cid, "fields": _calls_differ(py_only, c_only)}
+                         for cid, py_only, c_only in mismatches]
+        disagreements += [{"case": cid, "fields": _field_diffs(py[cid], c_out[cid])}
+                          for cid, _ in v_items if not rec.same(c_out[cid], py[cid])]
+        entry = {"commit": impl.built.spec.commit, "cases": len(v_items),
                  "disagree": disagreements,
                  "seconds": {"build": round(t1 - t0, 2), "python": round(t2 - t1, 2),
                              "c": round(t3 - t2, 2)}}
@@ -101,7 +119,7 @@ def compare(src, versions, worktree=False, record=False, coverage=False, port=No
                 rec.write(v, impl.built, c_out, cc, cov.recorded(entry["coverage"])),
                 rec.RECORD_DIR.parent.parent)
         report["versions"][v] = entry
-        report["cases"] += len(items)
+        report["cases"] += len(v_items)
         report["disagree"] += len(disagreements)
     return report
 

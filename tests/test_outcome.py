@@ -3,7 +3,7 @@ outcome built from them."""
 from conftest import UUID1, UUID2, Call, faults, make_vm, make_world
 from qemu_migration.engine import run_call
 from qemu_migration.engine.outcome import domain_state, driver_state, world_state
-from qemu_migration.world.constants import VIR_MIGRATE_LIVE
+from qemu_migration.world.constants import VIR_MIGRATE_PEER2PEER
 from qemu_migration.world.objects import DomainDef, Event
 
 
@@ -46,21 +46,21 @@ def test_world_state_shows_each_domain_object_once():
 
 
 def test_a_call_outcome_holds_every_error_whole_and_the_whole_world():
-    """A failed native migration on a transient domain: the outcome keeps each error
-    with code, domain and reporter, errno, every domain object the world had, and the
-    driver's saved statuses and next id."""
+    """A failed peer-to-peer migration whose resume fails too: the outcome keeps each
+    error with code, domain and reporter, errno, every domain object the world had, and
+    the driver's saved statuses and next id."""
     other = make_vm("db1", UUID2, state="shutoff")
     world = make_world(make_vm(persistent=False), other)
     c = Call("qemuMigrationPerformJob", "web1",
-             {"flags": VIR_MIGRATE_LIVE, "uri": "tcp:dst.example.net:49152"},
-             faults(("doNativeMigrate", 1), ("qemuProcessStartCPUs", 1)))
+             {"flags": VIR_MIGRATE_PEER2PEER, "dconnuri": "qemu://dst.example.net/system"},
+             faults(("doPeer2PeerMigrate", 1), ("qemuProcessStartCPUs", 1)))
     o = run_call(world, "post", c)
     assert [(e["code"], e["domain"], e["reporter"]) for e in o["errors"]] == [
-        ("VIR_ERR_NO_MEMORY", "VIR_FROM_QEMU", "doNativeMigrate"),
+        ("VIR_ERR_OPERATION_FAILED", "VIR_FROM_QEMU", "doPeer2PeerMigrate"),
         ("VIR_ERR_NO_MEMORY", "VIR_FROM_QEMU", "qemuProcessStartCPUs")]
     assert o["error"] == o["errors"][-1]
     assert [d["name"] for d in o["domains"]] == ["web1", "db1"]
     assert o["domains"][1] == domain_state(other, world.driver)
-    assert o["driver"]["saved_status"] == ["web1", "web1", "web1"]
-    assert o["driver"]["nextvmid"] == 1 and o["after"]["state"] == "paused"
+    assert o["driver"]["saved_status"] == ["web1", "web1"]
+    assert o["driver"]["nextvmid"] == 1 and o["after"]["state"] == "running"
     assert o["errno"] == 0 and o["fds_open"] == [] and o["touched_freed"] == []

@@ -7,7 +7,8 @@ import qemu_migration.loader  # noqa: F401  (installs the domain XML parser)
 from qemu_migration.engine import run_call
 from qemu_migration.engine.outcome import trace_args
 from qemu_migration.engine.text import stub_calls, trace_with_args
-from qemu_migration.world.constants import VIR_MIGRATE_LIVE, VIR_MIGRATE_TUNNELLED
+from qemu_migration.world.constants import (VIR_MIGRATE_LIVE, VIR_MIGRATE_PEER2PEER,
+                                            VIR_MIGRATE_TUNNELLED)
 from qemu_migration.world.objects import Event, OutParam, Ptr
 from qemu_migration.world.runtime import World
 from qemu_migration.world.stubs import MigrationCookie, virAsprintf
@@ -36,9 +37,10 @@ def test_the_trace_names_each_stub_argument():
     assert calls_of(o, "virHashLookup") == ['virHashLookup(driver.autodestroy, "%s")' % UUID1]
     assert calls_of(o, "virHashForEach") == ["virHashForEach(vm web1 snapshots, function, "
                                              "&local)"]
-    failed = perform(uri="tcp:dst.example.net:49152", fault=[("doNativeMigrate", 1)])
+    failed = perform(flags=VIR_MIGRATE_PEER2PEER, dconnuri="qemu://dst/system",
+                     fault=[("doPeer2PeerMigrate", 1)])
     assert calls_of(failed, "qemuProcessStartCPUs") == [
-        "qemuProcessStartCPUs(driver, vm web1, \"conn\", migration canceled, migration out)"]
+        "qemuProcessStartCPUs(driver, vm web1, \"conn\", migrated, migration out)"]
     lines = trace_with_args(o)
     assert lines[0] == "qemuMigrationPerformJob"
     assert "        virDomainObjRef(vm web1)" in lines

@@ -10,6 +10,8 @@ import pytest
 from qemu_migration.analysis import caseid
 from qemu_migration.analysis import explain as X
 from qemu_migration.cli import main
+from qemu_migration.world.runtime import TraceEntry
+from conftest import make_world
 
 LEAK = ("PerformJob/autodestroy=no,snapshots=1,hostdevs=none,state=running,persistent=yes,"
         "job=none,flags=0,v3proto=no/fault=none")
@@ -133,3 +135,77 @@ def test_html_page_in_a_headless_browser(tmp_path, monkeypatch):
         assert "post L-/2219" in drv.find_element(By.ID, "divergence").text
     finally:
         drv.quit()
+
+
+# --- the line recorder, called directly: as sys.settrace's tracer it is traced by no one ---
+
+
+class _Frame:
+    """What the recorder reads of a frame."""
+
+    def __init__(self, filename, name, lineno=0, label=None):
+        self.f_code = type("Code", (), {"co_filename": filename, "co_name": name})()
+        self.f_lineno = lineno
+        self.f_locals = {"label": label}
+
+
+POST_PY = os.path.join(X.PORT_DIR, "post.py")
+
+
+def _line_of(path, text):
+    with open(path, encoding="utf-8") as f:
+        return next(i for i, line in enumerate(f, 1) if text in line)
+
+
+def test_recorder_follows_only_the_ported_functions():
+    rec = X.LineRecorder()
+    assert rec.tracer(_Frame(POST_PY, "qemuMigrationPerformJob"), "call", None) == rec.local
+    assert rec.depth == 1
+    for frame in (_Frame(X.REGISTRY_FILE, "_invoke_perform"), _Frame(POST_PY, "<module>"),
+                  _Frame(os.path.abspath(__file__), "helper")):
+        assert rec.tracer(frame, "call", None) is None
+    assert rec.tracer(_Frame(POST_PY, "qemuMigrationPerformJob"), "return", None) is None
+    assert rec.depth == 1 and rec.steps == []
+
+
+def test_recorder_keeps_annotated_lines_and_the_label_taken():
+    rec = X.LineRecorder()
+    rec.tracer(_Frame(POST_PY, "qemuMigrationPerformJob"), "call", None)
+    goto = _line_of(POST_PY, 'goto("cleanup")                                     # L-/2219')
+    endjob = _line_of(POST_PY, 'case "endjob":                                              '
+                      '# L2231/2249')
+    world = make_world()
+    with world.activate():
+        assert rec.local(_Frame(POST_PY, "qemuMigrationPerformJob", goto), "line",
+                         None) == rec.local
+        world.trace.append(TraceEntry("qemuMigrationJobFinish", 1))   # a callee ran since
+        # the case line of a label tried but not taken is not kept; the one taken is
+        rec.local(_Frame(POST_PY, "qemuMigrationPerformJob", endjob, "cleanup"), "line", None)
+        rec.local(_Frame(POST_PY, "qemuMigrationPerformJob", endjob, "endjob"), "line", None)
+        # an unannotated line (the file's first) is no step
+        rec.local(_Frame(POST_PY, "qemuMigrationPerformJob", 1), "line", None)
+    assert [(s.function, s.ann, s.code, s.depth, s.at) for s in rec.steps] == [
+        ("qemuMigrationPerformJob", "L-/2219", 'goto("cleanup")', 1, 0),
+        ("qemuMigrationPerformJob", "L2231/2249", 'case "endjob":', 1, 1)]
+    assert rec.local(_Frame(POST_PY, "qemuMigrationPerformJob"), "return", None) == rec.local
+    assert rec.depth == 0
+
+
+def test_explain_against_compiled_c_has_no_line_trace(tmp_path):
+    """A c: version runs without a line trace: the outcomes and traces are shown, and
+    the C tree behaves as post on the leak."""
+    rc, out, err = run("explain", LEAK, "--from", "post", "--to", "c:tests/c_candidate")
+    assert rc == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[:2] == ["explain %s: post -> c:tests/c_candidate" % LEAK,
+                         "no line trace for a compiled C version; compare the traces below"]
+    # no table of lines (its header is "  post ... | c:tests/c_candidate")
+    assert not any(l.startswith(">>") or l.endswith("| c:tests/c_candidate") for l in lines)
+    assert "call 1 on c:tests/c_candidate:" in lines and lines[-1] == "outcomes are the same"
+    page = tmp_path / "c.html"
+    rc, out, err = run("explain", LEAK, "--from", "post", "--to", "c:tests/c_candidate",
+                       "--html", str(page))
+    assert rc == 0 and err == ""
+    html = page.read_text()
+    assert "no line trace for a compiled C version" in html and "<table" not in html
+    assert html.count("<pre class='outcome'>") == 2

@@ -83,39 +83,49 @@ def _step_of(filename, lineno, function, depth):
     return Step(function, m.group(1), m.group(2), code, depth)
 
 
-def traced_run(run):
-    """Run ``run()`` with the port's executed annotated lines recorded: (result, steps)."""
-    steps = []
-    depth = [0]
+class LineRecorder:
+    """What ``traced_run`` installs with ``sys.settrace``: ``tracer`` answers each call,
+    ``local`` each event in a ported function, and records its annotated lines.
 
-    def local(frame, event, arg):
+    Code that runs as a trace function is traced by nobody (coverage's tracer
+    included), so these are methods of an object that tests can also call directly."""
+
+    def __init__(self):
+        self.steps = []
+        self.depth = 0
+
+    def tracer(self, frame, event, arg):
+        code = frame.f_code
+        if (event == "call" and code.co_filename.startswith(PORT_DIR)
+                and code.co_filename != REGISTRY_FILE and code.co_name != "<module>"):
+            self.depth += 1
+            return self.local
+        return None
+
+    def local(self, frame, event, arg):
         if event == "line":
             s = _step_of(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name,
-                         depth[0])
+                         self.depth)
             m = _CASE.match(s.code) if s is not None else None
             # a label's case line runs for every label tried before it: keep the one taken
             if s is not None and (m is None or frame.f_locals.get("label") == m.group(1)):
                 s.at = len(current().trace)
-                steps.append(s)
+                self.steps.append(s)
         elif event == "return":
-            depth[0] -= 1
-        return local
+            self.depth -= 1
+        return self.local
 
-    def tracer(frame, event, arg):
-        if (event == "call" and frame.f_code.co_filename.startswith(PORT_DIR)
-                and frame.f_code.co_filename != REGISTRY_FILE
-                and frame.f_code.co_name != "<module>"):
-            depth[0] += 1
-            return local
-        return None
 
+def traced_run(run):
+    """Run ``run()`` with the port's executed annotated lines recorded: (result, steps)."""
+    rec = LineRecorder()
     old = sys.gettrace()
-    sys.settrace(tracer)
+    sys.settrace(rec.tracer)
     try:
         result = run()
     finally:
         sys.settrace(old)
-    return result, steps
+    return result, rec.steps
 
 
 def run_traced(target, version):

@@ -100,7 +100,7 @@ class Space:
     def mask(self, indices):
         return bitset(indices, len(self.points))
 
-    def describe(self, indices, max_size=None) -> Description:
+    def describe(self, indices) -> Description:
         target = self.mask(indices)
         size = bin(target).count("1")
         vals, sel = {}, {}
@@ -118,9 +118,10 @@ class Space:
             return Description(None, size, bin(full).count("1"))
         # only dimensions that exclude something can matter
         useful = [d for d in self.dims if sel[d] != self.all]
-        best = None
-        limit = len(useful) if max_size is None else min(max_size, len(useful))
-        for k in range(0, limit + 1):
+        best, k = None, 0
+        # the fewest dimensions first; by k = len(useful) at the latest one is found, as
+        # all useful dims together select exactly the class (full == target)
+        while best is None:
             for combo in itertools.combinations(useful, k):
                 m = self.all
                 for d in combo:
@@ -132,10 +133,7 @@ class Space:
                             for d in combo))
                 if best is None or cost < best[0]:
                     best = (cost, combo)
-            if best is not None:
-                break
-        if best is None:   # cannot happen: all useful dims select exactly the class
-            return Description(None, size, bin(full).count("1"))
+            k += 1
         conds = []
         for d in self.dims:
             if d in best[1]:

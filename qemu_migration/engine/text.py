@@ -81,7 +81,7 @@ def call_header(i, o, args=None):
         if v is None:
             continue
         if k in ("dom_xml", "xmlin", "def"):
-            v = "<xml>" if v is not None else None
+            v = "<xml>"
         if k == "flags":
             v = "|".join(flag_names(v)) or "0"
         parts.append("%s=%s" % (k, v))

@@ -129,3 +129,22 @@ def config_dir_for_state_dir(version="post"):
     return broken_port(version, STATE_DIR_LINE,
                        "virDomainSaveStatus(driver.caps, driver.configDir, obj) < 0:",
                        in_module="qemu_domain")
+
+
+# --- benchmarks: timed only when asked for -----------------------------------------------------
+
+_TIMING_OPTIONS = ("benchmark_only", "benchmark_enable", "benchmark_json", "benchmark_save",
+                   "benchmark_autosave", "benchmark_compare")
+
+
+def benchmarks_timed(config):
+    """Whether this run times the benchmarks: --benchmark-only, --benchmark-enable, or an
+    option that saves or compares figures.  The default run (CI's) runs each benchmark
+    once, untimed, with what it checks (pytest-benchmark's --benchmark-disable)."""
+    return any(getattr(config.option, o, None) for o in _TIMING_OPTIONS)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    if hasattr(config.option, "benchmark_disable") and not benchmarks_timed(config):
+        config.option.benchmark_disable = True

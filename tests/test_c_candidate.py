@@ -73,6 +73,12 @@ def headline(out):
     return [l for l in lines[i + 1:] if l.startswith("  ")][:5]
 
 
+# The two runs of the whole case space through compiled C below are not measured for
+# coverage (pytest-cov's no_cover; their asserts are unchanged): traced, the stubs' and the
+# analyses' Python called back from C cost twice the time, and the smaller tests around
+# them reach every line they do.  Leaving a test out of the measurement can only lower the
+# figure the gate checks.
+@pytest.mark.no_cover
 def test_the_tree_behaves_as_post_on_every_case():
     rc, out, err = run("diff", "--from", "post", "--to", "c:tests/c_candidate")
     assert rc == 0 and err == ""
@@ -96,6 +102,7 @@ def test_compare_json_against_the_tree(monkeypatch):
     assert str(ROOT) not in out and str(Path.home()) not in out
 
 
+@pytest.mark.no_cover
 def test_the_changed_goto_gives_fixed_headline(tmp_path):
     tree = variant(tmp_path, in_perform_job(
         "if (!qemuMigrationIsAllowed(drv, dom, NULL))\n        goto cleanup;",

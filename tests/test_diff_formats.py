@@ -103,3 +103,27 @@ def test_markdown_counts_the_outcomes_it_leaves_out():
     d["changes"] = []
     text = D.render_text(d)
     assert "what changed" not in text and "every failure" not in text
+
+
+PREPARE_OK = ("PrepareDirect/hostdevs=none,dname=none,cookiein=none,dest=nothing,uri_in=NULL,"
+              "hostname=fqdn/fault=none")
+
+
+def _outcome(cid, version="post"):
+    from qemu_migration.analysis import caseid
+    from qemu_migration.analysis import cases as C
+    return C.outcomes(version, [caseid.parse(cid)])[0]
+
+
+def test_state_text_of_a_domain_the_call_made():
+    # nothing before: every field is shown as it is, the list membership by name
+    o = _outcome(PREPARE_OK)
+    assert D.state_text(o) == ("job=none async=migration in phase=prepare refs=1 unlocked "
+                               "listed id=2 state=paused")
+
+
+def test_a_change_to_success_shows_no_error():
+    """A side without an error (a call that succeeds) reads return; state; violations."""
+    now = D.side(_outcome(PREPARE_OK))
+    assert now["error"] is None
+    assert D._side_short(now) == "0; state: %s" % now["state"]

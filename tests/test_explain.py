@@ -168,7 +168,8 @@ def test_recorder_follows_only_the_ported_functions():
     assert rec.depth == 1 and rec.steps == []
 
 
-def test_recorder_keeps_annotated_lines_and_the_label_taken():
+def test_recorder_keeps_annotated_lines_and_the_label_taken(monkeypatch):
+    monkeypatch.setattr(X, "_SOURCES", {})      # the port's file is read on first use
     rec = X.LineRecorder()
     rec.tracer(_Frame(POST_PY, "qemuMigrationPerformJob"), "call", None)
     goto = _line_of(POST_PY, 'goto("cleanup")                                     # L-/2219')
@@ -187,6 +188,11 @@ def test_recorder_keeps_annotated_lines_and_the_label_taken():
     assert [(s.function, s.ann, s.code, s.depth, s.at) for s in rec.steps] == [
         ("qemuMigrationPerformJob", "L-/2219", 'goto("cleanup")', 1, 0),
         ("qemuMigrationPerformJob", "L2231/2249", 'case "endjob":', 1, 1)]
+    assert list(X._SOURCES) == [POST_PY]
+    # an exception passing through records nothing and leaves the depth
+    assert rec.local(_Frame(POST_PY, "qemuMigrationPerformJob", goto), "exception",
+                     None) == rec.local
+    assert len(rec.steps) == 2 and rec.depth == 1
     assert rec.local(_Frame(POST_PY, "qemuMigrationPerformJob"), "return", None) == rec.local
     assert rec.depth == 0
 

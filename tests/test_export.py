@@ -1,5 +1,6 @@
 """export: a case written as a scenario runs to the case's own outcome on every version."""
 import io
+from pathlib import Path
 import sys
 
 import pytest
@@ -114,3 +115,31 @@ def test_scenario_nextvmid_and_job_start(tmp_path):
     path.write_text(text)
     with pytest.raises(LoadError, match="job-start is the start of a held job"):
         load_scenario(path)
+
+
+class _FirstCall:
+    """A bundled scenario's world and first call, in the shape export takes a case in."""
+
+    def __init__(self, path):
+        self.sc = load_scenario(path)
+        self.call = self.sc.calls[0]
+        self.id = "%s, call 1" % path.name
+
+    def make_world(self):
+        return self.sc.build_world()
+
+
+@pytest.mark.parametrize("name,written", [
+    # a domain whose private data holds a lock state (a migration began with a lock)
+    ("begin-v3-job-held.xml", "<lockstate>"),
+    # a call that wakes a waiter while it waits for a job
+    ("perform-modify-job-held-woken.xml", "<wakeup what="),
+])
+def test_export_keeps_lock_states_and_wakeups(name, written, tmp_path):
+    first = _FirstCall(Path(__file__).resolve().parent.parent / "fixtures" / "scenarios" / name)
+    path = E.export(first, tmp_path, "x")
+    assert written in "".join(p.read_text() for p in sorted(tmp_path.iterdir()))
+    sc = load_scenario(path)
+    assert len(sc.calls) == 1 and sc.description == "exported case %s, call 1" % name
+    for v in VERSION_NAMES:
+        assert run_scenario(sc, v) == [C.run_call(first.make_world(), v, first.call)], v

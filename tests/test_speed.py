@@ -1,6 +1,7 @@
 """What makes runs fast must not change what they compute: batches without the
 collector, forked workers, outcome comparison without hashing, linear bitsets."""
 import gc
+import marshal
 import random
 
 import pytest
@@ -110,3 +111,52 @@ def test_a_worker_runs_its_span_of_the_batch_and_sends_it_marshalled(batch, monk
     monkeypatch.setattr(C, "_BATCH", batch)
     got = marshal.loads(C._worker((2, 6)))
     assert got == [C._run(v, c) for v, c in batch[2:6]]
+
+
+# --- the per-process caches -------------------------------------------------------------------
+
+
+@pytest.fixture
+def empty_caches(monkeypatch):
+    """The module's caches replaced by empty ones for one test (the suite's stay warm)."""
+    for name in ("_TEMPLATES", "_OUTCOMES", "_CALLS", "_CASES"):
+        monkeypatch.setattr(C, name, {})
+
+
+def test_a_state_is_run_on_every_port_when_first_asked_for(empty_caches):
+    state = C.SPACES["qemuMigrationPrepareTunnel"].states()[0]
+    base = C.enumerate_state("qemuMigrationPrepareTunnel", state)
+    assert base.dims["fault"] == "none"
+    assert sorted(C._CALLS) == sorted(C._OUTCOMES) == sorted((v, base.id)
+                                                               for v in C.VERSION_NAMES)
+    # a fault at every call of every faultable stub the state makes on any version
+    points = C.fault_points(base)
+    assert len(points) == len(set(points)) and ("virTimeMs", 2) in points
+    assert set(points) == {(s, n) for v in C.VERSION_NAMES
+                           for s, count in C._CALLS[(v, base.id)].items()
+                           for n in range(1, count + 1)}
+    assert C.enumerate_state("qemuMigrationPrepareTunnel", state) == base     # now cached
+    assert len(C._CALLS) == len(C.VERSION_NAMES)
+
+
+def test_a_worker_runs_its_span_of_the_batch_and_marshals_it(batch, monkeypatch):
+    """What a forked worker does, here in the process (coverage sees no forked child)."""
+    monkeypatch.setattr(C, "_BATCH", batch)
+    got = marshal.loads(C._worker((2, 7)))
+    assert [tuple(r) for r in got] == [C._run(v, c) for v, c in batch[2:7]]
+
+
+def test_clear_cache_empties_every_cache(empty_caches):
+    C.enumerate_cases(["IsAllowed"])
+    C.enumerate_cases(["IsAllowed"])[0].make_world()
+    assert C._TEMPLATES and C._OUTCOMES and C._CALLS and C._CASES
+    C.clear_cache()
+    assert (C._TEMPLATES, C._OUTCOMES, C._CALLS, C._CASES) == ({}, {}, {}, {})
+
+
+def test_unknown_versions_and_functions_are_key_errors():
+    with pytest.raises(KeyError):
+        C.version_impl("later")
+    with pytest.raises(KeyError):
+        C.enumerate_cases(["IsAllowed", "Migrate"])
+    assert C.version_impl("post") == ("post", None)

@@ -160,3 +160,12 @@ def test_unknown_versions_and_functions_are_key_errors():
     with pytest.raises(KeyError):
         C.enumerate_cases(["IsAllowed", "Migrate"])
     assert C.version_impl("post") == ("post", None)
+
+
+def test_a_registered_version_runs_with_its_convention(monkeypatch):
+    monkeypatch.setattr(C, "EXTRA_VERSIONS", {})
+    impl = object()
+    C.register_version("c:tree", "post", impl)
+    assert C.version_impl("c:tree") == ("post", impl)
+    with pytest.raises(KeyError):
+        C.version_impl("c:other")

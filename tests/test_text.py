@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from qemu_migration.analysis import cases as C
 from qemu_migration.cli import main
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
@@ -38,14 +39,6 @@ PAD = " " * 10
      "hostname=fqdn/fault=none",
      ["  call 1: qemuMigrationPrepareDirect dom_xml=<xml>",
       PAD + "statics qemuMigrationPrepareDirect.port=1"]),
-    # two errors raised: the last is the error, both are listed
-    ("Begin/autodestroy=no,snapshots=0,hostdevs=none,state=running,persistent=yes,"
-     "job=migration-out,xmlin=memory-differs/fault=virDomainSaveStatus#1",
-     ["  call 1: qemuMigrationBegin domain=guest xmlin=<xml> fault=virDomainSaveStatus#1",
-      PAD + "raised  out of memory | unsupported configuration: Target domain memory "
-      "1048576 does not match source 524288",
-      PAD + "before  job=none async=migration out phase=none refs=2 locked listed "
-      "state=running/booted id=1"]),
 ])
 def test_each_part_of_an_outcome_is_shown(case, expected):
     rc, lines = verbose(case)
@@ -53,8 +46,26 @@ def test_each_part_of_an_outcome_is_shown(case, expected):
     for line in expected:
         assert line in lines
     # a call with no domain before it has no "before" line
-    if not case.startswith("Begin/"):
-        assert not any(l.startswith(PAD + "before") for l in lines)
+    assert not any(l.startswith(PAD + "before") for l in lines)
+
+
+def test_every_error_raised_is_listed_and_the_state_before():
+    """A case that raises two errors (found in the enumeration: a fault, then a refusal)."""
+    cases = C.enumerate_cases(["Begin"])
+    case, o = next((c, o) for c, o in zip(cases, C.outcomes("post", cases))
+                   if len(o["errors"]) > 1)
+    rc, lines = verbose(case.id)
+    assert rc == 0
+    assert PAD + "raised  " + " | ".join(o["errors"]) in lines
+    assert PAD + "error   %s (%d) from %s: %s" % (
+        o["error"]["code"], o["error"]["code_number"], o["error"]["domain"],
+        o["error"]["message"]) in lines
+    before = [l for l in lines if l.startswith(PAD + "before")]
+    b = o["before"]
+    assert before == [PAD + "before  job=%s async=%s phase=%s refs=%d locked listed state=%s/%s "
+                      "id=%d" % (b["job"], b["async_job"], b["phase"], b["refs"], b["state"],
+                                 b["reason"], b["id"])
+                      + ("" if b["persistent"] else " transient")]
 
 
 def test_a_domain_that_is_gone_is_shown_as_none():

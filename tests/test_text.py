@@ -56,7 +56,7 @@ def test_every_error_raised_is_listed_and_the_state_before():
                    if len(o["errors"]) > 1)
     rc, lines = verbose(case.id)
     assert rc == 0
-    assert PAD + "raised  " + " | ".join(o["errors"]) in lines
+    assert PAD + "raised  " + " | ".join(e["message"] for e in o["errors"]) in lines
     assert PAD + "error   %s (%d) from %s: %s" % (
         o["error"]["code"], o["error"]["code_number"], o["error"]["domain"],
         o["error"]["message"]) in lines

@@ -341,7 +341,7 @@ def test_scenario_text_without_unfired_faults_has_no_warning():
                                                                   {"post": unfired})
 
 
-def test_workers_start_with_sigint_ignored_and_the_handler_comes_back():
+def test_sigint_ignored_during_the_shutdown_and_the_handler_comes_back():
     from qemu_migration.analysis import cases as C
     before = signal.getsignal(signal.SIGINT)
     with C._sigint_ignored():
@@ -365,7 +365,8 @@ def test_ctrl_c_while_waiting_for_workers_stops_the_pool(monkeypatch):
 
     class Pool:
         def map(self, fn, chunks):
-            calls.append(("map", signal.getsignal(signal.SIGINT)))
+            calls.append(("map", signal.getsignal(signal.SIGINT),
+                          signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])))
             return iter(self)
 
         def __iter__(self):
@@ -379,8 +380,33 @@ def test_ctrl_c_while_waiting_for_workers_stops_the_pool(monkeypatch):
     before = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
         C._run_batch([("post", None)] * C.PARALLEL_MIN)
-    assert calls == [("map", signal.SIG_IGN), ("shutdown", True, signal.SIG_IGN)]
+    # the workers start with SIGINT held (blocked), the handler as it was; a second
+    # Ctrl-C during the shutdown is ignored
+    assert calls == [("map", before, True), ("shutdown", True, signal.SIG_IGN)]
     assert C._POOL is None and signal.getsignal(signal.SIGINT) is before
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+def test_a_ctrl_c_while_the_workers_start_is_held_not_lost():
+    from qemu_migration.analysis import cases as C
+    with pytest.raises(KeyboardInterrupt):
+        with C._sigint_held():
+            os.kill(os.getpid(), signal.SIGINT)    # pending while held ...
+            assert signal.SIGINT in signal.sigpending()
+        pytest.fail("not delivered")               # ... and delivered when the hold ends
+
+
+def test_a_worker_ignores_sigint_and_drops_what_is_pending():
+    from qemu_migration.analysis import cases as C
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        with C._sigint_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            C._quiet_worker()      # as a forked worker does first: ignored, unblocked
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            assert signal.SIGINT not in signal.sigpending()
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def test_shared_version_reading():

@@ -515,6 +515,26 @@ def _sigint_ignored():
         signal.signal(signal.SIGINT, old)
 
 
+@contextlib.contextmanager
+def _sigint_held():
+    """SIGINT blocked meanwhile, not ignored: a Ctrl-C that lands while the workers are
+    being forked is held and delivered, as KeyboardInterrupt, when the block ends (an
+    ignored one would be lost).  The workers inherit the block and, first thing, ignore
+    SIGINT and drop what is pending (``_quiet_worker``): a terminal's Ctrl-C reaches the
+    whole process group, and only the parent answers it (one line, see cli.main)."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _quiet_worker():
+    """A forked worker's initializer: SIGINT ignored, then unblocked (see _sigint_held)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _pool(n):
     """The worker processes of the batch in progress: forked, so that they read the
     batch's runs from _BATCH instead of being sent them; None where fork is not
@@ -525,7 +545,8 @@ def _pool(n):
             return None
         _shutdown()
         _POOL = (n, concurrent.futures.ProcessPoolExecutor(
-            max_workers=n, mp_context=multiprocessing.get_context("fork")))
+            max_workers=n, mp_context=multiprocessing.get_context("fork"),
+            initializer=_quiet_worker))
     return _POOL[1]
 
 
@@ -543,7 +564,7 @@ def _run_parallel(pairs, n):
     try:
         size = -(-len(pairs) // (n * 4))
         spans = [(i, min(i + size, len(pairs))) for i in range(0, len(pairs), size)]
-        with _sigint_ignored():             # the workers start in map()
+        with _sigint_held():                # the workers start in map()
             pool = _pool(n)
             if pool is None:
                 return None

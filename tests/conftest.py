@@ -148,3 +148,28 @@ def benchmarks_timed(config):
 def pytest_configure(config):
     if hasattr(config.option, "benchmark_disable") and not benchmarks_timed(config):
         config.option.benchmark_disable = True
+
+
+def cli_run(*argv):
+    """``qemu-migration ARGV`` in this process: (exit status, standard output, standard
+    error), both as text."""
+    import io
+    from qemu_migration.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stderr
+    sys.stderr = err
+    try:
+        rc = main(list(argv), out=out)
+    finally:
+        sys.stderr = old
+    return rc, out.getvalue(), err.getvalue()
+
+
+def cli_out(argv):
+    """``qemu-migration ARGV`` in this process: (exit status, standard output); standard
+    error is left to pytest's capture (capsys)."""
+    import io
+    from qemu_migration.cli import main
+    out = io.StringIO()
+    rc = main(list(argv), out=out)
+    return rc, out.getvalue()

@@ -3,18 +3,17 @@
 Nothing here compares against a stored output: each fact is read off the
 computed diff (classes, changes, refusals) or check (groups, exit status).
 """
-import io
 import json
 import re
 
 import pytest
 
-from qemu_migration import cli
 from qemu_migration.analysis import cases as C
 from qemu_migration.analysis import check as K
 from qemu_migration.analysis import diff as D
 from qemu_migration.analysis.minimise import Space
 from qemu_migration.engine.runner import ENTRY_NAMES, run_call
+from conftest import cli_out as _main, cli_run
 
 ISALLOWED_REFUSALS = ("auto destroy", "snapshots", "host devices")
 
@@ -213,10 +212,6 @@ def test_post_to_fixed_only_fixes_the_leak(post_fixed):
 # --- output formats and the CLI ---------------------------------------------------------------
 
 
-def _main(argv):
-    out = io.StringIO()
-    rc = cli.main(argv, out=out)
-    return rc, out.getvalue()
 
 
 def test_cli_diff_formats():
@@ -258,10 +253,9 @@ def test_cli_cases_counts():
 
 @pytest.mark.parametrize("argv", [["diff", "--function", "Nope"], ["check", "--version", "x"],
                                   ["diff", "--from", "x"], ["cases", "--function", "y"]])
-def test_cli_usage_errors(argv, capsys):
-    rc, _ = _main(argv)
+def test_cli_usage_errors(argv):
+    rc, _, err = cli_run(*argv)
     assert rc == 2
-    err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("qemu-migration: unknown")
 
 

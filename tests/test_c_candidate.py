@@ -3,18 +3,16 @@ libvirt tree (README.md there), that behaves as the `post` port.  Variants are m
 test time by a small textual edit of a copy: the changed goto of the fix, a callee the
 stub world lacks, a changed signature.  These run wherever a C compiler is (under CI=true
 a missing compiler fails them; they never skip there)."""
-import io
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-from qemu_migration import cli
 from qemu_migration.analysis.cases import enumerate_cases
 from qemu_migration.upstream import build as B
+from conftest import cli_run as run
 
 ROOT = Path(__file__).resolve().parent.parent
 TREE = ROOT / "tests" / "c_candidate"
@@ -33,15 +31,6 @@ def toolchain(monkeypatch):
     monkeypatch.chdir(ROOT)
 
 
-def run(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stderr
-    sys.stderr = err
-    try:
-        rc = cli.main(list(argv), out=out)
-    finally:
-        sys.stderr = old
-    return rc, out.getvalue(), err.getvalue()
 
 
 def variant(tmp_path, edit):

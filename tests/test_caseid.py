@@ -1,28 +1,17 @@
 """Case ids: every enumerated case is named by its id, and the id leads back to it."""
-import io
 import json
 import re
-import sys
 
 import pytest
 
 from qemu_migration.analysis import caseid
 from qemu_migration.analysis import cases as C
-from qemu_migration.cli import main
+from conftest import cli_run as run
 
 LEAK = ("PerformJob/autodestroy=no,snapshots=1,hostdevs=none,state=running,persistent=yes,"
         "job=none,flags=0,v3proto=no/fault=none")
 
 
-def run(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stderr
-    sys.stderr = err
-    try:
-        rc = main(list(argv), out=out)
-    finally:
-        sys.stderr = old
-    return rc, out.getvalue(), err.getvalue()
 
 
 def test_every_enumerated_id_parses_back_to_its_case():

@@ -1,22 +1,16 @@
 """check --baseline V: each violation group is new or already in V, exit 1 only for new
 ones; every group names the ported line (and its upstream line) where the defect sits."""
-import io
 import json
-import sys
 
 import pytest
 
-from qemu_migration import cli
 from qemu_migration.analysis import cases as C
 from qemu_migration.analysis import check as K
+from conftest import cli_out as _main
 
 LEAKS = {"async-job-leaked", "refs-unbalanced"}
 
 
-def _main(argv):
-    out = io.StringIO()
-    rc = cli.main(argv, out=out)
-    return rc, out.getvalue()
 
 
 @pytest.fixture(scope="module")

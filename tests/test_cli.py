@@ -15,21 +15,13 @@ import pytest
 from qemu_migration import cli
 from qemu_migration.cli import main
 from qemu_migration.cliutil import UsageError, versions
+from conftest import cli_run as run
 
 ROOT = Path(__file__).resolve().parent.parent
 SCEN = ROOT / "fixtures" / "scenarios"
 TWICE = SCEN / "perform-p2p-snapshots-twice.xml"
 
 
-def run(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stderr
-    sys.stderr = err
-    try:
-        rc = main(list(argv), out=out)
-    finally:
-        sys.stderr = old
-    return rc, out.getvalue(), err.getvalue()
 
 
 def test_run_text_shows_leak_on_post_only():

@@ -1,27 +1,16 @@
 """Compiled C as a version (c:DIR, c:GITDIR@COMMIT): refusals in one line, and with
 LIBVIRT_SRC a tree with the fixed goto diffs from pre as fixed does."""
-import io
 import json
 import os
 import re
 import subprocess
-import sys
 
 import pytest
 
-from qemu_migration.cli import main
 from qemu_migration.upstream import cversion as V
+from conftest import cli_run as run
 
 
-def run(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stderr
-    sys.stderr = err
-    try:
-        rc = main(list(argv), out=out)
-    finally:
-        sys.stderr = old
-    return rc, out.getvalue(), err.getvalue()
 
 
 def test_specs_and_refusals_are_one_line(tmp_path):

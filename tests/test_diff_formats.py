@@ -9,12 +9,9 @@ import pytest
 from qemu_migration import cli
 from qemu_migration.analysis import diff as D
 from qemu_migration.analysis.cases import enumerate_cases
+from conftest import cli_out as _main
 
 
-def _main(argv):
-    out = io.StringIO()
-    rc = cli.main(argv, out=out)
-    return rc, out.getvalue()
 
 
 @pytest.fixture(scope="module", params=[("pre", "post"), ("post", "fixed")])

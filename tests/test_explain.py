@@ -1,32 +1,21 @@
 """explain: the lines each version ran, side by side, and where they part."""
-import io
 import json
 import os
-import shutil
 import sys
 
 import pytest
 
 from qemu_migration.analysis import caseid
 from qemu_migration.analysis import explain as X
-from qemu_migration.cli import main
 from qemu_migration.world.runtime import TraceEntry
 from conftest import make_world
+from conftest import cli_run as run
 
 LEAK = ("PerformJob/autodestroy=no,snapshots=1,hostdevs=none,state=running,persistent=yes,"
         "job=none,flags=0,v3proto=no/fault=none")
 SCEN = os.path.join(os.path.dirname(__file__), "..", "fixtures", "scenarios")
 
 
-def run(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stderr
-    sys.stderr = err
-    try:
-        rc = main(list(argv), out=out)
-    finally:
-        sys.stderr = old
-    return rc, out.getvalue(), err.getvalue()
 
 
 def test_leak_case_parts_at_L2219_cleanup_versus_endjob():

@@ -1,7 +1,5 @@
 """export: a case written as a scenario runs to the case's own outcome on every version."""
-import io
 from pathlib import Path
-import sys
 
 import pytest
 
@@ -9,22 +7,13 @@ from qemu_migration.analysis import caseid
 from qemu_migration.analysis import cases as C
 from qemu_migration.analysis import diff as D
 from qemu_migration.analysis import export as E
-from qemu_migration.cli import main
 from qemu_migration.engine import run_scenario
 from qemu_migration.loader import LoadError, load_scenario
 from qemu_migration.port import VERSION_NAMES
 from qemu_migration.world.constants import DEFAULT_JOB_MASK
+from conftest import cli_run as run
 
 
-def run(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stderr
-    sys.stderr = err
-    try:
-        rc = main(list(argv), out=out)
-    finally:
-        sys.stderr = old
-    return rc, out.getvalue(), err.getvalue()
 
 
 def _examples():

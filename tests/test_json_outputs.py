@@ -1,15 +1,14 @@
 """Every --json output: "schema": 1 first, and no absolute path of the machine that made it
 (not the working directory, the home folder or a temporary folder), even when the
 command was given absolute paths."""
-import io
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from qemu_migration import cli, review
 from qemu_migration.cliutil import JSON_SCHEMA
+from conftest import cli_out as _main
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "fixtures/scenarios/perform-p2p-snapshots-twice.xml"
@@ -17,10 +16,6 @@ CASE = ("PerformJob/autodestroy=no,snapshots=1,hostdevs=none,state=running,persi
         "job=none,flags=0,v3proto=no/fault=none")
 
 
-def _main(argv):
-    out = io.StringIO()
-    rc = cli.main(argv, out=out)
-    return rc, out.getvalue()
 
 
 def _strings(x):

@@ -192,6 +192,16 @@ def test_descriptor_zero_is_a_descriptor():
     assert w.logs == ["qemu: -incoming stdio (stdin fd 0)"]
 
 
+def test_closing_a_descriptor_nothing_opened_names_the_innermost_frame():
+    w = make_world()
+    with w.activate():
+        w.frames += ["qemuMigrationPrepareTunnel", "qemuMigrationPrepareAny"]
+        with pytest.raises(stubs.StrayClose) as e:
+            stubs.VIR_FORCE_CLOSE([1], 0)
+    assert str(e.value) == "qemuMigrationPrepareAny: closes descriptor 1, which nothing opened"
+    assert e.value.fd == 1
+
+
 def test_object_lock_takes_the_lock():
     vm = make_vm()
     vm.locked = False

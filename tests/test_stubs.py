@@ -277,6 +277,8 @@ def test_start_cpus_frees_the_lock_state_on_success_only(fail):
 @pytest.mark.parametrize("uri,ok", [
     ("tcp://dst.example.net:49152", True), ("tcp://user@dst.example.net:49152/x", True),
     ("tcp://[::1]:49152", True), ("tcp://dst.example.net:/", True), ("relative/path", True),
+    ("tcp://dst.example.net", True), ("tcp://[::1]", True), ("tcp://a@b@dst:49152", True),
+    ("tcp://a:b@dst:49152?x:y", True), ("tcp://dst:49x/p:1", False), ("tcp://a@dst:x", False),
     ("tcp://dst.example.net:49x", False), ("tcp://dst example", False), ("%zz", False),
     (None, False)])
 def test_xml_parse_uri(uri, ok):

@@ -632,10 +632,10 @@ def xmlParseURI(uri):
     m = _URI_SCHEME.match(uri)
     rest = uri[m.end():] if m else uri
     if rest.startswith("//"):
-        authority = re.split(r"[/?#]", rest[2:], maxsplit=1)[0]
-        hostport = authority.rsplit("@", 1)[-1]
+        authority = re.split(r"[/?#]", rest[2:])[0]
+        hostport = authority.rpartition("@")[2]
         if not hostport.startswith("[") and ":" in hostport:
-            port = hostport.rsplit(":", 1)[1]
+            port = hostport.rpartition(":")[2]
             if not port.isdigit() and port != "":
                 return NULL
     return uri

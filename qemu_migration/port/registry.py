@@ -164,11 +164,11 @@ class EntryPoint:
 
 
 # the cookie's own (port/cookie.py): what making, reading and baking it asks of the host
-_COOKIE_PATH = ("strdup", "virGetHostname", "virGetHostUUID")
+# (Begin bakes the lock state, the prepares the graphics, both through BakeCookie)
+_COOKIE_PATH = ("strdup", "virGetHostname", "virGetHostUUID", "virDomainLockProcessInquire")
 _BEGIN_PATH = _COOKIE_PATH + ("qemuDomainDefFormatXML", "qemuDomainFormatXML",
-                              "virDomainLockProcessInquire", "virDomainDefParseString",
-                              "virDomainSaveStatus")
-_PREPARE_PATH = _COOKIE_PATH + ("qemuDomainExtractTLSSubject", "qemuProcessStart",
+                              "virDomainDefParseString", "virDomainSaveStatus")
+_PREPARE_PATH = _COOKIE_PATH + ("qemuProcessStart",
                                 "virDomainAssignDef", "virDomainDefParseString",
                                 "virDomainEventNewFromObj", "virDomainSaveStatus", "virTimeMs",
                                 "virCondWaitUntil")

@@ -54,8 +54,9 @@ def virXMLParseStringCtxt(xmlStr, url, pctxt, domcode):
     parser = etree.XMLParser(**_PARSER_OPTIONS)
     try:
         root = etree.fromstring(xmlStr.encode("utf-8", "surrogateescape"), parser)
-    except etree.XMLSyntaxError as e:
-        fatal = next(x for x in e.error_log if x.level_name == "FATAL")
+    except etree.XMLSyntaxError:
+        # this parser's own log: an exception's error_log may hold earlier parses' errors
+        fatal = next(x for x in parser.error_log if x.level_name == "FATAL")
         current().raise_error(VirError(VIR_ERR_XML_DETAIL, domcode,
                                        "at line %d: %s\n" % (fatal.line, fatal.message),
                                        "catchXMLError"))

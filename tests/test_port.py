@@ -89,7 +89,12 @@ def test_begin_formats_xml_and_cookie(version):
     w = make_world(make_vm())
     o = run_call(w, version, Call("qemuMigrationBegin", "web1"))
     assert o["return"].startswith("<!-- flags: secure,update-cpu --><domain type='kvm' id='7'><name>web1</name>")
-    assert o["out"]["cookieout"] == "<qemu-migration name='web1' lockstate=<null>/>"
+    # the nop lock manager has no lock state: the feature is mandatory, no <lockstate>
+    assert o["out"]["cookieout"] == (
+        "<qemu-migration>\n  <name>web1</name>\n  <uuid>%s</uuid>\n"
+        "  <hostname>%s</hostname>\n  <hostuuid>%s</hostuuid>\n"
+        "  <feature name='lockstate'/>\n</qemu-migration>\n"
+        % (UUID1, w.driver.hostname, w.driver.hostuuid))
     assert o["after"]["locked"] is True          # Begin leaves the vm locked for its caller
     assert o["violations"] == []
 
@@ -142,16 +147,27 @@ def test_begin_xmlin_vcpus_differ(version, vcpu, message):
 
 
 @pytest.mark.parametrize("version", ALL)
-@pytest.mark.parametrize("callee", ["qemuMigrationEatCookie", "qemuMigrationBakeCookie",
-                                    "qemuDomainFormatXML"])
-def test_begin_faults(version, callee):
+@pytest.mark.parametrize("callee,message", [
+    ("virGetHostUUID", "internal error Unable to obtain host UUID"),
+    ("virDomainLockProcessInquire", "out of memory"), ("strdup", "out of memory"),
+    ("qemuDomainFormatXML", "out of memory")])
+def test_begin_faults(version, callee, message):
     w = make_world(make_vm())
     o = run_call(w, version, Call("qemuMigrationBegin", "web1", faults=faults((callee, 1))))
-    assert o["return"] is None and msg(o) == "out of memory"
+    assert o["return"] is None and msg(o) == message
     assert o["violations"] == []
 
 
 # --- qemuMigrationPrepareAny through its wrappers ----------------------------------------
+
+def src_cookie(leases="held-by-src", host="src.example.org"):
+    """The cookie a source host's Begin sends for web1, with a lock state."""
+    return ("<qemu-migration>\n  <name>web1</name>\n  <uuid>%s</uuid>\n"
+            "  <hostname>%s</hostname>\n"
+            "  <hostuuid>6d5c4b3a-2918-4a7b-8c6d-5e4f3a2b1c0d</hostuuid>\n"
+            "  <lockstate driver='sanlock'>\n    <leases>%s</leases>\n  </lockstate>\n"
+            "</qemu-migration>\n" % (UUID1, host, leases))
+
 
 def prepare(version, w, function="qemuMigrationPrepareTunnel", **args):
     args.setdefault("dom_xml", domain_xml())
@@ -163,7 +179,7 @@ def prepare(version, w, function="qemuMigrationPrepareTunnel", **args):
 @pytest.mark.parametrize("function", ["qemuMigrationPrepareTunnel", "qemuMigrationPrepareDirect"])
 def test_prepare_success_keeps_incoming_job(version, function):
     w = make_world()
-    o = prepare(version, w, function, cookiein="lockstate=held-by-src")
+    o = prepare(version, w, function, cookiein=src_cookie())
     assert o["return"] == 0
     a = o["after"]
     assert (a["async_job"], a["phase"], a["refs"], a["locked"]) == ("migration in", "prepare", 1,
@@ -240,7 +256,7 @@ def test_prepare_tunnel_failures_remove_transient(version, callee, message):
 @pytest.mark.parametrize("version", ALL)
 def test_prepare_cookie_failure_leaves_transient_behind(version):
     """Upstream: failing to eat the cookie skips the job and leaves the new domain listed."""
-    o = prepare(version, make_world(), faults=[("qemuMigrationEatCookie", 1)])
+    o = prepare(version, make_world(), faults=[("virGetHostUUID", 1)])
     assert o["return"] == -1
     assert o["driver"]["domains"] == ["web1"]
     assert names(o) == ["transient-left-behind"]
@@ -248,7 +264,7 @@ def test_prepare_cookie_failure_leaves_transient_behind(version):
 
 @pytest.mark.parametrize("version", ALL)
 def test_prepare_bake_failure_only_warns(version):
-    o = prepare(version, make_world(), faults=[("qemuMigrationBakeCookie", 1)])
+    o = prepare(version, make_world(), faults=[("strdup", 2)])   # the listen address
     assert o["return"] == 0
     assert "warning: Unable to encode migration cookie" in o["logs"]
     assert names(o) == ["error-count"]          # the out-of-memory error stays set
@@ -720,9 +736,9 @@ def test_empty_dname_renames_to_empty(version):
 
 
 @pytest.mark.parametrize("version", ALL)
-def test_empty_lockstate_is_taken(version):
-    o = prepare(version, make_world(), cookiein="lockstate=")
-    assert o["after"]["lockState"] == ""
+def test_empty_leases_carry_no_lockstate(version):
+    o = prepare(version, make_world(), cookiein=src_cookie(leases=""))
+    assert o["return"] == 0 and o["after"]["lockState"] is None
 
 
 @pytest.mark.parametrize("version", ALL)

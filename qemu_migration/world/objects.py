@@ -161,10 +161,17 @@ class Driver:
     saved_status: List[str] = field(default_factory=list)
 
     def copy(self):
-        return Driver({uuid: vm.copy() for uuid, vm in self.domains.items()},
-                      set(self.autodestroy), list(self.events), self.locked, self.hostname,
-                      self.nextvmid, self.caps, self.configDir, self.autostartDir, self.stateDir,
-                      list(self.deleted_configs), list(self.saved_status))
+        # by keyword: a field added in the middle must not shift the others
+        return Driver(
+            domains={uuid: vm.copy() for uuid, vm in self.domains.items()},
+            autodestroy=set(self.autodestroy), events=list(self.events), locked=self.locked,
+            hostname=self.hostname, hostuuid=self.hostuuid, lockManager=self.lockManager,
+            vncListen=self.vncListen, spiceListen=self.spiceListen, vncTLS=self.vncTLS,
+            spiceTLS=self.spiceTLS, vncTLSx509certdir=self.vncTLSx509certdir,
+            spiceTLSx509certdir=self.spiceTLSx509certdir, nextvmid=self.nextvmid,
+            caps=self.caps, configDir=self.configDir, autostartDir=self.autostartDir,
+            stateDir=self.stateDir, deleted_configs=list(self.deleted_configs),
+            saved_status=list(self.saved_status))
 
     def find_by_name(self, name):
         for vm in self.domains.values():

@@ -290,7 +290,8 @@ def virHashForEach(table, iter_, data, *, fail):
 
 
 def virGetHostUUID(uuid, *, fail):
-    """The host's UUID (``Driver.hostuuid``) into ``uuid`` (util/uuid.c at e2fb96d9).
+    """virGetHostUUID (uuid.c:302 @ e2fb96d9): the host's UUID (``Driver.hostuuid``) into
+    ``uuid``.
 
     The real one generates the UUID on first use (from SMBIOS, else at random) and
     fails only then; it reports nothing.  Faulted, it returns -1 with ``uuid``
@@ -314,7 +315,8 @@ def virLockManagerPluginUsesState(plugin):
 
 
 def virDomainLockProcessInquire(plugin, vm, state, *, fail):
-    """domain_lock.c: the lock state of a running domain into ``state``.
+    """virDomainLockProcessInquire (domain_lock.c:208 @ e2fb96d9): the lock state of a
+    running domain into ``state``.
 
     The "nop" plugin gives NULL; another plugin gives ``<name>-lease`` for a domain
     (what sanlock hands over is opaque to the caller).  The only failure a caller can
@@ -335,9 +337,10 @@ def virDomainGraphicsListenGetAddress(def_, ii):
 
 
 def qemuDomainExtractTLSSubject(certdir, *, fail):
-    """qemu_migration.c:142 (not ported: it reads a certificate with gnutls): the subject
-    of ``certdir``/server-cert.pem.  Only called with TLS on for VNC or SPICE, which no
-    world here turns on; its failure (an unreadable certificate) is not modelled."""
+    """qemuDomainExtractTLSSubject (qemu_migration.c:143 @ e2fb96d9): the subject of
+    ``certdir``/server-cert.pem (not ported: it reads a certificate with gnutls).  Only
+    called with TLS on for VNC or SPICE, which no world here turns on; its failure (an
+    unreadable certificate) is not modelled."""
     return "C=GB,O=Example,CN=%s" % current().driver.hostname
 
 

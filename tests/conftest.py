@@ -59,16 +59,30 @@ def make_world(*vms, autodestroy=(), hostname="dst.example.net"):
     return World(drv)
 
 
-def domain_xml(name="web1", uuid=UUID1, hostdev=None, memory=524288):
+def domain_xml(name="web1", uuid=UUID1, hostdev=None, memory=524288, graphics=None):
     dev = ""
+    if graphics:
+        dev += "<graphics type='%s' port='5901' listen='0.0.0.0'/>" % graphics
     if hostdev == "pci":
-        dev = ("<hostdev mode='subsystem' type='pci'><source><address domain='0x0000' "
-               "bus='0x06' slot='0x00' function='0x0'/></source></hostdev>")
+        dev += ("<hostdev mode='subsystem' type='pci'><source><address domain='0x0000' "
+                "bus='0x06' slot='0x00' function='0x0'/></source></hostdev>")
     elif hostdev == "usb":
-        dev = ("<hostdev mode='subsystem' type='usb'><source><vendor id='0x1d6b'/>"
-               "<product id='0x0104'/></source></hostdev>")
+        dev += ("<hostdev mode='subsystem' type='usb'><source><vendor id='0x1d6b'/>"
+                "<product id='0x0104'/></source></hostdev>")
     return ("<domain type='kvm'><name>%s</name><uuid>%s</uuid><memory>%d</memory>"
             "<vcpu>1</vcpu><devices>%s</devices></domain>" % (name, uuid, memory, dev))
+
+
+SOURCE_HOSTUUID = "7a2e9c44-1b3d-4f5e-8a6b-9c0d1e2f3a4b"
+
+
+def cookie_xml(name="web1", uuid=UUID1, hostname="src.example.net", hostuuid=SOURCE_HOSTUUID,
+               extra=""):
+    """A cookie as a source host's qemuMigrationCookieXMLFormat writes it
+    (qemu_migration.c:356-391), with ``extra`` lines before the closing tag."""
+    return ("<qemu-migration>\n  <name>%s</name>\n  <uuid>%s</uuid>\n"
+            "  <hostname>%s</hostname>\n  <hostuuid>%s</hostuuid>\n%s</qemu-migration>\n"
+            % (name, uuid, hostname, hostuuid, extra))
 
 
 def faults(*pairs):
@@ -173,3 +187,15 @@ def cli_out(argv):
     out = io.StringIO()
     rc = main(list(argv), out=out)
     return rc, out.getvalue()
+
+
+def misspelt_gotos(monkeypatch, module, function):
+    """Make every goto of ``function`` (and only of it) name a label it does not have."""
+    real = module.goto
+
+    def goto(label):
+        if sys._getframe(1).f_code.co_name == function:
+            real(label + "_misspelt")
+        real(label)
+
+    monkeypatch.setattr(module, "goto", goto)

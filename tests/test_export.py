@@ -43,7 +43,7 @@ def test_every_diff_class_example_round_trips(tmp_path):
     "PerformJob/autodestroy=yes,snapshots=0,hostdevs=pci,state=paused,persistent=no,job=modify,"
     "flags=peer2peer|tunnelled,v3proto=yes,peer_v3=no/fault=none",
     "IsAllowed/arg=def,hostdevs=pci/fault=none",
-    "PrepareDirect/hostdevs=usb,dname=renamed,cookiein=lockstate,dest=same-uuid-inactive,"
+    "PrepareDirect/hostdevs=usb,dname=renamed,cookiein=other-host-lockstate,dest=same-uuid-inactive,"
     "uri_in=NULL,hostname=localhost/fault=none",
     "PrepareTunnel/hostdevs=none,dname=none,cookiein=none,dest=nothing/fault=none",
 ])

@@ -10,6 +10,7 @@ import uuid as _uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import cookie_xml
 from qemu_migration.analysis.cases import FAULTABLE, Call
 from qemu_migration.engine.runner import run_call
 from qemu_migration.loader.domain import parse_domain_text
@@ -131,6 +132,10 @@ def vm_calls(draw, plain=False):
     faults = draw(fault_plans) if function != "qemuMigrationIsAllowed" else FaultPlan()
     return world, Call(function, name, args, faults, peer_v3=draw(st.booleans()))
 
+# a source host's lock state, as its Begin bakes it (qemu_migration.c:374-388)
+LOCKSTATE = ("  <feature name='lockstate'/>\n  <lockstate driver='sanlock'>\n"
+             "    <leases>guest-lease:1</leases>\n  </lockstate>\n")
+
 
 @st.composite
 def prepare_calls(draw):
@@ -149,7 +154,11 @@ def prepare_calls(draw):
                                       state=VIR_DOMAIN_RUNNING if running
                                       else VIR_DOMAIN_SHUTOFF)
     args = {"dom_xml": xml, "dname": draw(st.sampled_from([None, "renamed"])),
-            "cookiein": draw(st.sampled_from([None, "lockstate=held", "other"]))}
+            "cookiein": draw(st.sampled_from([
+                None, "not a cookie",
+                cookie_xml(name="guest", uuid=uuid),
+                cookie_xml(name="guest", uuid=uuid, extra=LOCKSTATE),
+                cookie_xml(name="guest", uuid=uuid, hostname=driver.hostname)]))}
     function = draw(st.sampled_from(["qemuMigrationPrepareTunnel",
                                      "qemuMigrationPrepareDirect"]))
     if function == "qemuMigrationPrepareDirect":

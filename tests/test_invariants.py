@@ -12,7 +12,7 @@ import importlib.util
 
 import pytest
 
-from conftest import UUID2, Call, domain_xml, faults, make_vm, make_world
+from conftest import UUID2, Call, cookie_xml, domain_xml, faults, make_vm, make_world
 from qemu_migration.engine import invariants, run_call
 from qemu_migration.engine.runner import domain_state
 from qemu_migration.port import VERSIONS, qemu_domain
@@ -52,7 +52,7 @@ def perform(version, vm, flags=0, fault=(), impl=None, wakeups=(), **args):
 
 
 def prepare(version, impl=None, fault=(), **args):
-    c = Call("qemuMigrationPrepareTunnel", None, dict(dom_xml=domain_xml(), **args),
+    c = Call("qemuMigrationPrepareTunnel", None, dict({"dom_xml": domain_xml()}, **args),
              faults(*fault))
     return run_call(make_world(), version, c, impl)
 
@@ -228,8 +228,10 @@ def test_lock_not_compared_without_a_state_before():
                                                ("qemuProcessStartCPUs", 1)]), -1,
      "failed with 2 errors raised (operation failed: migration job: unexpectedly failed; "
      "out of memory)"),
-    # PrepareAny only warns when the cookie cannot be baked
-    (lambda ver: prepare(ver, fault=[("qemuMigrationBakeCookie", 1)]), 0,
+    # PrepareAny only warns when the cookie cannot be baked (L1067-1073/1088-1094): the
+    # reply cookie's copy of the VNC listen address (strdup #2; #1 is the cookie's name,
+    # qemu_migration.c:257) runs out of memory, GraphicsAlloc reports it (L236-242)
+    (lambda ver: prepare(ver, fault=[("strdup", 2)], dom_xml=domain_xml(graphics="vnc")), 0,
      "succeeded with 1 error raised (out of memory)"),
     # PerformJob ignores a failed event and a failed config removal
     (lambda ver: perform(ver, make_vm(), VIR_MIGRATE_UNDEFINE_SOURCE,
@@ -274,11 +276,28 @@ def test_started_event_counts_only_on_failure():
 
 @pytest.mark.parametrize("version", ALL)
 def test_transient_left_behind(version):
-    o = prepare(version, fault=[("qemuMigrationEatCookie", 1)])
+    """EatCookie fails (its cookie cannot learn the host UUID, qemu_migration.c:263-266)
+    after virDomainAssignDef and before the job starts: PrepareAny's ``goto cleanup``
+    (L1016-1017/1037-1039) never removes the new transient domain."""
+    o = prepare(version, fault=[("virGetHostUUID", 1)])
     assert o["return"] == -1
     assert o["violations"] == [
         v("transient-left-behind",
           "failed prepare left inactive transient domain 'web1' in the domain list")]
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_transient_left_behind_with_no_fault(version):
+    """The same defect reached by input alone: a renamed prepare whose source cookie still
+    names the old domain is refused by the cookie's name check (qemu_migration.c:482-486)
+    on that same path."""
+    o = prepare(version, dname="web2", cookiein=cookie_xml(name="web1"))
+    assert o["return"] == -1 and o["faults"] == []
+    assert o["error"]["message"] == ("internal error Incoming cookie data had unexpected "
+                                     "name web1 vs web2")
+    assert o["violations"] == [
+        v("transient-left-behind",
+          "failed prepare left inactive transient domain 'web2' in the domain list")]
 
 
 # --- use-after-free ------------------------------------------------------------------

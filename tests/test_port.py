@@ -3,11 +3,10 @@
 One test body runs against every version; where upstream differs between
 versions the expectation says so, by version name.
 """
-import sys
 
 import pytest
 
-from conftest import UUID1, UUID2, Call, domain_xml, faults, make_vm, make_world
+from conftest import UUID1, UUID2, Call, domain_xml, faults, make_vm, make_world, misspelt_gotos
 from qemu_migration.engine import run_call
 from qemu_migration.port import VERSIONS, qemu_domain
 from qemu_migration.world.constants import (QEMU_ASYNC_JOB_MIGRATION_IN,
@@ -89,7 +88,12 @@ def test_begin_formats_xml_and_cookie(version):
     w = make_world(make_vm())
     o = run_call(w, version, Call("qemuMigrationBegin", "web1"))
     assert o["return"].startswith("<!-- flags: secure,update-cpu --><domain type='kvm' id='7'><name>web1</name>")
-    assert o["out"]["cookieout"] == "<qemu-migration name='web1' lockstate=<null>/>"
+    # the nop lock manager has no lock state: the feature is mandatory, no <lockstate>
+    assert o["out"]["cookieout"] == (
+        "<qemu-migration>\n  <name>web1</name>\n  <uuid>%s</uuid>\n"
+        "  <hostname>%s</hostname>\n  <hostuuid>%s</hostuuid>\n"
+        "  <feature name='lockstate'/>\n</qemu-migration>\n"
+        % (UUID1, w.driver.hostname, w.driver.hostuuid))
     assert o["after"]["locked"] is True          # Begin leaves the vm locked for its caller
     assert o["violations"] == []
 
@@ -142,16 +146,27 @@ def test_begin_xmlin_vcpus_differ(version, vcpu, message):
 
 
 @pytest.mark.parametrize("version", ALL)
-@pytest.mark.parametrize("callee", ["qemuMigrationEatCookie", "qemuMigrationBakeCookie",
-                                    "qemuDomainFormatXML"])
-def test_begin_faults(version, callee):
+@pytest.mark.parametrize("callee,message", [
+    ("virGetHostUUID", "internal error Unable to obtain host UUID"),
+    ("virDomainLockProcessInquire", "out of memory"), ("strdup", "out of memory"),
+    ("qemuDomainFormatXML", "out of memory")])
+def test_begin_faults(version, callee, message):
     w = make_world(make_vm())
     o = run_call(w, version, Call("qemuMigrationBegin", "web1", faults=faults((callee, 1))))
-    assert o["return"] is None and msg(o) == "out of memory"
+    assert o["return"] is None and msg(o) == message
     assert o["violations"] == []
 
 
 # --- qemuMigrationPrepareAny through its wrappers ----------------------------------------
+
+def src_cookie(leases="held-by-src", host="src.example.org"):
+    """The cookie a source host's Begin sends for web1, with a lock state."""
+    return ("<qemu-migration>\n  <name>web1</name>\n  <uuid>%s</uuid>\n"
+            "  <hostname>%s</hostname>\n"
+            "  <hostuuid>6d5c4b3a-2918-4a7b-8c6d-5e4f3a2b1c0d</hostuuid>\n"
+            "  <lockstate driver='sanlock'>\n    <leases>%s</leases>\n  </lockstate>\n"
+            "</qemu-migration>\n" % (UUID1, host, leases))
+
 
 def prepare(version, w, function="qemuMigrationPrepareTunnel", **args):
     args.setdefault("dom_xml", domain_xml())
@@ -163,7 +178,7 @@ def prepare(version, w, function="qemuMigrationPrepareTunnel", **args):
 @pytest.mark.parametrize("function", ["qemuMigrationPrepareTunnel", "qemuMigrationPrepareDirect"])
 def test_prepare_success_keeps_incoming_job(version, function):
     w = make_world()
-    o = prepare(version, w, function, cookiein="lockstate=held-by-src")
+    o = prepare(version, w, function, cookiein=src_cookie())
     assert o["return"] == 0
     a = o["after"]
     assert (a["async_job"], a["phase"], a["refs"], a["locked"]) == ("migration in", "prepare", 1,
@@ -240,7 +255,7 @@ def test_prepare_tunnel_failures_remove_transient(version, callee, message):
 @pytest.mark.parametrize("version", ALL)
 def test_prepare_cookie_failure_leaves_transient_behind(version):
     """Upstream: failing to eat the cookie skips the job and leaves the new domain listed."""
-    o = prepare(version, make_world(), faults=[("qemuMigrationEatCookie", 1)])
+    o = prepare(version, make_world(), faults=[("virGetHostUUID", 1)])
     assert o["return"] == -1
     assert o["driver"]["domains"] == ["web1"]
     assert names(o) == ["transient-left-behind"]
@@ -248,10 +263,26 @@ def test_prepare_cookie_failure_leaves_transient_behind(version):
 
 @pytest.mark.parametrize("version", ALL)
 def test_prepare_bake_failure_only_warns(version):
-    o = prepare(version, make_world(), faults=[("qemuMigrationBakeCookie", 1)])
-    assert o["return"] == 0
+    """PrepareAny bakes the reply cookie with the graphics (L1067/1088): for a domain with
+    one VNC device GraphicsAlloc copies its listen address (qemu_migration.c:236; strdup
+    #1 is the cookie's name, :257).  That failing is reported as out of memory (:241-242),
+    and PrepareAny only warns (L1073/1094): the call succeeds, the error stays set."""
+    o = prepare(version, make_world(), dom_xml=domain_xml(graphics="vnc"),
+                faults=[("strdup", 2)])
+    assert o["return"] == 0 and msg(o) == "out of memory"
     assert "warning: Unable to encode migration cookie" in o["logs"]
+    assert o["out"]["cookieout"] is None
     assert names(o) == ["error-count"]          # the out-of-memory error stays set
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_prepare_without_graphics_bakes_no_graphics(version):
+    """Without a VNC or SPICE device AddGraphics adds nothing (qemu_migration.c:290-297):
+    the cookie's name is the only strdup, and a second one has nothing to fail."""
+    o = prepare(version, make_world(), faults=[("strdup", 2)])
+    assert o["return"] == 0 and o["error"] is None
+    assert not any("!fault" in line for line in o["trace"])
+    assert "<graphics" not in o["out"]["cookieout"]
 
 
 @pytest.mark.parametrize("version", ALL)
@@ -290,11 +321,32 @@ def test_prepare_direct_port_is_static_per_world_and_wraps(version):
     ("virGetHostname", "out of memory"),
     ("virAsprintf", "out of memory")])
 def test_prepare_direct_faults(version, callee, message):
+    """Without uri_in PrepareDirect asks for the host name itself (L1189/1210) and builds
+    the URI (L1205/1226) before PrepareAny; the first call of either failing ends it."""
     o = prepare(version, make_world(), "qemuMigrationPrepareDirect", faults=[(callee, 1)])
     assert o["return"] == -1 and msg(o) == message and o["out"]["uri_out"] is None
+    assert o["driver"]["domains"] == []                   # before PrepareAny defines it
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_prepare_direct_with_uri_meets_the_host_name_only_in_the_cookie(version):
+    """With a uri_in lacking a port PrepareDirect appends one with virAsprintf and never
+    asks for the host name; the first virGetHostname is then the one of the cookie
+    EatCookie makes (qemuMigrationCookieNew, qemu_migration.c:261).  Its failure makes
+    PrepareAny go to cleanup before the job (L1016-1017/1037-1039): the transient domain
+    stays defined."""
     o = prepare(version, make_world(), "qemuMigrationPrepareDirect",
-                uri_in="tcp:dst.example.net", faults=[(callee, 1)])
-    assert o["return"] == (-1 if callee == "virAsprintf" else 0)
+                uri_in="tcp:dst.example.net", faults=[("virAsprintf", 1)])
+    assert o["return"] == -1 and msg(o) == "out of memory"
+    assert o["driver"]["domains"] == []
+    o = prepare(version, make_world(), "qemuMigrationPrepareDirect",
+                uri_in="tcp:dst.example.net", faults=[("virGetHostname", 1)])
+    assert o["return"] == -1 and msg(o) == "out of memory"
+    assert o["error"]["reporter"] == "virGetHostname"
+    assert "        virGetHostname !fault" in o["trace"]   # under EatCookie's CookieNew
+    assert o["out"]["uri_out"] is None                   # freed on failure (L1257-1258/1278-1279)
+    assert o["driver"]["domains"] == ["web1"]
+    assert names(o) == ["transient-left-behind"]
 
 
 @pytest.mark.parametrize("version", ALL)
@@ -720,9 +772,9 @@ def test_empty_dname_renames_to_empty(version):
 
 
 @pytest.mark.parametrize("version", ALL)
-def test_empty_lockstate_is_taken(version):
-    o = prepare(version, make_world(), cookiein="lockstate=")
-    assert o["after"]["lockState"] == ""
+def test_empty_leases_carry_no_lockstate(version):
+    o = prepare(version, make_world(), cookiein=src_cookie(leases=""))
+    assert o["return"] == 0 and o["after"]["lockState"] is None
 
 
 @pytest.mark.parametrize("version", ALL)
@@ -745,18 +797,6 @@ def test_any_non_null_stream_means_tunnel(version):
 
 # --- the label dispatch loops: a label a function does not have fails at once -------
 
-def _misspelt_in(monkeypatch, module, function):
-    """Make every goto of ``function`` (and only of it) name a label it does not have."""
-    real = module.goto
-
-    def goto(label):
-        if sys._getframe(1).f_code.co_name == function:
-            real(label + "_misspelt")
-        real(label)
-
-    monkeypatch.setattr(module, "goto", goto)
-
-
 PERFORM = Call("qemuMigrationPerformJob", "web1", {"uri": "tcp:dst.example.net:49152"})
 PREPARED = {"dom_xml": domain_xml(name="in1", uuid=UUID2)}
 LOOPS = [(v, f, c, label) for v in ALL for f, c, label in [
@@ -773,7 +813,7 @@ def test_dispatch_loop_refuses_unknown_label(monkeypatch, where, function, call,
     """Each of the 13 dispatch loops (4 per version file, 1 in qemu_domain.py) ends in a
     ``case _:`` that raises, naming the function and the label, instead of looping."""
     module = qemu_domain if where == "qemu_domain" else VERSIONS[where].module
-    _misspelt_in(monkeypatch, module, function)
+    misspelt_gotos(monkeypatch, module, function)
     w = make_world(make_vm(async_out=where == "qemu_domain"))
     with pytest.raises(NoSuchLabel) as e:
         run_call(w, "post" if where == "qemu_domain" else where, call)

@@ -107,7 +107,7 @@ def label_problems(source, filename="<source>"):
     return problems, loops
 
 
-PORT_FILES = ["pre.py", "post.py", "fixed.py", "qemu_domain.py", "callees.py"]
+PORT_FILES = ["pre.py", "post.py", "fixed.py", "qemu_domain.py", "callees.py", "cookie.py"]
 
 
 def test_every_port_file_is_checked():
@@ -116,7 +116,7 @@ def test_every_port_file_is_checked():
 
 
 @pytest.mark.parametrize("name,loops", [("pre.py", 4), ("post.py", 4), ("fixed.py", 4),
-                                        ("qemu_domain.py", 1), ("callees.py", 0),
+                                        ("qemu_domain.py", 1), ("callees.py", 0), ("cookie.py", 6),
                                         ("__init__.py", 0), ("registry.py", 0)])
 def test_port_gotos_name_labels_of_their_own_function(name, loops):
     path = PORT / name

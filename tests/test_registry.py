@@ -8,7 +8,7 @@ import pytest
 
 from qemu_migration.analysis import cases as C
 from qemu_migration.engine.runner import run_call
-from qemu_migration.port import MIGRATION_C, PORTED, STATICS, VERSIONS, callees, qemu_domain
+from qemu_migration.port import MIGRATION_C, PORTED, STATICS, VERSIONS, callees, cookie, qemu_domain
 from qemu_migration.loader.cint import C_TYPES
 from qemu_migration.port.registry import (ENTRY_NAMES, ENTRY_POINTS, LONG, SHORT,
                                           flags_value, resolve)
@@ -31,8 +31,9 @@ def _call_graph(modules):
 
 
 def _reachable_stubs(entry, version):
-    # the stubs too: a stub may call another (doNativeMigrate's virAsprintf, say)
-    g = _call_graph([VERSIONS[version].module, qemu_domain, callees, stubs])
+    # the stubs and the cookie port too: a stub may call another (doNativeMigrate's
+    # virAsprintf, say), and the cookie's functions call the host's stubs
+    g = _call_graph([VERSIONS[version].module, qemu_domain, callees, cookie, stubs])
     seen, todo = set(), [entry]
     while todo:
         f = todo.pop()

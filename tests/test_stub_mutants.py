@@ -25,8 +25,9 @@ def cases():
         ("virTimeMs", lambda w, vm: (Ptr(),), 0, -1, errno.EFAULT,
          ("VIR_FROM_NONE", "VIR_ERR_SYSTEM_ERROR")),
         ("virDomainSaveStatus", lambda w, vm: ("caps", "/run", vm), 0, -1, None, oom_d),
-        ("qemuMigrationBakeCookie", lambda w, vm: (None, w.driver, vm, Ptr(), Ptr(0), 0),
-         0, -1, None, oom_q),
+        ("virGetHostUUID", lambda w, vm: (Ptr(),), 0, -1, None, None),
+        ("virDomainLockProcessInquire", lambda w, vm: ("sanlock", vm, Ptr()), 0, -1, None,
+         ("VIR_FROM_LOCKING", "VIR_ERR_NO_MEMORY")),
         ("virDomainDeleteConfig", lambda w, vm: ("/etc", "/etc/auto", vm), 0, -1, None,
          ("VIR_FROM_DOMAIN", "VIR_ERR_SYSTEM_ERROR")),
         ("qemuProcessStartCPUs", lambda w, vm: (w.driver, vm, None, 1, 0), 0, -1, None, oom_q),
@@ -48,8 +49,6 @@ def cases():
          oom_d),
         ("virDomainEventNewFromObj", lambda w, vm: (vm, 2, 1), "event", NULL, None,
          ("VIR_FROM_NONE", "VIR_ERR_NO_MEMORY")),
-        ("qemuMigrationEatCookie", lambda w, vm: (w.driver, vm, None, 0, 0), "cookie", NULL,
-         None, oom_q),
     ]
 
 
@@ -68,8 +67,6 @@ def test_a_stub_returns_what_the_real_callee_returns(name, args, ok, failed, err
         assert first == stubs.format_def(vm.def_, 0)
     elif ok == "event":
         assert (first.type, first.detail, first.domain) == (2, 1, "web1")
-    elif ok == "cookie":
-        assert first.lockState is None
     else:
         assert first == ok and type(first) is type(ok)
     assert errno_after_first == 0
@@ -172,12 +169,32 @@ def test_errors_name_the_innermost_frame_as_reporter():
     assert [e.as_dict()["reporter"] for e in w.errors] == ["qemuMigrationPrepareDirect"] * 3
 
 
-def test_eat_cookie_reads_lock_state_only_for_the_lockstate_flag():
+def test_a_lock_state_is_asked_of_the_plugin_that_holds_it():
+    """The "nop" plugin holds no lock state (NULL), another one names the domain's lease;
+    a failed inquiry leaves the output as it was."""
     vm = make_vm()
     w = make_world(vm)
+    w.reset_run(faults(("virDomainLockProcessInquire", 3)))
+    st = Ptr("before")
     with w.activate():
-        assert stubs.qemuMigrationEatCookie(w.driver, vm, "lockstate=x", 12, 1).lockState is None
-        assert stubs.qemuMigrationEatCookie(w.driver, vm, "lockstate=x", 12, 3).lockState == "x"
+        assert stubs.virDomainLockProcessInquire("nop", vm, st) == 0 and st.value is NULL
+        assert stubs.virDomainLockProcessInquire("sanlock", vm, st) == 0
+        assert st.value == "web1-lease"
+        assert stubs.virDomainLockProcessInquire("sanlock", vm, st) == -1
+    assert st.value == "web1-lease"
+
+
+def test_host_uuid_fault_leaves_the_output_alone():
+    w = make_world()
+    w.driver.hostuuid = "00112233-4455-4677-8899-aabbccddeeff"
+    w.reset_run(faults(("virGetHostUUID", 2)))
+    out = Ptr("unset")
+    with w.activate():
+        assert stubs.virGetHostUUID(out) == 0
+        assert out.value == "00112233-4455-4677-8899-aabbccddeeff"
+        out.value = "unset"
+        assert stubs.virGetHostUUID(out) == -1
+    assert out.value == "unset" and w.errors == []
 
 
 def test_descriptor_zero_is_a_descriptor():

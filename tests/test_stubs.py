@@ -5,7 +5,7 @@ import pytest
 
 from conftest import Call, make_vm, make_world
 from qemu_migration.world import stubs
-from qemu_migration.world.objects import Ptr
+from qemu_migration.world.objects import GraphicsDef, Ptr
 from qemu_migration.world.runtime import FaultPlan
 
 
@@ -117,18 +117,38 @@ def test_pipe_and_close():
     assert w.fds_open == set()
 
 
-def test_cookie_round_trip():
+def test_host_uuid_and_lock_manager_stubs():
+    """What the cookie asks of the host (its own parsing and formatting is ported:
+    tests/test_cookie.py): the host UUID (uuid.c:302), the lock plugin's name and whether
+    it carries state (lock_manager.c), and a running domain's lock state, which the
+    "nop" plugin has none of (domain_lock.c:208)."""
     vm = make_vm()
-    vm.privateData.lockState = "ls1"
     w = make_world(vm)
-    out, outlen = Ptr(), Ptr(0)
+    w.driver.hostuuid = "0f0e0d0c-0b0a-4908-8706-050403020100"
+    uuid, state = Ptr(), Ptr("left")
     with w.activate():
-        mig = stubs.qemuMigrationEatCookie(w.driver, vm, "lockstate=abc", 14, 2)
-        assert mig.lockState == "abc"
-        assert stubs.qemuMigrationEatCookie(w.driver, vm, "other", 6, 2).lockState is None
-        assert stubs.qemuMigrationBakeCookie(mig, w.driver, vm, out, outlen, 3) == 0
-    assert out.value == "<qemu-migration name='web1' lockstate=ls1 graphics=0/>"
-    assert outlen.value == len(out.value) + 1
+        assert stubs.virGetHostUUID(uuid) == 0
+        assert stubs.virLockManagerPluginGetName("sanlock") == "sanlock"
+        assert stubs.virLockManagerPluginUsesState("sanlock") is True
+        assert stubs.virLockManagerPluginUsesState("nop") is False
+        assert stubs.virDomainLockProcessInquire("nop", vm, state) == 0
+        assert state.value is None
+        assert stubs.virDomainLockProcessInquire("sanlock", vm, state) == 0
+    assert uuid.value == "0f0e0d0c-0b0a-4908-8706-050403020100"
+    assert state.value == "web1-lease"
+    assert [e.name for e in w.trace] == ["virGetHostUUID", "virDomainLockProcessInquire",
+                                         "virDomainLockProcessInquire"]
+
+
+def test_graphics_listen_and_tls_subject():
+    """A graphics device's listen address (NULL when it has none) and the subject of the
+    driver's certificate, which names this host."""
+    w = make_world(hostname="h.example")
+    with w.activate():
+        assert stubs.virDomainGraphicsListenGetAddress(GraphicsDef("vnc", listen="::1"), 0) == "::1"
+        assert stubs.virDomainGraphicsListenGetAddress(GraphicsDef("vnc"), 0) is None
+        assert stubs.qemuDomainExtractTLSSubject("/etc/pki") == "C=GB,O=Example,CN=h.example"
+    assert [e.name for e in w.trace] == ["qemuDomainExtractTLSSubject"]
 
 
 def test_virasprintf_and_hostname():
@@ -173,14 +193,6 @@ def test_process_start_flags(paused, autodestroy, fd):
     assert vm.state == (3 if paused else 1) and vm.def_.id == 1
     assert (vm.def_.uuid in w.driver.autodestroy) is autodestroy
     assert w.logs == ["qemu: -incoming stdio" + (" (stdin fd 20)" if fd >= 0 else "")]
-
-
-def test_eat_cookie_reads_lock_state_only_when_asked():
-    vm = make_vm()
-    w = make_world(vm)
-    with w.activate():
-        assert stubs.qemuMigrationEatCookie(w.driver, vm, "lockstate=x", 12, 0).lockState is None
-        assert stubs.qemuMigrationEatCookie(w.driver, vm, "lockstate=x", 12, 2).lockState == "x"
 
 
 def test_format_names_its_flags():

@@ -168,20 +168,20 @@ def test_tables(impl):
     assert labels(w) == ["selftestTables", "virHashForEach", "virHashLookup"]
 
 
-def test_cookie_moves_lock_state(impl):
+def test_cookie_is_baked_by_the_port_on_both_sides(impl):
     kind, mod = impl
     vm = make_vm()
     w = world_with(vm)
     out, outlen = Ptr(), Ptr(0)
     with w.activate():
-        assert mod.selftestCookie(w.driver, vm, "lockstate=held", out, outlen) == 0
-    assert vm.privateData.lockState == "held"
-    assert out.value == "<qemu-migration name='web1' lockstate=held/>"
+        assert mod.selftestCookie(w.driver, vm, "<qemu-migration/>", out, outlen) == 0
+    assert out.value.startswith("<qemu-migration>\n  <name>web1</name>\n")
+    assert "<hostname>%s</hostname>" % w.driver.hostname in out.value
     assert outlen.value == len(out.value) + 1
-    w = world_with(vm, faults=[("qemuMigrationEatCookie", 1)])
+    w = world_with(vm, faults=[("virGetHostUUID", 1)])
     with w.activate():
         assert mod.selftestCookie(w.driver, vm, None, out, outlen) == -1
-    assert [e.reporter for e in w.errors] == ["qemuMigrationEatCookie"]
+    assert [e.reporter for e in w.errors] == ["qemuMigrationCookieNew"]
 
 
 def test_define_start_stop_remove(impl):
@@ -255,7 +255,7 @@ SELFTEST_CALLS = {
     "locks": lambda m, w: m.selftestLocks(w.driver, _vm(w), 1),
     "tables": lambda m, w: m.selftestTables(w.driver, _vm(w)),
     "cookie": lambda m, w: _with_out(lambda o, ol: m.selftestCookie(
-        w.driver, _vm(w), "lockstate=x", o, ol)),
+        w.driver, _vm(w), "<qemu-migration/>", o, ol)),
     "define": lambda m, w: m.selftestDefine(w.driver, "conn", DOMAIN_XML.replace(
         UUID, "0a1b2c3d-4e5f-4a6b-9c7d-fedcba987654").replace("web1", "web2"), None),
     "tunnel": lambda m, w: m.selftestTunnel("st"),
@@ -274,8 +274,8 @@ def _with_out(fn):
     return fn(o, ol), o.value, ol.value
 
 
-FAULTABLE = ["virTimeMs", "virCondWaitUntil", "virDomainSaveStatus", "qemuMigrationEatCookie",
-             "qemuMigrationBakeCookie", "virDomainDefParseString", "virDomainAssignDef",
+FAULTABLE = ["virTimeMs", "virCondWaitUntil", "virDomainSaveStatus", "virGetHostUUID",
+             "virDomainLockProcessInquire", "virDomainDefParseString", "virDomainAssignDef",
              "qemuProcessStart", "qemuProcessStartCPUs", "virDomainEventNewFromObj",
              "qemuDomainFormatXML", "qemuDomainDefFormatXML", "virDomainDeleteConfig", "pipe",
              "virSetCloseExec", "virFDStreamOpen", "virGetHostname", "virAsprintf",
@@ -431,7 +431,7 @@ def _begin(m, w):
 def _prepare_direct(uri_in):
     def call(m, w):
         o, ol, uo = Ptr(), Ptr(0), Ptr()
-        r = m.qemuMigrationPrepareDirect(w.driver, "dconn", "lockstate=abc", 14, o, ol, uri_in,
+        r = m.qemuMigrationPrepareDirect(w.driver, "dconn", None, 0, o, ol, uri_in,
                                          uo, None, DOMAIN_XML)
         return r, o.value, uo.value
     return call

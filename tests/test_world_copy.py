@@ -6,7 +6,7 @@ import pytest
 
 from qemu_migration.world import stubs
 from qemu_migration.world.objects import (DomainDef, DomainObj, DomainObjPrivate, Driver,
-                                          Event, HostdevDef, JobObj, Ptr, SnapshotDef,
+                                          Event, GraphicsDef, HostdevDef, JobObj, Ptr, SnapshotDef,
                                           SnapshotObjList)
 from qemu_migration.world.runtime import FaultPlan, Trace, TraceEntry, World, current
 
@@ -29,7 +29,7 @@ def _distinct(cls, **given):
 
 def _def(name="d"):
     return _distinct(DomainDef, name=name, hostdevs=[HostdevDef("subsystem", "pci", "x")],
-                     graphics=["vnc"])
+                     graphics=[GraphicsDef("vnc", 5901, 0, "0.0.0.0")])
 
 
 def _vm():

@@ -71,7 +71,9 @@ VM_DIMS = [
 ]
 XMLIN = ["none", "same", "memory-differs", "maxvcpus-differs"]   # memory: accepted upstream
 DNAME = ["none", "renamed"]
-COOKIEIN = ["none", "lockstate"]
+COOKIEIN = ["none", "other-host", "other-host-lockstate", "same-host"]
+SOURCE_HOST = "src.example.net"
+SOURCE_HOSTUUID = "6d5c4b3a-2918-4a7b-8c6d-5e4f3a2b1c0d"
 DEST = ["nothing", "same-uuid-inactive", "same-uuid-running", "same-name-other-uuid"]
 URI_IN = {   # dimension value -> uri_in argument
     "NULL": None,
@@ -254,7 +256,21 @@ def _begin_call(d, faults):
 def _prepare_args(d):
     return {"dom_xml": domain_xml(hostdevs=d["hostdevs"]),
             "dname": None if d["dname"] == "none" else NAME + "-renamed",
-            "cookiein": None if d["cookiein"] == "none" else "lockstate=held"}
+            "cookiein": cookie_xml(d["cookiein"], HOSTNAME.get(d.get("hostname"), FQDN))}
+
+
+def cookie_xml(kind, dest_hostname):
+    """The cookie a source host sends (qemuMigrationCookieXMLFormat's layout): none,
+    from another host, the same with a lock state, or naming the destination itself."""
+    if kind == "none":
+        return None
+    host = dest_hostname if kind == "same-host" else SOURCE_HOST
+    lines = ["<qemu-migration>", "  <name>%s</name>" % NAME, "  <uuid>%s</uuid>" % UUID,
+             "  <hostname>%s</hostname>" % host, "  <hostuuid>%s</hostuuid>" % SOURCE_HOSTUUID]
+    if kind == "other-host-lockstate":
+        lines += ["  <feature name='lockstate'/>", "  <lockstate driver='sanlock'>",
+                  "    <leases>%s-lease:1</leases>" % NAME, "  </lockstate>"]
+    return "\n".join(lines + ["</qemu-migration>", ""])
 
 
 def _tunnel_call(d, faults):
@@ -509,10 +525,15 @@ def _sigint_ignored():
     except ValueError:          # not the main thread, which alone gets KeyboardInterrupt
         yield
         return
+    # Blocked as well: a Ctrl-C that comes meanwhile stays pending for the parent (Linux
+    # keeps a blocked signal even when ignored) and is delivered once the handler is
+    # back, instead of being lost with the batch then running to its end.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, old)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 @contextlib.contextmanager

@@ -66,7 +66,7 @@ def domain_xml(def_, indent="", with_id=False):
                                       else " current='%d'" % def_.vcpus, def_.maxvcpus),
              "%s<devices>" % i2]
     lines += _hostdevs_xml(def_, i2 + "  ")
-    lines += ["%s  <graphics type=%s/>" % (i2, quoteattr(g)) for g in def_.graphics]
+    lines += ["%s  <graphics type=%s/>" % (i2, quoteattr(str(g))) for g in def_.graphics]
     lines += ["%s</devices>" % i2, "%s</domain>" % indent]
     return "\n".join(lines)
 

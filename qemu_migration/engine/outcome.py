@@ -19,6 +19,7 @@ import inspect
 import json
 from types import FunctionType
 
+from ..port.cookie import qemuMigrationCookie
 from ..world import stubs
 from ..world.constants import (COOKIE_FLAG_NAMES, DOMAIN_REASON_NAMES, DOMAIN_STATE_NAMES,
                                EVENT_NAMES, MIGRATE_FLAG_NAMES, QEMU_ASYNC_JOB_NAMES,
@@ -155,7 +156,7 @@ def _arg(v):
         return "&" + getattr(v, "role", "local")
     if t is Event:
         return "event %s/%d %s" % (EVENT_NAMES.get(v.type, v.type), v.detail, v.domain)
-    if t is stubs.MigrationCookie:
+    if t is qemuMigrationCookie:
         return "cookie"
     if t is FunctionType:
         return "function"

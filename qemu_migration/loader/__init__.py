@@ -59,7 +59,7 @@ def _def_lines(d, indent=""):
     else:
         lines.append("%s  no host devices" % indent)
     if d.graphics:
-        lines.append("%s  graphics: %s" % (indent, ", ".join(d.graphics)))
+        lines.append("%s  graphics: %s" % (indent, ", ".join(map(str, d.graphics))))
     return lines
 
 

@@ -14,7 +14,7 @@ hostdev without a known type or with a source libvirt would refuse.
 import dataclasses
 import functools
 
-from ..world.objects import DomainDef, HostdevDef
+from ..world.objects import DomainDef, GraphicsDef, HostdevDef
 from ..world.parsing import DomainXMLError, set_domain_parser
 from .cint import C_INT, C_UINT, C_ULONG, C_USHORT
 from .errors import LoadError
@@ -94,11 +94,26 @@ def parse_domain_element(node, path, inactive=False):
         if gtype is None:
             raise LoadError(path, where(g, "type"), "missing graphics device type")
         parse_enum(gtype, GRAPHICS_TYPES, path, where(g, "type"), "graphics device type")
-        graphics.append(gtype)
+        graphics.append(parse_graphics(g, gtype, path, inactive))
 
     return DomainDef(virtType=virt, name=name, uuid=uuid, id=dom_id, memory=memory,
                      vcpus=vcpus, maxvcpus=maxvcpus, hostdevs=hostdevs, graphics=graphics,
                      source=str(path))
+
+
+def parse_graphics(g, gtype, path, inactive):
+    """A ``<graphics>`` device: for VNC and SPICE the port, tlsPort and listen address a
+    migration cookie carries.  As virDomainGraphicsDefParseXML, a port of -1 or
+    autoport='yes' means "chosen at start" and reads as 0 in an inactive definition."""
+    ports = {}
+    for attr in ("port", "tlsPort"):
+        text = g.get(attr)
+        value = 0 if text is None else parse_int(text, path, where(g, attr),
+                                                 "graphics " + attr, C_INT, minimum=-1)
+        if inactive and (value == -1 or g.get("autoport") == "yes"):
+            value = 0
+        ports[attr] = value
+    return GraphicsDef(gtype, ports["port"], ports["tlsPort"], g.get("listen") or None)
 
 
 def parse_hostdev(node, path):

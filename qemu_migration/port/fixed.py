@@ -36,8 +36,7 @@ from . import MIGRATION_C, traced_names
 from ..world.stubs import (NULLSTR, STRPREFIX, VIR_DEBUG, VIR_ERROR, VIR_FORCE_CLOSE,
                            VIR_FREE, VIR_WARN, _, errno, pipe, qemuDomainDefFormatXML,
                            qemuDomainEventQueue, qemuDomainFormatXML,
-                           qemuMigrationBakeCookie, qemuMigrationCookieFree,
-                           qemuMigrationEatCookie, qemuProcessStart, qemuProcessStartCPUs,
+                           qemuProcessStart, qemuProcessStartCPUs,
                            qemuProcessStop, qemuReportError, strdup, virAsprintf,
                            virDomainAssignDef, virDomainAuditStart, virDomainAuditStop,
                            virDomainDefCheckABIStability, virDomainDefFree,
@@ -49,6 +48,8 @@ from ..world.stubs import (NULLSTR, STRPREFIX, VIR_DEBUG, VIR_ERROR, VIR_FORCE_C
                            virReportOOMError, virReportSystemError, virSetCloseExec,
                            virTimeMs, doNativeMigrate, doPeer2PeerMigrate,
                            virDomainObjRef)
+from .cookie import (qemuMigrationBakeCookie, qemuMigrationCookieFree,
+                     qemuMigrationEatCookie)
 from .callees import qemuProcessAutoDestroyActive, virDomainSnapshotObjListNum
 from .qemu_domain import (qemuDomainObjBeginAsyncJobWithDriver, qemuDomainObjEndAsyncJob,
                           qemuDomainObjSetAsyncJobMask, qemuDomainObjSetJobPhase)

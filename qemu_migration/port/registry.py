@@ -163,12 +163,15 @@ class EntryPoint:
         return self.c_signature_by_version.get(version, self.c_signature)
 
 
-_BEGIN_PATH = ("qemuDomainDefFormatXML", "qemuDomainFormatXML", "qemuMigrationBakeCookie",
-               "qemuMigrationEatCookie", "virDomainDefParseString", "virDomainSaveStatus")
-_PREPARE_PATH = ("qemuMigrationBakeCookie", "qemuMigrationEatCookie", "qemuProcessStart",
-                 "strdup", "virDomainAssignDef", "virDomainDefParseString",
-                 "virDomainEventNewFromObj", "virDomainSaveStatus", "virTimeMs",
-                 "virCondWaitUntil")
+# the cookie's own (port/cookie.py): what making, reading and baking it asks of the host
+# (Begin bakes the lock state, the prepares the graphics, both through BakeCookie)
+_COOKIE_PATH = ("strdup", "virGetHostname", "virGetHostUUID", "virDomainLockProcessInquire")
+_BEGIN_PATH = _COOKIE_PATH + ("qemuDomainDefFormatXML", "qemuDomainFormatXML",
+                              "virDomainDefParseString", "virDomainSaveStatus")
+_PREPARE_PATH = _COOKIE_PATH + ("qemuProcessStart",
+                                "virDomainAssignDef", "virDomainDefParseString",
+                                "virDomainEventNewFromObj", "virDomainSaveStatus", "virTimeMs",
+                                "virCondWaitUntil")
 
 ENTRY_POINTS: Dict[str, EntryPoint] = {e.name: e for e in [
     EntryPoint(
@@ -182,7 +185,7 @@ ENTRY_POINTS: Dict[str, EntryPoint] = {e.name: e for e in [
     EntryPoint(
         "qemuMigrationBegin", "required",
         {"xmlin": Arg("xmlfile", None)},
-        _invoke_begin, ("cookieout",), "same", _BEGIN_PATH,
+        _invoke_begin, ("cookieout",), "same", tuple(sorted(_BEGIN_PATH)),
         "char *(struct qemud_driver *, virDomainObjPtr, const char *, char **, int *)",
         driver_entry=lambda args: "qemuDomainMigrateBegin3", lookup_failure=NULL),
     EntryPoint(
@@ -203,7 +206,7 @@ ENTRY_POINTS: Dict[str, EntryPoint] = {e.name: e for e in [
          "cookiein": Arg("text", None),
          "uri_in": Arg("text", None)},
         _invoke_direct, ("cookieout", "uri_out"), "unlocked",
-        tuple(sorted(_PREPARE_PATH + ("virGetHostname", "virAsprintf"))),
+        tuple(sorted(_PREPARE_PATH + ("virAsprintf",))),
         "int(struct qemud_driver *, virConnectPtr, const char *, int, char **, int *, "
         "const char *, char **, const char *, const char *)",
         keeps_async=QEMU_ASYNC_JOB_MIGRATION_IN),

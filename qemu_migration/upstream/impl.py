@@ -24,6 +24,7 @@ from importlib import import_module
 from operator import attrgetter, is_
 from typing import Dict, Optional
 
+from ..port import cookie as CK
 from ..world import stubs as S
 from ..world import constants as K
 from ..world.objects import Ptr
@@ -607,7 +608,7 @@ def _install(built):
     @ext("qmc_py_qemuMigrationEatCookie")
     def _eat(d, vm, cin, cinlen, flags):
         s = sess()
-        return stub_call(S.qemuMigrationEatCookie, s.py_ptr(d), s.py_ptr(vm), text(cin), cinlen,
+        return stub_call(CK.qemuMigrationEatCookie, s.py_ptr(d), s.py_ptr(vm), text(cin), cinlen,
                          flags, conv=lambda s, r: s.c_cookie(r))
 
     @ext("qmc_py_qemuMigrationBakeCookie")
@@ -615,13 +616,13 @@ def _install(built):
         s = sess()
         o, ob = s.py_cell(out, "char *")
         ol, olb = s.py_cell(outlen, "int")
-        return stub_call(S.qemuMigrationBakeCookie, s.py_ptr(mig), s.py_ptr(d), s.py_ptr(vm),
+        return stub_call(CK.qemuMigrationBakeCookie, s.py_ptr(mig), s.py_ptr(d), s.py_ptr(vm),
                          o, ol, flags, after=[ob, olb])
 
     @ext("qmc_py_qemuMigrationCookieFree")
     def _cookie_free(mig):
         s = sess()
-        stub_call(S.qemuMigrationCookieFree, s.py_ptr(mig))
+        stub_call(CK.qemuMigrationCookieFree, s.py_ptr(mig))
 
     @ext("qmc_py_virDomainDefParseString")
     def _parse(caps, xml, types_, flags):

@@ -13,7 +13,8 @@ from .constants import (ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES, VIR_ERR_CONFIG_UNS
                         VIR_ERR_INTERNAL_ERROR, VIR_ERR_INVALID_ARG, VIR_ERR_NO_DOMAIN,
                         VIR_ERR_NO_MEMORY,
                         VIR_ERR_OPERATION_FAILED, VIR_ERR_OPERATION_INVALID,
-                        VIR_ERR_OPERATION_TIMEOUT, VIR_ERR_SYSTEM_ERROR, VIR_ERR_XML_ERROR)
+                        VIR_ERR_OPERATION_TIMEOUT, VIR_ERR_SYSTEM_ERROR, VIR_ERR_XML_DETAIL,
+                        VIR_ERR_XML_ERROR)
 
 # virErrorMsg(): (format without detail, format with detail), per code.
 _DRESS = {
@@ -24,6 +25,7 @@ _DRESS = {
     VIR_ERR_SYSTEM_ERROR: ("system call error", "%s"),
     VIR_ERR_NO_DOMAIN: ("Domain not found", "Domain not found: %s"),
     VIR_ERR_XML_ERROR: ("XML description is invalid or not well formed", "XML error: %s"),
+    VIR_ERR_XML_DETAIL: ("parser error", "%s"),
     VIR_ERR_OPERATION_INVALID: ("Requested operation is not valid",
                                 "Requested operation is not valid: %s"),
     VIR_ERR_CONFIG_UNSUPPORTED: ("unsupported configuration",

@@ -30,6 +30,20 @@ class HostdevDef:
 
 
 @dataclass
+class GraphicsDef:
+    """virDomainGraphicsDef: the type, and for VNC and SPICE what a migration cookie
+    carries (``data.vnc.port`` / ``data.spice.port``, ``tlsPort``, the first listen
+    address)."""
+    type: str          # "sdl", "vnc", "rdp", "desktop", "spice"
+    port: int = 0
+    tlsPort: int = 0
+    listen: Optional[str] = None
+
+    def __str__(self):
+        return self.type
+
+
+@dataclass
 class DomainDef:
     """virDomainDef: the parts the ported code and its stubs look at."""
     virtType: str
@@ -40,7 +54,7 @@ class DomainDef:
     vcpus: int = 1
     maxvcpus: int = 1  # <vcpu>'s value; vcpus is its current attribute (or the same)
     hostdevs: List[HostdevDef] = field(default_factory=list)
-    graphics: List[str] = field(default_factory=list)
+    graphics: List[GraphicsDef] = field(default_factory=list)
     source: str = ""   # the file it was loaded from, for messages
 
     @property
@@ -130,6 +144,14 @@ class Driver:
     events: List[Event] = field(default_factory=list)  # queued by qemuDomainEventQueue
     locked: bool = True
     hostname: str = "dest.example.org"
+    hostuuid: str = "3f6c2b1a-7d8e-4c90-b1a2-c3d4e5f60718"   # what virGetHostUUID gives
+    lockManager: str = "nop"          # the lock manager plugin's name (lock_manager.c)
+    vncListen: str = "127.0.0.1"
+    spiceListen: str = "127.0.0.1"
+    vncTLS: bool = False
+    spiceTLS: bool = False
+    vncTLSx509certdir: str = "/etc/pki/libvirt-vnc"
+    spiceTLSx509certdir: str = "/etc/pki/libvirt-spice"
     nextvmid: int = 1
     caps: object = "caps"
     configDir: str = "/etc/libvirt/qemu"
@@ -139,10 +161,17 @@ class Driver:
     saved_status: List[str] = field(default_factory=list)
 
     def copy(self):
-        return Driver({uuid: vm.copy() for uuid, vm in self.domains.items()},
-                      set(self.autodestroy), list(self.events), self.locked, self.hostname,
-                      self.nextvmid, self.caps, self.configDir, self.autostartDir, self.stateDir,
-                      list(self.deleted_configs), list(self.saved_status))
+        # by keyword: a field added in the middle must not shift the others
+        return Driver(
+            domains={uuid: vm.copy() for uuid, vm in self.domains.items()},
+            autodestroy=set(self.autodestroy), events=list(self.events), locked=self.locked,
+            hostname=self.hostname, hostuuid=self.hostuuid, lockManager=self.lockManager,
+            vncListen=self.vncListen, spiceListen=self.spiceListen, vncTLS=self.vncTLS,
+            spiceTLS=self.spiceTLS, vncTLSx509certdir=self.vncTLSx509certdir,
+            spiceTLSx509certdir=self.spiceTLSx509certdir, nextvmid=self.nextvmid,
+            caps=self.caps, configDir=self.configDir, autostartDir=self.autostartDir,
+            stateDir=self.stateDir, deleted_configs=list(self.deleted_configs),
+            saved_status=list(self.saved_status))
 
     def find_by_name(self, name):
         for vm in self.domains.values():

@@ -13,8 +13,7 @@ import errno as _errno
 import re
 
 from .constants import (DEFAULT_JOB_MASK, NULL, QEMU_ASYNC_JOB_MIGRATION_OUT,
-                        QEMU_ASYNC_JOB_NONE, QEMU_JOB_NONE, QEMU_MIGRATION_COOKIE_GRAPHICS,
-                        QEMU_MIGRATION_COOKIE_LOCKSTATE, VIR_DOMAIN_PAUSED,
+                        QEMU_ASYNC_JOB_NONE, QEMU_JOB_NONE, VIR_DOMAIN_PAUSED,
                         VIR_DOMAIN_PAUSED_MIGRATION, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_MIGRATED,
                         VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_MIGRATED,
                         VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_MIGRATED,
@@ -25,7 +24,7 @@ from .constants import (DEFAULT_JOB_MASK, NULL, QEMU_ASYNC_JOB_MIGRATION_OUT,
                         VIR_ERR_NO_MEMORY, VIR_ERR_OPERATION_FAILED, VIR_ERR_XML_ERROR,
                         VIR_ERR_OPERATION_INVALID, VIR_ERR_SYSTEM_ERROR, VIR_FROM_DOMAIN,
                         VIR_DOMAIN_XML_INACTIVE, VIR_DOMAIN_XML_SECURE,
-                        VIR_DOMAIN_XML_UPDATE_CPU, VIR_FROM_NONE, VIR_FROM_QEMU,
+                        VIR_DOMAIN_XML_UPDATE_CPU, VIR_FROM_LOCKING, VIR_FROM_NONE, VIR_FROM_QEMU,
                         migration_job_mask)
 from .errors import VirError, strerror
 from .objects import DomainObj, Event, Ptr
@@ -286,54 +285,63 @@ def virHashForEach(table, iter_, data, *, fail):
     return len(table)
 
 
-# --- the cookie ---------------------------------------------------------------
+# --- what the migration cookie asks of the host and the lock manager --------------
+# (the cookie itself is ported: port/cookie.py)
 
 
-class MigrationCookie:
-    """qemuMigrationCookie, holding what the ported code reads: the lock state."""
+def virGetHostUUID(uuid, *, fail):
+    """virGetHostUUID (uuid.c:302 @ e2fb96d9): the host's UUID (``Driver.hostuuid``) into
+    ``uuid``.
 
-    def __init__(self, lockState=None):
-        self.lockState = lockState
-
-
-def qemuMigrationEatCookie(driver, vm, cookiein, cookieinlen, flags, *, fail):
-    """qemuMigrationEatCookie (qemu_migration.c:652 @ e2fb96d9): parses the incoming cookie;
-    fails on allocation (VIR_FROM_QEMU out of memory).
-
-    The stub cookie format is ``lockstate=<text>``; any other text carries none.  As
-    upstream, the lock state is read only when ``flags`` asks for it.
+    The real one generates the UUID on first use (from SMBIOS, else at random) and
+    fails only then; it reports nothing.  Faulted, it returns -1 with ``uuid``
+    untouched.
     """
-    _touch(vm)
     if fail:
-        _oom(VIR_FROM_QEMU, "qemuMigrationEatCookie")
-        return NULL
-    lock = None
-    if (cookiein and flags & QEMU_MIGRATION_COOKIE_LOCKSTATE
-            and cookiein.startswith("lockstate=")):
-        lock = cookiein[len("lockstate="):]
-    return MigrationCookie(lock)
-
-
-def qemuMigrationBakeCookie(mig, driver, vm, cookieout, cookieoutlen, flags, *, fail):
-    """qemuMigrationBakeCookie (qemu_migration.c:620 @ e2fb96d9): formats the outgoing cookie;
-    fails on allocation (VIR_FROM_QEMU out of memory)."""
-    _touch(vm)
-    if fail:
-        _oom(VIR_FROM_QEMU, "qemuMigrationBakeCookie")
         return -1
-    parts = []
-    if flags & QEMU_MIGRATION_COOKIE_LOCKSTATE:
-        parts.append("lockstate=%s" % NULLSTR(vm.privateData.lockState))
-    if flags & QEMU_MIGRATION_COOKIE_GRAPHICS:
-        parts.append("graphics=%d" % len(vm.def_.graphics))
-    cookieout.value = "<qemu-migration name='%s'%s/>" % (
-        vm.def_.name, "".join(" " + p for p in parts))
-    cookieoutlen.value = len(cookieout.value) + 1
+    uuid.value = current().driver.hostuuid
     return 0
 
 
-def qemuMigrationCookieFree(mig):
-    pass
+def virLockManagerPluginGetName(plugin):
+    """lock_manager.c: the plugin's name; here the plugin is that name."""
+    return plugin
+
+
+def virLockManagerPluginUsesState(plugin):
+    """lock_manager.c: whether the driver hands state between hosts (sanlock does, the
+    default "nop" does not)."""
+    return plugin != "nop"
+
+
+def virDomainLockProcessInquire(plugin, vm, state, *, fail):
+    """virDomainLockProcessInquire (domain_lock.c:208 @ e2fb96d9): the lock state of a
+    running domain into ``state``.
+
+    The "nop" plugin gives NULL; another plugin gives ``<name>-lease`` for a domain
+    (what sanlock hands over is opaque to the caller).  The only failure a caller can
+    see is the allocation of the lock manager object (virLockManagerNew: out of
+    memory, VIR_FROM_LOCKING).
+    """
+    _touch(vm)
+    if fail:
+        _oom(VIR_FROM_LOCKING, "virLockManagerNew")
+        return -1
+    state.value = NULL if plugin == "nop" else "%s-lease" % vm.def_.name
+    return 0
+
+
+def virDomainGraphicsListenGetAddress(def_, ii):
+    """domain_conf.c: the address of the device's listen ``ii`` (NULL if none)."""
+    return def_.listen
+
+
+def qemuDomainExtractTLSSubject(certdir, *, fail):
+    """qemuDomainExtractTLSSubject (qemu_migration.c:143 @ e2fb96d9): the subject of
+    ``certdir``/server-cert.pem (not ported: it reads a certificate with gnutls).  Only
+    called with TLS on for VNC or SPICE, which no world here turns on; its failure (an
+    unreadable certificate) is not modelled."""
+    return "C=GB,O=Example,CN=%s" % current().driver.hostname
 
 
 # --- domain definitions ----------------------------------------------------------
@@ -896,8 +904,8 @@ FAULTABLE = sorted([
     'virTimeMs',
     'virCondWaitUntil',
     'virDomainSaveStatus',
-    'qemuMigrationEatCookie',
-    'qemuMigrationBakeCookie',
+    'virGetHostUUID',
+    'virDomainLockProcessInquire',
     'virDomainDefParseString',
     'qemuDomainDefFormatXML',
     'qemuDomainFormatXML',
@@ -930,6 +938,7 @@ PLAIN = [
     'virDomainObjIsDuplicate',
     'virDomainRemoveInactive',
     'virDomainObjGetState',
+    'qemuDomainExtractTLSSubject',
     'qemuProcessStop',
     'virDomainAuditStart',
     'virDomainAuditStop',

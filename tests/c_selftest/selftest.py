@@ -17,14 +17,15 @@ from qemu_migration.world.constants import (DEFAULT_JOB_MASK, JOB_MASK, NULL,
                                             VIR_ERR_OPERATION_INVALID, VIR_MIGRATE_PEER2PEER,
                                             VIR_VM_OP_MIGRATE_IN_START,
                                             qemuMigrationJobPhaseTypeToString)
+from qemu_migration.port.cookie import (qemuMigrationBakeCookie, qemuMigrationCookieFree,
+                                        qemuMigrationEatCookie)
 from qemu_migration.world.objects import Ptr
 from qemu_migration.world.runtime import ported
 from qemu_migration.world.stubs import (NULLSTR, STRPREFIX, VIR_ERROR, VIR_FORCE_CLOSE, VIR_FREE,
                                         VIR_WARN, _, doNativeMigrate, doPeer2PeerMigrate, errno,
                                         pipe, qemuDomainDefFormatXML, qemuDomainEventQueue,
                                         qemuDomainFormatXML, qemuDriverLock, qemuDriverUnlock,
-                                        qemuMigrationBakeCookie, qemuMigrationCookieFree,
-                                        qemuMigrationEatCookie, qemuProcessStart,
+                                        qemuProcessStart,
                                         qemuProcessStartCPUs, qemuProcessStop, qemuReportError,
                                         strdup, virAsprintf, virCondBroadcast, virCondSignal,
                                         virCondWaitUntil, virDomainAssignDef,

@@ -516,10 +516,8 @@ def _worker(span):
 
 @contextlib.contextmanager
 def _sigint_ignored():
-    """SIGINT ignored meanwhile.  Workers started meanwhile keep ignoring it (an ignored
-    signal stays ignored across exec, and Python then installs no KeyboardInterrupt
-    handler), from their first instruction on: Ctrl-C in a terminal reaches the whole
-    process group, and only the parent answers it (one line, see cli.main)."""
+    """SIGINT ignored meanwhile (the pool's shutdown after a first Ctrl-C: a second one
+    must not break it); the workers start under ``_sigint_held`` instead."""
     try:
         old = signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:          # not the main thread, which alone gets KeyboardInterrupt

@@ -56,7 +56,7 @@ def test_a_fault_and_flag_names_and_null():
 
 
 def test_a_prepare_names_definitions_cookies_events_and_out_parameters():
-    c = Call("qemuMigrationPrepareTunnel", None, {"dom_xml": domain_xml()})
+    c = Call("qemuMigrationPrepareTunnel", None, {"dom_xml": domain_xml(graphics="vnc")})
     o = run_call(make_world(), "post", c)
     assert calls_of(o, "virDomainDefParseString")[0].endswith("</domain>\", 6, inactive)")
     assert calls_of(o, "virDomainAssignDef") == [
@@ -64,7 +64,11 @@ def test_a_prepare_names_definitions_cookies_events_and_out_parameters():
     # the cookie is ported (port/cookie.py): its functions record no arguments, the
     # stubs below them do
     assert calls_of(o, "qemuMigrationBakeCookie") == []
-    assert calls_of(o, "strdup")[0] == 'strdup("web1")'
+    # what the cookie asks of the host: its name and the VNC listen address copied
+    # (qemu_migration.c:257, :236), the host's name and UUID (:261, :263)
+    assert calls_of(o, "strdup") == ['strdup("web1")', 'strdup("0.0.0.0")']
+    assert calls_of(o, "virGetHostname") == ["virGetHostname(NULL)"]
+    assert calls_of(o, "virGetHostUUID") == ["virGetHostUUID(&local)"]
     assert calls_of(o, "virFDStreamOpen") == ['virFDStreamOpen("stream", 21)']
     assert calls_of(o, "qemuDomainEventQueue") == [
         "qemuDomainEventQueue(driver, event started/1 web1)"]

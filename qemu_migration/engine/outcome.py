@@ -21,7 +21,7 @@ from types import FunctionType
 
 from ..port.cookie import qemuMigrationCookie
 from ..world import stubs
-from ..world.constants import (COOKIE_FLAG_NAMES, DOMAIN_REASON_NAMES, DOMAIN_STATE_NAMES,
+from ..world.constants import (DOMAIN_REASON_NAMES, DOMAIN_STATE_NAMES,
                                EVENT_NAMES, MIGRATE_FLAG_NAMES, QEMU_ASYNC_JOB_NAMES,
                                QEMU_JOB_NAMES, QEMU_MIGRATION_PHASE_NAMES, VIR_DOMAIN_JOB_NAMES,
                                VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF, XML_FLAG_NAMES)
@@ -70,8 +70,6 @@ def _named(table):
 
 # (stub, parameter) -> how the value is named, where a number stands for names
 _ARG_NAMES = {
-    ("qemuMigrationEatCookie", "flags"): _flags(COOKIE_FLAG_NAMES),
-    ("qemuMigrationBakeCookie", "flags"): _flags(COOKIE_FLAG_NAMES),
     ("virDomainDefParseString", "flags"): _flags(XML_FLAG_NAMES),
     ("qemuDomainDefFormatXML", "flags"): _flags(XML_FLAG_NAMES),
     ("qemuDomainFormatXML", "flags"): _flags(XML_FLAG_NAMES),

@@ -159,12 +159,11 @@ def build_parser():
 
 def _main(argv, out):
     from .loader import LoadError
-    from .review import ReviewUsageError
     try:
         with contextlib.redirect_stdout(out):     # --help, written like any output
             args = build_parser().parse_args(argv)
         return args.func(args, out)
-    except (LoadError, UsageError, ReviewUsageError) as e:
+    except (LoadError, UsageError) as e:
         _say(str(e))
         return EXIT_USAGE
     except SystemExit as e:     # after --help

@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from .cliutil import JSON_SCHEMA
+from .cliutil import UsageError, JSON_SCHEMA
 from .analysis import cases as C
 from .analysis import caseid, explain, export
 from .engine import run_scenario_unfired
@@ -24,8 +24,6 @@ from .upstream import csource, cversion
 
 
 
-class ReviewUsageError(Exception):
-    """A one-line usage error (cli.main prints it and exits 2)."""
 
 
 def resolve_version(value, allow_all=False):
@@ -42,9 +40,9 @@ def resolve_version(value, allow_all=False):
                 _, convention, impl = cversion.load(value)
                 C.register_version(name, convention, impl)
         except cversion.CVersionError as e:
-            raise ReviewUsageError(str(e))
+            raise UsageError(str(e))
         return [name]
-    raise ReviewUsageError("unknown version '%s' (expected %s%s, c:DIR or c:GITDIR@COMMIT)"
+    raise UsageError("unknown version '%s' (expected %s%s, c:DIR or c:GITDIR@COMMIT)"
                            % (value, ", ".join(VERSION_NAMES), " or all" if allow_all else ""))
 
 
@@ -97,14 +95,14 @@ def load_target(arg):
     if p.is_dir():
         found = scenario_files(p)
         if not found:
-            raise ReviewUsageError("%s: no scenario files in this folder or below (.xml "
+            raise UsageError("%s: no scenario files in this folder or below (.xml "
                                    "files whose root element is <scenario>)" % arg)
         return [load_scenario(x) for x in found]
     if not p.exists() and caseid.looks_like_id(arg):
         try:
             return [caseid.CaseScenario(caseid.parse(arg))]
         except caseid.CaseIdError as e:
-            raise ReviewUsageError("%s: %s" % (arg, e))
+            raise UsageError("%s: %s" % (arg, e))
     return [load_scenario(p)]
 
 
@@ -204,20 +202,20 @@ def parse_case(text):
     try:
         return caseid.parse(text)
     except caseid.CaseIdError as e:
-        raise ReviewUsageError("%s: %s" % (text, e))
+        raise UsageError("%s: %s" % (text, e))
 
 
 def export_command(args, out):
     case = parse_case(args.case)
     folder = Path(args.dir)
     if folder.exists() and not folder.is_dir():
-        raise ReviewUsageError("%s: exists and is not a folder" % args.dir)
+        raise UsageError("%s: exists and is not a folder" % args.dir)
     try:
         path = export.export(case, folder, export.default_stem(case))
     except export.ExportError as e:
-        raise ReviewUsageError("%s: %s" % (args.case, e))
+        raise UsageError("%s: %s" % (args.case, e))
     except OSError as e:
-        raise ReviewUsageError("%s: cannot write: %s" % (args.dir, e.strerror))
+        raise UsageError("%s: cannot write: %s" % (args.dir, e.strerror))
     out.write("%s\n" % (Path(args.dir) / path.name))   # as the user named the folder
     return 0
 
@@ -238,7 +236,7 @@ def explain_target(arg):
     if not p.exists() and caseid.looks_like_id(arg):
         return caseid.CaseScenario(parse_case(arg))
     if p.is_dir():
-        raise ReviewUsageError("%s: explain takes one case id or one scenario file" % arg)
+        raise UsageError("%s: explain takes one case id or one scenario file" % arg)
     return load_scenario(p)
 
 
@@ -254,13 +252,13 @@ def explain_command(args, out):
                 if v in VERSION_NAMES:
                     c_line(v, "qemuMigrationPerformJob", 1)   # read now: errors are one line
         except (cversion.ExtractError, cversion.BuildError) as e:
-            raise ReviewUsageError(str(e).replace("qemu-migration: ", "", 1))
+            raise UsageError(str(e).replace("qemu-migration: ", "", 1))
     e = explain.explain(target, a, b)
     if args.html:
         try:
             Path(args.html).write_text(explain.render_html(e, c_line))
         except OSError as err:
-            raise ReviewUsageError("%s: cannot write: %s" % (args.html, err.strerror))
+            raise UsageError("%s: cannot write: %s" % (args.html, err.strerror))
     if args.json:
         data = explain.as_json(e)
         data["schema"] = JSON_SCHEMA

@@ -338,9 +338,7 @@ def test_sigint_ignored_during_the_shutdown_and_the_handler_comes_back():
     before = signal.getsignal(signal.SIGINT)
     with C._sigint_ignored():
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-        assert signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, set())
     assert signal.getsignal(signal.SIGINT) is before
-    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
     # outside the main thread there is no handler to change, nor a KeyboardInterrupt to fear
     seen = []
 
@@ -351,16 +349,6 @@ def test_sigint_ignored_during_the_shutdown_and_the_handler_comes_back():
     t.start()
     t.join()
     assert seen == [before]
-
-
-def test_a_ctrl_c_while_workers_start_is_not_lost():
-    """One that comes while SIGINT is ignored for the workers' start is delivered after."""
-    from qemu_migration.analysis import cases as C
-    with pytest.raises(KeyboardInterrupt):
-        with C._sigint_ignored():
-            os.kill(os.getpid(), signal.SIGINT)
-        pytest.fail("the pending SIGINT was not delivered")   # pragma: no cover - only when lost
-
 
 
 def test_ctrl_c_while_waiting_for_workers_stops_the_pool(monkeypatch):

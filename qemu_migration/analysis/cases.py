@@ -523,15 +523,10 @@ def _sigint_ignored():
     except ValueError:          # not the main thread, which alone gets KeyboardInterrupt
         yield
         return
-    # Blocked as well: a Ctrl-C that comes meanwhile stays pending for the parent (Linux
-    # keeps a blocked signal even when ignored) and is delivered once the handler is
-    # back, instead of being lost with the batch then running to its end.
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, old)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 @contextlib.contextmanager

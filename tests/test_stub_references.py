@@ -10,16 +10,20 @@ import re
 import pytest
 
 from qemu_migration.port import VERSIONS
-from qemu_migration.world import stubs
+from qemu_migration.world import stubs, stubs_client
 
 STUB_NAMES = sorted(n for n, f in vars(stubs).items() if hasattr(f, "stub_name"))
+# the client's stubs (world/stubs_client.py), checked the same way
+CLIENT_NAMES = sorted(n for n, f in vars(stubs_client).items() if hasattr(f, "stub_name"))
+MODULES = {"stubs": stubs, "stubs_client": stubs_client}
+ALL_NAMES = [("stubs", n) for n in STUB_NAMES] + [("stubs_client", n) for n in CLIENT_NAMES]
 LIBC = {"pipe": 2, "strdup": 3}
 REF = re.compile(r"^(\w+) \(([\w-]+\.[ch]):(\d+) @ e2fb96d9\)")
 COMMIT = VERSIONS["post"].commit
 
 
-def reference(name):
-    doc = getattr(stubs, name).__doc__ or ""
+def reference(name, module="stubs"):
+    doc = getattr(MODULES[module], name).__doc__ or ""
     return REF.match(doc), doc
 
 
@@ -28,9 +32,14 @@ def test_there_are_stubs_to_check():
     assert len(STUB_NAMES) == len(stubs.FAULTABLE) + 19 and "doNativeMigrate" in STUB_NAMES
 
 
-@pytest.mark.parametrize("name", STUB_NAMES)
-def test_every_stub_names_its_upstream_function(name):
-    m, doc = reference(name)
+def test_there_are_client_stubs_to_check():
+    assert CLIENT_NAMES == sorted(stubs_client.FAULTABLE + stubs_client.PLAIN)
+    assert "virDispatchError" in CLIENT_NAMES
+
+
+@pytest.mark.parametrize("module,name", ALL_NAMES)
+def test_every_stub_names_its_upstream_function(module, name):
+    m, doc = reference(name, module)
     if name in LIBC:
         assert doc.startswith("%s(%d)" % (name, LIBC[name])), doc
         return
@@ -56,9 +65,9 @@ if os.environ.get("LIBVIRT_SRC"):
                                "ls-tree", "-r", "--name-only", COMMIT, "src"],
                               capture_output=True, text=True, check=True).stdout.split()
 
-    @pytest.mark.parametrize("name", [n for n in STUB_NAMES if n not in LIBC])
-    def test_the_named_line_defines_the_function(name):
-        m, _ = reference(name)
+    @pytest.mark.parametrize("module,name", [(m, n) for m, n in ALL_NAMES if n not in LIBC])
+    def test_the_named_line_defines_the_function(module, name):
+        m, _ = reference(name, module)
         base, line = m.group(2), int(m.group(3))
         paths = [p for p in _paths() if p.rsplit("/", 1)[-1] == base]
         assert len(paths) == 1, (base, paths)

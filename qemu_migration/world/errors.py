@@ -9,22 +9,30 @@ an outcome can say how many errors a call raised and which one won.
 import os
 from dataclasses import dataclass
 
-from .constants import (ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES, VIR_ERR_CONFIG_UNSUPPORTED,
-                        VIR_ERR_INTERNAL_ERROR, VIR_ERR_INVALID_ARG, VIR_ERR_NO_DOMAIN,
-                        VIR_ERR_NO_MEMORY,
+from .constants import (ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES, VIR_ERR_ARGUMENT_UNSUPPORTED,
+                        VIR_ERR_CONFIG_UNSUPPORTED, VIR_ERR_INTERNAL_ERROR, VIR_ERR_INVALID_ARG,
+                        VIR_ERR_INVALID_CONN, VIR_ERR_INVALID_DOMAIN, VIR_ERR_NO_DOMAIN,
+                        VIR_ERR_NO_MEMORY, VIR_ERR_NO_SUPPORT, VIR_ERR_OPERATION_DENIED,
                         VIR_ERR_OPERATION_FAILED, VIR_ERR_OPERATION_INVALID,
                         VIR_ERR_OPERATION_TIMEOUT, VIR_ERR_SYSTEM_ERROR, VIR_ERR_XML_DETAIL,
                         VIR_ERR_XML_ERROR)
 
-# virErrorMsg(): (format without detail, format with detail), per code.
+# virErrorMsg() (virterror.c:756 @ e2fb96d9): (format without detail, format with
+# detail), per code.
 _DRESS = {
     VIR_ERR_INTERNAL_ERROR: ("internal error", "internal error %s"),
     VIR_ERR_NO_MEMORY: ("out of memory", "out of memory: %s"),
+    VIR_ERR_NO_SUPPORT: ("this function is not supported by the connection driver",
+                         "this function is not supported by the connection driver: %s"),
+    VIR_ERR_INVALID_CONN: ("invalid connection pointer in", "invalid connection pointer in %s"),
+    VIR_ERR_INVALID_DOMAIN: ("invalid domain pointer in", "invalid domain pointer in %s"),
     VIR_ERR_INVALID_ARG: ("invalid argument", "invalid argument: %s"),
     VIR_ERR_OPERATION_FAILED: ("operation failed", "operation failed: %s"),
     VIR_ERR_SYSTEM_ERROR: ("system call error", "%s"),
     VIR_ERR_NO_DOMAIN: ("Domain not found", "Domain not found: %s"),
     VIR_ERR_XML_ERROR: ("XML description is invalid or not well formed", "XML error: %s"),
+    VIR_ERR_OPERATION_DENIED: ("operation forbidden for read only access",
+                               "operation %s forbidden for read only access"),
     VIR_ERR_XML_DETAIL: ("parser error", "%s"),
     VIR_ERR_OPERATION_INVALID: ("Requested operation is not valid",
                                 "Requested operation is not valid: %s"),
@@ -32,6 +40,7 @@ _DRESS = {
                                  "unsupported configuration: %s"),
     VIR_ERR_OPERATION_TIMEOUT: ("Timed out during operation",
                                 "Timed out during operation: %s"),
+    VIR_ERR_ARGUMENT_UNSUPPORTED: ("argument unsupported", "argument unsupported: %s"),
 }
 
 

@@ -35,7 +35,7 @@ it (``Host.entry``, filled by port/unit.py's ``host_entry_points``).
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
-from .constants import VIR_ERR_INTERNAL_ERROR
+from .constants import VIR_ERR_INTERNAL_ERROR, VIR_FROM_RPC
 from .errors import VirError
 from .runtime import World, current
 
@@ -47,13 +47,14 @@ VIR_DRV_FEATURE_MIGRATION_P2P = 4
 VIR_DRV_FEATURE_MIGRATION_DIRECT = 5
 VIR_DRV_FEATURE_MIGRATION_V3 = 6
 VIR_DRV_FEATURE_MIGRATE_CHANGE_PROTECTION = 7
-VIR_FROM_RPC = 39          # virErrorDomain's VIR_FROM_RPC at e2fb96d9 (virterror.h)
 
 # The virDriver members a migration uses, and how each one says it failed:
 # "null" (a pointer: NULL) or "negative" (an int: < 0).  supports_feature
 # answers 0/1 and cannot fail.
 MEMBERS: Dict[str, str] = {
     "supports_feature": "never",
+    "domainMigratePrepare": "negative",     # v1 (libvirt.c's virDomainMigrateVersion1)
+    "domainMigrateFinish": "null",
     "getURI": "null",
     "domainLookupByName": "null",
     "domainGetInfo": "negative",
@@ -141,6 +142,7 @@ class Connection:
         self.refs = 1
         self.closed = False
         self.driver = RemoteDriver(self)
+        self.err = None             # conn->err: the last error dispatched on it (virDispatchError)
 
     @property
     def uri(self):

@@ -426,8 +426,10 @@ def test_v3_prepare_fails_without_protection_does_not_confirm():
 
 def test_v3_prepare_returning_other_than_minus_one_is_not_a_failure():
     r = Rig(script={("domainMigratePrepare3", "destination"): lambda *a: -2})
-    r.migrate(uri=MIG_URI)
+    assert r.migrate(uri=MIG_URI) is not None
     assert r.members() == V3_CALLS
+    # the daemon saw a failure with no error set and sent its own; nothing cleared it
+    assert r.seen() == (1, 7, "Library function returned error but did not set virError")
 
 
 def test_v3_perform_fails_finish_cancels_and_no_confirm():

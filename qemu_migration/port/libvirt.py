@@ -34,8 +34,8 @@ from ..world.hosts import (VIR_DRV_FEATURE_MIGRATE_CHANGE_PROTECTION,
                            VIR_DRV_FEATURE_MIGRATION_V2, VIR_DRV_FEATURE_MIGRATION_V3)
 from ..world.objects import OutParam
 from ..world.runtime import Goto, NoSuchLabel, goto, traced
-from ..world.stubs import STRPREFIX, VIR_DEBUG, VIR_FREE, VIR_WARN, _
-from ..world.stubs_client import (VIR_DRV_SUPPORTS_FEATURE, VIR_IS_CONNECT,
+from ..world.stubs import NULLSTR, STRPREFIX, VIR_DEBUG, VIR_FREE, VIR_WARN, _
+from ..world.stubs_client import (VIR_DOMAIN_DEBUG, VIR_DRV_SUPPORTS_FEATURE, VIR_IS_CONNECT,
                                   VIR_IS_CONNECTED_DOMAIN, virConnectGetURI, virDispatchError,
                                   virDomainGetInfo, virDomainInfo, virDomainLookupByName,
                                   virFreeError, virLibConnError, virLibDomainError,
@@ -51,6 +51,9 @@ def virDomainMigrateVersion1(domain, dconn, flags, dname, uri, bandwidth):  # L3
     cookie = OutParam("cookie")                                             # L3980
     cookielen = OutParam("cookielen", 0)                                    # L3981
     info = virDomainInfo()                                                  # L3982
+    VIR_DOMAIN_DEBUG(domain,                                                # L3983
+                     "dconn=%p, flags=%lx, dname=%s, uri=%s, bandwidth=%lu",  # L3984
+                     dconn, flags, NULLSTR(dname), NULLSTR(uri), bandwidth)  # L3985
 
     label = "entry"
     while True:
@@ -106,6 +109,9 @@ def virDomainMigrateVersion2(domain, dconn, flags, dname, uri, bandwidth):  # L4
     info = virDomainInfo()                                                  # L4073
     orig_err = NULL                                                         # L4074
     cancelled: int                                                          # L4075
+    VIR_DOMAIN_DEBUG(domain,                                                # L4076
+                     "dconn=%p, flags=%lx, dname=%s, uri=%s, bandwidth=%lu",  # L4077
+                     dconn, flags, NULLSTR(dname), NULLSTR(uri), bandwidth)  # L4078
 
     label = "entry"
     while True:
@@ -190,6 +196,11 @@ def virDomainMigrateVersion3(domain, dconn, xmlin, flags, dname, uri,     # L419
     cancelled = 1                                                           # L4210
     protection = 0                                                          # L4211
     notify_source = True                                                    # L4212
+
+    VIR_DOMAIN_DEBUG(domain, "dconn=%p xmlin=%s, flags=%lx, "               # L4214
+                     "dname=%s, uri=%s, bandwidth=%lu",                     # L4215
+                     dconn, NULLSTR(xmlin), flags,                          # L4216
+                     NULLSTR(dname), NULLSTR(uri), bandwidth)               # L4217
 
     label = "entry"
     while True:
@@ -315,6 +326,10 @@ def virDomainMigrateVersion3(domain, dconn, xmlin, flags, dname, uri,     # L419
 def virDomainMigratePeer2Peer(domain, xmlin, flags, dname, dconnuri, uri,  # L4388
                               bandwidth):                                   # L4394
     tempuri = NULL                                                          # L4396
+    VIR_DOMAIN_DEBUG(domain, "xmlin=%s, flags=%lx, dname=%s, "              # L4397
+                     "dconnuri=%s, uri=%s, bandwidth=%lu",                  # L4398
+                     NULLSTR(xmlin), flags, NULLSTR(dname),                 # L4399
+                     NULLSTR(dconnuri), NULLSTR(uri), bandwidth)            # L4400
 
     if domain.conn.driver.domainMigratePerform is NULL:                     # L4402
         virLibConnError(VIR_ERR_NO_SUPPORT, "virDomainMigratePeer2Peer")    # L4403
@@ -369,6 +384,10 @@ def virDomainMigratePeer2Peer(domain, xmlin, flags, dname, dconnuri, uri,  # L43
 
 def virDomainMigrate(domain, dconn, flags, dname, uri, bandwidth):         # L4599
     ddomain = NULL                                                          # L4606
+
+    VIR_DOMAIN_DEBUG(domain,                                                # L4608
+                     "dconn=%p, flags=%lx, dname=%s, uri=%s, bandwidth=%lu",  # L4609
+                     dconn, flags, NULLSTR(dname), NULLSTR(uri), bandwidth)  # L4610
 
     label = "entry"
     while True:

@@ -78,3 +78,15 @@ class VirError:
             "message": self.message,
             "reporter": self.reporter,
         }
+
+
+class UndressedError(VirError):
+    """An error whose message was set as it is, not dressed by virErrorMsg: the
+    generic failure virDispatchError sets (virterror.c:218 @ e2fb96d9), the error
+    the daemon sends when a call failed without one (virNetMessageSaveError,
+    virnetmessage.c:374), which the client raises with that message
+    (virnetclientprogram.c:170)."""
+
+    @property
+    def message(self):
+        return self.raw

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
 from .constants import VIR_ERR_INTERNAL_ERROR, VIR_FROM_RPC
-from .errors import VirError
+from .errors import UndressedError, VirError
 from .runtime import World, current
 
 # remote_protocol / libvirt_internal.h feature numbers (VIR_DRV_FEATURE_*), by name
@@ -209,8 +209,10 @@ def remote_call(conn: Connection, member: str, args: tuple):
         if len(w.errors) > errors_before:
             err = w.errors[-1]
         else:
-            err = VirError(VIR_ERR_INTERNAL_ERROR, VIR_FROM_RPC,
-                           "Library function returned error but did not set virError",
-                           "remoteDispatchError")  # TODO(issue 9): verify the text and dressing
+            # (virNetMessageSaveError, virnetmessage.c:374 @ e2fb96d9: the text is sent
+            # as the message, and the client raises it as it is)
+            err = UndressedError(VIR_ERR_INTERNAL_ERROR, VIR_FROM_RPC,
+                                 "Library function returned error but did not set virError",
+                                 "virNetMessageSaveError")
         caller.raise_error(err)
     return ret

@@ -28,7 +28,7 @@ from .constants import (NULL, VIR_ERR_INTERNAL_ERROR, VIR_ERR_INVALID_ARG, VIR_E
                         VIR_ERR_INVALID_DOMAIN, VIR_ERR_NO_MEMORY, VIR_ERR_NO_SUPPORT,
                         VIR_FROM_DOM, VIR_FROM_DOMAIN, VIR_FROM_LOCKING, VIR_FROM_NONE,
                         VIR_FROM_QEMU, VIR_FROM_RPC, VIR_FROM_STREAMS)
-from .errors import VirError
+from .errors import UndressedError, VirError
 from .objects import Ptr
 from .runtime import Goto, NoSuchLabel, current, goto, recorded, static
 from .stubs import cfmt
@@ -66,20 +66,17 @@ def VIR_DRV_SUPPORTS_FEATURE(drv, conn, feature):
             if drv.supports_feature is not NULL else 0)                     # L64
 
 
+def VIR_DOMAIN_DEBUG(dom, fmt="", *args):
+    """libvirt.c:369 @ e2fb96d9: debug logging of a domain and the arguments; no
+    behaviour."""
+
+
 # --- virterror.c: the thread's last error ---------------------------------------------
 
 
-class GenericFailure(VirError):
-    """The error virErrorGenericFailure (virterror.c:218 @ e2fb96d9) writes into the
-    thread's error: code and domain set, the message set as it is (not dressed by
-    virErrorMsg)."""
-
-    @property
-    def message(self):
-        return self.raw
-
-
-GENERIC_FAILURE = GenericFailure(VIR_ERR_INTERNAL_ERROR, VIR_FROM_NONE,
+# what virErrorGenericFailure (virterror.c:218 @ e2fb96d9) writes into the thread's
+# error: code and domain, and the message as it is (not dressed by virErrorMsg)
+GENERIC_FAILURE = UndressedError(VIR_ERR_INTERNAL_ERROR, VIR_FROM_NONE,
                                  "An error occurred, but the cause is unknown",
                                  "virErrorGenericFailure")
 

@@ -9,6 +9,7 @@ carries back to the client).  The port of the hosts' real entry points
 which flow, which calls in which order with which arguments, which error the user
 sees.
 """
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -792,3 +793,74 @@ def test_a_host_off_the_network_is_still_called():
     assert r.migrate() is not None
     assert not any(c.endswith("@destination") for c in r.net.crossings)
     assert any(c.endswith("@source") for c in r.net.crossings)
+
+
+# --- the line marks, against libvirt.c itself (where sources are at hand) ------------
+
+TRIVIAL = {"is", "not", "None", "value", "and", "or", "if", "return", "else", "NULL", "goto",
+           "case", "_", "OutParam"}
+
+
+def mark_problems(py_lines, c_lines, skip_below=0):
+    """(line, code, C line) for every ``# L<n>`` whose code's longest word is not a word
+    of line n of the C: a mark that points at the wrong line.  Words that carry no
+    meaning or are Python's own (``is``, ``return``, ``NULL``, ``OutParam`` ...) count
+    only on lines that have nothing else, and the text of strings not at all; a word
+    of the mark's comment (``# memset(...) L3665``) counts too.  A line with no word
+    (an argument such as ``0,``, the rest of a string) is found as it is; a label
+    (``case "done":``) is the C label."""
+    import re
+    ident = re.compile(r"[A-Za-z_]\w*")
+    problems = []
+    for i, line in enumerate(py_lines, 1):
+        m = re.search(r"#(.*)\bL(\d+)\s*$", line)
+        if not m or int(m.group(2)) < skip_below:
+            continue
+        code = line[:line.index("#")]
+        c_line = c_lines[int(m.group(2)) - 1]
+        c_words = set(ident.findall(c_line))
+        words = set(ident.findall(re.sub(r'"[^"]*"', "", code)))
+        label = re.match(r'\s*case "(\w+)":', code)
+        if label:                   # a label: the C label itself
+            ok = c_line.strip() == label.group(1) + ":"
+        elif not words:             # "0," or the rest of a string: the same text
+            texts = re.findall(r'"([^"]*)"', code) or [code.strip()]
+            ok = all(t in c_line for t in texts)
+        else:                       # the longest word, or a word the comment names
+            key = max(sorted(words - TRIVIAL or words), key=len)
+            ok = key in c_words or bool(set(ident.findall(m.group(1))) & c_words - TRIVIAL)
+        if not ok:
+            problems.append((i, code.strip(), c_line.strip()))
+    return problems
+
+
+def test_the_mark_checker_catches_a_wrong_line():
+    c = ["int x;", "    virFoo(a);", "    return -1;", "    0,  /* len */"]
+    assert mark_problems(["    virFoo(a)  # L2", "    return -1  # L3"], c) == []
+    assert mark_problems(["    virFoo(a)  # L3"], c) == [(1, "virFoo(a)", "return -1;")]
+    assert mark_problems(["    0,  # L4", "    0,  # L2"], c) == [(2, "0,", "virFoo(a);")]
+    c += ["done:", '    _("a message"));']
+    assert mark_problems(['    case "done":  # L5', '    case "error":  # L5',
+                          '    "message"))  # L6', '    "other"))  # L6'], c) == [
+        (2, 'case "error":', "done:"), (4, '"other"))', '_("a message"));')]
+    # the longest word decides: "ret" alone would be found on the wrong line
+    assert mark_problems(["    ret = virFoo(a)  # L3"], c + ["    if (ret < 0)"]) == [
+        (1, "ret = virFoo(a)", "return -1;")]
+
+
+if os.environ.get("LIBVIRT_SRC"):
+    from qemu_migration.port import VERSIONS
+    from qemu_migration.upstream.extract import read_source
+
+    @pytest.mark.parametrize("module,skip_below", [(libvirt, 0), (stubs_client, 1000)])
+    def test_every_line_mark_points_at_its_line_of_libvirt_c(module, skip_below):
+        # stubs_client's marks below 1000 are datatypes.h's and driver.h's
+        c = read_source(os.environ["LIBVIRT_SRC"], VERSIONS["post"].commit,
+                        "src/libvirt.c").split("\n")
+        py = open(module.__file__).read().split("\n")
+        assert mark_problems(py, c, skip_below) == []
+
+    @pytest.mark.parametrize("commit", ["19f8c980efbbb7cf01e7f5059c9521c8dc5799ec"])
+    def test_libvirt_c_is_the_same_before_the_patch(commit):
+        read = lambda c: read_source(os.environ["LIBVIRT_SRC"], c, "src/libvirt.c")  # noqa: E731
+        assert read(commit) == read(VERSIONS["post"].commit)

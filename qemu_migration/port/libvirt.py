@@ -122,8 +122,9 @@ def virDomainMigrateVersion2(domain, dconn, flags, dname, uri, bandwidth):  # L4
                         virLibConnError(VIR_ERR_INTERNAL_ERROR, "virDomainMigrateVersion2")  # L4097
                         virDispatchError(domain.conn)                       # L4098
                         return NULL                                         # L4099
-                    dom_xml = domain.conn.driver.domainGetXMLDesc(          # L4101
-                        domain, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_UPDATE_CPU)  # L4102
+                    dom_xml = domain.conn.driver.domainGetXMLDesc(domain,   # L4101
+                                                                  VIR_DOMAIN_XML_SECURE |  # L4102
+                                                                  VIR_DOMAIN_XML_UPDATE_CPU)  # L4103
                     if dom_xml is NULL:                                     # L4104
                         return NULL                                         # L4105
 

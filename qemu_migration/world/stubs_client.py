@@ -319,8 +319,8 @@ def virDomainGetInfo(domain, info, *, fail):
                         virLibDomainError(VIR_ERR_INVALID_ARG, "virDomainGetInfo")  # L3661
                         goto("error")                                       # L3662
 
-                    info.state = info.maxMem = info.memory = 0              # L3665
-                    info.nrVirtCpu = info.cpuTime = 0  # memset(info, 0, ...)
+                    info.state = info.maxMem = info.memory = 0  # memset(info...) L3665
+                    info.nrVirtCpu = info.cpuTime = 0
 
                     conn = domain.conn                                      # L3667
 

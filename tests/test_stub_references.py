@@ -10,13 +10,16 @@ import re
 import pytest
 
 from qemu_migration.port import VERSIONS
-from qemu_migration.world import stubs, stubs_client
+from qemu_migration.world import stubs, stubs_client, stubs_p2p
 
 STUB_NAMES = sorted(n for n, f in vars(stubs).items() if hasattr(f, "stub_name"))
 # the client's stubs (world/stubs_client.py), checked the same way
 CLIENT_NAMES = sorted(n for n, f in vars(stubs_client).items() if hasattr(f, "stub_name"))
-MODULES = {"stubs": stubs, "stubs_client": stubs_client}
-ALL_NAMES = [("stubs", n) for n in STUB_NAMES] + [("stubs_client", n) for n in CLIENT_NAMES]
+P2P_STUB_NAMES = sorted(n for n, f in vars(stubs_p2p).items()
+                        if hasattr(f, "stub_name") and f.__module__ == stubs_p2p.__name__)
+MODULES = {"stubs": stubs, "stubs_client": stubs_client, "stubs_p2p": stubs_p2p}
+ALL_NAMES = ([("stubs", n) for n in STUB_NAMES] + [("stubs_client", n) for n in CLIENT_NAMES]
+             + [("stubs_p2p", n) for n in P2P_STUB_NAMES])
 LIBC = {"pipe": 2, "strdup": 3}
 REF = re.compile(r"^(\w+) \(([\w-]+\.[ch]):(\d+) @ e2fb96d9\)")
 COMMIT = VERSIONS["post"].commit
@@ -30,6 +33,7 @@ def reference(name, module="stubs"):
 def test_there_are_stubs_to_check():
     # 19 recorded but never faulted (qemuDomainExtractTLSSubject among them)
     assert len(STUB_NAMES) == len(stubs.FAULTABLE) + 19 and "doNativeMigrate" in STUB_NAMES
+    assert P2P_STUB_NAMES == sorted(stubs_p2p.FAULTABLE + stubs_p2p.PLAIN)
 
 
 def test_there_are_client_stubs_to_check():

@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 
 from qemu_migration.world import stubs
+from qemu_migration.world.errors import VirError
 from qemu_migration.world.objects import (DomainDef, DomainObj, DomainObjPrivate, Driver,
                                           Event, GraphicsDef, HostdevDef, JobObj, Ptr, SnapshotDef,
                                           SnapshotObjList)
@@ -107,12 +108,24 @@ def test_world_copy_keeps_the_state_and_starts_a_fresh_record():
 
 
 def test_every_world_attribute_is_either_state_or_the_record_of_a_run():
-    """A new attribute must be placed: copied as state (World.STATE) or reset per run."""
+    """A new attribute must be placed: copied as state (World.STATE), reset per run, or
+    the world's identity (``host``: whose world it is; a copy is no host's)."""
     record = set(vars(World()))
-    per_run = {"faults", "calls", "trace", "errors", "logs", "errno", "touched_freed",
-               "assigned", "others_refs", "others_async", "conditions", "fds_at_start",
-               "depth", "frames"}
-    assert record == set(World.STATE) | per_run
+    per_run = {"faults", "calls", "trace", "errors", "last_error", "logs", "errno",
+               "touched_freed", "assigned", "others_refs", "others_async", "conditions",
+               "fds_at_start", "depth", "frames"}
+    identity = {"host"}
+    assert record == set(World.STATE) | per_run | identity
+
+
+def test_a_copy_is_no_hosts_world_and_starts_with_no_last_error():
+    w = World()
+    w.host = "a host"
+    w.raise_error(VirError(1, 0, "x", "f"))
+    dup = w.copy()
+    assert dup.host is None and dup.last_error is None
+    w.reset_run()
+    assert w.last_error is None and w.host == "a host"
 
 
 def test_trace_holds_tuples_and_reads_as_entries():

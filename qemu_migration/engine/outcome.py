@@ -276,7 +276,7 @@ def call_outcome(call, world, ret, failed, out, before, after, events_from, viol
     """The outcome dict of one call (JSON-ready): what was called, what it returned, the
     error left set, the called-about domain before and after, the invariants broken, and
     ``world_state`` (``vms``: the domain objects the world had when the call began)."""
-    errors = world.errors
+    last = world.last_error
     o = {
         "function": call.function,
         "domain": call.domain,
@@ -284,7 +284,7 @@ def call_outcome(call, world, ret, failed, out, before, after, events_from, viol
         "return": ret,
         "failed": failed,
         "out": out,
-        "error": errors[-1].as_dict() if errors else None,
+        "error": last.as_dict() if last is not None else None,
         "before": before,
         "after": after,
         "violations": violations,

@@ -37,6 +37,7 @@ from typing import Callable, Dict, List, Optional
 
 from .constants import VIR_ERR_INTERNAL_ERROR, VIR_FROM_RPC
 from .errors import UndressedError, VirError
+from .objects import Ptr
 from .runtime import World, current
 
 # remote_protocol / libvirt_internal.h feature numbers (VIR_DRV_FEATURE_*), by name
@@ -113,6 +114,9 @@ class Host:
                                      VIR_DRV_FEATURE_MIGRATE_CHANGE_PROTECTION))
     network: Optional["Network"] = None
 
+    def __post_init__(self):
+        self.world.host = self      # the world knows whose it is (virConnectOpen asks it)
+
 
 class RemoteDriver:
     """``conn->driver`` as the remote driver is: every member a call to the host."""
@@ -150,6 +154,19 @@ class Connection:
 
     def __repr__(self):
         return "Connection(%s)" % self.host.name
+
+
+class Stream:
+    """virStreamPtr (datatypes.h): made on a connection by virStreamNew, which takes a
+    reference on the connection (virGetStream); the last virUnrefStream gives it back."""
+
+    def __init__(self, conn: Connection, flags: int = 0):
+        self.conn = conn
+        self.flags = flags
+        self.refs = 1
+
+    def __repr__(self):
+        return "Stream(%s)" % self.conn.host.name
 
 
 @dataclass
@@ -196,18 +213,23 @@ def remote_call(conn: Connection, member: str, args: tuple):
                                     "virNetClientProgramCall"))
         return None if MEMBERS[member] == "null" else -1
     w = host.world
-    errors_before = len(w.errors)
+    # what crosses: the values; an out-parameter is filled from the reply, which
+    # only a call that succeeded sends (remote_driver.c copies nothing on failure)
+    wire = tuple(Ptr(a.value) if isinstance(a, Ptr) else a for a in args)
     with w.activate():
+        # the daemon calls the public API (libvirt.c), which resets the thread's
+        # last error first
+        w.reset_last_error()
         w.frames.append("daemon")
         try:
-            ret = host.entry[member](*args)
+            ret = host.entry[member](*wire)
         finally:
             w.frames.pop()
     if failed(member, ret):
         # daemon/remote.c: the error the call left (or, when it left none, the
         # "did not set virError" one) goes back and the remote driver raises it
-        if len(w.errors) > errors_before:
-            err = w.errors[-1]
+        if w.last_error is not None:
+            err = w.last_error
         else:
             # (virNetMessageSaveError, virnetmessage.c:374 @ e2fb96d9: the text is sent
             # as the message, and the client raises it as it is)
@@ -215,4 +237,8 @@ def remote_call(conn: Connection, member: str, args: tuple):
                                  "Library function returned error but did not set virError",
                                  "virNetMessageSaveError")
         caller.raise_error(err)
+        return ret
+    for a, b in zip(args, wire):
+        if b is not a:
+            a.value = b.value
     return ret

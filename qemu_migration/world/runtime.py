@@ -126,6 +126,7 @@ class World:
         self.calls: Dict[str, int] = {}
         self.trace = Trace()
         self.errors: List[VirError] = []
+        self.last_error: Optional[VirError] = None   # the thread's last error (virterror.c)
         self.logs: List[str] = []
         self.errno = 0
         self.statics: Dict[str, object] = {}
@@ -142,6 +143,7 @@ class World:
         self.conditions: List[str] = []
         self.others_refs = 0
         self.others_async: List[str] = []
+        self.host = None                # the hosts.Host this world is the world of, if any
 
     def activate(self):
         return _Activation(self)
@@ -170,6 +172,7 @@ class World:
         self.calls = {}
         self.trace = Trace()
         self.errors = []
+        self.last_error = None
         self.logs = []
         self.errno = 0
         self.touched_freed = []
@@ -180,7 +183,19 @@ class World:
         self.conditions = []             # condition variables waited on, signalled, broadcast
 
     def raise_error(self, error: VirError):
+        """A report: kept in ``errors`` and made the thread's last error (virRaiseErrorFull)."""
         self.errors.append(error)
+        self.last_error = error
+
+    def reset_last_error(self):
+        """virResetLastError (virterror.c:413 @ e2fb96d9): no last error any more; the
+        record of reports (``errors``) keeps them."""
+        self.last_error = None
+
+    def set_last_error(self, error: Optional[VirError]):
+        """virSetError (virterror.c:304 @ e2fb96d9): the last error is a saved one again
+        (None: a saved "no error"); not a report, so ``errors`` is unchanged."""
+        self.last_error = error
 
     def log(self, level, msg):
         self.logs.append("%s: %s" % (level, msg))

@@ -693,7 +693,8 @@ def doNativeMigrate(driver, vm, uri, cookiein, cookieinlen, cookieout, cookieout
     completion) with their SUSPENDED/MIGRATED events, and its failure (see
     ``_migration_run``: the injected failure of this stub).  On success the
     out-cookie names the domain (qemuMigrationBakeCookie with flags 0 at :1581
-    writes name, uuid and host; the cookie is ported separately).
+    writes name, uuid and host, when a cookie is asked for; the cookie is ported
+    separately).
     Not modelled: the lock-driver cookie check (:1447; this world's lock manager
     needs none), the graphics relocation, the monitor calls, cancel.
     """
@@ -712,7 +713,8 @@ def doNativeMigrate(driver, vm, uri, cookiein, cookieinlen, cookieout, cookieout
     _meanwhile(vm)                      # qemuMigrationRun talks to the monitor unlocked
     if _migration_run(driver, vm, flags, fail) < 0:
         return -1
-    cookieout.value = "<qemu-migration name='%s'/>" % vm.def_.name
+    if cookieout is not NULL:           # v2 peer-to-peer asks for none (:1856)
+        cookieout.value = "<qemu-migration name='%s'/>" % vm.def_.name
     return 0
 
 

@@ -1,0 +1,243 @@
+"""Recorded stand-ins for what the peer-to-peer flows (port/peer2peer.py) call and do not port.
+
+The source daemon of a peer-to-peer migration opens a connection to the
+destination itself (``virConnectOpen``, through the source host's ``Network``:
+world/hosts.py), drops its locks around every call to it
+(``qemuDomainObjEnterRemoteWithDriver`` / ``ExitRemoteWithDriver``), keeps the
+error that must win across cleanup calls that reset it (``virSaveLastError``,
+``virSetError``), makes a stream for a tunnelled migration (``virStreamNew``)
+and runs the tunnelled migration itself (``doTunnelMigrate``).  The calls to
+the destination are not stubs: ``dconn.driver.X(...)`` is the remote driver
+(hosts.remote_call).
+
+As in world/stubs.py, each stub is recorded in the trace, does what the real
+one does to the state the ported code and the hosts can observe, and fails,
+where the real one can, as it fails; the docstring of each says which failure
+is modelled.
+"""
+import errno as _errno
+import re
+
+from .constants import NULL, VIR_ERR_SYSTEM_ERROR, VIR_FROM_NONE, VIR_FROM_RPC
+from .errors import VirError, strerror
+from .hosts import Stream
+from .runtime import current, recorded
+from .stubs import (_meanwhile, _migration_run, _oom, _touch, qemuDriverLock,
+                    qemuDriverUnlock, virDomainObjLock, virDomainObjRef, virDomainObjUnlock,
+                    virDomainObjUnref)
+
+LIBVIRTD_TCP_PORT = "16509"       # remote_driver.h: the port of a URI that names none
+
+
+# --- the source's locks around a call to the destination ---------------------------
+
+
+def qemuDomainObjEnterRemoteWithDriver(driver, obj, *, fail):
+    """qemuDomainObjEnterRemoteWithDriver (qemu_domain.c:1010 @ e2fb96d9): before a call to
+    the remote daemon, a reference on the domain, then the domain and the driver
+    unlocked.  It cannot fail."""
+    virDomainObjRef(obj)
+    virDomainObjUnlock(obj)
+    qemuDriverUnlock(driver)
+
+
+def qemuDomainObjExitRemoteWithDriver(driver, obj, *, fail):
+    """qemuDomainObjExitRemoteWithDriver (qemu_domain.c:1018 @ e2fb96d9): after it, the
+    driver and the domain locked again and the reference dropped (its result ignored).
+    It cannot fail."""
+    qemuDriverLock(driver)
+    virDomainObjLock(obj)
+    virDomainObjUnref(obj)
+
+
+# --- connections, domain handles, streams -------------------------------------------
+
+
+def _server(uri):
+    """The host and port a URI's authority names (the port LIBVIRTD_TCP_PORT if none)."""
+    m = re.match(r"[^:/]*://([^/?#]*)", uri or "")
+    hostport = m.group(1).rpartition("@")[2] if m else ""
+    host, sep, port = hostport.partition(":")
+    return host, port if sep else LIBVIRTD_TCP_PORT
+
+
+def virConnectOpen(name, *, fail):
+    """virConnectOpen (libvirt.c:1219 @ e2fb96d9): a connection to the daemon ``name`` names,
+    as the daemon this world is the world of (``World.host``) reaches it: through its
+    host's ``Network`` (hosts.Network.open).
+
+    do_open resets the thread's last error first (libvirt.c:979).  A URI that no host
+    of the network answers is the remote driver's refused connection: a system error
+    from the RPC layer, "unable to connect to server at 'HOST:PORT': Connection
+    refused" (virNetSocketNewConnectTCP, rpc/virnetsocket.c:431, whatever the URI's
+    transport; the port is LIBVIRTD_TCP_PORT when the URI names none); a world that
+    is no host's, or whose host is on no network, reaches no one the same way.  The
+    injected failure is the allocation of the connection object (virGetConnect,
+    datatypes.c:56: out of memory, VIR_FROM_NONE).  Returns a hosts.Connection or NULL.
+    """
+    w = current()
+    w.reset_last_error()
+    if fail:
+        _oom(VIR_FROM_NONE, "virGetConnect")
+        return NULL
+    host = w.host
+    network = host.network if host is not None else None
+    conn = network.open(name) if network is not None else NULL
+    if conn is NULL:
+        w.errno = _errno.ECONNREFUSED
+        w.raise_error(VirError(VIR_ERR_SYSTEM_ERROR, VIR_FROM_RPC,
+                               "unable to connect to server at '%s:%s': %s"
+                               % (_server(name) + (strerror(_errno.ECONNREFUSED),)),
+                               "virNetSocketNewConnectTCP"))
+    return conn
+
+
+def _release(conn):
+    """virReleaseConnect (datatypes.c:93 @ e2fb96d9), the last reference gone: the drivers'
+    close (for the remote driver the close RPC, whose failure it ignores) and the
+    object freed."""
+    conn.closed = True
+
+
+def virConnectClose(conn, *, fail):
+    """virConnectClose (libvirt.c:1336 @ e2fb96d9): resets the thread's last error, then drops
+    the connection's reference (virUnrefConnect, datatypes.c:137); the last one closes it.
+    Returns the references left.  It fails only on an object that is no connection
+    (:1342), which no caller here passes.  Not modelled: an error the close RPC may
+    leave set (the only caller here restores the error it saved before the call), and
+    what the destination's daemon does when the connection goes (its qemu driver's
+    close destroys the domains still marked for auto-destroy on that connection:
+    qemuProcessAutoDestroyRun)."""
+    current().reset_last_error()
+    conn.refs -= 1
+    if conn.refs == 0:
+        _release(conn)
+    return conn.refs
+
+
+def virUnrefDomain(domain, *, fail):
+    """virUnrefDomain (datatypes.c:268 @ e2fb96d9): drops a domain handle.  The handles of
+    this world (hosts.Domain) hold no reference on their connection, so nothing
+    changes; it returns 0 (the last reference gone).  It fails only on a handle that
+    is no domain's, which the callers here never pass."""
+    return 0
+
+
+def virStreamNew(conn, flags, *, fail):
+    """virStreamNew (libvirt.c:13421 @ e2fb96d9): resets the thread's last error, then a
+    stream on ``conn`` (virGetStream, datatypes.c:1081), which takes a reference on the
+    connection.  The injected failure is the allocation of the stream: out of memory
+    (VIR_FROM_NONE, reported by virGetStream), NULL returned, the connection untouched."""
+    current().reset_last_error()
+    if fail:
+        _oom(VIR_FROM_NONE, "virGetStream")
+        return NULL
+    conn.refs += 1
+    return Stream(conn, flags)
+
+
+def virUnrefStream(st, *, fail):
+    """virUnrefStream (datatypes.c:1122 @ e2fb96d9): drops a reference on the stream; the
+    last one frees it and gives back its reference on the connection, whose last
+    reference closes it (virReleaseStream, :1104).  Returns the references left; it
+    cannot fail."""
+    st.refs -= 1
+    if st.refs == 0:
+        st.conn.refs -= 1
+        if st.conn.refs == 0:
+            _release(st.conn)
+    return st.refs
+
+
+# --- the last error, kept across cleanup ---------------------------------------------
+
+
+class SavedError:
+    """A virErrorPtr that virSaveLastError made: a copy of the last error at that moment
+    (``error``: None when there was none, the copy of a VIR_ERR_OK error)."""
+    __slots__ = ("error",)
+
+    def __init__(self, error):
+        self.error = error
+
+    def __repr__(self):
+        return "SavedError(%r)" % (self.error,)
+
+
+def virSaveLastError(*, fail):
+    """virSaveLastError (virterror.c:359 @ e2fb96d9): a copy of the thread's last error (a
+    copy of "no error" when there is none).  The injected failure is its allocation:
+    NULL, errno ENOMEM, nothing reported."""
+    w = current()
+    if fail:
+        w.errno = _errno.ENOMEM
+        return NULL
+    return SavedError(w.last_error)
+
+
+def virSetError(newerr, *, fail):
+    """virSetError (virterror.c:304 @ e2fb96d9): the thread's last error becomes the saved
+    one again (none, when none was saved); no report is made.  Returns 0.  The failure
+    of its copy (virCopyError's strdup of the message, leaving a partial copy) is not
+    modelled."""
+    current().set_last_error(newerr.error)
+    return 0
+
+
+def virFreeError(err, *, fail):
+    """virFreeError (virterror.c:397 @ e2fb96d9): frees a saved error; nothing observable."""
+
+
+# --- the tunnelled migration -----------------------------------------------------------
+
+
+def doTunnelMigrate(driver, vm, st, cookiein, cookieinlen, cookieout, cookieoutlen,
+                    flags, resource, *, fail):
+    """doTunnelMigrate (qemu_migration.c:1678 @ e2fb96d9) with qemuMigrationRun (:1424):
+    the migration sent through ``st``, the stream whose other end the destination's
+    PrepareTunnel opened.
+
+    Models a QEMU that can migrate to a UNIX socket and not to a descriptor (as
+    stubs.doNativeMigrate models one without the descriptor capability), so it
+    takes the socket branch (:1722-1740); then qemuMigrationRun as the source sees it
+    (stubs._migration_run: the pauses through qemuMigrationSetOffline with their
+    events; the injected failure is the run failing, "migration job: unexpectedly
+    failed", guest left as it was).  On success an out-cookie, when asked for, names
+    the domain as doNativeMigrate's does.  Not modelled: the socket path's allocation
+    and listen failures (:1728, :1735), the tunnel's I/O thread and what the stream
+    carries, the capability check of a QEMU too old to tunnel (:1693).
+    """
+    _touch(vm)
+    _meanwhile(vm)                      # qemuMigrationRun talks to the monitor unlocked
+    if _migration_run(driver, vm, flags, fail) < 0:
+        return -1
+    if cookieout is not NULL:
+        cookieout.value = "<qemu-migration name='%s'/>" % vm.def_.name
+    return 0
+
+
+# --- driver.h -------------------------------------------------------------------------
+
+
+def VIR_DRV_SUPPORTS_FEATURE(drv, conn, feature):
+    """driver.h:63 (a macro): whether the driver says yes to ``feature``; an error of its
+    ``supports_feature`` (the remote driver's RPC failing: -1) counts as no."""
+    return int(drv.supports_feature(conn, feature) > 0)
+
+
+FAULTABLE = sorted([
+    'virConnectOpen',
+    'virStreamNew',
+    'virSaveLastError',
+    'doTunnelMigrate',
+])
+PLAIN = [
+    'qemuDomainObjEnterRemoteWithDriver',
+    'qemuDomainObjExitRemoteWithDriver',
+    'virConnectClose',
+    'virUnrefDomain',
+    'virUnrefStream',
+    'virSetError',
+    'virFreeError',
+]
+recorded(globals(), faultable=FAULTABLE, plain=PLAIN)

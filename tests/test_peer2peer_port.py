@@ -138,6 +138,7 @@ class Dest:
             return None
         vm.state, vm.reason = VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_MIGRATED
         vm.privateData.job.asyncJob = 0
+        dconn.refs += 1                 # the handle's reference, as virGetDomain takes it
         return Domain(dconn, dname, vm.def_.uuid, vm.def_.id)
 
     def domainMigrateFinish2(self, dconn, dname, cookie, cookielen, uri, flags, retcode):

@@ -6,7 +6,7 @@ import pytest
 from qemu_migration.world import stubs_p2p
 from qemu_migration.world.constants import VIR_ERR_OPERATION_INVALID, VIR_FROM_QEMU
 from qemu_migration.world.errors import VirError
-from qemu_migration.world.hosts import Connection, Host, Network, Stream, remote_call
+from qemu_migration.world.hosts import Connection, Domain, Host, Network, Stream, remote_call
 from qemu_migration.world.objects import Driver, OutParam, Ptr
 from qemu_migration.world.runtime import FaultPlan, World
 
@@ -113,9 +113,15 @@ def test_saved_errors_come_back_and_a_saved_none_clears():
     assert w.last_error is None and [x.raw for x in w.errors] == ["kept", "later"]
 
 
-def test_unref_domain_changes_nothing():
+def test_unref_domain_gives_back_its_reference_on_the_connection():
+    conn = Connection(host())
+    conn.refs = 2                                        # the open, and the handle's
     with World().activate():
-        assert stubs_p2p.virUnrefDomain(object()) == 0
+        assert stubs_p2p.virUnrefDomain(Domain(conn, "web1", "u")) == 0
+        assert (conn.refs, conn.closed) == (1, False)
+        conn.refs = 1                                    # a handle that outlives the close
+        assert stubs_p2p.virUnrefDomain(Domain(conn, "web1", "u")) == 0
+    assert (conn.refs, conn.closed) == (0, True)
 
 
 def test_supports_feature_macro_counts_an_error_as_no():

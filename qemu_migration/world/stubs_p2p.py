@@ -116,10 +116,16 @@ def virConnectClose(conn, *, fail):
 
 
 def virUnrefDomain(domain, *, fail):
-    """virUnrefDomain (datatypes.c:268 @ e2fb96d9): drops a domain handle.  The handles of
-    this world (hosts.Domain) hold no reference on their connection, so nothing
-    changes; it returns 0 (the last reference gone).  It fails only on a handle that
-    is no domain's, which the callers here never pass."""
+    """virUnrefDomain (datatypes.c:268 @ e2fb96d9): drops a domain handle.  A handle here
+    (hosts.Domain) is one reference, made by one virGetDomain, which took a reference on
+    its connection (datatypes.c:207); so the handle goes (virReleaseDomain, :233) and
+    gives that reference back, and the connection's last one closes it.  Returns 0 (the
+    references left on the handle).  It fails only on an object that is no domain
+    (:271), which no caller here passes."""
+    conn = domain.conn
+    conn.refs -= 1
+    if conn.refs == 0:
+        _release(conn)
     return 0
 
 

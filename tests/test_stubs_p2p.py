@@ -142,9 +142,11 @@ def test_the_remote_driver_has_only_the_members_it_lists():
 
 
 def test_out_parameters_cross_only_on_success():
+    seen = []
+
     def prepare(conn, cookiein, cookieinlen, cookieout, cookieoutlen, uri_in, uri_out, *rest):
+        seen.append(cookieout)
         cookieout.value, uri_out.value = "<cookie/>", "tcp:x:1"
-        assert not isinstance(cookieout, OutParam)       # the daemon's own storage
         return rest[-1]
     dest = host(domainMigratePrepare3=prepare)
     conn = Connection(dest)
@@ -155,6 +157,8 @@ def test_out_parameters_cross_only_on_success():
             assert conn.driver.domainMigratePrepare3(conn, None, 0, cookie, Ptr(0), None, uri,
                                                      0, None, 0, ret) == ret
         assert (cookie.value, uri.value) == expect
+        # the daemon's own storage, of the same kind (an OutParam keeps its role)
+        assert seen[-1] is not cookie and seen[-1].role == "cookieout"
     # a failure that left no error: the daemon's own
     assert w.errors[0].raw == "Library function returned error but did not set virError"
     assert dest.network is None                          # off any network: no crossing kept

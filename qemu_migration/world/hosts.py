@@ -32,6 +32,7 @@ source of a peer-to-peer migration opens the destination's URI itself.
 The world package knows nothing of the port: what code a host runs is handed to
 it (``Host.entry``, filled by port/unit.py's ``host_entry_points``).
 """
+import copy
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
@@ -214,8 +215,9 @@ def remote_call(conn: Connection, member: str, args: tuple):
         return None if MEMBERS[member] == "null" else -1
     w = host.world
     # what crosses: the values; an out-parameter is filled from the reply, which
-    # only a call that succeeded sends (remote_driver.c copies nothing on failure)
-    wire = tuple(Ptr(a.value) if isinstance(a, Ptr) else a for a in args)
+    # only a call that succeeded sends (remote_driver.c copies nothing on failure);
+    # a copy keeps what kind of box it is (an OutParam its role)
+    wire = tuple(copy.copy(a) if isinstance(a, Ptr) else a for a in args)
     with w.activate():
         # the daemon calls the public API (libvirt.c), which resets the thread's
         # last error first

@@ -28,11 +28,11 @@ from ..world.runtime import Goto, NoSuchLabel, goto, traced
 from ..world.stubs import (NULLSTR, VIR_DEBUG, VIR_FREE, VIR_WARN, _, doNativeMigrate,
                            qemuDomainFormatXML, qemuReportError, virDomainObjGetState,
                            virDomainObjIsActive)
-from ..world.stubs_p2p import (VIR_DRV_SUPPORTS_FEATURE, doTunnelMigrate,
-                               qemuDomainObjEnterRemoteWithDriver,
+from ..world.stubs_client import (VIR_DRV_SUPPORTS_FEATURE, virFreeError, virSaveLastError,
+                                  virSetError)
+from ..world.stubs_p2p import (doTunnelMigrate, qemuDomainObjEnterRemoteWithDriver,
                                qemuDomainObjExitRemoteWithDriver, virConnectClose,
-                               virConnectOpen, virFreeError, virSaveLastError, virSetError,
-                               virStreamNew, virUnrefDomain, virUnrefStream)
+                               virConnectOpen, virStreamNew, virUnrefDomain, virUnrefStream)
 
 
 def doPeer2PeerMigrate2(driver, sconn, dconn, vm, dconnuri, flags, dname,  # L1747/1768

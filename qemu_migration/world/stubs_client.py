@@ -13,11 +13,10 @@ driver.h are the same at 19f8c980).
 
 **The thread's last error.**  virterror.c keeps one ``virError`` per thread
 (``virLastErr``), which every report overwrites, ``virResetLastError`` clears and
-``virSetError`` sets from a saved copy.  The world keeps every report in order
-(``World.errors``); the slot is the static ``virLastErr`` of the world, a pair
-``(n, error)``: after the first ``n`` reports the last error is ``error``
-(``NULL``: no error, code VIR_ERR_OK), until a later report overwrites it.
-``virGetLastError`` reads it: what the user of virDomainMigrate sees.
+``virSetError`` sets from a saved copy.  It is the world's ``last_error``
+(runtime.World: every report also stays in ``World.errors``, in order), the
+same slot the hosts' stubs and the wire use.  ``virGetLastError`` reads it:
+what the user of virDomainMigrate sees.
 """
 import errno as _errno
 from dataclasses import dataclass
@@ -30,12 +29,9 @@ from .constants import (NULL, VIR_ERR_INTERNAL_ERROR, VIR_ERR_INVALID_ARG, VIR_E
                         VIR_FROM_QEMU, VIR_FROM_RPC, VIR_FROM_STREAMS)
 from .errors import UndressedError, VirError
 from .objects import Ptr
-from .runtime import Goto, NoSuchLabel, current, goto, recorded, static
+from .runtime import Goto, NoSuchLabel, current, goto, recorded
 from .stubs import cfmt
 from .stubs import xmlParseURI as _uri_is_valid
-
-LAST_ERROR = "virLastErr"       # virterror.c's thread-local, in the world's statics
-
 
 # --- datatypes.h, driver.h: the macros the flows test ----------------------------------
 
@@ -87,17 +83,11 @@ DOMAIN_PREFIX = {VIR_FROM_NONE: "", VIR_FROM_DOM: "Domain ", VIR_FROM_RPC: "RPC 
                  VIR_FROM_STREAMS: "Streams ", VIR_FROM_LOCKING: "Locking "}
 
 
-def _slot():
-    return static(LAST_ERROR, (0, NULL))
-
-
 def virGetLastError():
     """virGetLastError (virterror.c:284 @ e2fb96d9): the thread's last error, NULL when
     there is none (code VIR_ERR_OK).  Not recorded: it is what the user of the API
     calls afterwards, not part of a flow."""
-    w = current()
-    n, err = _slot().value
-    return w.errors[-1] if len(w.errors) > n else err
+    return current().last_error
 
 
 def virReportErrorHelper(domcode, errcode, fmt, *args):
@@ -129,7 +119,7 @@ def virLibDomainError(code, fmt, *args):
 def virResetLastError(*, fail):
     """virResetLastError (virterror.c:413 @ e2fb96d9): the thread's error is cleared
     (code VIR_ERR_OK); earlier reports stay in the world's record."""
-    _slot().value = (len(current().errors), NULL)
+    current().reset_last_error()
 
 
 def virSaveLastError(*, fail):
@@ -145,7 +135,7 @@ def virSaveLastError(*, fail):
 def virSetError(newerr, *, fail):
     """virSetError (virterror.c:304 @ e2fb96d9): the thread's error becomes a copy of
     ``newerr`` (a saved one: possibly no error at all)."""
-    _slot().value = (len(current().errors), newerr.value)
+    current().set_last_error(newerr.value)
     return 0
 
 

@@ -155,45 +155,6 @@ def virUnrefStream(st, *, fail):
     return st.refs
 
 
-# --- the last error, kept across cleanup ---------------------------------------------
-
-
-class SavedError:
-    """A virErrorPtr that virSaveLastError made: a copy of the last error at that moment
-    (``error``: None when there was none, the copy of a VIR_ERR_OK error)."""
-    __slots__ = ("error",)
-
-    def __init__(self, error):
-        self.error = error
-
-    def __repr__(self):
-        return "SavedError(%r)" % (self.error,)
-
-
-def virSaveLastError(*, fail):
-    """virSaveLastError (virterror.c:359 @ e2fb96d9): a copy of the thread's last error (a
-    copy of "no error" when there is none).  The injected failure is its allocation:
-    NULL, errno ENOMEM, nothing reported."""
-    w = current()
-    if fail:
-        w.errno = _errno.ENOMEM
-        return NULL
-    return SavedError(w.last_error)
-
-
-def virSetError(newerr, *, fail):
-    """virSetError (virterror.c:304 @ e2fb96d9): the thread's last error becomes the saved
-    one again (none, when none was saved); no report is made.  Returns 0.  The failure
-    of its copy (virCopyError's strdup of the message, leaving a partial copy) is not
-    modelled."""
-    current().set_last_error(newerr.error)
-    return 0
-
-
-def virFreeError(err, *, fail):
-    """virFreeError (virterror.c:397 @ e2fb96d9): frees a saved error; nothing observable."""
-
-
 # --- the tunnelled migration -----------------------------------------------------------
 
 
@@ -222,19 +183,9 @@ def doTunnelMigrate(driver, vm, st, cookiein, cookieinlen, cookieout, cookieoutl
     return 0
 
 
-# --- driver.h -------------------------------------------------------------------------
-
-
-def VIR_DRV_SUPPORTS_FEATURE(drv, conn, feature):
-    """driver.h:63 (a macro): whether the driver says yes to ``feature``; an error of its
-    ``supports_feature`` (the remote driver's RPC failing: -1) counts as no."""
-    return int(drv.supports_feature(conn, feature) > 0)
-
-
 FAULTABLE = sorted([
     'virConnectOpen',
     'virStreamNew',
-    'virSaveLastError',
     'doTunnelMigrate',
 ])
 PLAIN = [
@@ -243,7 +194,5 @@ PLAIN = [
     'virConnectClose',
     'virUnrefDomain',
     'virUnrefStream',
-    'virSetError',
-    'virFreeError',
 ]
 recorded(globals(), faultable=FAULTABLE, plain=PLAIN)

@@ -10,16 +10,22 @@ import re
 import pytest
 
 from qemu_migration.port import VERSIONS
-from qemu_migration.world import stubs, stubs_client, stubs_p2p
+from qemu_migration.world import stubs, stubs_client, stubs_migration, stubs_p2p
 
 STUB_NAMES = sorted(n for n, f in vars(stubs).items() if hasattr(f, "stub_name"))
 # the client's stubs (world/stubs_client.py), checked the same way
 CLIENT_NAMES = sorted(n for n, f in vars(stubs_client).items() if hasattr(f, "stub_name"))
 P2P_STUB_NAMES = sorted(n for n, f in vars(stubs_p2p).items()
                         if hasattr(f, "stub_name") and f.__module__ == stubs_p2p.__name__)
-MODULES = {"stubs": stubs, "stubs_client": stubs_client, "stubs_p2p": stubs_p2p}
+# those of port/protocol.py (world/stubs_migration.py): the ones it defines, not those
+# it imports from stubs.py
+MIGRATION_NAMES = sorted(n for n, f in vars(stubs_migration).items() if hasattr(f, "stub_name")
+                         and f.__module__ == stubs_migration.__name__)
+MODULES = {"stubs": stubs, "stubs_client": stubs_client, "stubs_p2p": stubs_p2p,
+           "stubs_migration": stubs_migration}
 ALL_NAMES = ([("stubs", n) for n in STUB_NAMES] + [("stubs_client", n) for n in CLIENT_NAMES]
-             + [("stubs_p2p", n) for n in P2P_STUB_NAMES])
+             + [("stubs_p2p", n) for n in P2P_STUB_NAMES]
+             + [("stubs_migration", n) for n in MIGRATION_NAMES])
 LIBC = {"pipe": 2, "strdup": 3}
 REF = re.compile(r"^(\w+) \(([\w-]+\.[ch]):(\d+) @ e2fb96d9\)")
 COMMIT = VERSIONS["post"].commit
@@ -39,6 +45,13 @@ def test_there_are_stubs_to_check():
 def test_there_are_client_stubs_to_check():
     assert CLIENT_NAMES == sorted(stubs_client.FAULTABLE + stubs_client.PLAIN)
     assert "virDispatchError" in CLIENT_NAMES
+
+
+def test_the_migration_stubs_are_checked_too():
+    assert MIGRATION_NAMES == sorted(stubs_migration.FAULTABLE + stubs_migration.PLAIN)
+    assert "virGetDomain" in MIGRATION_NAMES
+    # stubs_migration reuses stubs.py's stubs, and defines none of them again
+    assert not set(MIGRATION_NAMES) & set(STUB_NAMES)
 
 
 @pytest.mark.parametrize("module,name", ALL_NAMES)

@@ -59,7 +59,8 @@ def _containers(obj, seen=None):
 def _driver():
     vm = _vm()
     return _distinct(Driver, domains={vm.def_.uuid: vm}, autodestroy={"u1"},
-                     events=[Event(1, 2, "d")], deleted_configs=["a"], saved_status=["b"])
+                     events=[Event(1, 2, "d")], deleted_configs=["a"], saved_status=["b"],
+                     saved_configs=["c"])
 
 
 @pytest.mark.parametrize("make", [_def, _vm, _driver], ids=["def", "vm", "driver"])

@@ -159,6 +159,7 @@ class Driver:
     stateDir: str = "/var/run/libvirt/qemu"
     deleted_configs: List[str] = field(default_factory=list)
     saved_status: List[str] = field(default_factory=list)
+    saved_configs: List[str] = field(default_factory=list)   # virDomainSaveConfig's
 
     def copy(self):
         # by keyword: a field added in the middle must not shift the others
@@ -171,7 +172,7 @@ class Driver:
             spiceTLSx509certdir=self.spiceTLSx509certdir, nextvmid=self.nextvmid,
             caps=self.caps, configDir=self.configDir, autostartDir=self.autostartDir,
             stateDir=self.stateDir, deleted_configs=list(self.deleted_configs),
-            saved_status=list(self.saved_status))
+            saved_status=list(self.saved_status), saved_configs=list(self.saved_configs))
 
     def find_by_name(self, name):
         for vm in self.domains.values():

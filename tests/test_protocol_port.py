@@ -8,6 +8,8 @@ needs a callee to do what no stub of this world does (QEMU quitting in the middl
 migration, a resume that fails without an error, a cookie that cannot be encoded), the
 test puts a double in the unit's scope for that test only, and says what it stands for.
 """
+import os
+
 import pytest
 
 from conftest import SOURCE_HOSTUUID, cookie_xml, faults
@@ -836,3 +838,68 @@ def test_persistent_def_of_a_domain_that_has_one_or_is_inactive():
         stubs.qemuProcessStop(w.driver, vm, 0, VIR_DOMAIN_SHUTOFF_FAILED)
         assert stubs_migration.virDomainObjGetPersistentDef(w.driver.caps, vm) is vm.def_
     assert vm.newDef is None
+
+
+# --- the line marks, against qemu_migration.c itself (where sources are at hand) -------
+
+def protocol_mark_problems(py_lines, pre_lines, post_lines):
+    """The marks ``# L<pre>/<post>`` of ``py_lines`` that point at the wrong C: the two lines
+    differ (the functions are the same text at both commits, 18 lines apart), or the
+    post line does not hold the code (test_libvirt_port's mark_problems: its longest
+    word; ``def_`` is C's ``def``, ``object`` an annotation's stand-in for a C type).  A
+    continuation of a ``def`` line packs several parameters, one per C line: it is held
+    to its first."""
+    import re
+    from test_libvirt_port import mark_problems
+    problems, post_view = [], []
+    in_def = False
+    for i, line in enumerate(py_lines, 1):
+        m = re.search(r"\bL(\d+)/(\d+)\s*$", line)
+        continued = in_def and not line.startswith("def ")
+        in_def = (line.startswith("def ") or in_def) and not line.split("#")[0].rstrip().endswith(":")
+        if m:
+            pre, post = int(m.group(1)), int(m.group(2))
+            if post - pre != 18 or pre_lines[pre - 1] != post_lines[post - 1]:
+                problems.append((i, "pre/post", line.strip()))
+            if continued:
+                first = line.split(",")[0].strip()
+                if not re.search(r"\b%s\b" % first, post_lines[post - 1]):
+                    problems.append((i, "parameter", line.strip()))
+                line = ""
+        line = re.sub(r"L(\d+)/(\d+)", lambda m: "L" + m.group(2), line)
+        post_view.append(line.replace("def_", "def").replace(": object", ""))
+    problems += [(i, "line", code) for i, code, _ in mark_problems(post_view, post_lines)]
+    return problems
+
+
+def test_the_protocol_mark_checker_catches_wrong_marks():
+    pre = ["x"] * 20 + ["    virFoo(a);", "    return -1;"]
+    post = ["x"] * 38 + ["    virFoo(a);", "    return -1;"]
+    assert protocol_mark_problems(["    virFoo(a)  # L21/39", "    return -1  # L22/40"],
+                                  pre, post) == []
+    assert protocol_mark_problems(["    virFoo(a)  # L22/40"], pre, post) == [
+        (1, "line", "virFoo(a)")]
+    assert protocol_mark_problems(["    virFoo(a)  # L21/40"], pre, post) == [
+        (1, "pre/post", "virFoo(a)  # L21/40"), (1, "line", "virFoo(a)")]
+    assert protocol_mark_problems(["def f(virFoo, a,  # L21/39", "      b, c):  # L22/40"],
+                                  pre, post) == [(2, "parameter", "b, c):  # L22/40")]
+
+
+if os.environ.get("LIBVIRT_SRC"):
+    from qemu_migration.port import VERSIONS
+    from qemu_migration.upstream.extract import read_source
+
+    def _c(commit):
+        return read_source(os.environ["LIBVIRT_SRC"], commit,
+                           "src/qemu/qemu_migration.c").split("\n")
+
+    def test_every_line_mark_points_at_its_line_of_qemu_migration_c():
+        py = open(protocol.__file__).read().split("\n")
+        pre, post = _c(VERSIONS["pre"].commit), _c(VERSIONS["post"].commit)
+        assert protocol_mark_problems(py, pre, post) == []
+
+    def test_the_four_functions_are_one_text_at_both_commits():
+        pre, post = _c(VERSIONS["pre"].commit), _c(VERSIONS["post"].commit)
+        assert post[2286:2703] == pre[2268:2685]      # PerformPhase .. Confirm's end
+        assert post[2290].startswith("qemuMigrationPerformPhase(")
+        assert post[2635].startswith("int qemuMigrationConfirm(")

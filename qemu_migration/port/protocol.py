@@ -213,8 +213,8 @@ def qemuMigrationFinish(driver, dconn, vm,                                  # L2
 
                             event = virDomainEventNewFromObj(vm,            # L2520/2538
                                                              VIR_DOMAIN_EVENT_DEFINED,  # L2521/2539
-                                                             VIR_DOMAIN_EVENT_DEFINED_ADDED if newVM  # L2522/2540
-                                                             else VIR_DOMAIN_EVENT_DEFINED_UPDATED)  # L2523/2541
+                                                             VIR_DOMAIN_EVENT_DEFINED_ADDED if newVM  # L2523/2541
+                                                             else VIR_DOMAIN_EVENT_DEFINED_UPDATED)  # L2524/2542
                             if event is not NULL:                           # L2525/2543
                                 qemuDomainEventQueue(driver, event)         # L2526/2544
                             event = NULL                                    # L2527/2545
@@ -307,13 +307,13 @@ def qemuMigrationConfirm(driver, conn, vm,                                  # L2
                 case "entry":
                     # virCheckFlags(QEMU_MIGRATION_FLAGS, -1), the macro of internal.h:227
                     if (unsuppflags := flags & ~QEMU_MIGRATION_FLAGS):      # L2634/2652
-                        qemuReportError(VIR_ERR_INVALID_ARG,                # L2634/2652
-                                        _("%s: unsupported flags (0x%x)"),  # L2634/2652  (C: %lx)
-                                        "qemuMigrationConfirm", unsuppflags)  # L2634/2652
-                        return -1                                           # L2634/2652
+                        qemuReportError(VIR_ERR_INVALID_ARG,                # virCheckFlags L2634/2652
+                                        _("%s: unsupported flags (0x%x)"),  # virCheckFlags (C: %lx) L2634/2652
+                                        "qemuMigrationConfirm", unsuppflags)  # virCheckFlags L2634/2652
+                        return -1                                           # virCheckFlags L2634/2652
 
                     qemuMigrationJobSetPhase(driver, vm,                    # L2636/2654
-                                             QEMU_MIGRATION_PHASE_CONFIRM3 if retcode == 0  # L2637/2655
+                                             QEMU_MIGRATION_PHASE_CONFIRM3 if retcode == 0  # L2638/2656
                                              else QEMU_MIGRATION_PHASE_CONFIRM3_CANCELLED)  # L2639/2657
 
                     if (mig := qemuMigrationEatCookie(driver, vm, cookiein, cookieinlen, 0)) is NULL:  # L2641/2659

@@ -37,11 +37,10 @@ from ..world.stubs import (NULLSTR, VIR_DEBUG, VIR_ERROR, VIR_WARN, _, doNativeM
                            qemuReportError, virDomainAuditStop, virDomainEventNewFromObj,
                            virDomainObjGetState, virDomainObjIsActive, virDomainObjUnlock,
                            virDomainRemoveInactive, virDomainSaveStatus)
+from ..world.stubs_client import virFreeError, virGetLastError, virSaveLastError, virSetError
 from ..world.stubs_migration import (qemuMigrationVPAssociatePortProfiles,
                                      qemuProcessAutoDestroyRemove, virDomainObjGetPersistentDef,
-                                     virDomainObjSetState, virDomainSaveConfig, virGetDomain,
-                                     virGetLastError)
-from ..world.stubs_p2p import virFreeError, virSaveLastError, virSetError
+                                     virDomainObjSetState, virDomainSaveConfig, virGetDomain)
 from .cookie import qemuMigrationBakeCookie, qemuMigrationCookieFree, qemuMigrationEatCookie
 
 # qemuMigrationJobStart, qemuMigrationJobIsActive, qemuMigrationJobStartPhase,

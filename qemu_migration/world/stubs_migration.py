@@ -3,12 +3,11 @@
 qemuMigrationPerform, qemuMigrationPerformPhase, qemuMigrationFinish and
 qemuMigrationConfirm (qemu_migration.c @ e2fb96d9) reach, besides the stubs of
 world/stubs.py (doNativeMigrate, qemuProcessStop, qemuProcessStartCPUs,
-virDomainSaveStatus, the events, ...) and the save and restore of the thread's last
-error of world/stubs_p2p.py (virSaveLastError, virSetError, virFreeError, on the
-world's ``last_error``, which the wire sends back: hosts.remote_call), the thread's
-last error itself, the port profiles of direct network interfaces, the persistent
-config, the domain handle handed to the client, the domain's state and the
-auto-destroy table.  Each stub here does to the world what
+virDomainSaveStatus, the events, ...) and the thread's last error of
+world/stubs_client.py (virGetLastError, virSaveLastError, virSetError, virFreeError, on
+the world's ``last_error``, which the wire sends back: hosts.remote_call), the port
+profiles of direct network interfaces, the persistent config, the domain handle
+handed to the client, the domain's state and the auto-destroy table.  Each stub here does to the world what
 the real one does to what the ported code can observe and, where the real one can
 fail, fails as it does when the fault plan names it (``runtime.stub``), as in
 world/stubs.py.
@@ -102,16 +101,6 @@ def virGetDomain(conn, name, uuid, *, fail):
     return Domain(conn, name, uuid)
 
 
-# --- the thread's last error ------------------------------------------------------------
-
-
-def virGetLastError(*, fail):
-    """virGetLastError (virterror.c:284 @ e2fb96d9): the thread's last error
-    (``World.last_error``: every report sets it, virResetLastError clears it, virSetError
-    puts a saved one back), NULL when none is set.  It cannot fail."""
-    return current().last_error
-
-
 # Every stub is recorded in the trace when called; the faultable ones fail when the fault
 # plan names them (as in world/stubs.py).
 FAULTABLE = sorted([
@@ -123,6 +112,5 @@ PLAIN = [
     'virDomainObjGetPersistentDef',
     'virDomainObjSetState',
     'qemuProcessAutoDestroyRemove',
-    'virGetLastError',
 ]
 recorded(globals(), faultable=FAULTABLE, plain=PLAIN)

@@ -33,7 +33,8 @@ USB = ("<hostdev mode='subsystem' type='usb'><source><vendor id='0x1d6b'/>"
        "<product id='0x%04x'/></source></hostdev>")
 OTHER = ["<disk type='file' device='disk'><source file='/var/lib/a.img'/>"
          "<target dev='vda'/></disk>",
-         "<interface type='network'><source network='default'/></interface>",
+         "<interface type='network'><mac address='52:54:00:6a:01:02'/>"
+         "<source network='default'/></interface>",
          "<graphics type='vnc' port='-1'/>", "<graphics type='spice'/>",
          "<console type='pty'/>"]
 

@@ -24,7 +24,9 @@ from qemu_migration.world.constants import (DEFAULT_JOB_MASK, JOB_MASK,
                                             VIR_DOMAIN_SHUTOFF, VIR_MIGRATE_LIVE,
                                             VIR_MIGRATE_PEER2PEER, VIR_MIGRATE_PERSIST_DEST,
                                             VIR_MIGRATE_TUNNELLED)
-from qemu_migration.world.objects import (DomainDef, DomainObj, HostdevDef, Ptr, SnapshotDef)
+from qemu_migration.world.objects import (DeviceAddr, DeviceInfo, DiskDef, DomainDef, DomainObj,
+                                          DriveAddress, HostdevDef, MemballoonDef, NetDef,
+                                          Ptr, SnapshotDef)
 from qemu_migration.world.runtime import FaultPlan, World
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,10 +107,19 @@ def test_parse_domain_text_matches_file_and_takes_source():
 def test_domain_defaults_and_uuid_normalised(tmp_path):
     p = write(tmp_path, "d.xml", "<domain type='qemu'><name> spaced </name>"
               "<uuid>3379D1AD4AA1496BBA7D755CC61C5B8A</uuid><memory> 2048 </memory>"
-              "<devices><disk type='file'/><interface type='network'/></devices></domain>")
+              "<devices><disk type='file'><target dev='hdc'/></disk><interface type='network'>"
+              "<mac address='52:54:00:0A:0b:0c'/></interface></devices></domain>")
     d = load_domain(p)
     assert (d.name, d.uuid, d.vcpus, d.memory) == ("spaced", WEB1, 1, 2048)
     assert d.hostdevs == [] and d.graphics == []
+    # what the parser and the host's capabilities fill in
+    assert (d.os_type, d.os_arch, d.os_machine, d.os_smbios_mode, d.features) == \
+        ("hvm", "x86_64", "pc", 0, 0)
+    assert d.memballoon == MemballoonDef(0) and d.inputs == [] and d.videos == []
+    # hdc: ide (from the name), drive address controller 0, bus 1, unit 0
+    assert d.disks == [DiskDef(0, 0, "hdc", info=DeviceInfo(2, DeviceAddr(
+        drive=DriveAddress(0, 1, 0))))]
+    assert d.nets == [NetDef(b"\x52\x54\x00\x0a\x0b\x0c")]
 
 
 def test_hostdev_numbers_in_c_bases(tmp_path):

@@ -240,24 +240,3 @@ def test_another_thread_ending_its_async_job_restores_the_default_mask():
     assert (job.asyncJob, job.mask, vm.refs, w.others_refs) == (0, DEFAULT_JOB_MASK, 1, -1)
 
 
-def test_abi_check_never_compares_memory():
-    src = make_vm().def_
-    dst = make_vm().def_
-    dst.memory += 1
-    w = make_world()
-    with w.activate():
-        assert stubs.virDomainDefCheckABIStability(src, dst) is True
-    assert w.errors == []
-
-
-@pytest.mark.parametrize("field", ["vcpus", "maxvcpus", "hostdevs"])
-def test_abi_check_refuses_each_difference(field):
-    src = make_vm().def_
-    dst = make_vm(hostdev="pci" if field == "hostdevs" else None).def_
-    if field != "hostdevs":
-        setattr(dst, field, getattr(src, field) + 1)
-    w = make_world()
-    with w.activate():
-        assert stubs.virDomainDefCheckABIStability(src, dst) is False
-        assert stubs.virDomainDefCheckABIStability(src, src) is True
-    assert [e.as_dict()["code"] for e in w.errors] == ["VIR_ERR_CONFIG_UNSUPPORTED"]

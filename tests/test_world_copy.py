@@ -29,8 +29,12 @@ def _distinct(cls, **given):
 
 
 def _def(name="d"):
-    return _distinct(DomainDef, name=name, hostdevs=[HostdevDef("subsystem", "pci", "x")],
-                     graphics=[GraphicsDef("vnc", 5901, 0, "0.0.0.0")])
+    # every device list holds something (a list field left out of copy() would be caught)
+    lists = {f.name: ["%s-item" % f.name] for f in dataclasses.fields(DomainDef)
+             if getattr(f.type, "__origin__", None) is list}
+    return _distinct(DomainDef, **dict(lists, name=name,
+                                       hostdevs=[HostdevDef("subsystem", "pci", "x")],
+                                       graphics=[GraphicsDef("vnc", 5901, 0, "0.0.0.0")]))
 
 
 def _vm():

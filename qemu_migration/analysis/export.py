@@ -23,6 +23,7 @@ from ..world.constants import (DOMAIN_REASON_NAMES, DOMAIN_STATE_NAMES, QEMU_ASY
                                QEMU_MIGRATION_PHASE_NAMES, VIR_DOMAIN_JOB_NONE,
                                VIR_DOMAIN_JOB_UNBOUNDED, VIR_DOMAIN_SHUTOFF, flag_names,
                                migration_job_mask)
+from ..world.domxml import domain_children
 from ..world.objects import DomainObj, JobObj
 
 _JOB_NAMES = ["none", "query", "destroy", "suspend", "modify", "abort", "migration operation",
@@ -38,35 +39,16 @@ class ExportError(ValueError):
     """Why a case cannot be written as a scenario (one line)."""
 
 
-def _hostdevs_xml(def_, indent):
-    out = []
-    for h in def_.hostdevs:
-        if h.type == "pci":
-            dom, bus, rest = h.source.split(":")
-            slot, fn = rest.split(".")
-            src = ("<address domain='0x%s' bus='0x%s' slot='0x%s' function='0x%s'/>"
-                   % (dom, bus, slot, fn))
-        else:
-            vendor, product = h.source.split(":")
-            src = "<vendor id='0x%s'/><product id='0x%s'/>" % (vendor, product)
-        out.append("%s<hostdev mode='%s' type='%s'><source>%s</source></hostdev>"
-                   % (indent, h.mode, h.type, src))
-    return out
-
-
 def domain_xml(def_, indent="", with_id=False):
-    """A ``<domain>`` element for a definition (the fields the loader reads)."""
+    """A ``<domain>`` element for a definition (what the loader reads: world/domxml.py's
+    elements, one a line)."""
     i2 = indent + "  "
+    head, devices = domain_children(def_)
     lines = ["%s<domain type=%s%s>" % (indent, quoteattr(def_.virtType),
-                                      " id='%d'" % def_.id if with_id else ""),
-             "%s<name>%s</name>" % (i2, escape(def_.name)),
-             "%s<uuid>%s</uuid>" % (i2, def_.uuid),
-             "%s<memory>%d</memory>" % (i2, def_.memory),
-             "%s<vcpu%s>%d</vcpu>" % (i2, "" if def_.vcpus == def_.maxvcpus
-                                      else " current='%d'" % def_.vcpus, def_.maxvcpus),
-             "%s<devices>" % i2]
-    lines += _hostdevs_xml(def_, i2 + "  ")
-    lines += ["%s  <graphics type=%s/>" % (i2, quoteattr(str(g))) for g in def_.graphics]
+                                      " id='%d'" % def_.id if with_id else "")]
+    lines += [i2 + h for h in head]
+    lines.append("%s<devices>" % i2)
+    lines += [i2 + "  " + d for d in devices]
     lines += ["%s</devices>" % i2, "%s</domain>" % indent]
     return "\n".join(lines)
 

@@ -3,20 +3,21 @@
 Only what the ported code and its stubs look at is kept (``DomainDef`` in
 world/objects.py): the virtualization type, id, name, uuid, ``<memory>`` (KiB),
 ``<vcpu>`` (``def->maxvcpus``; its ``current`` attribute when given is ``def->vcpus``),
-the ``<hostdev mode='subsystem' type='pci|usb'>`` devices and the type of each
-``<graphics>``.  Every other element, and every other device, is accepted and
+the ``<hostdev mode='subsystem' type='pci|usb'>`` devices (with their ``<address>``)
+and the type of each ``<graphics>``, and what virDomainDefCheckABIStability compares
+(loader/devices.py).  Every other element, and every other device, is accepted and
 ignored.  Checks follow upstream's: a missing type attribute, a type other than
 qemu or kvm (QEMU_EXPECTED_VIRT_TYPES), a missing name, a missing or malformed
 uuid (libvirt would generate one; a fixture must say which domain it is), a
 missing or non-integer memory, a vcpu count that is not a positive integer, a
 hostdev without a known type or with a source libvirt would refuse.
 """
-import dataclasses
 import functools
 
 from ..world.objects import DomainDef, GraphicsDef, HostdevDef
 from ..world.parsing import DomainXMLError, set_domain_parser
 from .cint import C_INT, C_UINT, C_ULONG, C_USHORT
+from .devices import check_pci_address, parse_abi_fields, parse_device_info
 from .errors import LoadError
 from .xmlutil import (child_where, expect_root, parse_bytes, parse_enum, parse_file,
                       parse_int, parse_uuid, where, xnodes, xstring)
@@ -28,7 +29,6 @@ EXPECTED_VIRT_TYPES = ["qemu", "kvm"]          # QEMU_EXPECTED_VIRT_TYPES
 HOSTDEV_MODES = ["subsystem", "capabilities"]  # virDomainHostdevMode
 HOSTDEV_TYPES = ["pci", "usb"]                 # virDomainHostdevSubsys (upstream order usb, pci)
 GRAPHICS_TYPES = ["sdl", "vnc", "rdp", "desktop", "spice"]
-PCI_SLOTS, PCI_FUNCTIONS = 32, 8                # "PCI bus has 32 slots and 8 functions per slot"
 PCI_FIELDS = [(attr, "pci address " + attr) for attr in ("domain", "bus", "slot", "function")]
 
 
@@ -98,7 +98,7 @@ def parse_domain_element(node, path, inactive=False):
 
     return DomainDef(virtType=virt, name=name, uuid=uuid, id=dom_id, memory=memory,
                      vcpus=vcpus, maxvcpus=maxvcpus, hostdevs=hostdevs, graphics=graphics,
-                     source=str(path))
+                     source=str(path), **parse_abi_fields(node, path, len(graphics)))
 
 
 def parse_graphics(g, gtype, path, inactive):
@@ -134,7 +134,7 @@ def parse_hostdev(node, path):
         text = _pci_source(source, path)
     else:
         text = _usb_source(source, path)
-    return HostdevDef(mode=mode, type=htype, source=text)
+    return HostdevDef(mode=mode, type=htype, source=text, info=parse_device_info(node, path))
 
 
 def _uint(node, attr, path, what):
@@ -157,15 +157,7 @@ def _pci_source(source, path):
         text = addr.get(attr)
         fields[attr] = 0 if text is None else parse_int(text, path, where(addr, attr), what,
                                                         C_UINT, base=0)
-    # virDomainDevicePCIAddressIsValid (domain_conf.c:1451 @ e2fb96d9), one message per cause
-    for attr, count in (("slot", PCI_SLOTS), ("function", PCI_FUNCTIONS)):
-        if fields[attr] >= count:
-            raise LoadError(path, where(addr, attr),
-                            "pci address %s 0x%x is out of range (at most 0x%x)"
-                            % (attr, fields[attr], count - 1))
-    if not (fields["domain"] or fields["bus"] or fields["slot"]):
-        raise LoadError(path, where(addr), "Insufficient specification for PCI address "
-                        "(domain, bus and slot are all 0)")
+    check_pci_address(fields, addr, path)
     return "%04x:%02x:%02x.%x" % (fields["domain"], fields["bus"], fields["slot"],
                                   fields["function"])
 
@@ -215,8 +207,9 @@ def parse_domain_text(text, source, inactive=True):
     parsed once and every call gets a fresh copy (callers change what they get).
     """
     d = _parse_domain_text_once(text, source, inactive)
-    return dataclasses.replace(d, hostdevs=list(d.hostdevs), graphics=list(d.graphics),
-                               source=str(source))
+    copy = d.copy()
+    copy.source = str(source)
+    return copy
 
 
 @functools.lru_cache(maxsize=256)

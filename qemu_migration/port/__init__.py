@@ -38,6 +38,20 @@ DOMAIN_C = "src/qemu/qemu_domain.c"
 PROCESS_C = "src/qemu/qemu_process.c"
 CONF_C = "src/conf/domain_conf.c"
 
+# virDomainDefCheckABIStability with its helpers (port/abi.py), in the file's order
+ABI_CHECK = [
+    "virDomainTimerDefCheckABIStability", "virDomainDeviceInfoCheckABIStability",
+    "virDomainDiskDefCheckABIStability", "virDomainControllerDefCheckABIStability",
+    "virDomainFsDefCheckABIStability", "virDomainNetDefCheckABIStability",
+    "virDomainInputDefCheckABIStability", "virDomainSoundDefCheckABIStability",
+    "virDomainVideoDefCheckABIStability", "virDomainHostdevDefCheckABIStability",
+    "virDomainSmartcardDefCheckABIStability", "virDomainSerialDefCheckABIStability",
+    "virDomainParallelDefCheckABIStability", "virDomainChannelDefCheckABIStability",
+    "virDomainConsoleDefCheckABIStability", "virDomainWatchdogDefCheckABIStability",
+    "virDomainMemballoonDefCheckABIStability", "virDomainHubDefCheckABIStability",
+    "virDomainDefCheckABIStability",
+]
+
 # What is ported, per upstream file, in the order the C build emits them.  The
 # ports trace every one of these when called but the snapshot iterator, which
 # is called through a pointer, not by name.

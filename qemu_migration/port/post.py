@@ -39,7 +39,7 @@ from ..world.stubs import (NULLSTR, STRPREFIX, VIR_DEBUG, VIR_ERROR, VIR_FORCE_C
                            qemuProcessStart, qemuProcessStartCPUs,
                            qemuProcessStop, qemuReportError, strdup, virAsprintf,
                            virDomainAssignDef, virDomainAuditStart, virDomainAuditStop,
-                           virDomainDefCheckABIStability, virDomainDefFree,
+                           virDomainDefFree,
                            virDomainDefParseString, virDomainDeleteConfig,
                            virDomainEventNewFromObj, virDomainObjGetState,
                            virDomainObjIsActive, virDomainObjIsDuplicate,
@@ -51,6 +51,7 @@ from ..world.stubs import (NULLSTR, STRPREFIX, VIR_DEBUG, VIR_ERROR, VIR_FORCE_C
 from .cookie import (qemuMigrationBakeCookie, qemuMigrationCookieFree,
                      qemuMigrationEatCookie)
 from .callees import qemuProcessAutoDestroyActive, virDomainSnapshotObjListNum
+from .abi import virDomainDefCheckABIStability
 from .qemu_domain import (qemuDomainObjBeginAsyncJobWithDriver, qemuDomainObjEndAsyncJob,
                           qemuDomainObjSetAsyncJobMask, qemuDomainObjSetJobPhase)
 

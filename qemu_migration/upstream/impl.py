@@ -24,6 +24,7 @@ from importlib import import_module
 from operator import attrgetter, is_
 from typing import Dict, Optional
 
+from ..port import abi as ABI
 from ..port import cookie as CK
 from ..world import stubs as S
 from ..world import constants as K
@@ -638,7 +639,8 @@ def _install(built):
     @ext("qmc_py_virDomainDefCheckABIStability")
     def _abi(src, dst):
         s = sess()
-        return bool(stub_call(S.virDomainDefCheckABIStability, s.py_ptr(src), s.py_ptr(dst)))
+        # the Python port (port/abi.py) stands in for it, as the cookie's does
+        return bool(stub_call(ABI.virDomainDefCheckABIStability, s.py_ptr(src), s.py_ptr(dst)))
 
     @ext("qmc_py_qemuDomainDefFormatXML")
     def _def_fmt(d, df, flags):

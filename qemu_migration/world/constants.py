@@ -215,3 +215,40 @@ ERROR_CODE_NAMES = {
 
 # libvirt.h: virConnectFlags
 VIR_CONNECT_RO = 1
+
+# domain_conf.c: the VIR_ENUM_IMPL tables of what virDomainDefCheckABIStability reads
+# (domain_conf.c:97-514 @ e2fb96d9).  The definition model holds these enums as their
+# upstream numbers (an index in the table), as virDomainDef does.
+DOMAIN_FEATURE_NAMES = ["acpi", "apic", "pae", "hap", "viridian"]
+DEVICE_ADDRESS_NAMES = ["none", "pci", "drive", "virtio-serial", "ccid", "usb"]
+VIR_DOMAIN_DEVICE_ADDRESS_TYPE_NONE = 0
+VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI = 1
+VIR_DOMAIN_DEVICE_ADDRESS_TYPE_DRIVE = 2
+VIR_DOMAIN_DEVICE_ADDRESS_TYPE_VIRTIO_SERIAL = 3
+VIR_DOMAIN_DEVICE_ADDRESS_TYPE_CCID = 4
+DISK_DEVICE_NAMES = ["disk", "cdrom", "floppy"]
+DISK_BUS_NAMES = ["ide", "fdc", "scsi", "virtio", "xen", "usb", "uml", "sata"]
+VIR_DOMAIN_DISK_BUS_IDE = 0
+VIR_DOMAIN_DISK_BUS_FDC = 1
+VIR_DOMAIN_DISK_BUS_SCSI = 2
+CONTROLLER_TYPE_NAMES = ["ide", "fdc", "scsi", "sata", "virtio-serial", "ccid", "usb"]
+VIR_DOMAIN_CONTROLLER_TYPE_VIRTIO_SERIAL = 4
+CHR_CHANNEL_TARGET_NAMES = ["guestfwd", "virtio"]
+VIR_DOMAIN_CHR_CHANNEL_TARGET_TYPE_GUESTFWD = 0
+VIR_DOMAIN_CHR_CHANNEL_TARGET_TYPE_VIRTIO = 1
+CHR_CONSOLE_TARGET_NAMES = ["serial", "xen", "uml", "virtio"]
+SOUND_MODEL_NAMES = ["sb16", "es1370", "pcspk", "ac97", "ich6"]
+MEMBALLOON_MODEL_NAMES = ["virtio", "xen", "none"]
+VIR_DOMAIN_MEMBALLOON_MODEL_VIRTIO = 0
+SMBIOS_MODE_NAMES = ["none", "emulate", "host", "sysinfo"]
+WATCHDOG_MODEL_NAMES = ["i6300esb", "ib700"]
+VIDEO_TYPE_NAMES = ["vga", "cirrus", "vmvga", "xen", "vbox", "qxl"]
+VIR_DOMAIN_VIDEO_TYPE_CIRRUS = 1
+INPUT_TYPE_NAMES = ["mouse", "tablet"]
+INPUT_BUS_NAMES = ["ps2", "usb", "xen"]
+VIR_DOMAIN_INPUT_TYPE_MOUSE = 0
+VIR_DOMAIN_INPUT_BUS_PS2 = 0
+HUB_TYPE_NAMES = ["usb"]
+TIMER_NAME_NAMES = ["platform", "pit", "rtc", "hpet", "tsc"]
+VIR_DOMAIN_TIMER_NAME_TSC = 4
+TIMER_MODE_NAMES = ["auto", "native", "emulate", "paravirt", "smpsafe"]

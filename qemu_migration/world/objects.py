@@ -22,11 +22,171 @@ from .constants import (DEFAULT_JOB_MASK, QEMU_ASYNC_JOB_NONE, QEMU_JOB_NONE,
                         VIR_DOMAIN_JOB_NONE, VIR_DOMAIN_SHUTOFF)
 
 
-@dataclass
+# --- devices, as virDomainDefCheckABIStability (domain_conf.c:7477-8111 @ e2fb96d9)
+# reads them.  Each is frozen: nothing changes a device once parsed, so copies of a
+# definition share them.  Enums are upstream's numbers (world/constants.py's tables).
+
+@dataclass(frozen=True)
+class PCIAddress:
+    domain: int = 0
+    bus: int = 0
+    slot: int = 0
+    function: int = 0
+
+
+@dataclass(frozen=True)
+class DriveAddress:
+    controller: int = 0
+    bus: int = 0
+    unit: int = 0
+
+
+@dataclass(frozen=True)
+class VioserialAddress:
+    controller: int = 0
+    bus: int = 0
+    port: int = 0
+
+
+@dataclass(frozen=True)
+class CcidAddress:
+    controller: int = 0
+    slot: int = 0
+
+
+@dataclass(frozen=True)
+class DeviceAddr:
+    """The union ``virDomainDeviceInfo.addr``: only the member ``type`` names is set."""
+    pci: PCIAddress = PCIAddress()
+    drive: DriveAddress = DriveAddress()
+    vioserial: VioserialAddress = VioserialAddress()
+    ccid: CcidAddress = CcidAddress()
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """virDomainDeviceInfo: the address type (VIR_DOMAIN_DEVICE_ADDRESS_TYPE_*) and address."""
+    type: int = 0
+    addr: DeviceAddr = DeviceAddr()
+
+
+NO_INFO = DeviceInfo()
+
+
+@dataclass(frozen=True)
 class HostdevDef:
-    mode: str          # "subsystem" (the only mode of that era)
-    type: str          # "pci" or "usb"
+    mode: str          # "subsystem" (the only mode of that era), by name
+    type: str          # "pci" or "usb" (source.subsys.type), by name
     source: str        # the address or vendor:product, for people to read
+    info: DeviceInfo = NO_INFO
+
+
+@dataclass(frozen=True)
+class TimerDef:
+    """virDomainTimerDef: name, present (-1 unspecified, 0 no, 1 yes), TSC frequency and
+    mode (-1 unspecified)."""
+    name: int
+    present: int = -1
+    frequency: int = 0
+    mode: int = -1
+
+
+@dataclass(frozen=True)
+class DiskDef:
+    device: int
+    bus: int
+    dst: str
+    serial: Optional[str] = None
+    readonly: int = 0
+    shared: int = 0
+    info: DeviceInfo = NO_INFO
+
+
+@dataclass(frozen=True)
+class ControllerDef:
+    type: int
+    idx: int = 0
+    model: int = -1
+    ports: int = -1    # opts.vioserial.ports
+    vectors: int = -1  # opts.vioserial.vectors
+    info: DeviceInfo = NO_INFO
+
+
+@dataclass(frozen=True)
+class FSDef:
+    dst: str
+    readonly: int = 0
+    info: DeviceInfo = NO_INFO
+
+
+@dataclass(frozen=True)
+class NetDef:
+    mac: bytes         # VIR_MAC_BUFLEN (6) bytes
+    model: Optional[str] = None
+    info: DeviceInfo = NO_INFO
+
+
+@dataclass(frozen=True)
+class InputDef:
+    type: int
+    bus: int
+    info: DeviceInfo = NO_INFO
+
+
+@dataclass(frozen=True)
+class SoundDef:
+    model: int
+    info: DeviceInfo = NO_INFO
+
+
+@dataclass(frozen=True)
+class VideoAccelDef:
+    support2d: int = 0
+    support3d: int = 0
+
+
+@dataclass(frozen=True)
+class VideoDef:
+    type: int
+    vram: int = 0
+    heads: int = 1
+    accel: Optional[VideoAccelDef] = None
+    info: DeviceInfo = NO_INFO
+
+
+@dataclass(frozen=True)
+class SmartcardDef:
+    info: DeviceInfo = NO_INFO
+
+
+@dataclass(frozen=True)
+class ChrDef:
+    """virDomainChrDef as the serial, parallel, channel and console checks read it:
+    ``targetType``, ``target.port`` / ``target.name`` / ``target.addr`` (a guestfwd
+    address, kept as the bytes of its sockaddr) and the device info."""
+    targetType: int = 0
+    port: int = 0
+    name: Optional[str] = None
+    addr: Optional[bytes] = None
+    info: DeviceInfo = NO_INFO
+
+
+@dataclass(frozen=True)
+class HubDef:
+    type: int = 0
+    info: DeviceInfo = NO_INFO
+
+
+@dataclass(frozen=True)
+class WatchdogDef:
+    model: int
+    info: DeviceInfo = NO_INFO
+
+
+@dataclass(frozen=True)
+class MemballoonDef:
+    model: int
+    info: DeviceInfo = NO_INFO
 
 
 @dataclass
@@ -56,14 +216,47 @@ class DomainDef:
     hostdevs: List[HostdevDef] = field(default_factory=list)
     graphics: List[GraphicsDef] = field(default_factory=list)
     source: str = ""   # the file it was loaded from, for messages
+    # what virDomainDefCheckABIStability reads besides the above (port/abi.py)
+    os_type: str = "hvm"
+    os_arch: str = "x86_64"
+    os_machine: Optional[str] = "pc"
+    os_smbios_mode: int = 0
+    features: int = 0
+    timers: List[TimerDef] = field(default_factory=list)      # clock.timers
+    cpu: Optional[object] = None       # <cpu> and <sysinfo> are not modelled: always NULL
+    sysinfo: Optional[object] = None
+    disks: List[DiskDef] = field(default_factory=list)
+    controllers: List[ControllerDef] = field(default_factory=list)
+    fss: List[FSDef] = field(default_factory=list)
+    nets: List[NetDef] = field(default_factory=list)
+    inputs: List[InputDef] = field(default_factory=list)
+    sounds: List[SoundDef] = field(default_factory=list)
+    videos: List[VideoDef] = field(default_factory=list)
+    smartcards: List[SmartcardDef] = field(default_factory=list)
+    serials: List[ChrDef] = field(default_factory=list)
+    parallels: List[ChrDef] = field(default_factory=list)
+    channels: List[ChrDef] = field(default_factory=list)
+    console: Optional[ChrDef] = None
+    hubs: List[HubDef] = field(default_factory=list)
+    watchdog: Optional[WatchdogDef] = None
+    # the virtio balloon virDomainDefParseXML gives every qemu and kvm guest without one
+    memballoon: Optional[MemballoonDef] = MemballoonDef(0)
 
     @property
     def nhostdevs(self):
         return len(self.hostdevs)
 
     def copy(self):
-        return DomainDef(self.virtType, self.name, self.uuid, self.id, self.memory, self.vcpus,
-                         self.maxvcpus, list(self.hostdevs), list(self.graphics), self.source)
+        # the device lists are copied, the (frozen) devices shared
+        return DomainDef(
+            self.virtType, self.name, self.uuid, self.id, self.memory, self.vcpus,
+            self.maxvcpus, list(self.hostdevs), list(self.graphics), self.source,
+            self.os_type, self.os_arch, self.os_machine, self.os_smbios_mode, self.features,
+            list(self.timers), self.cpu, self.sysinfo, list(self.disks),
+            list(self.controllers), list(self.fss), list(self.nets), list(self.inputs),
+            list(self.sounds), list(self.videos), list(self.smartcards), list(self.serials),
+            list(self.parallels), list(self.channels), self.console, list(self.hubs),
+            self.watchdog, self.memballoon)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from .constants import (DEFAULT_JOB_MASK, NULL, QEMU_ASYNC_JOB_MIGRATION_OUT,
                         VIR_DOMAIN_XML_INACTIVE, VIR_DOMAIN_XML_SECURE,
                         VIR_DOMAIN_XML_UPDATE_CPU, VIR_FROM_LOCKING, VIR_FROM_NONE, VIR_FROM_QEMU,
                         migration_job_mask)
+from .domxml import domain_xml
 from .errors import VirError, strerror
 from .objects import DomainObj, Event, Ptr
 from .parsing import DomainXMLError, parse_domain_xml
@@ -59,6 +60,11 @@ def _report(domain, code, raw, reporter):
 def qemuReportError(code, fmt, *args):
     """virReportErrorHelper(VIR_FROM_QEMU, code, ...) from a qemu_*.c file."""
     _report(VIR_FROM_QEMU, code, cfmt(fmt, args), current().frames[-1])
+
+
+def virDomainReportError(code, fmt, *args):
+    """virReportErrorHelper(VIR_FROM_DOMAIN, code, ...) from src/conf/domain_conf.c."""
+    _report(VIR_FROM_DOMAIN, code, cfmt(fmt, args), current().frames[-1])
 
 
 def virReportSystemError(errnum, fmt, *args):
@@ -371,37 +377,18 @@ def virDomainDefFree(def_):
     pass
 
 
-def virDomainDefCheckABIStability(src, dst, *, fail):
-    """virDomainDefCheckABIStability (domain_conf.c:8113 @ e2fb96d9): whether ``dst`` can
-    replace ``src`` without the guest seeing a change.
+def virCPUDefIsEqual(src, dst, *, fail):
+    """virCPUDefIsEqual (cpu_conf.c:454 @ e2fb96d9), as virDomainDefCheckABIStability calls
+    it on the two definitions' ``cpu``.  The model carries no <cpu>, so both are NULL and
+    upstream returns true at once (:460-461); that is all this models."""
+    return src is NULL and dst is NULL
 
-    Models, in upstream's order and with its messages (VIR_FROM_DOMAIN,
-    VIR_ERR_CONFIG_UNSUPPORTED), the checks on what the definition model holds: the
-    virt type (:8119), the uuid (:8127), the current vcpu count (:8138), the vcpu
-    maximum (:8144), and the host device count (:8286).  It never compares memory.
-    Not modelled yet (issue 8 item 5 ports the whole function): the OS type,
-    architecture and machine, the SMBIOS mode, the features, timers, CPU and sysinfo,
-    the other device lists and every device's own check; definitions that differ only
-    there pass here and fail upstream.  It allocates nothing, so no fault is injected.
-    """
-    checks = [
-        ("virtType", "Target domain virt type %s does not match source %s"),
-        ("uuid", "Target domain uuid %s does not match source %s"),
-        ("vcpus", "Target domain vpu count %d does not match source %d"),
-        ("maxvcpus", "Target domain vpu max %d does not match source %d"),
-    ]
-    for attr, fmt in checks:
-        if getattr(dst, attr) != getattr(src, attr):
-            _report(VIR_FROM_DOMAIN, VIR_ERR_CONFIG_UNSUPPORTED,
-                    fmt % (getattr(dst, attr), getattr(src, attr)),
-                    "virDomainDefCheckABIStability")
-            return False
-    if len(dst.hostdevs) != len(src.hostdevs):
-        _report(VIR_FROM_DOMAIN, VIR_ERR_CONFIG_UNSUPPORTED,
-                "Target domain host device count %d does not match source %d"
-                % (len(dst.hostdevs), len(src.hostdevs)), "virDomainDefCheckABIStability")
-        return False
-    return True
+
+def virSysinfoIsEqual(src, dst, *, fail):
+    """virSysinfoIsEqual (sysinfo.c:838 @ e2fb96d9), on the two definitions' ``sysinfo``.
+    The model carries no <sysinfo>, so both are NULL and upstream returns true at once;
+    that is all this models."""
+    return src is NULL and dst is NULL
 
 
 _FORMAT_FLAGS = [(VIR_DOMAIN_XML_SECURE, "secure"), (VIR_DOMAIN_XML_INACTIVE, "inactive"),
@@ -409,13 +396,12 @@ _FORMAT_FLAGS = [(VIR_DOMAIN_XML_SECURE, "secure"), (VIR_DOMAIN_XML_INACTIVE, "i
 
 
 def format_def(def_, flags):
-    """The text the format stubs return: a compact domain element for people to read,
-    after a comment naming the format flags it was asked for (the stub world does not
-    model what secure or update-cpu change in the real XML, so it shows them)."""
+    """The text the format stubs return: the definition as domain XML the loader reads
+    back (world/domxml.py), after a comment naming the format flags it was asked for (the
+    stub world does not model what secure or update-cpu change in the real XML, so it
+    shows them)."""
     names = ",".join(n for bit, n in _FORMAT_FLAGS if flags & bit) or "none"
-    return "<!-- flags: %s --><domain type='%s' id='%d'><name>%s</name><uuid>%s</uuid>%s</domain>" % (
-        names, def_.virtType, def_.id, NULLSTR(def_.name), def_.uuid,
-        "".join("<hostdev type='%s'/>" % h.type for h in def_.hostdevs))
+    return "<!-- flags: %s -->%s" % (names, domain_xml(def_))
 
 
 def qemuDomainDefFormatXML(driver, def_, flags, *, fail):
@@ -936,7 +922,8 @@ PLAIN = [
     'virCondBroadcast',
     'virHashLookup',
     'virHashForEach',
-    'virDomainDefCheckABIStability',
+    'virCPUDefIsEqual',
+    'virSysinfoIsEqual',
     'virDomainObjIsDuplicate',
     'virDomainRemoveInactive',
     'virDomainObjGetState',

@@ -21,6 +21,7 @@ from qemu_migration.port.cookie import (qemuMigrationBakeCookie, qemuMigrationCo
                                         qemuMigrationEatCookie)
 from qemu_migration.world.objects import Ptr
 from qemu_migration.world.runtime import ported
+from qemu_migration.port.abi import virDomainDefCheckABIStability
 from qemu_migration.world.stubs import (NULLSTR, STRPREFIX, VIR_ERROR, VIR_FORCE_CLOSE, VIR_FREE,
                                         VIR_WARN, _, doNativeMigrate, doPeer2PeerMigrate, errno,
                                         pipe, qemuDomainDefFormatXML, qemuDomainEventQueue,
@@ -30,7 +31,7 @@ from qemu_migration.world.stubs import (NULLSTR, STRPREFIX, VIR_ERROR, VIR_FORCE
                                         strdup, virAsprintf, virCondBroadcast, virCondSignal,
                                         virCondWaitUntil, virDomainAssignDef,
                                         virDomainAuditStart, virDomainAuditStop,
-                                        virDomainDefCheckABIStability, virDomainDefFree,
+                                        virDomainDefFree,
                                         virDomainDefParseString, virDomainDeleteConfig,
                                         virDomainEventNewFromObj, virDomainObjGetState,
                                         virDomainObjIsActive, virDomainObjIsDuplicate,

@@ -29,6 +29,8 @@ void qmc_py_qemuMigrationCookieFree(qemuMigrationCookiePtr mig);
 virDomainDefPtr qmc_py_virDomainDefParseString(virCapsPtr caps, const char *xml, unsigned int types, unsigned int flags);
 void qmc_py_virDomainDefFree(virDomainDefPtr def);
 bool qmc_py_virDomainDefCheckABIStability(virDomainDefPtr src, virDomainDefPtr dst);
+bool qmc_py_virCPUDefIsEqual(virCPUDefPtr src, virCPUDefPtr dst);
+bool qmc_py_virSysinfoIsEqual(virSysinfoDefPtr src, virSysinfoDefPtr dst);
 char *qmc_py_qemuDomainDefFormatXML(struct qemud_driver *driver, virDomainDefPtr def, unsigned int flags);
 char *qmc_py_qemuDomainFormatXML(struct qemud_driver *driver, virDomainObjPtr vm, unsigned int flags);
 int qmc_py_virDomainObjIsDuplicate(virDomainObjListPtr doms, virDomainDefPtr def, unsigned int check_active);

@@ -7,7 +7,89 @@ typedef struct qmc_opaque *virDomainEventPtr;
 typedef struct qmc_opaque *virHashTablePtr;
 typedef void (*virHashIterator)(void *value, const void *key, void *opaque);
 
-typedef struct qmc_def { int id; unsigned char uuid[...]; char *name; int nhostdevs; ...; } virDomainDef;
+typedef struct qmc_opaque *virCPUDefPtr;
+typedef struct qmc_opaque *virSysinfoDefPtr;
+typedef struct qmc_pci_addr {
+    unsigned int domain; unsigned int bus; unsigned int slot; unsigned int function;
+} virDomainDevicePCIAddress;
+typedef struct qmc_drive_addr {
+    unsigned int controller; unsigned int bus; unsigned int unit;
+} virDomainDeviceDriveAddress;
+typedef struct qmc_vioserial_addr {
+    unsigned int controller; unsigned int bus; unsigned int port;
+} virDomainDeviceVirtioSerialAddress;
+typedef struct qmc_ccid_addr { unsigned int controller; unsigned int slot; } virDomainDeviceCcidAddress;
+typedef struct qmc_devinfo {
+    int type;
+    union {
+        virDomainDevicePCIAddress pci;
+        virDomainDeviceDriveAddress drive;
+        virDomainDeviceVirtioSerialAddress vioserial;
+        virDomainDeviceCcidAddress ccid;
+    } addr;
+} virDomainDeviceInfo;
+typedef struct qmc_timer {
+    int name; int present; unsigned long frequency; int mode;
+} virDomainTimerDef;
+typedef struct qmc_disk {
+    int device; int bus; char *dst; char *serial; int readonly; int shared;
+    virDomainDeviceInfo info;
+} virDomainDiskDef;
+typedef struct qmc_controller {
+    int type; int idx; int model;
+    union { struct { int ports; int vectors; } vioserial; } opts;
+    virDomainDeviceInfo info;
+} virDomainControllerDef;
+typedef struct qmc_fs { char *dst; int readonly; virDomainDeviceInfo info; } virDomainFSDef;
+typedef struct qmc_net {
+    unsigned char mac[6]; char *model; virDomainDeviceInfo info;
+} virDomainNetDef;
+typedef struct qmc_input { int type; int bus; virDomainDeviceInfo info; } virDomainInputDef;
+typedef struct qmc_sound { int model; virDomainDeviceInfo info; } virDomainSoundDef;
+typedef struct qmc_accel { unsigned int support3d; unsigned int support2d; } virDomainVideoAccelDef;
+typedef struct qmc_video {
+    int type; unsigned int vram; unsigned int heads; virDomainVideoAccelDef *accel;
+    virDomainDeviceInfo info;
+} virDomainVideoDef;
+typedef struct qmc_hostdev {
+    int mode; struct { struct { int type; } subsys; } source; virDomainDeviceInfo info;
+} virDomainHostdevDef;
+typedef struct qmc_smartcard { virDomainDeviceInfo info; } virDomainSmartcardDef;
+typedef struct qmc_sockaddr { char text[64]; } virSocketAddr;
+typedef struct qmc_chr {
+    int targetType;
+    union { int port; virSocketAddr *addr; char *name; } target;
+    virDomainDeviceInfo info;
+} virDomainChrDef;
+typedef struct qmc_hub { int type; virDomainDeviceInfo info; } virDomainHubDef;
+typedef struct qmc_watchdog { int model; virDomainDeviceInfo info; } virDomainWatchdogDef;
+typedef struct qmc_balloon { int model; virDomainDeviceInfo info; } virDomainMemballoonDef;
+
+typedef struct qmc_def {
+    int id; unsigned char uuid[...]; char *name; int nhostdevs;
+    int virtType; unsigned short vcpus; unsigned short maxvcpus;
+    struct { char *type; char *arch; char *machine; int smbios_mode; } os;
+    int features;
+    struct { int ntimers; virDomainTimerDef **timers; } clock;
+    virCPUDefPtr cpu; virSysinfoDefPtr sysinfo;
+    int ndisks; virDomainDiskDef **disks;
+    int ncontrollers; virDomainControllerDef **controllers;
+    int nfss; virDomainFSDef **fss;
+    int nnets; virDomainNetDef **nets;
+    int ninputs; virDomainInputDef **inputs;
+    int nsounds; virDomainSoundDef **sounds;
+    int nvideos; virDomainVideoDef **videos;
+    virDomainHostdevDef **hostdevs;
+    int nsmartcards; virDomainSmartcardDef **smartcards;
+    int nserials; virDomainChrDef **serials;
+    int nparallels; virDomainChrDef **parallels;
+    int nchannels; virDomainChrDef **channels;
+    virDomainChrDef *console;
+    int nhubs; virDomainHubDef **hubs;
+    virDomainWatchdogDef *watchdog;
+    virDomainMemballoonDef *memballoon;
+    ...;
+} virDomainDef;
 typedef virDomainDef *virDomainDefPtr;
 typedef struct qmc_snapshot_def { char *name; char *parent; ...; } virDomainSnapshotDef;
 typedef struct qmc_snapshot_obj { virDomainSnapshotDef *def; ...; } virDomainSnapshotObj;

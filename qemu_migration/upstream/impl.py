@@ -379,7 +379,7 @@ class Session:
         return self._c_of(vm, VmB, "virDomainObj *", self.lib.qmc_init_vm)
 
     def c_def(self, d):
-        return self._c_of(d, DefB, "virDomainDef *")
+        return self._c_of(d, self.impl.def_binding, "virDomainDef *")
 
     def c_priv(self, p):
         return self._c_of(p, PrivB, "qemuDomainObjPrivate *", self.lib.qmc_init_priv)
@@ -642,6 +642,16 @@ def _install(built):
         # the Python port (port/abi.py) stands in for it, as the cookie's does
         return bool(stub_call(ABI.virDomainDefCheckABIStability, s.py_ptr(src), s.py_ptr(dst)))
 
+    @ext("qmc_py_virCPUDefIsEqual")
+    def _cpu_equal(src, dst):
+        s = sess()
+        return bool(stub_call(S.virCPUDefIsEqual, s.from_handle(src), s.from_handle(dst)))
+
+    @ext("qmc_py_virSysinfoIsEqual")
+    def _sysinfo_equal(src, dst):
+        s = sess()
+        return bool(stub_call(S.virSysinfoIsEqual, s.from_handle(src), s.from_handle(dst)))
+
     @ext("qmc_py_qemuDomainDefFormatXML")
     def _def_fmt(d, df, flags):
         s = sess()
@@ -819,6 +829,7 @@ class CFunctionProxy:
 class CImpl:
     """One version of the upstream functions, compiled, with the Python port's interface."""
     implementation = "c"
+    def_binding = DefB      # how a definition goes to C (upstream/abicheck.py's carries more)
 
     def __init__(self, version, src=None, worktree=False, built=None, pymodule=None,
                  coverage=False):

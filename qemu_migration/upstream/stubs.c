@@ -140,8 +140,12 @@ QMC_FWD(virDomainDefPtr, virDomainDefParseString,
         (virCapsPtr caps, const char *xml, unsigned int types, unsigned int flags),
         (caps, xml, types, flags))
 QMC_FWD_VOID(virDomainDefFree, (virDomainDefPtr def), (def))
+#ifndef QMC_ABI_CHECK_COMPILED
 QMC_FWD(bool, virDomainDefCheckABIStability, (virDomainDefPtr src, virDomainDefPtr dst),
         (src, dst))
+#endif
+QMC_FWD(bool, virCPUDefIsEqual, (virCPUDefPtr src, virCPUDefPtr dst), (src, dst))
+QMC_FWD(bool, virSysinfoIsEqual, (virSysinfoDefPtr src, virSysinfoDefPtr dst), (src, dst))
 QMC_FWD(char *, qemuDomainDefFormatXML,
         (struct qemud_driver *d, virDomainDefPtr def, unsigned int flags), (d, def, flags))
 QMC_FWD(char *, qemuDomainFormatXML,

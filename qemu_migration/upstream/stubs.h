@@ -39,6 +39,9 @@
 #define ignore_value(x) ((void)(x))
 #define STRPREFIX(s, pre) (strncmp((s), (pre), strlen(pre)) == 0)
 #define STREQ(a, b) (strcmp((a), (b)) == 0)
+#define STRNEQ(a, b) (strcmp((a), (b)) != 0)
+#define STREQ_NULLABLE(a, b) ((!(a) && !(b)) || ((a) && (b) && STREQ((a), (b))))
+#define STRNEQ_NULLABLE(a, b) (!STREQ_NULLABLE(a, b))
 /* memory the stubs hand out belongs to the Python side: forget, never free */
 #define VIR_FREE(p) ((void)((p) = NULL))
 #define VIR_FORCE_CLOSE(fd) qmc_force_close(&(fd))
@@ -50,8 +53,22 @@
 #define virReportSystemError(num, ...) \
     qmc_report_system((num), __FUNCTION__, __VA_ARGS__)
 #define virReportOOMError() qmc_report_oom(__FUNCTION__)
+#define virDomainReportError(code, ...) \
+    qmc_report(VIR_FROM_DOMAIN, (code), __FUNCTION__, __VA_ARGS__)
 
 /* ---- numbers (the values of qemu_migration/world/constants.py) ---- */
+#define VIR_MAC_BUFLEN 6
+enum { VIR_DOMAIN_TIMER_NAME_TSC = 4 };
+enum {
+    VIR_DOMAIN_DEVICE_ADDRESS_TYPE_NONE = 0, VIR_DOMAIN_DEVICE_ADDRESS_TYPE_PCI,
+    VIR_DOMAIN_DEVICE_ADDRESS_TYPE_DRIVE, VIR_DOMAIN_DEVICE_ADDRESS_TYPE_VIRTIO_SERIAL,
+    VIR_DOMAIN_DEVICE_ADDRESS_TYPE_CCID, VIR_DOMAIN_DEVICE_ADDRESS_TYPE_USB
+};
+enum { VIR_DOMAIN_CONTROLLER_TYPE_VIRTIO_SERIAL = 4 };
+enum { VIR_DOMAIN_HOSTDEV_MODE_SUBSYS = 0 };
+enum {
+    VIR_DOMAIN_CHR_CHANNEL_TARGET_TYPE_GUESTFWD = 0, VIR_DOMAIN_CHR_CHANNEL_TARGET_TYPE_VIRTIO
+};
 #define VIR_UUID_BUFLEN 80          /* the stub keeps the uuid as text */
 #define VIR_UUID_STRING_BUFLEN 80
 #define VIR_DOMAIN_SNAPSHOT_LIST_ROOTS 1
@@ -135,11 +152,114 @@ typedef struct qmc_cond { const char *name; } virCond;
 typedef virCond *virCondPtr;
 
 /* ---- the structs, with the members the functions touch ---- */
+
+/* the devices, as virDomainDefCheckABIStability and its helpers read them
+ * (domain_conf.h @ e2fb96d9); enums are ints, numbered as upstream numbers them */
+typedef struct qmc_opaque *virCPUDefPtr;
+typedef struct qmc_opaque *virSysinfoDefPtr;
+typedef struct qmc_pci_addr {
+    unsigned int domain; unsigned int bus; unsigned int slot; unsigned int function;
+} virDomainDevicePCIAddress;
+typedef struct qmc_drive_addr {
+    unsigned int controller; unsigned int bus; unsigned int unit;
+} virDomainDeviceDriveAddress;
+typedef struct qmc_vioserial_addr {
+    unsigned int controller; unsigned int bus; unsigned int port;
+} virDomainDeviceVirtioSerialAddress;
+typedef struct qmc_ccid_addr { unsigned int controller; unsigned int slot; } virDomainDeviceCcidAddress;
+typedef struct qmc_devinfo {
+    int type;
+    union {
+        virDomainDevicePCIAddress pci;
+        virDomainDeviceDriveAddress drive;
+        virDomainDeviceVirtioSerialAddress vioserial;
+        virDomainDeviceCcidAddress ccid;
+    } addr;
+} virDomainDeviceInfo;
+typedef virDomainDeviceInfo *virDomainDeviceInfoPtr;
+typedef struct qmc_timer {
+    int name; int present; unsigned long frequency; int mode;
+} virDomainTimerDef;
+typedef virDomainTimerDef *virDomainTimerDefPtr;
+typedef struct qmc_disk {
+    int device; int bus; char *dst; char *serial; int readonly; int shared;
+    virDomainDeviceInfo info;
+} virDomainDiskDef;
+typedef virDomainDiskDef *virDomainDiskDefPtr;
+typedef struct qmc_controller {
+    int type; int idx; int model;
+    union { struct { int ports; int vectors; } vioserial; } opts;
+    virDomainDeviceInfo info;
+} virDomainControllerDef;
+typedef virDomainControllerDef *virDomainControllerDefPtr;
+typedef struct qmc_fs { char *dst; int readonly; virDomainDeviceInfo info; } virDomainFSDef;
+typedef virDomainFSDef *virDomainFSDefPtr;
+typedef struct qmc_net {
+    unsigned char mac[VIR_MAC_BUFLEN]; char *model; virDomainDeviceInfo info;
+} virDomainNetDef;
+typedef virDomainNetDef *virDomainNetDefPtr;
+typedef struct qmc_input { int type; int bus; virDomainDeviceInfo info; } virDomainInputDef;
+typedef virDomainInputDef *virDomainInputDefPtr;
+typedef struct qmc_sound { int model; virDomainDeviceInfo info; } virDomainSoundDef;
+typedef virDomainSoundDef *virDomainSoundDefPtr;
+typedef struct qmc_accel { unsigned int support3d; unsigned int support2d; } virDomainVideoAccelDef;
+typedef virDomainVideoAccelDef *virDomainVideoAccelDefPtr;
+typedef struct qmc_video {
+    int type; unsigned int vram; unsigned int heads; virDomainVideoAccelDefPtr accel;
+    virDomainDeviceInfo info;
+} virDomainVideoDef;
+typedef virDomainVideoDef *virDomainVideoDefPtr;
+typedef struct qmc_hostdev {
+    int mode; struct { struct { int type; } subsys; } source; virDomainDeviceInfo info;
+} virDomainHostdevDef;
+typedef virDomainHostdevDef *virDomainHostdevDefPtr;
+typedef struct qmc_smartcard { virDomainDeviceInfo info; } virDomainSmartcardDef;
+typedef virDomainSmartcardDef *virDomainSmartcardDefPtr;
+typedef struct qmc_sockaddr { char text[64]; } virSocketAddr;   /* its text, "host:port" */
+typedef virSocketAddr *virSocketAddrPtr;
+typedef struct qmc_chr {
+    int targetType;
+    union { int port; virSocketAddrPtr addr; char *name; } target;
+    virDomainDeviceInfo info;
+} virDomainChrDef;
+typedef virDomainChrDef *virDomainChrDefPtr;
+typedef struct qmc_hub { int type; virDomainDeviceInfo info; } virDomainHubDef;
+typedef virDomainHubDef *virDomainHubDefPtr;
+typedef struct qmc_watchdog { int model; virDomainDeviceInfo info; } virDomainWatchdogDef;
+typedef virDomainWatchdogDef *virDomainWatchdogDefPtr;
+typedef struct qmc_balloon { int model; virDomainDeviceInfo info; } virDomainMemballoonDef;
+typedef virDomainMemballoonDef *virDomainMemballoonDefPtr;
+
 typedef struct qmc_def {
     int id;
     unsigned char uuid[VIR_UUID_BUFLEN];
     char *name;
     int nhostdevs;
+    /* what the ABI check reads besides (only the ABI build fills these in) */
+    int virtType;
+    unsigned short vcpus;
+    unsigned short maxvcpus;
+    struct { char *type; char *arch; char *machine; int smbios_mode; } os;
+    int features;
+    struct { int ntimers; virDomainTimerDefPtr *timers; } clock;
+    virCPUDefPtr cpu;
+    virSysinfoDefPtr sysinfo;
+    int ndisks; virDomainDiskDefPtr *disks;
+    int ncontrollers; virDomainControllerDefPtr *controllers;
+    int nfss; virDomainFSDefPtr *fss;
+    int nnets; virDomainNetDefPtr *nets;
+    int ninputs; virDomainInputDefPtr *inputs;
+    int nsounds; virDomainSoundDefPtr *sounds;
+    int nvideos; virDomainVideoDefPtr *videos;
+    virDomainHostdevDefPtr *hostdevs;
+    int nsmartcards; virDomainSmartcardDefPtr *smartcards;
+    int nserials; virDomainChrDefPtr *serials;
+    int nparallels; virDomainChrDefPtr *parallels;
+    int nchannels; virDomainChrDefPtr *channels;
+    virDomainChrDefPtr console;
+    int nhubs; virDomainHubDefPtr *hubs;
+    virDomainWatchdogDefPtr watchdog;
+    virDomainMemballoonDefPtr memballoon;
 } virDomainDef;
 typedef virDomainDef *virDomainDefPtr;
 
@@ -234,7 +354,47 @@ QMC_STUB virDomainDefPtr virDomainDefParseString(virCapsPtr caps, const char *xm
                                                  unsigned int expectedVirtTypes,
                                                  unsigned int flags);
 QMC_STUB void virDomainDefFree(virDomainDefPtr def);
+#ifndef QMC_ABI_CHECK_COMPILED
+/* the migration builds call the Python port (port/abi.py); the ABI build
+ * (upstream/abicheck.py) compiles upstream's instead */
 QMC_STUB bool virDomainDefCheckABIStability(virDomainDefPtr src, virDomainDefPtr dst);
+#endif
+QMC_STUB bool virCPUDefIsEqual(virCPUDefPtr src, virCPUDefPtr dst);
+QMC_STUB bool virSysinfoIsEqual(virSysinfoDefPtr src, virSysinfoDefPtr dst);
+
+/* VIR_ENUM_IMPL's ToString of what the ABI check prints (domain_conf.c:97-514) */
+#define QMC_ENUM(name, ...) \
+    static QMC_NOINST __attribute__((unused)) const char *name##TypeToString(int v) { \
+        static const char *const names[] = { __VA_ARGS__ }; \
+        return v >= 0 && v < (int)(sizeof(names) / sizeof(names[0])) ? names[v] : NULL; }
+QMC_ENUM(virDomainVirt, "qemu", "kqemu", "kvm", "xen", "lxc", "uml", "openvz", "vserver",
+         "ldom", "test", "vmware", "hyperv", "vbox", "one", "phyp")
+QMC_ENUM(virDomainTimerName, "platform", "pit", "rtc", "hpet", "tsc")
+QMC_ENUM(virDomainTimerMode, "auto", "native", "emulate", "paravirt", "smpsafe")
+QMC_ENUM(virDomainDeviceAddress, "none", "pci", "drive", "virtio-serial", "ccid", "usb")
+QMC_ENUM(virDomainDiskDevice, "disk", "cdrom", "floppy")
+QMC_ENUM(virDomainDiskBus, "ide", "fdc", "scsi", "virtio", "xen", "usb", "uml", "sata")
+QMC_ENUM(virDomainController, "ide", "fdc", "scsi", "sata", "virtio-serial", "ccid", "usb")
+QMC_ENUM(virDomainInput, "mouse", "tablet")
+QMC_ENUM(virDomainInputBus, "ps2", "usb", "xen")
+QMC_ENUM(virDomainSoundModel, "sb16", "es1370", "pcspk", "ac97", "ich6")
+QMC_ENUM(virDomainVideo, "vga", "cirrus", "vmvga", "xen", "vbox", "qxl")
+QMC_ENUM(virDomainHostdevMode, "subsystem", "capabilities")
+QMC_ENUM(virDomainHostdevSubsys, "usb", "pci")
+QMC_ENUM(virDomainChrChannelTarget, "guestfwd", "virtio")
+QMC_ENUM(virDomainChrConsoleTarget, "serial", "xen", "uml", "virtio")
+QMC_ENUM(virDomainWatchdogModel, "i6300esb", "ib700")
+QMC_ENUM(virDomainMemballoonModel, "virtio", "xen", "none")
+QMC_ENUM(virDomainHub, "usb")
+QMC_ENUM(virDomainSmbiosMode, "none", "emulate", "host", "sysinfo")
+
+/* virSocketFormatAddrFull (util/network.c): the model keeps the text */
+static QMC_NOINST __attribute__((unused)) char *
+virSocketFormatAddrFull(virSocketAddrPtr addr, bool withService, const char *sep)
+{
+    (void)withService; (void)sep;
+    return addr->text;
+}
 QMC_STUB char *qemuDomainDefFormatXML(struct qemud_driver *driver, virDomainDefPtr def,
                                       unsigned int flags);
 QMC_STUB char *qemuDomainFormatXML(struct qemud_driver *driver, virDomainObjPtr vm,

@@ -36,7 +36,7 @@ from ..world.constants import (DEVICE_ADDRESS_NAMES, DISK_BUS_NAMES, DISK_DEVICE
 from ..world.objects import (CcidAddress, DeviceAddr, DeviceInfo, DiskDef, DriveAddress,
                              InputDef, MemballoonDef, NetDef, NO_INFO, PCIAddress, SoundDef,
                              TimerDef, VideoAccelDef, VideoDef, VioserialAddress, WatchdogDef)
-from .cint import C_INT, C_UINT, C_ULONG
+from .cint import C_UINT, C_ULONG
 from .errors import LoadError
 from .xmlutil import parse_enum, parse_int, shown, where, xnodes, xstring
 

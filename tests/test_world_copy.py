@@ -39,7 +39,7 @@ def _def(name="d"):
 
 def _vm():
     job = _distinct(JobObj)
-    priv = DomainObjPrivate(job, "lock-held")
+    priv = DomainObjPrivate(job, "lock-held", "mon-x")
     snaps = SnapshotObjList({"s1": SnapshotDef("s1")})
     return _distinct(DomainObj, def_=_def(), privateData=priv, snapshots=snaps,
                      newDef=_def("new"))

@@ -14,7 +14,7 @@ mirror no upstream line and carry no line number.
 """
 from ..world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASYNC_JOB_NONE,
                                QEMU_JOB_ASYNC, QEMU_JOB_ASYNC_NESTED, QEMU_JOB_DESTROY,
-                               QEMU_JOB_NONE, VIR_DOMAIN_JOB_NONE,
+                               QEMU_JOB_NONE, VIR_DOMAIN_JOB_NONE, VIR_ERR_INTERNAL_ERROR,
                                VIR_ERR_OPERATION_TIMEOUT)
 from ..world.objects import Ptr
 from ..world.runtime import Goto, NoSuchLabel, goto, traced
@@ -152,6 +152,21 @@ def qemuDomainObjBeginJobInternal(driver, driver_locked, obj, job, asyncJob):  #
             label = g.label
 
 
+def qemuDomainObjBeginJob(driver, obj, job):                               # L786
+    return qemuDomainObjBeginJobInternal(driver, False, obj, job,          # L790
+                                         QEMU_ASYNC_JOB_NONE)              # L791
+
+
+def qemuDomainObjBeginJobWithDriver(driver, obj, job):                     # L812
+    if job <= QEMU_JOB_NONE or job >= QEMU_JOB_ASYNC:                      # L816
+        qemuReportError(VIR_ERR_INTERNAL_ERROR, "%s",                      # L817
+                        _("Attempt to start invalid job"))                 # L818
+        return -1                                                          # L819
+
+    return qemuDomainObjBeginJobInternal(driver, True, obj, job,           # L822
+                                         QEMU_ASYNC_JOB_NONE)              # L823
+
+
 def qemuDomainObjBeginAsyncJobWithDriver(driver, obj, asyncJob):           # L826
     return qemuDomainObjBeginJobInternal(driver, True, obj, QEMU_JOB_ASYNC,  # L830
                                          asyncJob)                         # L831
@@ -180,3 +195,6 @@ def qemuDomainObjEndAsyncJob(driver, obj):                                 # L85
 # The ported functions show in the trace when called (runtime.traced wraps them
 # here rather than by decorator, so that mutation tools see plain functions).
 traced(globals(), traced_names(DOMAIN_C))
+# and those only qemu_driver.c's entry points call (port/driver.py; whole migrations)
+DRIVER_ONLY = ["qemuDomainObjBeginJob", "qemuDomainObjBeginJobWithDriver"]
+traced(globals(), DRIVER_ONLY)

@@ -143,6 +143,12 @@ MIGRATE_FLAG_NAMES = {
     "change-protection": VIR_MIGRATE_CHANGE_PROTECTION,
 }
 
+# qemu_migration.h: the flags the qemu driver's migration entry points accept (virCheckFlags)
+QEMU_MIGRATION_FLAGS = (VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_TUNNELLED |
+                        VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE |
+                        VIR_MIGRATE_PAUSED | VIR_MIGRATE_NON_SHARED_DISK |
+                        VIR_MIGRATE_NON_SHARED_INC | VIR_MIGRATE_CHANGE_PROTECTION)
+
 
 def flag_names(value):
     """The names of the migration flags set in ``value``, in MIGRATE_FLAG_NAMES' order."""
@@ -240,6 +246,7 @@ CHR_CONSOLE_TARGET_NAMES = ["serial", "xen", "uml", "virtio"]
 SOUND_MODEL_NAMES = ["sb16", "es1370", "pcspk", "ac97", "ich6"]
 MEMBALLOON_MODEL_NAMES = ["virtio", "xen", "none"]
 VIR_DOMAIN_MEMBALLOON_MODEL_VIRTIO = 0
+VIR_DOMAIN_MEMBALLOON_MODEL_NONE = 2
 SMBIOS_MODE_NAMES = ["none", "emulate", "host", "sysinfo"]
 WATCHDOG_MODEL_NAMES = ["i6300esb", "ib700"]
 VIDEO_TYPE_NAMES = ["vga", "cirrus", "vmvga", "xen", "vbox", "qxl"]

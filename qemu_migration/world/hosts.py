@@ -33,11 +33,12 @@ The world package knows nothing of the port: what code a host runs is handed to
 it (``Host.entry``, filled by port/unit.py's ``host_entry_points``).
 """
 import copy
+from errno import EIO
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
-from .constants import VIR_ERR_INTERNAL_ERROR, VIR_FROM_RPC
-from .errors import UndressedError, VirError
+from .constants import VIR_ERR_INTERNAL_ERROR, VIR_ERR_SYSTEM_ERROR, VIR_FROM_RPC
+from .errors import UndressedError, VirError, strerror
 from .objects import Ptr
 from .runtime import World, current
 
@@ -50,14 +51,16 @@ VIR_DRV_FEATURE_MIGRATION_DIRECT = 5
 VIR_DRV_FEATURE_MIGRATION_V3 = 6
 VIR_DRV_FEATURE_MIGRATE_CHANGE_PROTECTION = 7
 
-# The virDriver members a migration uses, and how each one says it failed:
-# "null" (a pointer: NULL) or "negative" (an int: < 0).  supports_feature
-# answers 0/1 and cannot fail.
+# The virDriver members a migration uses (driver.h's struct _virDriver @ e2fb96d9),
+# and how each one says it failed: "null" (a pointer: NULL) or "negative" (an int:
+# < 0).  supports_feature answers 0/1 (the daemon's virDrvSupportsFeature passes a
+# negative answer on as a failure; the qemu driver gives none).  There is no getURI
+# member: virConnectGetURI (libvirt.c:1596) formats the connection's own URI.  The
+# qemu driver has no v1 members (domainMigratePrepare, domainMigrateFinish).
 MEMBERS: Dict[str, str] = {
-    "supports_feature": "never",
+    "supports_feature": "negative",
     "domainMigratePrepare": "negative",     # v1 (libvirt.c's virDomainMigrateVersion1)
     "domainMigrateFinish": "null",
-    "getURI": "null",
     "domainLookupByName": "null",
     "domainGetInfo": "negative",
     "domainGetXMLDesc": "null",
@@ -75,23 +78,31 @@ MEMBERS: Dict[str, str] = {
 
 
 def failed(member, ret):
-    how = MEMBERS[member]
-    if how == "null":
+    if MEMBERS[member] == "null":
         return ret is None
-    if how == "negative":
-        return ret < 0
-    return False
+    return ret < 0
 
 
-@dataclass(frozen=True)
+@dataclass
 class Domain:
     """virDomainPtr: the handle a connection gives for a domain (datatypes.h): the
     connection it came from, the name, the uuid and the id.  Only these cross the
-    wire; the host looks its own object up by the uuid."""
+    wire; the host looks its own object up by the uuid.  ``virGetDomain`` makes one
+    (the id is set after, as upstream does)."""
     conn: "Connection"
     name: str
     uuid: str
     id: int = -1
+
+
+@dataclass
+class DomainInfo:
+    """virDomainInfo (libvirt.h): what domainGetInfo fills in and the wire carries back."""
+    state: int = 0
+    maxMem: int = 0
+    memory: int = 0
+    nrVirtCpu: int = 0
+    cpuTime: int = 0
 
 
 @dataclass
@@ -153,6 +164,12 @@ class Connection:
     def uri(self):
         return self.host.uri
 
+    @property
+    def privateData(self):
+        """``conn->privateData`` as a host's driver entry point reads it: the host's
+        ``struct qemud_driver`` (the daemon's own connection to its qemu driver)."""
+        return self.host.world.driver
+
     def __repr__(self):
         return "Connection(%s)" % self.host.name
 
@@ -194,6 +211,13 @@ class Network:
         return Connection(host, flags) if host is not None else None
 
 
+# What the remote driver raises when the daemon's connection is gone mid-call: the
+# socket read finds the end of the stream (virNetSocketReadWire, virnetsocket.c:906).
+EOF_DETAIL = "End of file while reading data"
+# daemon: virNetMessageSaveError (virnetmessage.c:374) when the call left no error
+NO_ERROR_SET = "Library function returned error but did not set virError"
+
+
 def remote_call(conn: Connection, member: str, args: tuple):
     """One call of ``member`` on the host behind ``conn``, as the remote driver and the
     daemon make it; the caller's world is the current one."""
@@ -208,10 +232,11 @@ def remote_call(conn: Connection, member: str, args: tuple):
     if host.network is not None:
         host.network.crossings.append(name)
     if rpc_fails:
-        # the connection broke: remote.c's call fails with an RPC error, nothing ran there
-        caller.raise_error(VirError(VIR_ERR_INTERNAL_ERROR, VIR_FROM_RPC,
-                                    "rpc call failed (injected)",
-                                    "virNetClientProgramCall"))
+        # the connection broke: the client's read of the reply finds the end of the
+        # stream (virNetSocketReadWire, EIO); nothing ran on the host
+        caller.raise_error(VirError(VIR_ERR_SYSTEM_ERROR, VIR_FROM_RPC,
+                                    "%s: %s" % (EOF_DETAIL, strerror(EIO)),
+                                    "virNetSocketReadWire"))
         return None if MEMBERS[member] == "null" else -1
     w = host.world
     # what crosses: the values; an out-parameter is filled from the reply, which
@@ -235,8 +260,7 @@ def remote_call(conn: Connection, member: str, args: tuple):
         else:
             # (virNetMessageSaveError, virnetmessage.c:374 @ e2fb96d9: the text is sent
             # as the message, and the client raises it as it is)
-            err = UndressedError(VIR_ERR_INTERNAL_ERROR, VIR_FROM_RPC,
-                                 "Library function returned error but did not set virError",
+            err = UndressedError(VIR_ERR_INTERNAL_ERROR, VIR_FROM_RPC, NO_ERROR_SET,
                                  "virNetMessageSaveError")
         caller.raise_error(err)
         return ret

@@ -241,10 +241,20 @@ class DomainDef:
     watchdog: Optional[WatchdogDef] = None
     # the virtio balloon virDomainDefParseXML gives every qemu and kvm guest without one
     memballoon: Optional[MemballoonDef] = MemballoonDef(0)
+    cur_balloon: Optional[int] = None   # def->mem.cur_balloon (KiB); None: as ``memory``
+
+    def __post_init__(self):
+        if self.cur_balloon is None:
+            self.cur_balloon = self.memory
 
     @property
     def nhostdevs(self):
         return len(self.hostdevs)
+
+    @property
+    def max_balloon(self):
+        """def->mem.max_balloon: ``<memory>``."""
+        return self.memory
 
     def copy(self):
         # the device lists are copied, the (frozen) devices shared
@@ -257,6 +267,11 @@ class DomainDef:
             list(self.sounds), list(self.videos), list(self.smartcards), list(self.serials),
             list(self.parallels), list(self.channels), self.console, list(self.hubs),
             self.watchdog, self.memballoon)
+    cur_balloon: Optional[int] = None   # def->mem.cur_balloon (KiB); None: as ``memory``
+
+    def __post_init__(self):
+        if self.cur_balloon is None:
+            self.cur_balloon = self.memory
 
 
 @dataclass
@@ -287,9 +302,11 @@ class JobObj:
 
 @dataclass
 class DomainObjPrivate:
-    """qemuDomainObjPrivate: the job and the lock state the ported code touches."""
+    """qemuDomainObjPrivate: the job and the lock state the ported code touches, and the
+    monitor (a name standing for the qemuMonitorPtr the monitor stubs are handed)."""
     job: JobObj = field(default_factory=JobObj)
     lockState: Optional[str] = None
+    mon: Optional[str] = "qemuMonitor"
 
 
 @dataclass
@@ -306,15 +323,17 @@ class DomainObj:
     newDef: Optional[DomainDef] = None
     freed: bool = False
     autodestroy: bool = False   # for the loader's report only; the driver holds the truth
+    pid: int = 0                # vm->pid, what qemudGetProcessInfo is handed
 
     def copy(self):
         priv, job = self.privateData, self.privateData.job
         return DomainObj(
             self.def_.copy(), self.persistent, self.refs, self.locked, self.state, self.reason,
             DomainObjPrivate(JobObj(job.active, job.asyncJob, job.phase, job.mask, job.start,
-                                    job.info_type), priv.lockState),
+                                    job.info_type), priv.lockState, priv.mon),
             SnapshotObjList(dict(self.snapshots.objs)),
-            None if self.newDef is None else self.newDef.copy(), self.freed, self.autodestroy)
+            None if self.newDef is None else self.newDef.copy(), self.freed, self.autodestroy,
+            self.pid)
 
 
 @dataclass

@@ -35,15 +35,21 @@ from ..engine.runner import run_call
 from ..port import VERSION_NAMES
 from ..port.registry import ENTRY_NAMES, SHORT, Call
 from ..port.registry import resolve as resolve_function
-from ..world.constants import (QEMU_ASYNC_JOB_MIGRATION_OUT, QEMU_JOB_MODIFY,
+from ..port.registry import STREAM
+from ..world.constants import (QEMU_ASYNC_JOB_MIGRATION_OUT, QEMU_ASYNC_JOB_NONE,
+                               QEMU_JOB_MODIFY, QEMU_JOB_NONE,
                                QEMUD_MIGRATION_NUM_PORTS,
                                VIR_DOMAIN_JOB_UNBOUNDED,
                                VIR_DOMAIN_PAUSED, VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF,
-                               VIR_MIGRATE_PEER2PEER, VIR_MIGRATE_TUNNELLED,
-                               VIR_MIGRATE_UNDEFINE_SOURCE, migration_job_mask)
-from ..world.objects import DomainDef, DomainObj, Driver, HostdevDef, Ptr, SnapshotDef
-from ..world.runtime import FaultPlan, World
+                               VIR_MIGRATE_CHANGE_PROTECTION, VIR_MIGRATE_PEER2PEER,
+                               VIR_MIGRATE_TUNNELLED, VIR_MIGRATE_UNDEFINE_SOURCE,
+                               migration_job_mask)
+from ..world.hosts import Connection, Domain, Host
+from ..world.objects import (DomainDef, DomainObj, Driver, HostdevDef, OutParam, Ptr,
+                             SnapshotDef)
+from ..world.runtime import FaultPlan, World, current
 from ..world.stubs import FAULTABLE
+from .reach import Probe, run_probes
 
 _FAULTABLE_SET = frozenset(FAULTABLE)
 
@@ -244,13 +250,18 @@ def _isallowed_call(d, faults):
     return Call("qemuMigrationIsAllowed", None, {"def": def_}, faults)
 
 
+def _xmlin(kind, hostdevs):
+    """Begin's xmlin of an XMLIN kind, for a domain with ``hostdevs``."""
+    if kind == "none":
+        return None
+    memory = 2 * MEMORY if kind == "memory-differs" else MEMORY
+    maxvcpus = 2 if kind == "maxvcpus-differs" else 1
+    return domain_xml(memory=memory, hostdevs=hostdevs, maxvcpus=maxvcpus)
+
+
 def _begin_call(d, faults):
-    xmlin = None
-    if d["xmlin"] != "none":
-        memory = 2 * MEMORY if d["xmlin"] == "memory-differs" else MEMORY
-        maxvcpus = 2 if d["xmlin"] == "maxvcpus-differs" else 1
-        xmlin = domain_xml(memory=memory, hostdevs=d["hostdevs"], maxvcpus=maxvcpus)
-    return Call("qemuMigrationBegin", NAME, {"xmlin": xmlin}, faults)
+    return Call("qemuMigrationBegin", NAME, {"xmlin": _xmlin(d["xmlin"], d["hostdevs"])},
+                faults)
 
 
 def _prepare_args(d):
@@ -433,6 +444,216 @@ for _f, _extra in (("qemuMigrationPrepareTunnel", lambda: _extra_prepare(False))
                    ("qemuMigrationPerformJob", _extra_perform)):
     SPACES[_f] = CaseSpace(_with_extra(SPACES[_f].states, _extra),
                            _extra_world(SPACES[_f].build), _extra_call(SPACES[_f].call))
+
+
+# --- reachability: the states a ported caller gives (issue 9, item 4; analysis/reach.py) -----
+#
+# Each entry point's callers are run, on a host's unit, over their own inputs: the
+# qemu_driver.c entry points (port/driver.py), which reach the functions above through
+# qemuMigrationBegin, the prepares and qemuMigrationPerform's dispatch.  Every call of an
+# entry point they make is read back into its dimensions (the _seen_* functions: the
+# inverse of the builders above), and a state is kept when some call matches it.
+# The extra dimensions (another thread, the port counter) and peer_v3 (the peer's
+# answer) are the world's doing, not a caller's: no call sets them, any value is kept.
+
+_STATE_NAME = {VIR_DOMAIN_RUNNING: "running", VIR_DOMAIN_PAUSED: "paused",
+               VIR_DOMAIN_SHUTOFF: "shutoff"}
+_FLAGS_NAME = {v: k for k, v in FLAGS.items()}
+_DNAME_NAME = {None: "none", NAME + "-renamed": "renamed"}
+_URI_NAME = {v: k for k, v in URI_IN.items()}
+_HOSTNAME_NAME = {v: k for k, v in HOSTNAME.items()}
+OTHER = "other"        # a value no state has: a call outside the space
+
+
+def _seen_vm(vm, driver):
+    """The VM_DIMS of a domain object as a call finds it."""
+    job = vm.privateData.job
+    if job.active == QEMU_JOB_NONE and job.asyncJob == QEMU_ASYNC_JOB_NONE:
+        held = "none"
+    elif job.active == QEMU_JOB_MODIFY and job.asyncJob == QEMU_ASYNC_JOB_NONE:
+        held = "modify"
+    elif job.active == QEMU_JOB_NONE and job.asyncJob == QEMU_ASYNC_JOB_MIGRATION_OUT:
+        held = "migration-out"
+    else:
+        held = OTHER
+    return {"autodestroy": "yes" if vm.def_.uuid in driver.autodestroy else "no",
+            "snapshots": str(len(vm.snapshots.objs)),
+            "hostdevs": vm.def_.hostdevs[0].type if vm.def_.hostdevs else "none",
+            "state": _STATE_NAME.get(vm.state, OTHER),
+            "persistent": "yes" if vm.persistent else "no",
+            "job": held}
+
+
+def _seen_def(def_):
+    return {"hostdevs": def_.hostdevs[0].type if def_.hostdevs else "none"}
+
+
+def _seen_isallowed(args):
+    driver = current().driver
+    if len(args) == 1:          # pre: qemuMigrationIsAllowed(def), a domain's or a new one
+        vm = driver.domains.get(args[0].uuid)
+        vm = vm if vm is not None and vm.def_ is args[0] else None
+        def_ = args[0]
+    else:
+        _drv, vm, def_ = args
+    if vm is not None:
+        return dict(arg="vm", **_seen_vm(vm, driver))
+    return dict(arg="def", **_seen_def(def_))
+
+
+def _seen_begin(args):
+    _drv, vm, xmlin = args[:3]
+    d = _seen_vm(vm, current().driver)
+    kinds = {_xmlin(k, d["hostdevs"]): k for k in XMLIN}
+    d["xmlin"] = kinds.get(xmlin, OTHER)
+    return d
+
+
+def _seen_dest(driver):
+    doms = list(driver.domains.values())
+    if not doms:
+        return "nothing"
+    if len(doms) > 1:
+        return OTHER
+    vm = doms[0]
+    if vm.def_.uuid == OTHER_UUID:
+        return "same-name-other-uuid"
+    return "same-uuid-running" if vm.def_.id != -1 else "same-uuid-inactive"
+
+
+def _seen_prepare(driver, cookiein, dname, dom_xml):
+    xmls = {domain_xml(hostdevs=h): h for h in HOSTDEV_XML}
+    cookies = {cookie_xml(k, driver.hostname): k for k in COOKIEIN}
+    return {"hostdevs": xmls.get(dom_xml, OTHER), "dname": _DNAME_NAME.get(dname, OTHER),
+            "cookiein": cookies.get(cookiein, OTHER), "dest": _seen_dest(driver)}
+
+
+def _seen_tunnel(args):
+    driver, _conn, cookiein, _len, _out, _outlen, _st, dname, dom_xml = args
+    return _seen_prepare(driver, cookiein, dname, dom_xml)
+
+
+def _seen_direct(args):
+    driver, _conn, cookiein, _len, _out, _outlen, uri_in, _uri_out, dname, dom_xml = args
+    d = _seen_prepare(driver, cookiein, dname, dom_xml)
+    d["uri_in"] = _URI_NAME.get(uri_in, OTHER)
+    d["hostname"] = _HOSTNAME_NAME.get(driver.hostname, OTHER)
+    return d
+
+
+def _seen_perform(args):
+    _drv, _conn, vm = args[:3]
+    d = _seen_vm(vm, current().driver)
+    d["flags"] = _FLAGS_NAME.get(args[10], OTHER)
+    d["v3proto"] = "yes" if args[13] else "no"
+    return d
+
+
+REACH_TARGETS = {
+    "qemuMigrationIsAllowed": _seen_isallowed,
+    "qemuMigrationBegin": _seen_begin,
+    "qemuMigrationPrepareTunnel": _seen_tunnel,
+    "qemuMigrationPrepareDirect": _seen_direct,
+    "qemuMigrationPerformJob": _seen_perform,
+}
+
+# the callers' own inputs: the values the wire can bring an entry point, per argument
+DOM_URI = "qemu+tcp://%s/system" % FQDN
+PEER_COOKIE = cookie_xml("other-host", FQDN)
+
+
+def _conn(world):
+    return Connection(Host("source", "-", world, DOM_URI))
+
+
+def _dom(world):
+    return Domain(_conn(world), NAME, UUID)
+
+
+def _probe_begin3():
+    for d in vm_states():
+        for x in XMLIN:
+            for flags in (0, VIR_MIGRATE_CHANGE_PROTECTION):
+                w = _vm_world(d)
+                yield w, (_dom(w), _xmlin(x, d["hostdevs"]), OutParam("cookieout"),
+                          OutParam("cookieoutlen", 0), flags, None, 0)
+
+
+def _probe_perform2():
+    for d in vm_states():
+        for flags in FLAGS.values():
+            for cookie in (None, PEER_COOKIE):
+                w = _vm_world(d)
+                yield w, (_dom(w), cookie, len(cookie) + 1 if cookie else 0,
+                          "tcp:%s:49152" % FQDN, flags, None, 0)
+
+
+def _probe_perform3():
+    for d in vm_states():
+        for flags in FLAGS.values():
+            for cookie in (None, PEER_COOKIE):
+                for dconnuri in (None, DOM_URI):
+                    w = _vm_world(d)
+                    yield w, (_dom(w), None, cookie, len(cookie) + 1 if cookie else 0,
+                              OutParam("cookieout"), OutParam("cookieoutlen", 0), dconnuri,
+                              "tcp:%s:49152" % FQDN, flags, None, 0)
+
+
+_PREPARE_FLAGS = (0, VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_TUNNELLED)
+
+
+def _probe_prepare(direct, v3):
+    for d in _states_prepare(direct):
+        a = _prepare_args(d)
+        for flags in _PREPARE_FLAGS:
+            w = _prepare_world(d)
+            cookie = a["cookiein"]
+            cookies = (cookie, len(cookie) + 1 if cookie else 0, OutParam("cookieout"),
+                       OutParam("cookieoutlen", 0))
+            if direct and v3:
+                args = (_conn(w),) + cookies + (URI_IN[d["uri_in"]], OutParam("uri_out"),
+                                                flags, a["dname"], 0, a["dom_xml"])
+            elif direct:
+                args = (_conn(w), None, None, URI_IN[d["uri_in"]], OutParam("uri_out"),
+                        flags, a["dname"], 0, a["dom_xml"])
+            elif v3:
+                args = (_conn(w), STREAM) + cookies + (flags, a["dname"], 0, a["dom_xml"])
+            else:
+                args = (_conn(w), STREAM, flags, a["dname"], 0, a["dom_xml"])
+            yield w, args
+
+
+PROBES = [
+    Probe("qemuDomainMigrateBegin3", _probe_begin3),
+    Probe("qemudDomainMigratePerform", _probe_perform2),
+    Probe("qemuDomainMigratePerform3", _probe_perform3),
+    Probe("qemudDomainMigratePrepareTunnel", lambda: _probe_prepare(False, False)),
+    Probe("qemuDomainMigratePrepareTunnel3", lambda: _probe_prepare(False, True)),
+    Probe("qemudDomainMigratePrepare2", lambda: _probe_prepare(True, False)),
+    Probe("qemuDomainMigratePrepare3", lambda: _probe_prepare(True, True)),
+]
+
+
+@functools.lru_cache(maxsize=None)
+def reach():
+    """What the callers give, on every version (run once per process)."""
+    return run_probes(VERSION_NAMES, PROBES, REACH_TARGETS)
+
+
+def _reachable(function, states):
+    @functools.lru_cache(maxsize=None)
+    def kept():
+        r = reach()
+        return tuple(s for s in states() if r.admits(function, s))
+
+    def copies():
+        return [dict(s) for s in kept()]
+    copies.enumerated = states          # every state, reachable or not (for the README)
+    return copies
+
+
+for _f in SPACES:
+    SPACES[_f] = CaseSpace(_reachable(_f, SPACES[_f].states), SPACES[_f].build, SPACES[_f].call)
 
 
 def dimension_names(function):

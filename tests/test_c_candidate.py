@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from qemu_migration.analysis import cases as C
+
 from qemu_migration.analysis.cases import enumerate_cases
 from qemu_migration.upstream import build as B
 from conftest import cli_run as run
@@ -129,7 +131,10 @@ def test_check_of_the_tree_names_no_line_and_finds_the_leak():
     rc, out, err = run("check", "--version", "c:tests/c_candidate", "--baseline", "pre",
                        "--function", "PerformJob")
     assert rc == 1 and err == ""
-    assert "  NEW PerformJob async-job-leaked, fault at none: 2752 cases" in out
+    # the count is of the reachable PerformJob states (see test_reach): all of them while
+    # the derivation waits for port/protocol.py, those qemuMigrationPerform sends after
+    leaked = 2752 if C.reach().pending else 2256
+    assert "  NEW PerformJob async-job-leaked, fault at none: %d cases" % leaked in out
     assert "      at (compiled C: no line trace)" in out
 
 

@@ -36,10 +36,12 @@ def test_every_diff_class_example_round_trips(tmp_path):
 
 
 @pytest.mark.parametrize("cid", [
-    # shut off (reason kept), a held modify job, a def argument, a prepare with a
-    # destination domain, the host name, the next id, a URI, a cookie, a stream
-    "Begin/autodestroy=no,snapshots=3,hostdevs=usb,state=shutoff,persistent=yes,job=none,"
-    "xmlin=memory-differs/fault=none",
+    # shut off (reason kept), an xmlin, a held modify job, a def argument, a prepare with
+    # a destination domain, the host name, the next id, a URI, a cookie, a stream
+    "PerformJob/autodestroy=no,snapshots=3,hostdevs=usb,state=shutoff,persistent=yes,job=none,"
+    "flags=0,v3proto=no/fault=none",
+    "Begin/autodestroy=no,snapshots=3,hostdevs=usb,state=paused,persistent=yes,"
+    "job=migration-out,xmlin=memory-differs/fault=none",
     "PerformJob/autodestroy=yes,snapshots=0,hostdevs=pci,state=paused,persistent=no,job=modify,"
     "flags=peer2peer|tunnelled,v3proto=yes,peer_v3=no/fault=none",
     "IsAllowed/arg=def,hostdevs=pci/fault=none",

@@ -18,6 +18,7 @@ from qemu_migration.port.unit import unit
 from qemu_migration.world.constants import (NULL, QEMU_ASYNC_JOB_MIGRATION_IN,
                                             QEMU_JOB_MODIFY, VIR_MIGRATE_PEER2PEER,
                                             VIR_MIGRATE_TUNNELLED)
+from qemu_migration.world.hosts import Host
 from qemu_migration.world.objects import DomainDef
 from qemu_migration.world.stubs import NULLSTR, VIR_DEBUG, qemuReportError
 
@@ -121,6 +122,14 @@ def test_v2_prepares_take_no_cookie():
 
 # --- without the dispatch: pending, nothing filtered ---------------------------------------
 
+def test_a_peer_to_peer_probe_reaches_the_destination_it_names(whole):
+    # the destination of the probes' network runs the unit too: its prepares are
+    # watched (what they see there is no state of the space: the source's XML and
+    # cookie, read back, are OTHER)
+    assert any(dict(c)["hostdevs"] == C.OTHER
+               for c in whole.seen["qemuMigrationPrepareDirect"])
+
+
 def test_a_unit_without_qemuMigrationPerform_leaves_everything_pending():
     r = run_probes(["post"], C.PROBES, C.REACH_TARGETS)
     if "qemuMigrationPerform" in vars(unit("post")):     # protocol.py is there: derived
@@ -176,6 +185,8 @@ def test_a_probe_sees_each_call_with_the_world_it_finds():
     def inputs():
         for job in (0, QEMU_JOB_MODIFY):
             w = make_world(make_vm(name=C.NAME, uuid=C.UUID, job=job))
+            if job:
+                Host("lone", "post", w, "qemu:///system")      # a host on no network
             yield w, (w.driver, w.driver.domains[C.UUID], None, None, None)
     r = run_probes(["pre", "post"], [Probe("qemuMigrationBegin", inputs)],
                    {"qemuMigrationIsAllowed": C.REACH_TARGETS["qemuMigrationIsAllowed"]})

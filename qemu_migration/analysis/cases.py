@@ -44,7 +44,7 @@ from ..world.constants import (QEMU_ASYNC_JOB_MIGRATION_OUT, QEMU_ASYNC_JOB_NONE
                                VIR_MIGRATE_CHANGE_PROTECTION, VIR_MIGRATE_PEER2PEER,
                                VIR_MIGRATE_TUNNELLED, VIR_MIGRATE_UNDEFINE_SOURCE,
                                migration_job_mask)
-from ..world.hosts import Connection, Domain, Host
+from ..world.hosts import Connection, Domain, Host, Network
 from ..world.objects import (DomainDef, DomainObj, Driver, HostdevDef, OutParam, Ptr,
                              SnapshotDef)
 from ..world.runtime import FaultPlan, World, current
@@ -558,12 +558,18 @@ REACH_TARGETS = {
 }
 
 # the callers' own inputs: the values the wire can bring an entry point, per argument
-DOM_URI = "qemu+tcp://%s/system" % FQDN
+DOM_URI = "qemu+tcp://%s/system" % FQDN          # the peer a peer-to-peer source opens
+SOURCE_URI = "qemu+tcp://%s/system" % SOURCE_HOST
 PEER_COOKIE = cookie_xml("other-host", FQDN)
 
 
 def _conn(world):
-    return Connection(Host("source", "-", world, DOM_URI))
+    """A connection to the host whose world ``world`` is, on a network where the peer a
+    peer-to-peer migration names (DOM_URI) answers, with nothing defined."""
+    net = Network()
+    host = net.add(Host("source", "-", world, SOURCE_URI))
+    net.add(Host("destination", "-", World(Driver(hostname=SOURCE_HOST)), DOM_URI))
+    return Connection(host)
 
 
 def _dom(world):

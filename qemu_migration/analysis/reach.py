@@ -21,7 +21,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, Iterable, List, Set
 
-from ..port.driver import NotInUnit
+from ..port.driver import DRIVER_TABLE, NotInUnit
 from ..port.unit import unit
 from ..world.runtime import ported
 
@@ -93,6 +93,15 @@ def _watcher(name, abstract, seen):
     return make
 
 
+def _serve(world, funcs):
+    """The hosts of the probe's network (a peer-to-peer source opens its destination) run
+    the probed unit, so that their calls are watched as well."""
+    host = world.host
+    if host is not None and host.network is not None:
+        for h in host.network.hosts.values():
+            h.entry = {m: funcs[f] for m, f in DRIVER_TABLE.items()}
+
+
 def run_probes(versions, probes: List[Probe], targets: Dict[str, Callable],
                provide=None) -> Reach:
     """Run every probe on every version with every target watched.
@@ -107,6 +116,7 @@ def run_probes(versions, probes: List[Probe], targets: Dict[str, Callable],
         for probe in probes:
             caller = funcs[probe.caller]
             for world, args in probe.inputs():
+                _serve(world, funcs)
                 world.reset_run()
                 try:
                     with world.activate():

@@ -565,7 +565,8 @@ PEER_COOKIE = cookie_xml("other-host", FQDN)
 
 def _conn(world):
     """A connection to the host whose world ``world`` is, on a network where the peer a
-    peer-to-peer migration names (DOM_URI) answers, with nothing defined."""
+    peer-to-peer migration names (DOM_URI) answers, with nothing defined (its host
+    name is not the probed host's, which the cases' worlds call FQDN)."""
     net = Network()
     host = net.add(Host("source", "-", world, SOURCE_URI))
     net.add(Host("destination", "-", World(Driver(hostname=SOURCE_HOST)), DOM_URI))
@@ -630,9 +631,9 @@ def _probe_prepare(direct, v3):
 
 
 PROBES = [
-    Probe("qemuDomainMigrateBegin3", _probe_begin3),
     Probe("qemudDomainMigratePerform", _probe_perform2),
     Probe("qemuDomainMigratePerform3", _probe_perform3),
+    Probe("qemuDomainMigrateBegin3", _probe_begin3),
     Probe("qemudDomainMigratePrepareTunnel", lambda: _probe_prepare(False, False)),
     Probe("qemuDomainMigratePrepareTunnel3", lambda: _probe_prepare(False, True)),
     Probe("qemudDomainMigratePrepare2", lambda: _probe_prepare(True, False)),

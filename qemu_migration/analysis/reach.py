@@ -122,6 +122,6 @@ def run_probes(versions, probes: List[Probe], targets: Dict[str, Callable],
                     with world.activate():
                         caller(*args)
                 except NotInUnit:
-                    reach.pending.update(targets)
-                    break
+                    reach.pending.update(targets)    # nothing can be ruled out: stop
+                    return reach
     return reach

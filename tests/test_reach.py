@@ -14,6 +14,7 @@ from conftest import make_vm, make_world
 from qemu_migration.analysis import cases as C
 from qemu_migration.analysis.reach import NA, Probe, Reach, rebind, run_probes
 from qemu_migration.port import VERSION_NAMES
+from qemu_migration.port.driver import NotInUnit
 from qemu_migration.port.unit import unit
 from qemu_migration.world.constants import (NULL, QEMU_ASYNC_JOB_MIGRATION_IN,
                                             QEMU_JOB_MODIFY, VIR_MIGRATE_PEER2PEER,
@@ -217,3 +218,19 @@ def test_pre_isallowed_of_a_definition_not_in_the_list():
         assert C._seen_isallowed((stray,)) == {"arg": "def", "hostdevs": "none"}
         assert C._seen_isallowed((w.driver.domains[C.UUID].def_,))["arg"] == "vm"
         assert C._seen_isallowed((DomainDef("kvm", "x", "u", memory=1),))["arg"] == "def"
+
+
+def test_a_probe_that_needs_a_function_the_unit_lacks_leaves_everything_pending():
+    def needs_more(*args):
+        raise NotInUnit("qemuMigrationSomething resolves in a host's unit")
+    ran = []
+
+    def after():
+        ran.append(1)
+        return []
+    targets = {"qemuMigrationBegin": C.REACH_TARGETS["qemuMigrationBegin"],
+               "qemuMigrationPerformJob": C.REACH_TARGETS["qemuMigrationPerformJob"]}
+    r = run_probes(["post"], [Probe("needsMore", lambda: [(make_world(), ())]),
+                              Probe("needsMore", after)],
+                   targets, provide={"needsMore": needs_more})
+    assert r.pending == set(targets) and ran == []     # the probing stopped there

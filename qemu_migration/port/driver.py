@@ -41,7 +41,8 @@ from ..world.stubs_driver import (FieldPtr, qemuDomainObjEnterMonitor,
                                   qemuDomainObjExitMonitor, qemuDomainObjExitMonitorWithDriver,
                                   qemuMonitorGetBalloonInfo, qemudGetProcessInfo,
                                   virCheckFlags, virDomainFindByName, virDomainFindByUUID,
-                                  virGetDomain, virUUIDFormat)
+                                  virUUIDFormat)
+from ..world.stubs_migration import virGetDomain
 from .qemu_domain import (qemuDomainObjBeginJob, qemuDomainObjBeginJobWithDriver,
                           qemuDomainObjEndJob)
 

@@ -143,12 +143,6 @@ MIGRATE_FLAG_NAMES = {
     "change-protection": VIR_MIGRATE_CHANGE_PROTECTION,
 }
 
-# qemu_migration.h: the flags the qemu driver's migration entry points accept (virCheckFlags)
-QEMU_MIGRATION_FLAGS = (VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_TUNNELLED |
-                        VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE |
-                        VIR_MIGRATE_PAUSED | VIR_MIGRATE_NON_SHARED_DISK |
-                        VIR_MIGRATE_NON_SHARED_INC | VIR_MIGRATE_CHANGE_PROTECTION)
-
 
 def flag_names(value):
     """The names of the migration flags set in ``value``, in MIGRATE_FLAG_NAMES' order."""

@@ -83,18 +83,6 @@ def virDomainFindByName(doms, name, *, fail):
     return NULL
 
 
-def virGetDomain(conn, name, uuid, *, fail):
-    """virGetDomain (datatypes.c:171 @ e2fb96d9): a domain handle on ``conn`` (hosts.Domain),
-    which takes a reference on the connection (:207; virUnrefDomain gives it back); fails
-    on allocation, reporting VIR_ERR_NO_MEMORY from VIR_FROM_NONE, and gives NULL with the
-    connection untouched."""
-    if fail:
-        _oom(VIR_FROM_NONE, "virGetDomain")
-        return NULL
-    conn.refs += 1
-    return Domain(conn, name, uuid)
-
-
 def qemudGetProcessInfo(cpuTime, lastCpu, pid, tid, *, fail):
     """qemudGetProcessInfo (qemu_driver.c:1017 @ e2fb96d9): the guest's CPU time from
     /proc/<pid>/stat into ``cpuTime``; 0.  An injected failure is its path's allocation
@@ -148,7 +136,7 @@ def qemuMonitorGetBalloonInfo(mon, currmem, *, fail):
     return 0
 
 
-FAULTABLE = sorted(['virGetDomain', 'qemudGetProcessInfo', 'qemuMonitorGetBalloonInfo'])
+FAULTABLE = sorted(['qemudGetProcessInfo', 'qemuMonitorGetBalloonInfo'])
 PLAIN = ['virDomainFindByUUID', 'virDomainFindByName', 'qemuDomainObjEnterMonitor',
          'qemuDomainObjExitMonitor', 'qemuDomainObjEnterMonitorWithDriver',
          'qemuDomainObjExitMonitorWithDriver']

@@ -266,12 +266,7 @@ class DomainDef:
             list(self.controllers), list(self.fss), list(self.nets), list(self.inputs),
             list(self.sounds), list(self.videos), list(self.smartcards), list(self.serials),
             list(self.parallels), list(self.channels), self.console, list(self.hubs),
-            self.watchdog, self.memballoon)
-    cur_balloon: Optional[int] = None   # def->mem.cur_balloon (KiB); None: as ``memory``
-
-    def __post_init__(self):
-        if self.cur_balloon is None:
-            self.cur_balloon = self.memory
+            self.watchdog, self.memballoon, self.cur_balloon)
 
 
 @dataclass

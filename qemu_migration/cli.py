@@ -7,6 +7,8 @@
     qemu-migration check [--version V] [--baseline V] [--json]
     qemu-migration cases [--version V]
     qemu-migration compare --libvirt-src DIR [--version V] [--worktree] [--json] [--record]
+    qemu-migration protocol [--json|--markdown] [--flow F] [--source V] [--destination V]
+                            [--domain D] [--faults]
 
 Every failure is one line on standard error, ``qemu-migration: <problem>``,
 never a traceback.  Exit statuses:
@@ -149,6 +151,8 @@ def build_parser():
         pass
     from . import review
     review.add_commands(sub)
+    from . import protocol_cli
+    protocol_cli.add_commands(sub)
     try:
         from .upstream import cli as upstream_cli
         upstream_cli.add_commands(sub)

@@ -18,8 +18,9 @@ from ..world.objects import DomainDef, DomainObj, SnapshotDef
 from .discover import is_scenario_file, scenario_files
 from .domain import load_domain, parse_domain_element, parse_domain_text
 from .errors import LoadError
-from .scenario import (Call, Scenario, bundled_scenarios, bundled_scenarios_dir, load_scenario,
-                       parse_scenario_element)
+from .migration import MigrationScenario, parse_any_scenario_element
+from .migration import load_any_scenario as load_scenario
+from .scenario import Call, Scenario, bundled_scenarios, bundled_scenarios_dir
 from .snapshot import LoadedSnapshotDef, load_snapshot, parse_snapshot_element
 from .status import load_status, parse_status_element
 from .xmlutil import parse_file
@@ -38,7 +39,7 @@ def load_any(path):
     if root.tag == "domainsnapshot":
         return parse_snapshot_element(root, path)
     if root.tag == "scenario":
-        return parse_scenario_element(root, path)
+        return parse_any_scenario_element(root, path)
     raise LoadError(path, "/" + str(root.tag),
                     "wrong root element <%s> (expected %s)" % (
                         root.tag, ", ".join("<%s>" % r for r in ROOTS)))
@@ -161,6 +162,6 @@ def describe(obj):
 __all__ = [
     "LoadError", "load_any", "describe",
     "load_domain", "parse_domain_text", "load_status", "load_snapshot", "LoadedSnapshotDef",
-    "load_scenario", "Scenario", "Call",
+    "load_scenario", "Scenario", "MigrationScenario", "Call",
     "bundled_scenarios_dir", "bundled_scenarios", "is_scenario_file", "scenario_files",
 ]

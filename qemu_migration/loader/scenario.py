@@ -483,3 +483,9 @@ def bundled_scenarios_dir():
 
 def bundled_scenarios():
     return sorted(bundled_scenarios_dir().glob("*.xml"))
+
+
+# what the two-host scenarios (loader/migration.py) share with these
+check_attrs = _check_attrs
+required_attr = _required_attr
+load_host_domain = _load_host_domain

@@ -1,0 +1,359 @@
+"""Whole migrations between two hosts, and what they leave behind (issue 9).
+
+A migration runs on three worlds: the client's, where libvirt.c's
+``virDomainMigrate`` runs (port/libvirt.py) and whose last error is what its
+user sees, and one per host (world/hosts.py), each a libvirtd of one version
+running its own unit of code (port/unit.py) on its own domains, loaded from
+fixture XML as a scenario's host is (loader/migration.py).  Only the wire joins
+them.
+
+``run_migration`` sets the hosts up, runs the migration, and runs it a second
+time on the state the first left (``second_attempt``), and returns one row:
+
+- ``outcome``: ``migrated`` (virDomainMigrate returned the new domain) or
+  ``refused`` (it returned NULL);
+- ``refused_at``: the phase and host of the first migration entry point that
+  failed, ``Perform@source``, in the order the calls returned (so a
+  destination's Prepare refused inside a peer-to-peer source's Perform is
+  ``Prepare@destination``); a failed crossing of the wire counts as a failure
+  of the entry point it was to reach.  Another member that failed (a lookup,
+  GetXMLDesc) is named by itself (``LookupByName@destination``); ``client``
+  when no host failed (libvirt.c refused by itself); null when migrated;
+- ``error``: the client's last error (code, domain, message), null if none;
+- ``failed_calls``: every entry point that failed, in that order;
+- ``runs_on``: the hosts where the domain is active afterwards;
+- ``stranded``: the domain is active on the destination while the source still
+  holds snapshot metadata for it (its domain object, listed or not, has
+  snapshots: libvirt keeps them on disk);
+- ``left_behind``: per host, each domain object (its job, async job, phase,
+  references, lock, state, ...: engine/outcome.py's ``domain_state``) and the
+  driver's events; ``violations``: the invariants of engine/invariants.py that
+  apply to a whole migration, per host;
+- ``second_attempt``: the same migration again, without faults.
+"""
+from importlib import import_module
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+from ..loader.migration import (FEATURES_V2_ONLY, FLOW_NAMES, FLOWS, SIDES, Flow, HostState,
+                                MigrationScenario, faultable_stub_names, host_state)
+from ..paths import fixtures_dir
+from ..port import VERSION_NAMES
+from ..port.unit import entry_points
+from ..world import hosts
+from ..world.constants import ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES
+from ..world.runtime import FaultPlan, World
+from .outcome import domain_state, driver_state, trace_lines
+
+# the phase each virDriver member belongs to (the others are named by themselves)
+PHASES = {
+    "domainMigrateBegin3": "Begin",
+    "domainMigratePrepare2": "Prepare", "domainMigratePrepareTunnel": "Prepare",
+    "domainMigratePrepare3": "Prepare", "domainMigratePrepareTunnel3": "Prepare",
+    "domainMigratePerform": "Perform", "domainMigratePerform3": "Perform",
+    "domainMigrateFinish2": "Finish", "domainMigrateFinish3": "Finish",
+    "domainMigrateConfirm3": "Confirm",
+}
+OTHER = {"getURI": "GetURI", "domainLookupByName": "LookupByName",
+         "domainGetInfo": "GetInfo", "domainGetXMLDesc": "GetXMLDesc",
+         "supports_feature": "SupportsFeature"}
+
+CLIENT_HOSTNAME = "client.example.org"
+V2_NOTE = ("v2 flows: the destination does not advertise VIR_DRV_FEATURE_MIGRATION_V3 "
+           "(it stands for an older daemon), so the client or the peer-to-peer source "
+           "speaks protocol v2 to it")
+
+# --- the matrix's domains: fixture files ----------------------------------------------
+
+_DOM = "domains/"
+_SNAPS = ["snapshots/shop1-before-sale.xml", "snapshots/shop1-after-sale.xml"]
+DOMAINS = {    # kind -> (status file, snapshot files, auto-destroy)
+    "clean": (_DOM + "shop1.status.xml", [], False),
+    "pci-hostdev": (_DOM + "shop1-pci.status.xml", [], False),
+    "usb-hostdev": (_DOM + "shop1-usb.status.xml", [], False),
+    "snapshots": (_DOM + "shop1.status.xml", _SNAPS, False),
+    "auto-destroy": (_DOM + "shop1.status.xml", [], True),
+    "snapshots+pci": (_DOM + "shop1-pci.status.xml", _SNAPS, False),
+}
+DOMAIN_KINDS = list(DOMAINS)
+MATRIX_DOMAIN = "shop1"
+
+
+def matrix_host_states(kind, source_version, destination_version):
+    """The source (holding the ``kind`` guest) and the empty destination."""
+    status, snaps, autodestroy = DOMAINS[kind]
+    root = fixtures_dir()
+    source = host_state(source_version, "src.example.org",
+                        [(root / status, [root / s for s in snaps], autodestroy)])
+    return source, HostState(destination_version, "dest.example.org")
+
+
+# --- one migration --------------------------------------------------------------------
+
+
+@dataclass
+class Migration:
+    """What to run: the hosts' starting states, the domain, the flow, flags and faults."""
+    source: HostState
+    destination: HostState
+    domain: str
+    flow: Flow
+    flags: int
+    faults: List[Tuple[str, str, int]] = field(default_factory=list)
+    attempts: int = 2
+    kind: Optional[str] = None          # the matrix's name of the domain, if from the matrix
+
+    @classmethod
+    def from_scenario(cls, sc: MigrationScenario):
+        return cls(sc.source, sc.destination, sc.domain, sc.flow, sc.flags, list(sc.faults),
+                   sc.attempts)
+
+    @classmethod
+    def matrix(cls, flow, source, destination, kind, faults=()):
+        s, d = matrix_host_states(kind, source, destination)
+        f = FLOWS[flow]
+        return cls(s, d, MATRIX_DOMAIN, f, f.flags, list(faults), kind=kind)
+
+
+def client_migrate():
+    """libvirt.c's virDomainMigrate (port/libvirt.py)."""
+    return import_module("qemu_migration.port.libvirt").virDomainMigrate
+
+
+@dataclass
+class Setup:
+    """The parties of one migration: the network, its hosts, the client's handle."""
+    network: hosts.Network
+    source: hosts.Host
+    destination: hosts.Host
+    handle: Tuple[str, str, int]        # the domain's name, uuid and id, as the client holds it
+    log: list                           # per entry point that returned: (crossings when it
+                                        # returned, -crossings when called, member, host, failed)
+
+    def worlds(self, client):
+        return {"client": client, "source": self.source.world,
+                "destination": self.destination.world}
+
+
+def _observed(fn, member, host, network, log):
+    """A host's entry point, recording when it returns and whether it failed."""
+    def entry(*args):
+        called = len(network.crossings)
+        ret = fn(*args)
+        log.append((len(network.crossings), -called, member, host.name,
+                    hosts.failed(member, ret)))
+        return ret
+    entry.__name__ = getattr(fn, "__name__", member)
+    return entry
+
+
+def setup(m: Migration, entries=None):
+    entries = entries or entry_points
+    network = hosts.Network()
+    log = []
+    made = {}
+    for name, state in (("source", m.source), ("destination", m.destination)):
+        host = hosts.Host(name, state.version, state.build_world(),
+                          "qemu+ssh://%s/system" % state.hostname)
+        if name == "destination" and not m.flow.dest_v3:
+            host.features = FEATURES_V2_ONLY
+        host.entry = {member: _observed(fn, member, host, network, log)
+                      for member, fn in entries(state.version).items()}
+        network.add(host)
+        made[name] = host
+    vm = made["source"].world.driver.find_by_name(m.domain)
+    return Setup(network, made["source"], made["destination"],
+                 (vm.def_.name, vm.def_.uuid, vm.def_.id), log)
+
+
+def error_dict(e):
+    """An error as the client sees it (names looked up defensively: the wire's own
+    errors come from domains the port's tables may not name)."""
+    if e is None:
+        return None
+    return {"code": ERROR_CODE_NAMES.get(e.code, str(e.code)), "code_number": e.code,
+            "domain": ERROR_DOMAIN_NAMES.get(e.domain, str(e.domain)),
+            "domain_number": e.domain, "message": e.message, "reporter": e.reporter}
+
+
+def where(member, host):
+    return "%s@%s" % (PHASES.get(member) or OTHER.get(member, member), host)
+
+
+def _failures(s: Setup, worlds, faults):
+    """The entry points that failed, in the order they returned; a crossing made to fail
+    counts as a failure of the entry point it was to reach."""
+    events = [(r, c, member, host) for r, c, member, host, failed in s.log if failed]
+    for side, callee, nth in faults:
+        if callee.startswith("remote:") and worlds[side].calls.get(callee, 0) >= nth:
+            k = [i for i, name in enumerate(s.network.crossings) if name == callee][nth - 1]
+            member, _, host = callee[len("remote:"):].partition("@")
+            events.append((k + 1, -k, member, host))
+    events.sort()
+    return [where(member, host) for _, _, member, host in events]
+
+
+def _is_active(vm):
+    return vm is not None and not vm.freed and vm.def_.id != -1    # virDomainObjIsActive
+
+
+def _objects(world, start):
+    seen, objs = set(), []
+    for vm in list(start) + list(world.driver.domains.values()):
+        if id(vm) not in seen:
+            seen.add(id(vm))
+            objs.append(vm)
+    return objs
+
+
+def _held(vm, driver):
+    return vm.refs - int(driver.domains.get(vm.def_.uuid) is vm)
+
+
+def violations(side, world, start, events_from=0):
+    """The invariants of engine/invariants.py that hold for a whole migration, on one
+    host: no job or async job left that was not held at the start, references given
+    back, nothing left locked (a daemon's driver lock is free at rest), nothing freed touched, no descriptor left open.
+    ``start``: [(domain object, (job, async job, held references) at the start)]."""
+    out = []
+    driver = world.driver
+
+    def v(name, detail):
+        out.append({"invariant": name, "host": side, "detail": detail})
+    before = {id(vm): b for vm, b in start}
+    for vm in _objects(world, [vm for vm, _ in start]):
+        if vm.freed:
+            continue
+        job = vm.privateData.job
+        b_job, b_async, b_held = before.get(id(vm), (0, 0, 0))
+        name = vm.def_.name
+        st = domain_state(vm, driver)
+        if job.asyncJob != b_async:
+            v("async-job-leaked", "%s: async job '%s' (phase %s) left active"
+              % (name, st["async_job"], st["phase"]))
+        if job.active != b_job:
+            v("async-job-leaked", "%s: job '%s' left active" % (name, st["job"]))
+        if _held(vm, driver) != b_held:
+            v("refs-unbalanced", "%s: references not owned by the domain list went from %d "
+              "to %d" % (name, b_held, _held(vm, driver)))
+        if vm.locked:
+            v("lock-unbalanced", "%s: domain left locked" % name)
+    if driver.locked:
+        v("lock-unbalanced", "driver left locked")
+    if world.touched_freed:
+        v("use-after-free", "freed domain touched by %s" % ", ".join(world.touched_freed))
+    leaked = world.fds_open - world.fds_at_start
+    if leaked:
+        v("fd-leaked", "descriptors left open: %s" % ", ".join(map(str, sorted(leaked))))
+    return out
+
+
+def _start(world):
+    driver = world.driver
+    return [(vm, (vm.privateData.job.active, vm.privateData.job.asyncJob, _held(vm, driver)))
+            for vm in driver.domains.values()]
+
+
+def attempt(s: Setup, m: Migration, faults=(), migrate=None):
+    """Run the migration once on the hosts as they are; the attempt's record."""
+    migrate = migrate or client_migrate()
+    client = World()
+    client.driver.hostname = CLIENT_HOSTNAME
+    worlds = s.worlds(client)
+    for side, w in worlds.items():
+        w.reset_run(FaultPlan.of([(callee, nth) for sd, callee, nth in faults if sd == side]))
+    starts = {side: _start(worlds[side]) for side in ("source", "destination")}
+    events = {side: len(worlds[side].driver.events) for side in ("source", "destination")}
+    del s.log[:]
+    del s.network.crossings[:]
+    name, uuid, id_ = s.handle
+    with client.activate():
+        sconn = s.network.open(s.source.uri)
+        dconn = s.network.open(s.destination.uri)
+        ddomain = migrate(hosts.Domain(sconn, name, uuid, id_), dconn, m.flags, None, None, 0)
+    failed = _failures(s, worlds, faults)
+    migrated = ddomain is not None
+    refused_at = None
+    if not migrated:
+        phase = [f for f in failed if f.split("@")[0] in PHASES.values()]
+        refused_at = (phase or failed or ["client"])[0]
+    src_vm = s.source.world.driver.domains.get(uuid) or next(
+        (vm for vm, _ in starts["source"] if vm.def_.uuid == uuid), None)
+    dst_vm = s.destination.world.driver.domains.get(uuid)
+    runs_on = [side for side, vm in (("source", s.source.world.driver.domains.get(uuid)),
+                                     ("destination", dst_vm)) if _is_active(vm)]
+    return {
+        "outcome": "migrated" if migrated else "refused",
+        "refused_at": refused_at,
+        "error": error_dict(client.errors[-1]) if client.errors else None,
+        "failed_calls": failed,
+        "runs_on": runs_on,
+        "stranded": bool(_is_active(dst_vm) and src_vm is not None
+                         and len(src_vm.snapshots.objs) > 0),
+        "left_behind": {side: {
+            "domains": [domain_state(vm, worlds[side].driver)
+                        for vm in _objects(worlds[side], [vm for vm, _ in starts[side]])],
+            "events": driver_state(worlds[side].driver, events[side])["events"]}
+            for side in ("source", "destination")},
+        "violations": [x for side in ("source", "destination")
+                       for x in violations(side, worlds[side], starts[side])],
+        "hosts": {side: {"trace": trace_lines(w.trace),
+                         "errors": [error_dict(e) for e in w.errors]}
+                  for side, w in worlds.items()},
+        "unfired_faults": ["%s:%s#%d" % f for f in faults
+                           if worlds[f[0]].calls.get(f[1], 0) < f[2]],
+        "_calls": {side: dict(w.calls) for side, w in worlds.items()},
+    }
+
+
+def run_migration(m: Migration, migrate=None, entries=None):
+    """The row of one migration: its first attempt whole, the second in short."""
+    s = setup(m, entries)
+    first = attempt(s, m, m.faults, migrate)
+    first.pop("_calls")
+    row = {"flow": m.flow.name, "protocol": m.flow.protocol,
+           "destination_advertises_v3": m.flow.dest_v3,
+           "source": m.source.version, "destination": m.destination.version,
+           "domain": m.kind if m.kind is not None else m.domain,
+           "flags": m.flags,
+           "fault": ", ".join("%s:%s#%d" % f for f in m.faults) or None}
+    row.update(first)
+    if m.attempts > 1:
+        second = attempt(s, m, (), migrate)
+        row["second_attempt"] = {k: second[k] for k in ("outcome", "refused_at", "error",
+                                                        "failed_calls", "runs_on", "stranded",
+                                                        "violations")}
+    else:
+        row["second_attempt"] = None
+    return row
+
+
+def fault_points(m: Migration, migrate=None, entries=None):
+    """Every faultable call the migration makes without faults, on any side, in order:
+    [(side, callee, nth)] (stubs, and the crossings of the wire)."""
+    s = setup(m, entries)
+    calls = attempt(s, m, (), migrate)["_calls"]
+    stubs = faultable_stub_names()
+    return [(side, name, n) for side in SIDES for name in sorted(calls[side])
+            if name.startswith("remote:") or name in stubs
+            for n in range(1, calls[side][name] + 1)]
+
+
+def matrix(flows=None, sources=None, destinations=None, kinds=None, faults=False,
+           migrate=None, entries=None):
+    """The rows of the matrix: flow x source x destination x domain, and with ``faults``
+    each of those again with every faultable call failing in turn."""
+    rows = []
+    for flow in flows or FLOW_NAMES:
+        for src in sources or VERSION_NAMES:
+            for dst in destinations or VERSION_NAMES:
+                for kind in kinds or DOMAIN_KINDS:
+                    m = Migration.matrix(flow, src, dst, kind)
+                    rows.append(run_migration(m, migrate, entries))
+                    if faults:
+                        for point in fault_points(m, migrate, entries):
+                            rows.append(run_migration(Migration.matrix(flow, src, dst, kind,
+                                                                       [point]),
+                                                      migrate, entries))
+    return rows
+

@@ -1,0 +1,68 @@
+"""The protocol matrix in words: one line (or table row) per migration, and a summary."""
+from .protocol import V2_NOTE
+
+
+def _err(e):
+    return e["message"] if e else "-"
+
+
+def _second(s):
+    if s is None:
+        return "-"
+    if s["outcome"] == "migrated":
+        return "migrated"
+    return "refused at %s: %s" % (s["refused_at"], _err(s["error"]))
+
+
+def _viol(r):
+    return ", ".join(sorted({"%s@%s" % (v["invariant"], v["host"]) for v in r["violations"]}))
+
+
+COLUMNS = ["flow", "source", "destination", "domain", "fault", "outcome", "refused at",
+           "error", "stranded", "violations", "second attempt"]
+
+
+def cells(r):
+    return [r["flow"], r["source"], r["destination"], r["domain"], r["fault"] or "-",
+            r["outcome"], r["refused_at"] or "-", _err(r["error"]),
+            "STRANDED" if r["stranded"] else "no", _viol(r) or "-", _second(r["second_attempt"])]
+
+
+def summary(rows):
+    n = len(rows)
+    migrated = sum(r["outcome"] == "migrated" for r in rows)
+    stranded = sum(bool(r["stranded"]) for r in rows)
+    leaky = sum(bool(r["violations"]) for r in rows)
+    blocked = sum(1 for r in rows if r["second_attempt"] is not None
+                  and r["second_attempt"]["outcome"] == "refused"
+                  and r["second_attempt"]["error"] is not None
+                  and r["second_attempt"]["error"]["code"] == "VIR_ERR_OPERATION_TIMEOUT")
+    return ("%d migrations: %d migrated, %d refused; %d strand snapshot metadata; %d leave "
+            "a host in a state an invariant forbids; %d second attempts time out on a job the "
+            "first left" % (n, migrated, n - migrated, stranded, leaky, blocked))
+
+
+def render_text(rows, faults=False):
+    cols = [c for c in COLUMNS if faults or c != "fault"]
+    table = [[c for c, name in zip(cells(r), COLUMNS) if faults or name != "fault"]
+             for r in rows]
+    widths = [max([len(c)] + [len(t[i]) for t in table]) for i, c in enumerate(cols)]
+    # the last columns are free text: not padded
+    fixed = len(cols) - 4
+
+    def line(vals):
+        return ("  ".join(v.ljust(w) for v, w in zip(vals[:fixed], widths))
+                + "  " + "  ".join(vals[fixed:])).rstrip()
+    out = [V2_NOTE, line(cols)] + [line(t) for t in table] + [summary(rows)]
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(rows, faults=False):
+    cols = [c for c in COLUMNS if faults or c != "fault"]
+    out = ["_%s._" % V2_NOTE, "", "| " + " | ".join(cols) + " |",
+           "|" + "---|" * len(cols)]
+    for r in rows:
+        vals = [c for c, name in zip(cells(r), COLUMNS) if faults or name != "fault"]
+        out.append("| " + " | ".join(v.replace("|", "\\|") for v in vals) + " |")
+    out += ["", summary(rows)]
+    return "\n".join(out) + "\n"

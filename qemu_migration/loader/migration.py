@@ -1,0 +1,293 @@
+"""Two-host scenarios: a whole migration from a source host to a destination host (issue 9).
+
+The same family as the one-host scenarios (root ``<scenario>``, files relative
+to the scenario file), told apart by its children: a ``<source>`` and a
+``<destination>`` instead of a ``<host>``, and one ``<migrate>`` instead of
+``<call>``s::
+
+    <scenario name="post-p2p-v2-snapshots">
+      <description>One line, shown by `qemu-migration list`.</description>
+      <source version="post" hostname="src.example.org">
+        <domain file="../../domains/shop1.status.xml">
+          <snapshot file="../../snapshots/shop1-before-sale.xml"/>
+        </domain>
+      </source>
+      <destination version="post" hostname="dest.example.org"/>
+      <migrate domain="shop1" flow="p2p-v2" flags="live peer2peer" attempts="2">
+        <fault host="source" callee="virDomainSaveStatus" nth="1"/>
+      </migrate>
+    </scenario>
+
+``<source>`` and ``<destination>`` (both required): ``version`` (pre, post,
+fixed; required), ``hostname`` [src.example.org, dest.example.org],
+``nextvmid`` as a ``<host>``'s, and ``<domain>`` children exactly as a
+``<host>``'s (loader/scenario.py).  ``<migrate>`` (exactly one): ``domain``
+(required: a domain on the source), ``flow`` (one of ``FLOWS``; required),
+``flags`` (migration flag names; default: the flow's), ``attempts`` (1 or 2
+[2]: the second runs the same migration again on the state the first left);
+``<fault host= callee= nth=>`` children: the nth call [1] of ``callee`` in the
+world of ``host`` (client, source or destination) fails during the first
+attempt.  ``callee`` is a faultable stub, or a crossing of the wire
+``remote:<member>@<source|destination>`` (the RPC fails; world/hosts.py).
+
+A flow whose name ends in ``-v2`` (and the flow ``v2``) stands for a
+destination daemon that does not advertise VIR_DRV_FEATURE_MIGRATION_V3: the
+client (or the peer-to-peer source) then speaks migration protocol v2 to it.
+"""
+import copy
+import sys
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+from lxml import etree
+
+from ..port import VERSION_NAMES
+from ..port import unit as _unit  # noqa: F401  (imports every stub module a host's code uses)
+from ..world import hosts
+from ..world.constants import (MIGRATE_FLAG_NAMES, VIR_MIGRATE_LIVE, VIR_MIGRATE_PEER2PEER,
+                               VIR_MIGRATE_TUNNELLED)
+from ..world.objects import Driver
+from ..world.runtime import World
+from .cint import C_INT
+from .errors import LoadError
+from .scenario import (HostDomain, check_attrs, load_host_domain, parse_scenario_element,
+                       required_attr)
+from .xmlutil import expect_root, parse_file, parse_int, where, xstring
+
+SIDES = ("client", "source", "destination")
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A way to migrate: the flags the client passes and whether the destination
+    advertises migration protocol v3."""
+    name: str
+    flags: int
+    dest_v3: bool
+
+    @property
+    def protocol(self):
+        return "v3" if self.dest_v3 else "v2"
+
+
+FLOWS = {f.name: f for f in [
+    Flow("v2", VIR_MIGRATE_LIVE, False),
+    Flow("v3", VIR_MIGRATE_LIVE, True),
+    Flow("p2p-v2", VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER, False),
+    Flow("p2p-v3", VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER, True),
+    Flow("tunnelled-p2p-v2", VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_TUNNELLED,
+         False),
+    Flow("tunnelled-p2p-v3", VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_TUNNELLED,
+         True),
+]}
+FLOW_NAMES = list(FLOWS)
+
+# what a daemon that does not speak migration v3 advertises (an older libvirtd)
+FEATURES_V2_ONLY = frozenset((hosts.VIR_DRV_FEATURE_MIGRATION_V2,
+                              hosts.VIR_DRV_FEATURE_MIGRATION_P2P))
+
+
+def faultable_stub_names():
+    """Every faultable stub of the world modules loaded (world/stubs.py and the stub
+    modules of the protocol ports), by name."""
+    names = set()
+    for modname, mod in list(sys.modules.items()):
+        if modname.startswith("qemu_migration.world.") and mod is not None:
+            for obj in list(vars(mod).values()):
+                if getattr(obj, "faultable", False) and hasattr(obj, "stub_name"):
+                    names.add(obj.stub_name)
+    return names
+
+
+def is_faultable(name):
+    """A callee a fault can name: a faultable stub, or a crossing of the wire."""
+    if name.startswith("remote:"):
+        member, _, host = name[len("remote:"):].partition("@")
+        return member in hosts.MEMBERS and host in ("source", "destination")
+    return name in faultable_stub_names()
+
+
+@dataclass
+class HostState:
+    """One host's starting state: its version, host name and domains."""
+    version: str
+    hostname: str
+    domains: List[HostDomain] = field(default_factory=list)
+    nextvmid: Optional[int] = None
+
+    def build_world(self) -> World:
+        """A fresh World: a new driver holding fresh copies of the host's domains."""
+        driver = Driver(hostname=self.hostname)
+        for hd in self.domains:
+            vm = copy.deepcopy(hd.vm)
+            driver.domains[vm.def_.uuid] = vm
+            if vm.autodestroy:
+                driver.autodestroy.add(vm.def_.uuid)
+        ids = [hd.vm.def_.id for hd in self.domains if hd.vm.def_.id != -1]
+        driver.nextvmid = max(ids) + 1 if ids else 1
+        if self.nextvmid is not None:
+            driver.nextvmid = self.nextvmid
+        driver.locked = False       # a daemon at rest: no thread holds the driver lock
+        return World(driver=driver)
+
+
+@dataclass
+class MigrationScenario:
+    """A two-host scenario: the hosts, the domain, the flow, its flags and faults."""
+    name: str
+    description: str
+    path: str
+    source: HostState
+    destination: HostState
+    domain: str
+    flow: Flow
+    flags: int
+    faults: List[Tuple[str, str, int]] = field(default_factory=list)   # (side, callee, nth)
+    attempts: int = 2
+
+
+def _flags(text, path, loc):
+    value = 0
+    for name in text.split():
+        if name not in MIGRATE_FLAG_NAMES:
+            raise LoadError(path, loc, "unknown migration flag '%s' (expected names from %s)"
+                            % (name, ", ".join(MIGRATE_FLAG_NAMES)))
+        value |= MIGRATE_FLAG_NAMES[name]
+    return value
+
+
+DEFAULT_HOSTNAMES = {"source": "src.example.org", "destination": "dest.example.org"}
+
+
+def _host(path, node):
+    check_attrs(node, ["version", "hostname", "nextvmid"], path)
+    version = required_attr(node, "version", path)
+    if version not in VERSION_NAMES:
+        raise LoadError(path, where(node, "version"), "unknown version '%s' (expected %s)"
+                        % (version, ", ".join(VERSION_NAMES)))
+    hostname = node.get("hostname", DEFAULT_HOSTNAMES[node.tag])
+    if not hostname:
+        raise LoadError(path, where(node, "hostname"), "empty hostname")
+    nextvmid = None
+    if node.get("nextvmid") is not None:
+        nextvmid = parse_int(node.get("nextvmid"), path, where(node, "nextvmid"), "nextvmid",
+                             C_INT, minimum=1)
+    state = HostState(version, hostname, nextvmid=nextvmid)
+    names = set()
+    for dnode in node:
+        if dnode.tag != "domain":
+            raise LoadError(path, where(dnode), "unknown element <%s> in <%s> (expected "
+                            "<domain>)" % (dnode.tag, node.tag))
+        hd = load_host_domain(path, dnode)
+        if hd.vm.def_.name in names or any(d.vm.def_.uuid == hd.vm.def_.uuid
+                                           for d in state.domains):
+            raise LoadError(path, where(dnode, "file"), "domain '%s' is already on the %s"
+                            % (hd.vm.def_.name, node.tag))
+        names.add(hd.vm.def_.name)
+        state.domains.append(hd)
+    return state
+
+
+def _migrate(path, node, source):
+    check_attrs(node, ["domain", "flow", "flags", "attempts"], path)
+    domain = required_attr(node, "domain", path)
+    if not any(hd.vm.def_.name == domain for hd in source.domains):
+        raise LoadError(path, where(node, "domain"), "no domain named '%s' on the source"
+                        % domain)
+    flow_name = required_attr(node, "flow", path)
+    if flow_name not in FLOWS:
+        raise LoadError(path, where(node, "flow"), "unknown flow '%s' (expected %s)"
+                        % (flow_name, ", ".join(FLOW_NAMES)))
+    flow = FLOWS[flow_name]
+    flags = flow.flags
+    if node.get("flags") is not None:
+        flags = _flags(node.get("flags"), path, where(node, "flags"))
+    attempts = 2
+    if node.get("attempts") is not None:
+        attempts = parse_int(node.get("attempts"), path, where(node, "attempts"), "attempts",
+                             C_INT, minimum=1)
+        if attempts > 2:
+            raise LoadError(path, where(node, "attempts"), "attempts is 1 or 2")
+    faults = []
+    for child in node:
+        if child.tag != "fault":
+            raise LoadError(path, where(child), "unknown element <%s> in <migrate> (expected "
+                            "<fault>)" % child.tag)
+        check_attrs(child, ["host", "callee", "nth"], path)
+        side = required_attr(child, "host", path)
+        if side not in SIDES:
+            raise LoadError(path, where(child, "host"), "unknown host '%s' (expected %s)"
+                            % (side, ", ".join(SIDES)))
+        callee = required_attr(child, "callee", path)
+        if not is_faultable(callee):
+            raise LoadError(path, where(child, "callee"), "'%s' is neither a faultable stub "
+                            "nor a crossing remote:<member>@<source|destination>" % callee)
+        nth = 1
+        if child.get("nth") is not None:
+            nth = parse_int(child.get("nth"), path, where(child, "nth"), "nth", C_INT,
+                            minimum=1)
+        if (side, callee, nth) in faults:
+            raise LoadError(path, where(child), "fault %s:%s#%d given twice"
+                            % (side, callee, nth))
+        faults.append((side, callee, nth))
+    return domain, flow, flags, attempts, faults
+
+
+def is_migration_element(root):
+    """Whether a ``<scenario>`` root is a two-host one (it has a <source>)."""
+    return any(child.tag in ("source", "destination", "migrate") for child in root)
+
+
+def parse_migration_element(root, path):
+    check_attrs(root, ["name"], path)
+    name = required_attr(root, "name", path)
+    parts = {}
+    for child in root:
+        if child.tag not in ("description", "source", "destination", "migrate"):
+            raise LoadError(path, where(child), "unknown element <%s> in a two-host "
+                            "<scenario> (expected description, source, destination, migrate)"
+                            % child.tag)
+        if child.tag in parts:
+            raise LoadError(path, where(child), "a two-host scenario has one <%s>"
+                            % child.tag)
+        parts[child.tag] = child
+    for tag in ("source", "destination", "migrate"):
+        if tag not in parts:
+            raise LoadError(path, where(root) + "/" + tag, "a two-host scenario needs "
+                            "a <%s>" % tag)
+    description = ""
+    if "description" in parts:
+        check_attrs(parts["description"], [], path)
+        description = " ".join((xstring(parts["description"], "string(.)") or "").split())
+    source = _host(path, parts["source"])
+    destination = _host(path, parts["destination"])
+    domain, flow, flags, attempts, faults = _migrate(path, parts["migrate"], source)
+    return MigrationScenario(name, description, str(path), source, destination, domain, flow,
+                             flags, faults, attempts)
+
+
+def host_state(version, hostname, files):
+    """A HostState from fixture files, as a <source>/<destination> would load:
+    ``files`` is [(domain or status file, [snapshot files], autodestroy)]."""
+    state = HostState(version, hostname)
+    for f, snaps, autodestroy in files:
+        node = etree.Element("domain", file=str(f), autodestroy="yes" if autodestroy else "no")
+        for s in snaps:
+            etree.SubElement(node, "snapshot", file=str(s))
+        state.domains.append(load_host_domain(str(f), node))
+    return state
+
+
+def parse_any_scenario_element(root, path):
+    """A ``<scenario>`` root: a two-host scenario or a one-host one."""
+    if is_migration_element(root):
+        return parse_migration_element(root, path)
+    return parse_scenario_element(root, path)
+
+
+def load_any_scenario(path):
+    """Load a scenario file of either kind (the loader's ``load_scenario``)."""
+    path = str(path)
+    root = parse_file(path)
+    expect_root(root, ["scenario"], path)
+    return parse_any_scenario_element(root, path)

@@ -109,6 +109,13 @@ def compute(scenario):
     return compute_with_unfired(scenario)[0]
 
 
+def compute_migration(scenario):
+    """The golden data of a two-host scenario: its row (engine/protocol.py)."""
+    from .engine.protocol import Migration, run_migration
+    return {"scenario": scenario.name,
+            "migration": run_migration(Migration.from_scenario(scenario))}
+
+
 def compute_with_unfired(scenario):
     """(golden data, {version: [faults that never fired, per call]})."""
     from .engine import run_scenario_unfired
@@ -154,8 +161,12 @@ def _field_differences(expected, actual, path=""):
 
 
 def golden_differences(expected, actual):
-    """What differs between two golden data, each line naming version, call and field."""
+    """What differs between two golden data, each line naming version, call and field
+    (a two-host scenario's: the field of its row)."""
     out = ["scenario name differs"] if expected.get("scenario") != actual["scenario"] else []
+    if "migration" in actual:
+        return out + ["migration: %s" % d for d in _field_differences(
+            expected.get("migration"), actual["migration"])]
     exp_versions = expected.get("versions") or {}
     for v, calls in actual["versions"].items():
         exp = exp_versions.get(v)
@@ -205,12 +216,17 @@ class ScenarioItem(pytest.Item):
         except LoadError as e:
             where = "" if e.path == str(self.path) else self._relative(e.path) + ": "
             self._fail("scenario does not load: %s%s: %s" % (where, e.element, e.problem))
-        data, unfired = compute_with_unfired(scenario)
+        if hasattr(scenario, "flow"):       # a two-host scenario (loader/migration.py)
+            data = compute_migration(scenario)
+            dead = ["fault %s never fired (the migration never reaches it)" % f
+                    for f in data["migration"]["unfired_faults"]]
+        else:
+            data, unfired = compute_with_unfired(scenario)
+            dead = never_fired(scenario, unfired)
         actual = dumps(data)
         golden = golden_path(self.path)
         if os.environ.get(REGENERATE_ENV) == "1":
             golden.write_text(actual)
-        dead = never_fired(scenario, unfired)
         if dead:
             self._fail("scenario %s: %s%s" % (scenario.name, dead[0], _more(dead)),
                        "\n".join(dead[1:]))

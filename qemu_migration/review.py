@@ -16,8 +16,10 @@ from .cliutil import UsageError, JSON_SCHEMA
 from .analysis import cases as C
 from .analysis import caseid, explain, export
 from .engine import run_scenario_unfired
+from .engine.protocol import Migration, run_migration
 from .engine.text import scenario_text
-from .loader import LoadError, bundled_scenarios, load_scenario, scenario_files
+from .loader import (LoadError, MigrationScenario, bundled_scenarios, load_scenario,
+                     scenario_files)
 from .paths import fixtures_dir
 from .port import VERSION_NAMES
 from .upstream import csource, cversion
@@ -158,12 +160,50 @@ def unfired_lines(unfired):
             for (i, f), vs in sorted(faults.items())]
 
 
+def migration_line(row):
+    """A two-host scenario's row in short: versions, flow, each attempt, violations."""
+    def attempt(r):
+        if r["outcome"] == "migrated":
+            return "migrated" + (" (STRANDED)" if r["stranded"] else "")
+        err = r["error"]
+        return "refused at %s: %s" % (r["refused_at"], err["message"] if err else "(no error)")
+    text = "%s->%s %s  %s" % (row["source"], row["destination"], row["flow"], attempt(row))
+    if row["second_attempt"] is not None:
+        text += "; again: " + attempt(row["second_attempt"])
+    viol = sorted({"%s@%s" % (v["invariant"], v["host"]) for v in row["violations"]})
+    return text + ("  VIOLATES %s" % ", ".join(viol) if viol else "")
+
+
+def _run_migrations(migrations, args, out):
+    rows = [(sc, run_migration(Migration.from_scenario(sc))) for sc in migrations]
+    if args.json:
+        return [{"name": sc.name, "file": rel(sc.path), "case": None,
+                 "description": sc.description, "migration": r} for sc, r in rows]
+    for sc, r in rows:
+        out.write("%s\n    %s\n" % (sc.name, migration_line(r)))
+        for f in r["unfired_faults"]:
+            out.write("    WARNING fault %s never fired\n" % f)
+    return rows
+
+
 def run_command(args, out):
     versions = resolve_version(args.version, allow_all=True)
     if args.scenarios:
         scenarios = [sc for a in args.scenarios for sc in load_target(a)]
     else:
         scenarios = [load_scenario(p) for p in bundled_scenarios()]
+    migrations = [sc for sc in scenarios if isinstance(sc, MigrationScenario)]
+    scenarios = [sc for sc in scenarios if not isinstance(sc, MigrationScenario)]
+    # two-host scenarios name their hosts' versions themselves (--version is not theirs)
+    done = _run_migrations(migrations, args, out)
+    if migrations and not scenarios:
+        if args.json:
+            json.dump({"schema": JSON_SCHEMA, "scenarios": done}, out, indent=1)
+            out.write("\n")
+        else:
+            out.write("%d migrations; invariant violations: %d\n" % (
+                len(done), sum(len(r["violations"]) for _, r in done)))
+        return 0
     runs = [(sc, {v: run_version(sc, v) for v in versions}) for sc in scenarios]
     # the faults that never fired sit beside the outcomes, not in them: the outcome
     # dicts are what the goldens and the recorded upstream observations hold
@@ -177,7 +217,7 @@ def run_command(args, out):
                                   else None,
                                   "description": sc.description, "versions": r,
                                   "unfired_faults": u}
-                                 for sc, r, u in results]}, out, indent=1)
+                                 for sc, r, u in results] + done}, out, indent=1)
         out.write("\n")
         return 0
     if args.verbose:
@@ -193,6 +233,9 @@ def run_command(args, out):
         ", ".join("%s %d" % kv for kv in nviol.items()),
         "; faults that never fired: " + ", ".join("%s %d" % kv for kv in nunfired.items())
         if any(nunfired.values()) else ""))
+    if migrations:
+        out.write("%d migrations; invariant violations: %d\n" % (
+            len(done), sum(len(r["violations"]) for _, r in done)))
     return 0
 
 
@@ -237,7 +280,11 @@ def explain_target(arg):
         return caseid.CaseScenario(parse_case(arg))
     if p.is_dir():
         raise UsageError("%s: explain takes one case id or one scenario file" % arg)
-    return load_scenario(p)
+    sc = load_scenario(p)
+    if isinstance(sc, MigrationScenario):
+        raise UsageError("%s: a two-host scenario: explain takes a one-host one (see "
+                         "qemu-migration run)" % arg)
+    return sc
 
 
 def explain_command(args, out):

@@ -34,7 +34,8 @@ def entries(version):
         xml = mod.qemuMigrationBegin(driver, vm, xmlin, OutParam("cookieout"),
                                      OutParam("cookieoutlen", 0))
         vm.locked = False
-        return xml
+        # the stub formatter leaves <memory> out, which the parser wants
+        return xml and xml.replace("</uuid>", "</uuid><memory>786432</memory>")
 
     def domainMigratePrepare3(dconn, xml):
         driver = current().driver

@@ -105,7 +105,7 @@ def _one_line(err):
 @pytest.mark.parametrize("argv,line", [
     ([], "the following arguments are required: command (see qemu-migration --help)"),
     (["bogus"], "argument command: invalid choice: 'bogus' (choose from 'run', 'list', 'show', "
-                "'diff', 'check', 'cases', 'export', 'explain', 'compare') "
+                "'diff', 'check', 'cases', 'export', 'explain', 'protocol', 'compare') "
                 "(see qemu-migration --help)"),
     (["show"], "show: the following arguments are required: file "
                "(see qemu-migration show --help)"),

@@ -78,7 +78,8 @@ def test_every_json_command_is_covered():
     sub = next(a for a in ap._actions if a.dest == "command")
     with_json = {name for name, p in sub.choices.items()
                  if any("--json" in a.option_strings for a in p._actions)}
-    assert with_json == {a[0] for a in COMMANDS} | {"compare"}
+    # protocol: test_protocol_engine.test_every_protocol_json_field_is_documented
+    assert with_json == {a[0] for a in COMMANDS} | {"compare", "protocol"}
 
 
 def test_c_version_names_hold_no_machine_path(tmp_path, monkeypatch):

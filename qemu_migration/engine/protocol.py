@@ -169,8 +169,6 @@ def setup(m: Migration, entries=None):
 def error_dict(e):
     """An error as the client sees it (names looked up defensively: the wire's own
     errors come from domains the port's tables may not name)."""
-    if e is None:
-        return None
     return {"code": ERROR_CODE_NAMES.get(e.code, str(e.code)), "code_number": e.code,
             "domain": ERROR_DOMAIN_NAMES.get(e.domain, str(e.domain)),
             "domain_number": e.domain, "message": e.message, "reporter": e.reporter}

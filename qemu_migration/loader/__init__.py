@@ -110,24 +110,46 @@ def _arg_text(call, name, value):
     return "%s=%s" % (name, value)
 
 
+def _host_lines(hds, indent="  "):
+    lines = []
+    if not hds:
+        lines.append(indent + "no domains")
+    for hd in hds:
+        lines.append("%sfrom %s:" % (indent, hd.file))
+        lines.extend(_def_lines(hd.vm.def_, indent + "  "))
+        lines.extend(_vm_lines(hd.vm, indent + "  "))
+        if hd.vm.snapshots.objs:
+            for s in hd.vm.snapshots.objs.values():
+                lines.append(_snap_line(s, indent + "  "))
+        else:
+            lines.append(indent + "  no snapshots")
+    return lines
+
+
 def describe(obj):
     """A readable multi-line account of what a file loads as (``qemu-migration show``)."""
+    if isinstance(obj, MigrationScenario):
+        lines = ["two-host scenario %s (%s)" % (obj.name, obj.path)]
+        if obj.description:
+            lines.append("  " + obj.description)
+        for side, h in (("source", obj.source), ("destination", obj.destination)):
+            lines.append("%s %s, version %s" % (side, h.hostname, h.version))
+            lines.extend(_host_lines(h.domains))
+        lines.append("migrate %s: flow %s (protocol %s%s), flags %s, %d attempt%s" % (
+            obj.domain, obj.flow.name, obj.flow.protocol,
+            "" if obj.flow.dest_v3 else ": the destination does not advertise "
+            "VIR_DRV_FEATURE_MIGRATION_V3", " ".join(flag_names(obj.flags)) or "0",
+            obj.attempts, "" if obj.attempts == 1 else "s"))
+        if obj.faults:
+            lines.append("  faults (first attempt): " + ", ".join(
+                "%s:%s#%d" % f for f in obj.faults))
+        return "\n".join(lines)
     if isinstance(obj, Scenario):
         lines = ["scenario %s (%s)" % (obj.name, obj.path)]
         if obj.description:
             lines.append("  " + obj.description)
         lines.append("host %s" % obj.hostname)
-        if not obj.domains:
-            lines.append("  no domains")
-        for hd in obj.domains:
-            lines.append("  from %s:" % hd.file)
-            lines.extend(_def_lines(hd.vm.def_, "    "))
-            lines.extend(_vm_lines(hd.vm, "    "))
-            if hd.vm.snapshots.objs:
-                for s in hd.vm.snapshots.objs.values():
-                    lines.append(_snap_line(s, "    "))
-            else:
-                lines.append("    no snapshots")
+        lines.extend(_host_lines(obj.domains))
         for name, value in obj.statics.items():
             lines.append("static %s = %d" % (name, value))
         for i, call in enumerate(obj.calls, 1):

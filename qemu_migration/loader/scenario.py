@@ -93,7 +93,7 @@ from .domain import parse_domain_element
 from .errors import LoadError
 from .snapshot import parse_snapshot_element
 from .status import ACTIVE_STATES, parse_status_element
-from .xmlutil import (expect_root, parse_bytes, parse_file, parse_int, parse_yesno,
+from .xmlutil import (parse_bytes, parse_int, parse_yesno,
                       read_bytes, where, xstring)
 
 DEFAULT_HOSTNAME = Driver().hostname
@@ -467,13 +467,6 @@ def parse_scenario_element(root, path):
         raise LoadError(path, where(root) + "/call", "a scenario needs at least one <call>")
     return Scenario(name=name, description=description, path=str(path), calls=calls,
                     hostname=hostname, domains=domains, statics=statics, nextvmid=nextvmid)
-
-
-def load_scenario(path) -> Scenario:
-    path = str(path)
-    root = parse_file(path)
-    expect_root(root, ["scenario"], path)
-    return parse_scenario_element(root, path)
 
 
 def bundled_scenarios_dir():

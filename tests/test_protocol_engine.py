@@ -1,0 +1,196 @@
+"""engine/protocol.py's bookkeeping, on a stand-in for the protocol ports (protocol_double):
+where a refusal happened, the error the client sees, what is left behind, stranding, the
+second attempt, faults on every side and on the wire, and the protocol command."""
+import json
+
+import pytest
+
+import protocol_double as D
+from conftest import cli_run
+from qemu_migration.engine import protocol as P
+from qemu_migration.engine import protocol_text as T
+from qemu_migration.loader.migration import FLOWS, HostState
+from qemu_migration.world.objects import DomainDef, DomainObj, Driver
+from qemu_migration.world.runtime import World
+
+
+@pytest.fixture
+def double(monkeypatch):
+    monkeypatch.setattr(P, "entry_points", D.entries)
+    monkeypatch.setattr(P, "client_migrate", lambda: D.migrate)
+
+
+def row(flow, src, dst, kind, faults=()):
+    return P.run_migration(P.Migration.matrix(flow, src, dst, kind, list(faults)))
+
+
+def test_post_p2p_refusal_leaks_the_job_and_blocks_the_second_attempt(double):
+    r = row("p2p-v3", "post", "post", "snapshots")
+    assert (r["outcome"], r["refused_at"]) == ("refused", "Perform@source")
+    assert r["error"]["message"] == ("Requested operation is not valid: cannot migrate "
+                                     "domain with 2 snapshots")
+    assert r["failed_calls"] == ["Perform@source"]
+    assert {(v["invariant"], v["host"]) for v in r["violations"]} == {
+        ("async-job-leaked", "source"), ("refs-unbalanced", "source")}
+    src = r["left_behind"]["source"]["domains"][0]
+    assert (src["async_job"], src["refs"]) == ("migration out", 2)
+    s = r["second_attempt"]
+    assert s["outcome"] == "refused" and s["error"]["code"] == "VIR_ERR_OPERATION_TIMEOUT"
+    assert r["runs_on"] == ["source"] and not r["stranded"]
+    assert r["protocol"] == "v3" and r["destination_advertises_v3"] is True
+    assert r["hosts"]["source"]["trace"][0] == "qemuMigrationPerformJob"
+    f = row("p2p-v3", "fixed", "post", "snapshots")
+    assert f["violations"] == [] and "snapshots" in f["second_attempt"]["error"]["message"]
+
+
+def test_v3_refuses_at_begin_and_pre_strands(double):
+    r = row("v3", "post", "pre", "snapshots")
+    assert r["refused_at"] == "Begin@source" and r["error"]["reporter"] == "qemuMigrationIsAllowed"
+    m = row("v3", "pre", "post", "snapshots")
+    assert (m["outcome"], m["refused_at"], m["error"]) == ("migrated", None, None)
+    assert m["stranded"] is True and m["runs_on"] == ["destination"]
+    dst = m["left_behind"]["destination"]
+    assert [d["name"] for d in dst["domains"]] == ["shop1"]
+    assert dst["events"][0]["type"] == "started"
+    # the source's guest is stopped but keeps its two snapshots
+    assert m["left_behind"]["source"]["domains"][0]["snapshots"] == 2
+    assert row("v3", "pre", "post", "clean")["stranded"] is False
+
+
+def test_the_first_failure_in_return_order_and_a_broken_wire(double):
+    # pre's Begin checks host devices too
+    assert row("v3", "pre", "post", "pci-hostdev")["refused_at"] == "Begin@source"
+    # the RPC to Begin fails: nothing ran on the source, the client sees the RPC error
+    w = row("v3", "post", "post", "clean", [("client", "remote:domainMigrateBegin3@source", 1)])
+    assert w["refused_at"] == "Begin@source" and w["failed_calls"] == ["Begin@source"]
+    assert (w["error"]["domain"], w["error"]["domain_number"]) == ("39", 39)
+    assert w["hosts"]["source"]["trace"] == [] and w["fault"] == (
+        "client:remote:domainMigrateBegin3@source#1")
+    assert w["second_attempt"]["outcome"] == "migrated"
+    # Finish fails on the wire after Prepare and Perform went through: the wire's failure is
+    # the first, Confirm then cancels on the source
+    f = row("v3", "post", "post", "clean", [("client", "remote:domainMigrateFinish3@destination",
+                                              1)])
+    assert f["refused_at"] == "Finish@destination"
+    assert f["unfired_faults"] == []
+
+
+def test_a_refusal_no_host_made_and_other_members(double, monkeypatch):
+    def refuse(domain, dconn, flags, dname, uri, bandwidth):
+        return None
+    r = P.run_migration(P.Migration.matrix("v3", "post", "post", "clean"), migrate=refuse)
+    assert r["refused_at"] == "client" and r["error"] is None and r["failed_calls"] == []
+
+    def lookup_fails(domain, dconn, flags, dname, uri, bandwidth):
+        D.migrate(domain, dconn, flags, dname, uri, bandwidth)
+        return dconn.driver.domainMigrateFinish3(dconn, "nosuch", 1)
+    r = P.run_migration(P.Migration.matrix("p2p-v3", "post", "post", "clean"),
+                        migrate=lookup_fails)
+    assert r["refused_at"] == "Finish@destination"
+    assert P.where("domainLookupByName", "destination") == "LookupByName@destination"
+    assert P.where("somethingNew", "source") == "somethingNew@source"
+
+
+def test_faults_on_every_side_and_unfired(double):
+    m = P.Migration.matrix("v3", "post", "post", "clean")
+    points = P.fault_points(m)
+    sides = {p[0] for p in points}
+    assert sides == {"client", "source", "destination"}
+    assert ("destination", "qemuProcessStart", 1) in points
+    r = row("v3", "post", "post", "clean", [("destination", "qemuProcessStart", 1)])
+    assert r["refused_at"] == "Prepare@destination"
+    u = row("v3", "post", "post", "clean", [("source", "virGetHostname", 9)])
+    assert u["unfired_faults"] == ["source:virGetHostname#9"]
+    rows = P.matrix(["v3"], ["post"], ["fixed"], ["clean"], faults=True)
+    assert len(rows) == 1 + len(points) and rows[0]["fault"] is None
+    assert all(x["fault"] for x in rows[1:])
+
+
+def test_one_attempt_and_a_scenario_flow(double):
+    m = P.Migration.matrix("v2", "post", "post", "clean")
+    m.attempts = 1
+    r = P.run_migration(m)
+    assert r["second_attempt"] is None
+    assert r["protocol"] == "v2" and r["destination_advertises_v3"] is False
+
+
+def test_violations_of_a_host_left_in_a_bad_state():
+    d = DomainDef("kvm", "g", "u1", id=3)
+    vm = DomainObj(d, persistent=True, refs=1, state=1)
+    drv = Driver(domains={"u1": vm})
+    w = World(drv)
+    start = P._start(w)
+    vm.privateData.job.active = 2
+    vm.refs = 3
+    vm.locked = True
+    drv.locked = True
+    w.touched_freed.append("virDomainObjUnlock")
+    w.fds_open.add(21)
+    gone = DomainObj(DomainDef("kvm", "h", "u2"), freed=True)
+    names = [v["invariant"] for v in P.violations("source", w, start + [(gone, (0, 0, 0))])]
+    assert names == ["async-job-leaked", "refs-unbalanced", "lock-unbalanced",
+                     "lock-unbalanced", "use-after-free", "fd-leaked"]
+
+
+def test_text_and_markdown(double):
+    rows = P.matrix(["p2p-v3"], ["post"], ["post"], ["clean", "snapshots"])
+    text = T.render_text(rows)
+    assert text.splitlines()[0] == P.V2_NOTE
+    assert "refused at Perform@source: Timed out during operation" in text
+    assert text.rstrip().endswith("1 second attempts time out on a job the first left")
+    md = T.render_markdown(rows, faults=True)
+    assert "| flow | source | destination | domain | fault |" in md
+    assert T.cells({**rows[0], "second_attempt": None})[-1] == "-"
+    assert T._second(rows[0]["second_attempt"]).startswith("refused at")
+
+
+def test_the_protocol_command(double):
+    rc, out, err = cli_run("protocol", "--flow", "p2p-v3", "--source", "post",
+                            "--destination", "fixed", "--domain", "snapshots", "--json")
+    assert rc == 0, err
+    data = json.loads(out)
+    assert list(data) == ["schema", "note", "rows"] and len(data["rows"]) == 1
+    rc, out, _ = cli_run("protocol", "--flow", "v3", "--source", "pre",
+                          "--destination", "pre", "--domain", "clean", "--markdown")
+    assert rc == 0 and out.startswith("_v2 flows")
+    rc, out, _ = cli_run("protocol", "--flow", "v3", "--source", "pre", "--destination",
+                          "pre", "--domain", "clean", "--faults")
+    assert rc == 0 and "fault" in out.splitlines()[1]
+
+
+@pytest.mark.parametrize("argv,problem", [
+    (["--flow", "v4"], "unknown flow 'v4'"),
+    (["--domain", "nosuch"], "unknown domain 'nosuch'"),
+    (["--source", "mid"], "protocol: unknown version 'mid'"),
+    (["--json", "--markdown"], "not allowed with argument"),
+])
+def test_bad_input_is_one_line(argv, problem):
+    rc, out, err = cli_run("protocol", *argv)
+    assert rc == 2 and out == "" and problem in err and len(err.splitlines()) == 1
+
+
+def test_the_matrix_guests_load():
+    for kind in P.DOMAIN_KINDS:
+        s, d = P.matrix_host_states(kind, "pre", "post")
+        vm = s.domains[0].vm
+        assert vm.def_.name == P.MATRIX_DOMAIN and d.domains == []
+        assert (len(vm.snapshots.objs) > 0) == ("snapshots" in kind)
+        assert (vm.def_.nhostdevs > 0) == ("hostdev" in kind or "pci" in kind)
+    ad = P.matrix_host_states("auto-destroy", "post", "post")[0].build_world()
+    assert ad.driver.autodestroy == {"8c1f4e02-5b7a-4d39-9e61-2a0b7c4d9f13"}
+    w = HostState("post", "h", nextvmid=40).build_world()
+    assert w.driver.nextvmid == 40 and w.driver.locked is False
+    assert FLOWS["tunnelled-p2p-v2"].protocol == "v2"
+
+
+def test_every_protocol_json_field_is_documented(double, tmp_path):
+    from test_json_outputs import _fields, assert_portable_json
+    import re
+    from pathlib import Path
+    doc = (Path(__file__).resolve().parent.parent / "docs/json.md").read_text()
+    rc, out, _ = cli_run("protocol", "--flow", "v3", "--source", "pre", "--destination",
+                         "post", "--domain", "snapshots", "--json", "--faults")
+    data = assert_portable_json(out, tmp_path)
+    missing = {k for k in _fields(data)
+               if not re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(k), doc)}
+    assert not missing

@@ -87,6 +87,8 @@ def migrate(domain, dconn, flags, dname, uri, bandwidth):
         if sconn.driver.domainMigratePerform3(domain, dconn.uri, flags) < 0:
             return None
         return hosts.Domain(dconn, domain.name, domain.uuid, domain.id)
+    if not dconn.driver.supports_feature(dconn, hosts.VIR_DRV_FEATURE_MIGRATION_V3):
+        return None     # the double speaks v3 only: the client gives up by itself
     xml = sconn.driver.domainMigrateBegin3(domain, None, None, None, flags, None, 0)
     if xml is None:
         return None

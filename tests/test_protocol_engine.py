@@ -80,6 +80,13 @@ def test_a_refusal_no_host_made_and_other_members(double, monkeypatch):
         return None
     r = P.run_migration(P.Migration.matrix("v3", "post", "post", "clean"), migrate=refuse)
     assert r["refused_at"] == "client" and r["error"] is None and r["failed_calls"] == []
+    # a v2 destination says no to v3, though its own supports_feature says yes
+    r = P.run_migration(P.Migration.matrix("v2", "post", "post", "clean"))
+    assert r["refused_at"] == "client"
+    assert r["hosts"]["client"]["trace"] == ["remote:supports_feature@destination"]
+    # a driver table without supports_feature is left so
+    P.run_migration(P.Migration.matrix("p2p-v2", "post", "post", "clean"), entries=lambda v: {
+        k: f for k, f in D.entries(v).items() if k != "supports_feature"})
 
     def lookup_fails(domain, dconn, flags, dname, uri, bandwidth):
         D.migrate(domain, dconn, flags, dname, uri, bandwidth)

@@ -147,6 +147,15 @@ def _observed(fn, member, host, network, log):
     return entry
 
 
+def _advertised(fn, host):
+    """A daemon's supports_feature as an older one answers: no to what it lacks
+    (``Host.features``); its own code still runs, as the trace shows."""
+    def supports_feature(conn, feature):
+        ret = fn(conn, feature)
+        return ret if feature in host.features else 0
+    return supports_feature
+
+
 def setup(m: Migration, entries=None):
     entries = entries or entry_points
     network = hosts.Network()
@@ -155,10 +164,13 @@ def setup(m: Migration, entries=None):
     for name, state in (("source", m.source), ("destination", m.destination)):
         host = hosts.Host(name, state.version, state.build_world(),
                           "qemu+ssh://%s/system" % state.hostname)
+        table = dict(entries(state.version))
         if name == "destination" and not m.flow.dest_v3:
             host.features = FEATURES_V2_ONLY
+            if "supports_feature" in table:
+                table["supports_feature"] = _advertised(table["supports_feature"], host)
         host.entry = {member: _observed(fn, member, host, network, log)
-                      for member, fn in entries(state.version).items()}
+                      for member, fn in table.items()}
         network.add(host)
         made[name] = host
     vm = made["source"].world.driver.find_by_name(m.domain)

@@ -199,3 +199,13 @@ def misspelt_gotos(monkeypatch, module, function):
         real(label)
 
     monkeypatch.setattr(module, "goto", goto)
+
+
+# --- the protocol matrix: built once per session ------------------------------------------
+
+@pytest.fixture(scope="session")
+def protocol_rows():
+    """Every row of `qemu-migration protocol` (no faults): 6 flows x 9 version pairs x 6
+    domains, run once for the whole session (test_claims, test_bench, ...)."""
+    from qemu_migration.engine.protocol import matrix
+    return matrix()

@@ -31,7 +31,6 @@ time on the state the first left (``second_attempt``), and returns one row:
   apply to a whole migration, per host;
 - ``second_attempt``: the same migration again, without faults.
 """
-from importlib import import_module
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
@@ -39,10 +38,12 @@ from ..loader.migration import (FEATURES_V2_ONLY, FLOW_NAMES, FLOWS, SIDES, Flow
                                 MigrationScenario, faultable_stub_names, host_state)
 from ..paths import fixtures_dir
 from ..port import VERSION_NAMES
+from ..port.libvirt import virDomainMigrate
 from ..port.unit import entry_points
 from ..world import hosts
 from ..world.constants import ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES
 from ..world.runtime import FaultPlan, World
+from ..world.stubs_client import virGetLastError
 from .outcome import domain_state, driver_state, trace_lines
 
 # the phase each virDriver member belongs to (the others are named by themselves)
@@ -117,7 +118,7 @@ class Migration:
 
 def client_migrate():
     """libvirt.c's virDomainMigrate (port/libvirt.py)."""
-    return import_module("qemu_migration.port.libvirt").virDomainMigrate
+    return virDomainMigrate
 
 
 @dataclass
@@ -281,6 +282,7 @@ def attempt(s: Setup, m: Migration, faults=(), migrate=None):
         sconn = s.network.open(s.source.uri)
         dconn = s.network.open(s.destination.uri)
         ddomain = migrate(hosts.Domain(sconn, name, uuid, id_), dconn, m.flags, None, None, 0)
+        seen = virGetLastError()        # what the user of virDomainMigrate asks next
     failed = _failures(s, worlds, faults)
     migrated = ddomain is not None
     refused_at = None
@@ -295,7 +297,7 @@ def attempt(s: Setup, m: Migration, faults=(), migrate=None):
     return {
         "outcome": "migrated" if migrated else "refused",
         "refused_at": refused_at,
-        "error": error_dict(client.errors[-1]) if client.errors else None,
+        "error": error_dict(seen) if seen is not None else None,
         "failed_calls": failed,
         "runs_on": runs_on,
         "stranded": bool(_is_active(dst_vm) and src_vm is not None

@@ -63,13 +63,16 @@ def test_a_two_host_scenario_loads(tree):
                                    '<fault host="client" callee="remote:domainMigratePerform3'
                                    '@source"/>',
                             migattrs='flags="live paused" attempts="1"',
-                            srcattrs='hostname="a.example.org" nextvmid="30"'))
+                            srcattrs='hostname="a.example.org" nextvmid="30" '
+                                     'hostuuid="11111111-2222-4333-8444-555555555555"'))
     assert isinstance(sc, M.MigrationScenario) and sc.description == "A post source, snapshots"
     assert (sc.source.hostname, sc.destination.hostname) == ("a.example.org", "dest.example.org")
     assert sc.flags == VIR_MIGRATE_LIVE | VIR_MIGRATE_PAUSED and sc.attempts == 1
     assert sc.faults == [("source", "virGetHostname", 2),
                          ("client", "remote:domainMigratePerform3@source", 1)]
     assert sc.source.build_world().driver.nextvmid == 30
+    assert sc.source.hostuuid == "11111111-2222-4333-8444-555555555555"
+    assert sc.destination.hostuuid == M.DEFAULT_HOSTUUIDS["destination"]
     assert load_any(tree("t")).flow is M.FLOWS["p2p-v3"]
     shown = describe(load_any(tree("u", flow="v2")))
     assert "flow v2 (protocol v2: the destination does not advertise" in shown
@@ -87,6 +90,7 @@ def test_a_two_host_scenario_loads(tree):
     ({"dst": "mid"}, "unknown version 'mid'"),
     ({"dstattrs": 'hostname=""'}, "empty hostname"),
     ({"srcattrs": 'nextvmid="0"'}, "nextvmid"),
+    ({"dstattrs": 'hostuuid="not-a-uuid"'}, "hostuuid"),
     ({"more": "<call/>"}, "unknown element <call> in <source>"),
     ({"more": '<domain file="domains/shop1-pci.status.xml"/>'}, "already on the source"),
     ({"flow": "v4"}, "unknown flow 'v4'"),

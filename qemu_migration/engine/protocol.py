@@ -84,9 +84,9 @@ def matrix_host_states(kind, source_version, destination_version):
     """The source (holding the ``kind`` guest) and the empty destination."""
     status, snaps, autodestroy = DOMAINS[kind]
     root = fixtures_dir()
-    source = host_state(source_version, "src.example.org",
+    source = host_state("source", source_version, "src.example.org",
                         [(root / status, [root / s for s in snaps], autodestroy)])
-    return source, HostState(destination_version, "dest.example.org")
+    return source, host_state("destination", destination_version, "dest.example.org", [])
 
 
 # --- one migration --------------------------------------------------------------------

@@ -52,7 +52,7 @@ from .cint import C_INT
 from .errors import LoadError
 from .scenario import (HostDomain, check_attrs, load_host_domain, parse_scenario_element,
                        required_attr)
-from .xmlutil import expect_root, parse_file, parse_int, where, xstring
+from .xmlutil import expect_root, parse_file, parse_int, parse_uuid, where, xstring
 
 SIDES = ("client", "source", "destination")
 
@@ -107,17 +107,25 @@ def is_faultable(name):
     return name in faultable_stub_names()
 
 
+# what virGetHostUUID gives on each host: the destination's is the driver's default (the
+# one-host scenarios' host), the source's another, since a migration cookie from a host
+# with the same uuid is refused ("Attempt to migrate guest to the same host")
+DEFAULT_HOSTUUIDS = {"source": "9a4e7c12-3b5d-4f68-8a90-b1c2d3e4f5a6",
+                     "destination": Driver().hostuuid}
+
+
 @dataclass
 class HostState:
-    """One host's starting state: its version, host name and domains."""
+    """One host's starting state: its version, host name, host uuid and domains."""
     version: str
     hostname: str
     domains: List[HostDomain] = field(default_factory=list)
     nextvmid: Optional[int] = None
+    hostuuid: str = DEFAULT_HOSTUUIDS["destination"]
 
     def build_world(self) -> World:
         """A fresh World: a new driver holding fresh copies of the host's domains."""
-        driver = Driver(hostname=self.hostname)
+        driver = Driver(hostname=self.hostname, hostuuid=self.hostuuid)
         for hd in self.domains:
             vm = copy.deepcopy(hd.vm)
             driver.domains[vm.def_.uuid] = vm
@@ -160,7 +168,7 @@ DEFAULT_HOSTNAMES = {"source": "src.example.org", "destination": "dest.example.o
 
 
 def _host(path, node):
-    check_attrs(node, ["version", "hostname", "nextvmid"], path)
+    check_attrs(node, ["version", "hostname", "hostuuid", "nextvmid"], path)
     version = required_attr(node, "version", path)
     if version not in VERSION_NAMES:
         raise LoadError(path, where(node, "version"), "unknown version '%s' (expected %s)"
@@ -172,7 +180,10 @@ def _host(path, node):
     if node.get("nextvmid") is not None:
         nextvmid = parse_int(node.get("nextvmid"), path, where(node, "nextvmid"), "nextvmid",
                              C_INT, minimum=1)
-    state = HostState(version, hostname, nextvmid=nextvmid)
+    hostuuid = DEFAULT_HOSTUUIDS[node.tag]
+    if node.get("hostuuid") is not None:
+        hostuuid = parse_uuid(node.get("hostuuid"), path, where(node, "hostuuid"))
+    state = HostState(version, hostname, nextvmid=nextvmid, hostuuid=hostuuid)
     names = set()
     for dnode in node:
         if dnode.tag != "domain":
@@ -266,10 +277,10 @@ def parse_migration_element(root, path):
                              flags, faults, attempts)
 
 
-def host_state(version, hostname, files):
+def host_state(side, version, hostname, files):
     """A HostState from fixture files, as a <source>/<destination> would load:
     ``files`` is [(domain or status file, [snapshot files], autodestroy)]."""
-    state = HostState(version, hostname)
+    state = HostState(version, hostname, hostuuid=DEFAULT_HOSTUUIDS[side])
     for f, snaps, autodestroy in files:
         node = etree.Element("domain", file=str(f), autodestroy="yes" if autodestroy else "no")
         for s in snaps:

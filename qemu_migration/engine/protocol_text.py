@@ -19,13 +19,13 @@ def _viol(r):
 
 
 COLUMNS = ["flow", "source", "destination", "domain", "fault", "outcome", "refused at",
-           "error", "stranded", "violations", "second attempt"]
+           "stranded", "error", "violations", "second attempt"]
 
 
 def cells(r):
     return [r["flow"], r["source"], r["destination"], r["domain"], r["fault"] or "-",
-            r["outcome"], r["refused_at"] or "-", _err(r["error"]),
-            "STRANDED" if r["stranded"] else "no", _viol(r) or "-", _second(r["second_attempt"])]
+            r["outcome"], r["refused_at"] or "-", "STRANDED" if r["stranded"] else "no",
+            _err(r["error"]), _viol(r) or "-", _second(r["second_attempt"])]
 
 
 def summary(rows):
@@ -47,12 +47,12 @@ def render_text(rows, faults=False):
     table = [[c for c, name in zip(cells(r), COLUMNS) if faults or name != "fault"]
              for r in rows]
     widths = [max([len(c)] + [len(t[i]) for t in table]) for i, c in enumerate(cols)]
-    # the last columns are free text: not padded
-    fixed = len(cols) - 4
+    # the last three columns are free text: not padded, one after the other with " | "
+    fixed = len(cols) - 3
 
     def line(vals):
         return ("  ".join(v.ljust(w) for v, w in zip(vals[:fixed], widths))
-                + "  " + "  ".join(vals[fixed:])).rstrip()
+                + "  " + " | ".join(vals[fixed:])).rstrip()
     out = [V2_NOTE, line(cols)] + [line(t) for t in table] + [summary(rows)]
     return "\n".join(out) + "\n"
 

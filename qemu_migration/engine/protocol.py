@@ -21,8 +21,10 @@ time on the state the first left (``second_attempt``), and returns one row:
   when no host failed (libvirt.c refused by itself); null when migrated;
 - ``error``: the client's last error (code, domain, message), null if none;
 - ``failed_calls``: every entry point that failed, in that order;
-- ``runs_on``: the hosts where the domain is active afterwards;
-- ``stranded``: the domain is active on the destination while the source still
+- ``runs_on``: the hosts where the domain runs afterwards (active, in the
+  running state: a paused incoming guest a failed Finish left is not running,
+  and shows in ``left_behind``);
+- ``stranded``: the domain runs on the destination while the source still
   holds snapshot metadata for it (its domain object, listed or not, has
   snapshots: libvirt keeps them on disk);
 - ``left_behind``: per host, each domain object (its job, async job, phase,
@@ -41,7 +43,7 @@ from ..port import VERSION_NAMES
 from ..port.libvirt import virDomainMigrate
 from ..port.unit import entry_points
 from ..world import hosts
-from ..world.constants import ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES
+from ..world.constants import ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES, VIR_DOMAIN_RUNNING
 from ..world.runtime import FaultPlan, World
 from ..world.stubs_client import virGetLastError
 from .outcome import domain_state, driver_state, trace_lines
@@ -204,8 +206,10 @@ def _failures(s: Setup, worlds, faults):
     return [where(member, host) for _, _, member, host in events]
 
 
-def _is_active(vm):
-    return vm is not None and not vm.freed and vm.def_.id != -1    # virDomainObjIsActive
+def _runs(vm):
+    """Active (virDomainObjIsActive: an id) and running."""
+    return (vm is not None and not vm.freed and vm.def_.id != -1
+            and vm.state == VIR_DOMAIN_RUNNING)
 
 
 def _objects(world, start):
@@ -293,14 +297,14 @@ def attempt(s: Setup, m: Migration, faults=(), migrate=None):
         (vm for vm, _ in starts["source"] if vm.def_.uuid == uuid), None)
     dst_vm = s.destination.world.driver.domains.get(uuid)
     runs_on = [side for side, vm in (("source", s.source.world.driver.domains.get(uuid)),
-                                     ("destination", dst_vm)) if _is_active(vm)]
+                                     ("destination", dst_vm)) if _runs(vm)]
     return {
         "outcome": "migrated" if migrated else "refused",
         "refused_at": refused_at,
         "error": error_dict(seen) if seen is not None else None,
         "failed_calls": failed,
         "runs_on": runs_on,
-        "stranded": bool(_is_active(dst_vm) and src_vm is not None
+        "stranded": bool(_runs(dst_vm) and src_vm is not None
                          and len(src_vm.snapshots.objs) > 0),
         "left_behind": {side: {
             "domains": [domain_state(vm, worlds[side].driver)

@@ -1,7 +1,7 @@
 """The qemu-migration command.
 
     qemu-migration run [SCENARIO|DIR|CASE_ID ...] [--version V|all] [--json] [--verbose]
-    qemu-migration list
+    qemu-migration list                  # one-host scenarios, then two-host ones
     qemu-migration show FILE
     qemu-migration diff [--from V] [--to V] [--function F] [--format text|markdown|json]
     qemu-migration check [--version V] [--baseline V] [--json]
@@ -113,8 +113,9 @@ def cmd_run(args, out):
 
 
 def cmd_list(args, out):
-    from .loader import bundled_scenarios, load_scenario
-    scenarios = [load_scenario(p) for p in bundled_scenarios()]
+    from .loader import bundled_migrations, bundled_scenarios, load_scenario
+    # the one-host scenarios, then the two-host ones (fixtures/scenarios/protocol)
+    scenarios = [load_scenario(p) for p in bundled_scenarios() + bundled_migrations()]
     width = max(len(sc.name) for sc in scenarios)
     for sc in scenarios:
         out.write("%-*s  %s\n" % (width, sc.name, sc.description))

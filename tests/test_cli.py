@@ -65,8 +65,10 @@ def test_run_default_is_every_bundled_scenario():
 def test_list_one_line_each():
     rc, out, _ = run("list")
     lines = out.splitlines()
-    assert rc == 0 and len(lines) == len(list(SCEN.glob("*.xml")))
+    assert rc == 0 and len(lines) == len(list(SCEN.glob("*.xml"))) + len(
+        list(SCEN.glob("protocol/*.xml")))
     assert any(l.startswith("perform-p2p-snapshots-twice ") for l in lines)
+    assert lines[-1].startswith("pre-v3-snapshots-strands ")     # the two-host ones last
 
 
 def test_show_domain_status():

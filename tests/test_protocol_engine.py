@@ -9,6 +9,7 @@ import protocol_double as D
 from conftest import cli_run
 from qemu_migration.engine import protocol as P
 from qemu_migration.engine import protocol_text as T
+from qemu_migration.engine.invariants import INVARIANTS
 from qemu_migration.loader.migration import FLOWS, HostState
 from qemu_migration.world.objects import DomainDef, DomainObj, Driver
 from qemu_migration.world.runtime import World
@@ -137,6 +138,7 @@ def test_violations_of_a_host_left_in_a_bad_state():
     names = [v["invariant"] for v in P.violations("source", w, start + [(gone, (0, 0, 0))])]
     assert names == ["async-job-leaked", "refs-unbalanced", "lock-unbalanced",
                      "lock-unbalanced", "use-after-free", "fd-leaked"]
+    assert set(names) <= set(INVARIANTS)        # the function-level invariants' names
 
 
 def test_text_and_markdown(double):

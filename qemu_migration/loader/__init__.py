@@ -18,7 +18,7 @@ from ..world.objects import DomainDef, DomainObj, SnapshotDef
 from .discover import is_scenario_file, scenario_files
 from .domain import load_domain, parse_domain_element, parse_domain_text
 from .errors import LoadError
-from .migration import MigrationScenario, parse_any_scenario_element
+from .migration import MigrationScenario, bundled_migrations, parse_any_scenario_element
 from .migration import load_any_scenario as load_scenario
 from .scenario import Call, Scenario, bundled_scenarios, bundled_scenarios_dir
 from .snapshot import LoadedSnapshotDef, load_snapshot, parse_snapshot_element
@@ -185,5 +185,5 @@ __all__ = [
     "LoadError", "load_any", "describe",
     "load_domain", "parse_domain_text", "load_status", "load_snapshot", "LoadedSnapshotDef",
     "load_scenario", "Scenario", "MigrationScenario", "Call",
-    "bundled_scenarios_dir", "bundled_scenarios", "is_scenario_file", "scenario_files",
+    "bundled_scenarios_dir", "bundled_scenarios", "bundled_migrations", "is_scenario_file", "scenario_files",
 ]

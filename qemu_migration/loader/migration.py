@@ -41,6 +41,7 @@ from typing import List, Optional, Tuple
 
 from lxml import etree
 
+from ..paths import fixtures_dir
 from ..port import VERSION_NAMES
 from ..port import unit as _unit  # noqa: F401  (imports every stub module a host's code uses)
 from ..world import hosts
@@ -275,6 +276,11 @@ def parse_migration_element(root, path):
     domain, flow, flags, attempts, faults = _migrate(path, parts["migrate"], source)
     return MigrationScenario(name, description, str(path), source, destination, domain, flow,
                              flags, faults, attempts)
+
+
+def bundled_migrations():
+    """The bundled two-host scenarios: fixtures/scenarios/protocol."""
+    return sorted((fixtures_dir() / "scenarios" / "protocol").glob("*.xml"))
 
 
 def host_state(side, version, hostname, files):

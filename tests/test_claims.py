@@ -161,3 +161,22 @@ def test_quit_early_holds_under_every_fault():
     assert len(rows) > 2 * 3 * 6 * 2
     assert not any(r["stranded"] for r in rows)
     assert not any(r["outcome"] == "migrated" for r in rows)
+
+
+# what the flows are: a -v2 flow's destination (an older daemon) is spoken to in v2, by
+# the client or by the peer-to-peer source; tunnelled flows prepare a tunnel
+@pytest.mark.parametrize("flow,where,calls", [
+    ("v2", "client", ["virDomainMigrateVersion2", "remote:domainMigratePrepare2@destination"]),
+    ("v3", "client", ["virDomainMigrateVersion3", "remote:domainMigratePrepare3@destination"]),
+    ("p2p-v2", "source", ["doPeer2PeerMigrate2", "remote:domainMigratePrepare2@destination"]),
+    ("p2p-v3", "source", ["doPeer2PeerMigrate3", "remote:domainMigratePrepare3@destination"]),
+    ("tunnelled-p2p-v2", "source", ["doPeer2PeerMigrate2",
+                                    "remote:domainMigratePrepareTunnel@destination"]),
+    ("tunnelled-p2p-v3", "source", ["doPeer2PeerMigrate3",
+                                    "remote:domainMigratePrepareTunnel3@destination"]),
+])
+def test_each_flow_speaks_its_protocol(protocol_rows, flow, where, calls):
+    for r in pick(protocol_rows, flow=flow, domain="clean"):
+        ran = [line.strip() for line in r["hosts"][where]["trace"]]
+        assert all(c in ran for c in calls), (flow, r["source"], r["destination"])
+        assert r["outcome"] == "migrated" and r["runs_on"] == ["destination"]

@@ -225,10 +225,11 @@ def _held(vm, driver):
     return vm.refs - int(driver.domains.get(vm.def_.uuid) is vm)
 
 
-def violations(side, world, start, events_from=0):
+def violations(side, world, start):
     """The invariants of engine/invariants.py that hold for a whole migration, on one
     host: no job or async job left that was not held at the start, references given
-    back, nothing left locked (a daemon's driver lock is free at rest), nothing freed touched, no descriptor left open.
+    back, nothing left locked (a daemon's driver lock is free at rest), nothing freed
+    touched, no descriptor left open.
     ``start``: [(domain object, (job, async job, held references) at the start)]."""
     out = []
     driver = world.driver

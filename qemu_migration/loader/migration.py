@@ -43,7 +43,8 @@ from lxml import etree
 
 from ..paths import fixtures_dir
 from ..port import VERSION_NAMES
-from ..port import unit as _unit  # noqa: F401  (imports every stub module a host's code uses)
+# every stub module a host's code and the client's use, for faultable_stub_names
+from ..port import libvirt as _client, unit as _unit  # noqa: F401
 from ..world import hosts
 from ..world.constants import (MIGRATE_FLAG_NAMES, VIR_MIGRATE_LIVE, VIR_MIGRATE_PEER2PEER,
                                VIR_MIGRATE_TUNNELLED)

@@ -532,5 +532,5 @@ if LIBVIRT_SRC:
         cmp = compare_impls(fixed, _upstream("post"), lambda: world_with(make_vm(snapshots=1)),
                             _perform())
         assert not cmp.same
-        assert cmp.py["vms"][0]["async_job"] == "none"
-        assert cmp.c["vms"][0]["async_job"] == "migration out"
+        assert cmp.py["domains"][0]["async_job"] == "none"
+        assert cmp.c["domains"][0]["async_job"] == "migration out"

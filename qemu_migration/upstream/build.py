@@ -130,6 +130,13 @@ class BuildSpec:
     commit: str = ""
     extra_flags: Sequence[str] = ()
     coverage: bool = False                 # built with gcov instrumentation (upstream/coverage.py)
+    # whole migrations (cproto.py): text before stubs.h, after stubs.c, more cdef and
+    # callbacks, and text put before every function of a file (its VIR_FROM_THIS)
+    prelude: str = ""
+    extra_source: str = ""
+    extra_cdef: str = ""
+    extra_callbacks: Sequence[str] = ()
+    file_prefix: Dict[str, str] = field(default_factory=dict)
 
 
 def _wrapper(name, sig: Signature):
@@ -146,14 +153,20 @@ def generate(spec: BuildSpec) -> Tuple[str, str]:
     """The cdef and the C source of one module."""
     callbacks = [l.strip() for l in _read("callbacks.h").splitlines()
                  if l.strip() and not l.lstrip().startswith(("/*", "*"))]
+    callbacks += list(spec.extra_callbacks)
     funcs = {f.name: f for f in spec.functions}
-    src = [_read("stubs.h"), "/* callbacks into Python */"]
+    src = ([spec.prelude] if spec.prelude else []) + [_read("stubs.h"),
+                                                      "/* callbacks into Python */"]
     src += ["static " + c for c in callbacks]
     src.append(_read("stubs.c"))
+    if spec.extra_source:
+        src.append(spec.extra_source)
     src.append("/* forward declarations, from each function's own text */")
     for f in spec.functions:
         src.append(f.declaration.strip() + ";")
     for f in spec.functions:
+        if f.path in spec.file_prefix:
+            src.append(spec.file_prefix[f.path])
         if f.path:
             src.append('#line %d "%s"' % (f.line, f.path))
         src.append(f.text)
@@ -189,7 +202,13 @@ void __cyg_profile_func_exit(void *fn, void *site)
 QMC_NOINST void qmc_anchor(void) { }
 QMC_NOINST void *qmc_anchor_addr(void) { return (void *)qmc_anchor; }
 """ % (table, len(spec.traced)))
-    cdef = [_read("cdef.h"), 'extern "Python" {'] + callbacks + ["}"] + cdefs
+    base = _read("cdef.h")
+    if spec.extra_cdef:     # it declares the connection and stream types itself
+        base = "\n".join(l for l in base.splitlines()
+                         if not l.startswith(("typedef struct qmc_opaque *virConnectPtr",
+                                              "typedef struct qmc_opaque *virStreamPtr")))
+        base += "\n" + spec.extra_cdef
+    cdef = [base, 'extern "Python" {'] + callbacks + ["}"] + cdefs
     cdef.append("void *qmc_anchor_addr(void);")
     if spec.coverage:
         # libgcov's own entry points: counters to zero, and the .gcda written now

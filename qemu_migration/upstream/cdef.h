@@ -128,6 +128,7 @@ struct qemud_driver {
     char *autostartDir;
     char *stateDir;
     virHashTablePtr autodestroy;
+    char *lockManager;
     ...;
 };
 

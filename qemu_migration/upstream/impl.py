@@ -26,11 +26,13 @@ from typing import Dict, Optional
 
 from ..port import abi as ABI
 from ..port import cookie as CK
+from ..world import hosts as H
 from ..world import stubs as S
 from ..world import constants as K
 from ..world.objects import Ptr
 from ..world.runtime import current
 from . import build as B
+from . import cproto as CP
 
 _NONE_TYPES = (str, int, float, bytes, type(None))
 
@@ -202,7 +204,8 @@ def _handle_row(name, write_c, read_c):
 
 class DriverB(Binding):
     kind = "driver"
-    ROWS = tuple(_str_row(f, f, pull=False) for f in ("configDir", "autostartDir", "stateDir")) + (
+    ROWS = tuple(_str_row(f, f, pull=False) for f in ("configDir", "autostartDir", "stateDir",
+                                                      "lockManager")) + (
         _handle_row("caps", lambda s, c, v: setattr(c, "caps", s.handle(v, "virCapsPtr")),
                     lambda s, c: s.addr(c.caps)),
         _handle_row("domains",
@@ -303,6 +306,7 @@ class Session:
         self.handles: Dict[int, object] = {}
         self.domlists: Dict[int, object] = {}
         self.cstack = []
+        self.structs: Dict[int, object] = {}      # id(Python object) -> its C struct
         self.entered = set()
         self.exc: Optional[BaseException] = None
 
@@ -426,6 +430,149 @@ class Session:
     def py_ptr(self, p):
         return self.py_of(self.addr(p)) if p != self.ffi.NULL else None
 
+    # -- whole migrations: connections, domain handles, streams (protocol.h)
+    @property
+    def protocol(self):
+        return bool(self.impl.built.spec.extra_cdef)
+
+    def c_conn(self, conn):
+        if conn is None:
+            return self.ffi.NULL
+        if not self.protocol:
+            return self.handle(conn)
+        c = self.structs.get(id(conn))
+        if c is None:
+            c = self.ffi.new("virConnect *")
+            c.py = self.handle(conn)
+            c.driver = self.lib.qmc_remote_driver_ptr()
+            c.flags = getattr(conn, "flags", 0) or 0
+            host = getattr(conn, "host", None)
+            if host is not None and host.world is self.world:
+                # the daemon's own connection: conn->privateData is its driver
+                c.privateData = self.ffi.cast("void *", self.c_driver(self.world.driver))
+            self.structs[id(conn)] = c
+            self.keep.append(c)
+        return c
+
+    def conn_of(self, p):
+        if p == self.ffi.NULL:
+            return None
+        if not self.protocol:
+            return self.from_handle(p)
+        return self.from_handle(self.ffi.cast("virConnect *", p).py)
+
+    def c_dom(self, dom):
+        if dom is None:
+            return self.ffi.NULL
+        c = self.structs.get(id(dom))
+        if c is None:
+            c = self.ffi.new("virDomain *")
+            c.py = self.handle(dom)
+            c.conn = self.c_conn(dom.conn)
+            c.name = self.cstr(dom.name)
+            _write_uuid(self, c, dom.uuid)
+            c.id = dom.id
+            self.structs[id(dom)] = c
+            self.keep.append(c)
+        return c
+
+    def dom_of(self, p):
+        return None if p == self.ffi.NULL else self.from_handle(p.py)
+
+    def c_stream(self, st):
+        if st is None:
+            return self.ffi.NULL
+        if not self.protocol:
+            return self.handle(st)
+        c = self.structs.get(id(st))
+        if c is None:
+            c = self.ffi.new("virStream *")
+            c.py = self.handle(st)
+            c.conn = self.c_conn(getattr(st, "conn", None))
+            self.structs[id(st)] = c
+            self.keep.append(c)
+        return c
+
+    def stream_of(self, p):
+        if p == self.ffi.NULL:
+            return None
+        if not self.protocol:
+            return self.from_handle(p)
+        return self.from_handle(self.ffi.cast("virStream *", p).py)
+
+    def c_uri(self, uri):
+        """xmlParseURI's result: the Python stub's parsed URI (its ``server``)."""
+        if uri is None:
+            return self.ffi.NULL
+        c = self.ffi.new("xmlURI *")
+        c.py = self.handle(uri)
+        c.server = self.cstr(getattr(uri, "server", None))
+        self.keep.append(c)
+        return c
+
+    def py_value(self, t, v):
+        """(Python value, write-back or None) of a stub's argument of C type ``t``."""
+        kind = _VALUE_KINDS.get(t)
+        if kind is None:
+            return (bool(v.i) if t == "bool" else int(v.i)), None
+        p = v.p
+        if kind == "str":
+            return self.pystr(self.ffi.cast("char *", p)), None
+        if kind.startswith("cell:"):
+            ctype = kind[5:]
+            return self.py_cell(self.ffi.cast(ctype + " *", p), ctype)
+        if kind == "conn":
+            return self.conn_of(p), None
+        if kind == "dom":
+            return self.dom_of(self.ffi.cast("virDomain *", p)), None
+        if kind == "stream":
+            return self.stream_of(p), None
+        if kind == "obj":
+            return self.py_of(self.addr(p)), None
+        if kind == "doms":
+            drv = self.domlists.get(self.addr(p))
+            return (drv.domains if drv is not None else None), None
+        if kind == "info":
+            return self.py_info(self.ffi.cast("virDomainInfo *", p))
+        if kind == "uri":
+            return (None if p == self.ffi.NULL else
+                    self.from_handle(self.ffi.cast("xmlURI *", p).py)), None
+        return self.from_handle(p), None          # "handle"
+
+    def py_info(self, p):
+        if p == self.ffi.NULL:
+            return None, None
+        cell = Ptr(None)
+
+        def back():
+            info = cell.value
+            if info is not None:
+                for k in ("state", "maxMem", "memory", "nrVirtCpu", "cpuTime"):
+                    setattr(p, k, getattr(info, k, 0) or 0)
+        return cell, back
+
+    def c_result(self, t, r, out):
+        """A stub's result ``r`` into ``out`` (a qmc_val) as C type ``t``."""
+        kind = _VALUE_KINDS.get(t)
+        if kind is None:
+            out.i = 0 if r is None else int(r)
+        elif kind == "str":
+            out.p = self.cstr(r)
+        elif kind == "conn":
+            out.p = self.c_conn(r)
+        elif kind == "dom":
+            out.p = self.c_dom(r)
+        elif kind == "stream":
+            out.p = self.c_stream(r)
+        elif kind == "uri":
+            out.p = self.c_uri(r)
+        elif t == "virDomainObjPtr":
+            out.p = self.c_vm(r)
+        elif t == "virDomainDefPtr":
+            out.p = self.c_def(r)
+        else:
+            out.p = self.handle(r)
+
     # -- keeping both sides one
     def pull(self):
         for b in list(self.by_addr.values()):
@@ -448,18 +595,18 @@ def _install(built):
         return
     ffi = built.ffi
     state = built.installed
-    state["session"] = None
+    # the calls into this module now running, innermost last: a host's unit can be
+    # entered again while it runs (the source calls the destination, of one version)
+    stack = state["sessions"] = []
 
     def sess():
-        s = state["session"]
-        if s is None:
+        if not stack:
             raise RuntimeError("qemu-migration: a C callback ran outside a call")
-        return s
+        return stack[-1]
 
     def onerror(exc, val, tb):
-        s = state.get("session")
-        if s is not None and s.exc is None:
-            s.exc = val
+        if stack and stack[-1].exc is None:
+            stack[-1].exc = val
         return None
 
     def ext(name):
@@ -701,7 +848,7 @@ def _install(built):
     @ext("qmc_py_qemuProcessStart")
     def _start(conn, d, vm, frm, paused, autod, fd, path, snap, vmop):
         s = sess()
-        return stub_call(S.qemuProcessStart, s.from_handle(conn), s.py_ptr(d), s.py_ptr(vm),
+        return stub_call(S.qemuProcessStart, s.conn_of(conn), s.py_ptr(d), s.py_ptr(vm),
                          text(frm), bool(paused), bool(autod), fd, text(path),
                          None if snap == s.ffi.NULL else snap, vmop)
 
@@ -714,7 +861,7 @@ def _install(built):
     def _start_cpus(d, vm, conn, reason, job):
         s = sess()
         return stub_call(S.qemuProcessStartCPUs, s.py_ptr(d), s.py_ptr(vm),
-                         s.from_handle(conn), reason, job)
+                         s.conn_of(conn), reason, job)
 
     @ext("qmc_py_doNativeMigrate")
     def _native(d, vm, uri, cin, cinlen, out, outlen, flags, res):
@@ -728,7 +875,7 @@ def _install(built):
     def _p2p(d, conn, vm, xmlin, dconnuri, uri, flags, dname, res, v3):
         s = sess()
         v, vb = s.py_cell(v3, "bool")
-        return stub_call(S.doPeer2PeerMigrate, s.py_ptr(d), s.from_handle(conn), s.py_ptr(vm),
+        return stub_call(S.doPeer2PeerMigrate, s.py_ptr(d), s.conn_of(conn), s.py_ptr(vm),
                          text(xmlin), text(dconnuri), text(uri), flags, text(dname), res, v,
                          after=[vb])
 
@@ -768,7 +915,7 @@ def _install(built):
     @ext("qmc_py_virFDStreamOpen")
     def _fdstream(st, fd):
         s = sess()
-        return stub_call(S.virFDStreamOpen, s.from_handle(st), fd)
+        return stub_call(S.virFDStreamOpen, s.stream_of(st), fd)
 
     @ext("qmc_py_strdup")
     def _strdup(p):
@@ -777,7 +924,7 @@ def _install(built):
     @ext("qmc_py_virGetHostname")
     def _hostname(conn):
         s = sess()
-        return stub_call(S.virGetHostname, s.from_handle(conn), conv=lambda s, r: s.cstr(r))
+        return stub_call(S.virGetHostname, s.conn_of(conn), conv=lambda s, r: s.cstr(r))
 
     @ext("qmc_py_virAsprintf")
     def _asprintf(strp, txt):
@@ -795,7 +942,42 @@ def _install(built):
             pp[0] = start + cell.value[1]
         return stub_call(S.virParseNumber, cell, after=[back])
 
+    if built.spec.extra_callbacks:
+        _install_protocol(ext, sess, stub_call)
     state["done"] = True
+
+
+def _install_protocol(ext, sess, stub_call):
+    """The one callback of whole migrations' stubs (cproto.py): ``qmc_py_stub``."""
+
+    def remote(member):
+        def call(*args):
+            first = args[0]
+            conn = first if isinstance(first, H.Connection) else first.conn
+            return getattr(conn.driver, member)(*args)
+        call.__name__ = member
+        return call
+
+    remotes = {m: remote(m) for m in CP.MEMBER_PROTOS}
+
+    @ext("qmc_py_stub")
+    def _stub(name, n, args, ret):
+        s = sess()
+        nm = s.ffi.string(name).decode()
+        if nm.startswith("remote:"):
+            member = nm[len("remote:"):]
+            rtype, types = CP.MEMBER_PROTOS[member]
+            fn = remotes[member]
+        else:
+            rtype, types = CP.STUBS[nm]
+            fn = CP.python_stub(nm)
+        pyargs, after = [], []
+        for i, t in enumerate(types):
+            v, back = s.py_value(B.norm_type(t), args[i])
+            pyargs.append(v)
+            after.append(back)
+        r = stub_call(fn, *pyargs, after=after)
+        s.c_result(B.norm_type(rtype), r, ret)
 
 
 # --- the implementation object ------------------------------------------------------------------
@@ -804,7 +986,21 @@ _ARG_KINDS = {
     "struct qemud_driver*": "driver", "virDomainObjPtr": "vm", "virDomainDefPtr": "def",
     "qemuDomainObjPrivatePtr": "priv", "virConnectPtr": "handle", "virStreamPtr": "handle",
     "const char*": "str", "char**": "cell:char *", "int*": "cell:int", "bool": "bool",
-    "virDomainSnapshotObjListPtr": "snapshots",
+    "virDomainSnapshotObjListPtr": "snapshots", "virDomainPtr": "dom",
+}
+# in a module of whole migrations, connections and streams are structs (protocol.h)
+_PROTOCOL_KINDS = dict(_ARG_KINDS, **{"virConnectPtr": "conn", "virStreamPtr": "stream"})
+
+
+# C types of whole migrations' stub arguments and results (cproto.py) -> how they cross;
+# any other type is a number
+_VALUE_KINDS = {
+    "const char*": "str", "char*": "str", "const unsigned char*": "str",
+    "char**": "cell:char *", "int*": "cell:int", "bool*": "cell:bool",
+    "virConnectPtr": "conn", "virDomainPtr": "dom", "virStreamPtr": "stream",
+    "virDomainObjPtr": "obj", "virDomainDefPtr": "obj", "struct qemud_driver*": "obj",
+    "virDomainObjListPtr": "doms", "virDomainInfoPtr": "info", "xmlURIPtr": "uri",
+    "virCapsPtr": "handle", "virErrorPtr": "handle", "virLockManagerPluginPtr": "str",
 }
 
 
@@ -883,6 +1079,12 @@ class CImpl:
             return s.c_priv(v)
         if kind == "handle":
             return s.handle(v)
+        if kind == "conn":
+            return s.c_conn(v)
+        if kind == "stream":
+            return s.c_stream(v)
+        if kind == "dom":
+            return s.c_dom(v)
         if kind == "str":
             return s.cstr(v)
         if kind.startswith("cell:"):
@@ -899,33 +1101,36 @@ class CImpl:
         built = self.built
         world = current()
         s = Session(self, world)
-        state = built.installed
-        if state.get("session") is not None:
-            raise RuntimeError("qemu-migration: nested calls into one C module")
+        stack = built.installed["sessions"]
+        kinds = _PROTOCOL_KINDS if s.protocol else _ARG_KINDS
         # the driver first, so that domain lists passed later are known
-        order = sorted(range(len(args)), key=lambda i: _ARG_KINDS.get(sig.params[i]) != "driver")
+        order = sorted(range(len(args)), key=lambda i: kinds.get(sig.params[i]) != "driver")
         cargs = [None] * len(args)
         for i in order:
-            cargs[i] = self._arg(s, _ARG_KINDS.get(sig.params[i], "int"), args[i])
+            cargs[i] = self._arg(s, kinds.get(sig.params[i], "int"), args[i])
         port_key = B.PORT_STATIC
         port = None
         if port_key in built.statics:
+            # a C static is the module's; each world (host) keeps its own value
             port = built.ffi.cast("int *", built.static_address(port_key))
+            outer = port[0]
             cur = world.statics.get(port_key)
             port[0] = cur.value if cur is not None else 0
         s.sync_errno()
-        state["session"] = s
+        stack.append(s)
         try:
             r = getattr(built.lib, "qmc_call_" + name)(*cargs)
             s.pull()
         finally:
-            state["session"] = None
-        if port is not None and "qemuMigrationPrepareDirect" in s.entered:
-            cur = world.statics.get(port_key)
-            if cur is None:
-                world.statics[port_key] = Ptr(port[0])
-            else:
-                cur.value = port[0]
+            stack.pop()
+        if port is not None:
+            if "qemuMigrationPrepareDirect" in s.entered:
+                cur = world.statics.get(port_key)
+                if cur is None:
+                    world.statics[port_key] = Ptr(port[0])
+                else:
+                    cur.value = port[0]
+            port[0] = outer
         if s.exc is not None:
             raise s.exc
         if sig.ret == "void":
@@ -934,6 +1139,8 @@ class CImpl:
             return s.pystr(r)
         if sig.ret == "bool":
             return bool(r)
+        if sig.ret == "virDomainPtr":
+            return s.dom_of(r)
         return r
 
 

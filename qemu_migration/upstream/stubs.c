@@ -177,11 +177,13 @@ QMC_FWD(int, doNativeMigrate,
         (struct qemud_driver *d, virDomainObjPtr vm, const char *uri, const char *in,
          int inlen, char **out, int *outlen, unsigned long flags, unsigned long res),
         (d, vm, uri, in, inlen, out, outlen, flags, res))
+#ifndef QMC_UNIT
 QMC_FWD(int, doPeer2PeerMigrate,
         (struct qemud_driver *d, virConnectPtr conn, virDomainObjPtr vm, const char *xmlin,
          const char *dconnuri, const char *uri, unsigned long flags, const char *dname,
          unsigned long res, bool *v3),
         (d, conn, vm, xmlin, dconnuri, uri, flags, dname, res, v3))
+#endif
 QMC_FWD_VOID(virDomainAuditStart, (virDomainObjPtr vm, const char *why, bool ok),
              (vm, why, ok))
 QMC_FWD_VOID(virDomainAuditStop, (virDomainObjPtr vm, const char *why), (vm, why))

@@ -138,8 +138,10 @@ enum {
 };
 
 /* ---- opaque handles: Python objects behind a cffi handle ---- */
+#ifndef QMC_PROTOCOL            /* protocol.h makes these structs for whole migrations */
 typedef struct qmc_opaque *virConnectPtr;
 typedef struct qmc_opaque *virStreamPtr;
+#endif
 typedef struct qmc_opaque *virCapsPtr;
 typedef struct qmc_opaque *virDomainEventPtr;
 typedef struct qmc_opaque *virHashTablePtr;
@@ -310,6 +312,7 @@ struct qemud_driver {
     char *autostartDir;
     char *stateDir;
     virHashTablePtr autodestroy;
+    char *lockManager;          /* the lock manager plugin, by name (world/objects.py) */
 };
 
 typedef struct qmc_cookie { char *lockState; void *py; } qemuMigrationCookie;
@@ -419,11 +422,13 @@ QMC_STUB int doNativeMigrate(struct qemud_driver *driver, virDomainObjPtr vm,
                              const char *uri, const char *cookiein, int cookieinlen,
                              char **cookieout, int *cookieoutlen,
                              unsigned long flags, unsigned long resource);
+#ifndef QMC_UNIT                /* a host's unit compiles upstream's own */
 QMC_STUB int doPeer2PeerMigrate(struct qemud_driver *driver, virConnectPtr conn,
                                 virDomainObjPtr vm, const char *xmlin,
                                 const char *dconnuri, const char *uri,
                                 unsigned long flags, const char *dname,
                                 unsigned long resource, bool *v3proto);
+#endif
 QMC_STUB void virDomainAuditStart(virDomainObjPtr vm, const char *reason, bool success);
 QMC_STUB void virDomainAuditStop(virDomainObjPtr vm, const char *reason);
 QMC_STUB virDomainEventPtr virDomainEventNewFromObj(virDomainObjPtr vm, int type,

@@ -164,11 +164,13 @@ class MissingStub(RuntimeError):
 
 
 _PY_STUBS: Dict[str, object] = {}
+# stand-ins by name, consulted first (the tests' own doubles for the C self-test)
+OVERRIDES: Dict[str, object] = {}
 
 
 def python_stub(name):
     """The Python stub a C stub of whole migrations forwards to."""
-    fn = _PY_STUBS.get(name)
+    fn = OVERRIDES.get(name) or _PY_STUBS.get(name)
     if fn is None:
         for modname in STUB_MODULES:
             try:
@@ -370,7 +372,8 @@ def _spec(name, ex: X.Extracted, signatures, unit: bool, coverage=False) -> B.Bu
     return B.BuildSpec(
         name, ex.functions, signatures,
         [f.name for f in ex.functions if f.name not in UNTRACED],
-        dict(STATICS) if unit else {},
+        dict(STATICS) if unit and any(f.name == "qemuMigrationPrepareDirect"
+                                      for f in ex.functions) else {},
         commit=ex.commit + ("+" + ex.patched_with if ex.patched_with else ""),
         extra_flags=["-DQMC_UNIT"] if unit else [], coverage=coverage,
         prelude=prelude(), extra_source=extra_source(unit, _read("stubs.h"), omit),
@@ -389,6 +392,19 @@ def unit_spec(ex: X.Extracted, coverage=False) -> B.BuildSpec:
 def client_spec(ex: X.Extracted, coverage=False) -> B.BuildSpec:
     return _spec("client", ex, {f.name: B.signature_of(f) for f in ex.functions}, False,
                  coverage)
+
+
+def text_spec(name: str, text: str, path: str, unit: bool = True,
+              coverage=False) -> B.BuildSpec:
+    """A spec for a C text of one's own built as a unit (or the client) is: the
+    protocol's prelude, stubs and remote driver, signatures from the text."""
+    funcs = list(X.parse_functions(text, path).values())
+    if not funcs:
+        raise B.BuildError("qemu-migration: no function definitions in %s" % path)
+    ex = X.Extracted(name, path, funcs)
+    spec = _spec(name, ex, {f.name: B.signature_of(f) for f in funcs}, unit, coverage)
+    spec.file_prefix[path] = "#undef VIR_FROM_THIS\n#define VIR_FROM_THIS VIR_FROM_QEMU"
+    return spec
 
 
 def build_unit(version: str, src: str, coverage=False) -> B.Built:

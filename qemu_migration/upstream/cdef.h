@@ -65,6 +65,7 @@ typedef struct qmc_hub { int type; virDomainDeviceInfo info; } virDomainHubDef;
 typedef struct qmc_watchdog { int model; virDomainDeviceInfo info; } virDomainWatchdogDef;
 typedef struct qmc_balloon { int model; virDomainDeviceInfo info; } virDomainMemballoonDef;
 
+struct qmc_mem { unsigned long max_balloon; unsigned long cur_balloon; ...; };
 typedef struct qmc_def {
     int id; unsigned char uuid[...]; char *name; int nhostdevs;
     int virtType; unsigned short vcpus; unsigned short maxvcpus;
@@ -88,6 +89,7 @@ typedef struct qmc_def {
     int nhubs; virDomainHubDef **hubs;
     virDomainWatchdogDef *watchdog;
     virDomainMemballoonDef *memballoon;
+    struct qmc_mem mem;
     ...;
 } virDomainDef;
 typedef virDomainDef *virDomainDefPtr;
@@ -106,11 +108,12 @@ struct qemuDomainJobObj {
     virDomainJobInfo info;
     ...;
 };
-typedef struct qmc_priv { struct qemuDomainJobObj job; char *lockState; ...; } qemuDomainObjPrivate;
+typedef struct qmc_priv { struct qemuDomainJobObj job; char *lockState; struct qmc_opaque *mon; ...; } qemuDomainObjPrivate;
 typedef struct qmc_priv *qemuDomainObjPrivatePtr;
 
 typedef struct qmc_vm {
     int refs;
+    int pid;
     virDomainDefPtr def;
     void *privateData;
     virDomainSnapshotObjList snapshots;

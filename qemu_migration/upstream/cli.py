@@ -16,6 +16,13 @@ fixtures/upstream/<version>.json, which the tests check the port against.
 and every line that never ran (upstream/coverage.py); --record implies it, and
 the record keeps the counts.  A line never run that is not listed unreachable
 (fixtures/upstream/unreachable.txt) makes the exit status 1 too.
+
+Then whole migrations (issue 9; upstream/protocol_compare.py): every row of the
+protocol matrix over the versions asked, with the Python parties and with the
+compiled ones (each host's unit, the client's libvirt.c), whole rows compared;
+--faults adds every faultable call failing in turn.  --record (with all three
+versions) writes fixtures/upstream/protocol.json as well.  Not with --worktree
+(the units are built from the commits).
 """
 import contextlib
 import json
@@ -70,7 +77,8 @@ def _short(v, n=160):
     return s if len(s) <= n else s[:n] + "..."
 
 
-def compare(src, versions, worktree=False, record=False, coverage=False, port=None):
+def compare(src, versions, worktree=False, record=False, coverage=False, port=None,
+            protocol=True, faults=False):
     """Every case on the port of each version and on its C build; ``port`` (tests): a module
     to run instead of the version's port, such as a deliberately broken copy."""
     from ..analysis.cases import cases_from_both
@@ -121,6 +129,18 @@ def compare(src, versions, worktree=False, record=False, coverage=False, port=No
         report["versions"][v] = entry
         report["cases"] += len(v_items)
         report["disagree"] += len(disagreements)
+    if protocol and not worktree:
+        from . import protocol_compare as PC
+        t0 = time.perf_counter()
+        pr = PC.compare(src, versions, faults)
+        entry = {"rows": pr["rows"], "disagree": pr["disagree"], "faults": faults,
+                 "seconds": round(time.perf_counter() - t0, 2)}
+        if record and list(versions) == ["pre", "post", "fixed"]:
+            entry["recorded"] = os.path.relpath(PC.write(src, pr["c"], cc),
+                                                rec.RECORD_DIR.parent.parent)
+        report["protocol"] = entry
+        report["cases"] += pr["rows"]
+        report["disagree"] += len(pr["disagree"])
     return report
 
 
@@ -140,6 +160,15 @@ def render_text(report):
             lines.extend("    " + f for f in d["fields"])
         if "coverage" in e:
             lines.extend(render_coverage(e["coverage"]))
+    p = report.get("protocol")
+    if p is not None:
+        lines.append("protocol%s: %d rows, %d disagree%s (%.2fs)" % (
+            " with faults" if p.get("faults") else "", p["rows"], len(p["disagree"]),
+            "; recorded in %s" % p["recorded"] if "recorded" in p else "",
+            p.get("seconds", 0)))
+        for d in p["disagree"]:
+            lines.append("  DISAGREE %s" % d["case"])
+            lines.extend("    " + f for f in d["fields"])
     lines.append("%d cases, %d disagree%s" % (
         report["cases"], report["disagree"],
         "; %d reachable lines never ran" % report["missed"] if "missed" in report else ""))
@@ -149,7 +178,8 @@ def render_text(report):
 def cmd_compare(args, out):
     versions = parse_versions(args.version)
     try:
-        report = compare(args.libvirt_src, versions, args.worktree, args.record, args.coverage)
+        report = compare(args.libvirt_src, versions, args.worktree, args.record, args.coverage,
+                         faults=args.faults)
     except (BuildError, ExtractError) as e:
         raise UsageError(str(e).replace("qemu-migration: ", "", 1))
     if args.json:
@@ -172,4 +202,6 @@ def add_commands(sub):
                    help="also write fixtures/upstream/<version>.json (with --coverage's counts)")
     p.add_argument("--coverage", action="store_true",
                    help="build the C with gcov and report the lines each function executed")
+    p.add_argument("--faults", action="store_true",
+                   help="whole migrations too with every faultable call failing in turn")
     p.set_defaults(func=cmd_compare)

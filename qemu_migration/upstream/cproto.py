@@ -41,12 +41,12 @@ LIBVIRT_C = "src/libvirt.c"
 # what a host's unit compiles beyond the version's function-level functions, per file,
 # in upstream order (all three are the same at 19f8c980 and e2fb96d9)
 UNIT_FUNCTIONS: Dict[str, List[str]] = {
-    DOMAIN_C: ["qemuDomainObjBeginJob", "qemuDomainObjEnterRemoteWithDriver",
-               "qemuDomainObjExitRemoteWithDriver"],
+    DOMAIN_C: ["qemuDomainObjBeginJob", "qemuDomainObjBeginJobWithDriver"],
     MIGRATION_C: ["doPeer2PeerMigrate2", "doPeer2PeerMigrate3", "doPeer2PeerMigrate",
                   "qemuMigrationPerformPhase", "qemuMigrationPerform", "qemuMigrationFinish",
                   "qemuMigrationConfirm"],
-    DRIVER_C: ["qemudSupportsFeature", "qemudDomainMigratePrepareTunnel",
+    DRIVER_C: ["qemudSupportsFeature", "qemudDomainLookupByName", "qemudDomainGetInfo",
+               "qemuDomainGetXMLDesc", "qemudDomainMigratePrepareTunnel",
                "qemudDomainMigratePrepare2", "qemudDomainMigratePerform",
                "qemudDomainMigrateFinish2", "qemuDomainMigrateBegin3",
                "qemuDomainMigratePrepare3", "qemuDomainMigratePrepareTunnel3",
@@ -54,7 +54,7 @@ UNIT_FUNCTIONS: Dict[str, List[str]] = {
                "qemuDomainMigrateConfirm3"],
 }
 CLIENT_FUNCTIONS: Dict[str, List[str]] = {
-    LIBVIRT_C: ["virDomainMigrateVersion2", "virDomainMigrateVersion3",
+    LIBVIRT_C: ["virDomainMigrateVersion1", "virDomainMigrateVersion2", "virDomainMigrateVersion3",
                 "virDomainMigratePeer2Peer", "virDomainMigrate"],
 }
 CLIENT_COMMIT = X.POST      # libvirt.c is the same at both commits
@@ -62,6 +62,9 @@ CLIENT_COMMIT = X.POST      # libvirt.c is the same at both commits
 # the qemuDriver table (qemu_driver.c:9829 @ e2fb96d9): virDriver member -> function
 DRIVER_TABLE = {
     "supports_feature": "qemudSupportsFeature",
+    "domainLookupByName": "qemudDomainLookupByName",
+    "domainGetInfo": "qemudDomainGetInfo",
+    "domainGetXMLDesc": "qemuDomainGetXMLDesc",
     "domainMigratePrepare2": "qemudDomainMigratePrepare2",
     "domainMigratePrepareTunnel": "qemudDomainMigratePrepareTunnel",
     "domainMigratePerform": "qemudDomainMigratePerform",
@@ -81,6 +84,11 @@ MEMBER_PROTOS: Dict[str, tuple] = {
     "domainLookupByName": ("virDomainPtr", ["virConnectPtr", "const char *"]),
     "domainGetInfo": ("int", ["virDomainPtr", "virDomainInfoPtr"]),
     "domainGetXMLDesc": ("char *", ["virDomainPtr", "unsigned int"]),
+    "domainMigratePrepare": ("int", ["virConnectPtr", "char **", "int *", "const char *",
+                                     "char **", "unsigned long", "const char *",
+                                     "unsigned long"]),
+    "domainMigrateFinish": ("virDomainPtr", ["virConnectPtr", "const char *", "const char *",
+                                             "int", "const char *", "unsigned long"]),
     "domainMigratePrepare2": ("int", ["virConnectPtr", "char **", "int *", "const char *",
                                       "char **", "unsigned long", "const char *",
                                       "unsigned long", "const char *"]),
@@ -129,6 +137,17 @@ STUBS: Dict[str, tuple] = {
     "qemuMigrationVPAssociatePortProfiles": ("void", ["virDomainDefPtr"]),
     "virLockManagerPluginUsesState": ("bool", ["virLockManagerPluginPtr"]),
     "virLockManagerPluginGetName": ("const char *", ["virLockManagerPluginPtr"]),
+    "qemuDomainObjEnterRemoteWithDriver": ("void", ["struct qemud_driver *",
+                                                    "virDomainObjPtr"]),
+    "qemuDomainObjExitRemoteWithDriver": ("void", ["struct qemud_driver *", "virDomainObjPtr"]),
+    "qemuDomainObjEnterMonitor": ("void", ["struct qemud_driver *", "virDomainObjPtr"]),
+    "qemuDomainObjExitMonitor": ("void", ["struct qemud_driver *", "virDomainObjPtr"]),
+    "qemuDomainObjEnterMonitorWithDriver": ("int", ["struct qemud_driver *",
+                                                    "virDomainObjPtr"]),
+    "qemuDomainObjExitMonitorWithDriver": ("void", ["struct qemud_driver *",
+                                                   "virDomainObjPtr"]),
+    "qemudGetProcessInfo": ("int", ["unsigned long long *", "int *", "int", "int"]),
+    "qemuMonitorGetBalloonInfo": ("int", ["qemuMonitorPtr", "unsigned long *"]),
     # datatypes.c / libvirt.c / virterror.c
     "virGetDomain": ("virDomainPtr", ["virConnectPtr", "const char *",
                                       "const unsigned char *"]),
@@ -140,9 +159,6 @@ STUBS: Dict[str, tuple] = {
     "virUnrefStream": ("int", ["virStreamPtr"]),
     "virDomainGetInfo": ("int", ["virDomainPtr", "virDomainInfoPtr"]),
     "virDomainLookupByName": ("virDomainPtr", ["virConnectPtr", "const char *"]),
-    "virDomainMigrateVersion1": ("virDomainPtr", ["virDomainPtr", "virConnectPtr",
-                                                  "unsigned long", "const char *",
-                                                  "const char *", "unsigned long"]),
     "xmlParseURI": ("xmlURIPtr", ["const char *"]),
     "xmlFreeURI": ("void", ["xmlURIPtr"]),
     "virGetLastError": ("virErrorPtr", []),
@@ -163,16 +179,28 @@ class MissingStub(RuntimeError):
     """A C stub whose Python stub no stub module defines (yet)."""
 
 
-_PY_STUBS: Dict[str, object] = {}
+# Where a C function's callees are first looked for: the stub module its Python port
+# imports them from (a name such as virSaveLastError is in more than one)
+_P2P, _MIG, _DRV, _CLI = STUB_MODULES[1], STUB_MODULES[0], STUB_MODULES[2], STUB_MODULES[3]
+CALLER_MODULES: Dict[str, str] = dict(
+    [(f, _P2P) for f in ("doPeer2PeerMigrate2", "doPeer2PeerMigrate3", "doPeer2PeerMigrate")]
+    + [(f, _MIG) for f in ("qemuMigrationPerformPhase", "qemuMigrationPerform",
+                           "qemuMigrationFinish", "qemuMigrationConfirm")]
+    + [(f, _DRV) for f in UNIT_FUNCTIONS[DRIVER_C]]
+    + [(f, _CLI) for f in CLIENT_FUNCTIONS[LIBVIRT_C]])
+
+_PY_STUBS: Dict[tuple, object] = {}
 # stand-ins by name, consulted first (the tests' own doubles for the C self-test)
 OVERRIDES: Dict[str, object] = {}
 
 
-def python_stub(name):
-    """The Python stub a C stub of whole migrations forwards to."""
-    fn = OVERRIDES.get(name) or _PY_STUBS.get(name)
+def python_stub(name, caller=None):
+    """The Python stub a C stub of whole migrations forwards to, when called from the C
+    function ``caller``."""
+    home = CALLER_MODULES.get(caller)
+    fn = OVERRIDES.get(name) or _PY_STUBS.get((name, home))
     if fn is None:
-        for modname in STUB_MODULES:
+        for modname in ((home,) if home else ()) + STUB_MODULES:
             try:
                 mod = import_module(modname)
             except ImportError:
@@ -183,7 +211,7 @@ def python_stub(name):
         if fn is None:
             raise MissingStub("qemu-migration: no Python stub %s in %s"
                               % (name, ", ".join(STUB_MODULES)))
-        _PY_STUBS[name] = fn
+        _PY_STUBS[(name, home)] = fn
     return fn
 
 
@@ -198,6 +226,7 @@ _MORE_NUMBERS = {
     "VIR_DOMAIN_EVENT_DEFINED": 0, "VIR_DOMAIN_EVENT_DEFINED_ADDED": 0,
     "VIR_DOMAIN_EVENT_DEFINED_UPDATED": 1, "VIR_DOMAIN_EVENT_SUSPENDED_PAUSED": 0,
     "VIR_DOMAIN_EVENT_STOPPED_FAILED": 5, "VIR_DOMAIN_PAUSED_USER": 1,
+    "VIR_DOMAIN_MEMBALLOON_MODEL_NONE": 2,
 }
 
 

@@ -121,6 +121,22 @@ def _write_uuid(s, c, v):
     s.ffi.memmove(c.uuid, b + b"\0", len(b) + 1)
 
 
+_MEMBALLOON_MODELS = {"virtio": 0, "xen": 1, "none": 2}
+
+
+def _write_memballoon(s, c, v):
+    """def->memballoon: NULL, or a device of the model the world's definition has (a
+    model number, or its name)."""
+    if v is None:
+        c.memballoon = s.ffi.NULL
+    else:
+        m = s.ffi.new("virDomainMemballoonDef *")
+        model = getattr(v, "model", v)
+        m.model = _MEMBALLOON_MODELS[model] if isinstance(model, str) else model
+        s.keep.append(m)
+        c.memballoon = m
+
+
 def _job_row(name, cname):
     if cname == "info_type":
         def read_c(s, c):
@@ -221,6 +237,7 @@ class VmB(Binding):
     kind = "vm"
     ROWS = (
         _int_row("refs", "refs"),
+        _int_row("pid", "pid", pull=False),
         _row("persistent", lambda s, c: s.lib.qmc_get_persistent(c),
              lambda s, c, v: s.lib.qmc_set_persistent(c, 1 if v else 0), _as_bool),
         _row("def_", lambda s, c: s.addr(getattr(c, "def")),
@@ -245,13 +262,35 @@ class DefB(Binding):
         _str_row("name", "name"),
         _row("uuid", lambda s, c: s.ffi.string(c.uuid), _write_uuid),
         _int_row("nhostdevs", "nhostdevs", pull=False),
+        _row("max_balloon", lambda s, c: c.mem.max_balloon,
+             lambda s, c, v: setattr(c.mem, "max_balloon", v or 0)),
+        _row("cur_balloon", lambda s, c: c.mem.cur_balloon,
+             lambda s, c, v: setattr(c.mem, "cur_balloon", v or 0)),
+        _int_row("vcpus", "vcpus", pull=False),
+        _row("memballoon", lambda s, c: s.addr(c.memballoon), _write_memballoon),
     )
 
 
 class PrivB(Binding):
     kind = "priv"
     ROWS = tuple(_job_row(n, n) for n in ("active", "asyncJob", "phase", "mask", "start",
-                                          "info_type")) + (_str_row("lockState", "lockState"),)
+                                          "info_type")) + (
+        _str_row("lockState", "lockState"),
+        _handle_row("mon", lambda s, c, v: setattr(c, "mon", s.handle(v, "struct qmc_opaque *")),
+                    lambda s, c: s.addr(c.mon)))
+
+
+class DomainInfo:
+    """virDomainInfo as Python sees a C one (libvirt.h): the fields domainGetInfo fills."""
+    __slots__ = ("state", "maxMem", "memory", "nrVirtCpu", "cpuTime")
+
+    def __init__(self):
+        self.state = self.maxMem = self.memory = self.nrVirtCpu = self.cpuTime = 0
+
+
+class InfoB(Binding):
+    kind = "info"
+    ROWS = tuple(_int_row(n, n) for n in DomainInfo.__slots__)
 
 
 class CookieB(Binding):
@@ -540,16 +579,24 @@ class Session:
         return self.from_handle(p), None          # "handle"
 
     def py_info(self, p):
+        """A ``virDomainInfo *`` as the Python object bound to it (made for a C one)."""
         if p == self.ffi.NULL:
             return None, None
-        cell = Ptr(None)
+        b = self.by_addr.get(self.addr(p))
+        if b is not None:
+            return b.py, None
+        # a C one (a local of the C caller): a Python copy, written back after the call
+        info = DomainInfo()
+        for k in DomainInfo.__slots__:
+            setattr(info, k, int(getattr(p, k)))
 
         def back():
-            info = cell.value
-            if info is not None:
-                for k in ("state", "maxMem", "memory", "nrVirtCpu", "cpuTime"):
-                    setattr(p, k, getattr(info, k, 0) or 0)
-        return cell, back
+            for k in DomainInfo.__slots__:
+                setattr(p, k, int(getattr(info, k) or 0))
+        return info, back
+
+    def c_info(self, info):
+        return self._c_of(info, InfoB, "virDomainInfo *")
 
     def c_result(self, t, r, out):
         """A stub's result ``r`` into ``out`` (a qmc_val) as C type ``t``."""
@@ -970,7 +1017,7 @@ def _install_protocol(ext, sess, stub_call):
             fn = remotes[member]
         else:
             rtype, types = CP.STUBS[nm]
-            fn = CP.python_stub(nm)
+            fn = CP.python_stub(nm, s.cstack[-1] if s.cstack else None)
         pyargs, after = [], []
         for i, t in enumerate(types):
             v, back = s.py_value(B.norm_type(t), args[i])
@@ -987,6 +1034,7 @@ _ARG_KINDS = {
     "qemuDomainObjPrivatePtr": "priv", "virConnectPtr": "handle", "virStreamPtr": "handle",
     "const char*": "str", "char**": "cell:char *", "int*": "cell:int", "bool": "bool",
     "virDomainSnapshotObjListPtr": "snapshots", "virDomainPtr": "dom",
+    "virDomainInfoPtr": "info",
 }
 # in a module of whole migrations, connections and streams are structs (protocol.h)
 _PROTOCOL_KINDS = dict(_ARG_KINDS, **{"virConnectPtr": "conn", "virStreamPtr": "stream"})
@@ -997,6 +1045,8 @@ _PROTOCOL_KINDS = dict(_ARG_KINDS, **{"virConnectPtr": "conn", "virStreamPtr": "
 _VALUE_KINDS = {
     "const char*": "str", "char*": "str", "const unsigned char*": "str",
     "char**": "cell:char *", "int*": "cell:int", "bool*": "cell:bool",
+    "unsigned long long*": "cell:unsigned long long", "unsigned long*": "cell:unsigned long",
+    "qemuMonitorPtr": "handle",
     "virConnectPtr": "conn", "virDomainPtr": "dom", "virStreamPtr": "stream",
     "virDomainObjPtr": "obj", "virDomainDefPtr": "obj", "struct qemud_driver*": "obj",
     "virDomainObjListPtr": "doms", "virDomainInfoPtr": "info", "xmlURIPtr": "uri",
@@ -1085,6 +1135,8 @@ class CImpl:
             return s.c_stream(v)
         if kind == "dom":
             return s.c_dom(v)
+        if kind == "info":
+            return s.c_info(v)
         if kind == "str":
             return s.cstr(v)
         if kind.startswith("cell:"):

@@ -232,6 +232,9 @@ typedef virDomainWatchdogDef *virDomainWatchdogDefPtr;
 typedef struct qmc_balloon { int model; virDomainDeviceInfo info; } virDomainMemballoonDef;
 typedef virDomainMemballoonDef *virDomainMemballoonDefPtr;
 
+/* def->mem: what domainGetInfo reads (whole migrations) */
+struct qmc_mem { unsigned long max_balloon; unsigned long cur_balloon; };
+
 typedef struct qmc_def {
     int id;
     unsigned char uuid[VIR_UUID_BUFLEN];
@@ -262,6 +265,7 @@ typedef struct qmc_def {
     int nhubs; virDomainHubDefPtr *hubs;
     virDomainWatchdogDefPtr watchdog;
     virDomainMemballoonDefPtr memballoon;
+    struct qmc_mem mem;
 } virDomainDef;
 typedef virDomainDef *virDomainDefPtr;
 
@@ -286,15 +290,18 @@ struct qemuDomainJobObj {
     virDomainJobInfo info;
 };
 
+typedef struct qmc_opaque *qemuMonitorPtr;
 typedef struct qmc_priv {
     struct qemuDomainJobObj job;
     char *lockState;
+    qemuMonitorPtr mon;
 } qemuDomainObjPrivate;
 typedef struct qmc_priv *qemuDomainObjPrivatePtr;
 
 typedef struct qmc_vm {
     virMutex lock;
     int refs;
+    int pid;                    /* pid_t upstream */
     unsigned int persistent : 1;
     virDomainDefPtr def;
     void *privateData;

@@ -1,0 +1,150 @@
+"""Whole migrations through the compiled C and through the Python port, row by row.
+
+Every row of the protocol matrix (engine/protocol.py: flow x source version x
+destination version x domain, and with ``faults`` each faultable call of either
+side failing in turn) runs twice: with the Python parties (port/libvirt.py's
+virDomainMigrate, port/unit.py's entry points) and with the C ones (libvirt.c's
+virDomainMigrate compiled for the client, each host's compiled unit:
+chost.py).  The whole row is compared: outcome, where it was refused, the
+client's error, what each host's trace and errors were, what is left behind,
+the second attempt.
+
+``--record`` writes ``fixtures/upstream/protocol.json``: per row a digest of the
+C run's row and a few words, plus the commit and sha256 of every function the
+unit and the client add; the tests hold the Python rows to it where no libvirt
+source is at hand (CI).
+"""
+import hashlib
+import json
+import os
+
+from ..engine import protocol as P
+from ..paths import fixtures_dir
+from . import chost
+from . import cproto as CP
+from .record import compiler_version, digest, same
+
+RECORD_PATH = fixtures_dir() / "upstream" / "protocol.json"
+FORMAT = 1
+HOW_TO_RECORD = ("record it with: qemu-migration compare --libvirt-src DIR --record "
+                 "(DIR: a libvirt checkout or mirror holding the three commits)")
+
+
+def row_id(row):
+    """flow/source/destination/domain, and /side:callee#n for a row with a fault."""
+    rid = "%s/%s/%s/%s" % (row["flow"], row["source"], row["destination"], row["domain"])
+    return rid + ("/" + row["fault"] if row.get("fault") else "")
+
+
+def summary(row):
+    err = row["error"]["code"] if row.get("error") else "no error"
+    return "%s%s %s" % (row["outcome"], "@" + row["refused_at"] if row["refused_at"] else "",
+                        err)
+
+
+def python_rows(versions, faults=False):
+    return {row_id(r): r for r in P.matrix(sources=versions, destinations=versions,
+                                           faults=faults)}
+
+
+def c_parties(src):
+    """The client's virDomainMigrate and the hosts' entry points, compiled."""
+    migrate = chost.client(src).virDomainMigrate
+    return migrate, (lambda version: chost.entry_points(version, src))
+
+
+def c_rows(src, versions, faults=False):
+    migrate, entries = c_parties(src)
+    return {row_id(r): r for r in P.matrix(sources=versions, destinations=versions,
+                                           faults=faults, migrate=migrate, entries=entries)}
+
+
+def compare(src, versions, faults=False):
+    """{"rows": n, "disagree": [{"case", "fields"}]}: every row on both sides."""
+    py = python_rows(versions, faults)
+    c = c_rows(src, versions, faults)
+    out = []
+    for rid in sorted(set(py) | set(c)):
+        if rid not in c or rid not in py:
+            out.append({"case": "protocol/" + rid,
+                        "fields": ["fault point made by %s only"
+                                   % ("python" if rid in py else "c")]})
+        elif not same(py[rid], c[rid]):
+            fields = [k for k in py[rid] if py[rid].get(k) != c[rid].get(k)]
+            out.append({"case": "protocol/" + rid,
+                        "fields": ["%s: python=%s c=%s" % (k, _short(py[rid].get(k)),
+                                                           _short(c[rid].get(k)))
+                                   for k in fields[:4]]})
+    return {"rows": len(set(py) | set(c)), "disagree": out, "c": c}
+
+
+def _short(v, n=160):
+    s = json.dumps(v, sort_keys=True)
+    return s if len(s) <= n else s[:n] + "..."
+
+
+def functions(src):
+    """sha256 of each function the units and the client add, per build."""
+    out = {}
+    for v in ("pre", "post", "fixed"):
+        built = chost.unit(v, src).built
+        extra = {n for names in CP.UNIT_FUNCTIONS.values() for n in names}
+        out["unit_" + v] = {"commit": built.spec.commit, "functions": {
+            f.name: hashlib.sha256(f.text.encode()).hexdigest()
+            for f in built.spec.functions if f.name in extra}}
+    built = chost.client(src).built
+    out["client"] = {"commit": built.spec.commit, "functions": {
+        f.name: hashlib.sha256(f.text.encode()).hexdigest() for f in built.spec.functions}}
+    return out
+
+
+def write(src, rows, cc, path=None):
+    path = path or RECORD_PATH
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    head = {"format": FORMAT, "builds": functions(src), "compiler": compiler_version(cc)}
+    with open(path, "w") as f:
+        f.write("{\n")
+        for k, v in head.items():
+            f.write(" %s: %s,\n" % (json.dumps(k), json.dumps(v, sort_keys=True)))
+        f.write(' "rows": {\n')
+        items = sorted(rows.items())
+        for i, (rid, row) in enumerate(items):
+            f.write("  %s: %s%s\n" % (json.dumps(rid), json.dumps("%s %s" % (digest(row),
+                                                                              summary(row))),
+                                       "," if i < len(items) - 1 else ""))
+        f.write(" }\n}\n")
+    return path
+
+
+def load(path=None):
+    path = path or RECORD_PATH
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def check_against_record(rows, path=None):
+    """Problems (strings) between rows (the Python port's, by id) and the record."""
+    rec = load(path)
+    if rec is None:
+        return ["no protocol observations (%s missing); %s" % (path or RECORD_PATH,
+                                                               HOW_TO_RECORD)]
+    recorded = rec["rows"]
+    problems = []
+    missing = [rid for rid in rows if rid not in recorded]
+    if missing:
+        problems.append("%d protocol row(s) have no recorded upstream observation, e.g. %s; %s"
+                        % (len(missing), missing[0], HOW_TO_RECORD))
+    stale = [rid for rid in recorded if rid not in rows]
+    if stale:
+        problems.append("%d recorded protocol observation(s) match no current row, e.g. %s; %s"
+                        % (len(stale), stale[0], HOW_TO_RECORD))
+    for rid, row in rows.items():
+        if rid in recorded:
+            want = recorded[rid].split(" ", 1)
+            got = digest(row)
+            if got != want[0]:
+                problems.append("protocol/%s: the port gives %s (%s), upstream gave %s (%s)"
+                                % (rid, got, summary(row), want[0], want[1]))
+    return problems

@@ -21,7 +21,7 @@ Then whole migrations (issue 9; upstream/protocol_compare.py): every row of the
 protocol matrix over the versions asked, with the Python parties and with the
 compiled ones (each host's unit, the client's libvirt.c), whole rows compared;
 --faults adds every faultable call failing in turn.  --record (with all three
-versions) writes fixtures/upstream/protocol.json as well.  Not with --worktree
+versions) writes fixtures/upstream/protocol.json as well, fault rows included.  Not with --worktree
 (the units are built from the commits).
 """
 import contextlib
@@ -132,6 +132,7 @@ def compare(src, versions, worktree=False, record=False, coverage=False, port=No
     if protocol and not worktree:
         from . import protocol_compare as PC
         t0 = time.perf_counter()
+        faults = faults or record       # the record holds every fault row too
         pr = PC.compare(src, versions, faults)
         entry = {"rows": pr["rows"], "disagree": pr["disagree"], "faults": faults,
                  "seconds": round(time.perf_counter() - t0, 2)}

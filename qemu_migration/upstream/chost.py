@@ -13,6 +13,7 @@ import os
 from typing import Dict, Optional
 
 from . import cproto as CP
+from .build import BuildError
 from .impl import CImpl
 
 _UNITS: Dict[tuple, CImpl] = {}
@@ -21,30 +22,33 @@ _UNITS: Dict[tuple, CImpl] = {}
 def _src(src: Optional[str]) -> str:
     src = src or os.environ.get("LIBVIRT_SRC")
     if not src:
-        raise CP.B.BuildError("qemu-migration: no libvirt source given "
+        raise BuildError("qemu-migration: no libvirt source given "
                               "(pass src or set LIBVIRT_SRC)")
     return src
 
 
-def unit(version: str, src: Optional[str] = None) -> CImpl:
-    """A host's unit of ``version`` compiled: every function it has, by name."""
+def unit(version: str, src: Optional[str] = None, coverage: bool = False) -> CImpl:
+    """A host's unit of ``version`` compiled (with gcov: ``coverage``): every function it
+    has, by name."""
     src = _src(src)
-    key = ("unit", version, os.path.abspath(src))
+    key = ("unit", version, os.path.abspath(src), coverage)
     if key not in _UNITS:
-        _UNITS[key] = CImpl(version, built=CP.build_unit(version, src), pymodule=None)
+        _UNITS[key] = CImpl(version, built=CP.build_unit(version, src, coverage),
+                            pymodule=None)
     return _UNITS[key]
 
 
-def entry_points(version: str, src: Optional[str] = None) -> Dict[str, object]:
+def entry_points(version: str, src: Optional[str] = None,
+                 coverage: bool = False) -> Dict[str, object]:
     """A C host's driver table: virDriver member -> the compiled entry point."""
-    u = unit(version, src)
+    u = unit(version, src, coverage)
     return {member: getattr(u, fname) for member, fname in CP.DRIVER_TABLE.items()}
 
 
-def client(src: Optional[str] = None) -> CImpl:
+def client(src: Optional[str] = None, coverage: bool = False) -> CImpl:
     """libvirt.c's migration flows compiled (the same at every version)."""
     src = _src(src)
-    key = ("client", os.path.abspath(src))
+    key = ("client", os.path.abspath(src), coverage)
     if key not in _UNITS:
-        _UNITS[key] = CImpl("client", built=CP.build_client(src), pymodule=None)
+        _UNITS[key] = CImpl("client", built=CP.build_client(src, coverage), pymodule=None)
     return _UNITS[key]

@@ -133,9 +133,11 @@ def compare(src, versions, worktree=False, record=False, coverage=False, port=No
         from . import protocol_compare as PC
         t0 = time.perf_counter()
         faults = faults or record       # the record holds every fault row too
-        pr = PC.compare(src, versions, faults)
+        pr = PC.compare(src, versions, faults, coverage)
         entry = {"rows": pr["rows"], "disagree": pr["disagree"], "faults": faults,
                  "seconds": round(time.perf_counter() - t0, 2)}
+        if coverage:
+            entry["coverage"] = pr["coverage"]
         if record and list(versions) == ["pre", "post", "fixed"]:
             entry["recorded"] = os.path.relpath(PC.write(src, pr["c"], cc),
                                                 rec.RECORD_DIR.parent.parent)
@@ -170,6 +172,9 @@ def render_text(report):
         for d in p["disagree"]:
             lines.append("  DISAGREE %s" % d["case"])
             lines.extend("    " + f for f in d["fields"])
+        if "coverage" in p:
+            from .protocol_compare import render_coverage as render_protocol_coverage
+            lines.extend(render_protocol_coverage(p["coverage"]))
     lines.append("%d cases, %d disagree%s" % (
         report["cases"], report["disagree"],
         "; %d reachable lines never ran" % report["missed"] if "missed" in report else ""))

@@ -14,6 +14,7 @@ C run's row and a few words, plus the commit and sha256 of every function the
 unit and the client add; the tests hold the Python rows to it where no libvirt
 source is at hand (CI).
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -21,6 +22,7 @@ import os
 from ..engine import protocol as P
 from ..paths import fixtures_dir
 from . import chost
+from . import coverage as cov
 from . import cproto as CP
 from .record import compiler_version, digest, same
 
@@ -47,22 +49,42 @@ def python_rows(versions, faults=False):
                                            faults=faults)}
 
 
-def c_parties(src):
+def c_parties(src, coverage=False):
     """The client's virDomainMigrate and the hosts' entry points, compiled."""
-    migrate = chost.client(src).virDomainMigrate
-    return migrate, (lambda version: chost.entry_points(version, src))
+    migrate = chost.client(src, coverage).virDomainMigrate
+    return migrate, (lambda version: chost.entry_points(version, src, coverage))
 
 
-def c_rows(src, versions, faults=False):
-    migrate, entries = c_parties(src)
+def c_rows(src, versions, faults=False, coverage=False):
+    migrate, entries = c_parties(src, coverage)
     return {row_id(r): r for r in P.matrix(sources=versions, destinations=versions,
                                            faults=faults, migrate=migrate, entries=entries)}
 
 
-def compare(src, versions, faults=False):
-    """{"rows": n, "disagree": [{"case", "fields"}]}: every row on both sides."""
+def _measured(src, versions):
+    """(name, built, functions to report) of each build a coverage run measures: the
+    functions the units add (per version) and the client's."""
+    extra = {n for names in CP.UNIT_FUNCTIONS.values() for n in names}
+    out = []
+    for v in versions:
+        built = chost.unit(v, src, True).built
+        out.append(("unit_" + v, built, [f for f in built.spec.functions if f.name in extra]))
+    built = chost.client(src, True).built
+    out.append(("client", built, list(built.spec.functions)))
+    return out
+
+
+def compare(src, versions, faults=False, coverage=False):
+    """{"rows": n, "disagree": [{"case", "fields"}], "c": rows, "coverage": ...}: every
+    row on both sides; with ``coverage`` the C is built with gcov, and the lines of the
+    protocol's functions that ran are counted (upstream/coverage.py)."""
     py = python_rows(versions, faults)
-    c = c_rows(src, versions, faults)
+    builds = _measured(src, versions) if coverage else []
+    with contextlib.ExitStack() as stack:
+        measured = [stack.enter_context(cov.measure(b)) for _, b, _ in builds]
+        c = c_rows(src, versions, faults, coverage)
+    reports = {name: cov.report(funcs, m.lines, None)
+               for (name, _, funcs), m in zip(builds, measured)}
     out = []
     for rid in sorted(set(py) | set(c)):
         if rid not in c or rid not in py:
@@ -75,7 +97,23 @@ def compare(src, versions, faults=False):
                         "fields": ["%s: python=%s c=%s" % (k, _short(py[rid].get(k)),
                                                            _short(c[rid].get(k)))
                                    for k in fields[:4]]})
-    return {"rows": len(set(py) | set(c)), "disagree": out, "c": c}
+    res = {"rows": len(set(py) | set(c)), "disagree": out, "c": c}
+    if coverage:
+        res["coverage"] = reports
+    return res
+
+
+def render_coverage(reports):
+    """Lines of the protocol's functions the rows ran, per build; the lines none ran."""
+    lines = []
+    for name, rep in reports.items():
+        lines.append("  coverage of %s: %d of %d lines executed" % (name, rep["executed"],
+                                                                  rep["total"]))
+        width = max((len(n) for n in rep["functions"]), default=0)
+        for fn, r in rep["functions"].items():
+            lines.append("    %-*s %3d/%d" % (width, fn, r["executed"], r["total"]))
+            lines.extend("      L%-5d %s" % (u["line"], u["text"]) for u in r["unexecuted"])
+    return lines
 
 
 def _short(v, n=160):

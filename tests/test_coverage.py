@@ -243,7 +243,7 @@ def test_compare_coverage_on_our_tree_is_documented(toolchain, monkeypatch):
 
 def test_compare_exit_status_counts_missed_lines(monkeypatch):
     from qemu_migration.upstream import cli as ucli
-    monkeypatch.setattr(ucli, "compare", lambda *a: {"versions": {}, "cases": 0,
+    monkeypatch.setattr(ucli, "compare", lambda *a, **k: {"versions": {}, "cases": 0,
                                                      "disagree": 0, "missed": 2})
     out = io.StringIO()
     assert cli.main(["compare", "--libvirt-src", "x", "--coverage"], out=out) == 1

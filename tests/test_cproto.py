@@ -339,3 +339,17 @@ if LIBVIRT_SRC:
         # PrepareDirect's static port is per host: b starts at the first port again
         assert outs == ["tcp:a.example.org:49152", "tcp:a.example.org:49153",
                         "tcp:b.example.org:49152"]
+
+
+def test_compare_text_shows_the_protocol_rows():
+    from qemu_migration.upstream.cli import render_text
+    text = render_text({"versions": {}, "cases": 3, "disagree": 1, "protocol": {
+        "rows": 3, "faults": True, "seconds": 1.5, "recorded": "fixtures/upstream/protocol.json",
+        "disagree": [{"case": "protocol/v3/pre/post/clean",
+                      "fields": ['outcome: python="migrated" c="refused"']}]}})
+    assert text.splitlines() == [
+        "protocol with faults: 3 rows, 1 disagree; recorded in fixtures/upstream/protocol.json "
+        "(1.50s)",
+        "  DISAGREE protocol/v3/pre/post/clean",
+        '    outcome: python="migrated" c="refused"',
+        "3 cases, 1 disagree"]

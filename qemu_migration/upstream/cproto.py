@@ -179,15 +179,19 @@ class MissingStub(RuntimeError):
     """A C stub whose Python stub no stub module defines (yet)."""
 
 
-# Where a C function's callees are first looked for: the stub module its Python port
-# imports them from (a name such as virSaveLastError is in more than one)
-_P2P, _MIG, _DRV, _CLI = STUB_MODULES[1], STUB_MODULES[0], STUB_MODULES[2], STUB_MODULES[3]
-CALLER_MODULES: Dict[str, str] = dict(
-    [(f, _P2P) for f in ("doPeer2PeerMigrate2", "doPeer2PeerMigrate3", "doPeer2PeerMigrate")]
-    + [(f, _MIG) for f in ("qemuMigrationPerformPhase", "qemuMigrationPerform",
-                           "qemuMigrationFinish", "qemuMigrationConfirm")]
-    + [(f, _DRV) for f in UNIT_FUNCTIONS[DRIVER_C]]
-    + [(f, _CLI) for f in CLIENT_FUNCTIONS[LIBVIRT_C]])
+# Where a C function's callees are first looked for: the Python port of that function,
+# whose module has the very stub it calls under that name (a name such as
+# virSaveLastError is defined by more than one stub module)
+PORT_OF: Dict[str, str] = dict(
+    [(f, "qemu_migration.port.peer2peer") for f in ("doPeer2PeerMigrate2",
+                                                    "doPeer2PeerMigrate3",
+                                                    "doPeer2PeerMigrate")]
+    + [(f, "qemu_migration.port.protocol") for f in ("qemuMigrationPerformPhase",
+                                                     "qemuMigrationPerform",
+                                                     "qemuMigrationFinish",
+                                                     "qemuMigrationConfirm")]
+    + [(f, "qemu_migration.port.driver") for f in UNIT_FUNCTIONS[DRIVER_C]]
+    + [(f, "qemu_migration.port.libvirt") for f in CLIENT_FUNCTIONS[LIBVIRT_C]])
 
 _PY_STUBS: Dict[tuple, object] = {}
 # stand-ins by name, consulted first (the tests' own doubles for the C self-test)
@@ -197,7 +201,7 @@ OVERRIDES: Dict[str, object] = {}
 def python_stub(name, caller=None):
     """The Python stub a C stub of whole migrations forwards to, when called from the C
     function ``caller``."""
-    home = CALLER_MODULES.get(caller)
+    home = PORT_OF.get(caller)
     fn = OVERRIDES.get(name) or _PY_STUBS.get((name, home))
     if fn is None:
         for modname in ((home,) if home else ()) + STUB_MODULES:

@@ -29,6 +29,8 @@ from importlib import import_module
 from typing import Dict, List
 
 from ..port import DOMAIN_C, MIGRATION_C, PORTED, STATICS, UNTRACED
+from ..port import libvirt as client_port
+from ..port import peer2peer, protocol
 from ..world import constants as K
 from ..world import hosts as H
 from . import build as B
@@ -36,15 +38,14 @@ from . import extract as X
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DRIVER_C = "src/qemu/qemu_driver.c"
-LIBVIRT_C = "src/libvirt.c"
+LIBVIRT_C = client_port.LIBVIRT_C
 
-# what a host's unit compiles beyond the version's function-level functions, per file,
-# in upstream order (all three are the same at 19f8c980 and e2fb96d9)
+# what a host's unit compiles beyond the version's function-level functions, per file:
+# what the Python ports add to a unit (port/unit.py), so that both sides run the same
+# functions (all of them are the same at 19f8c980 and e2fb96d9)
 UNIT_FUNCTIONS: Dict[str, List[str]] = {
     DOMAIN_C: ["qemuDomainObjBeginJob", "qemuDomainObjBeginJobWithDriver"],
-    MIGRATION_C: ["doPeer2PeerMigrate2", "doPeer2PeerMigrate3", "doPeer2PeerMigrate",
-                  "qemuMigrationPerformPhase", "qemuMigrationPerform", "qemuMigrationFinish",
-                  "qemuMigrationConfirm"],
+    MIGRATION_C: peer2peer.UNIT + protocol.UNIT,
     DRIVER_C: ["qemudSupportsFeature", "qemudDomainLookupByName", "qemudDomainGetInfo",
                "qemuDomainGetXMLDesc", "qemudDomainMigratePrepareTunnel",
                "qemudDomainMigratePrepare2", "qemudDomainMigratePerform",
@@ -53,10 +54,7 @@ UNIT_FUNCTIONS: Dict[str, List[str]] = {
                "qemuDomainMigratePerform3", "qemuDomainMigrateFinish3",
                "qemuDomainMigrateConfirm3"],
 }
-CLIENT_FUNCTIONS: Dict[str, List[str]] = {
-    LIBVIRT_C: ["virDomainMigrateVersion1", "virDomainMigrateVersion2", "virDomainMigrateVersion3",
-                "virDomainMigratePeer2Peer", "virDomainMigrate"],
-}
+CLIENT_FUNCTIONS: Dict[str, List[str]] = {client_port.LIBVIRT_C: client_port.CLIENT}
 CLIENT_COMMIT = X.POST      # libvirt.c is the same at both commits
 
 # the qemuDriver table (qemu_driver.c:9829 @ e2fb96d9): virDriver member -> function
@@ -183,15 +181,10 @@ class MissingStub(RuntimeError):
 # whose module has the very stub it calls under that name (a name such as
 # virSaveLastError is defined by more than one stub module)
 PORT_OF: Dict[str, str] = dict(
-    [(f, "qemu_migration.port.peer2peer") for f in ("doPeer2PeerMigrate2",
-                                                    "doPeer2PeerMigrate3",
-                                                    "doPeer2PeerMigrate")]
-    + [(f, "qemu_migration.port.protocol") for f in ("qemuMigrationPerformPhase",
-                                                     "qemuMigrationPerform",
-                                                     "qemuMigrationFinish",
-                                                     "qemuMigrationConfirm")]
+    [(f, peer2peer.__name__) for f in peer2peer.UNIT]
+    + [(f, protocol.__name__) for f in protocol.UNIT]
     + [(f, "qemu_migration.port.driver") for f in UNIT_FUNCTIONS[DRIVER_C]]
-    + [(f, "qemu_migration.port.libvirt") for f in CLIENT_FUNCTIONS[LIBVIRT_C]])
+    + [(f, client_port.__name__) for f in client_port.CLIENT])
 
 _PY_STUBS: Dict[tuple, object] = {}
 # stand-ins by name, consulted first (the tests' own doubles for the C self-test)

@@ -278,6 +278,22 @@ def test_a_stub_no_module_defines_is_an_error_naming_it(monkeypatch):
         dconn.driver.domainMigrateFinish3(dconn, "web1", None, 0, None, None, None, None, 0, 0)
 
 
+def test_the_c_side_has_what_the_python_side_has():
+    """The unit compiles what the ports add to a host's unit (port/unit.py), the remote
+    driver has every member the wire knows, the client is libvirt.c's ported flows."""
+    from qemu_migration.port import driver, libvirt, peer2peer, protocol, qemu_domain
+    from qemu_migration.port.unit import SHARED
+    assert set(CP.MEMBER_PROTOS) == set(H.MEMBERS)
+    assert CP.DRIVER_TABLE == driver.DRIVER_TABLE
+    unit = [n for names in CP.UNIT_FUNCTIONS.values() for n in names]
+    assert sorted(unit) == sorted(qemu_domain.DRIVER_ONLY + [n for m in SHARED for n in m.UNIT])
+    assert CP.CLIENT_FUNCTIONS == {libvirt.LIBVIRT_C: libvirt.CLIENT}
+    # every C function of the unit and the client finds its Python port's stubs first
+    assert set(CP.PORT_OF) == set(peer2peer.UNIT + protocol.UNIT + driver.UNIT + libvirt.CLIENT)
+    # nothing is both compiled and stubbed
+    assert not set(CP.STUBS) & set(unit + libvirt.CLIENT)
+
+
 def test_generated_stub_and_numbers():
     text = CP._forwarder("virFoo", "virFoo", "virDomainPtr", ["virConnectPtr", "int"])
     assert "a_[0].p = (void *)a0;" in text and "a_[1].i = (long long)a1;" in text

@@ -29,8 +29,9 @@ from importlib import import_module
 from typing import Dict, List
 
 from ..port import DOMAIN_C, MIGRATION_C, PORTED, STATICS, UNTRACED
+from ..port import driver as driver_port
 from ..port import libvirt as client_port
-from ..port import peer2peer, protocol
+from ..port import peer2peer, protocol, qemu_domain
 from ..world import constants as K
 from ..world import hosts as H
 from . import build as B
@@ -44,41 +45,20 @@ LIBVIRT_C = client_port.LIBVIRT_C
 # what the Python ports add to a unit (port/unit.py), so that both sides run the same
 # functions (all of them are the same at 19f8c980 and e2fb96d9)
 UNIT_FUNCTIONS: Dict[str, List[str]] = {
-    DOMAIN_C: ["qemuDomainObjBeginJob", "qemuDomainObjBeginJobWithDriver"],
+    DOMAIN_C: qemu_domain.DRIVER_ONLY,
     MIGRATION_C: peer2peer.UNIT + protocol.UNIT,
-    DRIVER_C: ["qemudSupportsFeature", "qemudDomainLookupByName", "qemudDomainGetInfo",
-               "qemuDomainGetXMLDesc", "qemudDomainMigratePrepareTunnel",
-               "qemudDomainMigratePrepare2", "qemudDomainMigratePerform",
-               "qemudDomainMigrateFinish2", "qemuDomainMigrateBegin3",
-               "qemuDomainMigratePrepare3", "qemuDomainMigratePrepareTunnel3",
-               "qemuDomainMigratePerform3", "qemuDomainMigrateFinish3",
-               "qemuDomainMigrateConfirm3"],
+    DRIVER_C: driver_port.UNIT,
 }
 CLIENT_FUNCTIONS: Dict[str, List[str]] = {client_port.LIBVIRT_C: client_port.CLIENT}
 CLIENT_COMMIT = X.POST      # libvirt.c is the same at both commits
 
-# the qemuDriver table (qemu_driver.c:9829 @ e2fb96d9): virDriver member -> function
-DRIVER_TABLE = {
-    "supports_feature": "qemudSupportsFeature",
-    "domainLookupByName": "qemudDomainLookupByName",
-    "domainGetInfo": "qemudDomainGetInfo",
-    "domainGetXMLDesc": "qemuDomainGetXMLDesc",
-    "domainMigratePrepare2": "qemudDomainMigratePrepare2",
-    "domainMigratePrepareTunnel": "qemudDomainMigratePrepareTunnel",
-    "domainMigratePerform": "qemudDomainMigratePerform",
-    "domainMigrateFinish2": "qemudDomainMigrateFinish2",
-    "domainMigrateBegin3": "qemuDomainMigrateBegin3",
-    "domainMigratePrepare3": "qemuDomainMigratePrepare3",
-    "domainMigratePrepareTunnel3": "qemuDomainMigratePrepareTunnel3",
-    "domainMigratePerform3": "qemuDomainMigratePerform3",
-    "domainMigrateFinish3": "qemuDomainMigrateFinish3",
-    "domainMigrateConfirm3": "qemuDomainMigrateConfirm3",
-}
+# the qemuDriver table (qemu_driver.c:9824 @ e2fb96d9): virDriver member -> function
+DRIVER_TABLE: Dict[str, str] = driver_port.DRIVER_TABLE
 
-# the virDriver members (driver.h @ e2fb96d9): return type and parameter types
+# the virDriver members a migration uses (world/hosts.py's MEMBERS; driver.h @ e2fb96d9):
+# return type and parameter types
 MEMBER_PROTOS: Dict[str, tuple] = {
     "supports_feature": ("int", ["virConnectPtr", "int"]),
-    "getURI": ("char *", ["virConnectPtr"]),
     "domainLookupByName": ("virDomainPtr", ["virConnectPtr", "const char *"]),
     "domainGetInfo": ("int", ["virDomainPtr", "virDomainInfoPtr"]),
     "domainGetXMLDesc": ("char *", ["virDomainPtr", "unsigned int"]),
@@ -183,7 +163,7 @@ class MissingStub(RuntimeError):
 PORT_OF: Dict[str, str] = dict(
     [(f, peer2peer.__name__) for f in peer2peer.UNIT]
     + [(f, protocol.__name__) for f in protocol.UNIT]
-    + [(f, "qemu_migration.port.driver") for f in UNIT_FUNCTIONS[DRIVER_C]]
+    + [(f, driver_port.__name__) for f in driver_port.UNIT]
     + [(f, client_port.__name__) for f in client_port.CLIENT])
 
 _PY_STUBS: Dict[tuple, object] = {}

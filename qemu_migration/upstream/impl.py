@@ -29,7 +29,7 @@ from ..port import cookie as CK
 from ..world import hosts as H
 from ..world import stubs as S
 from ..world import constants as K
-from ..world.objects import DomainDef, DomainObj, DomainObjPrivate, Ptr
+from ..world.objects import Ptr
 from ..world.runtime import current
 from . import build as B
 from . import cproto as CP
@@ -122,13 +122,6 @@ def _write_uuid(s, c, v):
 
 
 _MEMBALLOON_MODELS = {"virtio": 0, "xen": 1, "none": 2}
-
-
-def _if_field(cls, *rows):
-    """The rows whose Python side the world's class has (a field or a property): the
-    fields whole migrations' code reads (world/objects.py grows them)."""
-    return tuple(r for r in rows
-                 if r[0] in getattr(cls, "__dataclass_fields__", {}) or hasattr(cls, r[0]))
 
 
 def _write_memballoon(s, c, v):
@@ -244,7 +237,7 @@ class VmB(Binding):
     kind = "vm"
     ROWS = (
         _int_row("refs", "refs"),
-    ) + _if_field(DomainObj, _int_row("pid", "pid", pull=False)) + (
+        _int_row("pid", "pid", pull=False),
         _row("persistent", lambda s, c: s.lib.qmc_get_persistent(c),
              lambda s, c, v: s.lib.qmc_set_persistent(c, 1 if v else 0), _as_bool),
         _row("def_", lambda s, c: s.addr(getattr(c, "def")),
@@ -270,20 +263,19 @@ class DefB(Binding):
         _row("uuid", lambda s, c: s.ffi.string(c.uuid), _write_uuid),
         _int_row("nhostdevs", "nhostdevs", pull=False),
         _int_row("vcpus", "vcpus", pull=False),
-    ) + _if_field(DomainDef,
-                  _row("max_balloon", lambda s, c: c.mem.max_balloon,
-                       lambda s, c, v: setattr(c.mem, "max_balloon", v or 0)),
-                  _row("cur_balloon", lambda s, c: c.mem.cur_balloon,
-                       lambda s, c, v: setattr(c.mem, "cur_balloon", v or 0)),
-                  _row("memballoon", lambda s, c: s.addr(c.memballoon), _write_memballoon))
+        _row("max_balloon", lambda s, c: c.mem.max_balloon,
+             lambda s, c, v: setattr(c.mem, "max_balloon", v or 0)),
+        _row("cur_balloon", lambda s, c: c.mem.cur_balloon,
+             lambda s, c, v: setattr(c.mem, "cur_balloon", v or 0)),
+        _row("memballoon", lambda s, c: s.addr(c.memballoon), _write_memballoon),
+    )
 
 
 class PrivB(Binding):
     kind = "priv"
     ROWS = tuple(_job_row(n, n) for n in ("active", "asyncJob", "phase", "mask", "start",
                                           "info_type")) + (
-        _str_row("lockState", "lockState"),) + _if_field(
-        DomainObjPrivate,
+        _str_row("lockState", "lockState"),
         _handle_row("mon", lambda s, c, v: setattr(c, "mon", s.handle(v, "struct qmc_opaque *")),
                     lambda s, c: s.addr(c.mon)))
 

@@ -40,7 +40,7 @@ def row_id(row):
 
 def summary(row):
     err = row["error"]["code"] if row.get("error") else "no error"
-    return "%s%s %s" % (row["outcome"], "@" + row["refused_at"] if row["refused_at"] else "",
+    return "%s%s %s" % (row["outcome"], " at " + row["refused_at"] if row["refused_at"] else "",
                         err)
 
 

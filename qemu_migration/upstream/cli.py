@@ -33,6 +33,7 @@ from ..cliutil import JSON_SCHEMA, UsageError
 from ..cliutil import versions as parse_versions
 from ..engine import run_call
 from ..engine.batch import collector_off
+from . import protocol_compare as PC
 from .build import BuildError
 from .coverage import render as render_coverage
 from .extract import ExtractError
@@ -130,7 +131,6 @@ def compare(src, versions, worktree=False, record=False, coverage=False, port=No
         report["cases"] += len(v_items)
         report["disagree"] += len(disagreements)
     if protocol and not worktree:
-        from . import protocol_compare as PC
         t0 = time.perf_counter()
         faults = faults or record       # the record holds every fault row too
         pr = PC.compare(src, versions, faults, coverage)
@@ -173,8 +173,7 @@ def render_text(report):
             lines.append("  DISAGREE %s" % d["case"])
             lines.extend("    " + f for f in d["fields"])
         if "coverage" in p:
-            from .protocol_compare import render_coverage as render_protocol_coverage
-            lines.extend(render_protocol_coverage(p["coverage"]))
+            lines.extend(PC.render_coverage(p["coverage"]))
     lines.append("%d cases, %d disagree%s" % (
         report["cases"], report["disagree"],
         "; %d reachable lines never ran" % report["missed"] if "missed" in report else ""))

@@ -28,7 +28,7 @@ import re
 from importlib import import_module
 from typing import Dict, List
 
-from ..port import DOMAIN_C, MIGRATION_C, PORTED, STATICS, UNTRACED
+from ..port import DOMAIN_C, MIGRATION_C, STATICS, UNTRACED
 from ..port import driver as driver_port
 from ..port import libvirt as client_port
 from ..port import peer2peer, protocol, qemu_domain
@@ -295,7 +295,7 @@ def prelude():
     return text + "\n" + _driver_struct() + "\n"
 
 
-def extra_source(unit: bool, stubs_h: str, omit=()) -> str:
+def extra_source(stubs_h: str, omit=()) -> str:
     """What goes after stubs.c: numbers, macros, the stubs, the remote driver."""
     out = ["/* ---- whole migrations (cproto.py) ---- */", _numbers(stubs_h), PRELUDE_EXTRA]
     for name, (ret, types) in STUBS.items():
@@ -382,7 +382,7 @@ def _spec(name, ex: X.Extracted, signatures, unit: bool, coverage=False) -> B.Bu
                                       for f in ex.functions) else {},
         commit=ex.commit + ("+" + ex.patched_with if ex.patched_with else ""),
         extra_flags=["-DQMC_UNIT"] if unit else [], coverage=coverage,
-        prelude=prelude(), extra_source=extra_source(unit, _read("stubs.h"), omit),
+        prelude=prelude(), extra_source=extra_source(_read("stubs.h"), omit),
         extra_cdef=EXTRA_CDEF, extra_callbacks=CALLBACKS, file_prefix=_file_prefix())
 
 
@@ -420,5 +420,3 @@ def build_unit(version: str, src: str, coverage=False) -> B.Built:
 def build_client(src: str, coverage=False) -> B.Built:
     return B.build(client_spec(extract_client(src), coverage))
 
-
-__all__ = ["PORTED"]

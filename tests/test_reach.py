@@ -162,6 +162,17 @@ def test_admits_matches_on_the_dimensions_both_give():
     assert r.admits("g", {"a": "anything"})
 
 
+def test_admits_sees_calls_added_after_it_was_asked():
+    # the index of the calls is rebuilt when a target's calls grow (run_probes adds them)
+    r = Reach({"f": {frozenset({("a", "1")})}}, set())
+    assert not r.admits("f", {"a": "2"})
+    r.seen["f"].add(frozenset({("a", "2"), ("b", "3")}))
+    assert r.admits("f", {"a": "2", "b": NA})
+    assert r.admits("f", {"a": "2", "b": "3"})
+    assert not r.admits("f", {"a": "2", "b": "4"})
+    assert r.admits("f", {"a": "1", "b": "4"})            # the first call gives no b
+
+
 def test_rebind_replaces_a_function_everywhere_in_the_unit():
     calls = []
 

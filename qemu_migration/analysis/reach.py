@@ -43,13 +43,34 @@ class Reach:
     seen: Dict[str, Set[FrozenSet]] = field(default_factory=dict)
     pending: Set[str] = field(default_factory=set)
 
+    # per target: (how many calls it was built from, the calls grouped by the dimensions
+    # they give, {(dimensions, those the state leaves NA): the calls' values on the rest})
+    _index: Dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
+
     def admits(self, target, state):
         """Whether ``state`` (a dict of dimension values) is a call of ``target`` some
-        caller makes: equal on every dimension that both the state and the call give."""
+        caller makes: equal on every dimension that both the state and the call give.
+
+        Answered from an index of the calls (a set lookup per group of calls giving the
+        same dimensions), not by walking every call: the case space asks per state."""
         if target in self.pending:
             return True
-        for call in self.seen.get(target, ()):
-            if all(state.get(d, NA) in (NA, v) for d, v in call):
+        calls = self.seen.get(target, ())
+        index = self._index.get(target)
+        if index is None or index[0] != len(calls):
+            groups: Dict[tuple, List[dict]] = {}
+            for call in calls:
+                c = dict(call)
+                groups.setdefault(tuple(sorted(c)), []).append(c)
+            index = self._index[target] = (len(calls), groups, {})
+        _, groups, projected = index
+        for dims, group in groups.items():
+            given = tuple(d for d in dims if state.get(d, NA) != NA)
+            key = (dims, given)
+            values = projected.get(key)
+            if values is None:
+                values = projected[key] = {tuple(c[d] for d in given) for c in group}
+            if tuple(state[d] for d in given) in values:
                 return True
         return False
 

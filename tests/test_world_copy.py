@@ -123,6 +123,20 @@ def test_every_world_attribute_is_either_state_or_the_record_of_a_run():
     assert record == set(World.STATE) | per_run | identity
 
 
+def test_a_copy_has_every_attribute_a_new_world_has_with_the_same_record():
+    # World.copy sets the attributes itself (no __init__): none left out, none added,
+    # and the record of runs as a new world starts it
+    w = World(_driver(), clock_ms=5)
+    w.statics["p"] = Ptr(3)
+    with w.activate():
+        stubs.virTimeMs(Ptr())
+    dup, new = w.copy(), World()
+    assert set(vars(dup)) == set(vars(new))
+    for name in set(vars(new)) - set(World.STATE) - {"faults"}:
+        assert getattr(dup, name) == getattr(new, name), name
+        assert type(getattr(dup, name)) is type(getattr(new, name)), name
+
+
 def test_a_copy_is_no_hosts_world_and_starts_with_no_last_error():
     w = World()
     w.host = "a host"

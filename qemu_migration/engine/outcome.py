@@ -167,6 +167,27 @@ def _virAsprintf_args(args, rget):
     return [rget(id(args[0])) or _arg(args[0]), _quote(stubs.cfmt(args[1], args[2:]))]
 
 
+def _words(args, rget):
+    """Each argument in words: an object of ``_roles`` by its role, else as ``_arg`` says
+    (the commonest kinds, strings, NULL and numbers, without calling it)."""
+    out = []
+    append = out.append
+    for a in args:
+        w = rget(id(a))
+        if w is None:
+            t = type(a)
+            if t is str:
+                w = _QUOTED.get(a) or _quote(a)
+            elif a is None:
+                w = "NULL"
+            elif t is int:
+                w = str(a)
+            else:
+                w = _arg(a)
+        append(w)
+    return out
+
+
 def trace_args(trace, driver, vms=()):
     """Per trace entry, None for a ported function, the stub's arguments in words."""
     rget = _roles(driver, vms).get
@@ -181,7 +202,7 @@ def trace_args(trace, driver, vms=()):
         else:
             namers = namers_of(name)
             if namers is None:
-                append([rget(id(a)) or _arg(a) for a in args])
+                append(_words(args, rget))
             else:
                 append([namers[i](a) if (i < len(namers) and namers[i] is not None
                                          and a is not None)
@@ -189,31 +210,52 @@ def trace_args(trace, driver, vms=()):
     return out
 
 
+# the tables domain_state names numbers by, as {number: name}: a lookup, not a call per
+# field (``_name`` still names what is not an int, as it always did)
+_STATES = dict(enumerate(DOMAIN_STATE_NAMES))
+_REASONS = {state: dict(enumerate(names)) for state, names in DOMAIN_REASON_NAMES.items()}
+_JOBS = dict(enumerate(QEMU_JOB_NAMES))
+_ASYNC_JOBS = dict(enumerate(QEMU_ASYNC_JOB_NAMES))
+_PHASES = dict(enumerate(QEMU_MIGRATION_PHASE_NAMES))
+_JOB_INFOS = dict(enumerate(VIR_DOMAIN_JOB_NAMES))
+_NONE: dict = {}
+
+
 def domain_state(vm, driver):
     """One domain object's state (None for no domain)."""
     if vm is None:
         return None
-    job = vm.privateData.job
+    priv = vm.privateData
+    job = priv.job
     def_ = vm.def_
+    uuid = def_.uuid
+    state, reason = vm.state, vm.reason
+    active, async_job, phase, info = job.active, job.asyncJob, job.phase, job.info_type
     return {
         "exists": not vm.freed,
         "name": def_.name,
-        "uuid": def_.uuid,
-        "in_list": int(driver.domains.get(def_.uuid) is vm),
+        "uuid": uuid,
+        "in_list": int(driver.domains.get(uuid) is vm),
         "refs": vm.refs,
         "locked": vm.locked,
         "persistent": bool(vm.persistent),
         "id": def_.id,
-        "state": _name(DOMAIN_STATE_NAMES, vm.state),
-        "reason": _name(DOMAIN_REASON_NAMES.get(vm.state, []), vm.reason),
-        "job": _name(QEMU_JOB_NAMES, job.active),
-        "async_job": _name(QEMU_ASYNC_JOB_NAMES, job.asyncJob),
-        "phase": _name(QEMU_MIGRATION_PHASE_NAMES, job.phase),
+        "state": (_STATES.get(state, state) if type(state) is int
+                  else _name(DOMAIN_STATE_NAMES, state)),
+        "reason": (_REASONS.get(state, _NONE).get(reason, reason)
+                   if type(state) is int and type(reason) is int
+                   else _name(DOMAIN_REASON_NAMES.get(state, []), reason)),
+        "job": _JOBS.get(active, active) if type(active) is int else _name(QEMU_JOB_NAMES, active),
+        "async_job": (_ASYNC_JOBS.get(async_job, async_job) if type(async_job) is int
+                      else _name(QEMU_ASYNC_JOB_NAMES, async_job)),
+        "phase": (_PHASES.get(phase, phase) if type(phase) is int
+                  else _name(QEMU_MIGRATION_PHASE_NAMES, phase)),
         "mask": job.mask,
-        "job_info": _name(VIR_DOMAIN_JOB_NAMES, job.info_type),
+        "job_info": (_JOB_INFOS.get(info, info) if type(info) is int
+                     else _name(VIR_DOMAIN_JOB_NAMES, info)),
         "job_start": job.start,
-        "lockState": vm.privateData.lockState,
-        "autodestroy": def_.uuid in driver.autodestroy,
+        "lockState": priv.lockState,
+        "autodestroy": uuid in driver.autodestroy,
         "snapshots": len(vm.snapshots.objs),
         "nhostdevs": def_.nhostdevs,
         "newDef": None if vm.newDef is None else vm.newDef.name,

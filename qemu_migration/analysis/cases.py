@@ -579,28 +579,31 @@ def _dom(world):
 
 def _probe_begin3():
     for d in vm_states():
+        base = _vm_world(d)        # each input runs on a copy (World.copy)
         for x in XMLIN:
             for flags in (0, VIR_MIGRATE_CHANGE_PROTECTION):
-                w = _vm_world(d)
+                w = base.copy()
                 yield w, (_dom(w), _xmlin(x, d["hostdevs"]), OutParam("cookieout"),
                           OutParam("cookieoutlen", 0), flags, None, 0)
 
 
 def _probe_perform2():
     for d in vm_states():
+        base = _vm_world(d)
         for flags in FLAGS.values():
             for cookie in (None, PEER_COOKIE):
-                w = _vm_world(d)
+                w = base.copy()
                 yield w, (_dom(w), cookie, len(cookie) + 1 if cookie else 0,
                           "tcp:%s:49152" % FQDN, flags, None, 0)
 
 
 def _probe_perform3():
     for d in vm_states():
+        base = _vm_world(d)
         for flags in FLAGS.values():
             for cookie in (None, PEER_COOKIE):
                 for dconnuri in (None, DOM_URI):
-                    w = _vm_world(d)
+                    w = base.copy()
                     yield w, (_dom(w), None, cookie, len(cookie) + 1 if cookie else 0,
                               OutParam("cookieout"), OutParam("cookieoutlen", 0), dconnuri,
                               "tcp:%s:49152" % FQDN, flags, None, 0)

@@ -114,13 +114,14 @@ def _watcher(name, abstract, seen):
     return make
 
 
-def _serve(world, funcs):
+def _serve(world, entry):
     """The hosts of the probe's network (a peer-to-peer source opens its destination) run
-    the probed unit, so that their calls are watched as well."""
+    the probed unit (``entry``: its driver table, which they only read), so that their
+    calls are watched as well."""
     host = world.host
     if host is not None and host.network is not None:
         for h in host.network.hosts.values():
-            h.entry = {m: funcs[f] for m, f in DRIVER_TABLE.items()}
+            h.entry = entry
 
 
 def run_probes(versions, probes: List[Probe], targets: Dict[str, Callable],
@@ -134,10 +135,11 @@ def run_probes(versions, probes: List[Probe], targets: Dict[str, Callable],
     for version in versions:
         funcs = rebind(version, {t: _watcher(t, a, reach.seen[t]) for t, a in targets.items()},
                        provide)
+        entry = {m: funcs[f] for m, f in DRIVER_TABLE.items()}
         for probe in probes:
             caller = funcs[probe.caller]
             for world, args in probe.inputs():
-                _serve(world, funcs)
+                _serve(world, entry)
                 world.reset_run()
                 try:
                     with world.activate():

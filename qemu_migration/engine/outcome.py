@@ -167,46 +167,42 @@ def _virAsprintf_args(args, rget):
     return [rget(id(args[0])) or _arg(args[0]), _quote(stubs.cfmt(args[1], args[2:]))]
 
 
-def _words(args, rget):
-    """Each argument in words: an object of ``_roles`` by its role, else as ``_arg`` says
-    (the commonest kinds, strings, NULL and numbers, without calling it)."""
-    out = []
-    append = out.append
-    for a in args:
-        w = rget(id(a))
-        if w is None:
-            t = type(a)
-            if t is str:
-                w = _QUOTED.get(a) or _quote(a)
-            elif a is None:
-                w = "NULL"
-            elif t is int:
-                w = str(a)
-            else:
-                w = _arg(a)
-        append(w)
-    return out
-
-
 def trace_args(trace, driver, vms=()):
-    """Per trace entry, None for a ported function, the stub's arguments in words."""
+    """Per trace entry, None for a ported function, the stub's arguments in words: an
+    object of ``_roles`` by its role, else as ``_arg`` says (the commonest kinds,
+    strings, NULL and numbers, without calling it)."""
     rget = _roles(driver, vms).get
     namers_of = _NAMERS.get
+    quoted = _QUOTED.get
     out = []
     append = out.append
     for name, _, _, args in list.__iter__(trace):
         if args is None:
             append(None)
+            continue
+        namers = namers_of(name)
+        if namers is not None:
+            append([namers[i](a) if (i < len(namers) and namers[i] is not None
+                                     and a is not None)
+                    else rget(id(a)) or _arg(a) for i, a in enumerate(args)])
         elif name == "virAsprintf":
             append(_virAsprintf_args(args, rget))
         else:
-            namers = namers_of(name)
-            if namers is None:
-                append(_words(args, rget))
-            else:
-                append([namers[i](a) if (i < len(namers) and namers[i] is not None
-                                         and a is not None)
-                        else rget(id(a)) or _arg(a) for i, a in enumerate(args)])
+            words = []
+            for a in args:
+                w = rget(id(a))
+                if w is None:
+                    t = type(a)
+                    if t is str:
+                        w = quoted(a) or _quote(a)
+                    elif a is None:
+                        w = "NULL"
+                    elif t is int:
+                        w = str(a)
+                    else:
+                        w = _arg(a)
+                words.append(w)
+            append(words)
     return out
 
 

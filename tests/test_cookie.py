@@ -284,6 +284,20 @@ def test_a_cookie_whose_length_misses_its_nul_is_refused():
     assert eat(world(vm), vm, text, length=len(text) + 2) is not NULL
 
 
+def test_a_cookie_length_counts_bytes():
+    """L643 is strlen + 1 and L662 indexes the text's bytes: a name outside ASCII makes
+    the length longer than the characters (tests/test_cookie_c.py found the port
+    counting characters)."""
+    vm = make_vm(name="\u00e9t\u00e9")
+    src = world(vm, hostname="src.example.net", hostuuid=SOURCE_HOSTUUID)
+    ret, out, outlen, _ = bake(src, vm, 0)
+    assert ret == 0 and outlen == len(out) + 3
+    assert eat(world(vm), vm, out, length=outlen) is not NULL
+    w = world(vm)
+    assert eat(w, vm, out, length=len(out) + 1) is NULL
+    assert messages(w) == ["internal error Migration cookie was not NULL terminated"]
+
+
 def test_a_cookie_from_another_host_is_taken():
     vm = vm_with()
     w = world(vm)
@@ -538,7 +552,7 @@ def test_bake_then_eat_gives_back_what_was_baked(name, uuid, graphics, paused, l
     src = world(vm, hostname="src.example.net", hostuuid=SOURCE_HOSTUUID, lockManager=plugin,
                 vncTLS=tls, spiceTLS=tls)
     ret, out, outlen, baked = bake(src, vm, flags)
-    assert ret == 0 and outlen == len(out) + 1 and src.errors == []
+    assert ret == 0 and outlen == len(out.encode()) + 1 and src.errors == []
     dst = world(vm, lockManager=plugin)
     mig = eat(dst, vm, out, flags=eat_flags, length=outlen)
     assert dst.errors == []

@@ -593,7 +593,7 @@ def _probe_perform2():
         for flags in FLAGS.values():
             for cookie in (None, PEER_COOKIE):
                 w = base.copy()
-                yield w, (_dom(w), cookie, len(cookie) + 1 if cookie else 0,
+                yield w, (_dom(w), cookie, len(cookie.encode()) + 1 if cookie else 0,
                           "tcp:%s:49152" % FQDN, flags, None, 0)
 
 
@@ -604,7 +604,7 @@ def _probe_perform3():
             for cookie in (None, PEER_COOKIE):
                 for dconnuri in (None, DOM_URI):
                     w = base.copy()
-                    yield w, (_dom(w), None, cookie, len(cookie) + 1 if cookie else 0,
+                    yield w, (_dom(w), None, cookie, len(cookie.encode()) + 1 if cookie else 0,
                               OutParam("cookieout"), OutParam("cookieoutlen", 0), dconnuri,
                               "tcp:%s:49152" % FQDN, flags, None, 0)
 
@@ -618,7 +618,7 @@ def _probe_prepare(direct, v3):
         for flags in _PREPARE_FLAGS:
             w = _prepare_world(d)
             cookie = a["cookiein"]
-            cookies = (cookie, len(cookie) + 1 if cookie else 0, OutParam("cookieout"),
+            cookies = (cookie, len(cookie.encode()) + 1 if cookie else 0, OutParam("cookieout"),
                        OutParam("cookieoutlen", 0))
             if direct and v3:
                 args = (_conn(w),) + cookies + (URI_IN[d["uri_in"]], OutParam("uri_out"),

@@ -530,17 +530,24 @@ def qemuMigrationBakeCookie(mig, driver, dom, cookieout, cookieoutlen, flags):  
     if cookieout.value is NULL:                                             # L640/640
         return -1                                                           # L641/641
 
-    cookieoutlen.value = len(cookieout.value) + 1                           # L643/643
+    cookieoutlen.value = len(_bytes(cookieout.value)) + 1                   # L643/643
 
     VIR_DEBUG("cookielen=%d cookie=%s", cookieoutlen.value, cookieout.value)  # L645/645
 
     return 0                                                                # L647/647
 
 
+def _bytes(s):
+    """A string as the C code holds it: its UTF-8 bytes (a length and an index count
+    those, as strlen and ``s[i]`` do)."""
+    return s.encode("utf-8", "surrogateescape")
+
+
 def _char_at(s, i):
-    """``s[i]`` of a C string: the terminating NUL at ``len(s)``, past it what follows
-    in memory (nothing here: NUL too)."""
-    return s[i] if 0 <= i < len(s) else "\0"
+    """``s[i]`` of a C string, a byte: the terminating NUL at ``strlen(s)``, past it what
+    follows in memory (nothing here: NUL too)."""
+    b = _bytes(s)
+    return chr(b[i]) if 0 <= i < len(b) else "\0"
 
 
 def qemuMigrationEatCookie(driver, dom, cookiein, cookieinlen, flags):      # L651/651

@@ -72,7 +72,8 @@ def flags_value(flags):
 
 
 def _len(cookie):
-    return len(cookie) + 1 if cookie else 0
+    """A caller's cookie length: strlen + 1, in bytes (qemu_migration.c:643)."""
+    return len(cookie.encode("utf-8", "surrogateescape")) + 1 if cookie else 0
 
 
 # --- how each caller invokes its entry point --------------------------------------------

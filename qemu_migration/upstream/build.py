@@ -137,6 +137,10 @@ class BuildSpec:
     extra_cdef: str = ""
     extra_callbacks: Sequence[str] = ()
     file_prefix: Dict[str, str] = field(default_factory=dict)
+    # more at link time (the cookie build's libxml2: upstream/cookiecheck.py), and text
+    # at the very end of the source (before cffi's own)
+    extra_link_args: Sequence[str] = ()
+    epilogue: str = ""
 
 
 def _wrapper(name, sig: Signature):
@@ -216,6 +220,8 @@ QMC_NOINST void *qmc_anchor_addr(void) { return (void *)qmc_anchor; }
                    "QMC_NOINST void qmc_gcov_reset(void) { __gcov_reset(); }\n"
                    "QMC_NOINST void qmc_gcov_dump(void) { __gcov_dump(); }")
         cdef.append("void qmc_gcov_reset(void);\nvoid qmc_gcov_dump(void);")
+    if spec.epilogue:
+        src.append(spec.epilogue)
     return "\n".join(cdef), "\n".join(src) + "\n"
 
 
@@ -257,6 +263,7 @@ def build_key(spec: BuildSpec, cdef: str, source: str, compiler: str) -> str:
     import cffi
     h = hashlib.sha256()
     for part in (str(_BUILD_FORMAT), cdef, source, json.dumps(compile_flags(spec)),
+                 json.dumps(list(spec.extra_link_args)),
                  json.dumps(list(spec.traced)), json.dumps(spec.statics, sort_keys=True),
                  cffi.__version__, sys.version, os.path.basename(compiler)):
         h.update(part.encode())
@@ -365,7 +372,8 @@ def build(spec: BuildSpec) -> Built:
             raise BuildError("qemu-migration: cdef rejected: %s (build dir: %s)"
                              % (str(e).splitlines()[0], tmp))
         ffi.set_source(module_name, source, extra_compile_args=compile_flags(spec),
-                       extra_link_args=COVERAGE_FLAGS if spec.coverage else [], libraries=[])
+                       extra_link_args=(COVERAGE_FLAGS if spec.coverage else [])
+                       + list(spec.extra_link_args), libraries=[])
         log_path = os.path.join(tmp, "compile.log")
         try:
             with _env(CC=compiler), _captured_output(log_path):

@@ -64,6 +64,12 @@ typedef struct qmc_chr {
 typedef struct qmc_hub { int type; virDomainDeviceInfo info; } virDomainHubDef;
 typedef struct qmc_watchdog { int model; virDomainDeviceInfo info; } virDomainWatchdogDef;
 typedef struct qmc_balloon { int model; virDomainDeviceInfo info; } virDomainMemballoonDef;
+typedef struct qmc_graphics {
+    int type;
+    union { struct { int port; } vnc; struct { int port; int tlsPort; } spice; } data;
+    void *py;
+    ...;
+} virDomainGraphicsDef;
 
 struct qmc_mem { unsigned long max_balloon; unsigned long cur_balloon; ...; };
 typedef struct qmc_def {
@@ -90,6 +96,7 @@ typedef struct qmc_def {
     virDomainWatchdogDef *watchdog;
     virDomainMemballoonDef *memballoon;
     struct qmc_mem mem;
+    int ngraphics; virDomainGraphicsDef **graphics;
     ...;
 } virDomainDef;
 typedef virDomainDef *virDomainDefPtr;
@@ -132,6 +139,8 @@ struct qemud_driver {
     char *stateDir;
     virHashTablePtr autodestroy;
     char *lockManager;
+    char *vncListen; int vncTLS; char *vncTLSx509certdir;
+    char *spiceListen; int spiceTLS; char *spiceTLSx509certdir;
     ...;
 };
 

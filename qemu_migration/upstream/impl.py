@@ -413,7 +413,7 @@ class Session:
 
     # -- Python objects -> C
     def c_driver(self, drv):
-        c = self._c_of(drv, DriverB, "struct qemud_driver *")
+        c = self._c_of(drv, self.impl.driver_binding, "struct qemud_driver *")
         if drv is not None:
             self.domlists[self.addr(self.ffi.addressof(c, "domains"))] = drv
         return c
@@ -989,7 +989,7 @@ def _install(built):
             pp[0] = start + cell.value[1]
         return stub_call(S.virParseNumber, cell, after=[back])
 
-    if built.spec.extra_callbacks:
+    if built.spec.extra_cdef:       # whole migrations (cproto.py); others install their own
         _install_protocol(ext, sess, stub_call)
     state["done"] = True
 
@@ -1076,6 +1076,8 @@ class CImpl:
     """One version of the upstream functions, compiled, with the Python port's interface."""
     implementation = "c"
     def_binding = DefB      # how a definition goes to C (upstream/abicheck.py's carries more)
+    driver_binding = DriverB    # and the driver (upstream/cookiecheck.py's carries more)
+    kept = None             # a list: every call's Session is kept alive in it (C holds its memory)
 
     def __init__(self, version, src=None, worktree=False, built=None, pymodule=None,
                  coverage=False):
@@ -1153,6 +1155,8 @@ class CImpl:
         built = self.built
         world = current()
         s = Session(self, world)
+        if self.kept is not None:
+            self.kept.append(s)
         stack = built.installed["sessions"]
         kinds = _PROTOCOL_KINDS if s.protocol else _ARG_KINDS
         # the driver first, so that domain lists passed later are known

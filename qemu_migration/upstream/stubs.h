@@ -232,6 +232,16 @@ typedef virDomainWatchdogDef *virDomainWatchdogDefPtr;
 typedef struct qmc_balloon { int model; virDomainDeviceInfo info; } virDomainMemballoonDef;
 typedef virDomainMemballoonDef *virDomainMemballoonDefPtr;
 
+/* a graphics device, as the migration cookie reads it (domain_conf.h @ e2fb96d9: the
+ * type, data.vnc.port, data.spice.port and tlsPort; ``py`` is the Python GraphicsDef
+ * behind it, for virDomainGraphicsListenGetAddress) */
+typedef struct qmc_graphics {
+    int type;
+    union { struct { int port; } vnc; struct { int port; int tlsPort; } spice; } data;
+    void *py;
+} virDomainGraphicsDef;
+typedef virDomainGraphicsDef *virDomainGraphicsDefPtr;
+
 /* def->mem: what domainGetInfo reads (whole migrations) */
 struct qmc_mem { unsigned long max_balloon; unsigned long cur_balloon; };
 
@@ -266,6 +276,7 @@ typedef struct qmc_def {
     virDomainWatchdogDefPtr watchdog;
     virDomainMemballoonDefPtr memballoon;
     struct qmc_mem mem;
+    int ngraphics; virDomainGraphicsDefPtr *graphics;   /* only the cookie build fills these in */
 } virDomainDef;
 typedef virDomainDef *virDomainDefPtr;
 
@@ -320,6 +331,9 @@ struct qemud_driver {
     char *stateDir;
     virHashTablePtr autodestroy;
     char *lockManager;          /* the lock manager plugin, by name (world/objects.py) */
+    /* what the migration cookie reads (only the cookie build fills these in) */
+    char *vncListen; int vncTLS; char *vncTLSx509certdir;
+    char *spiceListen; int spiceTLS; char *spiceTLSx509certdir;
 };
 
 typedef struct qmc_cookie { char *lockState; void *py; } qemuMigrationCookie;

@@ -6,7 +6,9 @@ README's "Whole migrations" section quotes them.
   * the matrix: 6 flows x 9 version pairs x 6 domains, each migration run twice (the
     second attempt), as `qemu-migration protocol` runs it;
   * the matrix with ``--faults``: each of those again with every faultable call of either
-    host, the client and the wire failing in turn.
+    host, the client and the wire failing in turn;
+  * the extra rows compare runs (each variant of engine/protocol.py's VARIANTS on each
+    flow and on three version pairs) with their fault rows.
 
 Timed, each is one round of the whole matrix (CPU time is what is reported).  In the
 default run (untimed, see conftest.py) the plain matrix runs once and must equal the
@@ -54,3 +56,20 @@ def test_protocol_matrix_with_faults(benchmark, request):
                                  "cpu_s": round(cpu, 2)})
     print("\nprotocol matrix with faults: %d migrations (%d faulted), %.2f s CPU, "
           "%.1f ms per migration" % (len(rows), len(faulted), cpu, cpu / len(rows) * 1e3))
+
+
+def test_protocol_extra_rows(benchmark, request):
+    """The extra rows compare runs (engine/protocol.py's VARIANTS) with their fault rows;
+    untimed, one variant on one version pair."""
+    if benchmarks_timed(request.config):
+        def run():
+            return P.extra_rows(faults=True)
+    else:
+        def run():
+            return P.extra_rows(["post", "fixed"], faults=True, variants=["change-protection"])
+    rows, cpu = _timed(benchmark, run)
+    assert rows and all(r["variant"] for r in rows)
+    assert not any(r["unfired_faults"] for r in rows if r["fault"])
+    benchmark.extra_info.update({"migrations": len(rows), "cpu_s": round(cpu, 2)})
+    print("\nprotocol extra rows with faults: %d migrations, %.2f s CPU, %.1f ms per migration"
+          % (len(rows), cpu, cpu / len(rows) * 1e3))

@@ -203,3 +203,40 @@ def test_every_protocol_json_field_is_documented(double, tmp_path):
     missing = {k for k in _fields(data)
                if not re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(k), doc)}
     assert not missing
+
+
+def test_the_extra_rows_change_what_their_variant_names():
+    """Each variant reaches what the matrix does not: its flags, dname and uri reach
+    virDomainMigrate, the guest's state is set on the source only, the connections and the
+    lock managers are as named; the rows carry the variant (the matrix's rows do not)."""
+    m = P.Migration.matrix("v3", "post", "fixed", "clean", variant="persist-dest")
+    assert m.flags == FLOWS["v3"].flags | P.VIR_MIGRATE_PERSIST_DEST and m.variant == "persist-dest"
+    vm = P.Migration.matrix("v2", "post", "fixed", "clean", variant="shut-off").source.domains[0].vm
+    assert (vm.state, vm.def_.id, vm.persistent) == (P.VIR_DOMAIN_SHUTOFF, -1, True)
+    vm = P.Migration.matrix("v2", "post", "fixed", "clean", variant="transient").source.domains[0].vm
+    assert vm.persistent is False and vm.state == P.VIR_DOMAIN_RUNNING
+    s = P.Migration.matrix("v2", "post", "fixed", "clean", variant="sanlock-source")
+    assert (s.source.lock_manager, s.destination.lock_manager) == ("sanlock", "nop")
+    assert s.source.build_world().driver.lockManager == "sanlock"
+    rows = {r["variant"]: r for r in P.extra_rows(["post", "fixed"], variants=[
+        "paused-guest", "no-balloon", "busy", "read-only-destination", "gone", "dname"])
+        if r["flow"] == "v2"}
+    assert rows["paused-guest"]["flags"] & P.VIR_MIGRATE_PAUSED == 0    # libvirt.c adds it
+    assert "domainMigratePrepare2" in "".join(rows["paused-guest"]["hosts"]["client"]["trace"])
+    assert rows["busy"]["error"]["message"].endswith("cannot acquire state change lock")
+    assert rows["read-only-destination"]["error"]["code"] == "VIR_ERR_OPERATION_DENIED"
+    assert rows["read-only-destination"]["refused_at"] == "client"
+    assert rows["gone"]["refused_at"] == "GetXMLDesc@source"
+    assert rows["dname"]["outcome"] == "migrated" and rows["no-balloon"]["outcome"] == "migrated"
+    assert "variant" not in P.matrix(["v2"], ["post"], ["fixed"], ["clean"])[0]
+
+
+def test_the_extra_rows_pairs_and_fault_rows():
+    # each version once a source and once a destination: a version alone has no pair
+    assert P.extra_rows(["post"]) == []
+    rows = P.extra_rows(["post", "fixed"], faults=True, variants=["persist-dest", "paused"])
+    assert {(r["source"], r["destination"]) for r in rows} == {("post", "fixed")}
+    faulted = [r for r in rows if r["fault"]]
+    assert faulted and {r["flow"] for r in faulted} == set(P.VARIANTS["persist-dest"].fault_flows)
+    assert {r["variant"] for r in faulted} == {"persist-dest"}
+    assert not any(r["unfired_faults"] for r in faulted)

@@ -43,7 +43,14 @@ from ..port import VERSION_NAMES
 from ..port.libvirt import virDomainMigrate
 from ..port.unit import entry_points
 from ..world import hosts
-from ..world.constants import ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES, VIR_DOMAIN_RUNNING
+from ..world.constants import (ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES, QEMU_JOB_QUERY,
+                               VIR_CONNECT_RO, VIR_DOMAIN_MEMBALLOON_MODEL_NONE,
+                               VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER, VIR_DOMAIN_RUNNING,
+                               VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_UNKNOWN,
+                               VIR_MIGRATE_CHANGE_PROTECTION, VIR_MIGRATE_NON_SHARED_DISK,
+                               VIR_MIGRATE_PAUSED, VIR_MIGRATE_PERSIST_DEST,
+                               VIR_MIGRATE_TUNNELLED, VIR_MIGRATE_UNDEFINE_SOURCE)
+from ..world.objects import MemballoonDef
 from ..world.runtime import FaultPlan, World
 from ..world.stubs_client import virGetLastError
 from .outcome import domain_state, driver_state, trace_lines
@@ -91,6 +98,80 @@ def matrix_host_states(kind, source_version, destination_version):
     return source, host_state("destination", destination_version, "dest.example.org", [])
 
 
+# --- the extra rows: inputs the matrix's flows and domains do not give ------------------
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A change to a matrix row's migration: flags added to the flow's, virDomainMigrate's
+    dname and uri, and the guest's state on the source; ``flows``: where it applies;
+    ``fault_flows``: where its fault rows run (the lines only a failure reaches; the
+    others' failures are the matrix's own)."""
+    name: str
+    flags: int = 0
+    dname: Optional[str] = None
+    uri: Optional[str] = None
+    paused: bool = False                # the guest paused by its user
+    transient: bool = False             # the guest has no persistent definition
+    lock_managers: Tuple[str, str] = ("nop", "nop")   # the source's and the destination's
+    shut_off: bool = False              # the guest defined and not running
+    no_balloon: bool = False            # <memballoon model='none'/>
+    busy: bool = False                  # another thread holds a query job on the guest
+    read_only: Tuple[bool, bool] = (False, False)   # the client's connections to each host
+    gone: bool = False                  # the client's handle names a domain the source lost
+    flows: Tuple[str, ...] = tuple(FLOW_NAMES)
+    fault_flows: Tuple[str, ...] = ()
+
+    def apply(self, m):
+        m.flags |= self.flags
+        m.dname, m.uri, m.variant = self.dname, self.uri, self.name
+        m.source.lock_manager, m.destination.lock_manager = self.lock_managers
+        m.connect_flags = tuple(VIR_CONNECT_RO if ro else 0 for ro in self.read_only)
+        m.gone = self.gone
+        for hd in m.source.domains:
+            if self.paused:
+                hd.vm.state, hd.vm.reason = VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER
+            if self.transient:
+                hd.vm.persistent = False
+            if self.shut_off:
+                hd.vm.state, hd.vm.reason = VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_UNKNOWN
+                hd.vm.def_.id = -1
+            if self.no_balloon:
+                hd.vm.def_.memballoon = MemballoonDef(VIR_DOMAIN_MEMBALLOON_MODEL_NONE)
+            if self.busy:
+                hd.vm.privateData.job.active = QEMU_JOB_QUERY
+
+
+_DIRECT = ("v2", "v3")
+VARIANTS = {v.name: v for v in [
+    Variant("paused-guest", paused=True),
+    Variant("transient", transient=True),
+    Variant("persist-dest", VIR_MIGRATE_PERSIST_DEST, fault_flows=_DIRECT),
+    Variant("persist-dest+transient", VIR_MIGRATE_PERSIST_DEST, transient=True),
+    Variant("undefine-source", VIR_MIGRATE_UNDEFINE_SOURCE),
+    Variant("paused", VIR_MIGRATE_PAUSED),
+    Variant("non-shared-disk", VIR_MIGRATE_NON_SHARED_DISK),
+    Variant("change-protection", VIR_MIGRATE_CHANGE_PROTECTION, fault_flows=_DIRECT),
+    Variant("tunnelled", VIR_MIGRATE_TUNNELLED, flows=_DIRECT),
+    Variant("dname", dname="shop1-moved", fault_flows=_DIRECT),
+    Variant("uri", uri="tcp:dest.example.org:49160"),
+    Variant("bad-uri", uri="tcp://dest example.org:49160"),
+    Variant("sanlock", lock_managers=("sanlock", "sanlock")),
+    Variant("sanlock-source", lock_managers=("sanlock", "nop")),
+    Variant("shut-off", shut_off=True),
+    Variant("no-balloon", no_balloon=True),
+    Variant("busy", busy=True, fault_flows=("v3",)),
+    Variant("read-only-source", read_only=(True, False), flows=_DIRECT),
+    Variant("read-only-destination", read_only=(False, True), flows=_DIRECT),
+    Variant("gone", gone=True, fault_flows=("p2p-v2",)),
+]}
+VARIANT_NAMES = list(VARIANTS)
+# each version once as the source and once as the destination: a unit's lines run
+# where its version is either
+VARIANT_PAIRS = [("pre", "post"), ("post", "fixed"), ("fixed", "pre")]
+VARIANT_KIND = "clean"
+
+
 # --- one migration --------------------------------------------------------------------
 
 
@@ -105,6 +186,12 @@ class Migration:
     faults: List[Tuple[str, str, int]] = field(default_factory=list)
     attempts: int = 2
     kind: Optional[str] = None          # the matrix's name of the domain, if from the matrix
+    dname: Optional[str] = None         # virDomainMigrate's dname and uri
+    uri: Optional[str] = None
+    variant: Optional[str] = None       # the name of the extra row's variant (VARIANTS)
+    connect_flags: Tuple[int, int] = (0, 0)     # how the client opens the source, the dest
+    gone: bool = False                  # the domain is gone from the source once the client
+                                        # holds its handle (undefined by another client)
 
     @classmethod
     def from_scenario(cls, sc: MigrationScenario):
@@ -112,10 +199,13 @@ class Migration:
                    sc.attempts)
 
     @classmethod
-    def matrix(cls, flow, source, destination, kind, faults=()):
+    def matrix(cls, flow, source, destination, kind, faults=(), variant=None):
         s, d = matrix_host_states(kind, source, destination)
         f = FLOWS[flow]
-        return cls(s, d, MATRIX_DOMAIN, f, f.flags, list(faults), kind=kind)
+        m = cls(s, d, MATRIX_DOMAIN, f, f.flags, list(faults), kind=kind)
+        if variant is not None:
+            VARIANTS[variant].apply(m)
+        return m
 
 
 def client_migrate():
@@ -177,6 +267,8 @@ def setup(m: Migration, entries=None):
         network.add(host)
         made[name] = host
     vm = made["source"].world.driver.find_by_name(m.domain)
+    if m.gone:
+        del made["source"].world.driver.domains[vm.def_.uuid]
     return Setup(network, made["source"], made["destination"],
                  (vm.def_.name, vm.def_.uuid, vm.def_.id), log)
 
@@ -284,9 +376,10 @@ def attempt(s: Setup, m: Migration, faults=(), migrate=None):
     del s.network.crossings[:]
     name, uuid, id_ = s.handle
     with client.activate():
-        sconn = s.network.open(s.source.uri)
-        dconn = s.network.open(s.destination.uri)
-        ddomain = migrate(hosts.Domain(sconn, name, uuid, id_), dconn, m.flags, None, None, 0)
+        sconn = s.network.open(s.source.uri, m.connect_flags[0])
+        dconn = s.network.open(s.destination.uri, m.connect_flags[1])
+        ddomain = migrate(hosts.Domain(sconn, name, uuid, id_), dconn, m.flags, m.dname, m.uri,
+                          0)
         seen = virGetLastError()        # what the user of virDomainMigrate asks next
     failed = _failures(s, worlds, faults)
     migrated = ddomain is not None
@@ -334,6 +427,8 @@ def run_migration(m: Migration, migrate=None, entries=None):
            "domain": m.kind if m.kind is not None else m.domain,
            "flags": m.flags,
            "fault": ", ".join("%s:%s#%d" % f for f in m.faults) or None}
+    if m.variant is not None:       # the extra rows only: the matrix's rows are unchanged
+        row["variant"] = m.variant
     row.update(first)
     if m.attempts > 1:
         second = attempt(s, m, (), migrate)
@@ -374,3 +469,24 @@ def matrix(flows=None, sources=None, destinations=None, kinds=None, faults=False
                                                       migrate, entries))
     return rows
 
+
+
+def extra_rows(versions=None, faults=False, migrate=None, entries=None, variants=None):
+    """The extra rows (compare and the benchmark run them, the record holds them): each
+    variant on the ``clean`` guest, on each flow it applies to, for VARIANT_PAIRS (of
+    ``versions`` only), and with ``faults``, on its ``fault_flows``, each faultable call
+    failing in turn."""
+    rows = []
+    for name in variants or VARIANT_NAMES:
+        for flow in VARIANTS[name].flows:
+            for src, dst in VARIANT_PAIRS:
+                if versions is not None and (src not in versions or dst not in versions):
+                    continue
+                m = Migration.matrix(flow, src, dst, VARIANT_KIND, variant=name)
+                rows.append(run_migration(m, migrate, entries))
+                if faults and flow in VARIANTS[name].fault_flows:
+                    for point in fault_points(m, migrate, entries):
+                        rows.append(run_migration(
+                            Migration.matrix(flow, src, dst, VARIANT_KIND, [point], name),
+                            migrate, entries))
+    return rows

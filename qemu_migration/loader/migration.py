@@ -124,10 +124,12 @@ class HostState:
     domains: List[HostDomain] = field(default_factory=list)
     nextvmid: Optional[int] = None
     hostuuid: str = DEFAULT_HOSTUUIDS["destination"]
+    lock_manager: str = "nop"       # the driver's lock manager plugin (qemu.conf's lock_manager)
 
     def build_world(self) -> World:
         """A fresh World: a new driver holding fresh copies of the host's domains."""
-        driver = Driver(hostname=self.hostname, hostuuid=self.hostuuid)
+        driver = Driver(hostname=self.hostname, hostuuid=self.hostuuid,
+                        lockManager=self.lock_manager)
         for hd in self.domains:
             vm = copy.deepcopy(hd.vm)
             driver.domains[vm.def_.uuid] = vm

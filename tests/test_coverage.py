@@ -29,19 +29,52 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 # --- the recorded coverage (CI holds it) --------------------------------------------------
 
+def _protocol_record():
+    from qemu_migration.upstream import protocol_compare as PC
+    return PC.load()
+
+
 @pytest.mark.parametrize("version", VERSION_NAMES)
 def test_recorded_coverage_runs_every_reachable_line(version):
+    """A compiled function's coverage counts the function-level cases and the protocol
+    rows (compare --faults) together: every line either ran or is listed."""
     rec = record.load(version)
     assert rec.get("coverage"), ("%s.json has no coverage: record with qemu-migration compare "
                                  "--libvirt-src DIR --record" % version)
     assert set(rec["coverage"]) == set(rec["functions"])
-    problems = cov.missed_in_record(rec["coverage"], cov.load_unreachable(version))
-    assert problems == []
-    # the four job helpers of issue 9 are all that is whole-function unreachable on post
-    if version != "pre":
-        assert sorted(n for n, r in rec["coverage"].items() if r["executed"] == 0) == [
-            "qemuDomainObjDiscardAsyncJob", "qemuDomainObjEndJob", "qemuMigrationJobIsActive",
-            "qemuMigrationJobStartPhase"]
+    listed = cov.load_unreachable(version).only(rec["functions"])
+    assert cov.missed_in_record(rec["coverage"], listed) == []
+    # the job helpers only whole migrations call run; what stays whole-function
+    # unreachable is what no compiled function calls
+    ran = {n for n, r in rec["coverage"].items() if r["executed"]}
+    assert {"qemuMigrationJobStartPhase", "qemuMigrationJobIsActive",
+            "qemuDomainObjEndJob"} <= ran
+    assert sorted(n for n, r in rec["coverage"].items() if r["executed"] == 0) == (
+        ["qemuDomainObjDiscardAsyncJob", "virDomainSnapshotObjListCount",
+         "virDomainSnapshotObjListNum"] if version == "pre"
+        else ["qemuDomainObjDiscardAsyncJob"])
+
+
+@pytest.mark.parametrize("build", ["unit_pre", "unit_post", "unit_fixed", "client"])
+def test_recorded_protocol_coverage_runs_every_reachable_line(build):
+    """The functions the units and the client add: every line the protocol rows (the
+    matrix, its extra rows, their faults) left unrun is listed, and every listed line
+    is one they left unrun."""
+    rec = _protocol_record()
+    assert rec.get("coverage"), "protocol.json has no coverage: record with --record"
+    got = rec["coverage"][build]
+    assert set(got) == set(rec["builds"][build]["functions"])
+    version = build[len("unit_"):] if build.startswith("unit_") else build
+    assert cov.missed_in_record(got, cov.load_unreachable(version).only(got)) == []
+    assert sum(r["executed"] for r in got.values()) > 0
+
+
+def test_every_listed_function_is_measured_by_a_record():
+    measured = set(record.load("post")["coverage"]) | set(record.load("pre")["coverage"])
+    for build in _protocol_record()["coverage"].values():
+        measured |= set(build)
+    for v in ("pre", "post", "client"):
+        assert set(cov.load_unreachable(v)) <= measured
 
 
 def test_missed_in_record_names_each_problem():
@@ -63,7 +96,14 @@ def test_the_unreachable_list_parses_per_version(tmp_path):
     assert pre.reason("qemuMigrationJobSetPhase", 2865).startswith("going backwards")
     assert post.reason("qemuMigrationJobSetPhase", 2883).startswith("going backwards")
     assert post.reason("qemuMigrationJobSetPhase", 2865) is None
-    assert "issue 9" in post.reason("qemuDomainObjEndJob", 12345)
+    assert post.reason("qemuDomainObjEndJob", 843) is None
+    assert post.reason("qemuDomainObjDiscardAsyncJob", 12345).startswith("only qemu_process.c")
+    # a row of several lines: the same lines, numbered at each version
+    assert pre.reason("doPeer2PeerMigrate2", 1810) == post.reason("doPeer2PeerMigrate2", 1831)
+    assert post.reason("doPeer2PeerMigrate2", 1810) is None
+    client = cov.load_unreachable("client")
+    assert client.reason("virDomainMigrateVersion1", 4000).startswith("virDomainMigrate picks")
+    assert client.only(["virDomainMigrate"]).keys() == {"virDomainMigrate"}
     assert pre.reason("virDomainSnapshotObjListNum", 1) and not post.get(
         "virDomainSnapshotObjListNum")
     bad = tmp_path / "u.txt"
@@ -73,6 +113,12 @@ def test_the_unreachable_list_parses_per_version(tmp_path):
     bad.write_text("f 1 2\n")
     with pytest.raises(ValueError, match=r"u.txt:1:"):
         cov.load_unreachable("pre", bad)
+    bad.write_text("f 1,x 2 a list with no number\n")
+    with pytest.raises(ValueError, match=r"u.txt:1:"):
+        cov.load_unreachable("pre", bad)
+    bad.write_text("f 1,3 - gone at post\n")
+    assert cov.load_unreachable("pre", bad) == {"f": {1: "gone at post", 3: "gone at post"}}
+    assert cov.load_unreachable("post", bad) == {}
 
 
 def test_the_list_holds_no_upstream_text():
@@ -127,6 +173,12 @@ def test_report_render_and_record():
     assert cov.render(tree)[0].endswith("the unreachable list not applied (a working tree's "
                                         "own line numbers)")
     assert cov.render(tree)[-1] == "      L14    return 1;"
+
+
+def test_merged_adds_up_the_builds_counts():
+    assert cov.merged({"f": {1: 0, 2: 3}}, {"f": {1: 2, 4: 0}, "g": {7: 1}}) == {
+        "f": {1: 2, 2: 3, 4: 0}, "g": {7: 1}}
+    assert cov.merged() == {}
 
 
 def test_line_text_is_shortened_and_out_of_range_empty():

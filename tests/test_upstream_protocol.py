@@ -83,3 +83,47 @@ if LIBVIRT_SRC:
     def test_recorded_builds_are_those_of_the_source(version):
         rec = PC.load()
         assert PC.functions(LIBVIRT_SRC)["unit_" + version] == rec["builds"]["unit_" + version]
+
+
+def test_an_extra_rows_id_names_its_variant():
+    row = {"flow": "v2", "source": "pre", "destination": "post", "domain": "clean",
+           "variant": "persist-dest", "fault": "destination:virDomainSaveConfig#1"}
+    assert PC.row_id(row) == "v2/pre/post/clean~persist-dest/destination:virDomainSaveConfig#1"
+
+
+def test_the_record_keeps_the_protocol_coverage_one_line_per_function(tmp_path, monkeypatch):
+    monkeypatch.setattr(PC, "functions", lambda src: {"client": {"commit": "c", "functions": {}}})
+    row = {"outcome": "migrated", "refused_at": None, "error": None}
+    cover = {"unit_post": {"f": {"executed": 2, "total": 3, "unexecuted": [9]},
+                           "g": {"executed": 1, "total": 1, "unexecuted": []}},
+             "client": {"h": {"executed": 0, "total": 1, "unexecuted": [4]}}}
+    path = PC.write("src", {"r": row}, "cc", tmp_path / "p.json", cover)
+    text = path.read_text()
+    assert '  "unit_post": {\n   "f": {"executed": 2, "total": 3, "unexecuted": [9]},\n' in text
+    assert PC.load(path)["coverage"] == cover and PC.load(path)["rows"]["r"]
+
+
+def test_compare_text_shows_the_protocol_coverage_with_its_list():
+    from qemu_migration.upstream import coverage as cov
+    from qemu_migration.upstream.extract import CFunction
+    f = CFunction("f", "int\nf(int a)\n{\n    if (a)\n        return  1;\n    return 2;\n}",
+                  "int\nf(int a)", ["int a"], False, "src/x.c", 10)
+    rep = cov.report([f], {"f": {11: 1, 14: 0, 15: 0}}, cov.Unreachable({"f": {15: "why"}}))
+    assert PC.render_coverage({"client": rep}) == [
+        "  client:",
+        "    coverage: 1 of 3 lines executed; 2 unexecuted, 1 of them listed unreachable, "
+        "1 reachable and never run",
+        "      f   1/3",
+        "        L14    return 1;  [NEVER RUN]",
+        "        L15    return 2;  [unreachable: why]"]
+
+
+def test_a_slice_of_the_protocol_run_is_shown_without_the_list():
+    from qemu_migration.upstream import coverage as cov
+    from qemu_migration.upstream.extract import CFunction
+    f = CFunction("f", "int\nf(void)\n{\n    return 2;\n}", "int\nf(void)", ["void"], False,
+                  "src/x.c", 10)
+    text = PC.render_coverage({"unit_post": cov.report([f], {"f": {13: 0}}, None)})
+    assert text[1] == ("    coverage: 0 of 1 lines executed; 1 unexecuted, not held to the "
+                       "unreachable list (it holds what --faults over all three versions "
+                       "leaves unrun)")

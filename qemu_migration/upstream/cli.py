@@ -91,6 +91,7 @@ def compare(src, versions, worktree=False, record=False, coverage=False, port=No
     coverage = coverage or record
     items = rec.case_ids_and_runners()
     report = {"versions": {}, "cases": 0, "disagree": 0}
+    measured_by = {}
     if coverage:
         report["missed"] = 0
     for v in versions:
@@ -117,19 +118,12 @@ def compare(src, versions, worktree=False, record=False, coverage=False, port=No
                  "disagree": disagreements,
                  "seconds": {"build": round(t1 - t0, 2), "python": round(t2 - t1, 2),
                              "c": round(t3 - t2, 2)}}
-        if coverage:
-            # the list holds upstream's line numbers: not those of a working tree
-            listed = None if worktree else cov.load_unreachable(v)
-            entry["coverage"] = cov.report(impl.built.spec.functions, measured.lines, listed)
-            report["missed"] += entry["coverage"]["missed"]
-        if record:
-            # relative to the project (fixtures/upstream/V.json), not the machine's path
-            entry["recorded"] = os.path.relpath(
-                rec.write(v, impl.built, c_out, cc, cov.recorded(entry["coverage"])),
-                rec.RECORD_DIR.parent.parent)
         report["versions"][v] = entry
         report["cases"] += len(v_items)
         report["disagree"] += len(disagreements)
+        if coverage:
+            measured_by[v] = (impl.built, measured.lines, c_out)
+    proto_lines = {}
     if protocol and not worktree:
         t0 = time.perf_counter()
         faults = faults or record       # the record holds every fault row too
@@ -138,12 +132,31 @@ def compare(src, versions, worktree=False, record=False, coverage=False, port=No
                  "seconds": round(time.perf_counter() - t0, 2)}
         if coverage:
             entry["coverage"] = pr["coverage"]
+            proto_lines = pr["lines"]
+            report["missed"] += sum(r["missed"] for r in pr["coverage"].values())
         if record and list(versions) == ["pre", "post", "fixed"]:
-            entry["recorded"] = os.path.relpath(PC.write(src, pr["c"], cc),
-                                                rec.RECORD_DIR.parent.parent)
+            entry["recorded"] = os.path.relpath(
+                PC.write(src, pr["c"], cc, coverage={
+                    name: cov.recorded(r) for name, r in pr["coverage"].items()}),
+                rec.RECORD_DIR.parent.parent)
         report["protocol"] = entry
         report["cases"] += pr["rows"]
         report["disagree"] += len(pr["disagree"])
+    # a compiled function's coverage: what the function-level cases ran, and what the
+    # protocol rows ran of it in the units (whole migrations call it too)
+    for v, (built, lines, c_out) in measured_by.items():
+        entry = report["versions"][v]
+        # the list holds upstream's line numbers: not those of a working tree
+        listed = None if worktree else cov.load_unreachable(v)
+        entry["coverage"] = cov.report(built.spec.functions,
+                                       cov.merged(lines, proto_lines.get("unit_" + v, {})),
+                                       listed)
+        report["missed"] += entry["coverage"]["missed"]
+        if record:
+            # relative to the project (fixtures/upstream/V.json), not the machine's path
+            entry["recorded"] = os.path.relpath(
+                rec.write(v, built, c_out, cc, cov.recorded(entry["coverage"])),
+                rec.RECORD_DIR.parent.parent)
     return report
 
 

@@ -26,10 +26,11 @@ from .build import BuildError
 
 UNREACHABLE = fixtures_dir() / "upstream" / "unreachable.txt"
 # the columns of unreachable.txt after the function: the line at pre, at post (fixed
-# has post's numbering: bebe5122 changes one goto)
-LIST_COLUMNS = {"pre": 0, "post": 1, "fixed": 1}
+# has post's numbering: bebe5122 changes one goto); the client is built at post
+LIST_COLUMNS = {"pre": 0, "post": 1, "fixed": 1, "client": 1}
 ALL = "all"             # the whole function
 TEXT_WIDTH = 72
+WORKTREE_NOTE = "the unreachable list not applied (a working tree's own line numbers)"
 
 
 class Unreachable(dict):
@@ -39,11 +40,25 @@ class Unreachable(dict):
         lines = self.get(function, {})
         return lines.get(line, lines.get(ALL))
 
+    def only(self, names) -> "Unreachable":
+        """The entries of the functions ``names`` (one build's)."""
+        return Unreachable({k: v for k, v in self.items() if k in names})
+
+
+def _column(text):
+    """A PRE or POST column: ``all``, ``-``, or line numbers joined by commas."""
+    if text in (ALL, "-"):
+        return [text]
+    parts = text.split(",")
+    return [int(p) for p in parts] if all(p.isdigit() for p in parts) else None
+
 
 def load_unreachable(version, path=UNREACHABLE) -> Unreachable:
-    """The listed lines of one version (pre, post or fixed).  Each line of the file is
-    ``FUNCTION PRE POST REASON...``: a line number, ``all`` (every line of the
-    function) or ``-`` (no such line in that version); ``#`` starts a comment."""
+    """The listed lines of one version (pre, post, fixed, or client: libvirt.c, built
+    at post).  Each line of the file is ``FUNCTION PRE POST REASON...``: line numbers
+    joined by commas (the same lines at each version: as many in both columns), ``all``
+    (every line of the function) or ``-`` (no such line in that version); ``#`` starts
+    a comment."""
     col = LIST_COLUMNS[version]
     out = Unreachable()
     with open(path, encoding="utf-8") as f:
@@ -52,12 +67,12 @@ def load_unreachable(version, path=UNREACHABLE) -> Unreachable:
             if not line or line.startswith("#"):
                 continue
             parts = line.split(None, 3)
-            if len(parts) < 4 or not all(p == ALL or p == "-" or p.isdigit()
-                                         for p in parts[1:3]):
+            cols = [_column(p) for p in parts[1:3]] if len(parts) == 4 else [None]
+            if None in cols:
                 raise ValueError("%s:%d: expected FUNCTION PRE POST REASON" % (path, n))
-            at = parts[1 + col]
-            if at != "-":
-                out.setdefault(parts[0], {})[at if at == ALL else int(at)] = parts[3]
+            for at in cols[col]:
+                if at != "-":
+                    out.setdefault(parts[0], {})[at] = parts[3]
     return out
 
 
@@ -130,6 +145,18 @@ class measure:
         return lines_of(json.loads(p.stdout), self.built.spec.functions)
 
 
+def merged(*runs) -> Dict[str, Dict[int, int]]:
+    """The counts of several builds of the same functions added up, line by line (a
+    function-level function also runs in the units whole migrations use)."""
+    out: Dict[str, Dict[int, int]] = {}
+    for run in runs:
+        for name, counts in run.items():
+            mine = out.setdefault(name, {})
+            for ln, c in counts.items():
+                mine[ln] = mine.get(ln, 0) + c
+    return out
+
+
 def lines_of(gcov_json, functions) -> Dict[str, Dict[int, int]]:
     """{function: {line: count}} of the extracted functions, from gcov's JSON."""
     where = {(f.path, f.name) for f in functions}
@@ -192,7 +219,7 @@ def render(rep) -> List[str]:
         rep["executed"], rep["total"], rep["total"] - rep["executed"],
         ("%d of them listed unreachable, %d reachable and never run"
          % (rep["unreachable"], rep["missed"])) if rep["list_applied"]
-        else "the unreachable list not applied (a working tree's own line numbers)")]
+        else WORKTREE_NOTE)]
     width = max((len(n) for n in rep["functions"]), default=0)
     for name, r in rep["functions"].items():
         reasons = {u["unreachable"] for u in r["unexecuted"]}

@@ -27,14 +27,19 @@ from . import cproto as CP
 from .record import compiler_version, digest, same
 
 RECORD_PATH = fixtures_dir() / "upstream" / "protocol.json"
+# the functions a unit adds to the function-level ones
+UNIT_EXTRA = frozenset(n for names in CP.UNIT_FUNCTIONS.values() for n in names)
 FORMAT = 1
 HOW_TO_RECORD = ("record it with: qemu-migration compare --libvirt-src DIR --record "
                  "(DIR: a libvirt checkout or mirror holding the three commits)")
 
 
 def row_id(row):
-    """flow/source/destination/domain, and /side:callee#n for a row with a fault."""
+    """flow/source/destination/domain (domain~variant for an extra row), and
+    /side:callee#n for a row with a fault."""
     rid = "%s/%s/%s/%s" % (row["flow"], row["source"], row["destination"], row["domain"])
+    if row.get("variant"):
+        rid += "~" + row["variant"]
     return rid + ("/" + row["fault"] if row.get("fault") else "")
 
 
@@ -45,8 +50,10 @@ def summary(row):
 
 
 def python_rows(versions, faults=False):
+    """The matrix's rows and the extra ones (engine/protocol.py's extra_rows), by id."""
     return {row_id(r): r for r in P.matrix(sources=versions, destinations=versions,
-                                           faults=faults)}
+                                           faults=faults)
+            + P.extra_rows(versions, faults)}
 
 
 def c_parties(src, coverage=False):
@@ -58,32 +65,44 @@ def c_parties(src, coverage=False):
 def c_rows(src, versions, faults=False, coverage=False):
     migrate, entries = c_parties(src, coverage)
     return {row_id(r): r for r in P.matrix(sources=versions, destinations=versions,
-                                           faults=faults, migrate=migrate, entries=entries)}
+                                           faults=faults, migrate=migrate, entries=entries)
+            + P.extra_rows(versions, faults, migrate, entries)}
 
 
 def _measured(src, versions):
     """(name, built, functions to report) of each build a coverage run measures: the
     functions the units add (per version) and the client's."""
-    extra = {n for names in CP.UNIT_FUNCTIONS.values() for n in names}
     out = []
     for v in versions:
         built = chost.unit(v, src, True).built
-        out.append(("unit_" + v, built, [f for f in built.spec.functions if f.name in extra]))
+        out.append(("unit_" + v, built, [f for f in built.spec.functions
+                                         if f.name in UNIT_EXTRA]))
     built = chost.client(src, True).built
     out.append(("client", built, list(built.spec.functions)))
     return out
 
 
+def _listed(name):
+    """The unreachable list of a build: unit_VERSION's or the client's."""
+    return cov.load_unreachable(name[len("unit_"):] if name.startswith("unit_") else name)
+
+
 def compare(src, versions, faults=False, coverage=False):
-    """{"rows": n, "disagree": [{"case", "fields"}], "c": rows, "coverage": ...}: every
-    row on both sides; with ``coverage`` the C is built with gcov, and the lines of the
-    protocol's functions that ran are counted (upstream/coverage.py)."""
+    """{"rows": n, "disagree": [{"case", "fields"}], "c": rows, "coverage": ..., "lines":
+    ...}: every row on both sides; with ``coverage`` the C is built with gcov: per build,
+    the lines of every function it has that the rows ran (``lines``: a unit also runs the
+    function-level functions, whose coverage adds them up), and the report of the
+    functions the units and the client add, against the unreachable list when the run
+    is whole (``faults`` over the three versions; upstream/coverage.py)."""
     py = python_rows(versions, faults)
     builds = _measured(src, versions) if coverage else []
     with contextlib.ExitStack() as stack:
         measured = [stack.enter_context(cov.measure(b)) for _, b, _ in builds]
         c = c_rows(src, versions, faults, coverage)
-    reports = {name: cov.report(funcs, m.lines, None)
+    # the list holds what no row of the whole run reaches: the fault rows over all three
+    # versions (a slice of it is reported for reading, nothing counted as missed)
+    whole = faults and sorted(versions) == sorted(P.VERSION_NAMES)
+    reports = {name: cov.report(funcs, m.lines, _listed(name) if whole else None)
                for (name, _, funcs), m in zip(builds, measured)}
     out = []
     for rid in sorted(set(py) | set(c)):
@@ -100,19 +119,23 @@ def compare(src, versions, faults=False, coverage=False):
     res = {"rows": len(set(py) | set(c)), "disagree": out, "c": c}
     if coverage:
         res["coverage"] = reports
+        res["lines"] = {name: m.lines for (name, _, _), m in zip(builds, measured)}
     return res
 
 
+SLICE_NOTE = ("not held to the unreachable list (it holds what --faults over all three "
+              "versions leaves unrun)")
+
+
 def render_coverage(reports):
-    """Lines of the protocol's functions the rows ran, per build; the lines none ran."""
+    """Per build, the coverage of the functions the protocol adds, as the function-level
+    coverage is shown (upstream/coverage.py's render)."""
     lines = []
     for name, rep in reports.items():
-        lines.append("  coverage of %s: %d of %d lines executed" % (name, rep["executed"],
-                                                                  rep["total"]))
-        width = max((len(n) for n in rep["functions"]), default=0)
-        for fn, r in rep["functions"].items():
-            lines.append("    %-*s %3d/%d" % (width, fn, r["executed"], r["total"]))
-            lines.extend("      L%-5d %s" % (u["line"], u["text"]) for u in r["unexecuted"])
+        lines.append("  %s:" % name)
+        rendered = cov.render(rep)
+        rendered[0] = rendered[0].replace(cov.WORKTREE_NOTE, SLICE_NOTE)
+        lines.extend("  " + ln for ln in rendered)
     return lines
 
 
@@ -126,17 +149,18 @@ def functions(src):
     out = {}
     for v in ("pre", "post", "fixed"):
         built = chost.unit(v, src).built
-        extra = {n for names in CP.UNIT_FUNCTIONS.values() for n in names}
         out["unit_" + v] = {"commit": built.spec.commit, "functions": {
             f.name: hashlib.sha256(f.text.encode()).hexdigest()
-            for f in built.spec.functions if f.name in extra}}
+            for f in built.spec.functions if f.name in UNIT_EXTRA}}
     built = chost.client(src).built
     out["client"] = {"commit": built.spec.commit, "functions": {
         f.name: hashlib.sha256(f.text.encode()).hexdigest() for f in built.spec.functions}}
     return out
 
 
-def write(src, rows, cc, path=None):
+def write(src, rows, cc, path=None, coverage=None):
+    """Write the observations; ``coverage``: {build: upstream/coverage.py's recorded() of
+    its report}, one line per function."""
     path = path or RECORD_PATH
     os.makedirs(os.path.dirname(path), exist_ok=True)
     head = {"format": FORMAT, "builds": functions(src), "compiler": compiler_version(cc)}
@@ -144,6 +168,16 @@ def write(src, rows, cc, path=None):
         f.write("{\n")
         for k, v in head.items():
             f.write(" %s: %s,\n" % (json.dumps(k), json.dumps(v, sort_keys=True)))
+        if coverage is not None:
+            f.write(' "coverage": {\n')
+            for i, (build, funcs) in enumerate(coverage.items()):
+                f.write("  %s: {\n" % json.dumps(build))
+                items = list(funcs.items())
+                for j, (name, val) in enumerate(items):
+                    f.write("   %s: %s%s\n" % (json.dumps(name), json.dumps(val),
+                                                "," if j < len(items) - 1 else ""))
+                f.write("  }%s\n" % ("," if i < len(coverage) - 1 else ""))
+            f.write(" },\n")
         f.write(' "rows": {\n')
         items = sorted(rows.items())
         for i, (rid, row) in enumerate(items):

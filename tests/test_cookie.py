@@ -414,6 +414,19 @@ def test_graphics_read_from_a_cookie():
     assert w.errors == []
 
 
+def test_what_was_eaten_is_not_baked_again_without_its_flag():
+    """The parse fills mig->graphics and mig->lockState but sets no flag (L570, L575-581),
+    and L378-383 format them only when the flag is set too: a cookie eaten and baked again
+    with no flags, as qemuMigrationRun does, carries neither."""
+    vm = vm_with()
+    w = world(vm)
+    mig = eat(w, vm, cookie_xml(extra=GRAPH + LEASE % "l"))
+    assert mig.graphics is not NULL and mig.lockState == "l" and mig.flags == 0
+    ret, out, _, _ = bake(w, vm, 0, mig=mig)
+    assert ret == 0 and "<graphics" not in out and "<lockstate" not in out
+    assert out.endswith("</hostuuid>\n</qemu-migration>\n")
+
+
 @pytest.mark.parametrize("element,message", [
     ("<graphics port='1' listen='h'/>", "missing type attribute in migration data"),
     ("<graphics type='x11' port='1' listen='h'/>", "unknown graphics type x11"),

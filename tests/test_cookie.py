@@ -582,3 +582,42 @@ def test_bake_then_eat_gives_back_what_was_baked(name, uuid, graphics, paused, l
         assert (mig.lockDriver, mig.lockState) == (plugin, baked.lockState)
     else:
         assert (mig.lockDriver, mig.lockState) == (NULL, NULL)
+
+
+# --- what the helpers return: upstream's values, not merely ones below zero ---------------
+
+def test_the_flag_enum_matches_its_names_and_bits():
+    """enum qemuMigrationCookieFlags (L62-72): each value names its feature and is the bit
+    of its flag (L74-75); two features."""
+    assert CK.qemuMigrationCookieFlagTypeFromString("graphics") == \
+        CK.QEMU_MIGRATION_COOKIE_FLAG_GRAPHICS == 0
+    assert 1 << CK.QEMU_MIGRATION_COOKIE_FLAG_GRAPHICS == GRAPHICS
+    assert 1 << CK.QEMU_MIGRATION_COOKIE_FLAG_LOCKSTATE == LOCKSTATE
+    assert CK.QEMU_MIGRATION_COOKIE_FLAG_LAST == 2
+
+
+@pytest.mark.parametrize("kind", ["vnc", "spice"])
+def test_graphics_alloc_takes_the_first_listen(kind):
+    """L215 and L228: the address of listen 0 (the device's own), not the driver's."""
+    vm = vm_with(GraphicsDef(kind, 5900, 5901, "10.0.0.9"))
+    w = world(vm, vncListen="0.0.0.0", spiceListen="0.0.0.0")
+    _, out, _, _ = bake(w, vm, GRAPHICS)
+    assert "listen='10.0.0.9'" in out
+
+
+def test_the_helpers_return_minus_one_and_zero():
+    """AddGraphics -1 (L295), AddLockstate -1 and 0 (L327, L333), and XMLParseStr's -1,
+    its own (L602, a document that does not parse) or XMLParse's (L591)."""
+    vm = vm_with(GraphicsDef("vnc", 5900))
+    w = world(vm, lockManager="sanlock")
+    w.reset_run(faults(("strdup", 2)))
+    with w.activate():
+        mig = CK.qemuMigrationCookieNew(vm)
+        assert CK.qemuMigrationCookieAddGraphics(mig, w.driver, vm) == -1   # listen copy
+        assert CK.qemuMigrationCookieAddLockstate(mig, w.driver, vm) == 0
+    w.reset_run(faults(("strdup", 2)))
+    with w.activate():
+        mig = CK.qemuMigrationCookieNew(vm)
+        assert CK.qemuMigrationCookieAddLockstate(mig, w.driver, vm) == -1  # driver name
+        assert CK.qemuMigrationCookieXMLParseStr(mig, "<qemu-migration", 0) == -1
+        assert CK.qemuMigrationCookieXMLParseStr(mig, cookie_xml(name="x"), 0) == -1

@@ -147,6 +147,7 @@ def test_graphics_listen_and_tls_subject():
     with w.activate():
         assert stubs.virDomainGraphicsListenGetAddress(GraphicsDef("vnc", listen="::1"), 0) == "::1"
         assert stubs.virDomainGraphicsListenGetAddress(GraphicsDef("vnc"), 0) is None
+        assert stubs.virDomainGraphicsListenGetAddress(GraphicsDef("vnc", listen="::1"), 1) is None
         assert stubs.qemuDomainExtractTLSSubject("/etc/pki") == "C=GB,O=Example,CN=h.example"
     assert [e.name for e in w.trace] == ["qemuDomainExtractTLSSubject"]
 

@@ -338,8 +338,10 @@ def virDomainLockProcessInquire(plugin, vm, state, *, fail):
 
 
 def virDomainGraphicsListenGetAddress(def_, ii):
-    """domain_conf.c: the address of the device's listen ``ii`` (NULL if none)."""
-    return def_.listen
+    """domain_conf.c: the address of the device's listen ``ii`` (NULL if none).  A device
+    here has at most one listen (``<listen>`` or the ``listen`` attribute): there is none
+    past index 0, which upstream's virDomainGraphicsGetListen answers with NULL."""
+    return def_.listen if ii == 0 else NULL
 
 
 def qemuDomainExtractTLSSubject(certdir, *, fail):

@@ -594,6 +594,26 @@ def test_the_flag_enum_matches_its_names_and_bits():
     assert 1 << CK.QEMU_MIGRATION_COOKIE_FLAG_GRAPHICS == GRAPHICS
     assert 1 << CK.QEMU_MIGRATION_COOKIE_FLAG_LOCKSTATE == LOCKSTATE
     assert CK.QEMU_MIGRATION_COOKIE_FLAG_LAST == 2
+    # VIR_ENUM_IMPL's FromString: -1 for a name it does not know
+    assert CK.qemuMigrationCookieFlagTypeFromString("x") == -1
+    assert CK.virDomainGraphicsTypeFromString("x11") == -1
+
+
+def test_alloc_gives_a_zeroed_struct():
+    """VIR_ALLOC zeroes: the graphics and the cookie start at 0 and NULL."""
+    g = CK.VIR_ALLOC(CK.qemuMigrationCookieGraphics)
+    assert (g.type, g.port, g.tlsPort, g.listen, g.tlsSubject) == (0, 0, 0, NULL, NULL)
+    m = CK.VIR_ALLOC(CK.qemuMigrationCookie)
+    assert (m.flags, m.flagsMandatory, m.graphics, m.name) == (0, 0, NULL, NULL)
+
+
+def test_sdl_graphics_in_a_cookie_are_read():
+    """L424: only a negative type (an unknown name) is refused; sdl is type 0."""
+    vm = vm_with()
+    w = world(vm)
+    g = eat(w, vm, cookie_xml(extra="<graphics type='sdl' port='1' listen='h'/>"),
+            flags=GRAPHICS).graphics
+    assert (g.type, g.port, g.listen) == (0, 1, "h") and w.errors == []
 
 
 @pytest.mark.parametrize("kind", ["vnc", "spice"])
@@ -615,9 +635,18 @@ def test_the_helpers_return_minus_one_and_zero():
         mig = CK.qemuMigrationCookieNew(vm)
         assert CK.qemuMigrationCookieAddGraphics(mig, w.driver, vm) == -1   # listen copy
         assert CK.qemuMigrationCookieAddLockstate(mig, w.driver, vm) == 0
+        assert CK.qemuMigrationCookieAddLockstate(mig, w.driver, vm) == -1  # twice (L313)
+        mig.flags |= GRAPHICS
+        assert CK.qemuMigrationCookieAddGraphics(mig, w.driver, vm) == -1   # twice (L287)
+        assert CK.qemuMigrationCookieAddGraphics(CK.qemuMigrationCookieNew(vm_with()), w.driver,
+                                                 vm_with()) == 0            # none (L299)
     w.reset_run(faults(("strdup", 2)))
     with w.activate():
         mig = CK.qemuMigrationCookieNew(vm)
         assert CK.qemuMigrationCookieAddLockstate(mig, w.driver, vm) == -1  # driver name
         assert CK.qemuMigrationCookieXMLParseStr(mig, "<qemu-migration", 0) == -1
         assert CK.qemuMigrationCookieXMLParseStr(mig, cookie_xml(name="x"), 0) == -1
+    w.reset_run(faults(("virDomainLockProcessInquire", 1)))
+    with w.activate():
+        mig = CK.qemuMigrationCookieNew(vm)
+        assert CK.qemuMigrationCookieAddLockstate(mig, w.driver, vm) == -1  # inquiry (L322)

@@ -650,3 +650,8 @@ def test_the_helpers_return_minus_one_and_zero():
     with w.activate():
         mig = CK.qemuMigrationCookieNew(vm)
         assert CK.qemuMigrationCookieAddLockstate(mig, w.driver, vm) == -1  # inquiry (L322)
+    paused = vm_with(state="paused", lock="held")
+    w.reset_run(faults(("strdup", 2)))
+    with w.activate():
+        mig = CK.qemuMigrationCookieNew(paused)
+        assert CK.qemuMigrationCookieAddLockstate(mig, w.driver, paused) == -1  # copy (L319)

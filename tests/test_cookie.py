@@ -282,6 +282,10 @@ def test_a_cookie_whose_length_misses_its_nul_is_refused():
                                                           "  qemuMigrationCookieFree"]
     # a length past the NUL reads what follows it in memory: NUL here, accepted
     assert eat(world(vm), vm, text, length=len(text) + 2) is not NULL
+    # a length of 1 covers the first byte only
+    w = world(vm)
+    assert eat(w, vm, text, length=1) is NULL
+    assert messages(w) == ["internal error Migration cookie was not NULL terminated"]
 
 
 def test_a_cookie_length_counts_bytes():
@@ -646,6 +650,7 @@ def test_the_helpers_return_minus_one_and_zero():
         assert CK.qemuMigrationCookieAddLockstate(mig, w.driver, vm) == -1  # driver name
         assert CK.qemuMigrationCookieXMLParseStr(mig, "<qemu-migration", 0) == -1
         assert CK.qemuMigrationCookieXMLParseStr(mig, cookie_xml(name="x"), 0) == -1
+        assert CK.qemuMigrationCookieXMLParseStr(mig, cookie_xml(), 0) == 0        # L586
     w.reset_run(faults(("virDomainLockProcessInquire", 1)))
     with w.activate():
         mig = CK.qemuMigrationCookieNew(vm)

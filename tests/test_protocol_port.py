@@ -310,6 +310,7 @@ def test_perform_phase_failure_resumes_a_guest_it_paused(version):
     assert (job.asyncJob, job.phase) == (QEMU_ASYNC_JOB_NONE, QEMU_MIGRATION_PHASE_NONE)
     # JobFinish drops one of the two references JobStart and StartPhase took (upstream)
     assert vm.refs == 2 and not vm.locked
+    assert w.logs == []          # the resume succeeded: nothing logged (L2307-2315)
 
 
 def test_perform_phase_failure_of_a_live_migration_leaves_the_guest_running():
@@ -439,6 +440,7 @@ def test_finish_success_runs_the_guest_and_hands_back_a_domain(version, v3proto)
     assert w.driver.saved_status[-1] == "web1" and w.driver.autodestroy == set()
     assert w.driver.saved_configs == [] and not vm.persistent
     assert "<name>web1</name>" in cookieout.value and "dest.example.org" in cookieout.value
+    assert w.logs == []          # the cookie was baked: no warning (L2593-2594)
 
 
 @pytest.mark.parametrize("version", ALL)
@@ -656,6 +658,18 @@ def test_finish_with_a_cookie_from_itself():
     assert w.driver.domains[WEB1] is vm and vm.privateData.job.asyncJob == QEMU_ASYNC_JOB_NONE
 
 
+def test_finish_reads_no_graphics_from_the_cookie():
+    """L2475: Finish eats the cookie with no flags, so graphics it carries are not parsed
+    (a malformed element included) and the migration finishes."""
+    w, vm = incoming()
+    text = source_cookie()[0].replace("</qemu-migration>",
+                                      "<graphics type='x11' port='1' listen='h'/>\n"
+                                      "</qemu-migration>")
+    dom = finish("post", w, vm, cookie=(text, len(text) + 1))
+    assert dom is not None and w.errors == []
+    assert "qemuMigrationCookieGraphicsXMLParse" not in [e.name for e in w.trace]
+
+
 def test_finish_when_the_guest_quit():
     w, vm = incoming()
     with w.activate():
@@ -716,6 +730,9 @@ def test_confirm_success_stops_the_source(version):
                          "qemuMigrationCookieFree", "qemuDomainEventQueue"]
     assert (vm.state, vm.reason, vm.def_.id) == (VIR_DOMAIN_SHUTOFF,
                                                  VIR_DOMAIN_SHUTOFF_MIGRATED, -1)
+    # stopped as migrated (L2648: migrated=1)
+    assert [e.args[2:] for e in w.trace if e.name == "qemuProcessStop"] == [
+        (1, VIR_DOMAIN_SHUTOFF_MIGRATED)]
     assert [(e.type, e.detail) for e in w.driver.events[events:]] == [(5, 3)]  # stopped
     # the job is the driver's to end (qemuDomainMigrateConfirm3): still there, phase confirm3
     job = vm.privateData.job

@@ -499,6 +499,8 @@ def test_finish_v3_config_save_failure_kills_the_guest(version, persistent):
     assert (WEB1 in w.driver.domains) == persistent
     assert "qemuProcessStartCPUs" not in called(w) and "virGetDomain" not in called(w)
     assert w.driver.events == [] and w.logs[-1] == "audit: stop reason=failed"
+    assert [e.args[2:] for e in w.trace if e.name == "qemuProcessStop"] == [
+        (1, VIR_DOMAIN_SHUTOFF_FAILED)]                  # migrated=1 (L2512)
 
 
 def test_finish_v2_config_save_failure_leaves_the_guest_paused_and_persistent():
@@ -550,6 +552,8 @@ def test_finish_resume_failure(version, v3proto):
         assert (vm.state, vm.reason) == (VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_FAILED)
         assert [(e.type, e.detail) for e in w.driver.events] == [(5, 5)]  # stopped (failed)
         assert WEB1 not in w.driver.domains
+        assert [e.args[2:] for e in w.trace if e.name == "qemuProcessStop"] == [
+            (1, VIR_DOMAIN_SHUTOFF_FAILED)]                  # migrated=1 (L2555)
     else:
         assert vm.state == VIR_DOMAIN_PAUSED and w.driver.events == []
         assert w.driver.domains[WEB1] is vm and not vm.locked
@@ -630,6 +634,8 @@ def test_finish_after_a_failed_perform_cleans_up(version, persistent):
     assert [(e.type, e.detail) for e in w.driver.events] == [(5, 5)]
     assert (WEB1 in w.driver.domains) == persistent
     assert cookieout.value is not None          # baked all the same
+    assert [e.args[2:] for e in w.trace if e.name == "qemuProcessStop"] == [
+        (1, VIR_DOMAIN_SHUTOFF_FAILED)]                  # migrated=1 (L2586)
 
 
 def test_finish_without_the_incoming_job():

@@ -809,6 +809,17 @@ def test_confirm_refuses_unknown_flags(version):
     assert called(w) == [] and vm.privateData.job.phase == QEMU_MIGRATION_PHASE_PERFORM3_DONE
 
 
+def test_confirm_reads_no_graphics_from_the_cookie():
+    """L2641: Confirm eats the cookie with no flags, so graphics it carries are not parsed
+    (a malformed element included) and the source is stopped."""
+    w, vm = performed("post")
+    text = dest_cookie("files1", FILES1)[0].replace(
+        "</qemu-migration>", "<graphics type='x11' port='1' listen='h'/>\n</qemu-migration>")
+    assert confirm("post", w, vm, cookie=(text, len(text) + 1)) == 0 and w.errors == []
+    assert "qemuMigrationCookieGraphicsXMLParse" not in [e.name for e in w.trace]
+    assert vm.state == VIR_DOMAIN_SHUTOFF
+
+
 def test_confirm_with_a_bad_cookie():
     """The cookie names another domain: -1, the phase already set, the guest untouched."""
     w, vm = performed("post")

@@ -441,6 +441,7 @@ def test_finish_success_runs_the_guest_and_hands_back_a_domain(version, v3proto)
     assert w.driver.saved_configs == [] and not vm.persistent
     assert "<name>web1</name>" in cookieout.value and "dest.example.org" in cookieout.value
     assert w.logs == []          # the cookie was baked: no warning (L2593-2594)
+    assert "<graphics" not in cookieout.value    # baked with no flags (L2593): web1 has vnc
 
 
 @pytest.mark.parametrize("version", ALL)

@@ -24,7 +24,8 @@ from qemu_migration.port import VERSION_NAMES, VERSIONS
 from qemu_migration.port import peer2peer
 from qemu_migration.port.unit import unit
 from qemu_migration.world import stubs, stubs_p2p
-from qemu_migration.world.constants import (QEMU_ASYNC_JOB_MIGRATION_IN,
+from qemu_migration.world.constants import (VIR_DOMAIN_XML_SECURE, VIR_DOMAIN_XML_UPDATE_CPU,
+                                            QEMU_ASYNC_JOB_MIGRATION_IN,
                                             QEMU_MIGRATION_PHASE_CONFIRM3,
                                             QEMU_MIGRATION_PHASE_CONFIRM3_CANCELLED,
                                             VIR_DOMAIN_EVENT_RESUMED,
@@ -438,6 +439,9 @@ def test_v2_destination_migrates_and_performjob_stops_the_source(version):
     assert fin[1:] == ("web1", "<qemu-migration><name>web1</name></qemu-migration>", 0,
                        URI_OUT, VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER, 0)
     assert [e for e in r.world.trace if e.name == "doNativeMigrate"][0].args[5:7] == (None, None)
+    # the definition is formatted secure, with the host CPU (L1773-1775)
+    assert [e for e in r.world.trace if e.name == "qemuDomainFormatXML"][0].args[2] == (
+        VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_UPDATE_CPU)
 
 
 @pytest.mark.parametrize("version", VERSION_NAMES)
@@ -556,6 +560,9 @@ def test_tunnelled_v2(version):
     (fin,) = r.dest.args_of("domainMigrateFinish2")
     assert fin[2] is None and fin[4] == DEST_URI   # no cookie; dconnuri
     assert o["after"]["state"] == "shutoff"
+    # v2 tunnels with no cookie either way (L1829-1831)
+    assert [e for e in r.world.trace if e.name == "doTunnelMigrate"][0].args[3:7] == (
+        None, 0, None, None)
     assert r.conns[0].closed
 
 

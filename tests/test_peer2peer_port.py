@@ -302,6 +302,8 @@ def test_v3_migrates_and_confirm_stops_the_source(version):
     assert fin[2] == "<qemu-migration name='web1'/>"                 # Perform's cookie
     (dvm,) = r.dest.driver.domains.values()
     assert dvm.def_.name == "web1" and dvm.state == VIR_DOMAIN_RUNNING
+    # Confirm succeeded: no warning that the guest was left paused (L2050-2052)
+    assert not any("probably left in 'paused'" in line for line in o["logs"])
 
 
 @pytest.mark.parametrize("version", VERSION_NAMES)

@@ -371,6 +371,8 @@ def test_v3_perform_failure_wins_over_finish_error(version):
         "virSetError", "virFreeError"]
     (fin,) = r.dest.args_of("domainMigrateFinish3")
     assert fin[9] == 1                      # cancelled
+    # Perform left no cookie: Finish3 gets none, its length reset to 0 (L1971-1972)
+    assert fin[2:4] == (None, 0)
     assert o["after"]["state"] == "running"
 
 
@@ -542,6 +544,7 @@ def test_tunnelled_v3(version):
     (prep,) = r.dest.args_of("domainMigratePrepareTunnel3")
     st = prep[1]
     assert isinstance(st, Stream) and st.conn is r.conns[0] and st.refs == 0
+    assert [e.args for e in r.world.trace if e.name == "virStreamNew"] == [(r.conns[0], 0)]
     (fin,) = r.dest.args_of("domainMigrateFinish3")
     assert fin[7] is None                         # no uri_out, no uri
     # the stream's reference on the connection went with it; the close was the last
@@ -562,6 +565,7 @@ def test_tunnelled_v2(version):
     (fin,) = r.dest.args_of("domainMigrateFinish2")
     assert fin[2] is None and fin[4] == DEST_URI   # no cookie; dconnuri
     assert o["after"]["state"] == "shutoff"
+    assert [e.args for e in r.world.trace if e.name == "virStreamNew"] == [(r.conns[0], 0)]
     # v2 tunnels with no cookie either way (L1829-1831)
     assert [e for e in r.world.trace if e.name == "doTunnelMigrate"][0].args[3:7] == (
         None, 0, None, None)

@@ -442,6 +442,8 @@ def test_v3_perform_fails_finish_cancels_and_no_confirm():
     assert r.migrate() is None
     assert r.members() == V3_CALLS[:5]
     assert r.args("domainMigrateFinish3")[9] == 1
+    # Perform3 handed back no cookie: Finish3 gets none, its length reset to 0 (L4284-4285)
+    assert r.args("domainMigrateFinish3")[2:4] == (NULL, 0)
     # Perform's error, not Finish's
     assert r.seen() == qemu_error("migration job: unexpectedly failed", VIR_ERR_OPERATION_FAILED)
 
@@ -683,6 +685,10 @@ def test_p2p_refuses_a_local_destination(dconnuri):
     assert r.members() == []
     # dispatched twice: by Peer2Peer and by virDomainMigrate, both on the source
     assert len(r.client.logs) == 2
+    # Peer2Peer itself returns -1 (L4405-4419)
+    r = Rig()
+    assert r.migrate(fn=libvirt.virDomainMigratePeer2Peer,
+                     args=(r.dom, NULL, VIR_MIGRATE_PEER2PEER, NULL, dconnuri, NULL, 0)) == -1
 
 
 @pytest.mark.parametrize("xmlin,uri,message", [

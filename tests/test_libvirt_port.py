@@ -198,6 +198,8 @@ def test_v1_only_when_both_lack_v2_and_v3():
     # the cookie Prepare gave reaches Perform and Finish, and Prepare's URI replaces none
     assert r.args("domainMigratePerform")[1:4] == ("c-prep1", 7, MIG_URI)
     assert r.args("domainMigrateFinish")[1:5] == ("web1", "c-prep1", 7, MIG_URI)
+    # the guest runs: the flags go as given, not paused (L3987-3989)
+    assert not r.args("domainMigratePrepare")[5] & VIR_MIGRATE_PAUSED
 
 
 def test_no_common_protocol_is_refused():

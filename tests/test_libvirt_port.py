@@ -202,8 +202,12 @@ def test_v1_only_when_both_lack_v2_and_v3():
     assert not r.args("domainMigratePrepare")[5] & VIR_MIGRATE_PAUSED
 
 
-def test_no_common_protocol_is_refused():
-    r = Rig(frozenset((VIR_DRV_FEATURE_MIGRATION_V3,)), frozenset((VIR_DRV_FEATURE_MIGRATION_V2,)))
+@pytest.mark.parametrize("src,dst", [
+    (frozenset((VIR_DRV_FEATURE_MIGRATION_V3,)), frozenset((VIR_DRV_FEATURE_MIGRATION_V2,))),
+    # v1 too needs both hosts (L4695-4698)
+    (frozenset((VIR_DRV_FEATURE_MIGRATION_V1,)), frozenset((VIR_DRV_FEATURE_MIGRATION_V3,)))])
+def test_no_common_protocol_is_refused(src, dst):
+    r = Rig(src, dst)
     assert r.migrate() is None
     assert r.members() == []
     assert r.seen() == (3, 0, "this function is not supported by the connection driver: "

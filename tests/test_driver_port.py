@@ -196,6 +196,9 @@ def test_get_info_of_a_running_guest_asks_the_monitor_under_a_query_job():
     assert ret == 0
     assert info == DomainInfo(VIR_DOMAIN_RUNNING, 524288, 524288, 1, CPU_TIME_NS)
     vm = vm_of(r)
+    # the CPU time of the whole process: tid 0 (L2216)
+    assert [e.args[2:] for e in r.world.trace if e.name == "qemudGetProcessInfo"] == [
+        (vm.pid, 0)]
     assert vm.refs == 1 and vm.privateData.job.active == QEMU_JOB_NONE and not vm.locked
     assert r.names() == [
         "qemudDomainGetInfo", "qemuDriverLock", "virDomainFindByUUID", "qemuDriverUnlock",
@@ -315,9 +318,12 @@ def xml_of(r, uuid=UUID1, faults_=None, flags=1):
 
 def test_get_xml_desc_of_a_running_guest_refreshes_the_balloon_under_a_job():
     r = Rig(vms=[make_vm()])
+    before = vm_of(r).def_.cur_balloon
     xml = xml_of(r)
     assert "web1" in xml
     vm = vm_of(r)
+    # no balloon active: the monitor answers 0 and the figure stays (L4578-4579)
+    assert vm.def_.cur_balloon == before is not None
     assert vm.refs == 1 and not vm.locked and not r.world.driver.locked
     names = r.names()
     assert names[:4] == ["qemuDomainGetXMLDesc", "qemuDriverLock", "virDomainFindByUUID",

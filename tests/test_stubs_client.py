@@ -105,6 +105,7 @@ def test_every_error_domain_has_its_prefix():
     ("//dest.example.org/system", "dest.example.org"),
     ("/system", None),
     ("a/b:c", None),
+    ("a/b://dest/x", None),          # a relative path: "a/b" is no scheme, no authority
 ])
 def test_xml_parse_uri_finds_the_server(text, server):
     uri = sc.xmlParseURI(text)

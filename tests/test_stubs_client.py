@@ -106,6 +106,8 @@ def test_every_error_domain_has_its_prefix():
     ("/system", None),
     ("a/b:c", None),
     ("a/b://dest/x", None),          # a relative path: "a/b" is no scheme, no authority
+    ("a?b://dest/x", None),          # a path and a query
+    ("a#b://dest/x", None),          # a path and a fragment
 ])
 def test_xml_parse_uri_finds_the_server(text, server):
     uri = sc.xmlParseURI(text)
@@ -202,3 +204,13 @@ def test_dispatch_loop_refuses_unknown_label(monkeypatch, function, args, label)
     with pytest.raises(NoSuchLabel) as e:
         run(getattr(sc, function), *args(), faults=faults)
     assert (e.value.function, e.value.label) == (function, label + "_misspelt")
+
+
+def test_out_of_memory_names_the_innermost_frame():
+    """virReportOOMError's error is reported by the function running now (the last
+    frame), not by one of its callers."""
+    w = World()
+    w.frames[:] = ["caller", "virDomainMigrate", "virDomainMigrateVersion3"]
+    with w.activate():
+        sc.virReportOOMError()
+    assert w.errors[-1].reporter == "virDomainMigrateVersion3"

@@ -9,7 +9,6 @@ on disk) or ``c:GITDIR@COMMIT`` (a commit of a libvirt history), see
 upstream/cversion.py.
 """
 import json
-import os
 from pathlib import Path
 
 from .cliutil import UsageError, JSON_SCHEMA
@@ -18,7 +17,7 @@ from .analysis import caseid, explain, export
 from .engine import run_scenario_unfired
 from .engine.protocol import Migration, run_migration
 from .engine.text import scenario_text
-from .loader import (LoadError, MigrationScenario, bundled_scenarios, load_scenario,
+from .loader import (MigrationScenario, bundled_scenarios, load_scenario,
                      scenario_files)
 from .paths import fixtures_dir
 from .port import VERSION_NAMES

@@ -8,7 +8,6 @@ computed for every attribute read).  No time is asserted; what loaded is.
 """
 from pathlib import Path
 
-import pytest
 
 from conftest import benchmarks_timed
 from qemu_migration.loader import load_domain, load_scenario

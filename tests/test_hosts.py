@@ -7,7 +7,7 @@ from qemu_migration.world import hosts
 from qemu_migration.world.constants import (VIR_ERR_INTERNAL_ERROR, VIR_ERR_NO_DOMAIN,
                                             VIR_ERR_OPERATION_INVALID, VIR_ERR_SYSTEM_ERROR,
                                             VIR_FROM_QEMU, VIR_FROM_RPC)
-from qemu_migration.world.errors import UndressedError, VirError
+from qemu_migration.world.errors import UndressedError
 from qemu_migration.world.hosts import (Connection, Domain, DomainInfo, Host, Network, failed,
                                         remote_call)
 from qemu_migration.world.runtime import FaultPlan, current

@@ -34,14 +34,14 @@ from qemu_migration.world.constants import (VIR_DOMAIN_XML_SECURE, VIR_DOMAIN_XM
                                             VIR_DOMAIN_EVENT_STOPPED_MIGRATED, VIR_DOMAIN_PAUSED,
                                             VIR_DOMAIN_PAUSED_MIGRATION, VIR_DOMAIN_RUNNING,
                                             VIR_DOMAIN_RUNNING_MIGRATED,
-                                            VIR_DOMAIN_SHUTOFF_MIGRATED, VIR_ERR_INTERNAL_ERROR,
+                                            VIR_DOMAIN_SHUTOFF_MIGRATED,
                                             VIR_ERR_OPERATION_FAILED, VIR_ERR_OPERATION_INVALID,
                                             VIR_MIGRATE_CHANGE_PROTECTION, VIR_MIGRATE_LIVE,
                                             VIR_MIGRATE_PAUSED, VIR_MIGRATE_PEER2PEER,
                                             VIR_MIGRATE_TUNNELLED, QEMU_ASYNC_JOB_MIGRATION_OUT)
 from qemu_migration.world.hosts import (VIR_DRV_FEATURE_MIGRATION_P2P,
                                         VIR_DRV_FEATURE_MIGRATION_V2,
-                                        VIR_DRV_FEATURE_MIGRATION_V3, Connection, Domain, Host,
+                                        VIR_DRV_FEATURE_MIGRATION_V3, Domain, Host,
                                         Network, Stream)
 from qemu_migration.world.objects import DomainDef, DomainObj, Driver
 from qemu_migration.world.runtime import FaultPlan, NoSuchLabel, World, current, ported

@@ -12,21 +12,19 @@ import os
 
 import pytest
 
-from conftest import SOURCE_HOSTUUID, cookie_xml, faults
+from conftest import SOURCE_HOSTUUID, cookie_xml
 from qemu_migration.loader import load_domain, load_status
 from qemu_migration.paths import fixtures_dir
 from qemu_migration.port import VERSION_NAMES, protocol
 from qemu_migration.port.unit import unit
 from qemu_migration.world import stubs
-from qemu_migration.world.constants import (QEMU_ASYNC_JOB_MIGRATION_IN,
-                                            QEMU_ASYNC_JOB_MIGRATION_OUT, QEMU_ASYNC_JOB_NONE,
+from qemu_migration.world.constants import (QEMU_ASYNC_JOB_MIGRATION_OUT, QEMU_ASYNC_JOB_NONE,
                                             QEMU_MIGRATION_PHASE_BEGIN3,
                                             QEMU_MIGRATION_PHASE_CONFIRM3,
                                             QEMU_MIGRATION_PHASE_CONFIRM3_CANCELLED,
                                             QEMU_MIGRATION_PHASE_FINISH2,
                                             QEMU_MIGRATION_PHASE_FINISH3,
                                             QEMU_MIGRATION_PHASE_NONE,
-                                            QEMU_MIGRATION_PHASE_PERFORM3,
                                             QEMU_MIGRATION_PHASE_PERFORM3_DONE,
                                             VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION,
                                             VIR_DOMAIN_PAUSED_USER, VIR_DOMAIN_RUNNING,

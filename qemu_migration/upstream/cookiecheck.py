@@ -24,7 +24,6 @@ outlen, flags)``, ``eat(driver, vm, text, length, flags)`` run the C inside
 cookie as the dict ``port_fields`` makes of a Python one.  tests/test_cookie_c.py
 runs both on generated states and texts and compares them.
 """
-import re
 import subprocess
 from typing import Dict
 

@@ -7,10 +7,9 @@ world what the real function does to the state the ported code can observe, and
 fails, where the real one can, the way it fails (see ``stubs.py``).
 """
 from .constants import (NULL, QEMU_MIGRATION_FLAGS, VIR_ERR_INTERNAL_ERROR,
-                        VIR_ERR_INVALID_ARG, VIR_FROM_NONE, VIR_FROM_QEMU)
-from .hosts import Domain
+                        VIR_ERR_INVALID_ARG, VIR_FROM_QEMU)
 from .runtime import current, recorded
-from .stubs import _oom, _report, cfmt, qemuDriverLock, qemuDriverUnlock, _touch
+from .stubs import _report, cfmt, qemuDriverLock, qemuDriverUnlock, _touch
 
 # glibc /proc/<pid>/stat: what the stub reads as the guest's CPU time (ns), a fixed figure
 CPU_TIME_NS = 4200000000

@@ -265,7 +265,7 @@ def test_no_peer_to_peer_and_no_connection(monkeypatch):
     assert [(e.code, e.raw) for e in p.client.errors] == [
         (VIR_ERR_OPERATION_FAILED, "no p2p"),
         (VIR_ERR_OPERATION_FAILED,
-         "Failed to connect to remote libvirt URI qemu+ssh://nowhere/system")]
+         "selftest source cannot reach qemu+ssh://nowhere/system")]
 
 
 def test_a_stub_no_module_defines_is_an_error_naming_it(monkeypatch):

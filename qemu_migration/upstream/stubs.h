@@ -53,8 +53,8 @@
 #define virReportSystemError(num, ...) \
     qmc_report_system((num), __FUNCTION__, __VA_ARGS__)
 #define virReportOOMError() qmc_report_oom(__FUNCTION__)
-#define virDomainReportError(code, ...) \
-    qmc_report(VIR_FROM_DOMAIN, (code), __FUNCTION__, __VA_ARGS__)
+#define virDomainReportError(errnum_, ...) \
+    qmc_report(VIR_FROM_DOMAIN, (errnum_), __FUNCTION__, __VA_ARGS__)
 
 /* ---- numbers (the values of qemu_migration/world/constants.py) ---- */
 #define VIR_MAC_BUFLEN 6

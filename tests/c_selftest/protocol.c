@@ -16,16 +16,16 @@ selftestPrepare(virConnectPtr dconn,
                 char **uri_out,
                 unsigned long flags,
                 const char *dname,
-                unsigned long resource ATTRIBUTE_UNUSED,
+                unsigned long bw ATTRIBUTE_UNUSED,
                 const char *dom_xml)
 {
-    struct qemud_driver *driver = dconn->privateData;
+    struct qemud_driver *qd = dconn->privateData;
     int ret = -1;
 
     virCheckFlags(VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER, -1);
 
     *uri_out = NULL;
-    qemuDriverLock(driver);
+    qemuDriverLock(qd);
     if (!dom_xml) {
         qemuReportError(VIR_ERR_INTERNAL_ERROR, "%s", _("no domain XML passed"));
         goto cleanup;
@@ -35,12 +35,12 @@ selftestPrepare(virConnectPtr dconn,
             goto cleanup;
         *cookieoutlen = cookieinlen + 1;
     }
-    if (!(*uri_out = strdup(uri_in ? uri_in : driver->stateDir)))
+    if (!(*uri_out = strdup(uri_in ? uri_in : qd->stateDir)))
         goto cleanup;
     ret = 0;
 
 cleanup:
-    qemuDriverUnlock(driver);
+    qemuDriverUnlock(qd);
     return ret;
 }
 
@@ -80,9 +80,9 @@ selftestPerform(virDomainPtr dom,
                 const char *uri,
                 unsigned long flags,
                 const char *dname,
-                unsigned long resource)
+                unsigned long bw)
 {
-    struct qemud_driver *driver = dom->conn->privateData;
+    struct qemud_driver *qd = dom->conn->privateData;
     virConnectPtr dconn;
     char *cookie = NULL;
     int cookielen = 0;
@@ -90,11 +90,11 @@ selftestPerform(virDomainPtr dom,
     virDomainPtr ddomain;
     int ret = -1;
 
-    qemuDriverLock(driver);
-    qemuDriverUnlock(driver);
+    qemuDriverLock(qd);
+    qemuDriverUnlock(qd);
     if (!(dconn = virConnectOpen(dconnuri))) {
         qemuReportError(VIR_ERR_OPERATION_FAILED,
-                        _("Failed to connect to remote libvirt URI %s"), dconnuri);
+                        _("selftest source cannot reach %s"), dconnuri);
         return -1;
     }
     if (!VIR_DRV_SUPPORTS_FEATURE(dconn->driver, dconn, VIR_DRV_FEATURE_MIGRATION_P2P)) {
@@ -102,7 +102,7 @@ selftestPerform(virDomainPtr dom,
         goto cleanup;
     }
     if (dconn->driver->domainMigratePrepare3(dconn, dom->name, 5, &cookie, &cookielen,
-                                             uri, &uri_out, flags, dname, resource,
+                                             uri, &uri_out, flags, dname, bw,
                                              xmlin) < 0)
         goto cleanup;
     ddomain = dconn->driver->domainMigrateFinish3(dconn, dom->name, cookie, cookielen,

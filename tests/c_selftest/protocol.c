@@ -92,9 +92,10 @@ selftestPerform(virDomainPtr dom,
 
     qemuDriverLock(qd);
     qemuDriverUnlock(qd);
-    if (!(dconn = virConnectOpen(dconnuri))) {
-        qemuReportError(VIR_ERR_OPERATION_FAILED,
-                        _("selftest source cannot reach %s"), dconnuri);
+    dconn = virConnectOpen(dconnuri);
+    if (dconn == NULL) {
+        qemuReportError(VIR_ERR_OPERATION_FAILED, _("selftest source cannot reach %s"),
+                        dconnuri);
         return -1;
     }
     if (!VIR_DRV_SUPPORTS_FEATURE(dconn->driver, dconn, VIR_DRV_FEATURE_MIGRATION_P2P)) {

@@ -182,3 +182,15 @@ def test_tunnel_migrate_without_a_cookie_asked():
         out = Ptr()
         assert stubs_p2p.doTunnelMigrate(w.driver, vm, None, None, 0, out, Ptr(0), 1, 0) == 0
     assert out.value == "<qemu-migration name='web1'/>"
+
+
+def test_tunnel_migrate_failing_returns_minus_one_and_leaves_the_cookie():
+    vm = make_vm()
+    w = make_world(vm)
+    w.faults = FaultPlan.of([("doTunnelMigrate", 1)])
+    out = Ptr()
+    with w.activate():
+        # live (flags 1): the guest is not paused before the run fails
+        assert stubs_p2p.doTunnelMigrate(w.driver, vm, None, None, 0, out, Ptr(0), 1, 0) == -1
+    assert out.value is None and vm.state == make_vm().state
+    assert w.last_error.raw == "migration job: unexpectedly failed"

@@ -873,6 +873,21 @@ def test_persistent_def_of_a_domain_that_has_one_or_is_inactive():
     assert vm.newDef is None
 
 
+def test_save_config_and_autodestroy_remove_return_exactly_0_or_minus_1():
+    # upstream's callers test only "< 0"; the values are domain_conf.c's and
+    # qemu_process.c's own (ret = 0 / -1; "return -1" when the hash has no entry)
+    from qemu_migration.world import stubs_migration
+    w, vm = incoming(persistent=True)
+    w.driver.autodestroy.add(vm.def_.uuid)
+    w.faults = FaultPlan.of([("virDomainSaveConfig", 2)])
+    with w.activate():
+        assert stubs_migration.virDomainSaveConfig("/etc/libvirt/qemu", vm.def_) == 0
+        assert stubs_migration.virDomainSaveConfig("/etc/libvirt/qemu", vm.def_) == -1
+        assert stubs_migration.qemuProcessAutoDestroyRemove(w.driver, vm) == 0
+        assert stubs_migration.qemuProcessAutoDestroyRemove(w.driver, vm) == -1
+    assert w.driver.saved_configs == [vm.def_.name] and vm.def_.uuid not in w.driver.autodestroy
+
+
 # --- the line marks, against qemu_migration.c itself (where sources are at hand) -------
 
 def protocol_mark_problems(py_lines, pre_lines, post_lines):

@@ -35,6 +35,7 @@ from qemu_migration.world.hosts import Connection, Domain, DomainInfo, Host
 from qemu_migration.world.objects import OutParam
 from qemu_migration.world.constants import NULL
 from qemu_migration.world.runtime import NoSuchLabel, ported
+from qemu_migration.world import stubs_driver
 from qemu_migration.world.stubs_driver import CPU_TIME_NS, FieldPtr
 
 LOCK = "Timed out during operation: cannot acquire state change lock"
@@ -916,3 +917,60 @@ def test_a_field_pointer_reads_and_writes_the_field():
     p = FieldPtr(info, "cpuTime")
     p.value = 5
     assert info.cpuTime == 5 == p.value and repr(p) == "&cpuTime"
+
+
+# --- the stubs of world/stubs_driver.py, one at a time ------------------------------------
+
+def test_check_flags_names_the_innermost_function_running():
+    w = make_world()
+    with w.activate():
+        w.frames += ["daemon", "qemuDomainMigratePerform3"]
+        assert stubs_driver.virCheckFlags(0x1001, supported=0x1) is True
+        assert stubs_driver.virCheckFlags(0x1, supported=0x1) is False
+    (e,) = w.errors
+    assert e.raw == "qemuDomainMigratePerform3: unsupported flags (0x1000)"
+    assert e.reporter == "qemuDomainMigratePerform3"
+
+
+def test_find_by_uuid_or_name_gives_the_domain_locked():
+    vm = make_vm()
+    w = make_world(vm)
+    with w.activate():
+        assert stubs_driver.virDomainFindByUUID(w.driver.domains, vm.def_.uuid) is vm
+        assert vm.locked
+        vm.locked = False
+        assert stubs_driver.virDomainFindByName(w.driver.domains, vm.def_.name) is vm
+        assert vm.locked
+        assert stubs_driver.virDomainFindByUUID(w.driver.domains, UUID2) is None
+        assert stubs_driver.virDomainFindByName(w.driver.domains, "nosuch") is None
+
+
+@pytest.mark.parametrize("enter,exit_,driver_too", [
+    ("qemuDomainObjEnterMonitor", "qemuDomainObjExitMonitor", False),
+    ("qemuDomainObjEnterMonitorWithDriver", "qemuDomainObjExitMonitorWithDriver", True),
+])
+def test_the_monitor_lets_go_of_the_domain_lock_and_takes_it_again(enter, exit_, driver_too):
+    vm = make_vm()
+    vm.locked = True
+    w = make_world(vm)
+    w.driver.locked = True
+    with w.activate():
+        getattr(stubs_driver, enter)(w.driver, vm)
+        assert (vm.locked, w.driver.locked) == (False, not driver_too)
+        getattr(stubs_driver, exit_)(w.driver, vm)
+        assert (vm.locked, w.driver.locked) == (True, True)
+
+
+def test_process_info_and_balloon_info_return_exactly_0_or_minus_1():
+    # the callers test only "< 0"; qemu_driver.c and qemu_monitor.c return these values
+    w = make_world()
+    w.faults = faults(("qemudGetProcessInfo", 2), ("qemuMonitorGetBalloonInfo", 2))
+    info = DomainInfo()
+    mem = OutParam("currmem", 7)
+    with w.activate():
+        assert stubs_driver.qemudGetProcessInfo(FieldPtr(info, "cpuTime"), NULL, 42, 0) == 0
+        assert stubs_driver.qemudGetProcessInfo(FieldPtr(info, "cpuTime"), NULL, 42, 0) == -1
+        assert stubs_driver.qemuMonitorGetBalloonInfo(None, mem) == 0
+        assert stubs_driver.qemuMonitorGetBalloonInfo(None, mem) == -1
+    assert info.cpuTime == CPU_TIME_NS and mem.value == 7
+    assert [e.raw for e in w.errors] == ["End of file from monitor"]

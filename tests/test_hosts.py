@@ -173,3 +173,20 @@ def test_a_host_outside_a_network_still_answers():
     with c.activate():
         assert Connection(h).driver.supports_feature(None, 6) == 1
     assert h.network is None
+
+
+def test_a_connection_opened_without_flags_is_read_write():
+    # virConnectOpen (stubs_p2p) and analysis/cases.py open with no flags: read-write,
+    # not VIR_CONNECT_RO (1)
+    net = Network()
+    h = net.add(host(network=False))
+    assert net.open(h.uri).flags == 0 and Connection(h).flags == 0
+
+
+def test_the_feature_numbers_are_the_wires():
+    # the numbers cross the wire to the other daemon's supports_feature, so they must be
+    # libvirt_internal.h's enum (@ e2fb96d9, lines 49-81)
+    assert [hosts.VIR_DRV_FEATURE_MIGRATION_V1, hosts.VIR_DRV_FEATURE_REMOTE,
+            hosts.VIR_DRV_FEATURE_MIGRATION_V2, hosts.VIR_DRV_FEATURE_MIGRATION_P2P,
+            hosts.VIR_DRV_FEATURE_MIGRATION_DIRECT, hosts.VIR_DRV_FEATURE_MIGRATION_V3,
+            hosts.VIR_DRV_FEATURE_MIGRATE_CHANGE_PROTECTION] == [1, 2, 3, 4, 5, 6, 7]

@@ -77,12 +77,19 @@ def check(function, failed, before, after, world, new_events):
     if failed and any(e.type == VIR_DOMAIN_EVENT_STARTED for e in new_events):
         v("started-event-on-failure", "a 'started' event was queued although the call failed")
 
+    world_checks(world, v)
+    return out
+
+
+def world_checks(world, v):
+    """The invariants about the world rather than a domain, through ``v(name, detail)``:
+    no freed domain touched, no descriptor left open.  A whole migration checks them on
+    each host too (engine/protocol.py)."""
     if world.touched_freed:
         v("use-after-free", "freed domain touched by %s" % ", ".join(world.touched_freed))
     leaked = world.fds_open - world.fds_at_start
     if leaked:
         v("fd-leaked", "descriptors left open: %s" % ", ".join(map(str, sorted(leaked))))
-    return out
 
 
 def _own_async(held_before, others):

@@ -53,6 +53,7 @@ from ..world.constants import (ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES, QEMU_JOB_QU
 from ..world.objects import MemballoonDef
 from ..world.runtime import FaultPlan, World
 from ..world.stubs_client import virGetLastError
+from .invariants import world_checks
 from .outcome import domain_state, driver_state, trace_lines
 
 # the phase each virDriver member belongs to (the others are named by themselves)
@@ -348,11 +349,7 @@ def violations(side, world, start):
             v("lock-unbalanced", "%s: domain left locked" % name)
     if driver.locked:
         v("lock-unbalanced", "driver left locked")
-    if world.touched_freed:
-        v("use-after-free", "freed domain touched by %s" % ", ".join(world.touched_freed))
-    leaked = world.fds_open - world.fds_at_start
-    if leaked:
-        v("fd-leaked", "descriptors left open: %s" % ", ".join(map(str, sorted(leaked))))
+    world_checks(world, v)
     return out
 
 

@@ -34,7 +34,6 @@ A flow whose name ends in ``-v2`` (and the flow ``v2``) stands for a
 destination daemon that does not advertise VIR_DRV_FEATURE_MIGRATION_V3: the
 client (or the peer-to-peer source) then speaks migration protocol v2 to it.
 """
-import copy
 import sys
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
@@ -52,7 +51,7 @@ from ..world.objects import Driver
 from ..world.runtime import World
 from .cint import C_INT
 from .errors import LoadError
-from .scenario import (HostDomain, check_attrs, load_host_domain, parse_scenario_element,
+from .scenario import (HostDomain, host_driver, check_attrs, load_host_domain, parse_scenario_element,
                        required_attr)
 from .xmlutil import expect_root, parse_file, parse_int, parse_uuid, where, xstring
 
@@ -128,17 +127,8 @@ class HostState:
 
     def build_world(self) -> World:
         """A fresh World: a new driver holding fresh copies of the host's domains."""
-        driver = Driver(hostname=self.hostname, hostuuid=self.hostuuid,
-                        lockManager=self.lock_manager)
-        for hd in self.domains:
-            vm = copy.deepcopy(hd.vm)
-            driver.domains[vm.def_.uuid] = vm
-            if vm.autodestroy:
-                driver.autodestroy.add(vm.def_.uuid)
-        ids = [hd.vm.def_.id for hd in self.domains if hd.vm.def_.id != -1]
-        driver.nextvmid = max(ids) + 1 if ids else 1
-        if self.nextvmid is not None:
-            driver.nextvmid = self.nextvmid
+        driver = host_driver(self.domains, self.nextvmid, hostname=self.hostname,
+                             hostuuid=self.hostuuid, lockManager=self.lock_manager)
         driver.locked = False       # a daemon at rest: no thread holds the driver lock
         return World(driver=driver)
 

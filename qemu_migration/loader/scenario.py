@@ -125,20 +125,27 @@ class Scenario:
 
     def build_world(self) -> World:
         """A fresh World: a new Driver holding fresh copies of the host's domains."""
-        driver = Driver(hostname=self.hostname)
-        for hd in self.domains:
-            vm = copy.deepcopy(hd.vm)
-            driver.domains[vm.def_.uuid] = vm
-            if vm.autodestroy:
-                driver.autodestroy.add(vm.def_.uuid)
-        ids = [hd.vm.def_.id for hd in self.domains if hd.vm.def_.id != -1]
-        driver.nextvmid = max(ids) + 1 if ids else 1
-        if self.nextvmid is not None:
-            driver.nextvmid = self.nextvmid
-        world = World(driver=driver)
+        world = World(driver=host_driver(self.domains, self.nextvmid, hostname=self.hostname))
         for name, value in self.statics.items():
             world.statics[name] = Ptr(value)
         return world
+
+
+def host_driver(domains, nextvmid, **fields) -> Driver:
+    """A new Driver (``fields`` its own settings) holding fresh copies of ``domains``
+    (HostDomain), their auto-destroy marks, and ``nextvmid`` (None: the highest id + 1).
+    What a scenario's host and each host of a migration start from."""
+    driver = Driver(**fields)
+    for hd in domains:
+        vm = copy.deepcopy(hd.vm)
+        driver.domains[vm.def_.uuid] = vm
+        if vm.autodestroy:
+            driver.autodestroy.add(vm.def_.uuid)
+    ids = [hd.vm.def_.id for hd in domains if hd.vm.def_.id != -1]
+    driver.nextvmid = max(ids) + 1 if ids else 1
+    if nextvmid is not None:
+        driver.nextvmid = nextvmid
+    return driver
 
 
 # --- parsing -----------------------------------------------------------------------

@@ -133,8 +133,8 @@ def build_parser():
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="run scenarios on each version and show the outcomes")
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
-                   help="scenario files or folders, or case ids (default: the bundled "
-                        "scenarios)")
+                   help="scenario files or folders, or case ids (default: every bundled "
+                        "scenario, one-host and two-host)")
     p.add_argument("--version", default="all")
     p.add_argument("--json", action="store_true")
     p.add_argument("--verbose", action="store_true",

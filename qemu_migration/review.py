@@ -17,7 +17,7 @@ from .analysis import caseid, explain, export
 from .engine import run_scenario_unfired
 from .engine.protocol import Migration, run_migration
 from .engine.text import scenario_text
-from .loader import (MigrationScenario, bundled_scenarios, load_scenario,
+from .loader import (MigrationScenario, bundled_migrations, bundled_scenarios, load_scenario,
                      scenario_files)
 from .paths import fixtures_dir
 from .port import VERSION_NAMES
@@ -173,16 +173,19 @@ def migration_line(row):
     return text + ("  VIOLATES %s" % ", ".join(viol) if viol else "")
 
 
-def _run_migrations(migrations, args, out):
+def _run_migrations(migrations, args):
     rows = [(sc, run_migration(Migration.from_scenario(sc))) for sc in migrations]
     if args.json:
         return [{"name": sc.name, "file": rel(sc.path), "case": None,
                  "description": sc.description, "migration": r} for sc, r in rows]
+    return rows
+
+
+def _write_migrations(rows, out):
     for sc, r in rows:
         out.write("%s\n    %s\n" % (sc.name, migration_line(r)))
         for f in r["unfired_faults"]:
             out.write("    WARNING fault %s never fired\n" % f)
-    return rows
 
 
 def run_command(args, out):
@@ -190,16 +193,18 @@ def run_command(args, out):
     if args.scenarios:
         scenarios = [sc for a in args.scenarios for sc in load_target(a)]
     else:
-        scenarios = [load_scenario(p) for p in bundled_scenarios()]
+        # every bundled scenario: the one-host ones, then the two-host ones
+        scenarios = [load_scenario(p) for p in bundled_scenarios() + bundled_migrations()]
     migrations = [sc for sc in scenarios if isinstance(sc, MigrationScenario)]
     scenarios = [sc for sc in scenarios if not isinstance(sc, MigrationScenario)]
     # two-host scenarios name their hosts' versions themselves (--version is not theirs)
-    done = _run_migrations(migrations, args, out)
+    done = _run_migrations(migrations, args)
     if migrations and not scenarios:
         if args.json:
             json.dump({"schema": JSON_SCHEMA, "scenarios": done}, out, indent=1)
             out.write("\n")
         else:
+            _write_migrations(done, out)
             out.write("%d migrations; invariant violations: %d\n" % (
                 len(done), sum(len(r["violations"]) for _, r in done)))
         return 0
@@ -224,6 +229,8 @@ def run_command(args, out):
     else:
         out.write("\n".join("\n".join([short_text(sc, r)] + unfired_lines(u))
                             for sc, r, u in results) + "\n")
+    # the two-host scenarios' lines after the one-host ones, then the summary lines
+    _write_migrations(done, out)
     nviol = {v: sum(len(o["violations"]) for _, r, _ in results for o in r[v])
              for v in versions}
     nunfired = {v: sum(len(f) for _, _, u in results for f in u[v]) for v in versions}

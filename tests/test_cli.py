@@ -58,8 +58,18 @@ def test_run_one_version_and_a_folder(tmp_path):
 
 def test_run_default_is_every_bundled_scenario():
     rc, out, _ = run("run", "--json")
-    names = {s["name"] for s in json.loads(out)["scenarios"]}
-    assert names == {p.stem for p in SCEN.glob("*.xml")}
+    names = [s["name"] for s in json.loads(out)["scenarios"]]
+    one_host = {p.stem for p in SCEN.glob("*.xml")}
+    two_host = {p.stem for p in SCEN.glob("protocol/*.xml")}
+    # the one-host scenarios, then the two-host ones
+    assert set(names[:len(one_host)]) == one_host and set(names[len(one_host):]) == two_host
+    assert two_host and len(names) == len(one_host) + len(two_host)
+    rc, out, _ = run("run")
+    lines = out.splitlines()
+    assert lines[-2].startswith("%d scenarios, " % len(one_host))
+    assert lines[-1].startswith("%d migrations; invariant violations: " % len(two_host))
+    # each two-host scenario's line comes after the last one-host scenario's
+    assert out.index("pre-v3-snapshots-strands\n") > out.index("prepare-tunnel-pci-hostdev\n")
 
 
 def test_list_one_line_each():

@@ -1,7 +1,7 @@
 """qemu-migration protocol: whole migrations between two hosts, as a matrix.
 
     qemu-migration protocol [--json|--markdown] [--flow F] [--source V] [--destination V]
-                            [--domain D] [--faults]
+                            [--domain D] [--variant NAME|all] [--faults]
 """
 import json
 
@@ -27,7 +27,13 @@ def cmd_protocol(args, out):
         destinations = versions(args.destination)
     except UsageError as e:
         raise UsageError("protocol: %s" % e) from None
-    rows = P.matrix(flows, sources, destinations, kinds, faults=args.faults)
+    if args.variant is None:
+        rows = P.matrix(flows, sources, destinations, kinds, faults=args.faults)
+    else:
+        # each variant on the flows asked for that it applies to
+        rows = [r for name in _one_of(args.variant, P.VARIANT_NAMES, "variant")
+                for r in P.matrix(flows, sources, destinations, kinds, faults=args.faults,
+                                  variant=name)]
     if args.json:
         json.dump({"schema": JSON_SCHEMA, "note": P.V2_NOTE, "rows": rows}, out, indent=1)
         out.write("\n")
@@ -48,6 +54,10 @@ def add_commands(sub):
     p.add_argument("--source", metavar="V", help="the source's version [all]")
     p.add_argument("--destination", metavar="V", help="the destination's version [all]")
     p.add_argument("--domain", metavar="D", help="one of %s [all]" % ", ".join(P.DOMAIN_KINDS))
+    p.add_argument("--variant", metavar="NAME",
+                   help="the migrations changed by a variant (extra flags, dname, uri, the "
+                        "guest's state, lock managers...): one of %s, or all"
+                        % ", ".join(P.VARIANT_NAMES))
     p.add_argument("--faults", action="store_true",
                    help="also every faultable call on either host (and the wire) failing "
                         "in turn")

@@ -167,7 +167,37 @@ def test_the_protocol_command(double):
     assert rc == 0 and "fault" in out.splitlines()[1]
 
 
+def test_the_protocol_command_runs_a_variant():
+    # a variant's rows: only the flows it applies to, each row naming it
+    rc, out, err = cli_run("protocol", "--variant", "tunnelled", "--source", "post",
+                           "--destination", "fixed", "--domain", "clean", "--json")
+    assert rc == 0, err
+    rows = json.loads(out)["rows"]
+    assert [r["flow"] for r in rows] == list(P.VARIANTS["tunnelled"].flows) == ["v2", "v3"]
+    assert {r["variant"] for r in rows} == {"tunnelled"}
+    assert {r["refused_at"] for r in rows} == {"client"}
+    # the same migration as the extra rows compare records
+    m = P.Migration.matrix("v2", "post", "fixed", "clean", variant="tunnelled")
+    assert rows[0] == P.run_migration(m)
+    # every variant, with faults: a fault row carries its variant too
+    rc, out, _ = cli_run("protocol", "--variant", "all", "--flow", "v3", "--source", "pre",
+                         "--destination", "pre", "--domain", "clean")
+    lines = out.splitlines()
+    assert lines[1].split()[4] == "variant"
+    assert len(lines) == 3 + sum("v3" in v.flows for v in P.VARIANTS.values())
+    rc, out, _ = cli_run("protocol", "--variant", "dname", "--flow", "v3", "--source", "pre",
+                         "--destination", "pre", "--domain", "clean", "--faults", "--markdown")
+    table = [l for l in out.splitlines() if l.startswith("| v3 ")]
+    assert len(table) > 1 and all(l.split(" | ")[4] == "dname" for l in table)
+    assert table[0].split(" | ")[5] == "-" and table[1].split(" | ")[5] != "-"
+    # without a variant, no variant column
+    rc, out, _ = cli_run("protocol", "--flow", "v3", "--source", "pre", "--destination",
+                         "pre", "--domain", "clean")
+    assert "variant" not in out.splitlines()[1]
+
+
 @pytest.mark.parametrize("argv,problem", [
+    (["--variant", "nosuch"], "unknown variant 'nosuch'"),
     (["--flow", "v4"], "unknown flow 'v4'"),
     (["--domain", "nosuch"], "unknown domain 'nosuch'"),
     (["--source", "mid"], "protocol: unknown version 'mid'"),

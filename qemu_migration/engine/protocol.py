@@ -449,20 +449,23 @@ def fault_points(m: Migration, migrate=None, entries=None):
 
 
 def matrix(flows=None, sources=None, destinations=None, kinds=None, faults=False,
-           migrate=None, entries=None):
+           migrate=None, entries=None, variant=None):
     """The rows of the matrix: flow x source x destination x domain, and with ``faults``
-    each of those again with every faultable call failing in turn."""
+    each of those again with every faultable call failing in turn.  With ``variant``
+    (a name of VARIANTS), each migration changed by it, on the flows it applies to."""
     rows = []
     for flow in flows or FLOW_NAMES:
+        if variant is not None and flow not in VARIANTS[variant].flows:
+            continue
         for src in sources or VERSION_NAMES:
             for dst in destinations or VERSION_NAMES:
                 for kind in kinds or DOMAIN_KINDS:
-                    m = Migration.matrix(flow, src, dst, kind)
+                    m = Migration.matrix(flow, src, dst, kind, variant=variant)
                     rows.append(run_migration(m, migrate, entries))
                     if faults:
                         for point in fault_points(m, migrate, entries):
                             rows.append(run_migration(Migration.matrix(flow, src, dst, kind,
-                                                                       [point]),
+                                                                       [point], variant),
                                                       migrate, entries))
     return rows
 

@@ -18,14 +18,22 @@ def _viol(r):
     return ", ".join(sorted({"%s@%s" % (v["invariant"], v["host"]) for v in r["violations"]}))
 
 
-COLUMNS = ["flow", "source", "destination", "domain", "fault", "outcome", "refused at",
-           "stranded", "error", "violations", "second attempt"]
+COLUMNS = ["flow", "source", "destination", "domain", "variant", "fault", "outcome",
+           "refused at", "stranded", "error", "violations", "second attempt"]
 
 
 def cells(r):
-    return [r["flow"], r["source"], r["destination"], r["domain"], r["fault"] or "-",
-            r["outcome"], r["refused_at"] or "-", "STRANDED" if r["stranded"] else "no",
-            _err(r["error"]), _viol(r) or "-", _second(r["second_attempt"])]
+    return [r["flow"], r["source"], r["destination"], r["domain"], r.get("variant") or "-",
+            r["fault"] or "-", r["outcome"], r["refused_at"] or "-",
+            "STRANDED" if r["stranded"] else "no", _err(r["error"]), _viol(r) or "-",
+            _second(r["second_attempt"])]
+
+
+def _shown(rows, faults):
+    """The columns shown: "fault" only with faults, "variant" only for variant rows."""
+    variants = any("variant" in r for r in rows)
+    return [name for name in COLUMNS
+            if (faults or name != "fault") and (variants or name != "variant")]
 
 
 def summary(rows):
@@ -43,9 +51,8 @@ def summary(rows):
 
 
 def render_text(rows, faults=False):
-    cols = [c for c in COLUMNS if faults or c != "fault"]
-    table = [[c for c, name in zip(cells(r), COLUMNS) if faults or name != "fault"]
-             for r in rows]
+    cols = _shown(rows, faults)
+    table = [[c for c, name in zip(cells(r), COLUMNS) if name in cols] for r in rows]
     widths = [max([len(c)] + [len(t[i]) for t in table]) for i, c in enumerate(cols)]
     # the last three columns are free text: not padded, one after the other with " | "
     fixed = len(cols) - 3
@@ -58,11 +65,11 @@ def render_text(rows, faults=False):
 
 
 def render_markdown(rows, faults=False):
-    cols = [c for c in COLUMNS if faults or c != "fault"]
+    cols = _shown(rows, faults)
     out = ["_%s._" % V2_NOTE, "", "| " + " | ".join(cols) + " |",
            "|" + "---|" * len(cols)]
     for r in rows:
-        vals = [c for c, name in zip(cells(r), COLUMNS) if faults or name != "fault"]
+        vals = [c for c, name in zip(cells(r), COLUMNS) if name in cols]
         out.append("| " + " | ".join(v.replace("|", "\\|") for v in vals) + " |")
     out += ["", summary(rows)]
     return "\n".join(out) + "\n"

@@ -84,6 +84,30 @@ def test_a_two_host_scenario_loads(tree):
     assert describe(load_scenario(quiet)).splitlines()[1].startswith("source ")
     shown = describe(sc)
     assert "1 attempt" in shown and "faults (first attempt): source:virGetHostname#2" in shown
+    assert (sc.dname, sc.uri, sc.source.lock_manager) == (None, None, "nop")
+    assert "dname" not in shown and "uri" not in shown and "lock manager" not in shown
+
+
+def test_dname_uri_and_lock_manager_reach_the_migration(tree):
+    p = tree("n", flow="v3", migattrs='dname="shop1-moved" uri="tcp:d:49160"',
+             srcattrs='lockmanager="sanlock"')
+    # a guest without snapshots, so that the source's Begin lets it go
+    p.write_text(p.read_text().replace('<snapshot file="snapshots/shop1-before-sale.xml"/>', ""))
+    sc = load_scenario(p)
+    assert (sc.dname, sc.uri) == ("shop1-moved", "tcp:d:49160")
+    assert (sc.source.lock_manager, sc.destination.lock_manager) == ("sanlock", "nop")
+    assert sc.source.build_world().driver.lockManager == "sanlock"
+    m = P.Migration.from_scenario(sc)
+    assert (m.dname, m.uri) == ("shop1-moved", "tcp:d:49160")
+    shown = describe(sc)
+    assert "version post, lock manager sanlock" in shown and "  dname shop1-moved" in shown
+    assert "  uri tcp:d:49160" in shown
+    # the destination's Prepare3 gets the new name: the cookie's old one is refused there
+    r = P.run_migration(m)
+    assert r["refused_at"] == "Prepare@destination"
+    assert "unexpected name shop1 vs shop1-moved" in r["error"]["message"]
+    dst = r["hosts"]["destination"]["trace"]
+    assert dst[:2] == ["qemudSupportsFeature", "qemuDomainMigratePrepare3"]
 
 
 @pytest.mark.parametrize("kw,problem", [
@@ -98,6 +122,9 @@ def test_a_two_host_scenario_loads(tree):
     ({"migattrs": 'attempts="3"'}, "attempts is 1 or 2"),
     ({"migattrs": 'attempts="0"'}, "attempts"),
     ({"migattrs": 'colour="red"'}, "unknown attribute 'colour'"),
+    ({"migattrs": 'dname=""'}, "empty dname"),
+    ({"migattrs": 'uri=""'}, "empty uri"),
+    ({"srcattrs": 'lockmanager="lockd"'}, "unknown lock manager 'lockd'"),
     ({"faults": "<arg/>"}, "unknown element <arg> in <migrate>"),
     ({"faults": '<fault host="moon" callee="strdup"/>'}, "unknown host 'moon'"),
     ({"faults": '<fault host="source" callee="qemuMigrationBegin"/>'}, "neither a faultable"),

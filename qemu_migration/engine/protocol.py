@@ -197,7 +197,7 @@ class Migration:
     @classmethod
     def from_scenario(cls, sc: MigrationScenario):
         return cls(sc.source, sc.destination, sc.domain, sc.flow, sc.flags, list(sc.faults),
-                   sc.attempts)
+                   sc.attempts, dname=sc.dname, uri=sc.uri)
 
     @classmethod
     def matrix(cls, flow, source, destination, kind, faults=(), variant=None):

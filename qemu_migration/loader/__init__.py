@@ -133,13 +133,18 @@ def describe(obj):
         if obj.description:
             lines.append("  " + obj.description)
         for side, h in (("source", obj.source), ("destination", obj.destination)):
-            lines.append("%s %s, version %s" % (side, h.hostname, h.version))
+            lines.append("%s %s, version %s%s" % (
+                side, h.hostname, h.version,
+                "" if h.lock_manager == "nop" else ", lock manager " + h.lock_manager))
             lines.extend(_host_lines(h.domains))
         lines.append("migrate %s: flow %s (protocol %s%s), flags %s, %d attempt%s" % (
             obj.domain, obj.flow.name, obj.flow.protocol,
             "" if obj.flow.dest_v3 else ": the destination does not advertise "
             "VIR_DRV_FEATURE_MIGRATION_V3", " ".join(flag_names(obj.flags)) or "0",
             obj.attempts, "" if obj.attempts == 1 else "s"))
+        for what, value in (("dname", obj.dname), ("uri", obj.uri)):
+            if value is not None:
+                lines.append("  %s %s" % (what, value))
         if obj.faults:
             lines.append("  faults (first attempt): " + ", ".join(
                 "%s:%s#%d" % f for f in obj.faults))

@@ -20,11 +20,14 @@ to the scenario file), told apart by its children: a ``<source>`` and a
 
 ``<source>`` and ``<destination>`` (both required): ``version`` (pre, post,
 fixed; required), ``hostname`` [src.example.org, dest.example.org],
-``nextvmid`` as a ``<host>``'s, and ``<domain>`` children exactly as a
-``<host>``'s (loader/scenario.py).  ``<migrate>`` (exactly one): ``domain``
-(required: a domain on the source), ``flow`` (one of ``FLOWS``; required),
-``flags`` (migration flag names; default: the flow's), ``attempts`` (1 or 2
-[2]: the second runs the same migration again on the state the first left);
+``nextvmid`` as a ``<host>``'s, ``lockmanager`` (the lock manager plugin qemu.conf's
+``lock_manager`` names: ``nop`` [the default] or ``sanlock``), and ``<domain>``
+children exactly as a ``<host>``'s (loader/scenario.py).  ``<migrate>`` (exactly
+one): ``domain`` (required: a domain on the source), ``flow`` (one of ``FLOWS``;
+required), ``flags`` (migration flag names; default: the flow's), ``dname`` and
+``uri`` (virDomainMigrate's: the name the domain takes on the destination, the
+destination's migration URI; default NULL, an empty value is refused), ``attempts``
+(1 or 2 [2]: the second runs the same migration again on the state the first left);
 ``<fault host= callee= nth=>`` children: the nth call [1] of ``callee`` in the
 world of ``host`` (client, source or destination) fails during the first
 attempt.  ``callee`` is a faultable stub, or a crossing of the wire
@@ -146,6 +149,8 @@ class MigrationScenario:
     flags: int
     faults: List[Tuple[str, str, int]] = field(default_factory=list)   # (side, callee, nth)
     attempts: int = 2
+    dname: Optional[str] = None         # virDomainMigrate's dname and uri
+    uri: Optional[str] = None
 
 
 def _flags(text, path, loc):
@@ -159,10 +164,13 @@ def _flags(text, path, loc):
 
 
 DEFAULT_HOSTNAMES = {"source": "src.example.org", "destination": "dest.example.org"}
+# the lock manager plugins a host can name: the default one, and one that hands lock
+# state from host to host (world/stubs.py, virLockManagerPluginUsesState)
+LOCK_MANAGERS = ("nop", "sanlock")
 
 
 def _host(path, node):
-    check_attrs(node, ["version", "hostname", "hostuuid", "nextvmid"], path)
+    check_attrs(node, ["version", "hostname", "hostuuid", "nextvmid", "lockmanager"], path)
     version = required_attr(node, "version", path)
     if version not in VERSION_NAMES:
         raise LoadError(path, where(node, "version"), "unknown version '%s' (expected %s)"
@@ -177,7 +185,12 @@ def _host(path, node):
     hostuuid = DEFAULT_HOSTUUIDS[node.tag]
     if node.get("hostuuid") is not None:
         hostuuid = parse_uuid(node.get("hostuuid"), path, where(node, "hostuuid"))
-    state = HostState(version, hostname, nextvmid=nextvmid, hostuuid=hostuuid)
+    lock_manager = node.get("lockmanager", "nop")
+    if lock_manager not in LOCK_MANAGERS:
+        raise LoadError(path, where(node, "lockmanager"), "unknown lock manager '%s' "
+                        "(expected %s)" % (lock_manager, ", ".join(LOCK_MANAGERS)))
+    state = HostState(version, hostname, nextvmid=nextvmid, hostuuid=hostuuid,
+                      lock_manager=lock_manager)
     names = set()
     for dnode in node:
         if dnode.tag != "domain":
@@ -194,7 +207,7 @@ def _host(path, node):
 
 
 def _migrate(path, node, source):
-    check_attrs(node, ["domain", "flow", "flags", "attempts"], path)
+    check_attrs(node, ["domain", "flow", "flags", "dname", "uri", "attempts"], path)
     domain = required_attr(node, "domain", path)
     if not any(hd.vm.def_.name == domain for hd in source.domains):
         raise LoadError(path, where(node, "domain"), "no domain named '%s' on the source"
@@ -207,6 +220,11 @@ def _migrate(path, node, source):
     flags = flow.flags
     if node.get("flags") is not None:
         flags = _flags(node.get("flags"), path, where(node, "flags"))
+    names = {}
+    for attr in ("dname", "uri"):
+        names[attr] = node.get(attr)
+        if names[attr] is not None and not names[attr]:
+            raise LoadError(path, where(node, attr), "empty %s (leave it out for NULL)" % attr)
     attempts = 2
     if node.get("attempts") is not None:
         attempts = parse_int(node.get("attempts"), path, where(node, "attempts"), "attempts",
@@ -235,7 +253,7 @@ def _migrate(path, node, source):
             raise LoadError(path, where(child), "fault %s:%s#%d given twice"
                             % (side, callee, nth))
         faults.append((side, callee, nth))
-    return domain, flow, flags, attempts, faults
+    return domain, flow, flags, attempts, faults, names
 
 
 def is_migration_element(root):
@@ -266,9 +284,9 @@ def parse_migration_element(root, path):
         description = " ".join((xstring(parts["description"], "string(.)") or "").split())
     source = _host(path, parts["source"])
     destination = _host(path, parts["destination"])
-    domain, flow, flags, attempts, faults = _migrate(path, parts["migrate"], source)
+    domain, flow, flags, attempts, faults, names = _migrate(path, parts["migrate"], source)
     return MigrationScenario(name, description, str(path), source, destination, domain, flow,
-                             flags, faults, attempts)
+                             flags, faults, attempts, **names)
 
 
 def bundled_migrations():

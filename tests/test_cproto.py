@@ -281,7 +281,7 @@ def test_a_stub_no_module_defines_is_an_error_naming_it(monkeypatch):
 def test_the_c_side_has_what_the_python_side_has():
     """The unit compiles what the ports add to a host's unit (port/unit.py), the remote
     driver has every member the wire knows, the client is libvirt.c's ported flows."""
-    from qemu_migration.port import driver, libvirt, peer2peer, protocol, qemu_domain
+    from qemu_migration.port import driver, libvirt, peer2peer, process, protocol, qemu_domain
     from qemu_migration.port.unit import SHARED
     assert set(CP.MEMBER_PROTOS) == set(H.MEMBERS)
     assert CP.DRIVER_TABLE == driver.DRIVER_TABLE
@@ -289,7 +289,8 @@ def test_the_c_side_has_what_the_python_side_has():
     assert sorted(unit) == sorted(qemu_domain.DRIVER_ONLY + [n for m in SHARED for n in m.UNIT])
     assert CP.CLIENT_FUNCTIONS == {libvirt.LIBVIRT_C: libvirt.CLIENT}
     # every C function of the unit and the client finds its Python port's stubs first
-    assert set(CP.PORT_OF) == set(peer2peer.UNIT + protocol.UNIT + driver.UNIT + libvirt.CLIENT)
+    assert set(CP.PORT_OF) == set(peer2peer.UNIT + protocol.UNIT + driver.UNIT + process.UNIT
+                                  + libvirt.CLIENT)
     # nothing is both compiled and stubbed
     assert not set(CP.STUBS) & set(unit + libvirt.CLIENT)
 

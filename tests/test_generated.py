@@ -21,7 +21,7 @@ from qemu_migration.world.constants import (DEFAULT_JOB_MASK, JOB_MASK, MIGRATE_
                                             QEMU_JOB_SUSPEND, VIR_DOMAIN_JOB_UNBOUNDED,
                                             VIR_DOMAIN_PAUSED, VIR_DOMAIN_RUNNING,
                                             VIR_DOMAIN_SHUTOFF)
-from qemu_migration.world.objects import DomainObj, Driver, SnapshotDef
+from qemu_migration.world.objects import STARTED_ELSEWHERE, DomainObj, Driver, SnapshotDef
 from qemu_migration.world.runtime import FaultPlan, World
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
@@ -115,7 +115,7 @@ def vm_worlds(draw, plain=False):
     driver = Driver(hostname="dst.example.net", nextvmid=2)
     driver.domains[def_.uuid] = vm
     if active and not plain and draw(st.booleans()):
-        driver.autodestroy.add(def_.uuid)
+        driver.autodestroy[def_.uuid] = STARTED_ELSEWHERE
     return World(driver), def_.name, xml
 
 

@@ -26,7 +26,7 @@ from qemu_migration.world.constants import (DEFAULT_JOB_MASK, JOB_MASK,
                                             VIR_MIGRATE_TUNNELLED)
 from qemu_migration.world.objects import (DeviceAddr, DeviceInfo, DiskDef, DomainDef, DomainObj,
                                           DriveAddress, HostdevDef, MemballoonDef, NetDef,
-                                          Ptr, SnapshotDef)
+                                          Ptr, SnapshotDef, STARTED_ELSEWHERE)
 from qemu_migration.world.runtime import FaultPlan, World
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -324,7 +324,7 @@ def test_scenario_fields_and_world():
     assert sorted(vm.snapshots.objs) == ["after-upgrade", "before-upgrade",
                                          "nightly-2011-09-10"]
     assert vm.snapshots.objs["nightly-2011-09-10"].parent == "after-upgrade"
-    assert drv.autodestroy == set()
+    assert drv.autodestroy == {}
     assert drv.nextvmid == 8
     assert w.statics == {}
 
@@ -345,7 +345,7 @@ def test_build_world_is_fresh_each_time():
 def test_scenario_autodestroy_transient():
     w = load_scenario(SCEN / "isallowed-autodestroy.xml").build_world()
     vm = w.driver.domains[CI1]
-    assert w.driver.autodestroy == {CI1}
+    assert w.driver.autodestroy == {CI1: STARTED_ELSEWHERE}
     assert vm.autodestroy and not vm.persistent
     assert w.driver.nextvmid == 22
 

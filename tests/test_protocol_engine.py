@@ -11,7 +11,7 @@ from qemu_migration.engine import protocol as P
 from qemu_migration.engine import protocol_text as T
 from qemu_migration.engine.invariants import INVARIANTS
 from qemu_migration.loader.migration import FLOWS, HostState
-from qemu_migration.world.objects import DomainDef, DomainObj, Driver
+from qemu_migration.world.objects import STARTED_ELSEWHERE, DomainDef, DomainObj, Driver
 from qemu_migration.world.runtime import World
 
 
@@ -84,7 +84,10 @@ def test_a_refusal_no_host_made_and_other_members(double, monkeypatch):
     # a v2 destination says no to v3, though its own supports_feature says yes
     r = P.run_migration(P.Migration.matrix("v2", "post", "post", "clean"))
     assert r["refused_at"] == "client"
-    assert r["hosts"]["client"]["trace"] == ["remote:supports_feature@destination"]
+    # then the client lets go of both connections, destination first (virsh's order)
+    assert r["hosts"]["client"]["trace"] == ["remote:supports_feature@destination",
+                                             "virConnectClose", "remote:close@destination",
+                                             "virConnectClose", "remote:close@source"]
     # a driver table without supports_feature is left so
     P.run_migration(P.Migration.matrix("p2p-v2", "post", "post", "clean"), entries=lambda v: {
         k: f for k, f in D.entries(v).items() if k != "supports_feature"})
@@ -216,7 +219,7 @@ def test_the_matrix_guests_load():
         assert (len(vm.snapshots.objs) > 0) == ("snapshots" in kind)
         assert (vm.def_.nhostdevs > 0) == ("hostdev" in kind or "pci" in kind)
     ad = P.matrix_host_states("auto-destroy", "post", "post")[0].build_world()
-    assert ad.driver.autodestroy == {"8c1f4e02-5b7a-4d39-9e61-2a0b7c4d9f13"}
+    assert ad.driver.autodestroy == {"8c1f4e02-5b7a-4d39-9e61-2a0b7c4d9f13": STARTED_ELSEWHERE}
     w = HostState("post", "h", nextvmid=40).build_world()
     assert w.driver.nextvmid == 40 and w.driver.locked is False
     assert FLOWS["tunnelled-p2p-v2"].protocol == "v2"

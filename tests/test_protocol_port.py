@@ -36,7 +36,7 @@ from qemu_migration.world.constants import (QEMU_ASYNC_JOB_MIGRATION_OUT, QEMU_A
                                             VIR_MIGRATE_PAUSED, VIR_MIGRATE_PEER2PEER,
                                             VIR_MIGRATE_PERSIST_DEST, VIR_MIGRATE_TUNNELLED)
 from qemu_migration.world.hosts import Connection, Domain, Host
-from qemu_migration.world.objects import Driver, Ptr
+from qemu_migration.world.objects import STARTED_ELSEWHERE, Driver, Ptr
 from qemu_migration.world.runtime import FaultPlan, NoSuchLabel, World
 
 ALL = VERSION_NAMES
@@ -423,7 +423,7 @@ FINISH_OK = ["qemuMigrationJobIsActive", "qemuMigrationJobStartPhase", "qemuMigr
 @pytest.mark.parametrize("v3proto", [True, False])
 def test_finish_success_runs_the_guest_and_hands_back_a_domain(version, v3proto):
     w, vm = incoming()
-    w.driver.autodestroy.add(WEB1)
+    w.driver.autodestroy[WEB1] = STARTED_ELSEWHERE
     conn = dconn(version, w)
     cookieout = Ptr()
     dom = finish(version, w, vm, v3proto=v3proto, conn=conn, cookieout=cookieout)
@@ -435,7 +435,7 @@ def test_finish_success_runs_the_guest_and_hands_back_a_domain(version, v3proto)
     assert (job.asyncJob, job.phase) == (QEMU_ASYNC_JOB_NONE, QEMU_MIGRATION_PHASE_NONE)
     assert vm.refs == 1 and not vm.locked and w.driver.domains[WEB1] is vm
     assert [(e.type, e.detail) for e in w.driver.events] == [(4, 1)]   # resumed (migrated)
-    assert w.driver.saved_status[-1] == "web1" and w.driver.autodestroy == set()
+    assert w.driver.saved_status[-1] == "web1" and w.driver.autodestroy == {}
     assert w.driver.saved_configs == [] and not vm.persistent
     assert "<name>web1</name>" in cookieout.value and "dest.example.org" in cookieout.value
     assert w.logs == []          # the cookie was baked: no warning (L2593-2594)
@@ -606,13 +606,13 @@ def test_finish_status_save_failure_still_returns_the_domain():
     """The status is not saved: a warning, the job ends, and the domain handle made before
     is returned all the same; auto-destroy stays registered."""
     w, vm = incoming()
-    w.driver.autodestroy.add(WEB1)
+    w.driver.autodestroy[WEB1] = STARTED_ELSEWHERE
     dom = finish("post", w, vm, fault=[("virDomainSaveStatus", 2)])
     assert dom is not None and dom.name == "web1"
     assert errors(w) == [OOM] and w.logs[-1] == "warning: Failed to save status on vm web1"
     assert "qemuProcessAutoDestroyRemove" not in called(w)
     assert "qemuMigrationBakeCookie" not in called(w)
-    assert w.driver.autodestroy == {WEB1}
+    assert w.driver.autodestroy == {WEB1: STARTED_ELSEWHERE}
     assert [(e.type, e.detail) for e in w.driver.events] == [(4, 1)]
 
 
@@ -878,7 +878,7 @@ def test_save_config_and_autodestroy_remove_return_exactly_0_or_minus_1():
     # qemu_process.c's own (ret = 0 / -1; "return -1" when the hash has no entry)
     from qemu_migration.world import stubs_migration
     w, vm = incoming(persistent=True)
-    w.driver.autodestroy.add(vm.def_.uuid)
+    w.driver.autodestroy[vm.def_.uuid] = STARTED_ELSEWHERE
     w.faults = FaultPlan.of([("virDomainSaveConfig", 2)])
     with w.activate():
         assert stubs_migration.virDomainSaveConfig("/etc/libvirt/qemu", vm.def_) == 0

@@ -99,7 +99,7 @@ def test_process_start_under_a_fault_leaves_the_domain_shut_off():
     assert (vm.state, vm.reason, vm.def_.id) == (VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_FAILED,
                                                  -1)
     # the real one had assigned an id (used up) and ran qemuProcessStop
-    assert w.driver.autodestroy == set() and w.driver.nextvmid == 2
+    assert w.driver.autodestroy == {} and w.driver.nextvmid == 2
     assert w.logs == ["qemu: stopped migrated=0"]
 
 

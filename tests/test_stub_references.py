@@ -10,7 +10,8 @@ import re
 import pytest
 
 from qemu_migration.port import VERSIONS
-from qemu_migration.world import stubs, stubs_client, stubs_driver, stubs_migration, stubs_p2p
+from qemu_migration.world import (stubs, stubs_client, stubs_close, stubs_driver, stubs_migration,
+                                  stubs_p2p)
 
 STUB_NAMES = sorted(n for n, f in vars(stubs).items() if hasattr(f, "stub_name"))
 # the client's stubs (world/stubs_client.py), checked the same way
@@ -24,12 +25,17 @@ MIGRATION_NAMES = sorted(n for n, f in vars(stubs_migration).items() if hasattr(
 # qemu_driver.c's (world/stubs_driver.py)
 DRIVER_STUB_NAMES = sorted(n for n, f in vars(stubs_driver).items()
                            if hasattr(f, "stub_name") and f.__module__ == stubs_driver.__name__)
+# connection close's (world/stubs_close.py)
+CLOSE_STUB_NAMES = sorted(n for n, f in vars(stubs_close).items()
+                          if hasattr(f, "stub_name") and f.__module__ == stubs_close.__name__)
 MODULES = {"stubs": stubs, "stubs_client": stubs_client, "stubs_p2p": stubs_p2p,
-           "stubs_migration": stubs_migration, "stubs_driver": stubs_driver}
+           "stubs_migration": stubs_migration, "stubs_driver": stubs_driver,
+           "stubs_close": stubs_close}
 ALL_NAMES = ([("stubs", n) for n in STUB_NAMES] + [("stubs_client", n) for n in CLIENT_NAMES]
              + [("stubs_p2p", n) for n in P2P_STUB_NAMES]
              + [("stubs_migration", n) for n in MIGRATION_NAMES]
-             + [("stubs_driver", n) for n in DRIVER_STUB_NAMES])
+             + [("stubs_driver", n) for n in DRIVER_STUB_NAMES]
+             + [("stubs_close", n) for n in CLOSE_STUB_NAMES])
 LIBC = {"pipe": 2, "strdup": 3}
 REF = re.compile(r"^(\w+) \(([\w-]+\.[ch]):(\d+) @ e2fb96d9\)")
 COMMIT = VERSIONS["post"].commit
@@ -45,6 +51,8 @@ def test_there_are_stubs_to_check():
     assert len(STUB_NAMES) == len(stubs.FAULTABLE) + 20 and "doNativeMigrate" in STUB_NAMES
     assert P2P_STUB_NAMES == sorted(stubs_p2p.FAULTABLE + stubs_p2p.PLAIN)
     assert DRIVER_STUB_NAMES == sorted(stubs_driver.FAULTABLE + stubs_driver.PLAIN)
+    assert CLOSE_STUB_NAMES == sorted(stubs_close.PLAIN) == [
+        "virDomainEventCallbackListRemoveConn", "virHashRemoveEntry"]
 
 
 def test_there_are_client_stubs_to_check():

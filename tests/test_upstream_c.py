@@ -25,7 +25,7 @@ from qemu_migration.world.constants import (QEMU_ASYNC_JOB_MIGRATION_OUT,
                                             VIR_DOMAIN_JOB_UNBOUNDED, VIR_DOMAIN_PAUSED,
                                             VIR_ERR_OPERATION_INVALID, VIR_MIGRATE_PEER2PEER,
                                             VIR_MIGRATE_UNDEFINE_SOURCE)
-from qemu_migration.world.objects import Driver, Ptr
+from qemu_migration.world.objects import STARTED_ELSEWHERE, Driver, Ptr
 from qemu_migration.world.runtime import FaultPlan, World
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -97,7 +97,7 @@ def world_with(vm=None, faults=(), autodestroy=False, hostname="dest.example.org
         drv.domains[vm.def_.uuid] = vm
         vm.locked = True
         if autodestroy:
-            drv.autodestroy.add(vm.def_.uuid)
+            drv.autodestroy[vm.def_.uuid] = STARTED_ELSEWHERE
     w = World(drv, clock_ms=1316000000000)
     w.reset_run(FaultPlan.of(faults))
     return w

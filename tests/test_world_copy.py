@@ -6,8 +6,8 @@ import pytest
 
 from qemu_migration.world import stubs
 from qemu_migration.world.errors import VirError
-from qemu_migration.world.objects import (DomainDef, DomainObj, DomainObjPrivate, Driver,
-                                          Event, GraphicsDef, HostdevDef, JobObj, Ptr, SnapshotDef,
+from qemu_migration.world.objects import (STARTED_ELSEWHERE, DomainDef, DomainEventState,
+                                          DomainObj, DomainObjPrivate, Driver, Event, GraphicsDef, HostdevDef, JobObj, Ptr, SnapshotDef,
                                           SnapshotObjList)
 from qemu_migration.world.runtime import FaultPlan, Trace, TraceEntry, World, current
 
@@ -62,9 +62,9 @@ def _containers(obj, seen=None):
 
 def _driver():
     vm = _vm()
-    return _distinct(Driver, domains={vm.def_.uuid: vm}, autodestroy={"u1"},
+    return _distinct(Driver, domains={vm.def_.uuid: vm}, autodestroy={"u1": STARTED_ELSEWHERE},
                      events=[Event(1, 2, "d")], deleted_configs=["a"], saved_status=["b"],
-                     saved_configs=["c"])
+                     saved_configs=["c"], domainEventState=DomainEventState(["cb"]))
 
 
 @pytest.mark.parametrize("make", [_def, _vm, _driver], ids=["def", "vm", "driver"])

@@ -45,8 +45,8 @@ from ..world.constants import (QEMU_ASYNC_JOB_MIGRATION_OUT, QEMU_ASYNC_JOB_NONE
                                VIR_MIGRATE_TUNNELLED, VIR_MIGRATE_UNDEFINE_SOURCE,
                                migration_job_mask)
 from ..world.hosts import Connection, Domain, Host, Network
-from ..world.objects import (DomainDef, DomainObj, Driver, HostdevDef, OutParam, Ptr,
-                             SnapshotDef)
+from ..world.objects import (STARTED_ELSEWHERE, DomainDef, DomainObj, Driver, HostdevDef,
+                             OutParam, Ptr, SnapshotDef)
 from ..world.runtime import FaultPlan, World, current
 from ..world.stubs import FAULTABLE
 from .reach import Probe, run_probes
@@ -224,7 +224,7 @@ def _vm_world(d):
         vm = _vm_obj(d)
         driver.domains[vm.def_.uuid] = vm
         if d["autodestroy"] == "yes":
-            driver.autodestroy.add(vm.def_.uuid)
+            driver.autodestroy[vm.def_.uuid] = STARTED_ELSEWHERE
     return World(driver, clock_ms=CLOCK_MS)
 
 

@@ -53,6 +53,7 @@ from ..world.constants import (ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES, QEMU_JOB_QU
 from ..world.objects import MemballoonDef
 from ..world.runtime import FaultPlan, World
 from ..world.stubs_client import virGetLastError
+from ..world.stubs_p2p import virConnectClose, virUnrefDomain
 from .invariants import world_checks
 from .outcome import domain_state, driver_state, trace_lines
 
@@ -378,6 +379,14 @@ def attempt(s: Setup, m: Migration, faults=(), migrate=None):
         ddomain = migrate(hosts.Domain(sconn, name, uuid, id_), dconn, m.flags, m.dname, m.uri,
                           0)
         seen = virGetLastError()        # what the user of virDomainMigrate asks next
+        # then it lets go, as virsh's migrate does (virsh.c's cmdMigrate, then its exit):
+        # the new domain's handle, the destination's connection, the source's; a
+        # connection's last reference closes it, and its host's qemu driver destroys
+        # what is still marked for auto-destroy on it (a failed migration's incoming guest)
+        if ddomain is not None:
+            virUnrefDomain(ddomain)
+        virConnectClose(dconn)
+        virConnectClose(sconn)
     failed = _failures(s, worlds, faults)
     migrated = ddomain is not None
     refused_at = None

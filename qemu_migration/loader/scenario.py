@@ -85,7 +85,7 @@ from ..paths import fixtures_dir
 from ..port import STATICS
 from ..port.registry import ENTRY_NAMES, ENTRY_POINTS, REQUIRED, Call
 from ..world.constants import MIGRATE_FLAG_NAMES, VIR_DOMAIN_SHUTOFF
-from ..world.objects import DomainObj, Driver, Ptr
+from ..world.objects import STARTED_ELSEWHERE, DomainObj, Driver, Ptr
 from ..world.runtime import FaultPlan, World
 from ..world.stubs import FAULTABLE
 from .cint import C_INT, C_TYPES, C_ULONG_LONG
@@ -140,7 +140,7 @@ def host_driver(domains, nextvmid, **fields) -> Driver:
         vm = copy.deepcopy(hd.vm)
         driver.domains[vm.def_.uuid] = vm
         if vm.autodestroy:
-            driver.autodestroy.add(vm.def_.uuid)
+            driver.autodestroy[vm.def_.uuid] = STARTED_ELSEWHERE
     ids = [hd.vm.def_.id for hd in domains if hd.vm.def_.id != -1]
     driver.nextvmid = max(ids) + 1 if ids else 1
     if nextvmid is not None:

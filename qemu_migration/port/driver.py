@@ -42,6 +42,7 @@ from ..world.stubs_driver import (FieldPtr, qemuDomainObjEnterMonitor,
                                   qemuMonitorGetBalloonInfo, qemudGetProcessInfo,
                                   virCheckFlags, virDomainFindByName, virDomainFindByUUID,
                                   virUUIDFormat)
+from ..world.stubs_close import virDomainEventCallbackListRemoveConn
 from ..world.stubs_migration import virGetDomain
 from .qemu_domain import (qemuDomainObjBeginJob, qemuDomainObjBeginJobWithDriver,
                           qemuDomainObjEndJob)
@@ -71,6 +72,22 @@ qemuMigrationJobContinue = _in_unit("qemuMigrationJobContinue")
 qemuMigrationJobFinish = _in_unit("qemuMigrationJobFinish")
 qemuMigrationJobIsActive = _in_unit("qemuMigrationJobIsActive")
 qemuMigrationJobStartPhase = _in_unit("qemuMigrationJobStartPhase")
+# qemu_process.c, resolved in the host's unit: port/process.py's
+qemuProcessAutoDestroyRun = _in_unit("qemuProcessAutoDestroyRun")
+
+
+def qemudClose(conn):                                                       # L887
+    driver = conn.privateData                                               # L888
+
+    qemuDriverLock(driver)                                                  # L891
+    virDomainEventCallbackListRemoveConn(conn,                              # L892
+                                         driver.domainEventState.callbacks)  # L893
+    qemuProcessAutoDestroyRun(driver, conn)                                 # L894
+    qemuDriverUnlock(driver)                                                # L895
+
+    conn.privateData = NULL                                                 # L897
+
+    return 0                                                                # L899
 
 
 def qemudSupportsFeature(conn, feature):                                    # L904
@@ -727,7 +744,7 @@ def qemuDomainMigrateConfirm3(domain, cookiein, cookieinlen, flags,         # L8
 
 
 # the functions this module adds to a host's unit, in upstream order
-UNIT: list = ["qemudSupportsFeature", "qemudDomainLookupByName", "qemudDomainGetInfo",
+UNIT: list = ["qemudClose", "qemudSupportsFeature", "qemudDomainLookupByName", "qemudDomainGetInfo",
               "qemuDomainGetXMLDesc",
               "qemudDomainMigratePrepareTunnel", "qemudDomainMigratePrepare2",
               "qemudDomainMigratePerform", "qemudDomainMigrateFinish2",
@@ -737,6 +754,7 @@ UNIT: list = ["qemudSupportsFeature", "qemudDomainLookupByName", "qemudDomainGet
 
 # virDriver member -> the function of UNIT behind it (qemuDriver, qemu_driver.c:9824)
 DRIVER_TABLE: dict = {
+    "close": "qemudClose",                                                  # L9828
     "supports_feature": "qemudSupportsFeature",                             # L9829
     "domainLookupByName": "qemudDomainLookupByName",                        # L9842
     "domainGetInfo": "qemudDomainGetInfo",                                  # L9858

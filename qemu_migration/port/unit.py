@@ -9,7 +9,9 @@ version's functions.
 
 The functions that are the same at all three commits are ported once
 (port/protocol.py and port/peer2peer.py: the rest of qemu_migration.c;
-port/driver.py: qemu_driver.c's migration entry points).  ``unit(version)`` binds them to one version: each
+port/driver.py: qemu_driver.c's migration entry points and its close;
+port/process.py: qemu_process.c's auto-destroy on close).  ``unit(version)``
+binds them to one version: each
 ported function of the version module and of the shared modules is re-made
 from its code with globals in which every name of the unit means the unit's
 function, so that a call resolves as the C linker would resolve it within the
@@ -25,9 +27,9 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from ..world.runtime import ported
-from . import MIGRATION_C, VERSIONS, driver, peer2peer, protocol, traced_names
+from . import MIGRATION_C, VERSIONS, driver, peer2peer, process, protocol, traced_names
 
-SHARED = (protocol, peer2peer, driver)
+SHARED = (protocol, peer2peer, driver, process)
 
 
 def _members(version):

@@ -141,8 +141,10 @@ struct qemud_driver {
     char *lockManager;
     char *vncListen; int vncTLS; char *vncTLSx509certdir;
     char *spiceListen; int spiceTLS; char *spiceTLSx509certdir;
+    struct qmc_event_state *domainEventState;
     ...;
 };
+struct qmc_event_state { struct qmc_opaque *callbacks; ...; };
 
 typedef struct qmc_cookie { char *lockState; void *py; ...; } qemuMigrationCookie;
 typedef struct qmc_cookie *qemuMigrationCookiePtr;

@@ -28,10 +28,10 @@ import re
 from importlib import import_module
 from typing import Dict, List
 
-from ..port import DOMAIN_C, MIGRATION_C, STATICS, UNTRACED
+from ..port import DOMAIN_C, MIGRATION_C, PROCESS_C, STATICS, UNTRACED
 from ..port import driver as driver_port
 from ..port import libvirt as client_port
-from ..port import peer2peer, protocol, qemu_domain
+from ..port import peer2peer, process, protocol, qemu_domain
 from ..world import constants as K
 from ..world import hosts as H
 from . import build as B
@@ -48,6 +48,7 @@ UNIT_FUNCTIONS: Dict[str, List[str]] = {
     DOMAIN_C: qemu_domain.DRIVER_ONLY,
     MIGRATION_C: peer2peer.UNIT + protocol.UNIT,
     DRIVER_C: driver_port.UNIT,
+    PROCESS_C: process.UNIT,
 }
 CLIENT_FUNCTIONS: Dict[str, List[str]] = {client_port.LIBVIRT_C: client_port.CLIENT}
 CLIENT_COMMIT = X.POST      # libvirt.c is the same at both commits
@@ -126,6 +127,10 @@ STUBS: Dict[str, tuple] = {
                                                    "virDomainObjPtr"]),
     "qemudGetProcessInfo": ("int", ["unsigned long long *", "int *", "int", "int"]),
     "qemuMonitorGetBalloonInfo": ("int", ["qemuMonitorPtr", "unsigned long *"]),
+    # connection close (qemudClose, qemuProcessAutoDestroyDom)
+    "virDomainEventCallbackListRemoveConn": ("int", ["virConnectPtr",
+                                                     "virDomainEventCallbackListPtr"]),
+    "virHashRemoveEntry": ("int", ["virHashTablePtr", "const char *"]),
     # datatypes.c / libvirt.c / virterror.c
     "virGetDomain": ("virDomainPtr", ["virConnectPtr", "const char *",
                                       "const unsigned char *"]),
@@ -149,6 +154,7 @@ STUBS: Dict[str, tuple] = {
 
 # where the Python stubs live: the modules whole migrations add, then world/stubs.py
 STUB_MODULES = ("qemu_migration.world.stubs_migration", "qemu_migration.world.stubs_p2p",
+                "qemu_migration.world.stubs_close",
                 "qemu_migration.world.stubs_driver", "qemu_migration.world.stubs_client",
                 "qemu_migration.world.stubs")
 
@@ -164,6 +170,7 @@ PORT_OF: Dict[str, str] = dict(
     [(f, peer2peer.__name__) for f in peer2peer.UNIT]
     + [(f, protocol.__name__) for f in protocol.UNIT]
     + [(f, driver_port.__name__) for f in driver_port.UNIT]
+    + [(f, process.__name__) for f in process.UNIT]
     + [(f, client_port.__name__) for f in client_port.CLIENT])
 
 _PY_STUBS: Dict[tuple, object] = {}
@@ -278,6 +285,15 @@ PRELUDE_EXTRA = r"""
      VIR_MIGRATE_PAUSED | VIR_MIGRATE_NON_SHARED_DISK |                    \
      VIR_MIGRATE_NON_SHARED_INC | VIR_MIGRATE_CHANGE_PROTECTION)
 typedef char *virLockManagerPluginPtr;   /* the plugin's name, as world/stubs.py has it */
+/* qemu_process.c's walk over driver->autodestroy: what it hands each entry */
+struct qemuProcessAutoDestroyData { struct qemud_driver *driver; virConnectPtr conn; };
+/* uuid.c's parse: a uuid is its text here (as stubs.c's virUUIDFormat has it); the
+   keys parsed here were formatted by virUUIDFormat, so it cannot fail on them */
+QMC_NOINST static int virUUIDParse(const char *uuidstr, unsigned char *uuid)
+{
+    snprintf((char *)uuid, VIR_UUID_BUFLEN, "%s", uuidstr);
+    return 0;
+}
 """
 
 
@@ -336,7 +352,7 @@ virDriver *qmc_remote_driver_ptr(void);
 """
 
 FILE_FROM = {MIGRATION_C: "VIR_FROM_QEMU", DRIVER_C: "VIR_FROM_QEMU", DOMAIN_C: "VIR_FROM_QEMU",
-             LIBVIRT_C: "VIR_FROM_NONE"}
+             PROCESS_C: "VIR_FROM_QEMU", LIBVIRT_C: "VIR_FROM_NONE"}
 
 
 def _file_prefix():

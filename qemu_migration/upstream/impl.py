@@ -29,7 +29,7 @@ from ..port import cookie as CK
 from ..world import hosts as H
 from ..world import stubs as S
 from ..world import constants as K
-from ..world.objects import Ptr
+from ..world.objects import Ptr, StartedElsewhere
 from ..world.runtime import current
 from . import build as B
 from . import cproto as CP
@@ -230,6 +230,9 @@ class DriverB(Binding):
         _handle_row("autodestroy",
                     lambda s, c, v: setattr(c, "autodestroy", s.handle(v, "virHashTablePtr")),
                     lambda s, c: s.addr(c.autodestroy)),
+        _handle_row("domainEventState",
+                    lambda s, c, v: setattr(c, "domainEventState", s.c_event_state(v)),
+                    lambda s, c: s.addr(c.domainEventState)),
     )
 
 
@@ -468,6 +471,13 @@ class Session:
 
     def py_ptr(self, p):
         return self.py_of(self.addr(p)) if p != self.ffi.NULL else None
+
+    def c_event_state(self, st):
+        """``driver->domainEventState``: a struct holding its callback list's handle."""
+        c = self.ffi.new("struct qmc_event_state *")
+        c.callbacks = self.handle(st.callbacks, "struct qmc_opaque *")
+        self.keep.append(c)
+        return c
 
     # -- whole migrations: connections, domain handles, streams (protocol.h)
     @property
@@ -787,6 +797,10 @@ def _install(built):
         objs = {}
 
         def iter_(obj, name, opaque):
+            if isinstance(obj, (H.Connection, StartedElsewhere)):
+                # driver->autodestroy's payload: the connection (protocol.h's struct)
+                it(s.c_conn(obj), s.cstr(name), opaque)
+                return
             c = objs.get(id(obj))
             if c is None:
                 d = s.ffi.new("virDomainSnapshotDef *")
@@ -1051,6 +1065,7 @@ _VALUE_KINDS = {
     "virDomainObjPtr": "obj", "virDomainDefPtr": "obj", "struct qemud_driver*": "obj",
     "virDomainObjListPtr": "doms", "virDomainInfoPtr": "info", "xmlURIPtr": "uri",
     "virCapsPtr": "handle", "virErrorPtr": "handle", "virLockManagerPluginPtr": "str",
+    "virHashTablePtr": "handle", "virDomainEventCallbackListPtr": "handle",
 }
 
 

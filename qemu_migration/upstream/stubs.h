@@ -323,6 +323,11 @@ typedef virDomainObj *virDomainObjPtr;
 typedef struct qmc_domlist { virHashTablePtr objs; } virDomainObjList;
 typedef struct qmc_domlist *virDomainObjListPtr;
 
+/* the driver's event state: only the callback list qemudClose hands on (a handle) */
+typedef struct qmc_opaque *virDomainEventCallbackListPtr;
+typedef struct qmc_event_state { virDomainEventCallbackListPtr callbacks; } virDomainEventState;
+typedef virDomainEventState *virDomainEventStatePtr;
+
 struct qemud_driver {
     virCapsPtr caps;
     virDomainObjList domains;
@@ -334,6 +339,7 @@ struct qemud_driver {
     /* what the migration cookie reads (only the cookie build fills these in) */
     char *vncListen; int vncTLS; char *vncTLSx509certdir;
     char *spiceListen; int spiceTLS; char *spiceTLSx509certdir;
+    virDomainEventStatePtr domainEventState;
 };
 
 typedef struct qmc_cookie { char *lockState; void *py; } qemuMigrationCookie;

@@ -78,7 +78,7 @@ MEMBERS: Dict[str, str] = {
 
 
 def failed(member, ret):
-    if MEMBERS[member] == "null":
+    if MEMBERS.get(member) == "null":       # close (remote_close) returns an int
         return ret is None
     return ret < 0
 
@@ -159,6 +159,7 @@ class Connection:
         self.closed = False
         self.driver = RemoteDriver(self)
         self.err = None             # conn->err: the last error dispatched on it (virDispatchError)
+        self.released = False       # the host's driver closed it (qemudClose: privateData NULL)
 
     @property
     def uri(self):
@@ -167,8 +168,14 @@ class Connection:
     @property
     def privateData(self):
         """``conn->privateData`` as a host's driver entry point reads it: the host's
-        ``struct qemud_driver`` (the daemon's own connection to its qemu driver)."""
-        return self.host.world.driver
+        ``struct qemud_driver`` (the daemon's own connection to its qemu driver), NULL
+        once the driver's close ran."""
+        return None if self.released else self.host.world.driver
+
+    @privateData.setter
+    def privateData(self, value):
+        # qemudClose's ``conn->privateData = NULL`` (the only store into it)
+        self.released = value is None
 
     def __repr__(self):
         return "Connection(%s)" % self.host.name
@@ -216,6 +223,41 @@ class Network:
 EOF_DETAIL = "End of file while reading data"
 # daemon: virNetMessageSaveError (virnetmessage.c:374) when the call left no error
 NO_ERROR_SET = "Library function returned error but did not set virError"
+
+
+def remote_close(conn: Connection):
+    """The close of a connection whose last reference went (virReleaseConnect,
+    datatypes.c:93 @ e2fb96d9: ``conn->driver->close(conn)``), as the remote driver and
+    the daemon make it; the caller's world is the current one.
+
+    The remote driver's close (doRemoteClose, remote_driver.c) sends REMOTE_PROC_CLOSE
+    and shuts the socket whatever the answer (virReleaseConnect ignores the result), so
+    the crossing shows in the caller's trace as ``remote:close@<host>`` and cannot fail
+    in a way anyone sees.  On the host, the client going makes the daemon close its own
+    connection (remoteClientFreeFunc, daemon/remote.c:416: virConnectClose(priv->conn)
+    at :433), whose last reference runs the qemu driver's close (``entry["close"]``:
+    qemudClose) in the host's world, with the thread's last error reset first
+    (virConnectClose is the public API).  The daemon's connection is, here, the
+    connection object itself (as in remote_call).  ``close`` is no member of
+    ``MEMBERS``: nothing calls it through ``conn->driver`` but this.  A host whose table
+    has no close (a test's stand-in driver) closes nothing."""
+    caller = current()
+    host = conn.host
+    name = "remote:close@%s" % host.name
+    caller.trace.append((name, caller.depth, False, (conn,)))
+    if host.network is not None:
+        host.network.crossings.append(name)
+    close = host.entry.get("close")
+    if close is None:
+        return
+    w = host.world
+    with w.activate():
+        w.reset_last_error()
+        w.frames.append("daemon")
+        try:
+            close(conn)
+        finally:
+            w.frames.pop()
 
 
 def remote_call(conn: Connection, member: str, args: tuple):

@@ -343,11 +343,33 @@ class Event:
                 "domain": self.domain}
 
 
+class StartedElsewhere:
+    """The connection that started a domain loaded from a fixture (or made by a case) with
+    auto-destroy: a client's connection the run does not model, so no close of a
+    connection of the run matches it (qemuProcessAutoDestroyDom compares the pointers)."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<connection of another client>"
+
+
+STARTED_ELSEWHERE = StartedElsewhere()
+
+
+@dataclass
+class DomainEventState:
+    """virDomainEventState (domain_event.h): here only its ``callbacks`` list, which no
+    party of this world registers to (virDomainEventCallbackListRemoveConn reads it)."""
+    callbacks: list = field(default_factory=list)
+
+
 @dataclass
 class Driver:
     """struct qemud_driver: the domain list, the auto-destroy table, the event queue."""
     domains: dict = field(default_factory=dict)       # uuid -> DomainObj (driver->domains)
-    autodestroy: set = field(default_factory=set)     # uuids (driver->autodestroy)
+    # driver->autodestroy (virHashTable): uuid -> the connection that started the domain
+    # (qemuProcessAutoDestroyAdd's payload; STARTED_ELSEWHERE for a loaded domain)
+    autodestroy: dict = field(default_factory=dict)
     events: List[Event] = field(default_factory=list)  # queued by qemuDomainEventQueue
     locked: bool = True
     hostname: str = "dest.example.org"
@@ -367,19 +389,21 @@ class Driver:
     deleted_configs: List[str] = field(default_factory=list)
     saved_status: List[str] = field(default_factory=list)
     saved_configs: List[str] = field(default_factory=list)   # virDomainSaveConfig's
+    domainEventState: DomainEventState = field(default_factory=DomainEventState)
 
     def copy(self):
         # by keyword: a field added in the middle must not shift the others
         return Driver(
             domains={uuid: vm.copy() for uuid, vm in self.domains.items()},
-            autodestroy=set(self.autodestroy), events=list(self.events), locked=self.locked,
+            autodestroy=dict(self.autodestroy), events=list(self.events), locked=self.locked,
             hostname=self.hostname, hostuuid=self.hostuuid, lockManager=self.lockManager,
             vncListen=self.vncListen, spiceListen=self.spiceListen, vncTLS=self.vncTLS,
             spiceTLS=self.spiceTLS, vncTLSx509certdir=self.vncTLSx509certdir,
             spiceTLSx509certdir=self.spiceTLSx509certdir, nextvmid=self.nextvmid,
             caps=self.caps, configDir=self.configDir, autostartDir=self.autostartDir,
             stateDir=self.stateDir, deleted_configs=list(self.deleted_configs),
-            saved_status=list(self.saved_status), saved_configs=list(self.saved_configs))
+            saved_status=list(self.saved_status), saved_configs=list(self.saved_configs),
+            domainEventState=DomainEventState(list(self.domainEventState.callbacks)))
 
     def find_by_name(self, name):
         for vm in self.domains.values():

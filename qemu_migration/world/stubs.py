@@ -278,17 +278,18 @@ def virDomainSaveStatus(caps, statusDir, vm, *, fail):
 
 def virHashLookup(table, key, *, fail):
     """virHashLookup (hash.c:373 @ e2fb96d9): the payload for ``key``, NULL when absent (the
-    tables here map a key
-    to itself)."""
-    return key if key in table else NULL
+    one table looked up here is ``driver->autodestroy``, whose payloads are connections)."""
+    return table[key] if key in table else NULL
 
 
 def virHashForEach(table, iter_, data, *, fail):
-    """virHashForEach (hash.c:502 @ e2fb96d9): calls ``iter_`` on every entry; returns the
-    count."""
-    for name, obj in list(table.items()):
+    """virHashForEach (hash.c:502 @ e2fb96d9): calls ``iter_`` on every entry (in the
+    table's order: here the order the entries were added); returns how many it called it
+    on.  ``iter_`` may remove the entry it is on (virHashRemoveEntry allows that one)."""
+    entries = list(table.items())
+    for name, obj in entries:
         iter_(obj, name, data)
-    return len(table)
+    return len(entries)
 
 
 # --- what the migration cookie asks of the host and the lock manager --------------
@@ -564,7 +565,7 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
     else:
         virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_MIGRATED)
     if autodestroy:
-        driver.autodestroy.add(vm.def_.uuid)
+        driver.autodestroy[vm.def_.uuid] = conn      # qemuProcessAutoDestroyAdd (:3016)
     return 0
 
 
@@ -584,7 +585,7 @@ def qemuProcessStop(driver, vm, migrated, reason, *, fail):
         return
     vm.def_.id = -1
     virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, reason)
-    driver.autodestroy.discard(vm.def_.uuid)
+    driver.autodestroy.pop(vm.def_.uuid, None)     # qemuProcessAutoDestroyRemove (:3160)
     if vm.newDef is not None:
         vm.def_ = vm.newDef
         vm.def_.id = -1

@@ -79,7 +79,7 @@ def qemuProcessAutoDestroyRemove(driver, vm, *, fail):
     _touch(vm)
     if vm.def_.uuid not in driver.autodestroy:
         return -1
-    driver.autodestroy.discard(vm.def_.uuid)
+    del driver.autodestroy[vm.def_.uuid]
     return 0
 
 

@@ -20,7 +20,7 @@ import re
 
 from .constants import NULL, VIR_ERR_SYSTEM_ERROR, VIR_FROM_NONE, VIR_FROM_RPC
 from .errors import VirError, strerror
-from .hosts import Stream
+from .hosts import Stream, remote_close
 from .runtime import current, recorded
 from .stubs import (_meanwhile, _migration_run, _oom, _touch, qemuDriverLock,
                     qemuDriverUnlock, virDomainObjLock, virDomainObjRef, virDomainObjUnlock,
@@ -94,8 +94,9 @@ def virConnectOpen(name, *, fail):
 
 def _release(conn):
     """virReleaseConnect (datatypes.c:93 @ e2fb96d9), the last reference gone: the drivers'
-    close (for the remote driver the close RPC, whose failure it ignores) and the
-    object freed."""
+    close (for the remote driver the close RPC, whose failure it ignores, and the host's
+    qemu driver's close on the daemon's side: hosts.remote_close) and the object freed."""
+    remote_close(conn)
     conn.closed = True
 
 
@@ -103,11 +104,11 @@ def virConnectClose(conn, *, fail):
     """virConnectClose (libvirt.c:1336 @ e2fb96d9): resets the thread's last error, then drops
     the connection's reference (virUnrefConnect, datatypes.c:137); the last one closes it.
     Returns the references left.  It fails only on an object that is no connection
-    (:1342), which no caller here passes.  Not modelled: an error the close RPC may
-    leave set (the only caller here restores the error it saved before the call), and
-    what the destination's daemon does when the connection goes (its qemu driver's
-    close destroys the domains still marked for auto-destroy on that connection:
-    qemuProcessAutoDestroyRun)."""
+    (:1342), which no caller here passes.  The close reaches the host's qemu driver
+    (hosts.remote_close: qemudClose, which destroys the domains still marked for
+    auto-destroy on that connection).  Not modelled: an error the close RPC may leave
+    set (doPeer2PeerMigrate restores the error it saved before the call; the client
+    of a migration closes after it read its error)."""
     current().reset_last_error()
     conn.refs -= 1
     if conn.refs == 0:

@@ -12,8 +12,8 @@ from qemu_migration.world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASY
                                             QEMU_JOB_SUSPEND, VIR_DOMAIN_JOB_UNBOUNDED,
                                             VIR_DOMAIN_PAUSED, VIR_DOMAIN_RUNNING,
                                             VIR_DOMAIN_SHUTOFF)
-from qemu_migration.world.objects import (DomainDef, DomainObj, Driver, HostdevDef,
-                                          SnapshotDef)
+from qemu_migration.world.objects import (STARTED_ELSEWHERE, DomainDef, DomainObj, Driver,
+                                          HostdevDef, SnapshotDef)
 from qemu_migration.engine import Call  # noqa: F401  (tests import it from here)
 from qemu_migration.world.runtime import FaultPlan, World
 
@@ -55,7 +55,7 @@ def make_world(*vms, autodestroy=(), hostname="dst.example.net"):
     drv = Driver(hostname=hostname)
     for vm in vms:
         drv.domains[vm.def_.uuid] = vm
-    drv.autodestroy.update(autodestroy)
+    drv.autodestroy.update((uuid, STARTED_ELSEWHERE) for uuid in autodestroy)
     return World(drv)
 
 

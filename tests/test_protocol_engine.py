@@ -86,8 +86,8 @@ def test_a_refusal_no_host_made_and_other_members(double, monkeypatch):
     assert r["refused_at"] == "client"
     # then the client lets go of both connections, destination first (virsh's order)
     assert r["hosts"]["client"]["trace"] == ["remote:supports_feature@destination",
-                                             "virConnectClose", "remote:close@destination",
-                                             "virConnectClose", "remote:close@source"]
+                                             "virConnectClose", "  remote:close@destination",
+                                             "virConnectClose", "  remote:close@source"]
     # a driver table without supports_feature is left so
     P.run_migration(P.Migration.matrix("p2p-v2", "post", "post", "clean"), entries=lambda v: {
         k: f for k, f in D.entries(v).items() if k != "supports_feature"})

@@ -96,9 +96,16 @@ def test_a_patched_source_refuses_before_the_destination_is_involved(protocol_ro
     for r in rows:
         assert r["refused_at"].endswith("@source"), (r["flow"], r["refused_at"])
         # v3: the client asked the destination which protocol it speaks, nothing more;
-        # peer to peer: the destination heard nothing at all
-        ran = set(r["hosts"]["destination"]["trace"])
-        assert ran == ({"qemudSupportsFeature"} if r["flow"] == "v3" else set()), r["flow"]
+        # peer to peer: the destination heard nothing at all -- until the client closed
+        # its connection, which finds nothing to destroy
+        trace = r["hosts"]["destination"]["trace"]
+        close = trace.index("qemudClose")
+        assert set(trace[:close]) == ({"qemudSupportsFeature"} if r["flow"] == "v3"
+                                      else set()), r["flow"]
+        assert trace[close:] == ["qemudClose", "  qemuDriverLock",
+                                 "  virDomainEventCallbackListRemoveConn",
+                                 "  qemuProcessAutoDestroyRun", "    virHashForEach",
+                                 "  qemuDriverUnlock"], r["flow"]
 
 
 # "for now, the best course of action is to quit early, rather than get into a funky state
@@ -180,3 +187,25 @@ def test_each_flow_speaks_its_protocol(protocol_rows, flow, where, calls):
         ran = [line.strip() for line in r["hosts"][where]["trace"]]
         assert all(c in ran for c in calls), (flow, r["source"], r["destination"])
         assert r["outcome"] == "migrated" and r["runs_on"] == ["destination"]
+
+
+# what a failed migration leaves on the destination: upstream cleans it up when the
+# connection the Prepare came on closes (qemudClose -> qemuProcessAutoDestroyRun: the
+# incoming guest was started marked for auto-destroy on that connection)
+@pytest.mark.parametrize("flow", ["v2", "v3", "p2p-v2", "p2p-v3"])
+def test_a_failed_migration_leaves_no_incoming_guest_once_its_connection_closes(flow):
+    from qemu_migration.engine.protocol import matrix
+    rows = matrix(flows=[flow], sources=["fixed"], destinations=["fixed"], kinds=["clean"],
+                  faults=True)
+    destroyed = [r for r in rows if "qemuDomainObjDiscardAsyncJob" in
+                 [line.strip() for line in r["hosts"]["destination"]["trace"]]]
+    assert destroyed, flow
+    for r in destroyed:
+        assert r["outcome"] == "refused" and r["left_behind"]["destination"]["domains"] == []
+        assert {"type": "stopped", "detail": 1, "domain": "shop1"} in \
+            r["left_behind"]["destination"]["events"]
+        # the second attempt is not refused by a leftover on the destination
+        assert r["second_attempt"]["refused_at"] != "Prepare@destination", r["fault"]
+    # no faulted row leaves a job held on the destination
+    assert not [r["fault"] for r in rows for v in r["violations"]
+                if v["host"] == "destination" and v["invariant"] == "async-job-leaked"]

@@ -8,7 +8,11 @@ fixture XML as a scenario's host is (loader/migration.py).  Only the wire joins
 them.
 
 ``run_migration`` sets the hosts up, runs the migration, and runs it a second
-time on the state the first left (``second_attempt``), and returns one row:
+time on the state the first left (``second_attempt``), and returns one row.
+Each attempt ends as ``virsh migrate`` does: the client drops the new domain's
+handle and closes its connections, so each host's qemudClose destroys what is
+still marked for auto-destroy on them (a failed migration's incoming guest);
+what follows is the state after that:
 
 - ``outcome``: ``migrated`` (virDomainMigrate returned the new domain) or
   ``refused`` (it returned NULL);

@@ -113,6 +113,8 @@ def test_a_transient_incoming_guest_is_destroyed_and_its_async_job_discarded():
     assert (job.asyncJob, job.active) == (QEMU_ASYNC_JOB_NONE, QEMU_JOB_NONE)
     assert (vm.state, vm.reason, vm.def_.id) == (VIR_DOMAIN_SHUTOFF,
                                                  VIR_DOMAIN_SHUTOFF_DESTROYED, -1)
+    # stopped as after a migration (migrated=1: shared disks' labels left alone)
+    assert "qemu: stopped migrated=1" in r.world.logs
     assert [(e.type, e.detail) for e in r.world.driver.events] == [
         (VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_DESTROYED)]
     # removed from the list, its last reference gone: freed, and then unlocked at cleanup

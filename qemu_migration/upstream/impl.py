@@ -164,23 +164,23 @@ class Binding:
 
     @classmethod
     def _set_rows(cls, rows):
+        # made once per kind: one attrgetter of every row's Python value (a tuple)
         cls.ROWS = rows
         if len(rows) < 2:
             only = rows[0][1] if rows else None
-            cls._py_values = staticmethod(lambda py: [only(py)] if only else [])
+            cls._py_values = staticmethod(lambda py: (only(py),) if only else ())
         else:
-            many = attrgetter(*(r[0] for r in rows))
-            cls._py_values = staticmethod(lambda py: list(many(py)))
-        cls._pulled = tuple(i for i, r in enumerate(rows) if r[2] is not None)
+            cls._py_values = attrgetter(*(r[0] for r in rows))
+        cls._pulled = tuple((i, r[2], r[3], r[5]) for i, r in enumerate(rows)
+                            if r[2] is not None)
+        cls._nrows = len(rows)
 
     def __init__(self, sess, py, c):
         self.sess, self.py, self.c = sess, py, c
-        self.c_shadow = [None] * len(self.ROWS)   # raw C values at the last sync
+        self.c_shadow = [None] * self._nrows        # raw C values at the last sync
         self.py_shadow = None                       # Python values at the last sync
         self.c_bytes = None                         # the C struct's bytes at the last sync
-
-    def _bytes(self):
-        return self.sess.ffi.buffer(self.c)[:]
+        self.cbuf = sess.ffi.buffer(c)              # a view of the C struct, made once
 
     def push(self, force=False):
         vals = self._py_values(self.py)
@@ -194,23 +194,26 @@ class Binding:
                 row[4](s, c, v)
                 shadow[i] = row[3](s, c)
         self.py_shadow = vals
-        self.c_bytes = self._bytes()
+        self.c_bytes = self.cbuf[:]
 
     def pull(self):
-        now = self._bytes()
+        now = self.cbuf[:]
         if now == self.c_bytes:
             return
-        s, c, py, rows, shadow, vals = (self.sess, self.c, self.py, self.ROWS, self.c_shadow,
-                                        self.py_shadow)
-        for i in self._pulled:
-            row = rows[i]
-            raw = row[3](s, c)
+        s, c, py, shadow = self.sess, self.c, self.py, self.c_shadow
+        vals = None
+        for i, set_py, read_c, to_py in self._pulled:
+            raw = read_c(s, c)
             if raw == shadow[i]:
                 continue
-            v = row[5](s, c, raw)
-            row[2](py, v)
+            v = to_py(s, c, raw)
+            set_py(py, v)
             shadow[i] = raw
+            if vals is None:
+                vals = list(self.py_shadow)
             vals[i] = v
+        if vals is not None:
+            self.py_shadow = tuple(vals)
         self.c_bytes = now
 
 
@@ -341,10 +344,14 @@ class Session:
     def __init__(self, impl, world):
         self.impl = impl
         self.ffi, self.lib = impl.built.ffi, impl.built.lib
+        self.uintptr = impl.built.ffi.typeof("uintptr_t")
         self.world = world
         self.keep = []
         self.by_addr: Dict[int, Binding] = {}
         self.by_id: Dict[int, Binding] = {}
+        self.bindings = []                          # every binding, in the order made
+        self.cbufs = []                             # and a view of each one's C struct
+        self.c_all = None                           # their bytes together at the last sync
         self.handles: Dict[int, object] = {}
         self.domlists: Dict[int, object] = {}
         self.cstack = []
@@ -354,7 +361,7 @@ class Session:
 
     # -- plumbing
     def addr(self, cdata):
-        return int(self.ffi.cast("uintptr_t", cdata))
+        return int(self.ffi.cast(self.uintptr, cdata))
 
     def cstr(self, s):
         if s is None:
@@ -389,6 +396,9 @@ class Session:
         b = cls(self, py, c, *extra)
         self.keep.append(c)
         self.by_addr[self.addr(c)] = b
+        self.bindings.append(b)
+        self.cbufs.append(b.cbuf)
+        self.c_all = None
         self.by_id[id(py)] = b
         self.keep.append(py)
         return b
@@ -632,13 +642,28 @@ class Session:
 
     # -- keeping both sides one
     def pull(self):
-        for b in list(self.by_addr.values()):
+        # one comparison of every struct's bytes says whether C wrote any since the last
+        # sync; only then does each binding look at its own
+        now = b"".join(self.cbufs)
+        if now == self.c_all:
+            return
+        for b in self.bindings:         # a pull makes no binding and writes no C
             b.pull()
+        self.c_all = now
 
     def push(self):
         # bindings made during a push (a new def behind vm.def_) are pushed when made
-        for b in list(self.by_addr.values()):
+        bs = self.bindings
+        changed = False
+        for i in range(len(bs)):
+            b = bs[i]
+            old = b.py_shadow
+            if old is not None and all(map(is_, b._py_values(b.py), old)):
+                continue                # the binding's own push would return at once
             b.push()
+            changed = True
+        if changed:
+            self.c_all = b"".join(self.cbufs)
 
     def sync_errno(self):
         self.lib.qmc_errno = self.world.errno
@@ -1069,6 +1094,22 @@ _VALUE_KINDS = {
 }
 
 
+def _arg_converter(kind):
+    """A function (session, Python value) -> the C argument, for one kind of parameter."""
+    by_kind = {"driver": Session.c_driver, "vm": Session.c_vm, "def": Session.c_def,
+               "priv": Session.c_priv, "handle": Session.handle, "conn": Session.c_conn,
+               "stream": Session.c_stream, "dom": Session.c_dom, "info": Session.c_info,
+               "str": Session.cstr, "snapshots": Session.c_snapshots}
+    if kind in by_kind:
+        return by_kind[kind]
+    if kind.startswith("cell:"):
+        ctype = kind[5:]
+        return lambda s, v: s.c_cell(v, ctype)
+    if kind == "bool":
+        return lambda s, v: bool(v)
+    return lambda s, v: int(v)
+
+
 class CFunctionProxy:
     def __init__(self, impl, name, sig, pyfunc=None):
         self.impl, self.name, self.sig = impl, name, sig
@@ -1112,6 +1153,7 @@ class CImpl:
             except ImportError:
                 pymodule = None
         self.pymodule = pymodule
+        self._plans = {}
         self._fns = {}
         for name, sig in built.spec.signatures.items():
             if name not in built.spec.traced:
@@ -1164,6 +1206,23 @@ class CImpl:
             return bool(v)
         return int(v)
 
+    def _plan(self, name, sig):
+        """How one function's arguments go to C, made once per function: (argument index,
+        converter), the driver first, so that domain lists passed later are known."""
+        plan = self._plans.get(name)
+        if plan is None:
+            kinds = _PROTOCOL_KINDS if self.built.spec.extra_cdef else _ARG_KINDS
+            order = sorted(range(len(sig.params)),
+                           key=lambda i: kinds.get(sig.params[i]) != "driver")
+            if type(self)._arg is CImpl._arg:
+                plan = tuple((i, _arg_converter(kinds.get(sig.params[i], "int")))
+                             for i in order)
+            else:   # a subclass's own _arg decides (cookiecheck: C cookies pass as they are)
+                plan = tuple((i, lambda s, v, k=kinds.get(sig.params[i], "int"):
+                              self._arg(s, k, v)) for i in order)
+            self._plans[name] = plan
+        return plan
+
     def _call(self, name, sig, args):
         if len(args) != len(sig.params):
             raise TypeError("%s takes %d arguments (%d given)" % (name, len(sig.params), len(args)))
@@ -1173,12 +1232,9 @@ class CImpl:
         if self.kept is not None:
             self.kept.append(s)
         stack = built.installed["sessions"]
-        kinds = _PROTOCOL_KINDS if s.protocol else _ARG_KINDS
-        # the driver first, so that domain lists passed later are known
-        order = sorted(range(len(args)), key=lambda i: kinds.get(sig.params[i]) != "driver")
         cargs = [None] * len(args)
-        for i in order:
-            cargs[i] = self._arg(s, kinds.get(sig.params[i], "int"), args[i])
+        for i, conv in self._plan(name, sig):
+            cargs[i] = conv(s, args[i])
         port_key = B.PORT_STATIC
         port = None
         if port_key in built.statics:

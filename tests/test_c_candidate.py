@@ -169,3 +169,30 @@ def test_compare_reports_a_stub_call_the_port_drops(monkeypatch):
     assert all(d["case"].endswith("/fault=none") for d in calls)
     assert ("faultable calls made by python only: none; by c only: virDomainSaveStatus#1"
             in [d["fields"][0] for d in calls])
+
+
+def test_compare_in_a_forked_worker_reports_what_it_does_here(monkeypatch):
+    """compare's workers (upstream/cli.py: _in_workers, used without coverage when more
+    than one core and task are there) send back the very entry this process makes: the
+    disagreements of a broken port (configDir for stateDir) included."""
+    from conftest import config_dir_for_state_dir
+    from qemu_migration.upstream import cli as UC
+    from qemu_migration.upstream import record as rec
+    items = rec.case_ids_and_runners()[:60]
+    port = config_dir_for_state_dir()
+    here = UC._compare_version("post", str(TREE), True, port, items, False)[0]
+    monkeypatch.setattr(UC, "_JOB", {"src": str(TREE), "worktree": True, "port": port,
+                                     "items": items})
+    entries, proto = UC._in_workers(2, ["post"], None)
+    for e in (here, entries["post"]):
+        e.pop("seconds")
+    assert proto is None and entries["post"] == here
+    assert here["cases"] >= 60 and len(here["disagree"]) > 0
+
+
+def test_compare_jobs(monkeypatch):
+    from qemu_migration.upstream.cli import compare_jobs
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "3")
+    assert compare_jobs() == 3
+    monkeypatch.delenv("QEMU_MIGRATION_JOBS")
+    assert compare_jobs() == (os.cpu_count() or 1)

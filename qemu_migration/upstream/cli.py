@@ -24,9 +24,12 @@ compiled ones (each host's unit, the client's libvirt.c), whole rows compared;
 versions) writes fixtures/upstream/protocol.json as well, fault rows included.  Not with --worktree
 (the units are built from the commits).
 """
+import concurrent.futures
 import contextlib
 import json
+import multiprocessing
 import os
+import signal
 import time
 
 from ..cliutil import JSON_SCHEMA, UsageError
@@ -78,11 +81,90 @@ def _short(v, n=160):
     return s if len(s) <= n else s[:n] + "..."
 
 
+def compare_jobs():
+    """Processes for ``compare`` without coverage: QEMU_MIGRATION_JOBS, else one per core.
+
+    Unlike the case batches (analysis/cases.py: jobs), each worker here sends back only
+    a version's counts and disagreements, so a second core pays (README, Speed)."""
+    env = os.environ.get("QEMU_MIGRATION_JOBS")
+    if env:
+        return max(1, int(env))
+    return os.cpu_count() or 1
+
+
+# what a forked worker of compare() runs: set before the workers are forked
+_JOB = {}
+
+
+def _quiet_worker():
+    """A compare worker: Ctrl-C is the parent's to answer; no pool of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ["QEMU_MIGRATION_JOBS"] = "1"
+
+
+def _version_in_worker(v):
+    j = _JOB
+    return _compare_version(v, j["src"], j["worktree"], j["port"], j["items"], False)[0]
+
+
+def _protocol_in_worker(versions, faults):
+    t0 = time.perf_counter()
+    pr = PC.compare(_JOB["src"], versions, faults, False)
+    return {"rows": pr["rows"], "disagree": pr["disagree"],
+            "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def _compare_version(v, src, worktree, port, items, coverage):
+    """(report entry, measured lines or None, C outcomes by case id) of one version."""
+    from ..analysis.cases import cases_from_both
+    from . import coverage as cov
+    from . import record as rec
+    from .impl import CImpl
+    t0 = time.perf_counter()
+    impl = CImpl(v, src, worktree, coverage=coverage)
+    t1 = time.perf_counter()
+    py = rec.python_outcomes(v, port)
+    t2 = time.perf_counter()
+    with collector_off(), (cov.measure(impl.built) if coverage
+                           else contextlib.nullcontext()) as measured:
+        # fault points from both sides: every faultable call either makes fault-free
+        extra, mismatches, c_out = cases_from_both(v, impl, port)
+        v_items = items + [(c.id, lambda v, impl, c=c: run_call(c.make_world(), v, c.call,
+                                                                 impl)) for c in extra]
+        py.update((cid, runner(v, port)) for cid, runner in v_items[len(items):])
+        base_out = c_out
+        c_out = {cid: base_out.get(cid) or runner(v, impl) for cid, runner in v_items}
+    t3 = time.perf_counter()
+    disagreements = [{"case": cid, "fields": _calls_differ(py_only, c_only)}
+                     for cid, py_only, c_only in mismatches]
+    disagreements += [{"case": cid, "fields": _field_diffs(py[cid], c_out[cid])}
+                      for cid, _ in v_items if not rec.same(c_out[cid], py[cid])]
+    entry = {"commit": impl.built.spec.commit, "cases": len(v_items),
+             "disagree": disagreements,
+             "seconds": {"build": round(t1 - t0, 2), "python": round(t2 - t1, 2),
+                         "c": round(t3 - t2, 2)}}
+    return entry, (impl.built, measured.lines) if coverage else None, c_out
+
+
+def _in_workers(n, versions, protocol_args):
+    """The versions' entries and the protocol's rows and disagreements, each computed in
+    a forked worker (the longest first, so that two cores finish together)."""
+    ctx = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=n, mp_context=ctx,
+                                                initializer=_quiet_worker) as pool:
+        proto = (pool.submit(_protocol_in_worker, *protocol_args)
+                 if protocol_args is not None else None)
+        futs = {v: pool.submit(_version_in_worker, v) for v in reversed(versions)}
+        return {v: futs[v].result() for v in versions}, proto.result() if proto else None
+
+
 def compare(src, versions, worktree=False, record=False, coverage=False, port=None,
             protocol=True, faults=False):
     """Every case on the port of each version and on its C build; ``port`` (tests): a module
-    to run instead of the version's port, such as a deliberately broken copy."""
-    from ..analysis.cases import cases_from_both
+    to run instead of the version's port, such as a deliberately broken copy.
+
+    Without coverage the versions and the protocol matrix run in forked workers
+    (``compare_jobs``); with it (and with --record) in this process, which measures."""
     from . import coverage as cov
     from . import record as rec
     from .build import find_compiler
@@ -94,42 +176,39 @@ def compare(src, versions, worktree=False, record=False, coverage=False, port=No
     measured_by = {}
     if coverage:
         report["missed"] = 0
+    run_protocol = protocol and not worktree
+    faults = faults or record       # the record holds every fault row too
+    n = 1 if coverage else min(compare_jobs(), len(versions) + run_protocol)
+    entries, proto = {}, None
+    if n > 1 and "fork" in multiprocessing.get_all_start_methods():
+        for v in versions:          # built (or found in the cache) once, before the fork
+            CImpl(v, src, worktree)
+        _JOB.update(src=src, worktree=worktree, port=port, items=items)
+        try:
+            entries, proto = _in_workers(n, list(versions),
+                                         (versions, faults) if run_protocol else None)
+        finally:
+            _JOB.clear()
     for v in versions:
-        t0 = time.perf_counter()
-        impl = CImpl(v, src, worktree, coverage=coverage)
-        t1 = time.perf_counter()
-        py = rec.python_outcomes(v, port)
-        t2 = time.perf_counter()
-        with collector_off(), (cov.measure(impl.built) if coverage
-                               else contextlib.nullcontext()) as measured:
-            # fault points from both sides: every faultable call either makes fault-free
-            extra, mismatches, c_out = cases_from_both(v, impl, port)
-            v_items = items + [(c.id, lambda v, impl, c=c: run_call(c.make_world(), v, c.call,
-                                                                     impl)) for c in extra]
-            py.update((cid, runner(v, port)) for cid, runner in v_items[len(items):])
-            base_out = c_out
-            c_out = {cid: base_out.get(cid) or runner(v, impl) for cid, runner in v_items}
-        t3 = time.perf_counter()
-        disagreements = [{"case": cid, "fields": _calls_differ(py_only, c_only)}
-                         for cid, py_only, c_only in mismatches]
-        disagreements += [{"case": cid, "fields": _field_diffs(py[cid], c_out[cid])}
-                          for cid, _ in v_items if not rec.same(c_out[cid], py[cid])]
-        entry = {"commit": impl.built.spec.commit, "cases": len(v_items),
-                 "disagree": disagreements,
-                 "seconds": {"build": round(t1 - t0, 2), "python": round(t2 - t1, 2),
-                             "c": round(t3 - t2, 2)}}
+        if v in entries:
+            entry = entries[v]
+        else:
+            entry, lines, c_out = _compare_version(v, src, worktree, port, items, coverage)
+            if coverage:
+                measured_by[v] = lines + (c_out,)
         report["versions"][v] = entry
-        report["cases"] += len(v_items)
-        report["disagree"] += len(disagreements)
-        if coverage:
-            measured_by[v] = (impl.built, measured.lines, c_out)
+        report["cases"] += entry["cases"]
+        report["disagree"] += len(entry["disagree"])
     proto_lines = {}
-    if protocol and not worktree:
-        t0 = time.perf_counter()
-        faults = faults or record       # the record holds every fault row too
-        pr = PC.compare(src, versions, faults, coverage)
+    if run_protocol:
+        if proto is None:
+            t0 = time.perf_counter()
+            pr = PC.compare(src, versions, faults, coverage)
+            proto_seconds = round(time.perf_counter() - t0, 2)
+        else:
+            pr, proto_seconds = proto, proto["seconds"]
         entry = {"rows": pr["rows"], "disagree": pr["disagree"], "faults": faults,
-                 "seconds": round(time.perf_counter() - t0, 2)}
+                 "seconds": proto_seconds}
         if coverage:
             entry["coverage"] = pr["coverage"]
             proto_lines = pr["lines"]

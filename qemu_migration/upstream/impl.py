@@ -21,7 +21,8 @@ How the two sides stay one world:
 """
 import inspect
 from importlib import import_module
-from operator import attrgetter, is_
+from itertools import chain
+from operator import attrgetter, call, is_
 from typing import Dict, Optional
 
 from ..port import abi as ABI
@@ -174,6 +175,8 @@ class Binding:
         cls._pulled = tuple((i, r[2], r[3], r[5]) for i, r in enumerate(rows)
                             if r[2] is not None)
         cls._nrows = len(rows)
+        # (write_c, read_c or None): a row's raw C value is kept only where it is pulled
+        cls._writes = tuple((r[4], r[3] if r[2] is not None else None) for r in rows)
 
     def __init__(self, sess, py, c):
         self.sess, self.py, self.c = sess, py, c
@@ -188,11 +191,13 @@ class Binding:
         if old is not None and not force and all(map(is_, vals, old)):
             return
         s, c, shadow = self.sess, self.c, self.c_shadow
-        for i, row in enumerate(self.ROWS):
+        every = force or old is None
+        for i, (write_c, read_c) in enumerate(self._writes):
             v = vals[i]
-            if force or old is None or not _same(v, old[i]):
-                row[4](s, c, v)
-                shadow[i] = row[3](s, c)
+            if every or not _same(v, old[i]):
+                write_c(s, c, v)
+                if read_c is not None:
+                    shadow[i] = read_c(s, c)
         self.py_shadow = vals
         self.c_bytes = self.cbuf[:]
 
@@ -352,6 +357,8 @@ class Session:
         self.bindings = []                          # every binding, in the order made
         self.cbufs = []                             # and a view of each one's C struct
         self.c_all = None                           # their bytes together at the last sync
+        self.py_getters, self.pys = [], []          # each one's Python values, and object
+        self.py_all = None                          # those values in one list at the last sync
         self.handles: Dict[int, object] = {}
         self.domlists: Dict[int, object] = {}
         self.cstack = []
@@ -398,7 +405,9 @@ class Session:
         self.by_addr[self.addr(c)] = b
         self.bindings.append(b)
         self.cbufs.append(b.cbuf)
-        self.c_all = None
+        self.py_getters.append(b._py_values)
+        self.pys.append(py)
+        self.c_all = self.py_all = None
         self.by_id[id(py)] = b
         self.keep.append(py)
         return b
@@ -650,8 +659,24 @@ class Session:
         for b in self.bindings:         # a pull makes no binding and writes no C
             b.pull()
         self.c_all = now
+        if self.py_all is not None:     # what was pulled is now on both sides
+            self.py_all = self._py_shadows()
+
+    def _py_now(self):
+        """Every binding's Python values now, in one list."""
+        return list(chain.from_iterable(map(call, self.py_getters, self.pys)))
+
+    def _py_shadows(self):
+        """Every binding's Python values at its last sync, in one list (``py_all`` is
+        always this or None)."""
+        return list(chain.from_iterable(b.py_shadow for b in self.bindings))
 
     def push(self):
+        # one pass over every bound Python value says whether Python changed any (the
+        # same objects as at the last sync); only then does each binding look at its own
+        old = self.py_all
+        if old is not None and all(map(is_, self._py_now(), old)):
+            return
         # bindings made during a push (a new def behind vm.def_) are pushed when made
         bs = self.bindings
         changed = False
@@ -664,6 +689,7 @@ class Session:
             changed = True
         if changed:
             self.c_all = b"".join(self.cbufs)
+        self.py_all = self._py_shadows()
 
     def sync_errno(self):
         self.lib.qmc_errno = self.world.errno

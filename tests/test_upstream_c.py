@@ -534,3 +534,54 @@ if LIBVIRT_SRC:
         assert not cmp.same
         assert cmp.py["domains"][0]["async_job"] == "none"
         assert cmp.c["domains"][0]["async_job"] == "migration out"
+
+
+class _Spy:
+    """An object standing in for another, noting every attribute read or written."""
+
+    def __init__(self, target):
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "seen", set())
+
+    def __getattr__(self, name):
+        self.seen.add(name)
+        return getattr(self._target, name)
+
+    def __setattr__(self, name, value):
+        self.seen.add(name)
+        setattr(self._target, name, value)
+
+
+def _bound_names(*bindings):
+    return {row[0].split(".")[0] for b in bindings for row in b.ROWS}
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_unsynced_stubs_touch_no_field_a_binding_carries(fail):
+    """upstream/impl.py runs the stubs of UNSYNCED without syncing C and Python around
+    them: each must read and write none of the fields the bindings carry (the world's
+    driver and domain object here are spies; the clock's cell is a C local)."""
+    from qemu_migration.upstream import impl as I
+    from qemu_migration.upstream.cookiecheck import CookieDriverB
+    from qemu_migration.world import stubs as S
+    assert I.UNSYNCED == {"qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock",
+                          "virDomainObjUnlock", "virTimeMs"}
+    vm = make_vm()
+    w = world_with(vm, faults=[("virTimeMs", 1)] if fail else ())
+    drv, spy_vm = _Spy(w.driver), _Spy(vm)
+    w.driver = drv
+    w.driver._target.domains[vm.def_.uuid] = spy_vm
+    cell = Ptr(0)
+    with w.activate():
+        w.frames.append("qemuMigrationPerformJob")
+        S.qemuDriverLock(drv)
+        S.virDomainObjLock(spy_vm)
+        S.virDomainObjUnlock(spy_vm)
+        S.qemuDriverUnlock(drv)
+        got = S.virTimeMs(cell)
+    assert got == (-1 if fail else 0) and cell.value == (0 if fail else 1316000000000)
+    assert [t[0] for t in w.trace] == ["qemuDriverLock", "virDomainObjLock",
+                                       "virDomainObjUnlock", "qemuDriverUnlock", "virTimeMs"]
+    assert drv.seen == {"locked"} and spy_vm.seen == {"freed", "locked"}
+    assert not drv.seen & _bound_names(I.DriverB, CookieDriverB)
+    assert not spy_vm.seen & _bound_names(I.VmB, I.DefB, I.PrivB)

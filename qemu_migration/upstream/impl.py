@@ -697,6 +697,13 @@ class Session:
 
 # --- the callbacks ---------------------------------------------------------------------------
 
+# Stubs that read and write no field a binding carries (the locks are ``locked`` and
+# ``freed``, which C never sees; the clock and its cell): no sync around them.  Most of a
+# case's callbacks are these.  tests/test_upstream_c.py holds each to it (a spy on its
+# arguments).
+UNSYNCED = frozenset(("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock",
+                      "virDomainObjUnlock", "virTimeMs"))
+
 def _install(built):
     """Attach the Python side of every extern "Python" callback of one module."""
     if built.installed.get("done"):
@@ -723,10 +730,15 @@ def _install(built):
             return fn
         return deco
 
-    def stub_call(fn, *args, after=None, conv=None, caller=False):
-        """Run one Python stub with the world in step, and turn its result into C."""
+    def stub_call(fn, *args, after=None, conv=None, caller=False, sync=True):
+        """Run one Python stub with the world in step, and turn its result into C.
+
+        ``sync=False``: a stub of UNSYNCED, which reads and writes no field a binding
+        carries, so neither side needs the other's changes around it (the next stub's
+        sync takes them)."""
         s = sess()
-        s.pull()
+        if sync:
+            s.pull()
         if caller:
             r = _as_called_from(s.cstack[-1] if s.cstack else "<C>")(fn, *args)
         else:
@@ -735,7 +747,8 @@ def _install(built):
             for a in after:
                 if a:
                     a()
-        s.push()
+        if sync:
+            s.push()
         if conv is not None:
             r = conv(s, r)
         s.sync_errno()
@@ -800,19 +813,20 @@ def _install(built):
     @ext("qmc_py_virTimeMs")
     def _time(ms):
         cell, back = sess().py_cell(ms, "unsigned long long")
-        return stub_call(S.virTimeMs, cell, after=[back])
+        # a C local (written back after) needs no sync; a bound out-parameter does
+        return stub_call(S.virTimeMs, cell, after=[back], sync=cell is not None and back is None)
 
     for nm in ("qemuDriverLock", "qemuDriverUnlock"):
         def mk(nm=nm):
             @ext("qmc_py_" + nm)
             def _f(d):
-                stub_call(getattr(S, nm), sess().py_ptr(d))
+                stub_call(getattr(S, nm), sess().py_ptr(d), sync=nm not in UNSYNCED)
         mk()
     for nm in ("virDomainObjLock", "virDomainObjUnlock", "virDomainObjRef"):
         def mk(nm=nm):
             @ext("qmc_py_" + nm)
             def _f(vm):
-                stub_call(getattr(S, nm), sess().py_ptr(vm))
+                stub_call(getattr(S, nm), sess().py_ptr(vm), sync=nm not in UNSYNCED)
         mk()
 
     @ext("qmc_py_virDomainObjUnref")

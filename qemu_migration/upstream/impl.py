@@ -1085,25 +1085,35 @@ def _install_protocol(ext, sess, stub_call):
         return call
 
     remotes = {m: remote(m) for m in CP.MEMBER_PROTOS}
+    # per stub name, made at its first call: (remote member's caller or None, its result's
+    # and its arguments' normalised C types)
+    protos = {}
 
-    @ext("qmc_py_stub")
-    def _stub(name, n, args, ret):
-        s = sess()
-        nm = s.ffi.string(name).decode()
+    def proto(nm):
         if nm.startswith("remote:"):
             member = nm[len("remote:"):]
             rtype, types = CP.MEMBER_PROTOS[member]
             fn = remotes[member]
         else:
             rtype, types = CP.STUBS[nm]
+            fn = None
+        p = protos[nm] = (fn, B.norm_type(rtype), tuple(B.norm_type(t) for t in types))
+        return p
+
+    @ext("qmc_py_stub")
+    def _stub(name, n, args, ret):
+        s = sess()
+        nm = s.ffi.string(name).decode()
+        fn, rtype, types = protos.get(nm) or proto(nm)
+        if fn is None:
             fn = CP.python_stub(nm, s.cstack[-1] if s.cstack else None)
         pyargs, after = [], []
         for i, t in enumerate(types):
-            v, back = s.py_value(B.norm_type(t), args[i])
+            v, back = s.py_value(t, args[i])
             pyargs.append(v)
             after.append(back)
         r = stub_call(fn, *pyargs, after=after)
-        s.c_result(B.norm_type(rtype), r, ret)
+        s.c_result(rtype, r, ret)
 
 
 # --- the implementation object ------------------------------------------------------------------

@@ -186,14 +186,83 @@ def test_assign_def_to_a_defined_domain(live, newdef_before, newdef_after):
 
 @pytest.mark.parametrize("paused,autodestroy,fd", [(True, True, 20), (False, False, -1)])
 def test_process_start_flags(paused, autodestroy, fd):
+    """Migrated in (migrateFrom set), the guest stays paused whatever start_paused says
+    (qemu_process.c:2916): PAUSED/migration."""
     vm = make_vm(state="shutoff")
     w = make_world(vm)
     with w.activate():
         assert stubs.qemuProcessStart("conn", w.driver, vm, "stdio", paused, autodestroy, fd,
                                       None, None, 2) == 0
-    assert vm.state == (3 if paused else 1) and vm.def_.id == 1
+    assert (vm.state, vm.reason) == (3, 2) and vm.def_.id == 1
     assert (vm.def_.uuid in w.driver.autodestroy) is autodestroy
     assert w.logs == ["qemu: -incoming stdio" + (" (stdin fd 20)" if fd >= 0 else "")]
+    assert [t.label() for t in w.trace] == ["qemuProcessStart"]
+
+
+def test_process_start_without_migration_source():
+    """No migrateFrom: paused is PAUSED/user; running is qemuProcessStartCPUs with
+    RUNNING/booted, which gives up the lock state."""
+    vm = make_vm(state="shutoff")
+    vm.privateData.lockState = "lease"
+    w = make_world(vm)
+    with w.activate():
+        assert stubs.qemuProcessStart("conn", w.driver, vm, None, True, False, -1,
+                                      None, None, 0) == 0
+    assert (vm.state, vm.reason, vm.privateData.lockState) == (3, 1, "lease")
+    vm = make_vm(state="shutoff")
+    vm.privateData.lockState = "lease"
+    w = make_world(vm)
+    with w.activate():
+        assert stubs.qemuProcessStart("conn", w.driver, vm, None, False, True, -1,
+                                      None, None, 0) == 0
+    assert (vm.state, vm.reason, vm.privateData.lockState) == (1, 1, None)
+    assert [(t.label(), t.depth) for t in w.trace] == [("qemuProcessStart", 0),
+                                                       ("qemuProcessStartCPUs", 1)]
+    assert vm.def_.uuid in w.driver.autodestroy
+
+
+def test_process_start_fails_when_resuming_fails():
+    """qemuProcessStartCPUs failing: its error stays (no "resume operation failed" over
+    it), the domain is stopped and not registered for auto-destroy."""
+    vm = make_vm(state="shutoff")
+    vm.privateData.lockState = "lease"
+    w = make_world(vm)
+    w.faults = FaultPlan.of([("qemuProcessStartCPUs", 1)])
+    with w.activate():
+        assert stubs.qemuProcessStart("conn", w.driver, vm, None, False, True, -1,
+                                      None, None, 0) == -1
+    assert [(e.code, e.reporter) for e in w.errors] == [(2, "qemuProcessStartCPUs")]
+    assert (vm.state, vm.reason, vm.def_.id, w.driver.nextvmid) == (5, 6, -1, 2)
+    assert vm.privateData.lockState == "lease" and not w.driver.autodestroy
+    assert [t.label() for t in w.trace] == ["qemuProcessStart", "qemuProcessStartCPUs !fault",
+                                            "qemuProcessStop"]
+
+
+def test_process_start_reports_a_silent_resume_failure(monkeypatch):
+    """A resume that failed without an error gets upstream's own (:2967)."""
+    monkeypatch.setattr(stubs, "qemuProcessStartCPUs", lambda *a: -1)
+    vm = make_vm(state="shutoff")
+    w = make_world(vm)
+    with w.activate():
+        assert stubs.qemuProcessStart("conn", w.driver, vm, None, False, False, -1,
+                                      None, None, 0) == -1
+    assert [(e.code, e.domain, e.raw, e.reporter) for e in w.errors] == [
+        (1, 10, "resume operation failed", "qemuProcessStart")]
+    assert (vm.state, vm.reason, vm.def_.id) == (5, 6, -1)
+
+
+def test_process_start_refuses_an_active_domain():
+    """Before anything changes: no id used, no state set, no stop (:2642)."""
+    vm = make_vm(state="paused")
+    w = make_world(vm)
+    with w.activate():
+        assert stubs.qemuProcessStart("conn", w.driver, vm, "stdio", True, True, -1,
+                                      None, None, 2) == -1
+    assert [(e.code, e.domain, e.raw, e.reporter) for e in w.errors] == [
+        (55, 10, "VM is already active", "qemuProcessStart")]
+    assert (vm.state, vm.reason, vm.def_.id, w.driver.nextvmid) == (3, 1, 7, 1)
+    assert vm.newDef is None and not w.driver.autodestroy
+    assert [t.label() for t in w.trace] == ["qemuProcessStart"]
 
 
 def test_format_names_its_flags():

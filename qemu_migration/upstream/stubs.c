@@ -162,6 +162,7 @@ QMC_FWD(int, virDomainDeleteConfig,
         (const char *configDir, const char *autostartDir, virDomainObjPtr vm),
         (configDir, autostartDir, vm))
 QMC_FWD(int, virDomainObjGetState, (virDomainObjPtr vm, int *reason), (vm, reason))
+#ifndef QMC_PROCESS_COMPILED
 QMC_FWD(int, qemuProcessStart,
         (virConnectPtr conn, struct qemud_driver *d, virDomainObjPtr vm, const char *from,
          bool paused, bool autodestroy, int fd, const char *path, void *snap, int vmop),
@@ -173,6 +174,7 @@ QMC_FWD(int, qemuProcessStartCPUs,
         (struct qemud_driver *d, virDomainObjPtr vm, virConnectPtr conn, int reason,
          int asyncJob),
         (d, vm, conn, reason, asyncJob))
+#endif
 QMC_FWD(int, doNativeMigrate,
         (struct qemud_driver *d, virDomainObjPtr vm, const char *uri, const char *in,
          int inlen, char **out, int *outlen, unsigned long flags, unsigned long res),

@@ -155,6 +155,31 @@ typedef virCond *virCondPtr;
 
 /* ---- the structs, with the members the functions touch ---- */
 
+/* a build that compiles more of upstream (upstream/processcheck.py: qemuProcessStart
+ * and qemuProcessStop) defines these before this header: the members its text
+ * touches besides */
+#ifndef QMC_VNC_MORE
+# define QMC_VNC_MORE
+#endif
+#ifndef QMC_SPICE_MORE
+# define QMC_SPICE_MORE
+#endif
+#ifndef QMC_NET_MORE
+# define QMC_NET_MORE
+#endif
+#ifndef QMC_DEF_MORE
+# define QMC_DEF_MORE
+#endif
+#ifndef QMC_PRIV_MORE
+# define QMC_PRIV_MORE
+#endif
+#ifndef QMC_VM_MORE
+# define QMC_VM_MORE
+#endif
+#ifndef QMC_DRIVER_MORE
+# define QMC_DRIVER_MORE
+#endif
+
 /* the devices, as virDomainDefCheckABIStability and its helpers read them
  * (domain_conf.h @ e2fb96d9); enums are ints, numbered as upstream numbers them */
 typedef struct qmc_opaque *virCPUDefPtr;
@@ -198,6 +223,7 @@ typedef struct qmc_fs { char *dst; int readonly; virDomainDeviceInfo info; } vir
 typedef virDomainFSDef *virDomainFSDefPtr;
 typedef struct qmc_net {
     unsigned char mac[VIR_MAC_BUFLEN]; char *model; virDomainDeviceInfo info;
+    QMC_NET_MORE
 } virDomainNetDef;
 typedef virDomainNetDef *virDomainNetDefPtr;
 typedef struct qmc_input { int type; int bus; virDomainDeviceInfo info; } virDomainInputDef;
@@ -237,7 +263,10 @@ typedef virDomainMemballoonDef *virDomainMemballoonDefPtr;
  * behind it, for virDomainGraphicsListenGetAddress) */
 typedef struct qmc_graphics {
     int type;
-    union { struct { int port; } vnc; struct { int port; int tlsPort; } spice; } data;
+    union {
+        struct { int port; QMC_VNC_MORE } vnc;
+        struct { int port; int tlsPort; QMC_SPICE_MORE } spice;
+    } data;
     void *py;
 } virDomainGraphicsDef;
 typedef virDomainGraphicsDef *virDomainGraphicsDefPtr;
@@ -277,6 +306,7 @@ typedef struct qmc_def {
     virDomainMemballoonDefPtr memballoon;
     struct qmc_mem mem;
     int ngraphics; virDomainGraphicsDefPtr *graphics;   /* only the cookie build fills these in */
+    QMC_DEF_MORE
 } virDomainDef;
 typedef virDomainDef *virDomainDefPtr;
 
@@ -306,6 +336,7 @@ typedef struct qmc_priv {
     struct qemuDomainJobObj job;
     char *lockState;
     qemuMonitorPtr mon;
+    QMC_PRIV_MORE
 } qemuDomainObjPrivate;
 typedef struct qmc_priv *qemuDomainObjPrivatePtr;
 
@@ -317,6 +348,7 @@ typedef struct qmc_vm {
     virDomainDefPtr def;
     void *privateData;
     virDomainSnapshotObjList snapshots;
+    QMC_VM_MORE
 } virDomainObj;
 typedef virDomainObj *virDomainObjPtr;
 
@@ -340,6 +372,7 @@ struct qemud_driver {
     char *vncListen; int vncTLS; char *vncTLSx509certdir;
     char *spiceListen; int spiceTLS; char *spiceTLSx509certdir;
     virDomainEventStatePtr domainEventState;
+    QMC_DRIVER_MORE
 };
 
 typedef struct qmc_cookie { char *lockState; void *py; } qemuMigrationCookie;
@@ -437,6 +470,9 @@ QMC_STUB void virDomainRemoveInactive(virDomainObjListPtr doms, virDomainObjPtr 
 QMC_STUB int virDomainDeleteConfig(const char *configDir, const char *autostartDir,
                                    virDomainObjPtr vm);
 QMC_STUB int virDomainObjGetState(virDomainObjPtr vm, int *reason);
+#ifndef QMC_PROCESS_COMPILED
+/* the migration builds call the world's stubs; the process build
+ * (upstream/processcheck.py) compiles upstream's Start and Stop and its own callees */
 QMC_STUB int qemuProcessStart(virConnectPtr conn, struct qemud_driver *driver,
                               virDomainObjPtr vm, const char *migrateFrom,
                               bool start_paused, bool autodestroy, int stdin_fd,
@@ -445,6 +481,7 @@ QMC_STUB void qemuProcessStop(struct qemud_driver *driver, virDomainObjPtr vm,
                               int migrated, int reason);
 QMC_STUB int qemuProcessStartCPUs(struct qemud_driver *driver, virDomainObjPtr vm,
                                   virConnectPtr conn, int reason, int asyncJob);
+#endif
 QMC_STUB int doNativeMigrate(struct qemud_driver *driver, virDomainObjPtr vm,
                              const char *uri, const char *cookiein, int cookieinlen,
                              char **cookieout, int *cookieoutlen,

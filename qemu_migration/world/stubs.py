@@ -14,7 +14,8 @@ import re
 
 from .constants import (DEFAULT_JOB_MASK, NULL, QEMU_ASYNC_JOB_MIGRATION_OUT,
                         QEMU_ASYNC_JOB_NONE, QEMU_JOB_NONE, VIR_DOMAIN_PAUSED,
-                        VIR_DOMAIN_PAUSED_MIGRATION, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_MIGRATED,
+                        VIR_DOMAIN_PAUSED_MIGRATION, VIR_DOMAIN_PAUSED_USER, VIR_DOMAIN_RUNNING,
+                        VIR_DOMAIN_RUNNING_BOOTED, VIR_DOMAIN_RUNNING_MIGRATED,
                         VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_MIGRATED,
                         VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_MIGRATED,
                         VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
@@ -534,20 +535,36 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
     """qemuProcessStart (qemu_process.c:2615 @ e2fb96d9): starts QEMU, paused or running,
     marked for auto-destroy or not.
 
-    Models: virDomainObjSetDefTransient (domain_conf.c:1361: a persistent domain
-    without a ``newDef`` gets a copy of its definition kept as ``newDef``), the id
-    taken from ``driver->nextvmid`` (:2656), the -incoming source and the
-    descriptor it reads from (logged, as the real one writes the command line to
-    the domain's log), the state it leaves and the auto-destroy registration.
+    Models what its caller can see afterwards: the refusal of an active domain
+    (:2642, before anything changes), virDomainObjSetDefTransient (domain_conf.c:1361:
+    a persistent domain without a ``newDef`` gets a copy of its definition kept as
+    ``newDef``), the id taken from ``driver->nextvmid`` (:2656), the state
+    SHUTOFF/unknown (:2658), the -incoming source and the descriptor it reads from
+    (logged, as the real one writes the command line to the domain's log), the
+    guest left paused when it is migrated in (``migrateFrom`` forces
+    ``start_paused``, :2916; PAUSED/migration, or PAUSED/user without
+    ``migrateFrom``, :2974) or resumed by qemuProcessStartCPUs (RUNNING/booted,
+    which gives up ``priv->lockState``; its failure reports "resume operation
+    failed" when it reported nothing itself, :2964-2970), and the auto-destroy
+    registration (:2978).
     An injected failure is an allocation failure after the id was assigned
     (VIR_FROM_QEMU out of memory, as VIR_ALLOC(priv->monConfig) at :2761): the
     real one then runs its ``cleanup``, which calls qemuProcessStop(driver, vm,
     0, VIR_DOMAIN_SHUTOFF_FAILED) (:3023), so the id stays used, the domain is
     inactive and a saved persistent definition is restored (qemu_process.c:3260-3265).
-    Not modelled: the "VM is already active" refusal (:2642; every caller passes an
-    inactive domain), hooks, devices, security labels, cgroups, the monitor.
+    Every later failure of the real one (the command, the monitor, cgroups, labels,
+    the status file, the auto-destroy table: tests/test_process_start_c.py runs
+    each against the compiled function) leaves the same state behind, with its
+    own error.  Not modelled: the failure of the definition's copy (:2652, before
+    the id), which needs a persistent domain without ``newDef`` (its one caller,
+    qemuMigrationPrepareAny, passes a domain virDomainAssignDef made transient or
+    gave a ``newDef``); hooks, devices, security labels, cgroups, the monitor, and
+    the status file the real one saves (:2886, :2981) and Stop removes.
     """
     _touch(vm)
+    if vm.def_.id != -1:                                            # :2642, IsActive
+        qemuReportError(VIR_ERR_OPERATION_INVALID, "%s", "VM is already active")
+        return -1
     if vm.persistent and vm.newDef is None:                        # SetDefTransient
         vm.newDef = vm.def_.copy()
     vm.def_.id = driver.nextvmid
@@ -560,10 +577,18 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
     _meanwhile(vm)                      # the monitor is waited for without the domain lock
     current().log("qemu", "-incoming %s%s" % (migrateFrom, " (stdin fd %d)" % stdin_fd
                                                if stdin_fd >= 0 else ""))
-    if start_paused:
-        virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION)
+    if migrateFrom is not NULL:
+        start_paused = True
+    if not start_paused:
+        if qemuProcessStartCPUs(driver, vm, conn, VIR_DOMAIN_RUNNING_BOOTED,
+                                QEMU_ASYNC_JOB_NONE) < 0:
+            if current().last_error is None:
+                qemuReportError(VIR_ERR_INTERNAL_ERROR, "%s", "resume operation failed")
+            qemuProcessStop(driver, vm, 0, VIR_DOMAIN_SHUTOFF_FAILED)
+            return -1
     else:
-        virDomainObjSetState(vm, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_MIGRATED)
+        virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION
+                             if migrateFrom is not NULL else VIR_DOMAIN_PAUSED_USER)
     if autodestroy:
         driver.autodestroy[vm.def_.uuid] = conn      # qemuProcessAutoDestroyAdd (:3016)
     return 0

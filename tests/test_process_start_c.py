@@ -1,0 +1,236 @@
+"""The world's qemuProcessStart and qemuProcessStop stubs against upstream's, compiled
+(deccheck's way: the same inputs to both, every difference shown).
+
+upstream/processcheck.py builds qemuProcessStart and qemuProcessStop from
+qemu_process.c at e2fb96d9, every callee that talks to QEMU or the OS a C stub of
+this project that records its call and fails at the N-th fault point.  Here the
+stubs of world/stubs.py and the compiled functions run on the same inputs (a
+migration source or none, paused or not, auto-destroy or not, a persistent or
+transient domain with or without a saved definition, active or not, a lock state,
+hooks, graphics, the emulator's capabilities), fault-free and failing at every
+fault point the compiled run passes, and must leave what the migration code can
+observe the same (processcheck.OBSERVED: the return, the errors, the last error,
+the id and ``nextvmid``, which definition is current and which is saved, the
+state and reason, the auto-destroy registration, the lock state, the job).
+
+Defined only with LIBVIRT_SRC (as test_abi_c.py: CI has no libvirt source, and
+under CI a skip is an error).
+"""
+import itertools
+import os
+from dataclasses import replace
+
+import pytest
+
+from conftest import UUID1, make_world
+from qemu_migration.upstream import processcheck as P
+from qemu_migration.upstream.processcheck import error_key
+from qemu_migration.world import stubs
+from qemu_migration.world.objects import DomainDef, DomainObj, GraphicsDef
+from qemu_migration.world.runtime import FaultPlan
+
+LIBVIRT_SRC = os.environ.get("LIBVIRT_SRC")
+
+# what a failure of the stub (fail=True) stands for: upstream's VIR_ALLOC(priv->monConfig)
+STUB_FAULT = "VIR_ALLOC"
+
+
+def stub_run(inp, faults=()):
+    """The world's stub on ``inp``, with the fault plan ``faults``: the observation."""
+    def make_def():
+        return DomainDef("kvm", "web1", UUID1, id=-1, memory=524288, vcpus=1,
+                         graphics=[] if inp.vnc_autoport is None else [GraphicsDef("vnc")])
+
+    orig = make_def()
+    orig.id = 3 if inp.active else -1
+    saved = make_def() if inp.new_def else None
+    vm = DomainObj(def_=orig, persistent=inp.persistent, state=inp.state, reason=inp.reason,
+                   newDef=saved)
+    vm.privateData.lockState = inp.lock_state
+    w = make_world(vm)
+    w.driver.nextvmid = inp.nextvmid
+    w.faults = FaultPlan.of(list(faults))
+    with w.activate():
+        if inp.stop is None:
+            ret = stubs.qemuProcessStart("conn", w.driver, vm, inp.migrate_from,
+                                         inp.start_paused, inp.autodestroy, inp.stdin_fd,
+                                         None, None, 2)
+        else:
+            stubs.qemuProcessStop(w.driver, vm, inp.stop, 6)
+            ret = None
+
+    def which(d):
+        if d is None:
+            return None
+        return "orig" if d is orig else "saved" if d is saved else "copy"
+
+    job = vm.privateData.job
+    return dict(ret=ret, errors=[error_key(e) for e in w.errors],
+                last_error=error_key(w.last_error), id=vm.def_.id,
+                nextvmid=w.driver.nextvmid, **{"def": which(vm.def_)},
+                newDef=which(vm.newDef), state=vm.state, reason=vm.reason,
+                autodestroy=vm.def_.uuid in w.driver.autodestroy,
+                lockState=vm.privateData.lockState,
+                job=(job.active, job.asyncJob, job.phase),
+                graphics_port=vm.def_.graphics[0].port if vm.def_.graphics else None,
+                events=[e.as_dict() for e in w.driver.events])
+
+
+def autoport(obs, inp):
+    """The one difference of a fault-free start left: a VNC display with autoport gets
+    its port at start upstream (qemu_process.c:2704-2714, the first free one from
+    5900; the C stub of qemuProcessNextFreePort finds 5900 free), the stub keeps the
+    definition's 0 (README, "Where the stubs under it fall short").  A failed start
+    keeps the port in a definition Stop does not replace (a transient domain's)."""
+    if inp.vnc_autoport and obs["graphics_port"] == 5900:
+        return dict(obs, graphics_port=0)
+    return obs
+
+
+if LIBVIRT_SRC:
+    def domains():
+        """Every kind of domain object a start is handed: transient, or persistent with
+        or without a saved definition; inactive, or active (refused)."""
+        for persistent, new_def, active in itertools.product((False, True), repeat=3):
+            yield P.Inputs(persistent=persistent, new_def=new_def, active=active)
+
+    def starts():
+        """The generated starts: every domain kind by every argument the function
+        reads, plus the callees' inputs (hooks, graphics, -device, a pipe or a file)."""
+        for base in domains():
+            for migrate_from, paused, autodestroy, fd in itertools.product(
+                    ("stdio", "tcp:[::]:49152", None), (True, False), (True, False), (-1, 20)):
+                yield replace(base, migrate_from=migrate_from, start_paused=paused,
+                              autodestroy=autodestroy, stdin_fd=fd, lock_state="lease",
+                              nextvmid=5)
+        for hooks, caps_device, vnc, fifo in itertools.product(
+                (True, False), (True, False), (None, True, False), (True, False)):
+            yield P.Inputs(persistent=True, new_def=True, hooks=hooks, caps_device=caps_device,
+                           vnc_autoport=vnc, stdin_fd=20, stdin_fifo=fifo, start_paused=False,
+                           migrate_from=None, lock_state="lease")
+
+    STARTS = list(starts())
+
+    def reachable(inp):
+        """Its one caller (qemuMigrationPrepareAny) starts an inactive domain that
+        virDomainAssignDef made: transient, or given a saved definition."""
+        return not inp.active and (not inp.persistent or inp.new_def)
+
+    @pytest.fixture(scope="module")
+    def upstream():
+        return P.load(LIBVIRT_SRC)
+
+    def test_the_compiled_functions_are_upstreams_own_text():
+        spec = P.process_spec(LIBVIRT_SRC)
+        funcs = [f for f in spec.functions if f.path == P.PROCESS_C]
+        assert [(f.name, f.line) for f in funcs] == [("qemuProcessStart", 2615),
+                                                    ("qemuProcessStop", 3078)]
+
+    @pytest.mark.parametrize("inp", STARTS, ids=str)
+    def test_a_fault_free_start_agrees_with_upstream(upstream, inp):
+        got = upstream.run(inp)[0]
+        assert (got["graphics_port"] == 5900) == bool(inp.vnc_autoport and got["ret"] == 0)
+        assert stub_run(inp) == autoport(got, inp)
+
+    @pytest.mark.parametrize("inp", STARTS, ids=str)
+    def test_every_failure_of_the_start_agrees_with_upstream(upstream, inp):
+        """Each fault point of the compiled run against the stub's own failure:
+        the same state left behind; at the fault the stub stands for, the same
+        error too; at qemuProcessStartCPUs, the stub's own nested fault, all the
+        same.  Two differences are asserted as such, both out of its one caller's
+        reach (qemuMigrationPrepareAny starts a transient domain, or one with a saved
+        definition, with a migration source): the copy of the definition, which
+        fails before the id is taken; and a failure after a guest started running
+        (no migration source, not paused), which has given up the lock state."""
+        _, calls, points = upstream.run(inp)
+        if inp.active:
+            assert points == 0          # refused before any callee
+        failed = []
+        for n in range(1, points + 1):
+            got, calls, _ = upstream.run(inp, n)
+            got = autoport(got, inp)
+            at = [c for c in calls if c.endswith("!")]
+            assert len(at) == 1
+            at = at[0][:-1]
+            if at == "virDomainDefFormat":
+                # the XML a hook script is given: without it the script still runs
+                # and the start goes on, its error left set (the world has no hooks)
+                assert inp.hooks and got["ret"] == 0
+                assert got["last_error"] == (2, 10, None, "virDomainDefFormatInternal")
+                assert dict(got, errors=[], last_error=None) == stub_run(inp)
+                continue
+            failed.append(at)
+            assert got["ret"] == -1 and got["last_error"] is not None, at
+            if at == "virDomainDefCopy":
+                assert not reachable(inp)
+                assert (got["id"], got["nextvmid"], got["def"], got["newDef"],
+                        got["state"], got["reason"]) == (-1, inp.nextvmid, "orig", None,
+                                                         inp.state, inp.reason)
+                continue
+            if at == "qemuProcessStartCPUs":
+                assert stub_run(inp, [("qemuProcessStartCPUs", 1)]) == got
+                continue
+            mine = stub_run(inp, [("qemuProcessStart", 1)])
+            if "qemuProcessStartCPUs" in calls[:calls.index(at + "!")]:
+                # failing after the guest was resumed: the lock state is given up
+                # already, where the stub's failure (before it) keeps it
+                assert inp.migrate_from is None and not inp.start_paused
+                assert mine["lockState"] == "lease" and got["lockState"] is None
+                mine["lockState"] = None
+            if at == STUB_FAULT:
+                assert mine == got
+            else:
+                assert len(got["errors"]) == 1, at
+                assert {k: v for k, v in mine.items() if k not in ("errors", "last_error")} \
+                    == {k: v for k, v in got.items() if k not in ("errors", "last_error")}, at
+        if not inp.active:
+            assert STUB_FAULT in failed
+            assert ("qemuProcessStartCPUs" in failed) == (
+                inp.migrate_from is None and not inp.start_paused)
+
+    STOP_FAILURES = {
+        "qemuDomainCreateLog(append)": (
+            38, 10, "cannot open logfile /var/log/libvirt/qemu/web1.log: Permission denied",
+            "qemuDomainOpenLogHelper"),
+        "virTimestamp": (2, 10, None, "qemuProcessStop"),
+    }
+    STOPS = [replace(base, stop=migrated, lock_state="lease", hooks=hooks)
+             for base in domains() for migrated in (0, 1) for hooks in (False, True)]
+
+    @pytest.mark.parametrize("inp", STOPS, ids=str)
+    def test_a_stop_agrees_with_upstream(upstream, inp):
+        """Fault-free, and at each of its fault points: a hook's error is raised and
+        then the caller's last error put back.  The failures the stub leaves out (it
+        cannot fail) are the log's, which the real one reports before it saves the
+        last error (:3101-3110): opening it, and the timestamp's allocation; the
+        state they leave is the same."""
+        assert stub_run(inp) == upstream.run(inp)[0]
+        _, calls, points = upstream.run(inp)
+        assert points == (0 if not inp.active else 2 + 4 * inp.hooks)
+        for n in range(1, points + 1):
+            got, calls, _ = upstream.run(inp, n)
+            at = [c[:-1] for c in calls if c.endswith("!")][0]
+            mine = stub_run(inp)
+            if at in STOP_FAILURES:
+                assert got["last_error"] == STOP_FAILURES[at]
+                got = dict(got, errors=[], last_error=None)
+            else:
+                assert got["last_error"] is None and len(got["errors"]) == 1, at
+                got = dict(got, errors=[])
+            assert mine == got, at
+
+    def test_a_stub_bug_is_a_disagreement(upstream, monkeypatch):
+        """The harness can fail: a stub that forgets to use up the id on failure, or
+        resumes a guest that is migrated in, disagrees."""
+        inp = P.Inputs(persistent=True, new_def=True)
+        assert stub_run(inp) == upstream.run(inp)[0]
+        real = stubs.qemuProcessStop
+
+        def stop_restoring_nothing(driver, vm, migrated, reason):
+            vm.newDef = None
+            return real(driver, vm, migrated, reason)
+        monkeypatch.setattr(stubs, "qemuProcessStop", stop_restoring_nothing)
+        got = upstream.run(inp, 8)[0]       # VIR_ALLOC
+        assert stub_run(inp, [("qemuProcessStart", 1)]) != got
+        monkeypatch.undo()
+        assert stub_run(inp, [("qemuProcessStart", 1)]) == got

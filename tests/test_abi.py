@@ -571,3 +571,37 @@ def test_format_of_a_bare_definition():
     text = stubs.format_def(DomainDef("kvm", "m", UUID, nets=[NetDef(MAC)]), 0)
     assert "<clock" not in text and "<input" not in text and "<features" not in text
     assert "<interface type='network'><mac address='52:54:00:3a:10:01'/></interface>" in text
+
+
+@pytest.mark.parametrize("info,message", [
+    (DeviceInfo(1, DeviceAddr(pci=PCIAddress(1, 0, 3, 0))),
+     "Target device PCI address 0001:00:03.00 does not match source 0000:00:03.00"),
+    (DeviceInfo(2, DeviceAddr(drive=DriveAddress(1, 0, 0))),
+     "Target device drive address 1:0:0 does not match source 0:0:0"),
+    (DeviceInfo(3, DeviceAddr(vioserial=VioserialAddress(1, 0, 1))),
+     "Target device virtio serial address 1:0:1 does not match source 0:0:1"),
+], ids=["pci-domain", "drive-controller", "vioserial-controller"])
+def test_an_address_differing_in_its_first_part_alone_is_refused(info, message):
+    """Each part of an address is compared on its own (L7536, L7551, L7565): the first
+    one differing alone is enough."""
+    src = full_def()
+    dst = full_def()
+    where = {1: "nets", 2: "disks", 3: "channels"}[info.type]
+    getattr(dst, where)[0] = replace(getattr(dst, where)[0], info=info)
+    assert refusal(src, dst) == (message, DI)
+
+
+@pytest.mark.parametrize("attr,what", [("console", "console"), ("watchdog", "watchdog"),
+                                       ("memballoon", "memory balloon")])
+def test_an_optional_device_only_the_target_has_is_refused(attr, what):
+    """The counts printed are the target's 1 and the source's 0 (L8338, L8361, L8373)."""
+    src = replace(full_def(), **{attr: None})
+    assert refusal(src, full_def()) == (
+        "Target domain %s count 1 does not match source 0" % what,
+        "virDomainDefCheckABIStability")
+
+
+def test_a_socket_address_is_formatted_with_or_without_its_port():
+    """virSocketFormatAddrFull: the service (port) only when asked for (util/network.c)."""
+    assert A.virSocketFormatAddrFull("10.0.2.1:4600", True, ":") == "10.0.2.1:4600"
+    assert A.virSocketFormatAddrFull("10.0.2.1:4600", False, ":") == "10.0.2.1"

@@ -73,9 +73,10 @@ virDomainSmbiosModeTypeToString = _enum_to_string(SMBIOS_MODE_NAMES)
 
 
 def virSocketFormatAddrFull(addr, withService, separator):
-    """virSocketFormatAddrFull (util/network.c): the model keeps a guestfwd address as
-    its text "address:port", which is what this call makes of the sockaddr."""
-    return addr
+    """virSocketFormatAddrFull (util/network.c @ e2fb96d9): the model keeps a guestfwd
+    address as its text "address:port", which is what this call makes of the sockaddr
+    with its service; without it, the address alone."""
+    return addr if withService else addr.rpartition(separator)[0]
 
 
 def virDomainTimerDefCheckABIStability(src, dst):                   # L7477

@@ -451,12 +451,19 @@ QMC_ENUM(virDomainMemballoonModel, "virtio", "xen", "none")
 QMC_ENUM(virDomainHub, "usb")
 QMC_ENUM(virDomainSmbiosMode, "none", "emulate", "host", "sysinfo")
 
-/* virSocketFormatAddrFull (util/network.c): the model keeps the text */
+/* virSocketFormatAddrFull (util/network.c): the model keeps the text "address:port";
+ * without the service, the address alone (as port/abi.py's) */
 static QMC_NOINST __attribute__((unused)) char *
 virSocketFormatAddrFull(virSocketAddrPtr addr, bool withService, const char *sep)
 {
-    (void)withService; (void)sep;
-    return addr->text;
+    static char host[sizeof(addr->text)];
+    char *cut;
+    if (withService)
+        return addr->text;
+    snprintf(host, sizeof(host), "%s", addr->text);
+    cut = strrchr(host, sep[0]);
+    *(cut ? cut : host) = '\0';
+    return host;
 }
 QMC_STUB char *qemuDomainDefFormatXML(struct qemud_driver *driver, virDomainDefPtr def,
                                       unsigned int flags);

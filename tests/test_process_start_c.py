@@ -78,7 +78,7 @@ def stub_run(inp, faults=()):
 
 def autoport(obs, inp):
     """The one difference of a fault-free start left: a VNC display with autoport gets
-    its port at start upstream (qemu_process.c:2704-2714, the first free one from
+    its port at start upstream (qemu_process.c:2702-2712, the first free one from
     5900; the C stub of qemuProcessNextFreePort finds 5900 free), the stub keeps the
     definition's 0 (README, "Where the stubs under it fall short").  A failed start
     keeps the port in a definition Stop does not replace (a transient domain's)."""
@@ -202,7 +202,7 @@ if LIBVIRT_SRC:
         """Fault-free, and at each of its fault points: a hook's error is raised and
         then the caller's last error put back.  The failures the stub leaves out (it
         cannot fail) are the log's, which the real one reports before it saves the
-        last error (:3101-3110): opening it, and the timestamp's allocation; the
+        last error (:3101-3108, saved at :3127): opening it, and the timestamp's allocation; the
         state they leave is the same."""
         assert stub_run(inp) == upstream.run(inp)[0]
         _, calls, points = upstream.run(inp)

@@ -187,7 +187,7 @@ def test_assign_def_to_a_defined_domain(live, newdef_before, newdef_after):
 @pytest.mark.parametrize("paused,autodestroy,fd", [(True, True, 20), (False, False, -1)])
 def test_process_start_flags(paused, autodestroy, fd):
     """Migrated in (migrateFrom set), the guest stays paused whatever start_paused says
-    (qemu_process.c:2916): PAUSED/migration."""
+    (qemu_process.c:2948): PAUSED/migration."""
     vm = make_vm(state="shutoff")
     w = make_world(vm)
     with w.activate():
@@ -239,7 +239,7 @@ def test_process_start_fails_when_resuming_fails():
 
 
 def test_process_start_reports_a_silent_resume_failure(monkeypatch):
-    """A resume that failed without an error gets upstream's own (:2967)."""
+    """A resume that failed without an error gets upstream's own (:3005)."""
     monkeypatch.setattr(stubs, "qemuProcessStartCPUs", lambda *a: -1)
     vm = make_vm(state="shutoff")
     w = make_world(vm)

@@ -542,24 +542,27 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
     SHUTOFF/unknown (:2658), the -incoming source and the descriptor it reads from
     (logged, as the real one writes the command line to the domain's log), the
     guest left paused when it is migrated in (``migrateFrom`` forces
-    ``start_paused``, :2916; PAUSED/migration, or PAUSED/user without
-    ``migrateFrom``, :2974) or resumed by qemuProcessStartCPUs (RUNNING/booted,
+    ``start_paused``, :2948; PAUSED/migration, or PAUSED/user without
+    ``migrateFrom``, :3009-3012) or resumed by qemuProcessStartCPUs (RUNNING/booted,
     which gives up ``priv->lockState``; its failure reports "resume operation
-    failed" when it reported nothing itself, :2964-2970), and the auto-destroy
-    registration (:2978).
+    failed" when it reported nothing itself, :2999-3006), and the auto-destroy
+    registration (:3015-3017).
     An injected failure is an allocation failure after the id was assigned
     (VIR_FROM_QEMU out of memory, as VIR_ALLOC(priv->monConfig) at :2761): the
     real one then runs its ``cleanup``, which calls qemuProcessStop(driver, vm,
-    0, VIR_DOMAIN_SHUTOFF_FAILED) (:3023), so the id stays used, the domain is
+    0, VIR_DOMAIN_SHUTOFF_FAILED) (:3034), so the id stays used, the domain is
     inactive and a saved persistent definition is restored (qemu_process.c:3260-3265).
     Every later failure of the real one (the command, the monitor, cgroups, labels,
     the status file, the auto-destroy table: tests/test_process_start_c.py runs
     each against the compiled function) leaves the same state behind, with its
-    own error.  Not modelled: the failure of the definition's copy (:2652, before
+    own error.  Not modelled: the failure of the definition's copy (:2653, before
     the id), which needs a persistent domain without ``newDef`` (its one caller,
     qemuMigrationPrepareAny, passes a domain virDomainAssignDef made transient or
-    gave a ``newDef``); hooks, devices, security labels, cgroups, the monitor, and
-    the status file the real one saves (:2886, :2981) and Stop removes.
+    gave a ``newDef``); a failure after a running start resumed the guest (the lock
+    state is given up by then; PrepareAny starts paused); the port an autoport VNC
+    or SPICE display gets (:2702-2735: the definition keeps its 0); hooks, devices,
+    security labels, cgroups, the monitor, and the status file the real one saves
+    (:2909, :3020) and Stop removes.
     """
     _touch(vm)
     if vm.def_.id != -1:                                            # :2642, IsActive
@@ -602,7 +605,11 @@ def qemuProcessStop(driver, vm, migrated, reason, *, fail):
     return for an inactive domain (:3095), the id set to -1 and the state to
     SHUTOFF with ``reason`` (:3242-3243), the auto-destroy entry dropped, and a
     saved ``newDef`` restored as the definition (:3260-3265).  It cannot fail.
-    Not modelled: the log file, killing the process, labels, cgroups, hooks.
+    Not modelled: the log file, killing the process, labels, cgroups, hooks; so
+    neither the real one's failures to open the log or allocate its timestamp
+    (:3101-3108), which it reports before it saves the caller's error (:3127), so
+    that error is replaced (tests/test_process_start_c.py holds the difference to
+    those two).
     """
     _touch(vm)
     current().log("qemu", "stopped migrated=%d" % migrated)

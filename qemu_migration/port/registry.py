@@ -169,7 +169,9 @@ class EntryPoint:
 _COOKIE_PATH = ("strdup", "virGetHostname", "virGetHostUUID", "virDomainLockProcessInquire")
 _BEGIN_PATH = _COOKIE_PATH + ("qemuDomainDefFormatXML", "qemuDomainFormatXML",
                               "virDomainDefParseString", "virDomainSaveStatus")
-_PREPARE_PATH = _COOKIE_PATH + ("qemuProcessStart",
+# (qemuProcessStart resumes a guest started without a migration source through
+# qemuProcessStartCPUs; the prepares always pass one, so no case of theirs calls it)
+_PREPARE_PATH = _COOKIE_PATH + ("qemuProcessStart", "qemuProcessStartCPUs",
                                 "virDomainAssignDef", "virDomainDefParseString",
                                 "virDomainEventNewFromObj", "virDomainSaveStatus", "virTimeMs",
                                 "virCondWaitUntil")

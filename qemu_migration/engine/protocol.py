@@ -56,6 +56,7 @@ from ..world.constants import (ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES, QEMU_JOB_QU
                                VIR_MIGRATE_TUNNELLED, VIR_MIGRATE_UNDEFINE_SOURCE)
 from ..world.objects import MemballoonDef
 from ..world.runtime import FaultPlan, World
+from ..world.stubs import DROP_WAKEUPS
 from ..world.stubs_client import virGetLastError
 from ..world.stubs_p2p import virConnectClose, virUnrefDomain
 from .invariants import world_checks
@@ -198,17 +199,21 @@ class Migration:
     connect_flags: Tuple[int, int] = (0, 0)     # how the client opens the source, the dest
     gone: bool = False                  # the domain is gone from the source once the client
                                         # holds its handle (undefined by another client)
+    # what another thread of a host does at a lock-drop point (world/stubs.py _meanwhile):
+    # (host, point, nth, what), during the first attempt
+    wakeups: List[Tuple[str, str, int, str]] = field(default_factory=list)
 
     @classmethod
     def from_scenario(cls, sc: MigrationScenario):
         return cls(sc.source, sc.destination, sc.domain, sc.flow, sc.flags, list(sc.faults),
-                   sc.attempts, dname=sc.dname, uri=sc.uri)
+                   sc.attempts, dname=sc.dname, uri=sc.uri, wakeups=list(sc.wakeups))
 
     @classmethod
-    def matrix(cls, flow, source, destination, kind, faults=(), variant=None):
+    def matrix(cls, flow, source, destination, kind, faults=(), variant=None, wakeups=()):
         s, d = matrix_host_states(kind, source, destination)
         f = FLOWS[flow]
-        m = cls(s, d, MATRIX_DOMAIN, f, f.flags, list(faults), kind=kind)
+        m = cls(s, d, MATRIX_DOMAIN, f, f.flags, list(faults), kind=kind,
+                wakeups=list(wakeups))
         if variant is not None:
             VARIANTS[variant].apply(m)
         return m
@@ -364,14 +369,20 @@ def _start(world):
             for vm in driver.domains.values()]
 
 
-def attempt(s: Setup, m: Migration, faults=(), migrate=None):
-    """Run the migration once on the hosts as they are; the attempt's record."""
+def wakeup_label(wakeup):
+    return "%s:%s#%d %s" % wakeup
+
+
+def attempt(s: Setup, m: Migration, faults=(), migrate=None, wakeups=()):
+    """Run the migration once on the hosts as they are; the attempt's record.  With
+    ``wakeups`` the record says which did not happen (``unfired_wakeups``)."""
     migrate = migrate or client_migrate()
     client = World()
     client.driver.hostname = CLIENT_HOSTNAME
     worlds = s.worlds(client)
     for side, w in worlds.items():
         w.reset_run(FaultPlan.of([(callee, nth) for sd, callee, nth in faults if sd == side]))
+        w.drop_wakeups = {(point, nth): what for sd, point, nth, what in wakeups if sd == side}
     starts = {side: _start(worlds[side]) for side in ("source", "destination")}
     events = {side: len(worlds[side].driver.events) for side in ("source", "destination")}
     del s.log[:]
@@ -402,7 +413,7 @@ def attempt(s: Setup, m: Migration, faults=(), migrate=None):
     dst_vm = s.destination.world.driver.domains.get(uuid)
     runs_on = [side for side, vm in (("source", s.source.world.driver.domains.get(uuid)),
                                      ("destination", dst_vm)) if _runs(vm)]
-    return {
+    rec = {
         "outcome": "migrated" if migrated else "refused",
         "refused_at": refused_at,
         "error": error_dict(seen) if seen is not None else None,
@@ -423,20 +434,28 @@ def attempt(s: Setup, m: Migration, faults=(), migrate=None):
         "unfired_faults": ["%s:%s#%d" % f for f in faults
                            if worlds[f[0]].calls.get(f[1], 0) < f[2]],
         "_calls": {side: dict(w.calls) for side, w in worlds.items()},
+        "_drops": {side: dict(w.lock_drops) for side, w in worlds.items()},
     }
+    if wakeups:
+        rec["unfired_wakeups"] = [wakeup_label(k) for k in wakeups
+                                  if (k[1], k[2]) not in worlds[k[0]].drop_wakeups_fired]
+    return rec
 
 
 def run_migration(m: Migration, migrate=None, entries=None):
     """The row of one migration: its first attempt whole, the second in short."""
     s = setup(m, entries)
-    first = attempt(s, m, m.faults, migrate)
+    first = attempt(s, m, m.faults, migrate, m.wakeups)
     first.pop("_calls")
+    first.pop("_drops")
     row = {"flow": m.flow.name, "protocol": m.flow.protocol,
            "destination_advertises_v3": m.flow.dest_v3,
            "source": m.source.version, "destination": m.destination.version,
            "domain": m.kind if m.kind is not None else m.domain,
            "flags": m.flags,
            "fault": ", ".join("%s:%s#%d" % f for f in m.faults) or None}
+    if m.wakeups:                   # the wakeup rows only: the others are unchanged
+        row["wakeup"] = ", ".join(wakeup_label(k) for k in m.wakeups)
     if m.variant is not None:       # the extra rows only: the matrix's rows are unchanged
         row["variant"] = m.variant
     row.update(first)
@@ -461,11 +480,29 @@ def fault_points(m: Migration, migrate=None, entries=None):
             for n in range(1, calls[side][name] + 1)]
 
 
+def wakeup_points(m: Migration, migrate=None, entries=None):
+    """Every lock-drop point the migration passes without faults or wakeups, on either
+    host, in order, with each wakeup another thread can do there:
+    [(side, point, nth, what)] (world/stubs.py DROP_WAKEUPS)."""
+    s = setup(m, entries)
+    drops = attempt(s, m, (), migrate)["_drops"]
+    return [(side, point, n, what) for side in ("source", "destination")
+            for point in sorted(drops[side]) for n in range(1, drops[side][point] + 1)
+            for what in DROP_WAKEUPS]
+
+
+# the matrix's domain whose rows run each wakeup too (the guest as a fixture, the
+# same on every flow and version pair; the variants change the rest)
+WAKEUP_KIND = "clean"
+
+
 def matrix(flows=None, sources=None, destinations=None, kinds=None, faults=False,
            migrate=None, entries=None, variant=None):
     """The rows of the matrix: flow x source x destination x domain, and with ``faults``
-    each of those again with every faultable call failing in turn.  With ``variant``
-    (a name of VARIANTS), each migration changed by it, on the flows it applies to."""
+    each of those again with every faultable call failing in turn, and (the
+    ``WAKEUP_KIND`` domain's, without ``variant``) with each wakeup at each lock-drop
+    point in turn.  With ``variant`` (a name of VARIANTS), each migration changed by it,
+    on the flows it applies to."""
     rows = []
     for flow in flows or FLOW_NAMES:
         if variant is not None and flow not in VARIANTS[variant].flows:
@@ -480,6 +517,11 @@ def matrix(flows=None, sources=None, destinations=None, kinds=None, faults=False
                             rows.append(run_migration(Migration.matrix(flow, src, dst, kind,
                                                                        [point], variant),
                                                       migrate, entries))
+                    if faults and kind == WAKEUP_KIND and variant is None:
+                        for k in wakeup_points(m, migrate, entries):
+                            rows.append(run_migration(
+                                Migration.matrix(flow, src, dst, kind, wakeups=[k]),
+                                migrate, entries))
     return rows
 
 

@@ -23,8 +23,11 @@ COLUMNS = ["flow", "source", "destination", "domain", "variant", "fault", "outco
 
 
 def cells(r):
+    # a wakeup row's wakeup shows in the fault column (another thread's doing)
+    fault = "; ".join(x for x in (r["fault"], r.get("wakeup") and "wakeup " + r["wakeup"])
+                      if x)
     return [r["flow"], r["source"], r["destination"], r["domain"], r.get("variant") or "-",
-            r["fault"] or "-", r["outcome"], r["refused_at"] or "-",
+            fault or "-", r["outcome"], r["refused_at"] or "-",
             "STRANDED" if r["stranded"] else "no", _err(r["error"]), _viol(r) or "-",
             _second(r["second_attempt"])]
 

@@ -148,6 +148,9 @@ def describe(obj):
         if obj.faults:
             lines.append("  faults (first attempt): " + ", ".join(
                 "%s:%s#%d" % f for f in obj.faults))
+        if obj.wakeups:
+            lines.append("  wakeups (first attempt): " + ", ".join(
+                "%s:%s#%d %s" % k for k in obj.wakeups))
         return "\n".join(lines)
     if isinstance(obj, Scenario):
         lines = ["scenario %s (%s)" % (obj.name, obj.path)]

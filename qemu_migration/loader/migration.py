@@ -15,6 +15,8 @@ to the scenario file), told apart by its children: a ``<source>`` and a
       <destination version="post" hostname="dest.example.org"/>
       <migrate domain="shop1" flow="p2p-v2" flags="live peer2peer" attempts="2">
         <fault host="source" callee="virDomainSaveStatus" nth="1"/>
+        <wakeup host="source" at="qemuDomainObjExitRemoteWithDriver" nth="1"
+                what="qemu-quits"/>
       </migrate>
     </scenario>
 
@@ -32,6 +34,12 @@ destination's migration URI; default NULL, an empty value is refused), ``attempt
 world of ``host`` (client, source or destination) fails during the first
 attempt.  ``callee`` is a faultable stub, or a crossing of the wire
 ``remote:<member>@<source|destination>`` (the RPC fails; world/hosts.py).
+``<wakeup host= at= nth= what=>`` children: at the nth passage [1] of the
+lock-drop point ``at`` (one of world/stubs.py ``DROP_POINTS``: a stub the host's
+code calls with the domain unlocked) on ``host`` (source or destination),
+another thread does ``what`` (``DROP_WAKEUPS``: ``qemu-quits``, QEMU exits and
+the monitor's end-of-file handler runs; ``remove-domain``, the domain's list
+reference is dropped) during the first attempt.
 
 A flow whose name ends in ``-v2`` (and the flow ``v2``) stands for a
 destination daemon that does not advertise VIR_DRV_FEATURE_MIGRATION_V3: the
@@ -52,6 +60,7 @@ from ..world.constants import (MIGRATE_FLAG_NAMES, VIR_MIGRATE_LIVE, VIR_MIGRATE
                                VIR_MIGRATE_TUNNELLED)
 from ..world.objects import Driver
 from ..world.runtime import World
+from ..world.stubs import DROP_POINTS, DROP_WAKEUPS
 from .cint import C_INT
 from .errors import LoadError
 from .scenario import (HostDomain, host_driver, check_attrs, load_host_domain, parse_scenario_element,
@@ -151,6 +160,8 @@ class MigrationScenario:
     attempts: int = 2
     dname: Optional[str] = None         # virDomainMigrate's dname and uri
     uri: Optional[str] = None
+    wakeups: List[Tuple[str, str, int, str]] = field(default_factory=list)  # (side, at, nth,
+                                                                            #  what)
 
 
 def _flags(text, path, loc):
@@ -231,11 +242,14 @@ def _migrate(path, node, source):
                              C_INT, minimum=1)
         if attempts > 2:
             raise LoadError(path, where(node, "attempts"), "attempts is 1 or 2")
-    faults = []
+    faults, wakeups = [], []
     for child in node:
+        if child.tag == "wakeup":
+            wakeups.append(_wakeup(path, child, wakeups))
+            continue
         if child.tag != "fault":
             raise LoadError(path, where(child), "unknown element <%s> in <migrate> (expected "
-                            "<fault>)" % child.tag)
+                            "<fault>, <wakeup>)" % child.tag)
         check_attrs(child, ["host", "callee", "nth"], path)
         side = required_attr(child, "host", path)
         if side not in SIDES:
@@ -253,7 +267,30 @@ def _migrate(path, node, source):
             raise LoadError(path, where(child), "fault %s:%s#%d given twice"
                             % (side, callee, nth))
         faults.append((side, callee, nth))
+    names["wakeups"] = wakeups
     return domain, flow, flags, attempts, faults, names
+
+
+def _choice(path, node, attr, choices, what):
+    value = required_attr(node, attr, path)
+    if value not in choices:
+        raise LoadError(path, where(node, attr), "unknown %s '%s' (expected %s)"
+                        % (what, value, ", ".join(choices)))
+    return value
+
+
+def _wakeup(path, node, seen):
+    """A ``<wakeup host= at= nth= what=>``: (side, at, nth, what)."""
+    check_attrs(node, ["host", "at", "nth", "what"], path)
+    side = _choice(path, node, "host", ("source", "destination"), "host")
+    at = _choice(path, node, "at", DROP_POINTS, "lock-drop point")
+    nth = 1
+    if node.get("nth") is not None:
+        nth = parse_int(node.get("nth"), path, where(node, "nth"), "nth", C_INT, minimum=1)
+    what = _choice(path, node, "what", DROP_WAKEUPS, "wakeup")
+    if any(w[:3] == (side, at, nth) for w in seen):
+        raise LoadError(path, where(node), "wakeup at %s:%s#%d given twice" % (side, at, nth))
+    return side, at, nth, what
 
 
 def is_migration_element(root):

@@ -40,7 +40,8 @@ def row_id(row):
     rid = "%s/%s/%s/%s" % (row["flow"], row["source"], row["destination"], row["domain"])
     if row.get("variant"):
         rid += "~" + row["variant"]
-    return rid + ("/" + row["fault"] if row.get("fault") else "")
+    rid += "/" + row["fault"] if row.get("fault") else ""
+    return rid + ("/wakeup " + row["wakeup"] if row.get("wakeup") else "")
 
 
 def summary(row):

@@ -11,7 +11,7 @@ every stub, so they look nothing else up.
 """
 import functools
 from dataclasses import dataclass, field
-from typing import Dict, List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from .errors import VirError
 from .objects import Driver, Ptr
@@ -143,6 +143,11 @@ class World:
         self.next_fd = 20
         self.peer_v3 = True
         self.wakeups: List[str] = []    # what other threads do while a job waits
+        # a whole migration's scripted wakeups: (lock-drop point, nth) -> what another
+        # thread does there (stubs._meanwhile, _other_thread); set per attempt
+        self.drop_wakeups: Dict[Tuple[str, int], str] = {}
+        self.drop_wakeups_fired: List[Tuple[str, int]] = []
+        self.lock_drops: Dict[str, int] = {}    # passages of each lock-drop point so far
         self.conditions: List[str] = []
         self.others_refs = 0
         self.others_async: List[str] = []
@@ -184,6 +189,8 @@ class World:
         self.others_refs = 0             # references other threads took (+) or gave back (-)
         self.others_async = []           # async jobs other threads "ended" or "started", in order
         self.conditions = []             # condition variables waited on, signalled, broadcast
+        self.lock_drops = {}
+        self.drop_wakeups_fired = []
 
     def raise_error(self, error: VirError):
         """A report: kept in ``errors`` and made the thread's last error (virRaiseErrorFull)."""

@@ -17,7 +17,8 @@ from .constants import (DEFAULT_JOB_MASK, NULL, QEMU_ASYNC_JOB_MIGRATION_OUT,
                         VIR_DOMAIN_PAUSED_MIGRATION, VIR_DOMAIN_PAUSED_USER, VIR_DOMAIN_RUNNING,
                         VIR_DOMAIN_RUNNING_BOOTED, VIR_DOMAIN_RUNNING_MIGRATED,
                         VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_MIGRATED,
-                        VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_MIGRATED,
+                        VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_FAILED,
+                        VIR_DOMAIN_EVENT_STOPPED_MIGRATED,
                         VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
                         VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_MIGRATED,
                         VIR_DOMAIN_SHUTOFF_UNKNOWN, VIR_ERR_INTERNAL_ERROR, VIR_MIGRATE_LIVE,
@@ -238,17 +239,69 @@ def _wake(w, vm, what):
     w.others_refs += vm.refs - refs
 
 
-def _meanwhile(vm):
+def _meanwhile(vm, counted=True):
     """Where the real callee lets go of the domain lock (it talks to QEMU through the
     monitor: qemuProcessStart, doNativeMigrate, doPeer2PeerMigrate), another thread
     may run: a "remove-domain" next in World.wakeups happens here.  It is what the
     monitor's end-of-file handler does to a transient guest whose QEMU went away
     (qemuProcessHandleMonitorEOF: stopped, then virDomainRemoveInactive), and what
     upstream's "domain disappeared" checks after qemuMigrationJobContinue and
-    qemuMigrationJobFinish are for.  The wakeups of a job wait stay for the wait."""
+    qemuMigrationJobFinish are for.  The wakeups of a job wait stay for the wait.
+
+    A ``counted`` point is also a lock-drop point of a whole migration's host (the
+    stub running now, World.lock_drops): a wakeup scripted for its nth passage
+    (World.drop_wakeups, see _other_thread) happens here first.  qemuProcessStart
+    is not counted: QEMU quitting inside it is the start failing, which the stub's
+    own fault stands for."""
     w = current()
+    if counted:
+        point = w.frames[-1]
+        n = w.lock_drops[point] = w.lock_drops.get(point, 0) + 1
+        what = w.drop_wakeups.get((point, n))
+        if what is not None:
+            w.drop_wakeups_fired.append((point, n))
+            _other_thread(w, vm, what)
     if w.wakeups and w.wakeups[0] == "remove-domain":
         _wake(w, vm, w.wakeups.pop(0))
+
+
+def _other_thread(w, vm, what):
+    """What another thread of the host does while this one has the domain unlocked
+    (a scripted wakeup of a whole migration, DROP_WAKEUPS):
+
+    - "remove-domain": it drops the domain's last reference that is not this
+      thread's, taking it out of the list (as _wake's; nothing when the list no
+      longer holds it);
+    - "qemu-quits": QEMU exits on its own and the monitor's end-of-file handler
+      runs, qemuProcessHandleMonitorEOF (qemu_process.c:115-160 @ e2fb96d9): nothing
+      for an inactive domain (:130); the guests here have a JSON monitor and no
+      SHUTDOWN event came first, so the reasons are a crash's (:138-144):
+      a STOPPED/FAILED event (:146, queued on the driver: :157), qemuProcessStop
+      with SHUTOFF/FAILED (:149; its body, as the stub models it), the audit record
+      "failed" (:150), and a transient domain removed from the list (:152-153).
+      That thread's calls are not this thread's, so none is in the trace.
+    """
+    if what == "remove-domain":
+        if w.driver.domains.get(vm.def_.uuid) is vm:
+            _wake(w, vm, what)
+        return
+    if not virDomainObjIsActive(vm):
+        return
+    event = Event(VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_FAILED, vm.def_.name)
+    qemuProcessStop.__wrapped__(w.driver, vm, 0, VIR_DOMAIN_SHUTOFF_FAILED, fail=False)
+    virDomainAuditStop.__wrapped__(vm, "failed", fail=False)
+    if not vm.persistent:
+        virDomainRemoveInactive.__wrapped__(w.driver.domains, vm, fail=False)
+    w.driver.events.append(event)
+
+
+# what another thread can do at a lock-drop point of a whole migration (_other_thread)
+DROP_WAKEUPS = ("qemu-quits", "remove-domain")
+# the stubs a host's code calls with the domain unlocked, where _meanwhile counts a
+# lock-drop point: QEMU's migration (the monitor), and giving the monitor or the remote
+# daemon back (stubs_driver, stubs_p2p)
+DROP_POINTS = ("doNativeMigrate", "doTunnelMigrate", "qemuDomainObjExitMonitor",
+               "qemuDomainObjExitMonitorWithDriver", "qemuDomainObjExitRemoteWithDriver")
 
 
 def virCondSignal(cond, *, fail):
@@ -577,7 +630,7 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
         _oom(VIR_FROM_QEMU, "qemuProcessStart")
         qemuProcessStop(driver, vm, 0, VIR_DOMAIN_SHUTOFF_FAILED)
         return -1
-    _meanwhile(vm)                      # the monitor is waited for without the domain lock
+    _meanwhile(vm, counted=False)       # the monitor is waited for without the domain lock
     current().log("qemu", "-incoming %s%s" % (migrateFrom, " (stdin fd %d)" % stdin_fd
                                                if stdin_fd >= 0 else ""))
     if migrateFrom is not NULL:
@@ -688,7 +741,13 @@ def _migration_run(driver, vm, flags, fail):
     migration then fails (an injected failure: QEMU reports the migration job
     failed, VIR_ERR_OPERATION_FAILED "migration job: unexpectedly failed", :823,
     leaving the guest as it was) or completes, and a guest still running is paused
-    (:1562-1564).  Returns 0 or -1."""
+    (:1562-1564).  Returns 0 or -1.  A guest whose QEMU quit meanwhile (a scripted
+    "qemu-quits" at the caller's _meanwhile: while the monitor ran the migrate
+    command, :1471-1514) is no longer active at :1519: VIR_ERR_INTERNAL_ERROR "guest
+    unexpectedly quit", -1 (the non-live pause before it is not modelled then)."""
+    if not virDomainObjIsActive(vm):
+        qemuReportError(VIR_ERR_INTERNAL_ERROR, "%s", _("guest unexpectedly quit"))
+        return -1
     if not (flags & VIR_MIGRATE_LIVE) and vm.state == VIR_DOMAIN_RUNNING:
         _set_offline(driver, vm)
     if fail:

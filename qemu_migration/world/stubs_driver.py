@@ -9,7 +9,7 @@ fails, where the real one can, the way it fails (see ``stubs.py``).
 from .constants import (NULL, QEMU_MIGRATION_FLAGS, VIR_ERR_INTERNAL_ERROR,
                         VIR_ERR_INVALID_ARG, VIR_FROM_QEMU)
 from .runtime import current, recorded
-from .stubs import _report, cfmt, qemuDriverLock, qemuDriverUnlock, _touch
+from .stubs import _meanwhile, _report, cfmt, qemuDriverLock, qemuDriverUnlock, _touch
 
 # glibc /proc/<pid>/stat: what the stub reads as the guest's CPU time (ns), a fixed figure
 CPU_TIME_NS = 4200000000
@@ -101,7 +101,9 @@ def qemuDomainObjEnterMonitor(driver, vm, *, fail):
 
 def qemuDomainObjExitMonitor(driver, vm, *, fail):
     """qemuDomainObjExitMonitor (qemu_domain.c:956 @ e2fb96d9): gives the monitor back and
-    takes the domain lock again."""
+    takes the domain lock again.  Another thread may have run meanwhile (stubs._meanwhile,
+    a lock-drop point)."""
+    _meanwhile(vm)
     _touch(vm)
     vm.locked = True
 
@@ -116,7 +118,9 @@ def qemuDomainObjEnterMonitorWithDriver(driver, vm, *, fail):
 
 def qemuDomainObjExitMonitorWithDriver(driver, vm, *, fail):
     """qemuDomainObjExitMonitorWithDriver (qemu_domain.c:1004 @ e2fb96d9): takes the driver
-    lock, then the domain lock, again."""
+    lock, then the domain lock, again.  Another thread may have run meanwhile
+    (stubs._meanwhile, a lock-drop point)."""
+    _meanwhile(vm)
     qemuDriverLock(driver)
     _touch(vm)
     vm.locked = True

@@ -44,7 +44,9 @@ def qemuDomainObjEnterRemoteWithDriver(driver, obj, *, fail):
 def qemuDomainObjExitRemoteWithDriver(driver, obj, *, fail):
     """qemuDomainObjExitRemoteWithDriver (qemu_domain.c:1018 @ e2fb96d9): after it, the
     driver and the domain locked again and the reference dropped (its result ignored).
-    It cannot fail."""
+    It cannot fail.  Another thread may have run meanwhile (stubs._meanwhile, a lock-drop
+    point)."""
+    _meanwhile(obj)
     qemuDriverLock(driver)
     virDomainObjLock(obj)
     virDomainObjUnref(obj)

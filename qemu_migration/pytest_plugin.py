@@ -220,6 +220,8 @@ class ScenarioItem(pytest.Item):
             data = compute_migration(scenario)
             dead = ["fault %s never fired (the migration never reaches it)" % f
                     for f in data["migration"]["unfired_faults"]]
+            dead += ["wakeup %s never happened (the migration never passes that point)" % k
+                     for k in data["migration"].get("unfired_wakeups", ())]
         else:
             data, unfired = compute_with_unfired(scenario)
             dead = never_fired(scenario, unfired)

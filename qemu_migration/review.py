@@ -186,6 +186,8 @@ def _write_migrations(rows, out):
         out.write("%s\n    %s\n" % (sc.name, migration_line(r)))
         for f in r["unfired_faults"]:
             out.write("    WARNING fault %s never fired\n" % f)
+        for k in r.get("unfired_wakeups", ()):
+            out.write("    WARNING wakeup %s never happened\n" % k)
 
 
 def run_command(args, out):

@@ -85,6 +85,24 @@ def test_only_the_nth_passage_of_the_point_named_wakes():
     assert vm.state == VIR_DOMAIN_RUNNING and w.lock_drops == {}
 
 
+def test_the_function_level_peer2peer_stub_is_no_point():
+    w, vm = _world()
+    _drop(w, vm, "doPeer2PeerMigrate", "qemu-quits")
+    assert vm.state == VIR_DOMAIN_RUNNING and w.lock_drops == {}
+
+
+def test_a_point_fires_only_what_it_allows():
+    w, vm = _world()
+    _drop(w, vm, "qemuProcessStartCPUs", "qemu-quits")
+    assert vm.state == VIR_DOMAIN_RUNNING and w.drop_wakeups_fired == []
+    w, vm = _world()
+    vm.refs += 1
+    w.drop_wakeups = {("qemuProcessStartCPUs", 1): "remove-domain"}
+    with w.activate():
+        stubs.qemuProcessStartCPUs(w.driver, vm, None, 0, 0)
+    assert vm.def_.uuid not in w.driver.domains and vm.refs == 1
+
+
 def test_the_exit_stubs_are_lock_drop_points():
     for module, name in [(stubs_driver, "qemuDomainObjExitMonitor"),
                          (stubs_driver, "qemuDomainObjExitMonitorWithDriver"),
@@ -111,6 +129,8 @@ def test_wakeup_points_and_rows():
     points = P.wakeup_points(m)
     assert ("source", "qemuDomainObjExitRemoteWithDriver", 1, "qemu-quits") in points
     assert {p[3] for p in points} == set(stubs.DROP_WAKEUPS)
+    assert ("destination", "qemuProcessStartCPUs", 1, "remove-domain") in points
+    assert ("destination", "qemuProcessStartCPUs", 1, "qemu-quits") not in points
     assert all(p[1] in stubs.DROP_POINTS for p in points)
     k = ("source", "qemuDomainObjExitRemoteWithDriver", 1, "qemu-quits")
     row = P.run_migration(P.Migration.matrix("p2p-v3", "post", "post", "clean", wakeups=[k]))
@@ -164,7 +184,10 @@ def test_a_scenario_scripts_wakeups(tree):  # noqa: F811
     ('<wakeup host="client" at="doNativeMigrate" what="qemu-quits"/>', "unknown host 'client'"),
     ('<wakeup host="source" at="strdup" what="qemu-quits"/>',
      "unknown lock-drop point 'strdup'"),
-    ('<wakeup host="source" at="doNativeMigrate" what="reboot"/>', "unknown wakeup 'reboot'"),
+    ('<wakeup host="source" at="doNativeMigrate" what="reboot"/>',
+     "unknown wakeup at doNativeMigrate 'reboot'"),
+    ('<wakeup host="destination" at="qemuProcessStartCPUs" what="qemu-quits"/>',
+     "unknown wakeup at qemuProcessStartCPUs 'qemu-quits'"),
     ('<wakeup host="source" at="doNativeMigrate" nth="0" what="qemu-quits"/>', "nth"),
     ('<wakeup host="source" at="doNativeMigrate" what="qemu-quits" when="now"/>',
      "unknown attribute 'when'"),
@@ -177,3 +200,15 @@ def test_bad_wakeups_are_one_line(tree, wakeup, problem):  # noqa: F811
     with pytest.raises(LoadError) as e:
         load_scenario(tree(faults=wakeup))
     assert problem in str(e.value) and "\n" not in str(e.value)
+
+
+def test_the_wakeup_rows_with_a_fault_free_the_source_object_in_confirm3():
+    rows = [r for r in P.extra_rows(["post", "fixed"], faults=True) if r.get("wakeup")]
+    assert len(rows) == len(P.WAKEUP_ROWS)
+    (row,) = rows
+    assert row["fault"] and not row["unfired_faults"] and not row["unfired_wakeups"]
+    (src,) = row["left_behind"]["source"]["domains"]
+    assert (src["exists"], src["in_list"], src["refs"]) == (False, 0, 0)
+    assert not any(r.get("wakeup") for r in P.extra_rows(["post", "fixed"], faults=True,
+                                                           variants=["paused"]))
+    assert P.extra_rows(["post"], faults=True) == []

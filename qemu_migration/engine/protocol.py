@@ -56,7 +56,7 @@ from ..world.constants import (ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES, QEMU_JOB_QU
                                VIR_MIGRATE_TUNNELLED, VIR_MIGRATE_UNDEFINE_SOURCE)
 from ..world.objects import MemballoonDef
 from ..world.runtime import FaultPlan, World
-from ..world.stubs import DROP_WAKEUPS
+from ..world.stubs import DROP_POINTS
 from ..world.stubs_client import virGetLastError
 from ..world.stubs_p2p import virConnectClose, virUnrefDomain
 from .invariants import world_checks
@@ -483,12 +483,12 @@ def fault_points(m: Migration, migrate=None, entries=None):
 def wakeup_points(m: Migration, migrate=None, entries=None):
     """Every lock-drop point the migration passes without faults or wakeups, on either
     host, in order, with each wakeup another thread can do there:
-    [(side, point, nth, what)] (world/stubs.py DROP_WAKEUPS)."""
+    [(side, point, nth, what)] (world/stubs.py DROP_POINTS)."""
     s = setup(m, entries)
     drops = attempt(s, m, (), migrate)["_drops"]
     return [(side, point, n, what) for side in ("source", "destination")
             for point in sorted(drops[side]) for n in range(1, drops[side][point] + 1)
-            for what in DROP_WAKEUPS]
+            for what in DROP_POINTS[point]]
 
 
 # the matrix's domain whose rows run each wakeup too (the guest as a fixture, the
@@ -526,12 +526,30 @@ def matrix(flows=None, sources=None, destinations=None, kinds=None, faults=False
 
 
 
+# the wakeups a line needs a fault in the same migration for (extra_rows runs them with
+# ``faults``, on the clean guest, for VARIANT_PAIRS): (flow, faults, wakeups)
+WAKEUP_ROWS = [
+    # the client's Finish3 is lost on the wire, so Confirm3 cancels and resumes the paused
+    # guest; another thread drops the domain's list reference while 'cont' runs, and
+    # Confirm3's qemuMigrationJobFinish gives back the last one
+    ("v3", (("client", "remote:domainMigrateFinish3@destination", 1),),
+     (("source", "qemuProcessStartCPUs", 1, "remove-domain"),)),
+]
+
+
 def extra_rows(versions=None, faults=False, migrate=None, entries=None, variants=None):
     """The extra rows (compare and the benchmark run them, the record holds them): each
     variant on the ``clean`` guest, on each flow it applies to, for VARIANT_PAIRS (of
     ``versions`` only), and with ``faults``, on its ``fault_flows``, each faultable call
-    failing in turn."""
+    failing in turn, and (all variants) the WAKEUP_ROWS."""
     rows = []
+    pairs = [(src, dst) for src, dst in VARIANT_PAIRS
+             if versions is None or (src in versions and dst in versions)]
+    if faults and variants is None:
+        for flow, fl, wk in WAKEUP_ROWS:
+            for src, dst in pairs:
+                rows.append(run_migration(Migration.matrix(flow, src, dst, VARIANT_KIND, fl,
+                                                           wakeups=wk), migrate, entries))
     for name in variants or VARIANT_NAMES:
         for flow in VARIANTS[name].flows:
             for src, dst in VARIANT_PAIRS:

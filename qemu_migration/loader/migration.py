@@ -37,9 +37,9 @@ attempt.  ``callee`` is a faultable stub, or a crossing of the wire
 ``<wakeup host= at= nth= what=>`` children: at the nth passage [1] of the
 lock-drop point ``at`` (one of world/stubs.py ``DROP_POINTS``: a stub the host's
 code calls with the domain unlocked) on ``host`` (source or destination),
-another thread does ``what`` (``DROP_WAKEUPS``: ``qemu-quits``, QEMU exits and
-the monitor's end-of-file handler runs; ``remove-domain``, the domain's list
-reference is dropped) during the first attempt.
+another thread does ``what`` (one the point allows: ``qemu-quits``, QEMU exits
+and the monitor's end-of-file handler runs; ``remove-domain``, the domain's
+list reference is dropped) during the first attempt.
 
 A flow whose name ends in ``-v2`` (and the flow ``v2``) stands for a
 destination daemon that does not advertise VIR_DRV_FEATURE_MIGRATION_V3: the
@@ -60,7 +60,7 @@ from ..world.constants import (MIGRATE_FLAG_NAMES, VIR_MIGRATE_LIVE, VIR_MIGRATE
                                VIR_MIGRATE_TUNNELLED)
 from ..world.objects import Driver
 from ..world.runtime import World
-from ..world.stubs import DROP_POINTS, DROP_WAKEUPS
+from ..world.stubs import DROP_POINTS
 from .cint import C_INT
 from .errors import LoadError
 from .scenario import (HostDomain, host_driver, check_attrs, load_host_domain, parse_scenario_element,
@@ -287,7 +287,7 @@ def _wakeup(path, node, seen):
     nth = 1
     if node.get("nth") is not None:
         nth = parse_int(node.get("nth"), path, where(node, "nth"), "nth", C_INT, minimum=1)
-    what = _choice(path, node, "what", DROP_WAKEUPS, "wakeup")
+    what = _choice(path, node, "what", DROP_POINTS[at], "wakeup at %s" % at)
     if any(w[:3] == (side, at, nth) for w in seen):
         raise LoadError(path, where(node), "wakeup at %s:%s#%d given twice" % (side, at, nth))
     return side, at, nth, what

@@ -255,14 +255,25 @@ def _meanwhile(vm, counted=True):
     own fault stands for."""
     w = current()
     if counted:
-        point = w.frames[-1]
-        n = w.lock_drops[point] = w.lock_drops.get(point, 0) + 1
-        what = w.drop_wakeups.get((point, n))
-        if what is not None:
-            w.drop_wakeups_fired.append((point, n))
-            _other_thread(w, vm, what)
+        _lock_dropped(vm)
     if w.wakeups and w.wakeups[0] == "remove-domain":
         _wake(w, vm, w.wakeups.pop(0))
+
+
+def _lock_dropped(vm):
+    """A lock-drop point of a whole migration's host (the stub running now): counts its
+    passage (World.lock_drops) and lets the wakeup scripted for it (World.drop_wakeups)
+    happen, if the point allows it (DROP_POINTS).  The function-level doPeer2PeerMigrate
+    stub's _meanwhile is none (the whole migrations run the ported one)."""
+    w = current()
+    point = w.frames[-1]
+    if point not in DROP_POINTS:
+        return
+    n = w.lock_drops[point] = w.lock_drops.get(point, 0) + 1
+    what = w.drop_wakeups.get((point, n))
+    if what in DROP_POINTS[point]:
+        w.drop_wakeups_fired.append((point, n))
+        _other_thread(w, vm, what)
 
 
 def _other_thread(w, vm, what):
@@ -297,11 +308,15 @@ def _other_thread(w, vm, what):
 
 # what another thread can do at a lock-drop point of a whole migration (_other_thread)
 DROP_WAKEUPS = ("qemu-quits", "remove-domain")
-# the stubs a host's code calls with the domain unlocked, where _meanwhile counts a
-# lock-drop point: QEMU's migration (the monitor), and giving the monitor or the remote
-# daemon back (stubs_driver, stubs_p2p)
-DROP_POINTS = ("doNativeMigrate", "doTunnelMigrate", "qemuDomainObjExitMonitor",
-               "qemuDomainObjExitMonitorWithDriver", "qemuDomainObjExitRemoteWithDriver")
+# the stubs a host's code calls with the domain unlocked, where _lock_dropped counts a
+# lock-drop point, and what another thread can do there: QEMU's migration (the monitor),
+# giving the monitor or the remote daemon back (stubs_driver, stubs_p2p); and resuming
+# the CPUs, where QEMU quitting would fail the 'cont' command, which is not modelled
+DROP_POINTS = {"doNativeMigrate": DROP_WAKEUPS, "doTunnelMigrate": DROP_WAKEUPS,
+               "qemuDomainObjExitMonitor": DROP_WAKEUPS,
+               "qemuDomainObjExitMonitorWithDriver": DROP_WAKEUPS,
+               "qemuDomainObjExitRemoteWithDriver": DROP_WAKEUPS,
+               "qemuProcessStartCPUs": ("remove-domain",)}
 
 
 def virCondSignal(cond, *, fail):
@@ -685,9 +700,11 @@ def qemuProcessStartCPUs(driver, vm, conn, reason, asyncJob, *, fail):
     injected failure is the monitor's 'cont' failing on allocation (VIR_FROM_QEMU
     out of memory): the state stays, and the lease is paused again, which gives
     ``priv->lockState`` back (:2182; the lock manager of this world hands back the
-    state it was given, so the value is unchanged).
+    state it was given, so the value is unchanged).  The monitor's 'cont' runs with
+    the domain unlocked (qemuDomainObjEnterMonitorAsync, :2174): a lock-drop point.
     """
     _touch(vm)
+    _lock_dropped(vm)
     lock = vm.privateData.lockState
     vm.privateData.lockState = None
     if fail:

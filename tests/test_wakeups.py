@@ -1,8 +1,12 @@
 """Another thread acting while a host's code has the domain unlocked, in a whole migration
 (world/stubs.py _meanwhile and _other_thread; engine/protocol.py's wakeup rows; the
 loader's <wakeup>): each wakeup changes what the migration does, at the point named."""
+import shutil
+from pathlib import Path
+
 import pytest
 
+from conftest import cli_run
 from qemu_migration.engine import protocol as P
 from qemu_migration.engine.protocol_text import cells
 from qemu_migration.loader import LoadError, describe, load_scenario
@@ -166,6 +170,8 @@ def test_the_matrix_runs_wakeups_on_the_clean_guest_only():
     assert not any(r["fault"] for r in woken) and not any(r["unfired_wakeups"] for r in woken)
     plain = P.matrix(["v3"], ["post"], ["post"], ["clean"])
     assert not any("wakeup" in r for r in plain)
+    varied = P.matrix(["v3"], ["post"], ["post"], ["clean"], faults=True, variant="paused")
+    assert varied and not any("wakeup" in r for r in varied)
 
 
 def test_a_scenario_scripts_wakeups(tree):  # noqa: F811
@@ -212,3 +218,20 @@ def test_the_wakeup_rows_with_a_fault_free_the_source_object_in_confirm3():
     assert not any(r.get("wakeup") for r in P.extra_rows(["post", "fixed"], faults=True,
                                                            variants=["paused"]))
     assert P.extra_rows(["post"], faults=True) == []
+
+
+def test_an_unfired_wakeup_is_warned_of_and_fails_the_plugin(tree, pytester):  # noqa: F811
+    late = '<wakeup host="source" at="doNativeMigrate" nth="99" what="qemu-quits"/>'
+    rc, out, err = cli_run("run", str(tree(name="late", flow="v3", faults=late)))
+    assert "WARNING wakeup source:doNativeMigrate#99 qemu-quits never happened" in out
+    fix = Path(__file__).resolve().parent.parent / "fixtures"
+    shutil.copytree(fix / "domains", pytester.path / "domains")
+    shutil.copytree(fix / "snapshots", pytester.path / "snapshots")
+    pytester.makeini("[pytest]\nqemu_migration_scenarios = scen\n")
+    (pytester.path / "scen").mkdir()
+    (pytester.path / "scen" / "mig.xml").write_text(text("mig", up="../", flow="v3",
+                                                         faults=late))
+    quiet = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:cov")
+    r = pytester.runpytest(*quiet)
+    r.assert_outcomes(failed=1)
+    assert "wakeup source:doNativeMigrate#99 qemu-quits never happened" in r.stdout.str()

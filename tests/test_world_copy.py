@@ -118,7 +118,8 @@ def test_every_world_attribute_is_either_state_or_the_record_of_a_run():
     record = set(vars(World()))
     per_run = {"faults", "calls", "trace", "errors", "last_error", "logs", "errno",
                "touched_freed", "assigned", "others_refs", "others_async", "conditions",
-               "fds_at_start", "depth", "frames"}
+               "fds_at_start", "depth", "frames", "drop_wakeups", "drop_wakeups_fired",
+               "lock_drops"}
     identity = {"host"}
     assert record == set(World.STATE) | per_run | identity
 

@@ -190,6 +190,7 @@ class World:
         self.others_async = []           # async jobs other threads "ended" or "started", in order
         self.conditions = []             # condition variables waited on, signalled, broadcast
         self.lock_drops = {}
+        self.drop_wakeups = {}           # the run's plan, as ``faults`` (set after this)
         self.drop_wakeups_fired = []
 
     def raise_error(self, error: VirError):

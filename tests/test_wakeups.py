@@ -70,8 +70,9 @@ def test_remove_domain_drops_the_list_reference_once():
     vm.refs += 1
     _drop(w, vm, "doNativeMigrate", "remove-domain")
     assert vm.def_.uuid not in w.driver.domains and vm.refs == 1
-    _drop(w, vm, "doNativeMigrate", "remove-domain")   # no longer listed: nothing more
-    assert vm.refs == 1
+    _drop(w, vm, "doNativeMigrate", "remove-domain", nth=2)   # no longer listed: nothing
+    assert vm.refs == 1 and w.drop_wakeups_fired == [("doNativeMigrate", 1),
+                                                     ("doNativeMigrate", 2)]
 
 
 def test_only_the_nth_passage_of_the_point_named_wakes():
@@ -124,8 +125,11 @@ def test_a_migration_run_after_qemu_quit_fails_as_qemuMigrationRun_does():
     w, vm = _world()
     vm.def_.id = -1
     with w.activate():
+        w.frames.append("doNativeMigrate")
         assert stubs._migration_run(w.driver, vm, VIR_MIGRATE_LIVE, False) == -1
-    assert w.last_error.message == "internal error guest unexpectedly quit"
+        w.frames[-1] = "doPeer2PeerMigrate"
+        assert stubs._migration_run(w.driver, vm, VIR_MIGRATE_LIVE, False) == 0
+    assert [e.message for e in w.errors] == ["internal error guest unexpectedly quit"]
 
 
 def test_wakeup_points_and_rows():

@@ -27,6 +27,11 @@ from qemu_migration.engine.batch import collector_off
 from qemu_migration.port import VERSION_NAMES
 from test_upstream_c import _import_twin, make_vm, selftest_c, world_with
 
+# Not measured for coverage (pytest-cov's no_cover; every check stays): a benchmark times
+# the code as it runs untraced, and the functional tests reach every line it runs (the
+# gate proves it).  Traced, these runs were a large share of the suite's time.
+pytestmark = pytest.mark.no_cover
+
 SLICE = 7          # every 7th enumerated case in the per-case benchmarks
 
 

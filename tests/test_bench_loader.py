@@ -8,9 +8,15 @@ computed for every attribute read).  No time is asserted; what loaded is.
 """
 from pathlib import Path
 
+import pytest
 
 from conftest import benchmarks_timed
 from qemu_migration.loader import load_domain, load_scenario
+
+# Not measured for coverage (pytest-cov's no_cover; every check stays): a benchmark times
+# the code as it runs untraced, and the functional tests reach every line it runs (the
+# gate proves it).  Traced, these runs were a large share of the suite's time.
+pytestmark = pytest.mark.no_cover
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
 UUID = "5d1e0c2a-7f3b-4c8d-9e0f-1a2b3c4d5e6f"

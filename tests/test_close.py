@@ -125,12 +125,19 @@ def test_a_transient_incoming_guest_is_destroyed_and_its_async_job_discarded():
     assert r.world.driver.autodestroy == {}
 
 
-def test_a_persistent_guest_is_stopped_kept_and_unlocked():
+def destroy_persistent(**job):
+    """qemuProcessAutoDestroyDom on a persistent incoming guest with the job fields given."""
     vm = incoming(persistent=True)
-    vm.privateData.job.asyncJob = QEMU_ASYNC_JOB_NONE
+    for name, value in job.items():
+        setattr(vm.privateData.job, name, value)
     r = Rig(vm)
     r.mark(vm, r.conn)
     r.run("qemuProcessAutoDestroyDom", r.conn, UUID1, data(r))
+    return vm, r
+
+
+def test_a_persistent_guest_is_stopped_kept_and_unlocked():
+    vm, r = destroy_persistent(asyncJob=QEMU_ASYNC_JOB_NONE)
     assert "qemuDomainObjDiscardAsyncJob" not in r.names()
     assert "virDomainRemoveInactive" not in r.names()
     assert r.world.driver.domains[UUID1] is vm and not vm.locked and not vm.freed
@@ -140,11 +147,7 @@ def test_a_persistent_guest_is_stopped_kept_and_unlocked():
 
 
 def test_a_nested_job_is_reset_with_the_async_one():
-    vm = incoming(persistent=True)
-    vm.privateData.job.active = QEMU_JOB_ASYNC_NESTED
-    r = Rig(vm)
-    r.mark(vm, r.conn)
-    r.run("qemuProcessAutoDestroyDom", r.conn, UUID1, data(r))
+    vm, r = destroy_persistent(active=QEMU_JOB_ASYNC_NESTED)
     assert r.names()[2:5] == ["qemuDomainObjDiscardAsyncJob", "qemuDomainObjResetJob",
                               "qemuDomainObjResetAsyncJob"]
     assert vm.state == VIR_DOMAIN_SHUTOFF

@@ -202,19 +202,17 @@ def test_process_start_flags(paused, autodestroy, fd):
 def test_process_start_without_migration_source():
     """No migrateFrom: paused is PAUSED/user; running is qemuProcessStartCPUs with
     RUNNING/booted, which gives up the lock state."""
-    vm = make_vm(state="shutoff")
-    vm.privateData.lockState = "lease"
-    w = make_world(vm)
-    with w.activate():
-        assert stubs.qemuProcessStart("conn", w.driver, vm, None, True, False, -1,
-                                      None, None, 0) == 0
+    def start(paused, autodestroy):
+        vm = make_vm(state="shutoff")
+        vm.privateData.lockState = "lease"
+        w = make_world(vm)
+        with w.activate():
+            assert stubs.qemuProcessStart("conn", w.driver, vm, None, paused, autodestroy,
+                                          -1, None, None, 0) == 0
+        return vm, w
+    vm, w = start(True, False)
     assert (vm.state, vm.reason, vm.privateData.lockState) == (3, 1, "lease")
-    vm = make_vm(state="shutoff")
-    vm.privateData.lockState = "lease"
-    w = make_world(vm)
-    with w.activate():
-        assert stubs.qemuProcessStart("conn", w.driver, vm, None, False, True, -1,
-                                      None, None, 0) == 0
+    vm, w = start(False, True)
     assert (vm.state, vm.reason, vm.privateData.lockState) == (1, 1, None)
     assert [(t.label(), t.depth) for t in w.trace] == [("qemuProcessStart", 0),
                                                        ("qemuProcessStartCPUs", 1)]

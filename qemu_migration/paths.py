@@ -5,8 +5,31 @@ upstream observations) are not package data: they sit beside the package in the
 source tree, ``fixtures/``, where an editable install (``pip install -e``) finds
 them, since the package is imported from that tree.
 """
+import hashlib
+import os
+import sys
 from pathlib import Path
 
 
 def fixtures_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def cache_dir() -> Path:
+    """Where results derived from the package alone are kept between runs:
+    ``$QEMU_MIGRATION_CACHE``, else ``~/.cache/qemu-migration`` (the C builds'
+    cache, upstream/build.py, is the same folder)."""
+    d = os.environ.get("QEMU_MIGRATION_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "qemu-migration")
+    return Path(d).resolve()
+
+
+def source_digest() -> str:
+    """sha256 of the package's Python source (every .py file, by path), and of the
+    Python that runs it: a key for what is derived from the code alone."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256(sys.version.encode())
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0")
+        h.update(f.read_bytes() + b"\0")
+    return h.hexdigest()

@@ -7,12 +7,16 @@ tests give the unit a stand-in for qemuMigrationPerform's dispatch (``DISPATCH``
 written here after qemu_migration.c:2367-2418 @ e2fb96d9) to show what the callers
 admit once it is there.
 """
+import json
+import os
+
 import pytest
 
 import qemu_migration.loader  # noqa: F401
 from conftest import make_vm, make_world
 from qemu_migration.analysis import cases as C
-from qemu_migration.analysis.reach import NA, Probe, Reach, rebind, run_probes
+from qemu_migration.analysis.reach import NA, Probe, Reach, cached, rebind, run_probes
+from qemu_migration.paths import cache_dir
 from qemu_migration.port import VERSION_NAMES
 from qemu_migration.port.driver import NotInUnit
 from qemu_migration.port.unit import unit
@@ -245,3 +249,68 @@ def test_a_probe_that_needs_a_function_the_unit_lacks_leaves_everything_pending(
                               Probe("needsMore", after)],
                    targets, provide={"needsMore": needs_more})
     assert r.pending == set(targets) and ran == []     # the probing stopped there
+
+
+# --- what the probes saw, kept between processes (reach.cached) --------------------------------
+
+def test_the_cache_gives_back_what_the_probes_saw(whole, tmp_path):
+    path = tmp_path / "sub" / "reach.json"            # its folder is made
+    assert cached(path, "k1", lambda: whole) is whole
+    back = cached(path, "k1", lambda: pytest.fail("computed again"))
+    assert back == whole and back is not whole
+    for f in C.SPACES:
+        assert kept(back, f) == kept(whole, f)
+
+
+def test_the_cache_keeps_pending_targets(tmp_path):
+    r = Reach({"f": {frozenset({("a", "1")})}, "g": set()}, {"g"})
+    cached(tmp_path / "r.json", "k", lambda: r)
+    assert cached(tmp_path / "r.json", "k", lambda: None) == r
+
+
+def test_another_key_or_a_bad_file_is_computed_again_and_replaced(tmp_path):
+    path = tmp_path / "reach.json"
+    one = Reach({"f": {frozenset({("a", "1")})}}, set())
+    two = Reach({"f": {frozenset({("a", "2")})}}, set())
+    cached(path, "old", lambda: one)
+    assert cached(path, "new", lambda: two) is two                 # another key
+    assert json.loads(path.read_text())["key"] == "new"
+    for bad in ("{", "[]", '{"key": "new"}', '{"key": "new", "seen": {"f": [1]}, '
+                                             '"pending": []}'):
+        path.write_text(bad)
+        assert cached(path, "new", lambda: one) is one
+        assert cached(path, "new", lambda: two) == one            # rewritten whole
+
+
+def test_a_cache_that_cannot_be_written_is_no_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    r = Reach({"f": set()}, set())
+    assert cached(blocker / "reach.json", "k", lambda: r) is r     # its folder is a file
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    (folder / "reach.json").mkdir()            # the rename onto it fails: the temp file goes
+    assert cached(folder / "reach.json", "k", lambda: r) is r
+    assert os.listdir(folder) == ["reach.json"]
+
+
+def test_the_case_space_reads_its_reach_from_the_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("QEMU_MIGRATION_CACHE", str(tmp_path))
+    C.reach.cache_clear()
+    try:
+        first = C.reach()
+        kept_file = json.loads((tmp_path / "reach.json").read_text())
+        C.reach.cache_clear()
+        monkeypatch.setattr(C, "run_probes", lambda *a: pytest.fail("probed again"))
+        assert C.reach() == first
+        assert kept_file["key"] == C.source_digest()
+    finally:
+        C.reach.cache_clear()
+
+
+def test_the_cache_folder_defaults_to_the_users_cache(monkeypatch, tmp_path):
+    monkeypatch.delenv("QEMU_MIGRATION_CACHE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert cache_dir() == (tmp_path / ".cache" / "qemu-migration").resolve()
+    monkeypatch.setenv("QEMU_MIGRATION_CACHE", str(tmp_path / "c"))
+    assert cache_dir() == (tmp_path / "c").resolve()

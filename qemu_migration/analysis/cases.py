@@ -32,6 +32,7 @@ from typing import Callable, Dict, List
 
 from ..engine.batch import collector_off
 from ..engine.runner import run_call
+from ..paths import cache_dir, source_digest
 from ..port import VERSION_NAMES
 from ..port.registry import ENTRY_NAMES, SHORT, Call
 from ..port.registry import resolve as resolve_function
@@ -49,7 +50,7 @@ from ..world.objects import (STARTED_ELSEWHERE, DomainDef, DomainObj, Driver, Ho
                              OutParam, Ptr, SnapshotDef)
 from ..world.runtime import FaultPlan, World, current
 from ..world.stubs import FAULTABLE
-from .reach import Probe, run_probes
+from .reach import Probe, cached, run_probes
 
 _FAULTABLE_SET = frozenset(FAULTABLE)
 
@@ -646,8 +647,11 @@ PROBES = [
 
 @functools.lru_cache(maxsize=None)
 def reach():
-    """What the callers give, on every version (run once per process)."""
-    return run_probes(VERSION_NAMES, PROBES, REACH_TARGETS)
+    """What the callers give, on every version: found once per process, and kept between
+    processes in the cache folder (``paths.cache_dir``) under the digest of the
+    package's source, on which alone it depends (analysis/reach.py, ``cached``)."""
+    return cached(cache_dir() / "reach.json", source_digest(),
+                  lambda: run_probes(VERSION_NAMES, PROBES, REACH_TARGETS))
 
 
 def _reachable(function, states):

@@ -15,11 +15,17 @@ call seen matches it on every dimension both give a value (``admits``).
 A probe whose run needs a function the unit does not have yet (port/driver.py's
 stand-ins raise ``NotInUnit``) leaves its targets *pending*: their states are not
 filtered until the unit is whole, and ``Reach.pending`` says which.
+
+What the probes see depends on the code alone, so ``cached`` keeps it in a file
+between processes, under a key (the digest of the package's source): a command
+pays for the probes once per change of the code, not on every run.
 """
 import inspect
+import json
+import os
 import types
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, Iterable, List, Set
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Set
 
 from ..port.driver import DRIVER_TABLE, NotInUnit
 from ..port.unit import unit
@@ -147,4 +153,49 @@ def run_probes(versions, probes: List[Probe], targets: Dict[str, Callable],
                 except NotInUnit:
                     reach.pending.update(targets)    # nothing can be ruled out: stop
                     return reach
+    return reach
+
+
+def _load(path, key) -> Optional[Reach]:
+    """The Reach kept in ``path`` under ``key``; None when there is none (no file, another
+    key, or a file that does not read as one)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        if data["key"] != key:
+            return None
+        seen = {t: {frozenset((d, v) for d, v in call) for call in calls}
+                for t, calls in data["seen"].items()}
+        return Reach(seen, set(data["pending"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _save(reach, path, key):
+    """Keep ``reach`` in ``path`` under ``key`` (written whole, then renamed into place, so
+    that a concurrent reader sees the old file or the new one); a cache that cannot be
+    written is no error."""
+    data = {"key": key,
+            "seen": {t: sorted(sorted(call) for call in calls) for t, calls in reach.seen.items()},
+            "pending": sorted(reach.pending)}
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, sort_keys=True)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def cached(path, key, compute: Callable[[], Reach]) -> Reach:
+    """The Reach kept in the file ``path`` under ``key``, else ``compute()``, kept there."""
+    path = os.fspath(path)
+    reach = _load(path, key)
+    if reach is None:
+        reach = compute()
+        _save(reach, path, key)
     return reach

@@ -8,7 +8,8 @@ so a broken run cannot pass as a fast one.
   * the C through cffi, per call, on the project's own C functions
     (tests/c_selftest, built through the same path as libvirt's text), against
     their Python twin; with LIBVIRT_SRC set, also libvirt's functions per case;
-  * the full runs: every case on all versions (``cases``), and ``diff``.
+  * the full runs: every case on all versions (``cases``), and ``diff``;
+  * what the callers reach: probed, against read back from the cache folder.
 
 The full runs are one round each: their results are cached per process, so a
 second round would measure the cache.  Timed, they start from an empty cache;
@@ -22,6 +23,7 @@ import pytest
 
 from qemu_migration.analysis import cases as C
 from qemu_migration.analysis import diff as D
+from qemu_migration.analysis.reach import cached
 from qemu_migration.engine import run_call
 from qemu_migration.engine.batch import collector_off
 from qemu_migration.port import VERSION_NAMES
@@ -175,3 +177,22 @@ def test_full_diff_pre_post(benchmark):
     benchmark.extra_info.update({"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2)})
     print("\ndiff pre -> post: %.2fs (%.2fs CPU here)" % (seconds, cpu))
     assert d["cases"] == C.case_count()["total"]
+
+
+def test_reach_probed_and_read_back(benchmark, tmp_path):
+    """What the callers reach: the probes' CPU time (timed runs only; a cold cache) and
+    the read of the kept result (a warm one), which every later command pays instead."""
+    key, path = C.source_digest(), tmp_path / "reach.json"
+
+    def probe():
+        return C.run_probes(VERSION_NAMES, C.PROBES, C.REACH_TARGETS)
+    c0 = time.process_time()
+    first = cached(path, key, probe if benchmark.enabled else C.reach)
+    cold = time.process_time() - c0
+    back = benchmark.pedantic(cached, args=(path, key, lambda: pytest.fail("probed again")),
+                              rounds=5 if benchmark.enabled else 1, iterations=1,
+                              warmup_rounds=0)
+    benchmark.extra_info.update({"probes_cpu_seconds": round(cold, 3)})
+    print("\nreach: probed in %.2fs CPU, read back in about %.3fs"
+          % (cold, benchmark.stats.stats.min if benchmark.enabled else 0.0))
+    assert back == first == C.reach()

@@ -5,6 +5,7 @@ upstream observations) are not package data: they sit beside the package in the
 source tree, ``fixtures/``, where an editable install (``pip install -e``) finds
 them, since the package is imported from that tree.
 """
+import functools
 import hashlib
 import os
 import sys
@@ -24,6 +25,7 @@ def cache_dir() -> Path:
     return Path(d).resolve()
 
 
+@functools.lru_cache(maxsize=None)
 def source_digest() -> str:
     """sha256 of the package's Python source (every .py file, by path), and of the
     Python that runs it: a key for what is derived from the code alone."""

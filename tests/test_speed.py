@@ -147,7 +147,7 @@ def test_a_worker_runs_its_span_of_the_batch_and_marshals_it(batch, monkeypatch)
 
 
 def test_clear_cache_empties_every_cache(empty_caches):
-    C.enumerate_cases(["IsAllowed"])
+    C.outcomes("post", C.enumerate_cases(["IsAllowed"]))
     C.enumerate_cases(["IsAllowed"])[0].make_world()
     assert C._TEMPLATES and C._OUTCOMES and C._CALLS and C._CASES
     C.clear_cache()
@@ -169,3 +169,65 @@ def test_a_registered_version_runs_with_its_convention(monkeypatch):
     assert C.version_impl("c:tree") == ("post", impl)
     with pytest.raises(KeyError):
         C.version_impl("c:other")
+
+
+# --- the faultable calls of the fault-free runs, kept in the cache folder ----------------------
+
+@pytest.fixture
+def calls_cache(empty_caches, monkeypatch, tmp_path):
+    """An empty cache folder and empty module caches; the runs of a batch are counted."""
+    monkeypatch.setenv("QEMU_MIGRATION_CACHE", str(tmp_path))
+    ran = []
+    real = C._run_batch
+
+    def counted(pairs):
+        ran.append(len(pairs))
+        return real(pairs)
+    monkeypatch.setattr(C, "_run_batch", counted)
+    return ran
+
+
+def test_a_second_process_reads_the_calls_and_runs_only_what_it_is_asked(calls_cache,
+                                                                         monkeypatch):
+    first = C.enumerate_cases(["IsAllowed"])
+    states = C.state_count("qemuMigrationIsAllowed")
+    assert calls_cache == [states * len(C.VERSION_NAMES)]
+    calls, outcomes = dict(C._CALLS), dict(C._OUTCOMES)
+    for name in ("_TEMPLATES", "_OUTCOMES", "_CALLS", "_CASES"):   # as a new process
+        monkeypatch.setattr(C, name, {})
+    assert C.enumerate_cases(["IsAllowed"]) == first and C._CALLS == calls
+    assert calls_cache == [states * len(C.VERSION_NAMES)] and C._OUTCOMES == {}
+    assert C.outcomes("post", first) == [C._run("post", c)[0] for c in first]
+    assert all(C._OUTCOMES[("post", c.id)] == o for (v, c_id), o in outcomes.items()
+               for c in first if v == "post" and c.id == c_id)
+    assert calls_cache[1:] == [len(first)]          # post's outcomes only, fault-free too
+    C.enumerate_cases(["IsAllowed"])                # known in the process: nothing read
+    assert calls_cache[1:] == [len(first)]
+
+
+def test_the_kept_calls_grow_with_each_function_enumerated(calls_cache, monkeypatch):
+    C.enumerate_cases(["IsAllowed"])
+    C.enumerate_cases(["Begin"])
+    kept = C._load_calls(C.source_digest())
+    assert set(kept) == set(C._CALLS)
+
+
+def test_calls_kept_under_another_key_or_unreadable_are_run_again(calls_cache, tmp_path):
+    path = tmp_path / "calls.marshal"
+    for bad in (b"", b"\x00garbage", marshal.dumps(("other key", {})),
+                marshal.dumps([C.source_digest(), {}]), marshal.dumps((C.source_digest(), []))):
+        path.write_bytes(bad)
+        assert C._load_calls(C.source_digest()) == {}
+    C.enumerate_cases(["IsAllowed"])
+    assert calls_cache and C._load_calls(C.source_digest())
+
+
+def test_calls_that_cannot_be_kept_are_no_error(calls_cache, tmp_path, monkeypatch):
+    (tmp_path / "calls.marshal").mkdir()        # the rename onto it fails: the temp file goes
+    C.enumerate_cases(["IsAllowed"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.marshal"]
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("QEMU_MIGRATION_CACHE", str(blocker))   # its folder is a file
+    C._save_calls("k", {})
+    assert C._load_calls("k") == {}

@@ -918,6 +918,47 @@ def enumerate_state(function, state) -> Case:
     return base
 
 
+# --- the faultable calls of each state's fault-free run, kept between processes -------------
+#
+# Which fault cases a state has comes from the faultable stub calls its fault-free run
+# makes on every version (fault_points); the code alone decides them, so they are kept in
+# the cache folder under the digest of the package's source, as the reach is.  A command
+# that needs some versions' outcomes then runs those only (``diff`` does not run ``fixed``).
+
+def _calls_path():
+    return cache_dir() / "calls.marshal"
+
+
+def _load_calls(key) -> Dict[tuple, dict]:
+    """{(version, state case id): faultable calls} kept under ``key``; {} when there is
+    none (no file, another key, or a file that does not read as one)."""
+    try:
+        with open(_calls_path(), "rb") as f:
+            data = marshal.load(f)
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    if type(data) is tuple and len(data) == 2 and data[0] == key and type(data[1]) is dict:
+        return data[1]
+    return {}
+
+
+def _save_calls(key, calls):
+    """Keep ``calls`` under ``key`` (written whole, then renamed into place); a cache that
+    cannot be written is no error."""
+    path = _calls_path()
+    tmp = path.with_name("%s.%d.tmp" % (path.name, os.getpid()))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as f:
+            marshal.dump((key, calls), f)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
 def enumerate_cases(functions=None) -> List[Case]:
     """Every case of the given entry points (default: all), state cases each followed
     by its fault cases.  Cached per process."""
@@ -930,12 +971,23 @@ def enumerate_cases(functions=None) -> List[Case]:
         resolved.append(r)
     todo = [f for f in dict.fromkeys(resolved) if (f,) not in _CASES]
     bases = {f: [make_case(f, state) for state in SPACES[f].states()] for f in todo}
-    # the fault-free run of every state on every version, all in one batch
+    # the fault-free run of every state on every version, all in one batch, unless the
+    # cache folder has its faultable calls (then its outcome is run when asked for)
     pairs = [(v, b) for f in todo for b in bases[f] for v in VERSION_NAMES
              if (v, b.id) not in _CALLS]
-    for (v, b), (out, calls) in zip(pairs, _run_batch(pairs)):
-        _OUTCOMES.setdefault((v, b.id), out)
-        _CALLS[(v, b.id)] = calls
+    if pairs:
+        key = source_digest()
+        kept = _load_calls(key)
+        for v, b in pairs:
+            calls = kept.get((v, b.id))
+            if calls is not None:
+                _CALLS[(v, b.id)] = calls
+        pairs = [(v, b) for v, b in pairs if (v, b.id) not in _CALLS]
+        if pairs:
+            for (v, b), (out, calls) in zip(pairs, _run_batch(pairs)):
+                _OUTCOMES.setdefault((v, b.id), out)
+                _CALLS[(v, b.id)] = kept[(v, b.id)] = calls
+            _save_calls(key, kept)
     for f in todo:
         cases = []
         for base in bases[f]:

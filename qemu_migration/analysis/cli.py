@@ -85,8 +85,9 @@ def cmd_cases(args, out):
         out.write("%-14s %6d cases (%d states)\n" % (C.SHORT[f], n, C.state_count(f)))
     out.write("%-14s %6d cases\n" % ("total", total))
     runs = total * len(versions)
-    out.write("enumerated in %.2fs (the fault-free run of every version included); the "
-              "fault cases of %s ran in %.2fs; %d runs in %.2fs, %d runs/s, %d worker%s\n"
+    out.write("enumerated in %.2fs (the fault-free run of every version included, unless "
+              "the cache had their calls); the other cases of %s ran in %.2fs; %d runs in "
+              "%.2fs, %d runs/s, %d worker%s\n"
               % (t1 - t0, "+".join(versions), run_seconds, runs, t1 - t0 + run_seconds,
                  runs / (t1 - t0 + run_seconds), C.jobs(), "" if C.jobs() == 1 else "s"))
     return 0

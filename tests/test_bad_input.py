@@ -408,6 +408,9 @@ SCENARIO_CASES = [
      "/scenario/host/domain/@autodestroy", "autodestroy must be yes or no, not '1'"),
     ("autodestroy-shutoff", scenario(host="<domain file='%s' autodestroy='yes'/>" % WEB1_DEF),
      "/scenario/host/domain/@autodestroy", "only an active domain can be marked"),
+    ("balloon-shutoff", scenario(host="<domain file='%s' balloon='1024'/>" % WEB1_DEF),
+     "/scenario/host/domain/@balloon", "balloon is what a running guest's balloon driver "
+     "reports, and the domain is shut off"),
     ("refs-zero", scenario(host="<domain file='%s' refs='0'/>" % WEB1_STATUS),
      "/scenario/host/domain/@refs", "refs must be at least 1, not 0"),
     ("refs-text", scenario(host="<domain file='%s' refs='many'/>" % WEB1_STATUS),

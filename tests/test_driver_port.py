@@ -19,7 +19,7 @@ from qemu_migration.port import VERSION_NAMES, driver
 from qemu_migration.port.driver import DRIVER_TABLE, UNIT, NotInUnit, qemudSupportsFeature
 from qemu_migration.port.unit import entry_points, unit
 from qemu_migration.world import hosts
-from qemu_migration.world.objects import MemballoonDef
+from qemu_migration.world.objects import MemballoonDef, QemuMonitor
 from qemu_migration.world.constants import (VIR_DOMAIN_MEMBALLOON_MODEL_NONE,
                                             QEMU_ASYNC_JOB_MIGRATION_IN,
                                             QEMU_ASYNC_JOB_MIGRATION_OUT, QEMU_ASYNC_JOB_NONE,
@@ -258,6 +258,27 @@ def test_get_info_with_a_balloon_the_monitor_reports():
     assert ret == 0 and info.memory == 400000
 
 
+def test_the_monitor_stub_answers_the_size_a_loaded_balloon_driver_reports():
+    # the stub itself (no stand-in): the guest's balloon driver reports 400000 KiB, which
+    # qemuMonitorGetBalloonInfo answers with 1 and GetInfo shows (L2248-2252)
+    vm = make_vm()
+    vm.privateData.mon.balloon = 400000
+    r = Rig(vms=[vm])
+    ret, info = info_of(r)
+    assert ret == 0 and info.memory == 400000 and info.maxMem == 524288
+    # the same guest without a balloon driver: 0, and GetInfo shows the maximum (L2250)
+    r = Rig(vms=[make_vm()])
+    assert info_of(r)[1].memory == 524288
+
+
+def test_a_copied_guest_keeps_its_balloon_in_a_monitor_of_its_own():
+    vm = make_vm()
+    vm.privateData.mon.balloon = 1234
+    twin = vm.copy()
+    assert twin.privateData.mon.balloon == 1234
+    assert twin.privateData.mon is not vm.privateData.mon
+
+
 def test_get_info_of_an_unknown_domain():
     r = Rig(vms=[make_vm()])
     ret, _ = info_of(r, uuid=UUID2)
@@ -334,6 +355,14 @@ def test_get_xml_desc_of_a_running_guest_refreshes_the_balloon_under_a_job():
         names.index("qemuMonitorGetBalloonInfo") < \
         names.index("qemuDomainObjExitMonitorWithDriver") < names.index("qemuDomainObjEndJob") \
         < names.index("qemuDomainFormatXML")
+
+
+def test_get_xml_desc_takes_the_size_the_guests_balloon_driver_reports():
+    # the stub itself: currentMemory becomes what QEMU reports (L4578-4579)
+    vm = make_vm()
+    vm.privateData.mon.balloon = 300000
+    r = Rig(vms=[vm])
+    assert xml_of(r) is not None and vm_of(r).def_.cur_balloon == 300000
 
 
 def test_get_xml_desc_takes_the_balloon_figure_the_monitor_gives():
@@ -971,7 +1000,11 @@ def test_process_info_and_balloon_info_return_exactly_0_or_minus_1():
     with w.activate():
         assert stubs_driver.qemudGetProcessInfo(FieldPtr(info, "cpuTime"), NULL, 42, 0) == 0
         assert stubs_driver.qemudGetProcessInfo(FieldPtr(info, "cpuTime"), NULL, 42, 0) == -1
-        assert stubs_driver.qemuMonitorGetBalloonInfo(None, mem) == 0
-        assert stubs_driver.qemuMonitorGetBalloonInfo(None, mem) == -1
+        assert stubs_driver.qemuMonitorGetBalloonInfo(QemuMonitor(), mem) == 0
+        assert stubs_driver.qemuMonitorGetBalloonInfo(QemuMonitor(), mem) == -1
     assert info.cpuTime == CPU_TIME_NS and mem.value == 7
+    # a guest whose balloon driver is loaded: 1 and its size (qemu_monitor_json.c:1178-1179)
+    with w.activate():
+        assert stubs_driver.qemuMonitorGetBalloonInfo(QemuMonitor(balloon=4096), mem) == 1
+    assert mem.value == 4096
     assert [e.raw for e in w.errors] == ["End of file from monitor"]

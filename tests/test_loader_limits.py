@@ -321,6 +321,9 @@ FIELDS = [
      lambda v: scenario(host_attrs=" job-start='%s'" % v, status=DOM / "files1.begin3.status.xml"),
      lambda o: o.domains[0].vm.privateData.job.start, "/scenario/host/domain/@job-start",
      "job-start"),
+    ("balloon", C_ULONG, 10, lambda v: scenario(host_attrs=" balloon='%s'" % v),
+     lambda o: o.domains[0].vm.privateData.mon.balloon, "/scenario/host/domain/@balloon",
+     "balloon"),
     ("nextvmid", C_INT, 10, lambda v: scenario(host=" nextvmid='%s'" % v),
      lambda o: o.nextvmid, "/scenario/host/@nextvmid", "nextvmid"),
 ]

@@ -273,3 +273,47 @@ def test_the_extra_rows_pairs_and_fault_rows():
     assert faulted and {r["flow"] for r in faulted} == set(P.VARIANTS["persist-dest"].fault_flows)
     assert {r["variant"] for r in faulted} == {"persist-dest"}
     assert not any(r["unfired_faults"] for r in faulted)
+
+
+def test_a_guest_with_a_balloon_driver_reports_its_size_to_getinfo():
+    # "balloon": QEMU answers the balloon's size (qemu_driver.c:2252, :4579 @ e2fb96d9)
+    m = P.Migration.matrix("v3", "post", "fixed", "clean", variant="balloon")
+    assert m.source.domains[0].vm.privateData.mon.balloon == 524288
+    assert P.Migration.matrix("v3", "post", "fixed", "clean").source.domains[0] \
+        .vm.privateData.mon.balloon is None
+    # each host's world gets a monitor of its own with the guest's balloon
+    world = m.source.build_world()
+    vm = next(iter(world.driver.domains.values()))
+    assert vm.privateData.mon.balloon == 524288
+    assert vm.privateData.mon is not m.source.domains[0].vm.privateData.mon
+    # the direct flows, whose client asks GetInfo (and v2's GetXMLDesc) of the source
+    rows = P.extra_rows(["post", "fixed"], variants=["balloon"])
+    assert [r["flow"] for r in rows] == ["v2", "v3"]
+    assert all(r["outcome"] == "migrated" for r in rows)
+
+
+def test_an_offline_migration_pauses_the_guest_and_a_failed_one_resumes_it():
+    m = P.Migration.matrix("v3", "post", "fixed", "clean", variant="offline")
+    assert m.flags == FLOWS["v3"].flags & ~P.VIR_MIGRATE_LIVE and not m.faults
+    ok = P.run_migration(m)
+    assert ok["outcome"] == "migrated"
+    # the pause (qemuMigrationRun :1467) queued its SUSPENDED event before the stop
+    assert [e["type"] for e in ok["left_behind"]["source"]["events"]][:1] == ["suspended"]
+    rows = {r["variant"]: r for r in P.extra_rows(
+        ["post", "fixed"], variants=["offline-failed", "offline-failed-resume"])}
+    assert set(rows) == {"offline-failed", "offline-failed-resume"}
+    failed, stuck = rows["offline-failed"], rows["offline-failed-resume"]
+    assert failed["fault"] == "source:doNativeMigrate#1" and not failed["unfired_faults"]
+    # Perform3 found the guest paused after the failure and resumed it (L2324-2338 @ e2fb96d9)
+    src = failed["left_behind"]["source"]
+    assert [e["type"] for e in src["events"]] == ["suspended", "resumed"]
+    assert (src["domains"][0]["state"], src["domains"][0]["reason"]) == \
+        ("running", "migration canceled")
+    assert failed["error"]["message"] == "operation failed: migration job: unexpectedly failed"
+    # the resume failing too: the guest stays paused, its error is the last one
+    assert stuck["fault"] == "source:doNativeMigrate#1, source:qemuProcessStartCPUs#1"
+    src = stuck["left_behind"]["source"]
+    assert (src["domains"][0]["state"], src["domains"][0]["reason"]) == ("paused", "migration")
+    assert stuck["error"]["reporter"] == "qemuProcessStartCPUs"
+    assert any("qemuProcessStartCPUs !fault" in line
+               for line in stuck["hosts"]["source"]["trace"])

@@ -25,7 +25,7 @@ from ..world.constants import (DOMAIN_REASON_NAMES, DOMAIN_STATE_NAMES,
                                EVENT_NAMES, MIGRATE_FLAG_NAMES, QEMU_ASYNC_JOB_NAMES,
                                QEMU_JOB_NAMES, QEMU_MIGRATION_PHASE_NAMES, VIR_DOMAIN_JOB_NAMES,
                                VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF, XML_FLAG_NAMES)
-from ..world.objects import DomainDef, DomainObj, Event, Ptr
+from ..world.objects import DomainDef, DomainObj, Event, Ptr, QemuMonitor
 
 
 def _name(table, i):
@@ -150,6 +150,8 @@ def _arg(v):
         return "vm %s" % v.def_.name
     if t is DomainDef:
         return "def %s" % v.name
+    if t is QemuMonitor:
+        return '"qemuMonitor"'
     if isinstance(v, Ptr):
         return "&" + getattr(v, "role", "local")
     if t is Event:

@@ -51,7 +51,8 @@ from ..world.constants import (ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES, QEMU_JOB_QU
                                VIR_CONNECT_RO, VIR_DOMAIN_MEMBALLOON_MODEL_NONE,
                                VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER, VIR_DOMAIN_RUNNING,
                                VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_UNKNOWN,
-                               VIR_MIGRATE_CHANGE_PROTECTION, VIR_MIGRATE_NON_SHARED_DISK,
+                               VIR_MIGRATE_CHANGE_PROTECTION, VIR_MIGRATE_LIVE,
+                               VIR_MIGRATE_NON_SHARED_DISK,
                                VIR_MIGRATE_PAUSED, VIR_MIGRATE_PERSIST_DEST,
                                VIR_MIGRATE_TUNNELLED, VIR_MIGRATE_UNDEFINE_SOURCE)
 from ..world.objects import MemballoonDef
@@ -123,6 +124,9 @@ class Variant:
     lock_managers: Tuple[str, str] = ("nop", "nop")   # the source's and the destination's
     shut_off: bool = False              # the guest defined and not running
     no_balloon: bool = False            # <memballoon model='none'/>
+    balloon: Optional[int] = None       # the guest's balloon driver reports this size (KiB)
+    live: bool = True                   # False: the flow's VIR_MIGRATE_LIVE cleared
+    faults: Tuple[Tuple[str, str, int], ...] = ()   # calls that fail in each of its rows
     busy: bool = False                  # another thread holds a query job on the guest
     read_only: Tuple[bool, bool] = (False, False)   # the client's connections to each host
     gone: bool = False                  # the client's handle names a domain the source lost
@@ -131,7 +135,10 @@ class Variant:
 
     def apply(self, m):
         m.flags |= self.flags
+        if not self.live:
+            m.flags &= ~VIR_MIGRATE_LIVE
         m.dname, m.uri, m.variant = self.dname, self.uri, self.name
+        m.faults = list(self.faults) + m.faults
         m.source.lock_manager, m.destination.lock_manager = self.lock_managers
         m.connect_flags = tuple(VIR_CONNECT_RO if ro else 0 for ro in self.read_only)
         m.gone = self.gone
@@ -145,6 +152,8 @@ class Variant:
                 hd.vm.def_.id = -1
             if self.no_balloon:
                 hd.vm.def_.memballoon = MemballoonDef(VIR_DOMAIN_MEMBALLOON_MODEL_NONE)
+            if self.balloon is not None:
+                hd.vm.privateData.mon.balloon = self.balloon
             if self.busy:
                 hd.vm.privateData.job.active = QEMU_JOB_QUERY
 
@@ -167,6 +176,17 @@ VARIANTS = {v.name: v for v in [
     Variant("sanlock-source", lock_managers=("sanlock", "nop")),
     Variant("shut-off", shut_off=True),
     Variant("no-balloon", no_balloon=True),
+    # the guest's balloon driver reports 512 MiB of its 768: GetInfo's memory and the
+    # currentMemory of GetXMLDesc's XML are QEMU's answer
+    Variant("balloon", balloon=524288, flows=_DIRECT),
+    # a migration that pauses the guest first (qemuMigrationRun :1465-1468)
+    Variant("offline", live=False),
+    # ... and fails after the pause: Perform3 finds the guest paused and resumes it
+    # (qemu_migration.c:2324-2338 @ e2fb96d9), and with the resume failing too, logs that
+    Variant("offline-failed", live=False, faults=(("source", "doNativeMigrate", 1),),
+            flows=("v3",)),
+    Variant("offline-failed-resume", live=False, flows=("v3",),
+            faults=(("source", "doNativeMigrate", 1), ("source", "qemuProcessStartCPUs", 1))),
     Variant("busy", busy=True, fault_flows=("v3",)),
     Variant("read-only-source", read_only=(True, False), flows=_DIRECT),
     Variant("read-only-destination", read_only=(False, True), flows=_DIRECT),

@@ -28,14 +28,17 @@ Elements and attributes (anything else is refused, so that a typo is an error):
     The driver's host; ``hostname`` (what virGetHostname returns) defaults to
     ``dest.example.org``.  Each ``<domain>`` child puts one domain in the
     driver's list (keyed by uuid; names and uuids must be unique).
-``<domain file= persistent= autodestroy= refs=>``
+``<domain file= persistent= autodestroy= refs= job-start= balloon=>``
     ``file`` (relative to the scenario file) is either a ``<domstatus>`` file,
     for a running, paused ... domain with its job, or a plain ``<domain>`` file,
     for a defined domain that is shut off (it must not carry an id).
     ``persistent`` yes|no [yes] (a shut-off domain must be persistent);
     ``autodestroy`` yes|no [no] (puts the uuid in driver->autodestroy; only for
     an active domain); ``refs`` [1, plus 1 for a held job, plus 1 for a held
-    async job: the references the threads holding them have taken].  Domains
+    async job: the references the threads holding them have taken];
+    ``balloon`` [none] the size (KiB) the guest's balloon driver reports to QEMU's
+    ``info balloon`` (qemuMonitorGetBalloonInfo answers it; without it QEMU answers
+    that no balloon is active; only for an active domain).  Domains
     are unlocked at rest.  ``<snapshot file=.../>`` children are the domain's
     snapshots (names unique; a parent must be among them; an inner
     ``<domain><uuid>`` must be this domain's uuid).
@@ -88,7 +91,7 @@ from ..world.constants import MIGRATE_FLAG_NAMES, VIR_DOMAIN_SHUTOFF
 from ..world.objects import STARTED_ELSEWHERE, DomainObj, Driver, Ptr
 from ..world.runtime import FaultPlan, World
 from ..world.stubs import FAULTABLE
-from .cint import C_INT, C_TYPES, C_ULONG_LONG
+from .cint import C_INT, C_TYPES, C_ULONG, C_ULONG_LONG
 from .domain import parse_domain_element
 from .errors import LoadError
 from .snapshot import parse_snapshot_element
@@ -185,7 +188,8 @@ def _load_ref_root(path, node, expect):
 
 
 def _load_host_domain(path, node):
-    _check_attrs(node, ["file", "persistent", "autodestroy", "refs", "job-start"], path)
+    _check_attrs(node, ["file", "persistent", "autodestroy", "refs", "job-start", "balloon"],
+                 path)
     target, root = _load_ref_root(path, node, ["domstatus", "domain"])
     if root.tag == "domstatus":
         vm = parse_status_element(root, target)
@@ -224,6 +228,13 @@ def _load_host_domain(path, node):
                             "job-start is the start of a held job, and the domain holds none")
         job.start = parse_int(node.get("job-start"), path, where(node, "job-start"),
                               "job-start", C_ULONG_LONG)
+    if node.get("balloon") is not None:
+        if not active:
+            raise LoadError(path, where(node, "balloon"),
+                            "balloon is what a running guest's balloon driver reports, and "
+                            "the domain is shut off")
+        vm.privateData.mon.balloon = parse_int(node.get("balloon"), path,
+                                               where(node, "balloon"), "balloon", C_ULONG)
 
     hd = HostDomain(vm=vm, file=target, kind=kind)
     for child in node:

@@ -296,12 +296,21 @@ class JobObj:
 
 
 @dataclass
+class QemuMonitor:
+    """qemuMonitor: the monitor of a running guest's QEMU, as the monitor stubs are handed
+    it (``priv->mon``), named "qemuMonitor" in a trace.  ``balloon``: the balloon's size
+    (KiB) QEMU reports ("info balloon" / query-balloon "actual") when the guest's balloon
+    driver is loaded; None when it is not, and QEMU answers that no balloon is active."""
+    balloon: Optional[int] = None
+
+
+@dataclass
 class DomainObjPrivate:
     """qemuDomainObjPrivate: the job and the lock state the ported code touches, and the
-    monitor (a name standing for the qemuMonitorPtr the monitor stubs are handed)."""
+    monitor the monitor stubs are handed."""
     job: JobObj = field(default_factory=JobObj)
     lockState: Optional[str] = None
-    mon: Optional[str] = "qemuMonitor"
+    mon: QemuMonitor = field(default_factory=QemuMonitor)
 
 
 @dataclass
@@ -325,7 +334,8 @@ class DomainObj:
         return DomainObj(
             self.def_.copy(), self.persistent, self.refs, self.locked, self.state, self.reason,
             DomainObjPrivate(JobObj(job.active, job.asyncJob, job.phase, job.mask, job.start,
-                                    job.info_type), priv.lockState, priv.mon),
+                                    job.info_type), priv.lockState,
+                             QemuMonitor(priv.mon.balloon)),
             SnapshotObjList(dict(self.snapshots.objs)),
             None if self.newDef is None else self.newDef.copy(), self.freed, self.autodestroy,
             self.pid)

@@ -127,16 +127,25 @@ def qemuDomainObjExitMonitorWithDriver(driver, vm, *, fail):
 
 
 def qemuMonitorGetBalloonInfo(mon, currmem, *, fail):
-    """qemuMonitorGetBalloonInfo (qemu_monitor.c:1159 @ e2fb96d9): asks QEMU for the balloon.
-    The guests here have no balloon driver loaded, so QEMU answers that no balloon is
-    active: 0, ``currmem`` untouched.  An injected failure is the monitor closing under
-    the call: -1 with VIR_ERR_INTERNAL_ERROR "End of file from monitor" (qemu_monitor.c:577).
+    """qemuMonitorGetBalloonInfo (qemu_monitor.c:1159 @ e2fb96d9): asks QEMU for the balloon
+    (qemuMonitorJSONGetBalloonInfo, qemu_monitor_json.c:1135; qemuMonitorTextGetBalloonInfo,
+    qemu_monitor_text.c:640).  A guest whose balloon driver is loaded (``mon.balloon``, its
+    size in KiB) gets that size in ``currmem`` and 1 (json :1178-1179, text :669-670);
+    without one QEMU answers that no balloon is active (the JSON monitor's DeviceNotActive
+    error, :1152; a text reply with no "balloon: actual=", :671-675): 0, and the callers
+    leave ``currmem`` unread (the JSON one zeroes it, the text one leaves it: untouched
+    here).  An injected failure
+    is the monitor closing under the call: -1 with VIR_ERR_INTERNAL_ERROR "End of file from
+    monitor" (qemu_monitor.c:577).
     """
     if fail:
         _report(VIR_FROM_QEMU, VIR_ERR_INTERNAL_ERROR, "End of file from monitor",
                 "qemuMonitorIO")
         return -1
-    return 0
+    if mon.balloon is None:
+        return 0
+    currmem.value = mon.balloon
+    return 1
 
 
 FAULTABLE = sorted(['qemudGetProcessInfo', 'qemuMonitorGetBalloonInfo'])

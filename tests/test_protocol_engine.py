@@ -317,3 +317,20 @@ def test_an_offline_migration_pauses_the_guest_and_a_failed_one_resumes_it():
     assert stuck["error"]["reporter"] == "qemuProcessStartCPUs"
     assert any("qemuProcessStartCPUs !fault" in line
                for line in stuck["hosts"]["source"]["trace"])
+
+
+def test_a_variant_with_faults_of_its_own_gets_fault_rows_on_top_of_them():
+    # protocol --variant offline-failed --faults: each further point fails on top of the
+    # variant's own fault, which is not a point of its own
+    m = P.Migration.matrix("v3", "post", "fixed", "clean", variant="offline-failed")
+    points = P.fault_points(m)
+    assert ("source", "doNativeMigrate", 1) not in points
+    # the resume runs only after the variant's failure: a point of this variant alone
+    assert ("source", "qemuProcessStartCPUs", 1) in points
+    assert ("source", "qemuProcessStartCPUs", 1) not in P.fault_points(
+        P.Migration.matrix("v3", "post", "fixed", "clean", variant="offline"))
+    rows = P.matrix(["v3"], ["post"], ["fixed"], ["clean"], faults=True,
+                    variant="offline-failed")
+    assert rows[0]["fault"] == "source:doNativeMigrate#1"
+    assert all(r["fault"].startswith("source:doNativeMigrate#1") for r in rows)
+    assert len({r["fault"] for r in rows}) == len(rows) == len(points) + 1

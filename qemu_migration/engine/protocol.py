@@ -490,14 +490,15 @@ def run_migration(m: Migration, migrate=None, entries=None):
 
 
 def fault_points(m: Migration, migrate=None, entries=None):
-    """Every faultable call the migration makes without faults, on any side, in order:
-    [(side, callee, nth)] (stubs, and the crossings of the wire)."""
+    """Every faultable call the migration makes with only its own faults (a variant's:
+    none in the matrix), on any side, in order, but those faults: [(side, callee, nth)]
+    (stubs, and the crossings of the wire)."""
     s = setup(m, entries)
-    calls = attempt(s, m, (), migrate)["_calls"]
+    calls = attempt(s, m, m.faults, migrate)["_calls"]
     stubs = faultable_stub_names()
     return [(side, name, n) for side in SIDES for name in sorted(calls[side])
             if name.startswith("remote:") or name in stubs
-            for n in range(1, calls[side][name] + 1)]
+            for n in range(1, calls[side][name] + 1) if (side, name, n) not in m.faults]
 
 
 def wakeup_points(m: Migration, migrate=None, entries=None):

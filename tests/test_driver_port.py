@@ -20,6 +20,7 @@ from qemu_migration.port.driver import DRIVER_TABLE, UNIT, NotInUnit, qemudSuppo
 from qemu_migration.port.unit import entry_points, unit
 from qemu_migration.world import hosts
 from qemu_migration.world.objects import MemballoonDef, QemuMonitor
+from qemu_migration.engine.outcome import trace_args
 from qemu_migration.world.constants import (VIR_DOMAIN_MEMBALLOON_MODEL_NONE,
                                             QEMU_ASYNC_JOB_MIGRATION_IN,
                                             QEMU_ASYNC_JOB_MIGRATION_OUT, QEMU_ASYNC_JOB_NONE,
@@ -1008,3 +1009,10 @@ def test_process_info_and_balloon_info_return_exactly_0_or_minus_1():
         assert stubs_driver.qemuMonitorGetBalloonInfo(QemuMonitor(balloon=4096), mem) == 1
     assert mem.value == 4096
     assert [e.raw for e in w.errors] == ["End of file from monitor"]
+
+
+def test_a_monitor_argument_is_named_as_the_monitor():
+    # the trace's words for qemuMonitorGetBalloonInfo's monitor: its name, as before it
+    # carried a balloon (the recorded observations' digests hold it)
+    trace = [("qemuMonitorGetBalloonInfo", 0, False, (QemuMonitor(balloon=5), OutParam("m", 0)))]
+    assert trace_args(trace, make_world().driver)[0][0] == '"qemuMonitor"'

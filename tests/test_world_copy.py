@@ -7,7 +7,8 @@ import pytest
 from qemu_migration.world import stubs
 from qemu_migration.world.errors import VirError
 from qemu_migration.world.objects import (STARTED_ELSEWHERE, DomainDef, DomainEventState,
-                                          DomainObj, DomainObjPrivate, Driver, Event, GraphicsDef, HostdevDef, JobObj, Ptr, SnapshotDef,
+                                          DomainObj, DomainObjPrivate, Driver, Event, GraphicsDef,
+                                          HostdevDef, JobObj, Ptr, QemuMonitor, SnapshotDef,
                                           SnapshotObjList)
 from qemu_migration.world.runtime import FaultPlan, Trace, TraceEntry, World, current
 
@@ -39,7 +40,7 @@ def _def(name="d"):
 
 def _vm():
     job = _distinct(JobObj)
-    priv = DomainObjPrivate(job, "lock-held", "mon-x")
+    priv = DomainObjPrivate(job, "lock-held", QemuMonitor(balloon=4321))
     snaps = SnapshotObjList({"s1": SnapshotDef("s1")})
     return _distinct(DomainObj, def_=_def(), privateData=priv, snapshots=snaps,
                      newDef=_def("new"))
@@ -82,6 +83,10 @@ def test_a_copied_domain_is_a_new_object_all_the_way_down():
     assert dup.def_ is not vm.def_ and dup.newDef is not vm.newDef
     assert dup.privateData is not vm.privateData and dup.privateData.job is not vm.privateData.job
     assert dup.snapshots is not vm.snapshots
+    # the guest's monitor and its balloon: the copy's own, the same size
+    assert dup.privateData.mon is not vm.privateData.mon
+    dup.privateData.mon.balloon = 1
+    assert vm.privateData.mon.balloon == 4321
     dup.privateData.job.active = 7
     dup.def_.id = 9
     assert vm.privateData.job.active != 7 and vm.def_.id != 9

@@ -25,6 +25,24 @@ def cache_dir() -> Path:
     return Path(d).resolve()
 
 
+def keep_file(path, data: bytes) -> None:
+    """Write ``data`` to the cache file ``path``: whole, to a temporary file renamed into
+    place (a concurrent reader sees the old file or the new one).  A cache that cannot be
+    written is no error: the next run computes again."""
+    path = os.fspath(path)
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
 @functools.lru_cache(maxsize=None)
 def source_digest() -> str:
     """sha256 of the package's Python source (every .py file, by path), and of the

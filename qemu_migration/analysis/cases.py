@@ -32,7 +32,7 @@ from typing import Callable, Dict, List
 
 from ..engine.batch import collector_off
 from ..engine.runner import run_call
-from ..paths import cache_dir, source_digest
+from ..paths import cache_dir, keep_file, source_digest
 from ..port import VERSION_NAMES
 from ..port.registry import ENTRY_NAMES, SHORT, Call
 from ..port.registry import resolve as resolve_function
@@ -943,20 +943,8 @@ def _load_calls(key) -> Dict[tuple, dict]:
 
 
 def _save_calls(key, calls):
-    """Keep ``calls`` under ``key`` (written whole, then renamed into place); a cache that
-    cannot be written is no error."""
-    path = _calls_path()
-    tmp = path.with_name("%s.%d.tmp" % (path.name, os.getpid()))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as f:
-            marshal.dump((key, calls), f)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    """Keep ``calls`` under ``key`` (paths.keep_file)."""
+    keep_file(_calls_path(), marshal.dumps((key, calls)))
 
 
 def enumerate_cases(functions=None) -> List[Case]:

@@ -27,6 +27,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Set
 
+from ..paths import keep_file
 from ..port.driver import DRIVER_TABLE, NotInUnit
 from ..port.unit import unit
 from ..world.runtime import ported
@@ -172,23 +173,11 @@ def _load(path, key) -> Optional[Reach]:
 
 
 def _save(reach, path, key):
-    """Keep ``reach`` in ``path`` under ``key`` (written whole, then renamed into place, so
-    that a concurrent reader sees the old file or the new one); a cache that cannot be
-    written is no error."""
+    """Keep ``reach`` in ``path`` under ``key`` (paths.keep_file)."""
     data = {"key": key,
             "seen": {t: sorted(sorted(call) for call in calls) for t, calls in reach.seen.items()},
             "pending": sorted(reach.pending)}
-    tmp = "%s.%d.tmp" % (path, os.getpid())
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, sort_keys=True)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    keep_file(path, json.dumps(data, sort_keys=True).encode("utf-8"))
 
 
 def cached(path, key, compute: Callable[[], Reach]) -> Reach:

@@ -1,6 +1,7 @@
 """Another thread acting while a host's code has the domain unlocked, in a whole migration
 (world/stubs.py _meanwhile and _other_thread; engine/protocol.py's wakeup rows; the
 loader's <wakeup>): each wakeup changes what the migration does, at the point named."""
+import errno
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,13 @@ from qemu_migration.engine.protocol_text import cells
 from qemu_migration.loader import LoadError, describe, load_scenario
 from qemu_migration.upstream.protocol_compare import row_id
 from qemu_migration.world import stubs, stubs_driver, stubs_p2p
-from qemu_migration.world.constants import (VIR_DOMAIN_EVENT_STOPPED,
+from qemu_migration.world.constants import (DEFAULT_JOB_MASK, QEMU_ASYNC_JOB_MIGRATION_IN,
+                                            QEMU_ASYNC_JOB_MIGRATION_OUT, QEMU_ASYNC_JOB_NONE,
+                                            QEMU_JOB_ASYNC_NESTED, QEMU_JOB_NONE,
+                                            QEMU_JOB_QUERY, QEMU_MIGRATION_PHASE_PREPARE,
+                                            VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION,
+                                            migration_job_mask,
+                                            VIR_DOMAIN_EVENT_STOPPED,
                                             VIR_DOMAIN_EVENT_STOPPED_FAILED,
                                             VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF,
                                             VIR_DOMAIN_SHUTOFF_FAILED, VIR_MIGRATE_LIVE)
@@ -34,7 +41,7 @@ def _world(persistent=True, active=True):
 
 def _drop(w, vm, at, what, nth=1, times=1):
     """Pass the lock-drop point ``at`` ``times`` times with ``what`` scripted at ``nth``."""
-    w.drop_wakeups = {(at, nth): what}
+    w.drop_wakeups = {(at, nth): (what,)}
     with w.activate():
         for _ in range(times):
             w.frames.append(at)
@@ -83,7 +90,7 @@ def test_only_the_nth_passage_of_the_point_named_wakes():
     _drop(w, vm, "doTunnelMigrate", "qemu-quits", nth=2, times=2)
     assert vm.state == VIR_DOMAIN_SHUTOFF
     w, vm = _world()
-    w.drop_wakeups = {("doNativeMigrate", 1): "qemu-quits"}
+    w.drop_wakeups = {("doNativeMigrate", 1): ("qemu-quits",)}
     with w.activate():
         w.frames.append("qemuProcessStart")
         stubs._meanwhile(vm, counted=False)           # qemuProcessStart's: not a point
@@ -102,7 +109,7 @@ def test_a_point_fires_only_what_it_allows():
     assert vm.state == VIR_DOMAIN_RUNNING and w.drop_wakeups_fired == []
     w, vm = _world()
     vm.refs += 1
-    w.drop_wakeups = {("qemuProcessStartCPUs", 1): "remove-domain"}
+    w.drop_wakeups = {("qemuProcessStartCPUs", 1): ("remove-domain",)}
     with w.activate():
         stubs.qemuProcessStartCPUs(w.driver, vm, None, 0, 0)
     assert vm.def_.uuid not in w.driver.domains and vm.refs == 1
@@ -114,7 +121,7 @@ def test_the_exit_stubs_are_lock_drop_points():
                          (stubs_p2p, "qemuDomainObjExitRemoteWithDriver")]:
         w, vm = _world()
         vm.refs += 1
-        w.drop_wakeups = {(name, 1): "qemu-quits"}
+        w.drop_wakeups = {(name, 1): ("qemu-quits",)}
         with w.activate():
             getattr(module, name)(w.driver, vm)
         assert vm.state == VIR_DOMAIN_SHUTOFF and vm.locked, name
@@ -193,7 +200,7 @@ def test_a_scenario_scripts_wakeups(tree):  # noqa: F811
 @pytest.mark.parametrize("wakeup,problem", [
     ('<wakeup host="client" at="doNativeMigrate" what="qemu-quits"/>', "unknown host 'client'"),
     ('<wakeup host="source" at="strdup" what="qemu-quits"/>',
-     "unknown lock-drop point 'strdup'"),
+     "unknown wakeup point 'strdup'"),
     ('<wakeup host="source" at="doNativeMigrate" what="reboot"/>',
      "unknown wakeup at doNativeMigrate 'reboot'"),
     ('<wakeup host="destination" at="qemuProcessStartCPUs" what="qemu-quits"/>',
@@ -202,8 +209,10 @@ def test_a_scenario_scripts_wakeups(tree):  # noqa: F811
     ('<wakeup host="source" at="doNativeMigrate" what="qemu-quits" when="now"/>',
      "unknown attribute 'when'"),
     ('<wakeup host="source" at="doNativeMigrate" what="qemu-quits"/><wakeup host="source" '
-     'at="doNativeMigrate" nth="1" what="remove-domain"/>',
-     "wakeup at source:doNativeMigrate#1 given twice"),
+     'at="doNativeMigrate" nth="1" what="qemu-quits"/>',
+     "wakeup qemu-quits at source:doNativeMigrate#1 given twice"),
+    ('<wakeup host="source" at="virDomainFindByUUID" what="qemu-quits"/>',
+     "unknown wakeup at virDomainFindByUUID 'qemu-quits'"),
     ('<wakeup at="doNativeMigrate" what="qemu-quits"/>', "host"),
 ])
 def test_bad_wakeups_are_one_line(tree, wakeup, problem):  # noqa: F811
@@ -215,8 +224,9 @@ def test_bad_wakeups_are_one_line(tree, wakeup, problem):  # noqa: F811
 def test_the_wakeup_rows_with_a_fault_free_the_source_object_in_confirm3():
     rows = [r for r in P.extra_rows(["post", "fixed"], faults=True) if r.get("wakeup")]
     assert len(rows) == len(P.WAKEUP_ROWS)
-    (row,) = rows
-    assert row["fault"] and not row["unfired_faults"] and not row["unfired_wakeups"]
+    assert not any(r["unfired_faults"] or r["unfired_wakeups"] for r in rows)
+    row = rows[0]
+    assert row["fault"] and "variant" not in row
     (src,) = row["left_behind"]["source"]["domains"]
     assert (src["exists"], src["in_list"], src["refs"]) == (False, 0, 0)
     assert not any(r.get("wakeup") for r in P.extra_rows(["post", "fixed"], faults=True,
@@ -239,3 +249,291 @@ def test_an_unfired_wakeup_is_warned_of_and_fails_the_plugin(tree, pytester):  #
     r = pytester.runpytest(*quiet)
     r.assert_outcomes(failed=1)
     assert "wakeup source:doNativeMigrate#99 qemu-quits never happened" in r.stdout.str()
+
+
+# --- another thread's jobs and references, and the points where this one waits ----------
+
+
+def _thread(vm, *whats, w=None):
+    w = w or _world()[0]
+    with w.activate():
+        for what in whats:
+            stubs._other_thread(w, vm, what)
+    return w
+
+
+def test_job_wakeups_take_and_give_back_jobs_and_references():
+    w, vm = _world()
+    refs = vm.refs
+    _thread(vm, "waits-for-job", "hold-job", w=w)
+    job = vm.privateData.job
+    assert (job.active, vm.refs) == (QEMU_JOB_QUERY, refs + 2)
+    assert w.others_held == {id(vm): 2} and w.others_job == {id(vm): QEMU_JOB_QUERY}
+    _thread(vm, "hold-job", "nested-job", w=w)          # a job is held: neither takes one
+    assert (job.active, vm.refs) == (QEMU_JOB_QUERY, refs + 2)
+    _thread(vm, "end-job", "end-job", w=w)              # the second finds no job
+    assert (job.active, vm.refs, vm.freed) == (QEMU_JOB_NONE, refs + 1, False)
+    assert w.others_held == {id(vm): 1} and w.others_job == {id(vm): QEMU_JOB_NONE}
+
+
+def test_a_nested_job_needs_the_async_job_and_a_query_its_mask():
+    w, vm = _world()
+    job = vm.privateData.job
+    _thread(vm, "nested-job", w=w)                      # no async job: no nested one
+    assert job.active == QEMU_JOB_NONE and vm.refs == 1
+    job.asyncJob = QEMU_ASYNC_JOB_MIGRATION_IN
+    job.mask = migration_job_mask(QEMU_ASYNC_JOB_MIGRATION_IN)
+    _thread(vm, "hold-job", w=w)                        # migration in refuses a query
+    assert job.active == QEMU_JOB_NONE
+    _thread(vm, "nested-job", w=w)
+    assert job.active == QEMU_JOB_ASYNC_NESTED and vm.refs == 2
+    w, vm = _world()
+    vm.privateData.job.asyncJob = QEMU_ASYNC_JOB_MIGRATION_OUT
+    vm.privateData.job.mask = migration_job_mask(QEMU_ASYNC_JOB_MIGRATION_OUT)
+    _thread(vm, "hold-job", w=w)                        # migration out allows one
+    assert vm.privateData.job.active == QEMU_JOB_QUERY
+
+
+def test_the_last_reference_an_ending_job_gives_back_frees_the_object():
+    w, vm = _world()
+    vm.privateData.job.active = QEMU_JOB_QUERY
+    _thread(vm, "end-job", w=w)
+    assert vm.refs == 0 and vm.freed
+
+
+def test_an_incoming_migration_cancelled_stops_ends_and_removes_a_transient_guest():
+    w, vm = _world(persistent=False)
+    P._incoming(vm)
+    vm.refs += 1                                        # a waiter's reference
+    _thread(vm, "incoming-cancelled", w=w)
+    job = vm.privateData.job
+    assert (job.asyncJob, job.phase, job.mask) == (QEMU_ASYNC_JOB_NONE, 0, DEFAULT_JOB_MASK)
+    assert job.active == QEMU_JOB_ASYNC_NESTED          # its Finish's monitor call is not it
+    assert (vm.def_.id, vm.state) == (-1, VIR_DOMAIN_SHUTOFF)
+    assert vm.def_.uuid not in w.driver.domains and not vm.freed
+    assert [(e.type, e.detail) for e in w.driver.events] == [
+        (VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_FAILED)]
+    assert w.others_async == ["ended"]
+    w, vm = _world()
+    _thread(vm, "incoming-cancelled", w=w)              # no incoming migration: nothing
+    assert vm.state == VIR_DOMAIN_RUNNING and w.others_async == []
+
+
+def test_the_incoming_and_busy_variants_hold_what_their_threads_took():
+    m = P.Migration.matrix("v2", "post", "fixed", "clean", variant="incoming")
+    (hd,) = m.source.domains
+    job = hd.vm.privateData.job
+    assert (job.asyncJob, job.active, job.phase) == (
+        QEMU_ASYNC_JOB_MIGRATION_IN, QEMU_JOB_ASYNC_NESTED, QEMU_MIGRATION_PHASE_PREPARE)
+    assert (hd.vm.state, hd.vm.reason, hd.vm.persistent) == (
+        VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION, False)
+    plain = P.Migration.matrix("v2", "post", "fixed", "clean")
+    assert hd.vm.refs == plain.source.domains[0].vm.refs + 1
+    busy = P.Migration.matrix("v3", "post", "fixed", "clean", variant="busy")
+    assert busy.source.domains[0].vm.refs == hd.vm.refs
+    assert P.VARIANTS["busy+transient"].flows == ("v3",)
+
+
+def test_wait_points_are_counted_only_in_a_run_that_scripts_wakeups():
+    w, vm = _world()
+    vm.locked = False
+    with w.activate():
+        assert stubs_driver.virDomainFindByUUID(w.driver.domains, vm.def_.uuid) is vm
+    assert w.lock_drops == {} and vm.locked
+    w, vm = _world()
+    vm.locked = False
+    w.drop_wakeups = {("virDomainFindByUUID", 2): ("hold-job",)}
+    with w.activate():
+        stubs_driver.virDomainFindByUUID(w.driver.domains, vm.def_.uuid)
+        assert vm.privateData.job.active == QEMU_JOB_NONE
+        stubs_driver.virDomainFindByUUID(w.driver.domains, vm.def_.uuid)
+    assert vm.privateData.job.active == QEMU_JOB_QUERY and vm.locked
+    assert w.lock_drops == {"virDomainFindByUUID": 2}
+    assert w.drop_wakeups_fired == [("virDomainFindByUUID", 2)]
+
+
+def test_a_lookup_lets_no_thread_that_needs_the_driver_lock_run():
+    assert not set(stubs.DROP_WAKEUPS) & set(stubs.WAKEUP_POINTS["virDomainFindByUUID"])
+    w, vm = _world()
+    w.drop_wakeups = {("virDomainFindByUUID", 1): ("qemu-quits", "remove-domain")}
+    with w.activate():
+        stubs_driver.virDomainFindByUUID(w.driver.domains, vm.def_.uuid)
+    assert vm.state == VIR_DOMAIN_RUNNING and w.drop_wakeups_fired == []
+
+
+def test_the_relock_is_a_wait_point():
+    w, vm = _world(persistent=False)
+    vm.refs += 1
+    vm.locked = False
+    w.drop_wakeups = {("virDomainObjLock", 1): ("qemu-quits",)}
+    with w.activate():
+        stubs.virDomainObjLock(vm)
+    assert vm.locked and vm.def_.uuid not in w.driver.domains and vm.refs == 1
+    assert "virDomainObjLock" not in stubs.DROP_POINTS
+
+
+def test_a_scripted_job_wait_is_woken_and_an_unscripted_one_times_out():
+    w, vm = _world()
+    vm.privateData.job.active = QEMU_JOB_QUERY
+    vm.refs += 1
+    w.drop_wakeups = {("virCondWaitUntil", 1): ("end-job", "qemu-quits")}
+    with w.activate():
+        clock = w.clock_ms
+        assert stubs.virCondWaitUntil("job.cond", vm, clock + 30000) == 0
+        assert w.clock_ms == clock and vm.privateData.job.active == QEMU_JOB_NONE
+        assert vm.state == VIR_DOMAIN_SHUTOFF
+        assert stubs.virCondWaitUntil("job.cond", vm, clock + 30000) == -1
+    assert w.clock_ms == clock + 30000 and w.errno == errno.ETIMEDOUT
+
+
+def test_wakeup_points_enumerate_the_lock_drop_points_only(monkeypatch):
+    m = P.Migration.matrix("v3", "post", "post", "clean")
+    original = P.attempt
+
+    def counting(*a, **k):
+        rec = original(*a, **k)
+        rec["_drops"]["source"]["virCondWaitUntil"] = 1
+        return rec
+    monkeypatch.setattr(P, "attempt", counting)
+    points = P.wakeup_points(m)
+    assert points and all(p[1] in stubs.DROP_POINTS for p in points)
+
+
+def test_removing_an_unlisted_domain_drops_no_reference():
+    w, vm = _world(persistent=False)
+    del w.driver.domains[vm.def_.uuid]
+    vm.refs = 1
+    with w.activate():
+        stubs.virDomainRemoveInactive(w.driver.domains, vm)
+    assert (vm.refs, vm.freed, vm.locked) == (1, False, False)
+    w, vm = _world()
+    other = DomainObj(def_=vm.def_, refs=1)            # the uuid's entry is another object
+    w.driver.domains[vm.def_.uuid] = other
+    with w.activate():
+        stubs.virDomainRemoveInactive(w.driver.domains, vm)
+    assert other.freed and vm.def_.uuid not in w.driver.domains and not vm.freed
+
+
+def test_violations_leave_out_what_other_threads_hold():
+    w, vm = _world()
+    start = P._start(w)
+    _thread(vm, "hold-job", "waits-for-job", w=w)
+    vm.locked = False
+    assert P.violations("destination", w, start) == []
+    w.others_held, w.others_job = {}, {}
+    assert {v["invariant"] for v in P.violations("destination", w, start)} == {
+        "async-job-leaked", "refs-unbalanced"}
+
+
+# --- the WAKEUP_ROWS: each reaches its upstream lines ------------------------------------
+
+
+def _wakeup_row(index, src="post", dst="fixed"):
+    flow, faults, wakeups, variant = P.WAKEUP_ROWS[index]
+    row = P.run_migration(P.Migration.matrix(flow, src, dst, "clean", faults, variant,
+                                             wakeups))
+    assert row["unfired_wakeups"] == [] and row["unfired_faults"] == []
+    return row
+
+
+def _row_of(what, variant=None):
+    return next(i for i, r in enumerate(P.WAKEUP_ROWS)
+                if r[3] == variant and any(k[3] == what for k in r[2]))
+
+
+def _after(trace, name):
+    """The calls nested under the first call of ``name`` in ``trace``, stripped."""
+    i = next(k for k, line in enumerate(trace) if line.strip() == name)
+    depth = len(trace[i]) - len(trace[i].lstrip())
+    out = []
+    for line in trace[i + 1:]:
+        if len(line) - len(line.lstrip()) <= depth:
+            break
+        out.append(line.strip())
+    return out
+
+
+def test_a_close_resets_another_threads_nested_job_and_its_reference_keeps_the_guest():
+    row = _wakeup_row(_row_of("nested-job"))
+    dest = row["hosts"]["destination"]["trace"]
+    assert _after(dest, "qemuDomainObjDiscardAsyncJob")[0] == "qemuDomainObjResetJob"
+    assert row["left_behind"]["destination"]["domains"] == []
+    assert [e["type"] for e in row["left_behind"]["destination"]["events"]] == [
+        "started", "stopped"]
+    assert row["violations"] == []
+    # without it, the close's unlock touches the freed guest (the known upstream defect)
+    plain = P.run_migration(P.Migration.matrix(
+        "v3", "post", "fixed", "clean",
+        (("client", "remote:domainMigrateFinish3@destination", 1),)))
+    assert [v["invariant"] for v in plain["violations"]] == ["use-after-free"]
+    assert "qemuDomainObjResetJob" not in _after(plain["hosts"]["destination"]["trace"],
+                                                 "qemuDomainObjDiscardAsyncJob")
+
+
+def test_a_query_job_held_past_the_wait_saves_the_guest_from_the_close():
+    row = _wakeup_row(_row_of("hold-job"))
+    assert row["outcome"] == "migrated" and row["runs_on"] == ["destination"]
+    errs = row["hosts"]["destination"]["errors"]
+    assert (errs[-1]["message"], errs[-1]["reporter"]) == (
+        "Timed out during operation: cannot acquire state change lock",
+        "qemuDomainObjBeginJobInternal")
+    (dom,) = row["left_behind"]["destination"]["domains"]
+    assert (dom["job"], dom["refs"], dom["state"]) == ("query", 2, "running")
+    close = _after(row["hosts"]["destination"]["trace"], "qemuProcessAutoDestroyDom")
+    assert "qemuProcessStop" not in close
+    assert close[-2:] == ["virDomainObjUnlock", "virHashRemoveEntry"]
+    assert row["violations"] == []
+    plain = P.run_migration(P.Migration.matrix(
+        "v3", "post", "fixed", "clean", (("destination", "virDomainSaveStatus", 2),)))
+    assert plain["runs_on"] == []                       # the close kills it
+
+
+def test_a_waiters_reference_makes_perform3_remove_the_guest_qemu_left():
+    row = _wakeup_row(_row_of("waits-for-job", "transient"))
+    assert row["error"]["message"] == "internal error guest unexpectedly quit"
+    perform = _after(row["hosts"]["source"]["trace"], "qemuMigrationPerformPhase")
+    assert perform[-1] == "virDomainRemoveInactive"
+    (src,) = row["left_behind"]["source"]["domains"]
+    assert (src["exists"], src["in_list"], src["refs"], src["locked"]) == (True, 0, 1, False)
+    assert row["violations"] == []
+
+
+def test_a_define_failing_meanwhile_makes_begin3_find_the_domain_gone():
+    row = _wakeup_row(next(i for i, r in enumerate(P.WAKEUP_ROWS)
+                           if r[2] == (("source", "virDomainObjLock", 1, "remove-domain"),)))
+    assert row["refused_at"] == "Begin@source"
+    assert (row["error"]["message"], row["error"]["reporter"]) == (
+        "operation failed: domain disappeared", "qemuDomainMigrateBegin3")
+    assert row["violations"] == []
+
+
+def test_qemu_quitting_while_begin3_relocks_or_waits_gives_back_the_last_reference():
+    row = _wakeup_row(next(i for i, r in enumerate(P.WAKEUP_ROWS)
+                           if r[2] == (("source", "virDomainObjLock", 1, "qemu-quits"),)))
+    assert row["error"]["message"] == "Requested operation is not valid: domain is not running"
+    begin = _after(row["hosts"]["source"]["trace"], "qemuDomainMigrateBegin3")
+    assert "qemuMigrationJobFinish" in begin and "qemuMigrationBegin" not in begin
+    (src,) = row["left_behind"]["source"]["domains"]
+    assert not src["exists"] and row["violations"] == []
+    row = _wakeup_row(_row_of("end-job", "busy+transient"))
+    begin = _after(row["hosts"]["source"]["trace"], "qemuDomainMigrateBegin3")
+    assert "qemuDomainObjBeginJob" in begin and "virCondWaitUntil" in begin
+    assert "qemuDomainObjEndJob" in begin and "qemuMigrationJobStart" not in begin
+    assert row["refused_at"] == "Begin@source" and row["violations"] == []
+    assert not row["left_behind"]["source"]["domains"][0]["exists"]
+
+
+def test_getinfo_of_a_guest_whose_incoming_migration_is_cancelled_fails_without_an_error():
+    row = _wakeup_row(_row_of("incoming-cancelled", "incoming"), "pre", "post")
+    info = _after(row["hosts"]["source"]["trace"], "qemudDomainGetInfo")
+    assert "virCondWaitUntil" in info and "qemuDomainObjEnterMonitor" not in info
+    assert info[-1] == "virDomainObjUnref"              # EndJob gave back the last one
+    # qemudDomainGetInfo returned -1 and set no error: the RPC layer says so
+    first = row["hosts"]["client"]["errors"][0]
+    assert first["reporter"] == "virNetMessageSaveError"
+    assert "did not set virError" in first["message"]
+    assert row["refused_at"] == "Perform@source" and row["violations"] == []
+    plain = P.run_migration(P.Migration.matrix("v2", "pre", "post", "clean",
+                                               variant="incoming"))
+    assert plain["error"]["message"] == ("Timed out during operation: cannot acquire state "
+                                         "change lock")

@@ -124,7 +124,7 @@ def test_every_world_attribute_is_either_state_or_the_record_of_a_run():
     per_run = {"faults", "calls", "trace", "errors", "last_error", "logs", "errno",
                "touched_freed", "assigned", "others_refs", "others_async", "conditions",
                "fds_at_start", "depth", "frames", "drop_wakeups", "drop_wakeups_fired",
-               "lock_drops"}
+               "lock_drops", "others_held", "others_job"}
     identity = {"host"}
     assert record == set(World.STATE) | per_run | identity
 

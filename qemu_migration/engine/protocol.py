@@ -48,6 +48,9 @@ from ..port.libvirt import virDomainMigrate
 from ..port.unit import entry_points
 from ..world import hosts
 from ..world.constants import (ERROR_CODE_NAMES, ERROR_DOMAIN_NAMES, QEMU_JOB_QUERY,
+                               QEMU_ASYNC_JOB_MIGRATION_IN, QEMU_JOB_ASYNC_NESTED,
+                               QEMU_MIGRATION_PHASE_PREPARE, VIR_DOMAIN_PAUSED_MIGRATION,
+                               migration_job_mask,
                                VIR_CONNECT_RO, VIR_DOMAIN_MEMBALLOON_MODEL_NONE,
                                VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER, VIR_DOMAIN_RUNNING,
                                VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_UNKNOWN,
@@ -128,6 +131,7 @@ class Variant:
     live: bool = True                   # False: the flow's VIR_MIGRATE_LIVE cleared
     faults: Tuple[Tuple[str, str, int], ...] = ()   # calls that fail in each of its rows
     busy: bool = False                  # another thread holds a query job on the guest
+    incoming: bool = False              # the guest is still coming in (migration in held)
     read_only: Tuple[bool, bool] = (False, False)   # the client's connections to each host
     gone: bool = False                  # the client's handle names a domain the source lost
     flows: Tuple[str, ...] = tuple(FLOW_NAMES)
@@ -154,8 +158,27 @@ class Variant:
                 hd.vm.def_.memballoon = MemballoonDef(VIR_DOMAIN_MEMBALLOON_MODEL_NONE)
             if self.balloon is not None:
                 hd.vm.privateData.mon.balloon = self.balloon
-            if self.busy:
+            if self.busy:               # with the reference its job took (qemu_domain.c:720)
                 hd.vm.privateData.job.active = QEMU_JOB_QUERY
+                hd.vm.refs += 1
+            if self.incoming:
+                _incoming(hd.vm)
+
+
+def _incoming(vm):
+    """A guest still coming in from another host: paused as PrepareAny left it, under the
+    migration-in async job with its mask (qemu_migration.c:2859-2863 @ e2fb96d9) and
+    phase, no reference of it held across calls (qemuMigrationJobContinue), and the
+    thread of that migration's Finish inside a monitor call ('cont'), with its nested job
+    and the job's reference (qemu_domain.c:720, :880-883)."""
+    job = vm.privateData.job
+    vm.state, vm.reason = VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION
+    vm.persistent = False
+    job.asyncJob = QEMU_ASYNC_JOB_MIGRATION_IN
+    job.mask = migration_job_mask(QEMU_ASYNC_JOB_MIGRATION_IN)
+    job.phase = QEMU_MIGRATION_PHASE_PREPARE
+    job.active = QEMU_JOB_ASYNC_NESTED
+    vm.refs += 1
 
 
 _DIRECT = ("v2", "v3")
@@ -188,6 +211,11 @@ VARIANTS = {v.name: v for v in [
     Variant("offline-failed-resume", live=False, flows=("v3",),
             faults=(("source", "doNativeMigrate", 1), ("source", "qemuProcessStartCPUs", 1))),
     Variant("busy", busy=True, fault_flows=("v3",)),
+    # ... on a transient guest (WAKEUP_ROWS: QEMU quits while Begin3 waits for the job)
+    Variant("busy+transient", busy=True, transient=True, flows=("v3",)),
+    # a transient guest still coming in from a third host, its Finish in a monitor call:
+    # the client asks GetInfo of it while it waits (WAKEUP_ROWS)
+    Variant("incoming", incoming=True, flows=("v2",)),
     Variant("read-only-source", read_only=(True, False), flows=_DIRECT),
     Variant("read-only-destination", read_only=(False, True), flows=_DIRECT),
     Variant("gone", gone=True, fault_flows=("p2p-v2",)),
@@ -352,7 +380,9 @@ def violations(side, world, start):
     """The invariants of engine/invariants.py that hold for a whole migration, on one
     host: no job or async job left that was not held at the start, references given
     back, nothing left locked (a daemon's driver lock is free at rest), nothing freed
-    touched, no descriptor left open.
+    touched, no descriptor left open.  What another thread of the host holds at the end
+    (a scripted wakeup's job and references: World.others_held, others_job) is not this
+    migration's.
     ``start``: [(domain object, (job, async job, held references) at the start)]."""
     out = []
     driver = world.driver
@@ -370,9 +400,9 @@ def violations(side, world, start):
         if job.asyncJob != b_async:
             v("async-job-leaked", "%s: async job '%s' (phase %s) left active"
               % (name, st["async_job"], st["phase"]))
-        if job.active != b_job:
+        if job.active != b_job and job.active != world.others_job.get(id(vm), b_job):
             v("async-job-leaked", "%s: job '%s' left active" % (name, st["job"]))
-        if _held(vm, driver) != b_held:
+        if _held(vm, driver) - world.others_held.get(id(vm), 0) != b_held:
             v("refs-unbalanced", "%s: references not owned by the domain list went from %d "
               "to %d" % (name, b_held, _held(vm, driver)))
         if vm.locked:
@@ -402,7 +432,10 @@ def attempt(s: Setup, m: Migration, faults=(), migrate=None, wakeups=()):
     worlds = s.worlds(client)
     for side, w in worlds.items():
         w.reset_run(FaultPlan.of([(callee, nth) for sd, callee, nth in faults if sd == side]))
-        w.drop_wakeups = {(point, nth): what for sd, point, nth, what in wakeups if sd == side}
+        w.drop_wakeups = {}
+        for sd, point, nth, what in wakeups:
+            if sd == side:
+                w.drop_wakeups[(point, nth)] = w.drop_wakeups.get((point, nth), ()) + (what,)
     starts = {side: _start(worlds[side]) for side in ("source", "destination")}
     events = {side: len(worlds[side].driver.events) for side in ("source", "destination")}
     del s.log[:]
@@ -508,8 +541,8 @@ def wakeup_points(m: Migration, migrate=None, entries=None):
     s = setup(m, entries)
     drops = attempt(s, m, (), migrate)["_drops"]
     return [(side, point, n, what) for side in ("source", "destination")
-            for point in sorted(drops[side]) for n in range(1, drops[side][point] + 1)
-            for what in DROP_POINTS[point]]
+            for point in sorted(drops[side]) if point in DROP_POINTS
+            for n in range(1, drops[side][point] + 1) for what in DROP_POINTS[point]]
 
 
 # the matrix's domain whose rows run each wakeup too (the guest as a fixture, the
@@ -547,14 +580,50 @@ def matrix(flows=None, sources=None, destinations=None, kinds=None, faults=False
 
 
 
-# the wakeups a line needs a fault in the same migration for (extra_rows runs them with
-# ``faults``, on the clean guest, for VARIANT_PAIRS): (flow, faults, wakeups)
+# the wakeups a line needs a fault, a variant or a wait point in the same migration for
+# (extra_rows runs them with ``faults``, on the clean guest, for VARIANT_PAIRS):
+# (flow, faults, wakeups, variant)
 WAKEUP_ROWS = [
     # the client's Finish3 is lost on the wire, so Confirm3 cancels and resumes the paused
     # guest; another thread drops the domain's list reference while 'cont' runs, and
     # Confirm3's qemuMigrationJobFinish gives back the last one
     ("v3", (("client", "remote:domainMigrateFinish3@destination", 1),),
-     (("source", "qemuProcessStartCPUs", 1, "remove-domain"),)),
+     (("source", "qemuProcessStartCPUs", 1, "remove-domain"),), None),
+    # Finish3 lost again: the close of the client's connection destroys the paused
+    # incoming guest while another connection's thread of its migration-in job is inside
+    # a monitor call: qemuDomainObjDiscardAsyncJob resets that nested job
+    # (qemu_domain.c:685-686), and that thread's reference keeps the object
+    ("v3", (("client", "remote:domainMigrateFinish3@destination", 1),),
+     (("destination", "virDomainFindByUUID", 1, "nested-job"),), None),
+    # Finish3 fails to save the resumed guest's status, so the close would destroy it;
+    # another thread's query job outlasts the destroy job's wait: the guest survives
+    # (qemu_process.c:3505-3507)
+    ("v3", (("destination", "virDomainSaveStatus", 2),),
+     (("destination", "virDomainFindByUUID", 1, "hold-job"),), None),
+    # a transient guest: another thread starts waiting for a job while QEMU migrates it,
+    # and QEMU quits; the waiter's reference outlives Perform3's job, so PerformPhase
+    # removes the inactive guest itself (qemu_migration.c:2353-2355)
+    ("v3", (), (("source", "doNativeMigrate", 1, "waits-for-job"),
+                ("source", "doNativeMigrate", 1, "qemu-quits")), "transient"),
+    # while Begin3's job start re-takes the locks (qemu_domain.c:751-753), another thread's
+    # qemudDomainDefine of the running guest fails to save its config and drops it from the
+    # list (qemu_driver.c:5028-5040 @ e2fb96d9): Begin3 succeeds, then
+    # qemuMigrationJobContinue gives back the last reference, "domain disappeared"
+    ("v3", (), (("source", "virDomainObjLock", 1, "remove-domain"),), None),
+    # QEMU quits while Begin3's job start re-takes the locks (qemu_domain.c:751-753):
+    # "domain is not running", and qemuMigrationJobFinish gives back the last reference
+    ("v3", (), (("source", "virDomainObjLock", 1, "qemu-quits"),), "transient"),
+    # ... and without change protection (the client's question about it fails), while
+    # Begin3's plain job waits for another thread's query job, which ends
+    ("v3", (("client", "remote:supports_feature@source", 2),),
+     (("source", "virCondWaitUntil", 1, "end-job"),
+      ("source", "virCondWaitUntil", 1, "qemu-quits")), "busy+transient"),
+    # the client asks GetInfo of a guest still coming in: its Finish's monitor call is over
+    # when GetInfo looks it up, GetInfo's query job waits under the migration-in mask, and
+    # the incoming migration is cancelled meanwhile: the query finds it inactive
+    # (qemu_driver.c:2234-2235) and EndJob gives back the last reference
+    ("v2", (), (("source", "virDomainFindByUUID", 2, "end-job"),
+                ("source", "virCondWaitUntil", 1, "incoming-cancelled")), "incoming"),
 ]
 
 
@@ -567,10 +636,10 @@ def extra_rows(versions=None, faults=False, migrate=None, entries=None, variants
     pairs = [(src, dst) for src, dst in VARIANT_PAIRS
              if versions is None or (src in versions and dst in versions)]
     if faults and variants is None:
-        for flow, fl, wk in WAKEUP_ROWS:
+        for flow, fl, wk, variant in WAKEUP_ROWS:
             for src, dst in pairs:
                 rows.append(run_migration(Migration.matrix(flow, src, dst, VARIANT_KIND, fl,
-                                                           wakeups=wk), migrate, entries))
+                                                           variant, wk), migrate, entries))
     for name in variants or VARIANT_NAMES:
         for flow in VARIANTS[name].flows:
             for src, dst in VARIANT_PAIRS:

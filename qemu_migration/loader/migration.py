@@ -35,11 +35,15 @@ world of ``host`` (client, source or destination) fails during the first
 attempt.  ``callee`` is a faultable stub, or a crossing of the wire
 ``remote:<member>@<source|destination>`` (the RPC fails; world/hosts.py).
 ``<wakeup host= at= nth= what=>`` children: at the nth passage [1] of the
-lock-drop point ``at`` (one of world/stubs.py ``DROP_POINTS``: a stub the host's
-code calls with the domain unlocked) on ``host`` (source or destination),
+point ``at`` (one of world/stubs.py ``WAKEUP_POINTS``: a stub the host's code
+calls with the domain unlocked, ``DROP_POINTS``, or where it waits for the
+domain's lock or a job, ``WAIT_POINTS``) on ``host`` (source or destination),
 another thread does ``what`` (one the point allows: ``qemu-quits``, QEMU exits
 and the monitor's end-of-file handler runs; ``remove-domain``, the domain's
-list reference is dropped) during the first attempt.
+list reference is dropped; ``waits-for-job``, ``hold-job``, ``nested-job``,
+``end-job``: a thread waiting for a job, holding a query job, a nested job of
+the async job, ending its job) during the first attempt.  Several wakeups at
+one passage happen in the order given.
 
 A flow whose name ends in ``-v2`` (and the flow ``v2``) stands for a
 destination daemon that does not advertise VIR_DRV_FEATURE_MIGRATION_V3: the
@@ -60,7 +64,7 @@ from ..world.constants import (MIGRATE_FLAG_NAMES, VIR_MIGRATE_LIVE, VIR_MIGRATE
                                VIR_MIGRATE_TUNNELLED)
 from ..world.objects import Driver
 from ..world.runtime import World
-from ..world.stubs import DROP_POINTS
+from ..world.stubs import WAKEUP_POINTS
 from .cint import C_INT
 from .errors import LoadError
 from .scenario import (HostDomain, host_driver, check_attrs, load_host_domain, parse_scenario_element,
@@ -283,13 +287,14 @@ def _wakeup(path, node, seen):
     """A ``<wakeup host= at= nth= what=>``: (side, at, nth, what)."""
     check_attrs(node, ["host", "at", "nth", "what"], path)
     side = _choice(path, node, "host", ("source", "destination"), "host")
-    at = _choice(path, node, "at", DROP_POINTS, "lock-drop point")
+    at = _choice(path, node, "at", WAKEUP_POINTS, "wakeup point")
     nth = 1
     if node.get("nth") is not None:
         nth = parse_int(node.get("nth"), path, where(node, "nth"), "nth", C_INT, minimum=1)
-    what = _choice(path, node, "what", DROP_POINTS[at], "wakeup at %s" % at)
-    if any(w[:3] == (side, at, nth) for w in seen):
-        raise LoadError(path, where(node), "wakeup at %s:%s#%d given twice" % (side, at, nth))
+    what = _choice(path, node, "what", WAKEUP_POINTS[at], "wakeup at %s" % at)
+    if (side, at, nth, what) in seen:
+        raise LoadError(path, where(node), "wakeup %s at %s:%s#%d given twice"
+                        % (what, side, at, nth))
     return side, at, nth, what
 
 

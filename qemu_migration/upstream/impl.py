@@ -826,7 +826,11 @@ def _install(built):
         def mk(nm=nm):
             @ext("qmc_py_" + nm)
             def _f(vm):
-                stub_call(getattr(S, nm), sess().py_ptr(vm), sync=nm not in UNSYNCED)
+                # virDomainObjLock is a wait point where a whole migration's scripted
+                # wakeup (world/stubs.py WAIT_POINTS) changes the job and references:
+                # in step then
+                stub_call(getattr(S, nm), sess().py_ptr(vm),
+                          sync=nm not in UNSYNCED or bool(current().drop_wakeups))
         mk()
 
     @ext("qmc_py_virDomainObjUnref")

@@ -143,14 +143,18 @@ class World:
         self.next_fd = 20
         self.peer_v3 = True
         self.wakeups: List[str] = []    # what other threads do while a job waits
-        # a whole migration's scripted wakeups: (lock-drop point, nth) -> what another
-        # thread does there (stubs._meanwhile, _other_thread); set per attempt
-        self.drop_wakeups: Dict[Tuple[str, int], str] = {}
+        # a whole migration's scripted wakeups: (lock-drop or wait point, nth) -> what
+        # other threads do there, in order (stubs._meanwhile, _other_thread); per attempt
+        self.drop_wakeups: Dict[Tuple[str, int], Tuple[str, ...]] = {}
         self.drop_wakeups_fired: List[Tuple[str, int]] = []
         self.lock_drops: Dict[str, int] = {}    # passages of each lock-drop point so far
         self.conditions: List[str] = []
         self.others_refs = 0
         self.others_async: List[str] = []
+        # per domain object (its id()): references other threads of a whole migration's
+        # host hold at the end of the attempt, and the job one holds (stubs._job_thread)
+        self.others_held: Dict[int, int] = {}
+        self.others_job: Dict[int, int] = {}
         self.host = None                # the hosts.Host this world is the world of, if any
 
     def activate(self):
@@ -192,6 +196,8 @@ class World:
         self.lock_drops = {}
         self.drop_wakeups = {}           # the run's plan, as ``faults`` (set after this)
         self.drop_wakeups_fired = []
+        self.others_held = {}
+        self.others_job = {}
 
     def raise_error(self, error: VirError):
         """A report: kept in ``errors`` and made the thread's last error (virRaiseErrorFull)."""

@@ -12,8 +12,10 @@ of each stub says what its failure looks like.
 import errno as _errno
 import re
 
-from .constants import (DEFAULT_JOB_MASK, NULL, QEMU_ASYNC_JOB_MIGRATION_OUT,
-                        QEMU_ASYNC_JOB_NONE, QEMU_JOB_NONE, VIR_DOMAIN_PAUSED,
+from .constants import (DEFAULT_JOB_MASK, JOB_MASK, NULL, QEMU_ASYNC_JOB_MIGRATION_IN,
+                        QEMU_ASYNC_JOB_MIGRATION_OUT, VIR_DOMAIN_JOB_NONE,
+                        QEMU_ASYNC_JOB_NONE, QEMU_JOB_ASYNC_NESTED, QEMU_JOB_NONE,
+                        QEMU_JOB_QUERY, VIR_DOMAIN_PAUSED,
                         VIR_DOMAIN_PAUSED_MIGRATION, VIR_DOMAIN_PAUSED_USER, VIR_DOMAIN_RUNNING,
                         VIR_DOMAIN_RUNNING_BOOTED, VIR_DOMAIN_RUNNING_MIGRATED,
                         VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_MIGRATED,
@@ -160,8 +162,13 @@ def qemuDriverUnlock(driver, *, fail):
 
 
 def virDomainObjLock(vm, *, fail):
-    """virDomainObjLock (domain_conf.c:11254 @ e2fb96d9): takes the domain's lock."""
+    """virDomainObjLock (domain_conf.c:11254 @ e2fb96d9): takes the domain's lock.  It waits
+    while another thread holds it: a wait point of a whole migration's host (WAIT_POINTS),
+    where a wakeup scripted for this passage happens before the lock is taken (in the
+    ported code, the re-lock of qemuDomainObjBeginJobInternal, qemu_domain.c:751-753 and
+    :768-770, after the domain was unlocked to take the driver lock first)."""
     _touch(vm)
+    _waited(vm)
     vm.locked = True
 
 
@@ -194,7 +201,9 @@ def virCondWaitUntil(cond, vm, then, *, fail):
     Nothing else runs in this world, so a wait that is needed never ends: the
     clock jumps to the deadline and the wait fails with ETIMEDOUT, as it does
     upstream after QEMU_JOB_WAIT_TIME.  An injected fault fails it at once with
-    EINVAL (pthread_cond_timedwait's other error).
+    EINVAL (pthread_cond_timedwait's other error).  In a whole migration it is a wait
+    point (WAIT_POINTS): a wakeup scripted for this passage happens and the wait returns 0,
+    woken (the caller's loop checks again, and waits again if it must).
     """
     w = current()
     w.conditions.append("wait %s until %d" % (cond, then))
@@ -203,6 +212,8 @@ def virCondWaitUntil(cond, vm, then, *, fail):
         return -1
     if w.wakeups:
         _wake(w, vm, w.wakeups.pop(0))
+        return 0
+    if _waited(vm):         # a whole migration's wakeup scripted for this wait: woken
         return 0
     w.clock_ms = max(w.clock_ms, then)
     w.errno = _errno.ETIMEDOUT
@@ -262,18 +273,36 @@ def _meanwhile(vm, counted=True):
 
 def _lock_dropped(vm):
     """A lock-drop point of a whole migration's host (the stub running now): counts its
-    passage (World.lock_drops) and lets the wakeup scripted for it (World.drop_wakeups)
-    happen, if the point allows it (DROP_POINTS).  The function-level doPeer2PeerMigrate
-    stub's _meanwhile is none (the whole migrations run the ported one)."""
+    passage (World.lock_drops) and lets the wakeups scripted for it (World.drop_wakeups)
+    happen, in order, if the point allows them (WAKEUP_POINTS).  The function-level
+    doPeer2PeerMigrate stub's _meanwhile is none (the whole migrations run the ported
+    one).  True when a wakeup happened."""
     w = current()
     point = w.frames[-1]
     if point not in DROP_POINTS:
-        return
+        return False
+    return _passage(w, vm, point)
+
+
+def _waited(vm):
+    """A wait point of a whole migration's host (the stub running now, WAIT_POINTS): as
+    _lock_dropped, counted only in a run that scripts wakeups (the points are passed on
+    every lookup, lock and job wait, and wakeup_points enumerates DROP_POINTS only).
+    True when a wakeup happened."""
+    w = current()
+    if not w.drop_wakeups:
+        return False
+    return _passage(w, vm, w.frames[-1])
+
+
+def _passage(w, vm, point):
     n = w.lock_drops[point] = w.lock_drops.get(point, 0) + 1
-    what = w.drop_wakeups.get((point, n))
-    if what in DROP_POINTS[point]:
+    whats = [x for x in w.drop_wakeups.get((point, n), ()) if x in WAKEUP_POINTS[point]]
+    if whats:
         w.drop_wakeups_fired.append((point, n))
+    for what in whats:
         _other_thread(w, vm, what)
+    return bool(whats)
 
 
 def _other_thread(w, vm, what):
@@ -291,10 +320,38 @@ def _other_thread(w, vm, what):
       with SHUTOFF/FAILED (:149; its body, as the stub models it), the audit record
       "failed" (:150), and a transient domain removed from the list (:152-153).
       That thread's calls are not this thread's, so none is in the trace.
+    - "waits-for-job": another thread starts a job and waits for it (the job or the
+      async job's mask refuses its job): it holds the reference qemuDomainObjBeginJobInternal
+      took (qemu_domain.c:720), and nothing else, while it waits;
+    - "hold-job": another thread takes a query job (:743) and keeps it through a monitor
+      call QEMU does not answer (qemuMonitorSend waits for the reply without a deadline,
+      qemu_monitor.c:801-802 @ e2fb96d9), past any wait of this thread: the job and its
+      reference (:720), when no job is held and the domain's async job allows a query;
+    - "nested-job": the thread of the domain's async job (another connection's Finish,
+      say) is inside a monitor call: the nested job and its reference
+      (qemuDomainObjEnterMonitorInternal :880-883), when an async job is held and no job;
+    - "end-job": the job another thread held ends (qemuDomainObjEndJob :847-851): the job
+      and its reference given back, when a job is held;
+    - "incoming-cancelled": the incoming migration the domain's async job is (migration
+      in) is cancelled by another connection's Finish (the source reports failure,
+      qemu_migration.c:2603-2620 @ e2fb96d9): QEMU stopped (SHUTOFF/FAILED) with its
+      audit record and a STOPPED/FAILED event, the async job ended (qemuMigrationJobFinish:
+      it holds no reference across calls, qemuMigrationJobContinue gave it back), a
+      transient domain taken out of the list; nothing when no incoming migration is held.
+    What other threads hold at the end (references, the job) is theirs, not this
+    thread's (World.others_held, World.others_job: the protocol's violations leave it out).
     """
     if what == "remove-domain":
         if w.driver.domains.get(vm.def_.uuid) is vm:
             _wake(w, vm, what)
+        return
+    if what == "incoming-cancelled":
+        if vm.privateData.job.asyncJob != QEMU_ASYNC_JOB_MIGRATION_IN:
+            return
+        _reset_async(vm.privateData.job)
+        w.others_async.append("ended")
+    elif what != "qemu-quits":
+        _job_thread(w, vm, what)
         return
     if not virDomainObjIsActive(vm):
         return
@@ -306,17 +363,64 @@ def _other_thread(w, vm, what):
     w.driver.events.append(event)
 
 
+def _reset_async(job):
+    """qemuDomainObjResetAsyncJob (qemu_domain.c:174-183 @ e2fb96d9)."""
+    job.asyncJob = QEMU_ASYNC_JOB_NONE
+    job.phase = 0
+    job.mask = DEFAULT_JOB_MASK
+    job.start = 0
+    job.info_type = VIR_DOMAIN_JOB_NONE
+
+
+def _job_thread(w, vm, what):
+    """The job wakeups of _other_thread ("waits-for-job", "hold-job", "nested-job",
+    "end-job"), with their bookkeeping."""
+    job = vm.privateData.job
+    refs = vm.refs
+    if what == "waits-for-job":
+        vm.refs += 1
+    elif what == "hold-job":
+        if job.active == QEMU_JOB_NONE and (not job.asyncJob
+                                            or job.mask & JOB_MASK(QEMU_JOB_QUERY)):
+            job.active = QEMU_JOB_QUERY
+            vm.refs += 1
+    elif what == "nested-job":
+        if job.active == QEMU_JOB_NONE and job.asyncJob:
+            job.active = QEMU_JOB_ASYNC_NESTED
+            vm.refs += 1
+    elif job.active != QEMU_JOB_NONE:                       # "end-job"
+        job.active = QEMU_JOB_NONE
+        vm.refs -= 1
+        vm.freed = vm.refs == 0
+    w.others_held[id(vm)] = w.others_held.get(id(vm), 0) + vm.refs - refs
+    w.others_job[id(vm)] = job.active
+
+
 # what another thread can do at a lock-drop point of a whole migration (_other_thread)
+# that wakeup_points enumerates for the matrix's wakeup rows
 DROP_WAKEUPS = ("qemu-quits", "remove-domain")
+# ... and what it can do with the domain's jobs (scripted only: WAKEUP_ROWS, scenarios)
+JOB_WAKEUPS = ("waits-for-job", "hold-job", "nested-job", "end-job", "incoming-cancelled")
 # the stubs a host's code calls with the domain unlocked, where _lock_dropped counts a
-# lock-drop point, and what another thread can do there: QEMU's migration (the monitor),
-# giving the monitor or the remote daemon back (stubs_driver, stubs_p2p); and resuming
-# the CPUs, where QEMU quitting would fail the 'cont' command, which is not modelled
+# lock-drop point, and what another thread can do there (wakeup_points enumerates these):
+# QEMU's migration (the monitor), giving the monitor or the remote daemon back
+# (stubs_driver, stubs_p2p); and resuming the CPUs, where QEMU quitting would fail the
+# 'cont' command, which is not modelled
 DROP_POINTS = {"doNativeMigrate": DROP_WAKEUPS, "doTunnelMigrate": DROP_WAKEUPS,
                "qemuDomainObjExitMonitor": DROP_WAKEUPS,
                "qemuDomainObjExitMonitorWithDriver": DROP_WAKEUPS,
                "qemuDomainObjExitRemoteWithDriver": DROP_WAKEUPS,
                "qemuProcessStartCPUs": ("remove-domain",)}
+# the stubs where a host's code waits for the domain's lock or for a job while other
+# threads run (_waited), and what they can do there: a lookup's lock (every caller holds
+# the driver lock, so no thread that needs it, QEMU's end-of-file handler or a removal,
+# qemu_process.c:127, runs first), the re-lock after taking the driver lock, a job wait
+WAIT_POINTS = {"virDomainFindByUUID": JOB_WAKEUPS,
+               "virDomainObjLock": DROP_WAKEUPS + JOB_WAKEUPS,
+               "virCondWaitUntil": DROP_WAKEUPS + JOB_WAKEUPS}
+# every point a wakeup can be scripted at, with what can happen there
+WAKEUP_POINTS = dict({p: DROP_WAKEUPS + JOB_WAKEUPS for p in DROP_POINTS},
+                     qemuProcessStartCPUs=("remove-domain",) + JOB_WAKEUPS, **WAIT_POINTS)
 
 
 def virCondSignal(cond, *, fail):
@@ -559,14 +663,18 @@ def virDomainAssignDef(caps, doms, def_, live, *, fail):
 
 
 def virDomainRemoveInactive(doms, vm, *, fail):
-    """virDomainRemoveInactive (domain_conf.c:1418 @ e2fb96d9): unlocks the domain and drops it
-    from the list, which drops the list's reference."""
+    """virDomainRemoveInactive (domain_conf.c:1418 @ e2fb96d9): unlocks the domain and drops
+    the list's entry of its uuid, which drops that entry's reference (virHashRemoveEntry,
+    hash.c:460-486, freeing with virDomainObjListDataFree, domain_conf.c:547-552).  A uuid
+    the list no longer holds (QEMU's end-of-file handler took a transient guest out while
+    the caller had it unlocked) is no entry: nothing more happens (hash.c:486)."""
     _touch(vm)
     driver = current().driver
     vm.locked = False
-    del driver.domains[vm.def_.uuid]
-    vm.refs -= 1
-    vm.freed = vm.refs == 0
+    entry = driver.domains.pop(vm.def_.uuid, None)
+    if entry is not None:
+        entry.refs -= 1
+        entry.freed = entry.refs == 0
 
 
 def virDomainDeleteConfig(configDir, autostartDir, vm, *, fail):

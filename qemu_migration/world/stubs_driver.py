@@ -9,7 +9,8 @@ fails, where the real one can, the way it fails (see ``stubs.py``).
 from .constants import (NULL, QEMU_MIGRATION_FLAGS, VIR_ERR_INTERNAL_ERROR,
                         VIR_ERR_INVALID_ARG, VIR_FROM_QEMU)
 from .runtime import current, recorded
-from .stubs import _meanwhile, _report, cfmt, qemuDriverLock, qemuDriverUnlock, _touch
+from .stubs import (_meanwhile, _report, _waited, cfmt, qemuDriverLock, qemuDriverUnlock,
+                    _touch)
 
 # glibc /proc/<pid>/stat: what the stub reads as the guest's CPU time (ns), a fixed figure
 CPU_TIME_NS = 4200000000
@@ -63,10 +64,13 @@ def virUUIDFormat(uuid):
 
 def virDomainFindByUUID(doms, uuid, *, fail):
     """virDomainFindByUUID (domain_conf.c:597 @ e2fb96d9): the domain object with that uuid
-    in the driver's list, locked; NULL (nothing reported) when there is none."""
+    in the driver's list, locked; NULL (nothing reported) when there is none.  Taking the
+    lock waits while another thread holds it: a wait point of a whole migration's host
+    (stubs.WAIT_POINTS), where a wakeup scripted for this passage happens first."""
     vm = doms.get(uuid)
     if vm is not None:
         _touch(vm)
+        _waited(vm)
         vm.locked = True
     return vm
 

@@ -313,7 +313,7 @@ def test_an_incoming_migration_cancelled_stops_ends_and_removes_a_transient_gues
     assert vm.def_.uuid not in w.driver.domains and not vm.freed
     assert [(e.type, e.detail) for e in w.driver.events] == [
         (VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_FAILED)]
-    assert w.others_async == ["ended"]
+    assert w.others_async == ["ended"] and "stopped migrated=1" in " ".join(w.logs)
     w, vm = _world()
     _thread(vm, "incoming-cancelled", w=w)              # no incoming migration: nothing
     assert vm.state == VIR_DOMAIN_RUNNING and w.others_async == []

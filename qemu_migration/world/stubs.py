@@ -356,7 +356,9 @@ def _other_thread(w, vm, what):
     if not virDomainObjIsActive(vm):
         return
     event = Event(VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_FAILED, vm.def_.name)
-    qemuProcessStop.__wrapped__(w.driver, vm, 0, VIR_DOMAIN_SHUTOFF_FAILED, fail=False)
+    # the end-of-file handler stops QEMU as not migrated (:149), Finish as migrated (:2604)
+    qemuProcessStop.__wrapped__(w.driver, vm, int(what == "incoming-cancelled"),
+                                VIR_DOMAIN_SHUTOFF_FAILED, fail=False)
     virDomainAuditStop.__wrapped__(vm, "failed", fail=False)
     if not vm.persistent:
         virDomainRemoveInactive.__wrapped__(w.driver.domains, vm, fail=False)

@@ -39,7 +39,8 @@ CFLAGS = ["-O0", "-Wno-sign-compare", "-Wno-unused-variable", "-Wno-unused-but-s
 # has its own name and cache key, and two functions more: qmc_gcov_reset and qmc_gcov_dump
 COVERAGE_FLAGS = ["--coverage"]
 
-_BUILD_FORMAT = 1   # bump when the generated source's shape changes
+_BUILD_FORMAT = 2   # bump when the generated source's shape changes
+EVENTS = 64         # the trace's buffer of entries and exits (qmc_ev), read by impl.py
 
 
 class BuildError(RuntimeError):
@@ -162,6 +163,7 @@ def generate(spec: BuildSpec) -> Tuple[str, str]:
     src = ([spec.prelude] if spec.prelude else []) + [_read("stubs.h"),
                                                       "/* callbacks into Python */"]
     src += ["static " + c for c in callbacks]
+    src.append("#define QMC_NEV %d" % EVENTS)
     src.append(_read("stubs.c"))
     if spec.extra_source:
         src.append(spec.extra_source)
@@ -184,16 +186,26 @@ def generate(spec: BuildSpec) -> Tuple[str, str]:
         src.append(c)
         cdefs.append(d)
     table = ", ".join("(void *)%s" % n for n in spec.traced) or "0"
+    # entries and exits go into a buffer (i: function i entered, ~i: left) that Python
+    # reads at its next callback (impl.py): a crossing into Python per call costs more
     src.append("""
 static void *const qmc_traced[] = { %s };
 #define QMC_NTRACED %d
+int qmc_ev[QMC_NEV];
+int qmc_nev;
+QMC_NOINST static void qmc_ev_put(int e)
+{
+    if (qmc_nev == QMC_NEV)
+        qmc_py_events();
+    qmc_ev[qmc_nev++] = e;
+}
 __attribute__((visibility("hidden"))) QMC_NOINST
 void __cyg_profile_func_enter(void *fn, void *site)
 {
     int i;
     (void)site;
     for (i = 0; i < QMC_NTRACED; i++)
-        if (qmc_traced[i] == fn) { qmc_py_enter(i); return; }
+        if (qmc_traced[i] == fn) { qmc_ev_put(i); return; }
 }
 __attribute__((visibility("hidden"))) QMC_NOINST
 void __cyg_profile_func_exit(void *fn, void *site)
@@ -201,7 +213,7 @@ void __cyg_profile_func_exit(void *fn, void *site)
     int i;
     (void)site;
     for (i = 0; i < QMC_NTRACED; i++)
-        if (qmc_traced[i] == fn) { qmc_py_exit(i); return; }
+        if (qmc_traced[i] == fn) { qmc_ev_put(~i); return; }
 }
 QMC_NOINST void qmc_anchor(void) { }
 QMC_NOINST void *qmc_anchor_addr(void) { return (void *)qmc_anchor; }
@@ -214,6 +226,7 @@ QMC_NOINST void *qmc_anchor_addr(void) { return (void *)qmc_anchor; }
         base += "\n" + spec.extra_cdef
     cdef = [base, 'extern "Python" {'] + callbacks + ["}"] + cdefs
     cdef.append("void *qmc_anchor_addr(void);")
+    cdef.append("extern int qmc_ev[%d];\nextern int qmc_nev;" % EVENTS)
     if spec.coverage:
         # libgcov's own entry points: counters to zero, and the .gcda written now
         src.append("extern void __gcov_reset(void);\nextern void __gcov_dump(void);\n"

@@ -1,8 +1,7 @@
 /* qemu-migration: the callbacks into the Python world, one declaration a line.
  * build.py puts them in the cffi cdef inside extern "Python" and, made static,
  * in the C source before the stubs that call them. */
-void qmc_py_enter(int idx);
-void qmc_py_exit(int idx);
+void qmc_py_events(void);
 void qmc_py_report(int domain, int code, const char *func, const char *msg);
 void qmc_py_report_system(int num, const char *func, const char *msg);
 void qmc_py_report_oom(const char *func);

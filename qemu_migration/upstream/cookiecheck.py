@@ -511,10 +511,7 @@ def _install_callbacks(built):
     if built.installed.get("cookie"):
         return
     ffi, stack = built.ffi, built.installed["sessions"]
-
-    def onerror(exc, val, tb):
-        if stack and stack[-1].exc is None:
-            stack[-1].exc = val
+    attach = built.installed["attach"]     # impl.py's: the trace read first, errors kept
 
     def call(fn, *args, after=(), conv=None):
         s = stack[-1]
@@ -529,7 +526,7 @@ def _install_callbacks(built):
         return r
 
     def ext(fn):
-        ffi.def_extern(name="qmc_py_" + fn.__name__, onerror=onerror)(fn)
+        attach("qmc_py_" + fn.__name__)(fn)
 
     @ext
     def virGetHostUUID(uuid):

@@ -724,11 +724,49 @@ def _install(built):
             stack[-1].exc = val
         return None
 
+    names = list(built.spec.traced)
+    pending = ffi.addressof(built.lib, "qmc_nev")
+    events = built.lib.qmc_ev
+
+    def drain():
+        """Take the traced functions' entries and exits that C has buffered since the
+        last callback (build.py's qmc_ev: i entered, ~i left) into the world's trace,
+        as the ``ported`` wrapper makes them."""
+        n = pending[0]
+        pending[0] = 0
+        s, w = sess(), current()
+        trace, depth, cstack, entered = w.trace, w.depth, s.cstack, s.entered
+        for e in ffi.unpack(events, n):
+            if e >= 0:
+                name = names[e]
+                trace.append((name, depth, False, None))
+                depth += 1
+                cstack.append(name)
+                entered.add(name)
+            else:
+                depth -= 1
+                if cstack:
+                    cstack.pop()
+        w.depth = depth
+
     def ext(name):
+        """Attach ``fn`` as the callback ``name``; the trace is brought up to date first."""
         def deco(fn):
-            ffi.def_extern(name=name, onerror=onerror)(fn)
+            def callback(*args):
+                if pending[0]:
+                    drain()
+                return fn(*args)
+            ffi.def_extern(name=name, onerror=onerror)(callback)
             return fn
         return deco
+
+    def catch_up():
+        if pending[0]:
+            if stack:
+                drain()
+            else:               # entered outside any call (helpers): no trace to go into
+                pending[0] = 0
+    state["catch_up"], state["attach"] = catch_up, ext
 
     def stub_call(fn, *args, after=None, conv=None, caller=False, sync=True):
         """Run one Python stub with the world in step, and turn its result into C.
@@ -754,23 +792,9 @@ def _install(built):
         s.sync_errno()
         return r
 
-    names = list(built.spec.traced)
-
-    @ext("qmc_py_enter")
-    def _enter(idx):
-        s, w = sess(), current()
-        name = names[idx]
-        w.trace.append((name, w.depth, False, None))
-        w.depth += 1
-        s.cstack.append(name)
-        s.entered.add(name)
-
-    @ext("qmc_py_exit")
-    def _exit(idx):
-        s, w = sess(), current()
-        w.depth -= 1
-        if s.cstack:
-            s.cstack.pop()
+    @ext("qmc_py_events")
+    def _events():
+        pass                    # the buffer is full: ext has read it
 
     def text(p):
         return sess().pystr(p)
@@ -869,6 +893,7 @@ def _install(built):
             if isinstance(obj, (H.Connection, StartedElsewhere)):
                 # driver->autodestroy's payload: the connection (protocol.h's struct)
                 it(s.c_conn(obj), s.cstr(name), opaque)
+                catch_up()
                 return
             c = objs.get(id(obj))
             if c is None:
@@ -880,6 +905,7 @@ def _install(built):
                 s.keep.extend((d, c))
                 objs[id(obj)] = c
             it(c, s.cstr(name), opaque)
+            catch_up()      # whatever the C iterator entered, before the stub goes on
 
         return stub_call(S.virHashForEach, s.from_handle(table), iter_, data)
 
@@ -1298,9 +1324,11 @@ class CImpl:
             cur = world.statics.get(port_key)
             port[0] = cur.value if cur is not None else 0
         s.sync_errno()
+        built.installed["catch_up"]()       # what is buffered goes to the caller's trace
         stack.append(s)
         try:
             r = getattr(built.lib, "qmc_call_" + name)(*cargs)
+            built.installed["catch_up"]()
             s.pull()
         finally:
             stack.pop()

@@ -118,6 +118,20 @@ def test_which_implementation_ran(impl):
     assert getattr(mod, "implementation", None) == kind
 
 
+def test_a_trace_deeper_than_the_buffer(impl):
+    """More entries and exits between two callbacks than C buffers (build.py's EVENTS):
+    the trace is the twin's, every depth in place, the stub after all of them."""
+    kind, mod = impl
+    n = B.EVENTS
+    w = world_with()
+    with w.activate():
+        assert mod.selftestDeep(n) == n
+    got = [(t.name, t.depth) for t in w.trace]
+    assert got == ([("selftestDeep", 0)] + [("selftestDepth", d) for d in range(1, n + 2)]
+                   + [("strdup", 1)])
+    assert w.depth == 0
+
+
 def test_job_phase_and_error_format(impl):
     kind, mod = impl
     vm = make_vm()

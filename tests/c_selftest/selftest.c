@@ -245,3 +245,20 @@ selftestMigrate(struct qemud_driver *drv,
     }
     return ret;
 }
+
+static int
+selftestDepth(int n)
+{
+    return n > 0 ? selftestDepth(n - 1) + 1 : 0;
+}
+
+/* Deeper than the trace's buffer (build.py's EVENTS) between two callbacks: the
+ * entries and exits of selftestDepth fill it before strdup reads it. */
+int
+selftestDeep(int n)
+{
+    int r = selftestDepth(n);
+    char *s = strdup("deep");
+    VIR_FREE(s);
+    return r;
+}

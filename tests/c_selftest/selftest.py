@@ -222,3 +222,16 @@ def selftestMigrate(drv, conn, dom, flags, cookieout, cookieoutlen):
         ret = doNativeMigrate(drv, dom, "tcp:dest:49152", NULL, 0, cookieout, cookieoutlen,
                               flags, 0)
     return ret
+
+
+@ported
+def selftestDepth(n):
+    return selftestDepth(n - 1) + 1 if n > 0 else 0
+
+
+@ported
+def selftestDeep(n):
+    r = selftestDepth(n)
+    s = strdup("deep")
+    VIR_FREE(s)
+    return r

@@ -1,8 +1,11 @@
 """The outcome model: one domain_state, one driver_state, the world's state and the call
 outcome built from them."""
+import pytest
+
 from conftest import UUID1, UUID2, Call, faults, make_vm, make_world
-from qemu_migration.engine import run_call
-from qemu_migration.engine.outcome import domain_state, driver_state, world_state
+from qemu_migration.engine import record_call, run_call
+from qemu_migration.engine.outcome import (OUTCOME_KEYS, domain_state, driver_state, plain,
+                                           state_raw, state_words, world_state)
 from qemu_migration.world.constants import VIR_MIGRATE_PEER2PEER
 from qemu_migration.world.objects import DomainDef, Event
 
@@ -64,3 +67,63 @@ def test_a_call_outcome_holds_every_error_whole_and_the_whole_world():
     assert o["driver"]["saved_status"] == ["web1", "web1"]
     assert o["driver"]["nextvmid"] == 1 and o["after"]["state"] == "running"
     assert o["errno"] == 0 and o["fds_open"] == [] and o["touched_freed"] == []
+
+
+# --- the outcome recorded during the run, put into words where read ------------------------
+
+def _recorded(version="post", **kw):
+    """A failed peer-to-peer PerformJob whose resume fails too: errors, events, a domain
+    the caller unlocks after the call, stub arguments of every kind."""
+    world = make_world(make_vm(persistent=False), make_vm("db1", UUID2, state="shutoff"))
+    c = Call("qemuMigrationPerformJob", "web1",
+             {"flags": VIR_MIGRATE_PEER2PEER, "dconnuri": "qemu://dst.example.net/system"},
+             faults(("doPeer2PeerMigrate", 1), ("qemuProcessStartCPUs", 1)))
+    return record_call(world, version, c)
+
+
+def test_a_recorded_outcome_is_the_dict_run_call_makes_whatever_is_read_first():
+    """Every key, read in any order (each value built from the world the run left, the
+    before and after states from the moments they were taken), gives what run_call's dict
+    holds, key order too; a key is built once."""
+    world = make_world(make_vm(persistent=False), make_vm("db1", UUID2, state="shutoff"))
+    want = run_call(world, "post", _recorded().call)
+    for order in (OUTCOME_KEYS, OUTCOME_KEYS[::-1], ("violations", "domains", "after")):
+        o = _recorded()
+        got = {k: o[k] for k in order}
+        assert got == {k: want[k] for k in order}
+        assert o["trace"] is o["trace"]
+        assert list(o.as_dict()) == list(OUTCOME_KEYS) and o.as_dict() == want
+        assert o.as_dict() is o.as_dict() and o.world is None     # the world let go
+    assert want["violations"] and len(want["errors"]) == 2 and want["driver"]["events"]
+
+
+def test_after_is_the_state_before_the_caller_unlocks_the_domain():
+    """Begin leaves the domain locked and its caller then unlocks it: ``after`` (and the
+    lock invariant) see it locked, ``domains`` (the world as the run leaves it) unlocked,
+    however late they are read."""
+    o = record_call(make_world(make_vm()), "post", Call("qemuMigrationBegin", "web1"))
+    assert o["domains"][0]["locked"] is False
+    assert o["after"]["locked"] is True and o["violations"] == []
+
+
+def test_a_recorded_outcome_is_a_read_only_mapping_equal_to_its_dict():
+    o, other = _recorded(), _recorded("pre")
+    assert len(o) == len(OUTCOME_KEYS) and list(o) == list(OUTCOME_KEYS)
+    assert "trace" in o and "value" not in o and o.get("value") is None
+    assert o == o.as_dict() and o.as_dict() == o and o == _recorded()
+    assert o != other and (o == 5) is False and o != [o.as_dict()]
+    assert repr(o) == "Outcome(%r)" % (o.as_dict(),)
+    with pytest.raises(KeyError):
+        o["value"]
+    with pytest.raises(TypeError):
+        hash(o)
+    d = {"return": 0}
+    assert plain(d) is d and plain(o) is o.as_dict()
+
+
+def test_a_domain_state_is_its_raw_tuple_in_words():
+    vm = make_vm("web1", UUID1, hostdev="pci")
+    drv = make_world(vm).driver
+    raw = state_raw(vm, drv)
+    vm.refs += 5                                  # taken at its moment
+    assert state_words(raw)["refs"] == domain_state(vm, drv)["refs"] - 5

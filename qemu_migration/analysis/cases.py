@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List
 
 from ..engine.batch import collector_off
-from ..engine.runner import run_call
+from ..engine.outcome import plain
+from ..engine.runner import record_call, run_call
 from ..paths import cache_dir, keep_file, source_digest
 from ..port import VERSION_NAMES
 from ..port.registry import ENTRY_NAMES, SHORT, Call
@@ -716,7 +717,7 @@ def version_impl(version):
 def _run(version, case):
     world = case.make_world()
     convention, impl = version_impl(version)
-    out = run_call(world, convention, case.call, impl)
+    out = record_call(world, convention, case.call, impl)
     calls = {n: c for n, c in world.calls.items() if n in _FAULTABLE_SET}
     return out, calls
 
@@ -746,7 +747,8 @@ def _worker(span):
     """Run _BATCH[start:stop] (a forked worker has the parent's _BATCH) and send the
     results back compactly (marshal: outcomes are plain JSON-ready data)."""
     start, stop = span
-    return marshal.dumps([_run(v, c) for v, c in _BATCH[start:stop]])
+    return marshal.dumps([(plain(out), calls) for out, calls in
+                          (_run(v, c) for v, c in _BATCH[start:stop])])
 
 
 @contextlib.contextmanager
@@ -856,6 +858,14 @@ def outcomes(version, cases):
 
     The dicts are shared: do not change them.
     """
+    prefetch([version], cases)
+    return [plain(_OUTCOMES[(version, c.id)]) for c in cases]
+
+
+def lazy_outcomes(version, cases):
+    """``outcomes``, as read-only mappings that build a key's value when it is read
+    (engine/outcome.py, ``Outcome``; a worker's results are dicts already): for the
+    analyses, which read a few keys of each.  Equal to the dicts ``outcomes`` gives."""
     prefetch([version], cases)
     return [_OUTCOMES[(version, c.id)] for c in cases]
 

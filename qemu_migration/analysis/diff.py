@@ -142,8 +142,8 @@ def diff(from_version="pre", to_version="post", functions=None):
     C.prefetch([from_version, to_version], C.enumerate_cases(functions))
     for f in functions:
         cs = C.enumerate_cases([f])
-        a = C.outcomes(from_version, cs)
-        b = C.outcomes(to_version, cs)
+        a = C.lazy_outcomes(from_version, cs)
+        b = C.lazy_outcomes(to_version, cs)
         groups = OrderedDict()
         for i, (oa, ob) in enumerate(zip(a, b)):
             groups.setdefault((signature(oa), signature(ob)), []).append(i)

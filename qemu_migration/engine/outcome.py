@@ -17,6 +17,7 @@ number), so the C side's state can always be shown.
 """
 import inspect
 import json
+from collections.abc import Mapping
 from types import FunctionType
 
 from ..port.cookie import qemuMigrationCookie
@@ -26,6 +27,7 @@ from ..world.constants import (DOMAIN_REASON_NAMES, DOMAIN_STATE_NAMES,
                                QEMU_JOB_NAMES, QEMU_MIGRATION_PHASE_NAMES, VIR_DOMAIN_JOB_NAMES,
                                VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF, XML_FLAG_NAMES)
 from ..world.objects import DomainDef, DomainObj, Event, Ptr, QemuMonitor
+from . import invariants
 
 
 def _name(table, i):
@@ -223,21 +225,37 @@ def domain_state(vm, driver):
     """One domain object's state (None for no domain)."""
     if vm is None:
         return None
+    return state_words(state_raw(vm, driver))
+
+
+def state_raw(vm, driver):
+    """What ``domain_state`` reads of a domain object now, unnamed (a tuple: cheap to take
+    at a moment and put into words later with ``state_words``)."""
     priv = vm.privateData
     job = priv.job
     def_ = vm.def_
     uuid = def_.uuid
-    state, reason = vm.state, vm.reason
-    active, async_job, phase, info = job.active, job.asyncJob, job.phase, job.info_type
+    return (not vm.freed, def_.name, uuid, int(driver.domains.get(uuid) is vm), vm.refs,
+            vm.locked, bool(vm.persistent), def_.id, vm.state, vm.reason, job.active,
+            job.asyncJob, job.phase, job.mask, job.info_type, job.start, priv.lockState,
+            uuid in driver.autodestroy, len(vm.snapshots.objs), def_.nhostdevs,
+            None if vm.newDef is None else vm.newDef.name)
+
+
+def state_words(raw):
+    """``state_raw``'s tuple as ``domain_state``'s dict."""
+    (exists, name, uuid, in_list, refs, locked, persistent, id_, state, reason, active,
+     async_job, phase, mask, info, start, lock_state, autodestroy, snapshots, nhostdevs,
+     new_def) = raw
     return {
-        "exists": not vm.freed,
-        "name": def_.name,
+        "exists": exists,
+        "name": name,
         "uuid": uuid,
-        "in_list": int(driver.domains.get(uuid) is vm),
-        "refs": vm.refs,
-        "locked": vm.locked,
-        "persistent": bool(vm.persistent),
-        "id": def_.id,
+        "in_list": in_list,
+        "refs": refs,
+        "locked": locked,
+        "persistent": persistent,
+        "id": id_,
         "state": (_STATES.get(state, state) if type(state) is int
                   else _name(DOMAIN_STATE_NAMES, state)),
         "reason": (_REASONS.get(state, _NONE).get(reason, reason)
@@ -248,15 +266,15 @@ def domain_state(vm, driver):
                       else _name(QEMU_ASYNC_JOB_NAMES, async_job)),
         "phase": (_PHASES.get(phase, phase) if type(phase) is int
                   else _name(QEMU_MIGRATION_PHASE_NAMES, phase)),
-        "mask": job.mask,
+        "mask": mask,
         "job_info": (_JOB_INFOS.get(info, info) if type(info) is int
                      else _name(VIR_DOMAIN_JOB_NAMES, info)),
-        "job_start": job.start,
-        "lockState": priv.lockState,
-        "autodestroy": uuid in driver.autodestroy,
-        "snapshots": len(vm.snapshots.objs),
-        "nhostdevs": def_.nhostdevs,
-        "newDef": None if vm.newDef is None else vm.newDef.name,
+        "job_start": start,
+        "lockState": lock_state,
+        "autodestroy": autodestroy,
+        "snapshots": snapshots,
+        "nhostdevs": nhostdevs,
+        "newDef": new_def,
     }
 
 
@@ -311,23 +329,135 @@ def world_state(world, vms=(), events_from=0):
     }
 
 
-def call_outcome(call, world, ret, failed, out, before, after, events_from, violations,
-                 vms=()):
-    """The outcome dict of one call (JSON-ready): what was called, what it returned, the
-    error left set, the called-about domain before and after, the invariants broken, and
-    ``world_state`` (``vms``: the domain objects the world had when the call began)."""
-    last = world.last_error
-    o = {
-        "function": call.function,
-        "domain": call.domain,
-        "faults": ["%s#%d" % p for p in call.faults.pairs()] if call.faults.faults else [],
-        "return": ret,
-        "failed": failed,
-        "out": out,
-        "error": last.as_dict() if last is not None else None,
-        "before": before,
-        "after": after,
-        "violations": violations,
-    }
-    o.update(world_state(world, vms, events_from))
-    return o
+# the keys of a call's outcome, in the order its dict has them
+OUTCOME_KEYS = ("function", "domain", "faults", "return", "failed", "out", "error", "before",
+                "after", "violations", "errors", "trace", "trace_args", "logs", "conditions",
+                "statics", "errno", "fds_open", "touched_freed", "driver", "domains")
+_OUTCOME_KEY_SET = frozenset(OUTCOME_KEYS)
+
+
+def _objects_of(o):
+    objs = o._objs
+    if objs is None:
+        objs = o._objs = _objects(o.world, o.vms)
+    return objs
+
+
+def _errors(o):
+    return [e.as_dict() for e in o.world.errors]
+
+
+def _statics(o):
+    statics = o.world.statics
+    return {k: p.value for k, p in sorted(statics.items())} if statics else {}
+
+
+def _violations(o):
+    w = o.world
+    return invariants.check(o.call.function, o.failed, o["before"], o["after"], w,
+                            w.driver.events[o.events_from:])
+
+
+# key -> how a recorded call builds its value (from the world the run left)
+_BUILD = {
+    "function": lambda o: o.call.function,
+    "domain": lambda o: o.call.domain,
+    "faults": lambda o: (["%s#%d" % p for p in o.call.faults.pairs()]
+                         if o.call.faults.faults else []),
+    "return": lambda o: o.ret,
+    "failed": lambda o: o.failed,
+    "out": lambda o: o.out,
+    "error": lambda o: o.world.last_error.as_dict() if o.world.last_error is not None else None,
+    "before": lambda o: None if o.before_raw is None else state_words(o.before_raw),
+    "after": lambda o: None if o.after_raw is None else state_words(o.after_raw),
+    "violations": _violations,
+    "errors": _errors,
+    "trace": lambda o: trace_lines(o.world.trace),
+    "trace_args": lambda o: trace_args(o.world.trace, o.world.driver, _objects_of(o)),
+    "logs": lambda o: list(o.world.logs),
+    "conditions": lambda o: list(o.world.conditions),
+    "statics": _statics,
+    "errno": lambda o: o.world.errno,
+    "fds_open": lambda o: sorted(o.world.fds_open),
+    "touched_freed": lambda o: list(o.world.touched_freed),
+    "driver": lambda o: driver_state(o.world.driver, o.events_from),
+    "domains": lambda o: [domain_state(vm, o.world.driver) for vm in _objects_of(o)],
+}
+_BUILD_ORDER = tuple((k, _BUILD[k]) for k in OUTCOME_KEYS)
+_MISSING = object()
+
+
+class Outcome(Mapping):
+    """A call's outcome, recorded cheaply and put into words only where it is read.
+
+    The run leaves its world as the call left it; this keeps that world, the call, what
+    the caller got back (return value, failed, out-parameters) and the called-about
+    domain's state before and after the call as ``state_raw`` tuples (taken at those
+    moments: the caller unlocks the domain after ``after``).  Reading a key builds its
+    value, as ``call_outcome`` would have, once; ``as_dict()`` gives the whole dict, keys
+    in ``OUTCOME_KEYS`` order, and lets the world go.  So an analysis that reads a few
+    keys of each of thousands of outcomes (``diff`` reads the return, the errors, the
+    violations, the domain's state and the driver's events) builds only those.
+
+    Its world must not change after the run: the case enumeration runs each case on a
+    world of its own; ``run_call``, whose world a scenario's next call changes, builds
+    the dict at once.  An outcome equals its dict (and another outcome with the same
+    dict); it is not a dict, so what writes outcomes (JSON, marshal) writes
+    ``as_dict()`` (``plain``).
+    """
+    __slots__ = ("call", "world", "ret", "failed", "out", "before_raw", "after_raw",
+                 "events_from", "vms", "_objs", "_values", "_whole")
+
+    def __init__(self, call, world, ret, failed, out, before_raw, after_raw, events_from,
+                 vms):
+        self.call, self.world, self.ret, self.failed, self.out = call, world, ret, failed, out
+        self.before_raw, self.after_raw = before_raw, after_raw
+        self.events_from, self.vms = events_from, vms
+        self._objs = self._whole = None
+        self._values = {}
+
+    def __getitem__(self, key):
+        values = self._values
+        value = values.get(key, _MISSING)
+        if value is _MISSING:
+            value = values[key] = _BUILD[key](self)
+        return value
+
+    def __contains__(self, key):
+        return key in _OUTCOME_KEY_SET
+
+    def __iter__(self):
+        return iter(OUTCOME_KEYS)
+
+    def __len__(self):
+        return len(OUTCOME_KEYS)
+
+    def as_dict(self):
+        """The whole outcome as the plain dict ``call_outcome`` makes (built once)."""
+        whole = self._whole
+        if whole is None:
+            get = self._values.get
+            whole = self._whole = {}
+            for k, build in _BUILD_ORDER:
+                v = get(k, _MISSING)
+                whole[k] = build(self) if v is _MISSING else v
+            self._values = whole
+            self.world = self.vms = self._objs = self.call = None   # all in ``whole`` now
+        return whole
+
+    def __eq__(self, other):
+        if isinstance(other, Outcome):
+            other = other.as_dict()
+        elif type(other) is not dict:
+            return NotImplemented
+        return self.as_dict() == other
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "Outcome(%r)" % (self.as_dict(),)
+
+
+def plain(outcome):
+    """An outcome as a plain dict: an ``Outcome``'s ``as_dict()``, a dict as it is."""
+    return outcome.as_dict() if type(outcome) is Outcome else outcome

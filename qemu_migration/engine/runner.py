@@ -15,10 +15,10 @@ from ..port.registry import ENTRY_NAMES, ENTRY_POINTS, Call
 from ..world.constants import VIR_ERR_NO_DOMAIN
 from ..world.parsing import parse_domain_xml
 from ..world.stubs import _, qemuReportError
-from . import invariants
-from .outcome import call_outcome, domain_state, trace_lines
+from .outcome import Outcome, domain_state, state_raw, trace_lines
 
-__all__ = ["ENTRY_NAMES", "Call", "run_call", "run_scenario", "domain_state", "trace_lines"]
+__all__ = ["ENTRY_NAMES", "Call", "record_call", "run_call", "run_scenario", "domain_state",
+           "trace_lines"]
 
 
 def _lookup(world, call, entry):
@@ -59,8 +59,10 @@ def _target(world, call):
     return world.driver.domains.get(uuid)
 
 
-def run_call(world, version, call, impl=None):
-    """Run one call on ``world`` (which it changes) and return its outcome dict."""
+def record_call(world, version, call, impl=None):
+    """Run one call on ``world`` (which it changes) and return its outcome as an
+    ``Outcome``: recorded now, put into words where it is read.  ``world`` must not
+    change afterwards (``run_call`` is for a world that will)."""
     mod = impl if impl is not None else VERSIONS[version].module
     entry = ENTRY_POINTS[call.function]
     world.reset_run(call.faults)
@@ -77,20 +79,22 @@ def run_call(world, version, call, impl=None):
                 vm.locked = True              # found: the caller holds its lock
         else:
             vm = _target(world, call)
-        before = domain_state(vm, driver)
+        before = None if vm is None else state_raw(vm, driver)
         if call.domain and vm is None:
             ret, failed, out = entry.lookup_failure, True, dict.fromkeys(entry.outs)
         else:
             ret, failed, out = entry.invoke(mod, version, driver, vm, call.args)
     after_vm = vm if vm is not None else (world.assigned[-1] if world.assigned else None)
-    after = domain_state(after_vm, driver)
-    new_events = driver.events[events_before:]
-    violations = invariants.check(call.function, failed, before, after, world, new_events)
+    after = None if after_vm is None else state_raw(after_vm, driver)
     # what the caller does next: release the domain it still holds
     if after_vm is not None and call.domain and not after_vm.freed:
         after_vm.locked = False
-    return call_outcome(call, world, ret, failed, out, before, after, events_before,
-                        violations, vms)
+    return Outcome(call, world, ret, failed, out, before, after, events_before, vms)
+
+
+def run_call(world, version, call, impl=None):
+    """Run one call on ``world`` (which it changes) and return its outcome dict."""
+    return record_call(world, version, call, impl).as_dict()
 
 
 def unfired_faults(world, call):

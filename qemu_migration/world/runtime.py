@@ -10,6 +10,7 @@ the tracing wrappers read directly: they run around every ported call and
 every stub, so they look nothing else up.
 """
 import functools
+import inspect
 from dataclasses import dataclass, field
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
@@ -218,23 +219,124 @@ class World:
         self.logs.append("%s: %s" % (level, msg))
 
 
+# --- the tracing wrappers ----------------------------------------------------------------
+#
+# A wrapper runs around every ported call and every stub call (about 15 per run), so it is
+# made per function with that function's own positional parameters: a call of it, and its
+# call of the function, are then plain calls with exact arguments, which CPython makes
+# cheaply, where ``*args`` would pack a tuple and call through the generic path.  A
+# function with ``*args``, ``**kwargs`` or keyword-only parameters gets the generic wrapper
+# (virAsprintf).  The bodies are the same either way; they read the current world from the
+# module-level cell ``_world``.
+
+_PORTED_BODY = """
+def _make(_qm_fn, _qm_name):
+    def wrapper({params}):
+        _qm_w = _world
+        _qm_depth = _qm_w.depth
+        _qm_w.trace.append((_qm_name, _qm_depth, False, None))
+        _qm_w.depth = _qm_depth + 1
+        _qm_frames = _qm_w.frames
+        _qm_frames.append(_qm_name)
+        try:
+            return _qm_fn({args})
+        finally:
+            _qm_frames.pop()
+            _qm_w.depth = _qm_depth
+    return wrapper
+"""
+
+_FAULTED_BODY = """
+def _make(_qm_fn, _qm_name):
+    def wrapper({params}):
+        _qm_w = _world
+        _qm_calls = _qm_w.calls
+        _qm_n = _qm_calls.get(_qm_name, 0) + 1
+        _qm_calls[_qm_name] = _qm_n
+        _qm_fail = _qm_n in _qm_w.faults.faults.get(_qm_name, ())
+        _qm_depth = _qm_w.depth
+        _qm_w.trace.append((_qm_name, _qm_depth, _qm_fail, ({args})))
+        _qm_w.depth = _qm_depth + 1
+        _qm_frames = _qm_w.frames
+        _qm_frames.append(_qm_name)
+        try:
+            return _qm_fn({args}fail=_qm_fail)
+        finally:
+            _qm_frames.pop()
+            _qm_w.depth = _qm_depth
+    return wrapper
+"""
+
+# not counted in ``calls``: no fault plan can name a plain stub (the loader refuses)
+_PLAIN_BODY = """
+def _make(_qm_fn, _qm_name):
+    def wrapper({params}):
+        _qm_w = _world
+        _qm_depth = _qm_w.depth
+        _qm_w.trace.append((_qm_name, _qm_depth, False, ({args})))
+        _qm_w.depth = _qm_depth + 1
+        _qm_frames = _qm_w.frames
+        _qm_frames.append(_qm_name)
+        try:
+            return _qm_fn({args}fail=False)
+        finally:
+            _qm_frames.pop()
+            _qm_w.depth = _qm_depth
+    return wrapper
+"""
+
+
+def _positional(fn, stub):
+    """The names of ``fn``'s parameters a wrapper takes, or None where the generic wrapper
+    must do: plain positional-or-keyword parameters only, none ``_qm_``-prefixed; a stub's
+    ``fail`` (keyword-only) is the wrapper's to pass, and no other parameter of a stub has
+    a default (the trace holds the arguments the stub was handed)."""
+    code = fn.__code__
+    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        return None
+    names = list(code.co_varnames[:code.co_argcount])
+    kwonly = code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
+    if (kwonly != (("fail",) if stub else ()) or (stub and fn.__defaults__)
+            or any(n.startswith("_qm_") for n in names)):
+        return None
+    return names
+
+
+def _wrapper(body, fn, name, names, stub):
+    if stub:
+        params = ", ".join(names)
+        args = "".join(n + ", " for n in names)
+    else:
+        params = args = ", ".join(names)
+    scope: dict = {}
+    exec(compile(body.format(params=params, args=args), "<%s wrapper>" % name, "exec"),
+         globals(), scope)
+    wrapper = scope["_make"](fn, name)
+    if not stub:
+        wrapper.__defaults__ = fn.__defaults__
+    return functools.wraps(fn)(wrapper)
+
+
 def ported(fn):
     """Mark a ported upstream function: its calls show in the trace, nested."""
     name = fn.__name__
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        w = _world
-        depth = w.depth
-        w.trace.append((name, depth, False, None))
-        w.depth = depth + 1
-        frames = w.frames
-        frames.append(name)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            frames.pop()
-            w.depth = depth
+    names = _positional(fn, False)
+    if names is not None:
+        wrapper = _wrapper(_PORTED_BODY, fn, name, names, False)
+    else:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            w = _world
+            depth = w.depth
+            w.trace.append((name, depth, False, None))
+            w.depth = depth + 1
+            frames = w.frames
+            frames.append(name)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                frames.pop()
+                w.depth = depth
 
     wrapper.ported = True
     return wrapper
@@ -247,6 +349,13 @@ def stub(faultable=True):
     """
     def decorate(fn):
         name = fn.__name__
+        names = _positional(fn, True)
+        if names is not None:
+            wrapper = _wrapper(_FAULTED_BODY if faultable else _PLAIN_BODY, fn, name, names,
+                               True)
+            wrapper.faultable = faultable
+            wrapper.stub_name = name
+            return wrapper
 
         def faulted(*args):
             w = _world

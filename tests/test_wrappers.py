@@ -1,0 +1,104 @@
+"""The tracing wrappers: made per function with its own parameters where they can be, the
+generic ``*args`` wrapper elsewhere, and both record the same trace and pass the same
+arguments."""
+import pytest
+
+from qemu_migration.world.runtime import World, _positional, ported, stub
+
+
+def _ported_fns():
+    def exact(a, b=2):
+        return ("exact", a, b)
+
+    def star(a, *rest):
+        return ("star", a, rest)
+
+    def kwonly(a, *, k=3):
+        return ("kwonly", a, k)
+
+    def kwargs(a, **kw):
+        return ("kwargs", a, kw)
+
+    def reserved(_qm_w):
+        return ("reserved", _qm_w)
+    return exact, star, kwonly, kwargs, reserved
+
+
+def test_a_ported_wrapper_is_exact_where_it_can_be():
+    kinds = {fn.__name__: _positional(fn, False) for fn in _ported_fns()}
+    assert kinds == {"exact": ["a", "b"], "star": None, "kwonly": None, "kwargs": None,
+                     "reserved": None}
+
+
+@pytest.mark.parametrize("fn", _ported_fns(), ids=lambda f: f.__name__)
+def test_ported_wrappers_pass_every_argument_and_trace_nested(fn):
+    outer = ported(lambda: inner(1))
+    inner = ported(fn)
+    w = World()
+    with w.activate():
+        assert inner(1) == fn(1)
+        assert outer() == fn(1)
+    assert inner.ported and inner.__wrapped__ is fn and inner.__name__ == fn.__name__
+    assert list(w.trace.raw()) == [(fn.__name__, 0, False, None), ("<lambda>", 0, False, None),
+                                   (fn.__name__, 1, False, None)]
+    assert (w.depth, w.frames) == (0, ["caller"])
+
+
+def test_an_exact_ported_wrapper_takes_keywords_and_defaults_as_the_function_does():
+    fn = ported(_ported_fns()[0])
+    with World().activate():
+        assert fn(1) == ("exact", 1, 2) and fn(b=5, a=4) == ("exact", 4, 5)
+
+
+def _stubs():
+    def exact(a, b, *, fail):
+        return ("exact", a, b, fail)
+
+    def star(a, *rest, fail):
+        return ("star", a, rest, fail)
+
+    def default(a, b=2, *, fail):
+        return ("default", a, b, fail)
+
+    def positional_fail(a, b, fail=False):
+        return ("positional_fail", a, b, fail)
+    return exact, star, default, positional_fail
+
+
+def test_a_stub_wrapper_is_exact_where_it_can_be():
+    kinds = {fn.__name__: _positional(fn, True) for fn in _stubs()}
+    assert kinds == {"exact": ["a", "b"], "star": None, "default": None,
+                     "positional_fail": None}
+
+
+@pytest.mark.parametrize("faultable", [True, False])
+@pytest.mark.parametrize("fn", _stubs(), ids=lambda f: f.__name__)
+def test_stub_wrappers_record_their_arguments_and_fail_where_planned(fn, faultable):
+    s = stub(faultable)(fn)
+    w = World()
+    w.faults.faults[fn.__name__] = [2]
+    with w.activate():
+        got = [s(1, 7), s(1, 7), s(1, 7)]
+    fails = [False, True, False] if faultable else [False] * 3
+    assert [g[-1] for g in got] == fails
+    assert list(w.trace.raw()) == [(fn.__name__, 0, f, (1, 7)) for f in fails]
+    assert w.calls == ({fn.__name__: 3} if faultable else {})
+    assert (s.faultable, s.stub_name, s.__wrapped__) == (faultable, fn.__name__, fn)
+    assert (w.depth, w.frames) == (0, ["caller"])
+
+
+def _raises_ported(a):
+    raise ValueError(a)
+
+
+def _raises_stub(a, *, fail):
+    raise ValueError(a)
+
+
+@pytest.mark.parametrize("fn", [ported(_raises_ported), stub(True)(_raises_stub)],
+                         ids=["ported", "stub"])
+def test_a_wrapper_restores_depth_and_frames_when_its_function_raises(fn):
+    w = World()
+    with w.activate(), pytest.raises(ValueError):
+        fn(1)
+    assert (w.depth, w.frames) == (0, ["caller"]) and len(w.trace) == 1

@@ -12,10 +12,16 @@ last reference went away has ``freed`` set, and touching it is recorded.
 same state that shares nothing a run can change with the original: the case
 enumeration builds each starting state once and runs every case on a copy.
 Host device and snapshot definitions and events are shared (nothing changes
-them).  The copies pass every field to the constructor, the quickest way to
-make these objects; tests/test_world_copy.py fails if a field is left out.
+them).  Each ``copy`` is made from the class's fields (``_copier``): a new object
+whose fields are set one by one, in the order the constructor sets them (so that
+the copies keep CPython's compact attribute storage), a list, dict or set field
+copied, another field shared unless ``_copier`` is told how to copy it.  That is
+cheaper than calling the constructor (a run copies a driver, a domain object and
+a definition: 3.3 µs instead of 5.3), and a field added later is copied by the
+same rule; tests/test_world_copy.py fails if a field is left out or a container
+shared.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import List, Optional
 
 from .constants import (DEFAULT_JOB_MASK, QEMU_ASYNC_JOB_NONE, QEMU_JOB_NONE,
@@ -256,18 +262,6 @@ class DomainDef:
         """def->mem.max_balloon: ``<memory>``."""
         return self.memory
 
-    def copy(self):
-        # the device lists are copied, the (frozen) devices shared
-        return DomainDef(
-            self.virtType, self.name, self.uuid, self.id, self.memory, self.vcpus,
-            self.maxvcpus, list(self.hostdevs), list(self.graphics), self.source,
-            self.os_type, self.os_arch, self.os_machine, self.os_smbios_mode, self.features,
-            list(self.timers), self.cpu, self.sysinfo, list(self.disks),
-            list(self.controllers), list(self.fss), list(self.nets), list(self.inputs),
-            list(self.sounds), list(self.videos), list(self.smartcards), list(self.serials),
-            list(self.parallels), list(self.channels), self.console, list(self.hubs),
-            self.watchdog, self.memballoon, self.cur_balloon)
-
 
 @dataclass
 class SnapshotDef:
@@ -328,17 +322,6 @@ class DomainObj:
     freed: bool = False
     autodestroy: bool = False   # for the loader's report only; the driver holds the truth
     pid: int = 0                # vm->pid, what qemudGetProcessInfo is handed
-
-    def copy(self):
-        priv, job = self.privateData, self.privateData.job
-        return DomainObj(
-            self.def_.copy(), self.persistent, self.refs, self.locked, self.state, self.reason,
-            DomainObjPrivate(JobObj(job.active, job.asyncJob, job.phase, job.mask, job.start,
-                                    job.info_type), priv.lockState,
-                             QemuMonitor(priv.mon.balloon)),
-            SnapshotObjList(dict(self.snapshots.objs)),
-            None if self.newDef is None else self.newDef.copy(), self.freed, self.autodestroy,
-            self.pid)
 
 
 @dataclass
@@ -401,20 +384,6 @@ class Driver:
     saved_configs: List[str] = field(default_factory=list)   # virDomainSaveConfig's
     domainEventState: DomainEventState = field(default_factory=DomainEventState)
 
-    def copy(self):
-        # by keyword: a field added in the middle must not shift the others
-        return Driver(
-            domains={uuid: vm.copy() for uuid, vm in self.domains.items()},
-            autodestroy=dict(self.autodestroy), events=list(self.events), locked=self.locked,
-            hostname=self.hostname, hostuuid=self.hostuuid, lockManager=self.lockManager,
-            vncListen=self.vncListen, spiceListen=self.spiceListen, vncTLS=self.vncTLS,
-            spiceTLS=self.spiceTLS, vncTLSx509certdir=self.vncTLSx509certdir,
-            spiceTLSx509certdir=self.spiceTLSx509certdir, nextvmid=self.nextvmid,
-            caps=self.caps, configDir=self.configDir, autostartDir=self.autostartDir,
-            stateDir=self.stateDir, deleted_configs=list(self.deleted_configs),
-            saved_status=list(self.saved_status), saved_configs=list(self.saved_configs),
-            domainEventState=DomainEventState(list(self.domainEventState.callbacks)))
-
     def find_by_name(self, name):
         for vm in self.domains.values():
             if vm.def_.name == name:
@@ -441,3 +410,47 @@ class OutParam(Ptr):
     def __init__(self, role, value=None):
         super().__init__(value)
         self.role = role
+
+
+# --- copies ---------------------------------------------------------------------------------
+
+def _container(annotation):
+    kind = getattr(annotation, "__origin__", annotation)
+    return kind.__name__ if kind in (list, dict, set) else None
+
+
+def _copier(cls, special=None):
+    """``cls.copy``: a new ``cls`` with every field of ``self``, set in field order; a
+    list, dict or set copied (shallow), a field of ``special`` as its expression (on
+    ``self``) says, any other shared."""
+    special = special or {}
+    lines = ["def copy(self):", "    n = _new(_cls)"]
+    for f in fields(cls):
+        how = special.get(f.name)
+        if how is None:
+            kind = _container(f.type)
+            how = "%s(self.%s)" % (kind, f.name) if kind else "self." + f.name
+        lines.append("    n.%s = %s" % (f.name, how))
+    lines.append("    return n")
+    scope = {"_new": object.__new__, "_cls": cls}
+    exec(compile("\n".join(lines) + "\n", "<%s.copy>" % cls.__name__, "exec"), scope)
+    return scope["copy"]
+
+
+JobObj.copy = _copier(JobObj)
+QemuMonitor.copy = _copier(QemuMonitor)
+SnapshotObjList.copy = _copier(SnapshotObjList)     # the snapshots themselves shared
+DomainEventState.copy = _copier(DomainEventState)
+DomainObjPrivate.copy = _copier(DomainObjPrivate, {"job": "self.job.copy()",
+                                                   "mon": "self.mon.copy()"})
+# the device lists are copied, the (frozen) devices shared; a balloon size left unset reads
+# as the memory, as the constructor (__post_init__) makes it
+DomainDef.copy = _copier(DomainDef, {
+    "cur_balloon": "self.memory if self.cur_balloon is None else self.cur_balloon"})
+DomainObj.copy = _copier(DomainObj, {
+    "def_": "self.def_.copy()", "privateData": "self.privateData.copy()",
+    "snapshots": "self.snapshots.copy()",
+    "newDef": "None if self.newDef is None else self.newDef.copy()"})
+Driver.copy = _copier(Driver, {
+    "domains": "{uuid: vm.copy() for uuid, vm in self.domains.items()}",
+    "domainEventState": "self.domainEventState.copy()"})

@@ -6,7 +6,9 @@ from conftest import UUID1, UUID2, Call, faults, make_vm, make_world
 from qemu_migration.engine import record_call, run_call
 from qemu_migration.engine.outcome import (OUTCOME_KEYS, domain_state, driver_state, plain,
                                            state_raw, state_words, world_state)
-from qemu_migration.world.constants import VIR_MIGRATE_PEER2PEER
+from qemu_migration.world.constants import (VIR_ERR_OPERATION_FAILED, VIR_FROM_QEMU,
+                                            VIR_MIGRATE_PEER2PEER)
+from qemu_migration.world.errors import VirError
 from qemu_migration.world.objects import DomainDef, Event
 
 
@@ -127,3 +129,18 @@ def test_a_domain_state_is_its_raw_tuple_in_words():
     raw = state_raw(vm, drv)
     vm.refs += 5                                  # taken at its moment
     assert state_words(raw)["refs"] == domain_state(vm, drv)["refs"] - 5
+
+
+@pytest.mark.parametrize("last", [None, 0, 1], ids=["none", "an-earlier-one", "the-last-raised"])
+def test_the_error_left_set_is_its_own_dict_whichever_error_it_is(last):
+    """The error left set: none, one raised before the last (a saved error set again,
+    virSetError), or the last raised (its dict a copy of the last of ``errors``)."""
+    o = record_call(make_world(make_vm()), "post", Call("qemuMigrationIsAllowed", "web1"))
+    w = o.world
+    errs = [VirError(VIR_ERR_OPERATION_FAILED, VIR_FROM_QEMU, "e%d" % i, "f") for i in (1, 2)]
+    w.errors = list(errs)
+    w.last_error = None if last is None else errs[last]
+    want = None if last is None else errs[last].as_dict()
+    assert o["error"] == want and o["errors"] == [e.as_dict() for e in errs]
+    if last == 1:
+        assert o["error"] is not o["errors"][-1]

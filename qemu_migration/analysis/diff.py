@@ -144,9 +144,10 @@ def diff(from_version="pre", to_version="post", functions=None):
         cs = C.enumerate_cases([f])
         a = C.lazy_outcomes(from_version, cs)
         b = C.lazy_outcomes(to_version, cs)
+        sig_a, sig_b = list(map(signature, a)), list(map(signature, b))
         groups = OrderedDict()
-        for i, (oa, ob) in enumerate(zip(a, b)):
-            groups.setdefault((signature(oa), signature(ob)), []).append(i)
+        for i, key in enumerate(zip(sig_a, sig_b)):
+            groups.setdefault(key, []).append(i)
         space = Space([c.dims for c in cs], C.dimension_names(f))
         changed = [(k, idx) for k, idx in groups.items() if k[0] != k[1]]
         n_changed = sum(len(idx) for _, idx in changed)
@@ -197,7 +198,7 @@ def diff(from_version="pre", to_version="post", functions=None):
         for key, js in sorted(fails.items(), key=lambda kv: -len(kv[1])):
             ex = nf[js[0]]
             desc = nf_space.describe(js)
-            n_ch = sum(1 for j in js if signature(a[nf[j]]) != signature(b[nf[j]]))
+            n_ch = sum(1 for j in js if sig_a[nf[j]] != sig_b[nf[j]])
             result["refusals"].append(OrderedDict([
                 ("function", f), ("short", C.SHORT[f]), ("count", len(js)),
                 ("of", len(nf)), ("changed", n_ch),

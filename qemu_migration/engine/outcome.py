@@ -347,6 +347,19 @@ def _errors(o):
     return [e.as_dict() for e in o.world.errors]
 
 
+def _error(o):
+    # the last error is most often the last one raised, whose dict ``errors`` has (or will
+    # have): one is a copy of the other
+    w = o.world
+    last = w.last_error
+    if last is None:
+        return None
+    errors = w.errors
+    if errors and errors[-1] is last:
+        return dict(o["errors"][-1])
+    return last.as_dict()
+
+
 def _statics(o):
     statics = o.world.statics
     return {k: p.value for k, p in sorted(statics.items())} if statics else {}
@@ -367,7 +380,7 @@ _BUILD = {
     "return": lambda o: o.ret,
     "failed": lambda o: o.failed,
     "out": lambda o: o.out,
-    "error": lambda o: o.world.last_error.as_dict() if o.world.last_error is not None else None,
+    "error": _error,
     "before": lambda o: None if o.before_raw is None else state_words(o.before_raw),
     "after": lambda o: None if o.after_raw is None else state_words(o.after_raw),
     "violations": _violations,

@@ -24,7 +24,7 @@ shared.
 from dataclasses import dataclass, field, fields
 from typing import List, Optional
 
-from .constants import (DEFAULT_JOB_MASK, QEMU_ASYNC_JOB_NONE, QEMU_JOB_NONE,
+from .constants import (DEFAULT_JOB_MASK, EVENT_NAMES, QEMU_ASYNC_JOB_NONE, QEMU_JOB_NONE,
                         VIR_DOMAIN_JOB_NONE, VIR_DOMAIN_SHUTOFF)
 
 
@@ -331,7 +331,6 @@ class Event:
     domain: str
 
     def as_dict(self):
-        from .constants import EVENT_NAMES
         return {"type": EVENT_NAMES.get(self.type, str(self.type)), "detail": self.detail,
                 "domain": self.domain}
 

@@ -24,7 +24,7 @@ import pytest
 from qemu_migration.analysis import cases as C
 from qemu_migration.analysis import diff as D
 from qemu_migration.analysis.reach import cached
-from qemu_migration.engine import run_call
+from qemu_migration.engine import record_call, run_call
 from qemu_migration.engine.batch import collector_off
 from qemu_migration.port import VERSION_NAMES
 from test_upstream_c import _import_twin, make_vm, selftest_c, world_with
@@ -45,13 +45,14 @@ def _private_cache(monkeypatch, tmp_path_factory):
 
 
 def _per_case(benchmark, cases, runs_per_round, impl=None, versions=VERSION_NAMES,
-              between=None):
+              between=None, run_one=run_call):
     """CPU per run, the minimum over the rounds (collector off, as the batches run);
-    ``between``: something else to time in each round, after this."""
+    ``between``: something else to time in each round, after this; ``run_one``: how a
+    run is made and recorded (``run_call``: the whole outcome dict)."""
     def run():
         for v in versions:
             for c in cases:
-                run_call(c.make_world(), v, c.call, impl)
+                run_one(c.make_world(), v, c.call, impl)
     cpu = []
 
     def timed():
@@ -69,10 +70,26 @@ def _per_case(benchmark, cases, runs_per_round, impl=None, versions=VERSION_NAME
 
 
 def test_port_per_case(benchmark):
+    """A run as the case enumeration makes it (``C.outcomes``' batches): a copy of the
+    state's template world, the call, and its outcome recorded (``record_call``: put into
+    words where it is read)."""
+    cases = C.enumerate_cases()[::SLICE]
+    runs = len(cases) * len(VERSION_NAMES)
+    us = _per_case(benchmark, cases, runs, run_one=record_call)
+    print("\nport: %d runs per round, %.1f us CPU per run (min of 3)" % (runs, us))
+    out = record_call(cases[0].make_world(), "post", cases[0].call)
+    assert out == C.outcomes("post", cases[:1])[0] == run_call(cases[0].make_world(), "post",
+                                                                cases[0].call)
+
+
+def test_port_per_case_whole_outcome(benchmark):
+    """The same runs with each whole outcome dict built (``run_call``: what a reader of
+    every key, a golden or a recorded digest, pays)."""
     cases = C.enumerate_cases()[::SLICE]
     runs = len(cases) * len(VERSION_NAMES)
     us = _per_case(benchmark, cases, runs)
-    print("\nport: %d runs per round, %.1f us CPU per run (min of 3)" % (runs, us))
+    print("\nport, whole outcomes: %d runs per round, %.1f us CPU per run (min of 3)"
+          % (runs, us))
     out = run_call(cases[0].make_world(), "post", cases[0].call)
     assert out == C.outcomes("post", cases[:1])[0]
 

@@ -122,6 +122,9 @@ class FaultPlan:
         return bool(self.faults)
 
 
+_new_world = object.__new__
+
+
 class World:
     def __init__(self, driver: Optional[Driver] = None, faults: Optional[FaultPlan] = None,
                  clock_ms: int = 1316000000000):
@@ -169,13 +172,37 @@ class World:
         nothing a run changes with it (the driver and its domains are copied, the
         statics by value); the record of runs starts empty.  The case enumeration
         builds a template world per starting state and runs each case on a copy.
+
+        The attributes are set here, in ``__init__``'s order, without calling it (a run
+        copies a world: its constructor's defaults would be made only to be replaced).
         """
-        w = World(self.driver.copy(), self.faults, self.clock_ms)
+        w = _new_world(World)
+        w.driver = self.driver.copy()
+        w.faults = self.faults
+        w.calls = {}
+        w.trace = Trace()
+        w.errors = []
+        w.last_error = None
+        w.logs = []
+        w.errno = 0
         w.statics = {k: Ptr(p.value) for k, p in self.statics.items()}
+        w.clock_ms = self.clock_ms
+        w.depth = 0
+        w.frames = ["caller"]
+        w.touched_freed = []
+        w.assigned = []
         w.fds_open = set(self.fds_open)
+        w.fds_at_start = set()
         w.next_fd = self.next_fd
         w.peer_v3 = self.peer_v3
         w.wakeups = list(self.wakeups)
+        w.drop_wakeups = {}
+        w.drop_wakeups_fired = []
+        w.lock_drops = {}
+        w.conditions = []
+        w.others_refs = 0
+        w.others_async = []
+        w.host = None
         return w
 
     # --- per-run bookkeeping -------------------------------------------------

@@ -202,6 +202,8 @@ class World:
         w.conditions = []
         w.others_refs = 0
         w.others_async = []
+        w.others_held = {}
+        w.others_job = {}
         w.host = None
         return w
 

@@ -18,6 +18,7 @@ are computed.
 import re
 from collections import OrderedDict
 
+from ..engine.batch import collector_off
 from ..port.registry import ENTRY_NAMES
 from . import cases as C
 from .minimise import Space
@@ -133,7 +134,16 @@ def diff(from_version="pre", to_version="post", functions=None):
     refusals  per function, every failure of ``to`` without faults, changed or not,
               with its invariant violations: what a refusal leaves behind
     classes   the (from, to) classes that differ, fault-free ones first
+
+    Made without the cyclic collector, as the runs are (engine/batch.py): reading the
+    outcomes builds their values (``cases.lazy_outcomes``), tens of thousands of dicts
+    and lists and no cycle, which the collector would only scan again and again.
     """
+    with collector_off():
+        return _diff(from_version, to_version, functions)
+
+
+def _diff(from_version, to_version, functions):
     functions = [C.resolve_function(f) or f for f in (functions or ENTRY_NAMES)]
     result = OrderedDict([("from", from_version), ("to", to_version), ("cases", 0),
                           ("headline", []), ("changes", []), ("refusals", []),

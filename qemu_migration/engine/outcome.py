@@ -6,10 +6,12 @@ condition waits, statics, errno, open descriptors, freed objects touched, the
 driver (lock, domain list, auto-destroy table, events, deleted configs, saved
 statuses, ``nextvmid``) and every domain object (``domain_state``: list
 membership, references, lock, job, async job, phase, mask, lock state,
-``newDef``, ...).  ``call_outcome`` is that plus what a call adds: its function,
-domain and faults, return value, out-parameters, the error left set, the
-called-about domain before and after, and the invariants broken.  ``run_call``
-returns it; the goldens hold it; ``compare`` and the recorded upstream
+``newDef``, ...).  A call's outcome (``Outcome``, keys ``OUTCOME_KEYS``) is that
+plus what a call adds: its function, domain and faults, return value,
+out-parameters, the error left set, the called-about domain before and after,
+and the invariants broken.  ``record_call`` returns it as an ``Outcome``, which
+builds each value where it is read; ``run_call`` returns its whole dict
+(``as_dict``); the goldens hold that dict; ``compare`` and the recorded upstream
 observations compare it whole; ``upstream/compare.py`` uses ``world_state``.
 
 Names are looked up defensively (a number outside its table is shown as the
@@ -407,7 +409,7 @@ class Outcome(Mapping):
     the caller got back (return value, failed, out-parameters) and the called-about
     domain's state before and after the call as ``state_raw`` tuples (taken at those
     moments: the caller unlocks the domain after ``after``).  Reading a key builds its
-    value, as ``call_outcome`` would have, once; ``as_dict()`` gives the whole dict, keys
+    value, as the whole dict has it, once; ``as_dict()`` gives the whole dict, keys
     in ``OUTCOME_KEYS`` order, and lets the world go.  So an analysis that reads a few
     keys of each of thousands of outcomes (``diff`` reads the return, the errors, the
     violations, the domain's state and the driver's events) builds only those.
@@ -446,7 +448,7 @@ class Outcome(Mapping):
         return len(OUTCOME_KEYS)
 
     def as_dict(self):
-        """The whole outcome as the plain dict ``call_outcome`` makes (built once)."""
+        """The whole outcome as a plain dict, keys in ``OUTCOME_KEYS`` order (built once)."""
         whole = self._whole
         if whole is None:
             get = self._values.get

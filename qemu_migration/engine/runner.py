@@ -7,7 +7,8 @@ migrated a transient domain away, say) is refused there with VIR_ERR_NO_DOMAIN
 and qemu_migration.c is not called at all.  The runner does the same, with what
 port/registry.py says of each entry point: how it is invoked, which driver
 function stands in front of it and what that returns on a failed lookup.  An
-outcome is a plain dict (engine/outcome.py).
+outcome is a plain dict (``run_call``), or an ``Outcome`` that builds its values
+where they are read (``record_call``; engine/outcome.py).
 """
 from .. import loader  # noqa: F401  (installs the world's domain XML parser: world/parsing.py)
 from ..port import VERSIONS

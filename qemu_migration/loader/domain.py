@@ -1,7 +1,8 @@
 """Domain XML: ``<domain type='kvm' id='3'>`` as libvirt's virDomainDefParseXML reads it.
 
 Only what the ported code and its stubs look at is kept (``DomainDef`` in
-world/objects.py): the virtualization type, id, name, uuid, ``<memory>`` (KiB),
+world/objects.py): the virtualization type, id, name, uuid, ``<memory>`` and
+``<currentMemory>`` (KiB; the balloon's size, the memory when absent),
 ``<vcpu>`` (``def->maxvcpus``; its ``current`` attribute when given is ``def->vcpus``),
 the ``<hostdev mode='subsystem' type='pci|usb'>`` devices (with their ``<address>``)
 and the type of each ``<graphics>``, and what virDomainDefCheckABIStability compares
@@ -70,6 +71,13 @@ def parse_domain_element(node, path, inactive=False):
         raise LoadError(path, loc + "/memory", "missing memory element")
     memory = parse_int(mem_text, path, child_where(node, "./memory[1]"), "memory (KiB)",
                        C_ULONG)
+    # def->mem.cur_balloon (domain_conf.c:6355-6357 @ e2fb96d9): <currentMemory>, or the
+    # memory when there is none (a value that is no number is refused here, as memory's)
+    cur_balloon = memory
+    cur_text = xstring(node, "string(./currentMemory[1])")
+    if cur_text is not None:
+        cur_balloon = parse_int(cur_text, path, child_where(node, "./currentMemory[1]"),
+                                "current memory (KiB)", C_ULONG)
 
     vcpus = 1
     vcpu_text = xstring(node, "string(./vcpu[1])")
@@ -98,22 +106,29 @@ def parse_domain_element(node, path, inactive=False):
 
     return DomainDef(virtType=virt, name=name, uuid=uuid, id=dom_id, memory=memory,
                      vcpus=vcpus, maxvcpus=maxvcpus, hostdevs=hostdevs, graphics=graphics,
-                     source=str(path), **parse_abi_fields(node, path, len(graphics)))
+                     source=str(path), cur_balloon=cur_balloon,
+                     **parse_abi_fields(node, path, len(graphics)))
 
 
 def parse_graphics(g, gtype, path, inactive):
     """A ``<graphics>`` device: for VNC and SPICE the port, tlsPort and listen address a
-    migration cookie carries.  As virDomainGraphicsDefParseXML, a port of -1 or
-    autoport='yes' means "chosen at start" and reads as 0 in an inactive definition."""
+    migration cookie carries, and whether the port is picked at start.  As
+    virDomainGraphicsDefParseXML (domain_conf.c:4464-4493, :4584-4621 @ e2fb96d9): a
+    VNC display without a port, or with port -1, or either with autoport='yes' is
+    autoport; a port of -1 or autoport='yes' reads as 0 in an inactive definition."""
     ports = {}
+    autoport = g.get("autoport") == "yes"
     for attr in ("port", "tlsPort"):
         text = g.get(attr)
         value = 0 if text is None else parse_int(text, path, where(g, attr),
                                                  "graphics " + attr, C_INT, minimum=-1)
+        if attr == "port" and (text is None or value == -1):
+            autoport = autoport or gtype == "vnc"
         if inactive and (value == -1 or g.get("autoport") == "yes"):
             value = 0
         ports[attr] = value
-    return GraphicsDef(gtype, ports["port"], ports["tlsPort"], g.get("listen") or None)
+    return GraphicsDef(gtype, ports["port"], ports["tlsPort"], g.get("listen") or None,
+                       autoport and gtype in ("vnc", "spice"))
 
 
 def parse_hostdev(node, path):

@@ -170,8 +170,9 @@ _COOKIE_PATH = ("strdup", "virGetHostname", "virGetHostUUID", "virDomainLockProc
 _BEGIN_PATH = _COOKIE_PATH + ("qemuDomainDefFormatXML", "qemuDomainFormatXML",
                               "virDomainDefParseString", "virDomainSaveStatus")
 # (qemuProcessStart resumes a guest started without a migration source through
-# qemuProcessStartCPUs; the prepares always pass one, so no case of theirs calls it)
-_PREPARE_PATH = _COOKIE_PATH + ("qemuProcessStart", "qemuProcessStartCPUs",
+# qemuProcessStartCPUs; the prepares always pass one, so no case of theirs calls it;
+# it saves the status twice, and its failure and PrepareAny's stop the guest)
+_PREPARE_PATH = _COOKIE_PATH + ("qemuProcessStart", "qemuProcessStartCPUs", "qemuProcessStop",
                                 "virDomainAssignDef", "virDomainDefParseString",
                                 "virDomainEventNewFromObj", "virDomainSaveStatus", "virTimeMs",
                                 "virCondWaitUntil")
@@ -225,7 +226,8 @@ ENTRY_POINTS: Dict[str, EntryPoint] = {e.name: e for e in [
          "cookiein": Arg("text", None),
          "peer-v3": Arg("bool", True)},     # Call.peer_v3, not passed to the function
         _invoke_perform, ("cookieout",), "unlocked",
-        ("doNativeMigrate", "doPeer2PeerMigrate", "qemuProcessStartCPUs", "virAsprintf",
+        ("doNativeMigrate", "doPeer2PeerMigrate", "qemuProcessStartCPUs", "qemuProcessStop",
+         "virAsprintf",
          "virCondWaitUntil",
          "virDomainDeleteConfig", "virDomainEventNewFromObj", "virDomainSaveStatus",
          "virTimeMs"),

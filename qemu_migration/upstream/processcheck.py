@@ -645,7 +645,8 @@ class Inputs:
 
 # the fields of an observation, in order
 OBSERVED = ("ret", "errors", "last_error", "id", "nextvmid", "def", "newDef", "state",
-            "reason", "autodestroy", "lockState", "job", "graphics_port", "events")
+            "reason", "autodestroy", "lockState", "job", "graphics_port", "events",
+            "saved_status")
 
 
 def error_key(e):
@@ -662,6 +663,7 @@ class ProcessCImpl:
         self.errors = []
         self.last = None
         self.saved: Dict[int, Optional[VirError]] = {}
+        self.saved_status = []          # the names virDomainSaveStatus saved, in order
         self._install()
 
     def _install(self):
@@ -708,6 +710,7 @@ class ProcessCImpl:
                 raise_(VirError(K.VIR_ERR_NO_MEMORY, K.VIR_FROM_DOMAIN, None,
                                 "virDomainSaveStatus"))
                 return -1
+            self.saved_status.append(ffi.string(getattr(vm, "def").name).decode())
             return 0
 
         @ext("qmc_py_virDomainDefFree")
@@ -762,7 +765,7 @@ class ProcessCImpl:
         lib.qmc_ps_vm_set(vm, 0, inp.state)
         lib.qmc_ps_vm_set(vm, 1, inp.reason)
         priv.lockState = cstr(inp.lock_state)
-        self.errors, self.last, self.saved = [], None, {}
+        self.errors, self.last, self.saved, self.saved_status = [], None, {}, []
         lib.qmc_call_qmc_ps_reset(fault, int(inp.hooks), int(inp.caps_device), int(inp.stdin_fifo))
         if inp.stop is None:
             ret = lib.qmc_call_qmc_ps_start(driver, vm, cstr(inp.migrate_from),
@@ -788,7 +791,8 @@ class ProcessCImpl:
                    job=(priv.job.active, priv.job.asyncJob, priv.job.phase),
                    graphics_port=None if inp.vnc_autoport is None
                    else lib.qmc_ps_graphics_port(cur),
-                   events=[])      # neither function queues one (their callers do)
+                   events=[],      # neither function queues one (their callers do)
+                   saved_status=list(self.saved_status))
         calls = ffi.string(lib.qmc_call_qmc_ps_call_log()).decode().split(";")[:-1]
         return obs, calls, lib.qmc_call_qmc_ps_fault_points()
 

@@ -3,7 +3,8 @@ qemuDomainFormatXML) hand back, on one line.
 
 It holds everything the definition model carries, in libvirt's element and
 attribute names, so that the loader reads it back to an equal definition (the
-round trip tests/test_abi.py checks): memory, vcpus, ``<os>``, ``<features>``,
+round trip tests/test_abi.py checks): memory, the current memory (the balloon's
+size, written always, as virDomainDefFormat does, domain_conf.c:10363 @ e2fb96d9), vcpus, ``<os>``, ``<features>``,
 the timers, and the devices.  As virDomainDefFormat does, of the inputs only
 the USB ones are written, and with graphics the implicit PS/2 mouse after
 them (the parser drops an explicit one and adds it back).
@@ -101,6 +102,8 @@ def _timer(t):
 
 def _graphics(g):
     out = "<graphics type='%s' port='%d' tlsPort='%d'" % (g.type, g.port, g.tlsPort)
+    if g.autoport:
+        out += " autoport='yes'"
     if g.listen is not None:
         out += " listen=%s" % _a(g.listen)
     return out + "/>"
@@ -112,7 +115,8 @@ def domain_children(def_):
     if def_.vcpus != def_.maxvcpus:
         vcpu = "<vcpu current='%d'>%d</vcpu>" % (def_.vcpus, def_.maxvcpus)
     head = ["<name>%s</name>" % escape(def_.name or "<null>"), "<uuid>%s</uuid>" % def_.uuid,
-            "<memory>%d</memory>" % def_.memory, vcpu,
+            "<memory>%d</memory>" % def_.memory,
+            "<currentMemory>%d</currentMemory>" % def_.cur_balloon, vcpu,
             "<os><type arch=%s machine=%s>%s</type>%s</os>" % (
                 _a(def_.os_arch), _a(def_.os_machine), escape(def_.os_type),
                 "<smbios mode='%s'/>" % SMBIOS_MODE_NAMES[def_.os_smbios_mode]

@@ -199,11 +199,12 @@ class MemballoonDef:
 class GraphicsDef:
     """virDomainGraphicsDef: the type, and for VNC and SPICE what a migration cookie
     carries (``data.vnc.port`` / ``data.spice.port``, ``tlsPort``, the first listen
-    address)."""
+    address) and whether qemuProcessStart picks the port (``autoport``)."""
     type: str          # "sdl", "vnc", "rdp", "desktop", "spice"
     port: int = 0
     tlsPort: int = 0
     listen: Optional[str] = None
+    autoport: bool = False
 
     def __str__(self):
         return self.type
@@ -381,6 +382,8 @@ class Driver:
     deleted_configs: List[str] = field(default_factory=list)
     saved_status: List[str] = field(default_factory=list)
     saved_configs: List[str] = field(default_factory=list)   # virDomainSaveConfig's
+    # driver->reservedVNCPorts: the display ports qemuProcessStart took and Stop gave back
+    reservedVNCPorts: set = field(default_factory=set)
     domainEventState: DomainEventState = field(default_factory=DomainEventState)
 
     def find_by_name(self, name):

@@ -11,6 +11,7 @@ of each stub says what its failure looks like.
 """
 import errno as _errno
 import re
+from dataclasses import replace
 
 from .constants import (DEFAULT_JOB_MASK, JOB_MASK, NULL, QEMU_ASYNC_JOB_MIGRATION_IN,
                         QEMU_ASYNC_JOB_MIGRATION_OUT, VIR_DOMAIN_JOB_NONE,
@@ -708,6 +709,40 @@ def virDomainObjSetState(vm, state, reason):
 # --- processes --------------------------------------------------------------------
 
 
+QEMU_VNC_PORT_MIN = 5900      # qemu_conf.h @ e2fb96d9
+QEMU_VNC_PORT_MAX = 65535
+
+
+def _next_free_port(driver, startPort):
+    """qemuProcessNextFreePort (qemu_process.c:1959 @ e2fb96d9): the first port from
+    ``startPort`` that the driver has not reserved (driver->reservedVNCPorts) and that
+    binds, reserved now.  A port binds here unless a QEMU of an active domain of this
+    host listens on it (a display's port or TLS port).  Its failures (socket() or
+    setsockopt() failing, every port taken) are not modelled: -1 is never returned."""
+    listening = {p for vm in driver.domains.values() if vm.def_.id != -1
+                 for g in vm.def_.graphics for p in (g.port, g.tlsPort)}
+    port = startPort
+    while port in driver.reservedVNCPorts or port in listening:
+        port += 1
+    driver.reservedVNCPorts.add(port)
+    return port
+
+
+def _return_port(driver, port):
+    """qemuProcessReturnPort (qemu_process.c:2014 @ e2fb96d9): a port below the range is
+    ignored, any other no longer reserved."""
+    if port < QEMU_VNC_PORT_MIN:
+        return
+    driver.reservedVNCPorts.discard(port)
+
+
+def _stop_failed(driver, vm):
+    """qemuProcessStart's ``cleanup`` (:3029-3036): qemuProcessStop(driver, vm, 0,
+    VIR_DOMAIN_SHUTOFF_FAILED), -1."""
+    qemuProcessStop(driver, vm, 0, VIR_DOMAIN_SHUTOFF_FAILED)
+    return -1
+
+
 def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, stdin_fd,
                      stdin_path, snapshot, vmop, *, fail):
     """qemuProcessStart (qemu_process.c:2615 @ e2fb96d9): starts QEMU, paused or running,
@@ -717,30 +752,33 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
     (:2642, before anything changes), virDomainObjSetDefTransient (domain_conf.c:1361:
     a persistent domain without a ``newDef`` gets a copy of its definition kept as
     ``newDef``), the id taken from ``driver->nextvmid`` (:2656), the state
-    SHUTOFF/unknown (:2658), the -incoming source and the descriptor it reads from
+    SHUTOFF/unknown (:2658), the port of a lone VNC or SPICE display with autoport
+    (:2702-2735: the first free one from 5900, qemuProcessNextFreePort, above; a SPICE
+    TLS port after it with ``driver->spiceTLS``, else -1; set on the live definition,
+    not on the saved one), the -incoming source and the descriptor it reads from
     (logged, as the real one writes the command line to the domain's log), the
-    guest left paused when it is migrated in (``migrateFrom`` forces
-    ``start_paused``, :2948; PAUSED/migration, or PAUSED/user without
-    ``migrateFrom``, :3009-3012) or resumed by qemuProcessStartCPUs (RUNNING/booted,
-    which gives up ``priv->lockState``; its failure reports "resume operation
-    failed" when it reported nothing itself, :2999-3006), and the auto-destroy
-    registration (:3015-3017).
-    An injected failure is an allocation failure after the id was assigned
-    (VIR_FROM_QEMU out of memory, as VIR_ALLOC(priv->monConfig) at :2761): the
-    real one then runs its ``cleanup``, which calls qemuProcessStop(driver, vm,
+    early status saved (:2909, virDomainSaveStatus), the guest left paused when it
+    is migrated in (``migrateFrom`` forces ``start_paused``, :2948; PAUSED/migration,
+    or PAUSED/user without ``migrateFrom``, :3009-3012) or resumed by
+    qemuProcessStartCPUs (RUNNING/booted, which gives up ``priv->lockState``; its
+    failure reports "resume operation failed" when it reported nothing itself,
+    :2999-3006), the auto-destroy registration (:3015-3017), and the status saved
+    again (:3020): on success the status is saved twice.
+    An injected failure is an allocation failure after the id and the ports were
+    assigned (VIR_FROM_QEMU out of memory, as VIR_ALLOC(priv->monConfig) at :2761):
+    the real one then runs its ``cleanup``, which calls qemuProcessStop(driver, vm,
     0, VIR_DOMAIN_SHUTOFF_FAILED) (:3034), so the id stays used, the domain is
     inactive and a saved persistent definition is restored (qemu_process.c:3260-3265).
-    Every later failure of the real one (the command, the monitor, cgroups, labels,
-    the status file, the auto-destroy table: tests/test_process_start_c.py runs
-    each against the compiled function) leaves the same state behind, with its
-    own error.  Not modelled: the failure of the definition's copy (:2653, before
-    the id), which needs a persistent domain without ``newDef`` (its one caller,
+    A failure of either status save goes to the same ``cleanup``, with that stub's
+    error.  Every other failure of the real one (the command, the monitor, cgroups,
+    labels, the auto-destroy table: tests/test_process_start_c.py runs each against
+    the compiled function) leaves the state the injected one leaves, with its own
+    error.  Not modelled: the failure of the definition's copy (:2653, before the
+    id), which needs a persistent domain without ``newDef`` (its one caller,
     qemuMigrationPrepareAny, passes a domain virDomainAssignDef made transient or
     gave a ``newDef``); a failure after a running start resumed the guest (the lock
-    state is given up by then; PrepareAny starts paused); the port an autoport VNC
-    or SPICE display gets (:2702-2735: the definition keeps its 0); hooks, devices,
-    security labels, cgroups, the monitor, and the status file the real one saves
-    (:2909, :3020) and Stop removes.
+    state is given up by then; PrepareAny starts paused); hooks, devices, security
+    labels, cgroups and the monitor.
     """
     _touch(vm)
     if vm.def_.id != -1:                                            # :2642, IsActive
@@ -751,13 +789,22 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
     vm.def_.id = driver.nextvmid
     driver.nextvmid += 1
     virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_UNKNOWN)
+    if len(vm.def_.graphics) == 1:                                  # :2702-2735
+        g = vm.def_.graphics[0]
+        if g.type == "vnc" and g.autoport:
+            vm.def_.graphics = [replace(g, port=_next_free_port(driver, QEMU_VNC_PORT_MIN))]
+        elif g.type == "spice" and g.autoport:
+            port = _next_free_port(driver, QEMU_VNC_PORT_MIN)
+            tlsPort = _next_free_port(driver, port + 1) if driver.spiceTLS else -1
+            vm.def_.graphics = [replace(g, port=port, tlsPort=tlsPort)]
     if fail:
         _oom(VIR_FROM_QEMU, "qemuProcessStart")
-        qemuProcessStop(driver, vm, 0, VIR_DOMAIN_SHUTOFF_FAILED)
-        return -1
-    _meanwhile(vm, counted=False)       # the monitor is waited for without the domain lock
+        return _stop_failed(driver, vm)
     current().log("qemu", "-incoming %s%s" % (migrateFrom, " (stdin fd %d)" % stdin_fd
                                                if stdin_fd >= 0 else ""))
+    if virDomainSaveStatus(driver.caps, driver.stateDir, vm) < 0:   # :2909
+        return _stop_failed(driver, vm)
+    _meanwhile(vm, counted=False)       # the monitor is waited for without the domain lock
     if migrateFrom is not NULL:
         start_paused = True
     if not start_paused:
@@ -765,13 +812,14 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
                                 QEMU_ASYNC_JOB_NONE) < 0:
             if current().last_error is None:
                 qemuReportError(VIR_ERR_INTERNAL_ERROR, "%s", "resume operation failed")
-            qemuProcessStop(driver, vm, 0, VIR_DOMAIN_SHUTOFF_FAILED)
-            return -1
+            return _stop_failed(driver, vm)
     else:
         virDomainObjSetState(vm, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_MIGRATION
                              if migrateFrom is not NULL else VIR_DOMAIN_PAUSED_USER)
     if autodestroy:
         driver.autodestroy[vm.def_.uuid] = conn      # qemuProcessAutoDestroyAdd (:3016)
+    if virDomainSaveStatus(driver.caps, driver.stateDir, vm) < 0:   # :3020
+        return _stop_failed(driver, vm)
     return 0
 
 
@@ -780,22 +828,36 @@ def qemuProcessStop(driver, vm, migrated, reason, *, fail):
 
     Models: the debug line naming ``migrated`` (logged; it tells the real one to
     leave the labels of shared disks alone for the destination), the early
-    return for an inactive domain (:3095), the id set to -1 and the state to
-    SHUTOFF with ``reason`` (:3242-3243), the auto-destroy entry dropped, and a
-    saved ``newDef`` restored as the definition (:3260-3265).  It cannot fail.
-    Not modelled: the log file, killing the process, labels, cgroups, hooks; so
-    neither the real one's failures to open the log or allocate its timestamp
-    (:3101-3108), which it reports before it saves the caller's error (:3127), so
-    that error is replaced (tests/test_process_start_c.py holds the difference to
-    those two).
+    return for an inactive domain (:3095), the auto-destroy entry dropped (:3160),
+    the ports of a lone autoport VNC or SPICE display given back (:3227-3238; the
+    definition keeps them), the id set to -1 and the state to SHUTOFF with
+    ``reason`` (:3242-3243), and a saved ``newDef`` restored as the definition
+    (:3260-3265).  An injected failure (of an active domain's stop: an inactive
+    one returns first) is the allocation of the log's timestamp (:3107-3108,
+    VIR_FROM_QEMU out of memory, reported by qemuProcessStop): it is reported
+    before the caller's error is saved (:3127) and put back (:3268), so it
+    replaces the caller's error as the last one, and the stop goes on.  Opening
+    the log failing (:3101, qemuDomainOpenLogHelper's EACCES) does the same with
+    its own error.  Not modelled: killing the process, labels, cgroups, hooks
+    (their errors come after the save and are undone by the restore: the
+    differential test, tests/test_process_start_c.py, shows the state the same).
     """
     _touch(vm)
     current().log("qemu", "stopped migrated=%d" % migrated)
     if vm.def_.id == -1:
         return
+    if fail:
+        _oom(VIR_FROM_QEMU, "qemuProcessStop")
+    driver.autodestroy.pop(vm.def_.uuid, None)     # qemuProcessAutoDestroyRemove (:3160)
+    if len(vm.def_.graphics) == 1 and vm.def_.graphics[0].autoport:
+        g = vm.def_.graphics[0]
+        if g.type == "vnc":
+            _return_port(driver, g.port)
+        elif g.type == "spice":
+            _return_port(driver, g.port)
+            _return_port(driver, g.tlsPort)
     vm.def_.id = -1
     virDomainObjSetState(vm, VIR_DOMAIN_SHUTOFF, reason)
-    driver.autodestroy.pop(vm.def_.uuid, None)     # qemuProcessAutoDestroyRemove (:3160)
     if vm.newDef is not None:
         vm.def_ = vm.newDef
         vm.def_.id = -1
@@ -1122,6 +1184,7 @@ FAULTABLE = sorted([
     'virDomainAssignDef',
     'virDomainDeleteConfig',
     'qemuProcessStart',
+    'qemuProcessStop',
     'qemuProcessStartCPUs',
     'doNativeMigrate',
     'doPeer2PeerMigrate',
@@ -1150,7 +1213,6 @@ PLAIN = [
     'virDomainRemoveInactive',
     'virDomainObjGetState',
     'qemuDomainExtractTLSSubject',
-    'qemuProcessStop',
     'virDomainAuditStart',
     'virDomainAuditStop',
     'qemuDomainEventQueue',

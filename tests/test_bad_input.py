@@ -519,7 +519,7 @@ SCENARIO_CASES = [
     ("fault-off-path", scenario(rest=perform("<fault callee='pipe'/>")),
      "/scenario/call/fault/@callee",
      "qemuMigrationPerformJob never calls pipe, so a fault there cannot fire (faultable on "
-     "its path: doNativeMigrate, doPeer2PeerMigrate, qemuProcessStartCPUs, virAsprintf, virCondWaitUntil, "
+     "its path: doNativeMigrate, doPeer2PeerMigrate, qemuProcessStartCPUs, qemuProcessStop, virAsprintf, virCondWaitUntil, "
      "virDomainDeleteConfig, virDomainEventNewFromObj, virDomainSaveStatus, virTimeMs)"),
     ("fault-off-isallowed", scenario(rest="<call function='qemuMigrationIsAllowed' "
                                           "domain='web1'><fault callee='virTimeMs'/></call>"),

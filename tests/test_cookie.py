@@ -69,7 +69,7 @@ TRACE = ["qemuMigrationCookieNew", "  strdup", "  virGetHostname", "  virGetHost
          "  qemuMigrationCookieAddLockstate", "    virDomainObjGetState",
          "    virDomainLockProcessInquire", "    strdup",
          "  qemuMigrationCookieXMLFormatStr", "    qemuMigrationCookieXMLFormat",
-         "      qemuMigrationCookieGraphicsXMLFormat"]
+         "      virBufferGrow", "      qemuMigrationCookieGraphicsXMLFormat"]
 
 
 # --- formatting: the layout upstream writes ------------------------------------------
@@ -225,6 +225,19 @@ def test_graphics_listen_copy_failing_fails_the_bake():
     ret, out, outlen, mig = bake(w, vm, GRAPHICS)
     assert (ret, out, outlen) == (-1, None, 0)
     assert mig.graphics is NULL and messages(w) == ["out of memory"]
+
+
+def test_a_buffer_that_cannot_grow_fails_the_bake():
+    """L401-403: the format's buffer failing to grow (virBufferGrow's reallocation), out
+    of memory reported by qemuMigrationCookieXMLFormatStr, BakeCookie -1 (L640-641)
+    with nothing handed out."""
+    vm = vm_with(GraphicsDef("vnc", 5900))
+    w = world(vm)
+    w.reset_run(faults(("virBufferGrow", 1)))
+    ret, out, outlen, _ = bake(w, vm, 0)
+    assert (ret, out, outlen) == (-1, None, 0)
+    assert [(e.code, e.reporter) for e in w.errors] == [(2, "qemuMigrationCookieXMLFormatStr")]
+    assert "virBufferGrow !fault" in [t.label() for t in w.trace]
 
 
 @pytest.mark.parametrize("state,lock,fault,ret,lock_state,message", [

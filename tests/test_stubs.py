@@ -3,8 +3,9 @@ import errno
 
 import pytest
 
-from conftest import Call, make_vm, make_world
+from conftest import UUID2, Call, make_vm, make_world
 from qemu_migration.world import stubs
+from qemu_migration.world.errors import VirError
 from qemu_migration.world.objects import GraphicsDef, Ptr
 from qemu_migration.world.runtime import FaultPlan
 
@@ -196,7 +197,10 @@ def test_process_start_flags(paused, autodestroy, fd):
     assert (vm.state, vm.reason) == (3, 2) and vm.def_.id == 1
     assert (vm.def_.uuid in w.driver.autodestroy) is autodestroy
     assert w.logs == ["qemu: -incoming stdio" + (" (stdin fd 20)" if fd >= 0 else "")]
-    assert [t.label() for t in w.trace] == ["qemuProcessStart"]
+    # the early status (:2909) and the final one (:3020)
+    assert [t.label() for t in w.trace] == ["qemuProcessStart", "virDomainSaveStatus",
+                                            "virDomainSaveStatus"]
+    assert w.driver.saved_status == ["web1", "web1"]
 
 
 def test_process_start_without_migration_source():
@@ -214,8 +218,9 @@ def test_process_start_without_migration_source():
     assert (vm.state, vm.reason, vm.privateData.lockState) == (3, 1, "lease")
     vm, w = start(False, True)
     assert (vm.state, vm.reason, vm.privateData.lockState) == (1, 1, None)
-    assert [(t.label(), t.depth) for t in w.trace] == [("qemuProcessStart", 0),
-                                                       ("qemuProcessStartCPUs", 1)]
+    assert [(t.label(), t.depth) for t in w.trace] == [
+        ("qemuProcessStart", 0), ("virDomainSaveStatus", 1), ("qemuProcessStartCPUs", 1),
+        ("virDomainSaveStatus", 1)]
     assert vm.def_.uuid in w.driver.autodestroy
 
 
@@ -232,8 +237,99 @@ def test_process_start_fails_when_resuming_fails():
     assert [(e.code, e.reporter) for e in w.errors] == [(2, "qemuProcessStartCPUs")]
     assert (vm.state, vm.reason, vm.def_.id, w.driver.nextvmid) == (5, 6, -1, 2)
     assert vm.privateData.lockState == "lease" and not w.driver.autodestroy
-    assert [t.label() for t in w.trace] == ["qemuProcessStart", "qemuProcessStartCPUs !fault",
-                                            "qemuProcessStop"]
+    assert [t.label() for t in w.trace] == ["qemuProcessStart", "virDomainSaveStatus",
+                                            "qemuProcessStartCPUs !fault", "qemuProcessStop"]
+    assert w.driver.saved_status == ["web1"]
+
+
+@pytest.mark.parametrize("nth", [1, 2])
+def test_process_start_fails_when_a_status_save_fails(nth):
+    """Either save failing (:2909, :3020) goes to cleanup: the id used up, the stop, the
+    auto-destroy registration the second found dropped, the save's own error."""
+    vm = make_vm(state="shutoff")
+    w = make_world(vm)
+    w.faults = FaultPlan.of([("virDomainSaveStatus", nth)])
+    with w.activate():
+        assert stubs.qemuProcessStart("conn", w.driver, vm, "stdio", True, True, -1,
+                                      None, None, 2) == -1
+    assert [(e.code, e.domain, e.reporter) for e in w.errors] == [(2, 20, "virDomainSaveStatus")]
+    assert (vm.state, vm.reason, vm.def_.id, w.driver.nextvmid) == (5, 6, -1, 2)
+    assert not w.driver.autodestroy and w.driver.saved_status == ["web1"] * (nth - 1)
+    assert [t.label() for t in w.trace][-2:] == ["virDomainSaveStatus !fault", "qemuProcessStop"]
+
+
+def _graphics_vm(*graphics):
+    vm = make_vm(state="shutoff", persistent=False)
+    vm.def_.graphics = list(graphics)
+    return vm
+
+
+@pytest.mark.parametrize("graphics,tls,port,tlsPort", [
+    (GraphicsDef("vnc", autoport=True), False, 5901, 0),
+    (GraphicsDef("vnc", 5955), False, 5955, 0),               # a port of its own
+    (GraphicsDef("spice", autoport=True), False, 5901, -1),    # no TLS: tlsPort -1 (:2716)
+    (GraphicsDef("spice", autoport=True), True, 5901, 5903),   # the TLS port after it
+    (GraphicsDef("sdl", autoport=True), True, 0, 0)])          # neither VNC nor SPICE
+def test_process_start_picks_an_autoport_display_port(graphics, tls, port, tlsPort):
+    """qemu_process.c:2702-2735: a lone autoport display gets the first port from 5900
+    that is neither reserved by the driver nor listened on by an active guest's QEMU;
+    the live definition takes it, the saved one keeps 0; Stop gives the ports back and
+    the definition (a transient guest's) keeps them."""
+    vm = _graphics_vm(graphics)
+    other = make_vm("db1", UUID2, state="running")
+    other.def_.graphics = [GraphicsDef("vnc", 5900)]
+    w = make_world(vm, other)
+    w.driver.spiceTLS = tls
+    w.driver.reservedVNCPorts = {5902}
+    with w.activate():
+        assert stubs.qemuProcessStart("conn", w.driver, vm, "stdio", True, False, -1,
+                                      None, None, 2) == 0
+        assert (vm.def_.graphics[0].port, vm.def_.graphics[0].tlsPort) == (port, tlsPort)
+        assert graphics.port in (0, 5955)          # the definition's own object is unchanged
+        assert w.driver.reservedVNCPorts == {5902} | ({port, tlsPort} - {0, -1, 5955})
+        stubs.qemuProcessStop(w.driver, vm, 0, 6)
+    assert w.driver.reservedVNCPorts == {5902}
+    assert vm.def_.graphics[0].port == port
+
+
+def test_process_start_gives_the_saved_definition_no_port():
+    vm = make_vm(state="shutoff")
+    vm.def_.graphics = [GraphicsDef("vnc", autoport=True)]
+    w = make_world(vm)
+    with w.activate():
+        assert stubs.qemuProcessStart("conn", w.driver, vm, "stdio", True, False, -1,
+                                      None, None, 2) == 0
+        assert vm.def_.graphics[0].port == 5900 and vm.newDef.graphics[0].port == 0
+        stubs.qemuProcessStop(w.driver, vm, 0, 6)
+    assert vm.def_.graphics[0].port == 0 and not w.driver.reservedVNCPorts
+
+
+def test_process_start_two_displays_get_no_port():
+    vm = _graphics_vm(GraphicsDef("vnc", autoport=True), GraphicsDef("vnc", autoport=True))
+    w = make_world(vm)
+    with w.activate():
+        assert stubs.qemuProcessStart("conn", w.driver, vm, "stdio", True, False, -1,
+                                      None, None, 2) == 0
+        stubs.qemuProcessStop(w.driver, vm, 0, 6)
+    assert [g.port for g in vm.def_.graphics] == [0, 0] and not w.driver.reservedVNCPorts
+
+
+def test_process_stop_fault_replaces_the_callers_error():
+    """The log's timestamp failing to allocate (:3107-3108) is reported before the
+    caller's error is saved, so it is the last error afterwards; the stop goes on.  An
+    inactive domain's stop returns first (:3095) and cannot fail."""
+    vm = make_vm(state="paused")
+    w = make_world(vm)
+    w.faults = FaultPlan.of([("qemuProcessStop", 1), ("qemuProcessStop", 2)])
+    with w.activate():
+        w.raise_error(VirError(1, 10, "the caller's", "qemuProcessStart"))
+        stubs.qemuProcessStop(w.driver, vm, 1, 6)
+        assert (vm.def_.id, vm.state, vm.reason) == (-1, 5, 6)
+        stubs.qemuProcessStop(w.driver, vm, 1, 6)
+    assert [(e.code, e.domain, e.raw, e.reporter) for e in w.errors] == [
+        (1, 10, "the caller's", "qemuProcessStart"),
+        (2, 10, None, "qemuProcessStop")]
+    assert w.last_error is w.errors[-1]
 
 
 def test_process_start_reports_a_silent_resume_failure(monkeypatch):

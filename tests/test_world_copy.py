@@ -65,7 +65,8 @@ def _driver():
     vm = _vm()
     return _distinct(Driver, domains={vm.def_.uuid: vm}, autodestroy={"u1": STARTED_ELSEWHERE},
                      events=[Event(1, 2, "d")], deleted_configs=["a"], saved_status=["b"],
-                     saved_configs=["c"], domainEventState=DomainEventState(["cb"]))
+                     saved_configs=["c"], reservedVNCPorts={5901},
+                     domainEventState=DomainEventState(["cb"]))
 
 
 @pytest.mark.parametrize("make", [_def, _vm, _driver], ids=["def", "vm", "driver"])

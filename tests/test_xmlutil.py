@@ -6,6 +6,7 @@ from lxml import etree
 from conftest import make_world
 from qemu_migration.world import xmlutil as X
 from qemu_migration.world.objects import Ptr
+from qemu_migration.world.runtime import FaultPlan
 
 DOC = etree.fromstring("<c a='12' s=' -7' w='3x' e='' n='x' big='99999999999'><k/><k/></c>")
 CTXT = X.XPathContext(DOC)
@@ -82,20 +83,70 @@ def test_a_document_type_is_refused(text):
 
 
 def test_buffer():
-    buf = X.virBuffer()
-    X.virBufferAsprintf(buf, "<%s %d>", None, 3)              # glibc's "(null)"
-    X.virBufferAddLit(buf, "|")
-    X.virBufferEscapeString(buf, "[%s]", None)                # nothing for NULL
-    X.virBufferEscapeString(buf, "[%s]", "plain\x01")          # nothing to escape: as is
-    X.virBufferEscapeString(buf, "[%s]", "a<b>&'\"\x01\t\n\r")  # escaped, controls dropped
-    assert X.virBufferError(buf) == 0
-    assert X.virBufferContentAndReset(buf) == ("<(null) 3>|[plain\x01]"
-                                               "[a&lt;b&gt;&amp;&apos;&quot;\t\n\r]")
-    assert X.virBufferContentAndReset(buf) == ""
-    buf.error = 1                                              # a failed buffer takes nothing
-    X.virBufferAsprintf(buf, "x")
-    X.virBufferEscapeString(buf, "%s", "y")
-    assert X.virBufferError(buf) == 1 and buf.parts == []
+    w = make_world()
+    with w.activate():
+        buf = X.virBuffer()
+        X.virBufferAsprintf(buf, "<%s %d>", None, 3)              # glibc's "(null)"
+        X.virBufferAddLit(buf, "|")
+        X.virBufferAddLit(buf, "")                                # nothing, no growth
+        X.virBufferEscapeString(buf, "[%s]", None)                # nothing for NULL
+        X.virBufferEscapeString(buf, "[%s]", "plain\x01")          # nothing to escape: as is
+        X.virBufferEscapeString(buf, "[%s]", "a<b>&'\"\x01\t\n\r")  # escaped, controls dropped
+        assert X.virBufferError(buf) == 0
+        assert X.virBufferContentAndReset(buf) == ("<(null) 3>|[plain\x01]"
+                                                   "[a&lt;b&gt;&amp;&apos;&quot;\t\n\r]")
+        assert X.virBufferContentAndReset(buf) is None             # never grown: NULL content
+        buf.error = 1                                              # a failed buffer takes nothing
+        X.virBufferAsprintf(buf, "x")
+        X.virBufferAddLit(buf, "x")
+        X.virBufferEscapeString(buf, "%s", "y")
+        assert X.virBufferError(buf) == 1 and buf.parts == []
+        assert X.virBufferContentAndReset(buf) is None and X.virBufferError(buf) == 0
+    # one growth: the first addition's, 100 bytes and 1000 to spare
+    assert [(t.name, t.args) for t in w.trace] == [("virBufferGrow", (1100,))]
+
+
+def test_buffer_grows_as_upstreams():
+    """util/buf.c's sizes: a first 100 (+1000); a formatted text that does not fit, as
+    much as it needs but at least 1000 (+1000 past what is used); a literal that does
+    not fit with two more bytes, that (+1000).  Lengths count bytes, as C does."""
+    w = make_world()
+    with w.activate():
+        buf = X.virBuffer()
+        X.virBufferAddLit(buf, "ab")                            # 0 + 2 + 2 + 1000
+        X.virBufferAsprintf(buf, "%s", "\u00e9" * 600)           # 1200 bytes: 2 + 1201 + 1000
+        X.virBufferAsprintf(buf, "%s", "x" * 1000)              # 1000 < 1001 left: no growth
+        X.virBufferAsprintf(buf, "%s", "y")                     # 1 >= 1 left: 2202 + 1000 + 1000
+        X.virBufferAddLit(buf, "z" * 2999)                      # 2203 + 2999 + 2 > 4202
+        assert (buf.use, buf.size) == (5202, 6204)
+        assert len(X.virBufferContentAndReset(buf).encode()) == 5202
+    assert [t.args[0] for t in w.trace] == [1004, 2203, 4202, 6204]
+
+
+@pytest.mark.parametrize("nth", [1, 2])
+def test_a_buffer_that_cannot_grow_is_in_error(nth):
+    """virBufferGrow's reallocation failing (virBufferSetError): the content dropped,
+    every later addition a no-op, virBufferError set, its content NULL."""
+    w = make_world()
+    w.faults = FaultPlan.of([("virBufferGrow", nth)])
+    with w.activate():
+        buf = X.virBuffer()
+        X.virBufferAsprintf(buf, "%s", "a")
+        X.virBufferAsprintf(buf, "%s", "b" * 2000)
+        X.virBufferAddLit(buf, "c")
+        assert X.virBufferError(buf) == 1 and (buf.use, buf.size, buf.parts) == (0, 0, [])
+        assert X.virBufferContentAndReset(buf) is None
+    assert [t.label() for t in w.trace] == ["virBufferGrow"] * (nth - 1) + ["virBufferGrow !fault"]
+    assert w.errors == []
+
+
+def test_a_literal_that_cannot_grow_the_buffer():
+    w = make_world()
+    w.faults = FaultPlan.of([("virBufferGrow", 1)])
+    with w.activate():
+        buf = X.virBuffer()
+        X.virBufferAddLit(buf, "a")
+        assert X.virBufferError(buf) == 1 and buf.parts == []
 
 
 @pytest.mark.parametrize("text,ret,value", [

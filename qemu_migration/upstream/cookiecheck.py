@@ -45,6 +45,7 @@ CALLBACKS = [
     "int qmc_py_virLockManagerPluginUsesState(const char *plugin);",
     "const char *qmc_py_virDomainGraphicsListenGetAddress(virDomainGraphicsDef *def, int ii);",
     "char *qmc_py_qemuDomainExtractTLSSubject(const char *certdir);",
+    "int qmc_py_virBufferGrow(int size);",
 ]
 
 # before upstream's types: the names the stub headers already use, renamed; the
@@ -156,33 +157,63 @@ typedef struct qmc_buffer { char *content; size_t use; size_t size; int error; }
 typedef virBuffer *virBufferPtr;
 #define VIR_BUFFER_INITIALIZER { NULL, 0, 0, 0 }
 
+/* put in error: the content dropped (virBufferSetError's effect) */
+QMC_NOINST static void qmc_buffer_fail(virBufferPtr buf)
+{
+    free(buf->content);
+    buf->content = NULL;
+    buf->use = buf->size = 0;
+    buf->error = 1;
+}
+/* room for len more bytes with 1000 to spare, as util/buf.c grows; whether the
+ * reallocation succeeds is the world's stub's to say (world/stubs.py virBufferGrow) */
+QMC_NOINST static int qmc_buffer_grow(virBufferPtr buf, size_t len)
+{
+    size_t size;
+    char *c;
+    if (len + buf->use < buf->size)
+        return 0;
+    size = buf->use + len + 1000;
+    if (qmc_py_virBufferGrow((int)size) < 0 || !(c = realloc(buf->content, size))) {
+        qmc_buffer_fail(buf);
+        return -1;
+    }
+    buf->content = c;
+    buf->size = size;
+    return 0;
+}
 QMC_NOINST static void virBufferAsprintf(virBufferPtr buf, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 QMC_NOINST static void virBufferAsprintf(virBufferPtr buf, const char *fmt, ...)
 {
     va_list ap;
-    int n;
+    size_t n;
     if (buf->error)
         return;
+    if (buf->size == 0 && qmc_buffer_grow(buf, 100) < 0)
+        return;
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = (size_t)vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (buf->use + n + 1 > buf->size) {
-        size_t size = buf->use + n + 1 + 1000;
-        char *c = realloc(buf->content, size);
-        if (!c) {
-            buf->error = 1;
-            return;
-        }
-        buf->content = c;
-        buf->size = size;
-    }
+    if (n >= buf->size - buf->use && qmc_buffer_grow(buf, n + 1 > 1000 ? n + 1 : 1000) < 0)
+        return;
     va_start(ap, fmt);
     vsnprintf(buf->content + buf->use, n + 1, fmt, ap);
     va_end(ap);
     buf->use += n;
 }
-#define virBufferAddLit(buf, lit) virBufferAsprintf((buf), "%s", (lit))
+/* a literal: grown when it and two more bytes do not fit */
+QMC_NOINST static void qmc_buffer_add(virBufferPtr buf, const char *lit)
+{
+    size_t n = strlen(lit);
+    if (n == 0 || buf->error)
+        return;
+    if (buf->use + n + 2 > buf->size && qmc_buffer_grow(buf, n + 2) < 0)
+        return;
+    memcpy(buf->content + buf->use, lit, n + 1);
+    buf->use += n;
+}
+#define virBufferAddLit(buf, lit) qmc_buffer_add((buf), (lit))
 
 QMC_NOINST static void virBufferEscapeString(virBufferPtr buf, const char *fmt, const char *str)
 {
@@ -197,7 +228,7 @@ QMC_NOINST static void virBufferEscapeString(virBufferPtr buf, const char *fmt, 
         return;
     }
     if (!(o = out = malloc(6 * strlen(str) + 1))) {
-        buf->error = 1;
+        qmc_buffer_fail(buf);
         return;
     }
     for (c = str; *c; c++) {
@@ -216,9 +247,12 @@ QMC_NOINST static void virBufferEscapeString(virBufferPtr buf, const char *fmt, 
 QMC_NOINST static int virBufferError(const virBufferPtr buf) { return buf->error; }
 QMC_NOINST static char *virBufferContentAndReset(const virBufferPtr buf)
 {
-    char *c = buf->content;
+    char *c = buf->error ? NULL : buf->content;
+    if (buf->error)
+        free(buf->content);
     buf->content = NULL;
     buf->use = buf->size = 0;
+    buf->error = 0;
     return c;
 }
 
@@ -558,6 +592,10 @@ def _install_callbacks(built):
     def qemuDomainExtractTLSSubject(certdir):
         return call(S.qemuDomainExtractTLSSubject, stack[-1].pystr(certdir),
                     conv=lambda s, r: s.cstr(r))
+
+    @ext
+    def virBufferGrow(size):
+        return call(S.virBufferGrow, size)
 
     built.installed["cookie"] = True
 

@@ -1145,6 +1145,18 @@ def virAsprintf(strp, fmt, *args, fail):
     return len(strp.value)
 
 
+def virBufferGrow(size, *, fail):
+    """virBufferGrow (buf.c:60 @ e2fb96d9): here its reallocation (:72, VIR_REALLOC_N of a
+    buffer's content to ``size`` bytes), the one place a virBuffer fails: called by
+    world/xmlutil.py's buffer only when the buffer must grow (the first addition, and
+    any that does not fit), as upstream reallocates only then.  An injected failure is
+    that allocation failing: -1, nothing reported (the buffer is put in error,
+    virBufferSetError, and its owner reports it when it asks virBufferError)."""
+    if fail:
+        return -1
+    return 0
+
+
 def STRPREFIX(s, prefix):
     return s.startswith(prefix)
 
@@ -1195,6 +1207,7 @@ FAULTABLE = sorted([
     'strdup',
     'virGetHostname',
     'virAsprintf',
+    'virBufferGrow',
 ])
 PLAIN = [
     'qemuDriverLock',

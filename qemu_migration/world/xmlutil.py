@@ -3,8 +3,11 @@
 util/xml.c (virXMLParseStringCtxt, virXPathString, virXPathInt, virXPathBoolean,
 virXPathNodeSet, virXMLPropString), util/buf.c (virBuffer) and util/uuid.c
 (virUUIDFormat, virUUIDParse) at e2fb96d9, over lxml.  They are library code,
-not stubs: deterministic, they talk to no other subsystem, so they are neither
-recorded in the trace nor faulted (their allocation failures are not modelled).
+not stubs: deterministic, they talk to no other subsystem, so they are not
+recorded in the trace.  Of their allocation failures one is modelled: a
+buffer's growth (virBufferGrow's reallocation, a recorded and faultable stub of
+world/stubs.py, called where upstream reallocates), which puts the buffer in
+error, so that qemuMigrationCookieXMLFormatStr reports it (qemu_migration.c:401).
 
 Parsing is lxml's with entity expansion, DTD loading and network access off, as
 the loader parses files.  Upstream parses with ``XML_PARSE_NOENT``; a cookie that
@@ -22,6 +25,7 @@ from .constants import NULL, VIR_ERR_XML_DETAIL, VIR_ERR_XML_ERROR
 from .errors import VirError
 from .objects import Ptr
 from .runtime import current
+from .stubs import virBufferGrow
 
 _PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
                        huge_tree=False, dtd_validation=False, attribute_defaults=False)
@@ -151,21 +155,62 @@ def virXMLPropString(node, name):
 
 
 class virBuffer:
-    """VIR_BUFFER_INITIALIZER: the text so far and the error flag."""
+    """VIR_BUFFER_INITIALIZER: the text so far, its length and the space allocated (in
+    bytes, as C counts them) and the error flag."""
 
     def __init__(self):
         self.parts = []
+        self.use = 0
+        self.size = 0
         self.error = 0
 
 
+def _set_error(buf):
+    """virBufferSetError: the content dropped, the buffer in error."""
+    buf.parts = []
+    buf.size = buf.use = 0
+    buf.error = 1
+
+
+def _grow(buf, length):
+    """virBufferGrow: room for ``length`` more bytes, allocated with 1000 to spare; the
+    reallocation is the recorded stub (world/stubs.py virBufferGrow), which can fail.
+    Its callers call it only on a buffer not in error that lacks the room (upstream
+    checks both again here), so it always reallocates."""
+    size = buf.use + length + 1000
+    if virBufferGrow(size) < 0:
+        _set_error(buf)
+        return -1
+    buf.size = size
+    return 0
+
+
 def virBufferAsprintf(buf, fmt, *args):
+    """virBufferVasprintf: a first allocation of 100 (and the spare), then as much more
+    as the formatted text needs when it does not fit (at least 1000)."""
     if buf.error:
         return
-    buf.parts.append(fmt % tuple("(null)" if a is None else a for a in args))
+    if buf.size == 0 and _grow(buf, 100) < 0:
+        return
+    text = fmt % tuple("(null)" if a is None else a for a in args)
+    count = len(text.encode())
+    if count >= buf.size - buf.use:
+        if _grow(buf, count + 1 if count + 1 > 1000 else 1000) < 0:
+            return
+    buf.parts.append(text)
+    buf.use += count
 
 
 def virBufferAddLit(buf, text):
-    virBufferAsprintf(buf, "%s", text)
+    """virBufferAdd of a literal: grown when the text and two more bytes do not fit."""
+    if text == "" or buf.error:
+        return
+    length = len(text.encode())
+    need = buf.use + length + 2
+    if need > buf.size and _grow(buf, need - buf.use) < 0:
+        return
+    buf.parts.append(text)
+    buf.use += length
 
 
 _ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;"}
@@ -190,8 +235,10 @@ def virBufferError(buf):
 
 
 def virBufferContentAndReset(buf):
-    text = "".join(buf.parts)
-    buf.parts = []
+    """The text, NULL for a buffer in error or never grown (its content is NULL); the
+    buffer reset, its error too."""
+    text = NULL if buf.error or buf.size == 0 else "".join(buf.parts)
+    buf.__init__()
     return text
 
 

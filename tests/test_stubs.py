@@ -472,3 +472,26 @@ def test_p2p_v3_failure_whose_resume_fails_queues_nothing():
     assert v3.value is True and vm.state == 3
     # only qemuMigrationSetOffline's event: Confirm gave up before its RESUMED event
     assert [(e.type, e.detail) for e in w.driver.events] == [(3, 1)]
+
+
+def test_the_daemon_taking_finish_is_a_point_where_qemu_may_have_quit():
+    """world/hosts.py's dispatch of a Finish call (daemon_dispatch): a lock-drop point
+    counted per passage; the wakeup scripted for it stops the guest the call names
+    (qemuProcessHandleMonitorEOF's work); another call, a guest the host does not list,
+    or a wakeup the point does not allow, does nothing."""
+    vm = make_vm("shop1", state="paused")
+    w = make_world(vm)
+    w.drop_wakeups = {("daemon:domainMigrateFinish3", 2): "qemu-quits",
+                      ("daemon:domainMigrateFinish3", 3): "qemu-quits",
+                      ("daemon:domainMigrateFinish2", 1): "remove-domain"}
+    with w.activate():
+        stubs.daemon_dispatch(w, "domainMigratePrepare3", ("conn", "shop1"))
+        stubs.daemon_dispatch(w, "domainMigrateFinish3", ("conn", "shop1"))
+        stubs.daemon_dispatch(w, "domainMigrateFinish3", ("conn", "nosuch"))
+        stubs.daemon_dispatch(w, "domainMigrateFinish2", ("conn", "shop1"))
+        assert vm.def_.id != -1 and w.drop_wakeups_fired == []
+        stubs.daemon_dispatch(w, "domainMigrateFinish3", ("conn", "shop1"))
+    assert w.lock_drops == {"daemon:domainMigrateFinish3": 3, "daemon:domainMigrateFinish2": 1}
+    assert w.drop_wakeups_fired == [("daemon:domainMigrateFinish3", 3)]
+    assert (vm.def_.id, vm.state, vm.reason) == (-1, 5, 6)    # SHUTOFF/failed, still listed
+    assert w.driver.domains[vm.def_.uuid] is vm and vm.persistent

@@ -134,6 +134,8 @@ class Variant:
     incoming: bool = False              # the guest is still coming in (migration in held)
     read_only: Tuple[bool, bool] = (False, False)   # the client's connections to each host
     gone: bool = False                  # the client's handle names a domain the source lost
+    dest_defined: bool = False          # the destination holds a shut-off definition of it
+    wakeups: Tuple[Tuple[str, str, int, str], ...] = ()   # what other threads do, each row
     flows: Tuple[str, ...] = tuple(FLOW_NAMES)
     fault_flows: Tuple[str, ...] = ()
 
@@ -143,6 +145,11 @@ class Variant:
             m.flags &= ~VIR_MIGRATE_LIVE
         m.dname, m.uri, m.variant = self.dname, self.uri, self.name
         m.faults = list(self.faults) + m.faults
+        m.wakeups = list(self.wakeups) + m.wakeups
+        if self.dest_defined:
+            m.destination.domains += host_state(
+                "destination", m.destination.version, m.destination.hostname,
+                [(fixtures_dir() / DEST_DEFINITION, [], False)]).domains
         m.source.lock_manager, m.destination.lock_manager = self.lock_managers
         m.connect_flags = tuple(VIR_CONNECT_RO if ro else 0 for ro in self.read_only)
         m.gone = self.gone
@@ -182,6 +189,8 @@ def _incoming(vm):
 
 
 _DIRECT = ("v2", "v3")
+# the guest's own definition on the destination (the dest-defined variants)
+DEST_DEFINITION = _DOM + "shop1.xml"
 VARIANTS = {v.name: v for v in [
     Variant("paused-guest", paused=True),
     Variant("transient", transient=True),
@@ -219,6 +228,16 @@ VARIANTS = {v.name: v for v in [
     Variant("read-only-source", read_only=(True, False), flows=_DIRECT),
     Variant("read-only-destination", read_only=(False, True), flows=_DIRECT),
     Variant("gone", gone=True, fault_flows=("p2p-v2",)),
+    # the destination holds a shut-off definition of the guest: Prepare gives the incoming
+    # guest that definition as its saved one (virDomainAssignDef), so it stays listed
+    # when it stops; and with its QEMU quitting before Finish (the monitor's end-of-file
+    # handler, while no call holds it), Finish finds it listed and inactive
+    # (qemu_migration.c:2500-2503 @ e2fb96d9: "guest unexpectedly quit")
+    Variant("dest-defined", dest_defined=True, flows=_DIRECT),
+    Variant("dest-defined-quits", dest_defined=True, flows=("v2",),
+            wakeups=(("destination", "daemon:domainMigrateFinish2", 1, "qemu-quits"),)),
+    Variant("dest-defined-quits-v3", dest_defined=True, flows=("v3",),
+            wakeups=(("destination", "daemon:domainMigrateFinish3", 1, "qemu-quits"),)),
 ]}
 VARIANT_NAMES = list(VARIANTS)
 # each version once as the source and once as the destination: a unit's lines run

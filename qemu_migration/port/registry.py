@@ -166,7 +166,8 @@ class EntryPoint:
 
 # the cookie's own (port/cookie.py): what making, reading and baking it asks of the host
 # (Begin bakes the lock state, the prepares the graphics, both through BakeCookie)
-_COOKIE_PATH = ("strdup", "virGetHostname", "virGetHostUUID", "virDomainLockProcessInquire")
+_COOKIE_PATH = ("strdup", "virGetHostname", "virGetHostUUID", "virDomainLockProcessInquire",
+                "virBufferGrow")
 _BEGIN_PATH = _COOKIE_PATH + ("qemuDomainDefFormatXML", "qemuDomainFormatXML",
                               "virDomainDefParseString", "virDomainSaveStatus")
 # (qemuProcessStart resumes a guest started without a migration source through

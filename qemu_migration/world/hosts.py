@@ -41,6 +41,7 @@ from .constants import VIR_ERR_INTERNAL_ERROR, VIR_ERR_SYSTEM_ERROR, VIR_FROM_RP
 from .errors import UndressedError, VirError, strerror
 from .objects import Ptr
 from .runtime import World, current
+from .stubs import daemon_dispatch
 
 # remote_protocol / libvirt_internal.h feature numbers (VIR_DRV_FEATURE_*), by name
 VIR_DRV_FEATURE_MIGRATION_V1 = 1
@@ -291,6 +292,7 @@ def remote_call(conn: Connection, member: str, args: tuple):
         w.reset_last_error()
         w.frames.append("daemon")
         try:
+            daemon_dispatch(w, member, wire)
             ret = host.entry[member](*wire)
         finally:
             w.frames.pop()

@@ -413,7 +413,12 @@ DROP_POINTS = {"doNativeMigrate": DROP_WAKEUPS, "doTunnelMigrate": DROP_WAKEUPS,
                "qemuDomainObjExitMonitor": DROP_WAKEUPS,
                "qemuDomainObjExitMonitorWithDriver": DROP_WAKEUPS,
                "qemuDomainObjExitRemoteWithDriver": DROP_WAKEUPS,
-               "qemuProcessStartCPUs": ("remove-domain",)}
+               "qemuProcessStartCPUs": ("remove-domain",),
+               # the daemon taking a Finish call (daemon_dispatch): the incoming guest
+               # has been unlocked since its Prepare returned, and no lock is taken yet,
+               # so QEMU's end-of-file handler may have run
+               "daemon:domainMigrateFinish2": ("qemu-quits",),
+               "daemon:domainMigrateFinish3": ("qemu-quits",)}
 # the stubs where a host's code waits for the domain's lock or for a job while other
 # threads run (_waited), and what they can do there: a lookup's lock (every caller holds
 # the driver lock, so no thread that needs it, QEMU's end-of-file handler or a removal,
@@ -424,6 +429,28 @@ WAIT_POINTS = {"virDomainFindByUUID": JOB_WAKEUPS,
 # every point a wakeup can be scripted at, with what can happen there
 WAKEUP_POINTS = dict({p: DROP_WAKEUPS + JOB_WAKEUPS for p in DROP_POINTS},
                      qemuProcessStartCPUs=("remove-domain",) + JOB_WAKEUPS, **WAIT_POINTS)
+# the calls a host's daemon takes that are such a point, and which argument names the
+# guest (Finish2 and Finish3 look the incoming guest up by its name, ``dname``)
+DAEMON_POINTS = {"domainMigrateFinish2": 1, "domainMigrateFinish3": 1}
+
+
+def daemon_dispatch(w, member, args):
+    """The daemon of this host (``w``) taking a call of ``member`` (world/hosts.py
+    remote_call), before its driver entry point runs: for the calls DAEMON_POINTS
+    names, a lock-drop point "daemon:<member>" of a whole migration (counted in
+    World.lock_drops), where the wakeups scripted for its nth passage happen to the
+    guest the call names, if the host lists it (as _lock_dropped's): no thread of
+    this call holds a lock yet, and another (the monitor's end-of-file handler) may
+    have run since the phase before."""
+    if member not in DAEMON_POINTS:
+        return
+    point = "daemon:" + member
+    planned = w.drop_wakeups.get((point, w.lock_drops.get(point, 0) + 1))
+    vm = w.driver.find_by_name(args[DAEMON_POINTS[member]]) if planned else None
+    if vm is None:
+        w.lock_drops[point] = w.lock_drops.get(point, 0) + 1
+        return
+    _passage(w, vm, point)
 
 
 def virCondSignal(cond, *, fail):

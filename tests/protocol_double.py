@@ -62,7 +62,7 @@ def entries(version):
     def domainMigrateFinish3(dconn, dname, cancelled):
         driver = current().driver
         vm = driver.find_by_name(dname)
-        if cancelled:
+        if cancelled or vm is None:     # gone: QEMU quit before Finish (a wakeup)
             return None
         vm.state = VIR_DOMAIN_RUNNING
         vm.privateData.job.asyncJob = QEMU_ASYNC_JOB_NONE

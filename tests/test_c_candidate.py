@@ -133,7 +133,7 @@ def test_check_of_the_tree_names_no_line_and_finds_the_leak():
     assert rc == 1 and err == ""
     # the count is of the reachable PerformJob states (see test_reach): all of them while
     # the derivation waits for port/protocol.py, those qemuMigrationPerform sends after
-    leaked = 2752 if C.reach().pending else 2256
+    leaked = 2752 if C.reach().pending else 2576
     assert "  NEW PerformJob async-job-leaked, fault at none: %d cases" % leaked in out
     assert "      at (compiled C: no line trace)" in out
 

@@ -113,8 +113,12 @@ def test_faults_on_every_side_and_unfired(double):
     u = row("v3", "post", "post", "clean", [("source", "virGetHostname", 9)])
     assert u["unfired_faults"] == ["source:virGetHostname#9"]
     rows = P.matrix(["v3"], ["post"], ["fixed"], ["clean"], faults=True)
-    assert len(rows) == 1 + len(points) and rows[0]["fault"] is None
-    assert all(x["fault"] for x in rows[1:])
+    # and the clean guest's wakeup: the double passes one lock-drop point, the
+    # destination daemon taking Finish3
+    wakeups = P.wakeup_points(m)
+    assert wakeups == [("destination", "daemon:domainMigrateFinish3", 1, "qemu-quits")]
+    assert len(rows) == 1 + len(points) + len(wakeups) and rows[0]["fault"] is None
+    assert all(x["fault"] for x in rows[1:-1]) and rows[-1]["wakeup"]
 
 
 def test_one_attempt_and_a_scenario_flow(double):

@@ -13,7 +13,7 @@ from qemu_migration.loader.cint import C_TYPES
 from qemu_migration.port.registry import (ENTRY_NAMES, ENTRY_POINTS, LONG, SHORT,
                                           flags_value, resolve)
 from qemu_migration.upstream import build as B
-from qemu_migration.world import parsing, stubs
+from qemu_migration.world import parsing, stubs, xmlutil
 from qemu_migration.world.constants import VIR_MIGRATE_LIVE, VIR_MIGRATE_PEER2PEER
 
 PORT_DIR = Path(inspect.getfile(qemu_domain)).parent
@@ -32,8 +32,9 @@ def _call_graph(modules):
 
 def _reachable_stubs(entry, version):
     # the stubs and the cookie port too: a stub may call another (doNativeMigrate's
-    # virAsprintf, say), and the cookie's functions call the host's stubs
-    g = _call_graph([VERSIONS[version].module, qemu_domain, callees, cookie, stubs])
+    # virAsprintf, say), the cookie's functions call the host's stubs, and its buffer
+    # (world/xmlutil.py) the one of its growth
+    g = _call_graph([VERSIONS[version].module, qemu_domain, callees, cookie, stubs, xmlutil])
     seen, todo = set(), [entry]
     while todo:
         f = todo.pop()

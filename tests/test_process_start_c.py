@@ -11,7 +11,10 @@ hooks, graphics, the emulator's capabilities), fault-free and failing at every
 fault point the compiled run passes, and must leave what the migration code can
 observe the same (processcheck.OBSERVED: the return, the errors, the last error,
 the id and ``nextvmid``, which definition is current and which is saved, the
-state and reason, the auto-destroy registration, the lock state, the job).
+state and reason, the auto-destroy registration, the lock state, the job, the
+display's port, the statuses saved).  The three differences once asserted as
+such (the autoport display's port, the status saved twice, Stop's own failures
+replacing the caller's error) are agreements now.
 
 Defined only with LIBVIRT_SRC (as test_abi_c.py: CI has no libvirt source, and
 under CI a skip is an error).

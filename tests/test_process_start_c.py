@@ -7,7 +7,7 @@ this project that records its call and fails at the N-th fault point.  Here the
 stubs of world/stubs.py and the compiled functions run on the same inputs (a
 migration source or none, paused or not, auto-destroy or not, a persistent or
 transient domain with or without a saved definition, active or not, a lock state,
-hooks, graphics, the emulator's capabilities), fault-free and failing at every
+hooks, a VNC or SPICE display, the emulator's capabilities), fault-free and failing at every
 fault point the compiled run passes, and must leave what the migration code can
 observe the same (processcheck.OBSERVED: the return, the errors, the last error,
 the id and ``nextvmid``, which definition is current and which is saved, the
@@ -43,7 +43,8 @@ def stub_run(inp, faults=()):
     def make_def():
         return DomainDef("kvm", "web1", UUID1, id=-1, memory=524288, vcpus=1,
                          graphics=[] if inp.vnc_autoport is None
-                         else [GraphicsDef("vnc", autoport=inp.vnc_autoport)])
+                         else [GraphicsDef("spice" if inp.spice else "vnc",
+                                           autoport=inp.vnc_autoport)])
 
     orig = make_def()
     orig.id = 3 if inp.active else -1
@@ -53,6 +54,7 @@ def stub_run(inp, faults=()):
     vm.privateData.lockState = inp.lock_state
     w = make_world(vm)
     w.driver.nextvmid = inp.nextvmid
+    w.driver.spiceTLS = inp.spice_tls
     w.faults = FaultPlan.of(list(faults))
     with w.activate():
         if inp.stop is None:
@@ -77,6 +79,7 @@ def stub_run(inp, faults=()):
                 lockState=vm.privateData.lockState,
                 job=(job.active, job.asyncJob, job.phase),
                 graphics_port=vm.def_.graphics[0].port if vm.def_.graphics else None,
+                graphics_tls_port=vm.def_.graphics[0].tlsPort if vm.def_.graphics else None,
                 events=[e.as_dict() for e in w.driver.events],
                 saved_status=list(w.driver.saved_status))
 
@@ -102,6 +105,11 @@ if LIBVIRT_SRC:
             yield P.Inputs(persistent=True, new_def=True, hooks=hooks, caps_device=caps_device,
                            vnc_autoport=vnc, stdin_fd=20, stdin_fifo=fifo, start_paused=False,
                            migrate_from=None, lock_state="lease")
+        # a SPICE display, autoport or not, with a TLS port or not; on a transient domain
+        # too, whose definition keeps the ports after a failed start
+        for persistent, autoport, tls in itertools.product((True, False), repeat=3):
+            yield P.Inputs(persistent=persistent, new_def=persistent, vnc_autoport=autoport,
+                           spice=True, spice_tls=tls, lock_state="lease")
 
     STARTS = list(starts())
 
@@ -128,6 +136,8 @@ if LIBVIRT_SRC:
         host with no other display), and the status is saved twice (:2909, :3020)."""
         got = upstream.run(inp)[0]
         assert (got["graphics_port"] == 5900) == bool(inp.vnc_autoport and got["ret"] == 0)
+        if inp.spice and inp.vnc_autoport and got["ret"] == 0:
+            assert got["graphics_tls_port"] == (5901 if inp.spice_tls else -1)
         assert got["saved_status"] == (["web1", "web1"] if got["ret"] == 0 else [])
         assert stub_run(inp) == got
 
@@ -138,12 +148,15 @@ if LIBVIRT_SRC:
         qemuProcessStartCPUs, the stub's failure there, all the same; at any other
         the state the stub's failure at the same stage leaves (its own, before the
         early status save; the second save's, after it), with one error of its own.
-        Two differences are asserted as such, both out of its one caller's reach
-        (qemuMigrationPrepareAny starts a transient domain, or one with a saved
-        definition, with a migration source): the copy of the definition, which
-        fails before the id is taken; and a failure between the early save and the
-        resume of a running start (no migration source, not paused), where the
-        stub's second save fails after the lock state is given up.  The hook's XML
+        Three differences are asserted as such, all out of what its one caller can
+        observe (qemuMigrationPrepareAny starts a transient domain, or one with a
+        saved definition, with a migration source, and removes a transient one
+        whose start failed): the copy of the definition, which fails before the id
+        is taken; a failure between the early save and the resume of a running
+        start (no migration source, not paused), where the stub's second save fails
+        after the lock state is given up; and a failure before an autoport
+        display's ports are stored, where a transient domain's definition keeps 0
+        and the stub's (after them) has the ports.  The hook's XML
         failing to format is no failure: the start goes on, that error left set
         (the world has no hook scripts)."""
         _, calls, points = upstream.run(inp)
@@ -189,6 +202,13 @@ if LIBVIRT_SRC:
                 assert inp.migrate_from is None and not inp.start_paused
                 assert got["lockState"] == "lease"
                 mine["lockState"] = "lease"
+            if inp.vnc_autoport and "virFileMakePath" not in before + [at]:
+                # failing before the display's ports are stored (:2702-2735), where the
+                # stub fails after: a transient domain's definition keeps 0 here (a
+                # persistent one's is the saved one again on both sides).  Nothing
+                # reads it: PrepareAny removes the transient domain its start failed on
+                assert (got["graphics_port"], got["graphics_tls_port"]) == (0, 0)
+                mine["graphics_port"], mine["graphics_tls_port"] = 0, 0
             if at == STUB_FAULT:
                 assert mine == got
             else:

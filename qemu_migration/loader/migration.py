@@ -36,8 +36,9 @@ attempt.  ``callee`` is a faultable stub, or a crossing of the wire
 ``remote:<member>@<source|destination>`` (the RPC fails; world/hosts.py).
 ``<wakeup host= at= nth= what=>`` children: at the nth passage [1] of the
 point ``at`` (one of world/stubs.py ``WAKEUP_POINTS``: a stub the host's code
-calls with the domain unlocked, ``DROP_POINTS``, or where it waits for the
-domain's lock or a job, ``WAIT_POINTS``) on ``host`` (source or destination),
+calls with the domain unlocked or the daemon taking a Finish call, ``DROP_POINTS``,
+or where it waits for the domain's lock or a job, ``WAIT_POINTS``) on ``host``
+(source or destination),
 another thread does ``what`` (one the point allows: ``qemu-quits``, QEMU exits
 and the monitor's end-of-file handler runs; ``remove-domain``, the domain's
 list reference is dropped; ``waits-for-job``, ``hold-job``, ``nested-job``,

@@ -554,8 +554,8 @@ void *qmc_ps_vm_newdef(virDomainObjPtr vm, void *set, int really);
 void qmc_ps_driver_set(struct qemud_driver *d, int nextvmid, char *logDir);
 int qmc_ps_driver_nextvmid(struct qemud_driver *d);
 int qmc_ps_fault_point_named(const char *name);
-void qmc_ps_graphics(virDomainDefPtr def, int vnc_autoport);
-int qmc_ps_graphics_port(virDomainDefPtr def);
+void qmc_ps_graphics(virDomainDefPtr def, int spice, int autoport);
+int qmc_ps_graphics_port(virDomainDefPtr def, int tls);
 """
 # the accessors of those members (no upstream text: plain C of one's own)
 ACCESSORS = r"""
@@ -590,18 +590,28 @@ QMC_NOINST void qmc_ps_driver_set(struct qemud_driver *d, int nextvmid, char *lo
 }
 QMC_NOINST int qmc_ps_driver_nextvmid(struct qemud_driver *d) { return d->nextvmid; }
 QMC_NOINST int qmc_ps_fault_point_named(const char *name) { return qmc_ps_fault(name); }
-QMC_NOINST int qmc_ps_graphics_port(virDomainDefPtr def)
+QMC_NOINST int qmc_ps_graphics_port(virDomainDefPtr def, int tls)
 {
-    return def->ngraphics ? def->graphics[0]->data.vnc.port : -2;
+    if (!def->ngraphics)
+        return -2;
+    if (def->graphics[0]->type == VIR_DOMAIN_GRAPHICS_TYPE_SPICE)
+        return tls ? def->graphics[0]->data.spice.tlsPort : def->graphics[0]->data.spice.port;
+    return tls ? 0 : def->graphics[0]->data.vnc.port;
 }
-/* one VNC display (made here: its union is larger in this build than cffi's cdef says) */
-QMC_NOINST void qmc_ps_graphics(virDomainDefPtr def, int vnc_autoport)
+/* one VNC or SPICE display (made here: its union is larger in this build than cffi's
+ * cdef says) */
+QMC_NOINST void qmc_ps_graphics(virDomainDefPtr def, int spice, int autoport)
 {
     virDomainGraphicsDefPtr g = calloc(1, sizeof(*g));
     virDomainGraphicsDefPtr *one = calloc(1, sizeof(*one));
-    g->type = VIR_DOMAIN_GRAPHICS_TYPE_VNC;
-    g->data.vnc.autoport = vnc_autoport;
-    g->data.vnc.socket = NULL;
+    if (spice) {
+        g->type = VIR_DOMAIN_GRAPHICS_TYPE_SPICE;
+        g->data.spice.autoport = autoport;
+    } else {
+        g->type = VIR_DOMAIN_GRAPHICS_TYPE_VNC;
+        g->data.vnc.autoport = autoport;
+        g->data.vnc.socket = NULL;
+    }
     one[0] = g;
     def->ngraphics = 1;
     def->graphics = one;
@@ -637,7 +647,9 @@ class Inputs:
     nextvmid: int = 1
     hooks: bool = False             # a qemu hook script installed
     caps_device: bool = True        # the emulator has -device
-    vnc_autoport: Optional[bool] = None   # one VNC display, autoport or not; None: no graphics
+    vnc_autoport: Optional[bool] = None   # one display, autoport or not; None: no graphics
+    spice: bool = False             # that display is SPICE (else VNC)
+    spice_tls: bool = False         # driver->spiceTLS: a SPICE display gets a TLS port too
     state: int = K.VIR_DOMAIN_SHUTOFF
     reason: int = 1
     stop: Optional[int] = None      # qemuProcessStop(migrated=...) instead of Start
@@ -645,8 +657,8 @@ class Inputs:
 
 # the fields of an observation, in order
 OBSERVED = ("ret", "errors", "last_error", "id", "nextvmid", "def", "newDef", "state",
-            "reason", "autodestroy", "lockState", "job", "graphics_port", "events",
-            "saved_status")
+            "reason", "autodestroy", "lockState", "job", "graphics_port", "graphics_tls_port",
+            "events", "saved_status")
 
 
 def error_key(e):
@@ -745,11 +757,12 @@ class ProcessCImpl:
             keep.append(d)
             d.id, d.name = id_, cstr(name)
             if inp.vnc_autoport is not None:
-                lib.qmc_ps_graphics(d, int(inp.vnc_autoport))
+                lib.qmc_ps_graphics(d, int(inp.spice), int(inp.vnc_autoport))
             return d
 
         driver = ffi.new("struct qemud_driver *")
         driver.stateDir = cstr("/var/run/libvirt/qemu")
+        driver.spiceTLS = int(inp.spice_tls)
         lib.qmc_ps_driver_set(driver, inp.nextvmid, cstr("/var/log/libvirt/qemu"))
         vm = ffi.new("virDomainObj *")
         priv = ffi.new("qemuDomainObjPrivate *")
@@ -790,7 +803,9 @@ class ProcessCImpl:
                    autodestroy=bool(lib.qmc_ps_vm_get(vm, 2)), lockState=lock,
                    job=(priv.job.active, priv.job.asyncJob, priv.job.phase),
                    graphics_port=None if inp.vnc_autoport is None
-                   else lib.qmc_ps_graphics_port(cur),
+                   else lib.qmc_ps_graphics_port(cur, 0),
+                   graphics_tls_port=None if inp.vnc_autoport is None
+                   else lib.qmc_ps_graphics_port(cur, 1),
                    events=[],      # neither function queues one (their callers do)
                    saved_status=list(self.saved_status))
         calls = ffi.string(lib.qmc_call_qmc_ps_call_log()).decode().split(";")[:-1]

@@ -780,7 +780,8 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
     a persistent domain without a ``newDef`` gets a copy of its definition kept as
     ``newDef``), the id taken from ``driver->nextvmid`` (:2656), the state
     SHUTOFF/unknown (:2658), the port of a lone VNC or SPICE display with autoport
-    (:2702-2735: the first free one from 5900, qemuProcessNextFreePort, above; a SPICE
+    (a VNC one not on a socket: the world's displays have none; :2702-2735: the
+    first free one from 5900, qemuProcessNextFreePort, above; a SPICE
     TLS port after it with ``driver->spiceTLS``, else -1; set on the live definition,
     not on the saved one), the -incoming source and the descriptor it reads from
     (logged, as the real one writes the command line to the domain's log), the

@@ -441,6 +441,26 @@ def test_format_stub_output_reads_back_to_the_same_definition(tmp_path):
     assert "<name>a&lt;b</name>" in stubs.format_def(d, 0)
 
 
+def test_the_balloon_size_and_autoport_cross_in_the_xml():
+    """<currentMemory> (domain_conf.c:6355-6357, :10363 @ e2fb96d9): written always, read
+    back, the memory when absent; a bad one refused in one line.  autoport: a VNC display
+    without a port, or with -1, is autoport (:4464-4493), and it is written back."""
+    head = "<domain type='qemu'><name>g</name><uuid>%s</uuid><memory>1024</memory>" % UUID
+    d = parse_domain_text(head + "<currentMemory>512</currentMemory>"
+                          "<devices><graphics type='vnc'/><graphics type='vnc' port='5905'/>"
+                          "<graphics type='spice' autoport='yes'/>"
+                          "<graphics type='vnc' port='-1'/></devices></domain>", "<x>")
+    assert d.cur_balloon == 512 and [g.autoport for g in d.graphics] == [True, False, True, True]
+    text = stubs.format_def(d, 0).split("-->", 1)[1]
+    assert "<currentMemory>512</currentMemory>" in text and text.count("autoport='yes'") == 3
+    again = parse_domain_text(text, "<again>")
+    assert again.cur_balloon == 512 and again.graphics == d.graphics
+    assert parse_domain_text(head + "</domain>", "<x>").cur_balloon == 1024
+    with pytest.raises(LoadError) as e:
+        parse_domain_text(head + "<currentMemory>lots</currentMemory></domain>", "<x>")
+    assert "current memory (KiB) must be an integer, not 'lots'" in str(e.value)
+
+
 @pytest.mark.parametrize("name,index", [
     ("hda", 0), ("hdz", 25), ("sdaa", 26), ("vdab", 27), ("hda1", 26), ("fd0", 0), ("ubd", 0),
     ("xvdc", 2), ("hdA", -1), ("nvme0", -1), ("hda1x", -1), ("hd", 0)])

@@ -4,10 +4,12 @@ qemuDomainFormatXML) hand back, on one line.
 It holds everything the definition model carries, in libvirt's element and
 attribute names, so that the loader reads it back to an equal definition (the
 round trip tests/test_abi.py checks): memory, the current memory (the balloon's
-size, written always, as virDomainDefFormat does, domain_conf.c:10363 @ e2fb96d9), vcpus, ``<os>``, ``<features>``,
-the timers, and the devices.  As virDomainDefFormat does, of the inputs only
-the USB ones are written, and with graphics the implicit PS/2 mouse after
-them (the parser drops an explicit one and adds it back).
+size, written always, as virDomainDefFormat does, domain_conf.c:10363 @
+e2fb96d9), vcpus, ``<os>``, ``<features>``, the timers, and the devices (a
+display's autoport='yes' too, as virDomainGraphicsDefFormat writes it).  As
+virDomainDefFormat does, of the inputs only the USB ones are written, and with
+graphics the implicit PS/2 mouse after them (the parser drops an explicit one
+and adds it back).
 """
 from xml.sax.saxutils import escape
 

@@ -478,18 +478,21 @@ def test_the_daemon_taking_finish_is_a_point_where_qemu_may_have_quit():
     """world/hosts.py's dispatch of a Finish call (daemon_dispatch): a lock-drop point
     counted per passage; the wakeup scripted for it stops the guest the call names
     (qemuProcessHandleMonitorEOF's work); another call, a guest the host does not list,
-    or a wakeup the point does not allow, does nothing."""
+    or a wakeup the point does not allow, does nothing (a job wakeup scripted there
+    happens as at any point of WAKEUP_POINTS)."""
     vm = make_vm("shop1", state="paused")
     w = make_world(vm)
-    w.drop_wakeups = {("daemon:domainMigrateFinish3", 2): "qemu-quits",
-                      ("daemon:domainMigrateFinish3", 3): "qemu-quits",
-                      ("daemon:domainMigrateFinish2", 1): "remove-domain"}
+    w.drop_wakeups = {("daemon:domainMigrateFinish3", 2): ("qemu-quits",),
+                      ("daemon:domainMigrateFinish3", 3): ("qemu-quits",),
+                      ("daemon:domainMigrateFinish2", 1): ("hold-job", "not-a-wakeup")}
     with w.activate():
         stubs.daemon_dispatch(w, "domainMigratePrepare3", ("conn", "shop1"))
         stubs.daemon_dispatch(w, "domainMigrateFinish3", ("conn", "shop1"))
         stubs.daemon_dispatch(w, "domainMigrateFinish3", ("conn", "nosuch"))
-        stubs.daemon_dispatch(w, "domainMigrateFinish2", ("conn", "shop1"))
         assert vm.def_.id != -1 and w.drop_wakeups_fired == []
+        stubs.daemon_dispatch(w, "domainMigrateFinish2", ("conn", "shop1"))
+        assert vm.privateData.job.active == 1 and vm.def_.id != -1      # query job held
+        w.drop_wakeups_fired.clear()
         stubs.daemon_dispatch(w, "domainMigrateFinish3", ("conn", "shop1"))
     assert w.lock_drops == {"daemon:domainMigrateFinish3": 3, "daemon:domainMigrateFinish2": 1}
     assert w.drop_wakeups_fired == [("daemon:domainMigrateFinish3", 3)]

@@ -135,7 +135,6 @@ class Variant:
     read_only: Tuple[bool, bool] = (False, False)   # the client's connections to each host
     gone: bool = False                  # the client's handle names a domain the source lost
     dest_defined: bool = False          # the destination holds a shut-off definition of it
-    wakeups: Tuple[Tuple[str, str, int, str], ...] = ()   # what other threads do, each row
     flows: Tuple[str, ...] = tuple(FLOW_NAMES)
     fault_flows: Tuple[str, ...] = ()
 
@@ -145,7 +144,6 @@ class Variant:
             m.flags &= ~VIR_MIGRATE_LIVE
         m.dname, m.uri, m.variant = self.dname, self.uri, self.name
         m.faults = list(self.faults) + m.faults
-        m.wakeups = list(self.wakeups) + m.wakeups
         if self.dest_defined:
             m.destination.domains += host_state(
                 "destination", m.destination.version, m.destination.hostname,
@@ -230,14 +228,8 @@ VARIANTS = {v.name: v for v in [
     Variant("gone", gone=True, fault_flows=("p2p-v2",)),
     # the destination holds a shut-off definition of the guest: Prepare gives the incoming
     # guest that definition as its saved one (virDomainAssignDef), so it stays listed
-    # when it stops; and with its QEMU quitting before Finish (the monitor's end-of-file
-    # handler, while no call holds it), Finish finds it listed and inactive
-    # (qemu_migration.c:2500-2503 @ e2fb96d9: "guest unexpectedly quit")
+    # when it stops (WAKEUP_ROWS: QEMU quitting before Finish)
     Variant("dest-defined", dest_defined=True, flows=_DIRECT),
-    Variant("dest-defined-quits", dest_defined=True, flows=("v2",),
-            wakeups=(("destination", "daemon:domainMigrateFinish2", 1, "qemu-quits"),)),
-    Variant("dest-defined-quits-v3", dest_defined=True, flows=("v3",),
-            wakeups=(("destination", "daemon:domainMigrateFinish3", 1, "qemu-quits"),)),
 ]}
 VARIANT_NAMES = list(VARIANTS)
 # each version once as the source and once as the destination: a unit's lines run
@@ -614,10 +606,11 @@ WAKEUP_ROWS = [
     # (qemu_domain.c:685-686), and that thread's reference keeps the object
     ("v3", (("client", "remote:domainMigrateFinish3@destination", 1),),
      (("destination", "virDomainFindByUUID", 1, "nested-job"),), None),
-    # Finish3 fails to save the resumed guest's status, so the close would destroy it;
+    # Finish3 fails to save the resumed guest's status (the 4th save: the start saves twice,
+    # Finish's phase once), so the close would destroy it;
     # another thread's query job outlasts the destroy job's wait: the guest survives
     # (qemu_process.c:3505-3507)
-    ("v3", (("destination", "virDomainSaveStatus", 2),),
+    ("v3", (("destination", "virDomainSaveStatus", 4),),
      (("destination", "virDomainFindByUUID", 1, "hold-job"),), None),
     # a transient guest: another thread starts waiting for a job while QEMU migrates it,
     # and QEMU quits; the waiter's reference outlives Perform3's job, so PerformPhase
@@ -643,6 +636,14 @@ WAKEUP_ROWS = [
     # (qemu_driver.c:2234-2235) and EndJob gives back the last reference
     ("v2", (), (("source", "virDomainFindByUUID", 2, "end-job"),
                 ("source", "virCondWaitUntil", 1, "incoming-cancelled")), "incoming"),
+    # the destination keeps a definition of the guest, and its QEMU quits before Finish
+    # (the monitor's end-of-file handler, while no call holds the guest): the guest stays
+    # listed, and Finish finds it inactive (qemu_migration.c:2500-2503 @ e2fb96d9: "guest
+    # unexpectedly quit"); on v2 and v3 (Finish2, Finish3)
+    ("v2", (), (("destination", "daemon:domainMigrateFinish2", 1, "qemu-quits"),),
+     "dest-defined"),
+    ("v3", (), (("destination", "daemon:domainMigrateFinish3", 1, "qemu-quits"),),
+     "dest-defined"),
 ]
 
 

@@ -18,8 +18,8 @@ def fixtures_dir() -> Path:
 
 def cache_dir() -> Path:
     """Where results derived from the package alone are kept between runs:
-    ``$QEMU_MIGRATION_CACHE``, else ``~/.cache/qemu-migration`` (the C builds'
-    cache, upstream/build.py, is the same folder)."""
+    ``$QEMU_MIGRATION_CACHE``, else ``~/.cache/qemu-migration``.  The C builds
+    (upstream/build.py) are kept here too: one folder, found in one place."""
     d = os.environ.get("QEMU_MIGRATION_CACHE") or os.path.join(
         os.path.expanduser("~"), ".cache", "qemu-migration")
     return Path(d).resolve()

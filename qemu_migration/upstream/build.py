@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Sequence, Tuple
 
+from ..paths import cache_dir
 from ..port import STATICS, UNTRACED
 from ..port.registry import ENTRY_POINTS
 from .extract import CFunction, Extracted
@@ -45,12 +46,6 @@ EVENTS = 64         # the trace's buffer of entries and exits (qmc_ev), read by 
 
 class BuildError(RuntimeError):
     """A one-line reason why the C build could not be had."""
-
-
-def cache_dir() -> str:
-    d = os.environ.get("QEMU_MIGRATION_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "qemu-migration")
-    return os.path.abspath(d)
 
 
 def find_compiler() -> str:
@@ -371,7 +366,7 @@ def build(spec: BuildSpec) -> Built:
                                     "_gcov" if spec.coverage else "", key[:16])
     if module_name in _LOADED:
         return _LOADED[module_name]
-    root = cache_dir()
+    root = os.fspath(cache_dir())
     final_dir = os.path.join(root, module_name)
     meta_path = os.path.join(final_dir, "meta.json")
     compiled = False

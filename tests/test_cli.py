@@ -289,25 +289,58 @@ def test_a_reader_that_goes_away_is_silent_status_141():
     assert (p.wait(), err) == (141, b"")
 
 
+def _sigmasks(pid):
+    """The signal masks of a process's main thread (SigBlk, SigIgn, SigCgt), from /proc."""
+    fields = dict(line.split(":\t", 1) for line in
+                  Path("/proc/%d/status" % pid).read_text().splitlines() if ":\t" in line)
+    return {k: int(fields[k], 16) for k in ("SigBlk", "SigIgn", "SigCgt")}
+
+
+def _answers_sigint(pid):
+    """SIGINT reaches Python's handler: caught, neither blocked nor ignored."""
+    m = _sigmasks(pid)
+    bit = 1 << (signal.SIGINT - 1)
+    return bool(m["SigCgt"] & bit) and not (m["SigBlk"] | m["SigIgn"]) & bit
+
+
+def _ignores_sigint(pid):
+    m = _sigmasks(pid)
+    bit = 1 << (signal.SIGINT - 1)
+    return bool(m["SigIgn"] & bit) and not m["SigBlk"] & bit
+
+
 def test_ctrl_c_during_diff_with_workers_is_one_line():
-    """SIGINT to the process group, as a terminal sends it, while two forked workers run."""
+    """SIGINT to the process group, as a terminal sends it, while two forked workers run.
+
+    The child gets SIGINT's default disposition back (preexec_fn) whatever this
+    process has (a shell's background job ignores SIGINT, and an ignored SIGINT
+    stays ignored across exec, so Python would install no handler).  The signal is
+    sent once the run is ready for it, as /proc shows: the parent answers SIGINT
+    (the workers' fork, under a blocked SIGINT, is over) and both workers ignore it
+    (their initializer ran): no sleep that a loaded machine can outrun."""
     p = subprocess.Popen([sys.executable, "-m", "qemu_migration", "diff"], cwd=ROOT,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                         env=dict(os.environ, QEMU_MIGRATION_JOBS="2"))
+                         env=dict(os.environ, QEMU_MIGRATION_JOBS="2"),
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     children = Path("/proc/%d/task/%d/children" % (p.pid, p.pid))
-    # ready: the two workers have started (forked: no resource tracker runs beside them)
-    for _ in range(6000):
-        if len(children.read_text().split()) >= 2:
-            break
-        time.sleep(0.01)
-    else:
-        raise AssertionError("diff started no workers in 60 s")
-    time.sleep(0.2)             # let the workers get into their chunks
-    os.killpg(p.pid, signal.SIGINT)
     try:
-        out, err = p.communicate(timeout=60)
-    except subprocess.TimeoutExpired:   # pragma: no cover - only when the handling is broken
-        os.killpg(p.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                kids = [int(c) for c in children.read_text().split()]
+                if len(kids) >= 2 and _answers_sigint(p.pid) and all(map(_ignores_sigint, kids)):
+                    break
+            except (FileNotFoundError, ProcessLookupError):   # a worker or the run is gone
+                pass
+            if p.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("diff never had two workers ready (status %r)"
+                                     % p.returncode)
+            time.sleep(0.005)
+        os.killpg(p.pid, signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+    except BaseException:   # pragma: no cover - only when the handling is broken
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
         p.communicate()
         raise
     assert (p.returncode, err) == (130, b"qemu-migration: interrupted\n")
@@ -391,7 +424,16 @@ def test_ctrl_c_while_waiting_for_workers_stops_the_pool(monkeypatch):
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
 
 
-def test_a_ctrl_c_while_the_workers_start_is_held_not_lost():
+@pytest.fixture
+def python_sigint():
+    """SIGINT as Python sets it up in an interactive process (KeyboardInterrupt), also
+    when pytest runs as a shell's background job, which starts with SIGINT ignored."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_a_ctrl_c_while_the_workers_start_is_held_not_lost(python_sigint):
     from qemu_migration.analysis import cases as C
     with pytest.raises(KeyboardInterrupt):
         with C._sigint_held():

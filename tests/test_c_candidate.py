@@ -22,15 +22,36 @@ MIGRATION_C = "src/qemu/qemu_migration.c"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-@pytest.fixture(autouse=True)
-def toolchain(monkeypatch):
+def _need_compiler():
     try:
         B.find_compiler()
     except B.BuildError as e:       # pragma: no cover - depends on the machine
         if IN_CI:
             pytest.fail("C build unavailable in CI: %s" % e, pytrace=False)
         pytest.skip(str(e))
+
+
+@pytest.fixture(autouse=True)
+def toolchain(monkeypatch):
+    _need_compiler()
     monkeypatch.chdir(ROOT)
+
+
+@pytest.fixture(scope="module")
+def wrong_argument():
+    """compare of the tree against a port handing virDomainSaveStatus driver.configDir
+    where the C hands it driver->stateDir, on the first 60 cases: (port, cases, report).
+    Computed once (about 6 s): two tests below assert on it."""
+    from conftest import config_dir_for_state_dir
+    from qemu_migration.upstream import record as rec
+    from qemu_migration.upstream.cli import compare
+    _need_compiler()
+    items = rec.case_ids_and_runners()[:60]
+    port = config_dir_for_state_dir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rec, "case_ids_and_runners", lambda: items)
+        report = compare(str(TREE), ["post"], worktree=True, port=port)
+    return port, items, report
 
 
 
@@ -138,15 +159,10 @@ def test_check_of_the_tree_names_no_line_and_finds_the_leak():
     assert "      at (compiled C: no line trace)" in out
 
 
-def test_compare_finds_a_wrong_argument_in_the_port(monkeypatch):
+def test_compare_finds_a_wrong_argument_in_the_port(wrong_argument):
     """The port handing virDomainSaveStatus driver.configDir where the C hands it
     driver->stateDir: every case that saves a status disagrees, on the argument."""
-    from conftest import config_dir_for_state_dir
-    from qemu_migration.upstream import record as rec
-    from qemu_migration.upstream.cli import compare
-    items = rec.case_ids_and_runners()
-    monkeypatch.setattr(rec, "case_ids_and_runners", lambda: items[:60])
-    report = compare(str(TREE), ["post"], worktree=True, port=config_dir_for_state_dir())
+    report = wrong_argument[2]
     found = report["versions"]["post"]["disagree"]
     assert report["disagree"] == len(found) > 0
     assert all(any("trace_args[" in f and 'python=["driver.caps", "/etc/libvirt/qemu", '
@@ -171,16 +187,14 @@ def test_compare_reports_a_stub_call_the_port_drops(monkeypatch):
             in [d["fields"][0] for d in calls])
 
 
-def test_compare_in_a_forked_worker_reports_what_it_does_here(monkeypatch):
+def test_compare_in_a_forked_worker_reports_what_it_does_here(monkeypatch, wrong_argument):
     """compare's workers (upstream/cli.py: _in_workers, used without coverage when more
-    than one core and task are there) send back the very entry this process makes: the
-    disagreements of a broken port (configDir for stateDir) included."""
-    from conftest import config_dir_for_state_dir
+    than one core and task are there) send back the very entry this process makes (the
+    one version of a working tree is compared here, in this process): the disagreements
+    of a broken port (configDir for stateDir) included."""
     from qemu_migration.upstream import cli as UC
-    from qemu_migration.upstream import record as rec
-    items = rec.case_ids_and_runners()[:60]
-    port = config_dir_for_state_dir()
-    here = UC._compare_version("post", str(TREE), True, port, items, False)[0]
+    port, items, report = wrong_argument
+    here = dict(report["versions"]["post"])
     monkeypatch.setattr(UC, "_JOB", {"src": str(TREE), "worktree": True, "port": port,
                                      "items": items})
     entries, proto = UC._in_workers(2, ["post"], None)

@@ -67,7 +67,17 @@ def test_markdown_has_no_html_and_short_prose(full):
         assert "  - e.g. `%s`" % r["example"] in md
 
 
-def test_formats_and_aliases():
+def test_formats_and_aliases(monkeypatch):
+    # the formats and their aliases render one diff: computed once (D.diff, about 0.5 s),
+    # each command line still parsed and rendered on its own
+    computed = {}
+    diff = D.diff
+    def once(*a):
+        key = repr(a)
+        if key not in computed:
+            computed[key] = diff(*a)
+        return computed[key]
+    monkeypatch.setattr(D, "diff", once)
     argv = ["diff", "--from", "post", "--to", "fixed", "--function", "PerformJob"]
     rc, text = _main(argv)
     assert rc == 0 and _main(argv + ["--format", "text"]) == (0, text)
@@ -77,6 +87,7 @@ def test_formats_and_aliases():
     rc, js = _main(argv + ["--format", "json"])
     assert rc == 0 and _main(argv + ["--json"]) == (0, js)
     assert json.loads(js)["to"] == "fixed"
+    assert len(computed) == 1
 
 
 def test_format_and_alias_conflict_is_a_usage_error(capsys):

@@ -295,10 +295,20 @@ def test_a_cache_that_cannot_be_written_is_no_error(tmp_path):
 
 
 def test_the_case_space_reads_its_reach_from_the_cache(monkeypatch, tmp_path):
+    # the probes' result as this process has it (their own tests check what they find);
+    # a cold cache asks for it once, with the callers' probes, then keeps it
+    known = C.reach()
+    probed = []
+
+    def run_probes(*a):
+        probed.append(a)
+        return known
+    monkeypatch.setattr(C, "run_probes", run_probes)
     monkeypatch.setenv("QEMU_MIGRATION_CACHE", str(tmp_path))
     C.reach.cache_clear()
     try:
         first = C.reach()
+        assert probed == [(C.VERSION_NAMES, C.PROBES, C.REACH_TARGETS)] and first == known
         kept_file = json.loads((tmp_path / "reach.json").read_text())
         C.reach.cache_clear()
         monkeypatch.setattr(C, "run_probes", lambda *a: pytest.fail("probed again"))

@@ -38,17 +38,17 @@ def toolchain(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def wrong_argument():
+def wrong_argument(request):
     """compare of the tree against a port handing virDomainSaveStatus driver.configDir
     where the C hands it driver->stateDir, on the first 60 cases: (port, cases, report).
     Computed once (about 6 s): two tests below assert on it."""
-    from conftest import config_dir_for_state_dir
+    from conftest import config_dir_for_state_dir, coverage_paused
     from qemu_migration.upstream import record as rec
     from qemu_migration.upstream.cli import compare
     _need_compiler()
     items = rec.case_ids_and_runners()[:60]
     port = config_dir_for_state_dir()
-    with pytest.MonkeyPatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp, coverage_paused(request.config):
         mp.setattr(rec, "case_ids_and_runners", lambda: items)
         report = compare(str(TREE), ["post"], worktree=True, port=port)
     return port, items, report
@@ -85,7 +85,9 @@ def headline(out):
     return [l for l in lines[i + 1:] if l.startswith("  ")][:5]
 
 
-# The two runs of the whole case space through compiled C below are not measured for
+# The two runs of the whole case space through compiled C below, and the compares (of
+# the tree, and of broken ports: their fault points from both sides run every state),
+# are not measured for
 # coverage (pytest-cov's no_cover; their asserts are unchanged): traced, the stubs' and the
 # analyses' Python called back from C cost twice the time, and the smaller tests around
 # them reach every line they do.  Leaving a test out of the measurement can only lower the
@@ -99,6 +101,7 @@ def test_the_tree_behaves_as_post_on_every_case():
     assert "what changed" not in out and "==" not in out
 
 
+@pytest.mark.no_cover
 def test_compare_json_against_the_tree(monkeypatch):
     """compare --worktree on the tree: the full outcome of each case (trace included) is
     post's; the JSON has its schema and no machine path (a sample of the cases)."""
@@ -169,6 +172,7 @@ def test_compare_finds_a_wrong_argument_in_the_port(wrong_argument):
                    in f.replace('\\"', "") for f in d["fields"]) for d in found), found[:2]
 
 
+@pytest.mark.no_cover
 def test_compare_reports_a_stub_call_the_port_drops(monkeypatch):
     """A port that no longer saves the status (the C still calls virDomainSaveStatus):
     the faultable calls of each state where that happens differ, reported as such."""
@@ -187,6 +191,7 @@ def test_compare_reports_a_stub_call_the_port_drops(monkeypatch):
             in [d["fields"][0] for d in calls])
 
 
+@pytest.mark.no_cover
 def test_compare_in_a_forked_worker_reports_what_it_does_here(monkeypatch, wrong_argument):
     """compare's workers (upstream/cli.py: _in_workers, used without coverage when more
     than one core and task are there) send back the very entry this process makes (the

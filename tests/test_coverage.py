@@ -261,6 +261,7 @@ def test_gcov_missing_or_failing_is_one_line(toolchain, monkeypatch, tmp_path):
         cov.measure(built)._read(str(empty))
 
 
+@pytest.mark.no_cover   # a compare: fault points from both sides run every state
 def test_compare_coverage_on_our_tree_is_documented(toolchain, monkeypatch):
     """compare --coverage --worktree on tests/c_candidate (a sample of the cases): per
     function counts and lines, the list not applied to a tree's own numbers, every

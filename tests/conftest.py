@@ -1,6 +1,7 @@
 """Shared test helpers: small worlds built straight from the state objects, and
 deliberately broken copies of a port."""
 import contextlib
+import functools
 import importlib.util
 import itertools
 import os
@@ -227,3 +228,14 @@ def coverage_paused(config):
         yield
     finally:
         ctl.resume()
+
+
+@functools.cache
+def fault_matrix():
+    """Every row of `qemu-migration protocol --faults` (the matrix, each faultable
+    call failing in turn, the clean guest's wakeups), built once per process on the first
+    call and kept (about 12 s of CPU, 170 MB): test_fault_figures and
+    test_upstream_protocol's replay share it.  Call it from the body of a ``no_cover``
+    test: built in a fixture's set-up, coverage would trace it."""
+    from qemu_migration.engine.protocol import matrix
+    return matrix(faults=True)

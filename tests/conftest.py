@@ -239,3 +239,13 @@ def fault_matrix():
     test: built in a fixture's set-up, coverage would trace it."""
     from qemu_migration.engine.protocol import matrix
     return matrix(faults=True)
+
+
+@functools.cache
+def fault_extra_rows():
+    """engine/protocol.py's extra rows with their fault rows and the WAKEUP_ROWS, on the
+    three versions (what compare runs besides the matrix), built once per process on the
+    first call, as ``fault_matrix``."""
+    from qemu_migration.engine.protocol import extra_rows
+    from qemu_migration.port import VERSION_NAMES
+    return extra_rows(VERSION_NAMES, faults=True)

@@ -10,7 +10,8 @@ fails here, not silently in the README.
 
 The matrix is conftest's ``fault_matrix()``: built once per session, in the first test
 that asks (its body, untraced: these tests are ``no_cover``), shared with
-test_upstream_protocol's replay.
+test_upstream_protocol's replay, as are the extra rows (``fault_extra_rows()``) that
+compare runs besides it ("Comparing with the upstream C").
 """
 import re
 from collections import Counter
@@ -18,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import fault_matrix
+from conftest import fault_extra_rows, fault_matrix
+from qemu_migration.upstream.protocol_compare import row_id
 
 # Not measured for coverage (pytest-cov's no_cover; every assert stays): the matrix is
 # built in the first of these tests, and traced it would take several times as long;
@@ -212,3 +214,12 @@ def test_qemu_quitting_while_a_v2_peer_to_peer_source_waits_for_prepare2():
 def test_the_speed_table_counts_the_rows():
     assert quoted("| `protocol --faults` | {} ({} faulted, {} wakeup rows) |") == (
         len(fault_matrix()), len(faulted()), len(wakeups()))
+
+
+def test_compare_runs_the_matrix_and_the_extra_rows():
+    extra = fault_extra_rows()
+    assert quoted("{} with their fault rows and the {} `WAKEUP_ROWS` rows") == (
+        len(extra), len([r for r in extra if r.get("wakeup")]))
+    ids = {row_id(r) for r in fault_matrix() + extra}
+    assert len(ids) == len(fault_matrix()) + len(extra)
+    assert quoted("protocol with faults: {} rows, 0 disagree") == (len(ids),)

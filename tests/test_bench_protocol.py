@@ -75,8 +75,10 @@ def test_protocol_extra_rows(benchmark, request):
         def run():
             return P.extra_rows(["post", "fixed"], faults=True, variants=["change-protection"])
     rows, cpu = _timed(benchmark, run)
-    assert rows and all(r["variant"] for r in rows)
+    # an extra row is a variant's, or one of the WAKEUP_ROWS of the plain matrix
+    assert rows and all(r.get("variant") or r.get("wakeup") for r in rows)
     assert not any(r["unfired_faults"] for r in rows if r["fault"])
+    assert not any(r.get("unfired_wakeups") for r in rows)
     benchmark.extra_info.update({"migrations": len(rows), "cpu_s": round(cpu, 2)})
     print("\nprotocol extra rows with faults: %d migrations, %.2f s CPU, %.1f ms per migration"
           % (len(rows), cpu, cpu / len(rows) * 1e3))

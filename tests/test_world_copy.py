@@ -4,12 +4,16 @@ import dataclasses
 
 import pytest
 
+from qemu_migration.analysis import cases as C
+from qemu_migration.engine import record_call
+from qemu_migration.engine.batch import collector_off
+from qemu_migration.port import VERSION_NAMES
 from qemu_migration.world import stubs
 from qemu_migration.world.errors import VirError
-from qemu_migration.world.objects import (STARTED_ELSEWHERE, DomainDef, DomainEventState,
-                                          DomainObj, DomainObjPrivate, Driver, Event, GraphicsDef,
-                                          HostdevDef, JobObj, Ptr, QemuMonitor, SnapshotDef,
-                                          SnapshotObjList)
+from qemu_migration.world.objects import (DEVICE_LISTS, STARTED_ELSEWHERE, DomainDef,
+                                          DomainEventState, DomainObj, DomainObjPrivate,
+                                          Driver, Event, GraphicsDef, HostdevDef, JobObj, Ptr,
+                                          QemuMonitor, SnapshotDef, SnapshotObjList)
 from qemu_migration.world.runtime import FaultPlan, Trace, TraceEntry, World, current
 
 
@@ -46,18 +50,22 @@ def _vm():
                      newDef=_def("new"))
 
 
-def _containers(obj, seen=None):
-    """Every list, dict and set reachable through the dataclass fields of obj."""
+def _containers(obj, shared=()):
+    """Every list, dict and set reachable through the dataclass fields of obj, but a
+    definition's fields named in ``shared``."""
     out = []
     for f in dataclasses.fields(obj):
+        if isinstance(obj, DomainDef) and f.name in shared:
+            continue
         v = getattr(obj, f.name)
         if isinstance(v, (list, dict, set)):
             out.append(v)
             if isinstance(v, dict):
                 out.extend(c for x in v.values() if dataclasses.is_dataclass(x)
-                           and not isinstance(x, (SnapshotDef,)) for c in _containers(x))
+                           and not isinstance(x, (SnapshotDef,))
+                           for c in _containers(x, shared))
         elif dataclasses.is_dataclass(v):
-            out.extend(_containers(v))
+            out.extend(_containers(v, shared))
     return out
 
 
@@ -71,11 +79,50 @@ def _driver():
 
 @pytest.mark.parametrize("make", [_def, _vm, _driver], ids=["def", "vm", "driver"])
 def test_copy_keeps_every_field_and_shares_no_container(make):
+    # a definition's own copy copies its device lists; a domain object's copy (a world's)
+    # shares them: no run changes one in place (test_no_run_changes_a_device_list)
     orig = make()
     dup = orig.copy()
     assert dup == orig and dup is not orig
-    ids = {id(c) for c in _containers(orig)}
-    assert ids and not ids & {id(c) for c in _containers(dup)}
+    shared = () if make is _def else DEVICE_LISTS
+    ids = {id(c) for c in _containers(orig, shared)}
+    assert ids and not ids & {id(c) for c in _containers(dup, shared)}
+
+
+def test_a_copied_domain_shares_its_definitions_device_lists_only():
+    vm = _vm()
+    dup = vm.copy()
+    for d, o in ((dup.def_, vm.def_), (dup.newDef, vm.newDef)):
+        assert d is not o and d == o
+        assert DEVICE_LISTS and all(getattr(d, n) is getattr(o, n) for n in DEVICE_LISTS)
+        assert all(getattr(o.copy(), n) is not getattr(o, n) for n in DEVICE_LISTS)
+    assert set(DEVICE_LISTS) == {f.name for f in dataclasses.fields(DomainDef)
+                                 if isinstance(getattr(vm.def_, f.name), list)}
+
+
+def _device_lists(world):
+    return {uuid: [None if d is None else [list(getattr(d, n)) for n in DEVICE_LISTS]
+                   for d in (vm.def_, vm.newDef)] for uuid, vm in world.driver.domains.items()}
+
+
+@pytest.mark.no_cover      # the runs are the suite's other tests' to cover; here only checked
+def test_no_run_changes_a_device_list():
+    """The device lists a case's world shares with its template (``DEVICE_LISTS``) are as
+    they were built after every case ran on every version: no stub or ported function
+    changes one in place."""
+    cases = C.enumerate_cases()
+    before = {c.state_id: _device_lists(c.make_world()) for c in cases}
+    with collector_off():
+        for version in VERSION_NAMES:
+            for c in cases:
+                record_call(c.make_world(), version, c.call)
+    assert {c.state_id: _device_lists(c.make_world()) for c in cases} == before
+    # what it would catch: a list changed in place in one world shows in the next copy
+    w = cases[0].make_world()
+    vm = next(iter(w.driver.domains.values()))
+    vm.def_.disks.append("a disk")
+    assert _device_lists(cases[0].make_world()) != before[cases[0].state_id]
+    vm.def_.disks.pop()
 
 
 def test_a_copied_domain_is_a_new_object_all_the_way_down():

@@ -165,8 +165,10 @@ class Case:
             template = _TEMPLATES[key] = SPACES[self.function].build(self.dims)
         return template.copy()
 
-    @property
+    @functools.cached_property
     def call(self) -> Call:
+        """The case's call, made once per case (a run reads its call and changes nothing
+        of it; the enumeration runs each case once per version)."""
         return SPACES[self.function].call(self.dims, self.faults)
 
 

@@ -12,7 +12,8 @@ last reference went away has ``freed`` set, and touching it is recorded.
 same state that shares nothing a run can change with the original: the case
 enumeration builds each starting state once and runs every case on a copy.
 Host device and snapshot definitions and events are shared (nothing changes
-them).  Each ``copy`` is made from the class's fields (``_copier``): a new object
+them); so are a copied domain object's device lists (no run changes one in place:
+``DEVICE_LISTS``), while a definition's own ``copy`` copies them.  Each ``copy`` is made from the class's fields (``_copier``): a new object
 whose fields are set one by one, in the order the constructor sets them (so that
 the copies keep CPython's compact attribute storage), a list, dict or set field
 copied, another field shared unless ``_copier`` is told how to copy it.  That is
@@ -449,10 +450,19 @@ DomainObjPrivate.copy = _copier(DomainObjPrivate, {"job": "self.job.copy()",
 # as the memory, as the constructor (__post_init__) makes it
 DomainDef.copy = _copier(DomainDef, {
     "cur_balloon": "self.memory if self.cur_balloon is None else self.cur_balloon"})
+# A domain object's copy (a world's copy: a run's) shares its definitions' device lists:
+# no run changes one in place (a stub that changes the devices sets a new list:
+# qemuProcessStart's display port, stubs.py), so only ``DomainDef.copy``, which the
+# loader and the stubs use and whose callers may append, copies them.
+# tests/test_world_copy.py holds the runs of every case to it.
+DEVICE_LISTS = tuple(f.name for f in fields(DomainDef) if _container(f.type) == "list")
+DomainDef.run_copy = _copier(DomainDef, dict(
+    {name: "self." + name for name in DEVICE_LISTS},
+    cur_balloon="self.memory if self.cur_balloon is None else self.cur_balloon"))
 DomainObj.copy = _copier(DomainObj, {
-    "def_": "self.def_.copy()", "privateData": "self.privateData.copy()",
+    "def_": "self.def_.run_copy()", "privateData": "self.privateData.copy()",
     "snapshots": "self.snapshots.copy()",
-    "newDef": "None if self.newDef is None else self.newDef.copy()"})
+    "newDef": "None if self.newDef is None else self.newDef.run_copy()"})
 Driver.copy = _copier(Driver, {
     "domains": "{uuid: vm.copy() for uuid, vm in self.domains.items()}",
     "domainEventState": "self.domainEventState.copy()"})

@@ -15,6 +15,7 @@ from ..port import VERSIONS
 from ..port.registry import ENTRY_NAMES, ENTRY_POINTS, Call
 from ..world.constants import VIR_ERR_NO_DOMAIN
 from ..world.parsing import parse_domain_xml
+from ..world.runtime import swap_current
 from ..world.stubs import _, qemuReportError
 from .outcome import Outcome, domain_state, state_raw, trace_lines
 
@@ -73,7 +74,8 @@ def record_call(world, version, call, impl=None):
     events_before = len(driver.events)
     vms = list(driver.domains.values())
     driver.locked = True
-    with world.activate():
+    outer = swap_current(world)     # as ``with world.activate():``
+    try:
         if call.domain:
             vm = _lookup(world, call, entry)
             if vm is not None:
@@ -85,6 +87,8 @@ def record_call(world, version, call, impl=None):
             ret, failed, out = entry.lookup_failure, True, dict.fromkeys(entry.outs)
         else:
             ret, failed, out = entry.invoke(mod, version, driver, vm, call.args)
+    finally:
+        swap_current(outer)
     after_vm = vm if vm is not None else (world.assigned[-1] if world.assigned else None)
     after = None if after_vm is None else state_raw(after_vm, driver)
     # what the caller does next: release the domain it still holds

@@ -411,7 +411,7 @@ class OutParam(Ptr):
     __slots__ = ("role",)
 
     def __init__(self, role, value=None):
-        super().__init__(value)
+        self.value = value      # Ptr's, set here: a run makes about two (no super() call)
         self.role = role
 
 

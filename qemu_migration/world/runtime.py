@@ -24,6 +24,15 @@ def current() -> "World":
     return _world
 
 
+def swap_current(world):
+    """Make ``world`` the current world and return the one before: ``world.activate()``
+    without a context manager's object and calls, for the runner (a run makes one), which
+    swaps the one before back in a ``finally``."""
+    global _world
+    before, _world = _world, world
+    return before
+
+
 class TraceEntry(NamedTuple):
     """One call in the trace: the callee's name, its nesting depth, whether it was a
     stub made to fail there, and a stub's arguments as it received them (the raw
@@ -185,7 +194,7 @@ class World:
         w.last_error = None
         w.logs = []
         w.errno = 0
-        w.statics = {k: Ptr(p.value) for k, p in self.statics.items()}
+        w.statics = {k: Ptr(p.value) for k, p in self.statics.items()} if self.statics else {}
         w.clock_ms = self.clock_ms
         w.depth = 0
         w.frames = ["caller"]
@@ -210,7 +219,8 @@ class World:
     # --- per-run bookkeeping -------------------------------------------------
     def reset_run(self, faults: Optional[FaultPlan] = None):
         """Start a new call on the same state: fresh trace, errors, counters and faults."""
-        self.faults = faults or FaultPlan()
+        # the plan given (an empty one too: nothing changes a plan), else an empty one
+        self.faults = faults if faults is not None else FaultPlan()
         self.calls = {}
         self.trace = Trace()
         self.errors = []

@@ -240,7 +240,7 @@ def state_raw(vm, driver):
     return (not vm.freed, def_.name, uuid, int(driver.domains.get(uuid) is vm), vm.refs,
             vm.locked, bool(vm.persistent), def_.id, vm.state, vm.reason, job.active,
             job.asyncJob, job.phase, job.mask, job.info_type, job.start, priv.lockState,
-            uuid in driver.autodestroy, len(vm.snapshots.objs), def_.nhostdevs,
+            uuid in driver.autodestroy, len(vm.snapshots.objs), len(def_.hostdevs),
             None if vm.newDef is None else vm.newDef.name)
 
 

@@ -148,6 +148,21 @@ def test_violations_of_a_host_left_in_a_bad_state():
     assert set(names) <= set(INVARIANTS)        # the function-level invariants' names
 
 
+def test_summary_tells_a_job_the_first_attempt_left_from_another_threads():
+    """A second attempt timing out counts as the first attempt's doing only when that one
+    left an async job; under the busy variant the job is another thread's query job."""
+    rows = P.extra_rows(["post", "fixed"], variants=["busy"])
+    assert rows and all(r["second_attempt"]["error"]["code"] == "VIR_ERR_OPERATION_TIMEOUT"
+                        for r in rows)
+    assert not any(r["violations"] for r in rows)
+    assert T.summary(rows).endswith(
+        "0 second attempts time out on a job the first left; %d on a job another thread "
+        "holds" % len(rows))
+    leaked = dict(rows[0], violations=[{"invariant": "async-job-leaked", "host": "source"}])
+    assert T.summary([leaked, rows[1]]).endswith(
+        "1 second attempts time out on a job the first left; 1 on a job another thread holds")
+
+
 def test_text_and_markdown(double):
     rows = P.matrix(["p2p-v3"], ["post"], ["post"], ["clean", "snapshots"])
     text = T.render_text(rows)

@@ -39,18 +39,30 @@ def _shown(rows, faults):
             if (faults or name != "fault") and (variants or name != "variant")]
 
 
+def _times_out(row):
+    """Whether the row's second attempt was refused on a job wait's timeout."""
+    second = row["second_attempt"]
+    return (second is not None and second["outcome"] == "refused"
+            and second["error"] is not None
+            and second["error"]["code"] == "VIR_ERR_OPERATION_TIMEOUT")
+
+
 def summary(rows):
     n = len(rows)
     migrated = sum(r["outcome"] == "migrated" for r in rows)
     stranded = sum(bool(r["stranded"]) for r in rows)
     leaky = sum(bool(r["violations"]) for r in rows)
-    blocked = sum(1 for r in rows if r["second_attempt"] is not None
-                  and r["second_attempt"]["outcome"] == "refused"
-                  and r["second_attempt"]["error"] is not None
-                  and r["second_attempt"]["error"]["code"] == "VIR_ERR_OPERATION_TIMEOUT")
-    return ("%d migrations: %d migrated, %d refused; %d strand snapshot metadata; %d leave "
+    # a timeout is the first attempt's doing when it left an async job (the invariant says
+    # so); else the job waited for is another thread's (the busy and incoming variants')
+    timeouts = [any(v["invariant"] == "async-job-leaked" for v in r["violations"])
+                for r in rows if _times_out(r)]
+    blocked, others = sum(timeouts), len(timeouts) - sum(timeouts)
+    text = ("%d migrations: %d migrated, %d refused; %d strand snapshot metadata; %d leave "
             "a host in a state an invariant forbids; %d second attempts time out on a job the "
             "first left" % (n, migrated, n - migrated, stranded, leaky, blocked))
+    if others:
+        text += "; %d on a job another thread holds" % others
+    return text
 
 
 def render_text(rows, faults=False):

@@ -17,6 +17,15 @@ from qemu_migration.world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASY
 from qemu_migration.world.objects import (STARTED_ELSEWHERE, DomainDef, DomainObj, Driver,
                                           HostdevDef, SnapshotDef)
 from qemu_migration.engine import Call  # noqa: F401  (tests import it from here)
+# The command modules, imported once here: a pytester run in process drops the modules first
+# imported during its test, but not the package attributes naming them, so a later
+# ``from . import protocol_cli`` in cli.build_parser found the dropped module, whose
+# UsageError was not the one the new cli.py caught (a usage error became a traceback).
+import qemu_migration.analysis.cli  # noqa: F401,E402
+import qemu_migration.cli  # noqa: F401,E402
+import qemu_migration.protocol_cli  # noqa: F401,E402
+import qemu_migration.review  # noqa: F401,E402
+import qemu_migration.upstream.cli  # noqa: F401,E402
 from qemu_migration.world.runtime import FaultPlan, World
 
 pytest_plugins = ["pytester"]   # tests/test_plugin.py runs pytest on small scenario trees

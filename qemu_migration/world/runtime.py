@@ -265,63 +265,33 @@ class World:
 # call of the function, are then plain calls with exact arguments, which CPython makes
 # cheaply, where ``*args`` would pack a tuple and call through the generic path.  A
 # function with ``*args``, ``**kwargs`` or keyword-only parameters gets the generic wrapper
-# (virAsprintf).  The bodies are the same either way; they read the current world from the
-# module-level cell ``_world``.
+# (virAsprintf).  Every wrapper is made from the one body below, filled in for its kind;
+# it reads the current world from the module-level cell ``_world``.
 
-_PORTED_BODY = """
+_BODY = """
 def _make(_qm_fn, _qm_name):
     def wrapper({params}):
         _qm_w = _world
-        _qm_depth = _qm_w.depth
-        _qm_w.trace.append((_qm_name, _qm_depth, False, None))
+{count}        _qm_depth = _qm_w.depth
+        _qm_w.trace.append((_qm_name, _qm_depth, {failed}, {recorded}))
         _qm_w.depth = _qm_depth + 1
         _qm_frames = _qm_w.frames
         _qm_frames.append(_qm_name)
         try:
-            return _qm_fn({args})
+            return _qm_fn({call})
         finally:
             _qm_frames.pop()
             _qm_w.depth = _qm_depth
     return wrapper
 """
 
-_FAULTED_BODY = """
-def _make(_qm_fn, _qm_name):
-    def wrapper({params}):
-        _qm_w = _world
+# a faultable stub's calls are counted, and the plan says whether this one fails; a plain
+# stub is not counted: no fault plan can name it (the loader refuses)
+_COUNT = """\
         _qm_calls = _qm_w.calls
         _qm_n = _qm_calls.get(_qm_name, 0) + 1
         _qm_calls[_qm_name] = _qm_n
         _qm_fail = _qm_n in _qm_w.faults.faults.get(_qm_name, ())
-        _qm_depth = _qm_w.depth
-        _qm_w.trace.append((_qm_name, _qm_depth, _qm_fail, ({args})))
-        _qm_w.depth = _qm_depth + 1
-        _qm_frames = _qm_w.frames
-        _qm_frames.append(_qm_name)
-        try:
-            return _qm_fn({args}fail=_qm_fail)
-        finally:
-            _qm_frames.pop()
-            _qm_w.depth = _qm_depth
-    return wrapper
-"""
-
-# not counted in ``calls``: no fault plan can name a plain stub (the loader refuses)
-_PLAIN_BODY = """
-def _make(_qm_fn, _qm_name):
-    def wrapper({params}):
-        _qm_w = _world
-        _qm_depth = _qm_w.depth
-        _qm_w.trace.append((_qm_name, _qm_depth, False, ({args})))
-        _qm_w.depth = _qm_depth + 1
-        _qm_frames = _qm_w.frames
-        _qm_frames.append(_qm_name)
-        try:
-            return _qm_fn({args}fail=False)
-        finally:
-            _qm_frames.pop()
-            _qm_w.depth = _qm_depth
-    return wrapper
 """
 
 
@@ -341,42 +311,35 @@ def _positional(fn, stub):
     return names
 
 
-def _wrapper(body, fn, name, names, stub):
-    if stub:
+def _wrapper(kind, fn, name, names):
+    """The wrapper of ``fn``, a ``kind`` ("ported", "faulted" or "plain" stub), taking the
+    parameters ``names`` (see _positional), or ``*args`` (and a ported function's
+    ``**kwargs``) where ``names`` is None."""
+    if names is None:
+        params = "*_qm_args, **_qm_kwargs" if kind == "ported" else "*_qm_args"
+        args, recorded = params + ", ", "_qm_args"
+    else:
         params = ", ".join(names)
         args = "".join(n + ", " for n in names)
+        recorded = "(%s)" % args
+    if kind == "ported":
+        fill = dict(count="", failed="False", recorded="None", call=params)
     else:
-        params = args = ", ".join(names)
+        faulted = kind == "faulted"
+        fill = dict(count=_COUNT if faulted else "", failed="_qm_fail" if faulted else "False",
+                    recorded=recorded, call=args + ("fail=_qm_fail" if faulted else "fail=False"))
     scope: dict = {}
-    exec(compile(body.format(params=params, args=args), "<%s wrapper>" % name, "exec"),
+    exec(compile(_BODY.format(params=params, **fill), "<%s wrapper>" % name, "exec"),
          globals(), scope)
     wrapper = scope["_make"](fn, name)
-    if not stub:
+    if kind == "ported" and names is not None:
         wrapper.__defaults__ = fn.__defaults__
     return functools.wraps(fn)(wrapper)
 
 
 def ported(fn):
     """Mark a ported upstream function: its calls show in the trace, nested."""
-    name = fn.__name__
-    names = _positional(fn, False)
-    if names is not None:
-        wrapper = _wrapper(_PORTED_BODY, fn, name, names, False)
-    else:
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            w = _world
-            depth = w.depth
-            w.trace.append((name, depth, False, None))
-            w.depth = depth + 1
-            frames = w.frames
-            frames.append(name)
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                frames.pop()
-                w.depth = depth
-
+    wrapper = _wrapper("ported", fn, fn.__name__, _positional(fn, False))
     wrapper.ported = True
     return wrapper
 
@@ -388,47 +351,7 @@ def stub(faultable=True):
     """
     def decorate(fn):
         name = fn.__name__
-        names = _positional(fn, True)
-        if names is not None:
-            wrapper = _wrapper(_FAULTED_BODY if faultable else _PLAIN_BODY, fn, name, names,
-                               True)
-            wrapper.faultable = faultable
-            wrapper.stub_name = name
-            return wrapper
-
-        def faulted(*args):
-            w = _world
-            calls = w.calls
-            n = calls.get(name, 0) + 1
-            calls[name] = n
-            fail = n in w.faults.faults.get(name, ())
-            depth = w.depth
-            w.trace.append((name, depth, fail, args))
-            w.depth = depth + 1
-            frames = w.frames
-            frames.append(name)
-            try:
-                return fn(*args, fail=fail)
-            finally:
-                frames.pop()
-                w.depth = depth
-
-        def plain(*args):
-            # not counted in ``calls``: no fault plan can name it (the loader refuses)
-            w = _world
-            depth = w.depth
-            w.trace.append((name, depth, False, args))
-            w.depth = depth + 1
-            frames = w.frames
-            frames.append(name)
-            try:
-                return fn(*args, fail=False)
-            finally:
-                frames.pop()
-                w.depth = depth
-
-        wrapper = functools.wraps(fn)(faulted if faultable else plain)
-
+        wrapper = _wrapper("faulted" if faultable else "plain", fn, name, _positional(fn, True))
         wrapper.faultable = faultable
         wrapper.stub_name = name
         return wrapper

@@ -80,6 +80,7 @@ def group_key(g):
     return (g["function"], g["invariant"], g["fault_path"])
 
 
+@collector_off()
 def check(versions=None, functions=None, baseline=None):
     """{"cases": n, "versions": {v: {"violations": n, "cases": n, "groups": [...]}}}.
 
@@ -87,11 +88,6 @@ def check(versions=None, functions=None, baseline=None):
     "present" in the baseline, and each version counts its new groups and violations.
     Made without the cyclic collector, as ``diff.diff`` is (it reads lazy outcomes).
     """
-    with collector_off():
-        return _check(versions, functions, baseline)
-
-
-def _check(versions, functions, baseline):
     versions = list(versions or VERSION_NAMES)
     functions = [C.resolve_function(f) or f for f in (functions or ENTRY_NAMES)]
     cs = C.enumerate_cases(functions)

@@ -126,6 +126,7 @@ def _error_key(o):
             tuple(sorted(v["invariant"] for v in o["violations"])))
 
 
+@collector_off()
 def diff(from_version="pre", to_version="post", functions=None):
     """The diff as a dict (JSON-ready): cases, headline, changes, refusals, classes.
 
@@ -139,11 +140,6 @@ def diff(from_version="pre", to_version="post", functions=None):
     outcomes builds their values (``cases.lazy_outcomes``), tens of thousands of dicts
     and lists and no cycle, which the collector would only scan again and again.
     """
-    with collector_off():
-        return _diff(from_version, to_version, functions)
-
-
-def _diff(from_version, to_version, functions):
     functions = [C.resolve_function(f) or f for f in (functions or ENTRY_NAMES)]
     result = OrderedDict([("from", from_version), ("to", to_version), ("cases", 0),
                           ("headline", []), ("changes", []), ("refusals", []),

@@ -350,16 +350,8 @@ def _errors(o):
 
 
 def _error(o):
-    # the last error is most often the last one raised, whose dict ``errors`` has (or will
-    # have): one is a copy of the other
-    w = o.world
-    last = w.last_error
-    if last is None:
-        return None
-    errors = w.errors
-    if errors and errors[-1] is last:
-        return dict(o["errors"][-1])
-    return last.as_dict()
+    last = o.world.last_error
+    return None if last is None else last.as_dict()
 
 
 def _statics(o):

@@ -556,16 +556,11 @@ def wakeup_points(m: Migration, migrate=None, entries=None):
             for n in range(1, drops[side][point] + 1) for what in DROP_POINTS[point]]
 
 
-# the matrix's domain whose rows run each wakeup too (the guest as a fixture, the
-# same on every flow and version pair; the variants change the rest)
-WAKEUP_KIND = "clean"
-
-
 def matrix(flows=None, sources=None, destinations=None, kinds=None, faults=False,
            migrate=None, entries=None, variant=None):
     """The rows of the matrix: flow x source x destination x domain, and with ``faults``
     each of those again with every faultable call failing in turn, and (the
-    ``WAKEUP_KIND`` domain's, without ``variant``) with each wakeup at each lock-drop
+    ``VARIANT_KIND`` domain's, the one the variants change, without ``variant``) with each wakeup at each lock-drop
     point in turn.  With ``variant`` (a name of VARIANTS), each migration changed by it,
     on the flows it applies to."""
     rows = []
@@ -582,7 +577,7 @@ def matrix(flows=None, sources=None, destinations=None, kinds=None, faults=False
                             rows.append(run_migration(Migration.matrix(flow, src, dst, kind,
                                                                        [point], variant),
                                                       migrate, entries))
-                    if faults and kind == WAKEUP_KIND and variant is None:
+                    if faults and kind == VARIANT_KIND and variant is None:
                         for k in wakeup_points(m, migrate, entries):
                             rows.append(run_migration(
                                 Migration.matrix(flow, src, dst, kind, wakeups=[k]),
@@ -662,9 +657,7 @@ def extra_rows(versions=None, faults=False, migrate=None, entries=None, variants
                                                            variant, wk), migrate, entries))
     for name in variants or VARIANT_NAMES:
         for flow in VARIANTS[name].flows:
-            for src, dst in VARIANT_PAIRS:
-                if versions is not None and (src not in versions or dst not in versions):
-                    continue
+            for src, dst in pairs:
                 m = Migration.matrix(flow, src, dst, VARIANT_KIND, variant=name)
                 rows.append(run_migration(m, migrate, entries))
                 if faults and flow in VARIANTS[name].fault_flows:

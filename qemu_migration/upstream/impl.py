@@ -753,8 +753,7 @@ def _install(built):
         """Attach ``fn`` as the callback ``name``; the trace is brought up to date first."""
         def deco(fn):
             def callback(*args):
-                if pending[0]:
-                    drain()
+                catch_up()
                 return fn(*args)
             ffi.def_extern(name=name, onerror=onerror)(callback)
             return fn

@@ -44,12 +44,15 @@ def wrong_argument(request):
     Computed once (about 6 s): two tests below assert on it."""
     from conftest import config_dir_for_state_dir, coverage_paused
     from qemu_migration.upstream import record as rec
+    from qemu_migration.upstream import cli as UC
     from qemu_migration.upstream.cli import compare
     _need_compiler()
     items = rec.case_ids_and_runners()[:60]
     port = config_dir_for_state_dir()
     with pytest.MonkeyPatch.context() as mp, coverage_paused(request.config):
         mp.setattr(rec, "case_ids_and_runners", lambda: items)
+        # in this process: the forked worker's test compares its result with this one
+        mp.setattr(UC, "_in_workers", lambda *a: pytest.fail("compared in workers"))
         report = compare(str(TREE), ["post"], worktree=True, port=port)
     return port, items, report
 

@@ -272,14 +272,6 @@ def test_the_monitor_stub_answers_the_size_a_loaded_balloon_driver_reports():
     assert info_of(r)[1].memory == 524288
 
 
-def test_a_copied_guest_keeps_its_balloon_in_a_monitor_of_its_own():
-    vm = make_vm()
-    vm.privateData.mon.balloon = 1234
-    twin = vm.copy()
-    assert twin.privateData.mon.balloon == 1234
-    assert twin.privateData.mon is not vm.privateData.mon
-
-
 def test_get_info_of_an_unknown_domain():
     r = Rig(vms=[make_vm()])
     ret, _ = info_of(r, uuid=UUID2)

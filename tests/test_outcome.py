@@ -74,10 +74,14 @@ def test_a_call_outcome_holds_every_error_whole_and_the_whole_world():
 
 # --- the outcome recorded during the run, put into words where read ------------------------
 
-def _recorded(version="post", **kw):
+def _world():
+    return make_world(make_vm(persistent=False), make_vm("db1", UUID2, state="shutoff"))
+
+
+def _recorded(version="post"):
     """A failed peer-to-peer PerformJob whose resume fails too: errors, events, a domain
     the caller unlocks after the call, stub arguments of every kind."""
-    world = make_world(make_vm(persistent=False), make_vm("db1", UUID2, state="shutoff"))
+    world = _world()
     c = Call("qemuMigrationPerformJob", "web1",
              {"flags": VIR_MIGRATE_PEER2PEER, "dconnuri": "qemu://dst.example.net/system"},
              faults(("doPeer2PeerMigrate", 1), ("qemuProcessStartCPUs", 1)))
@@ -88,8 +92,7 @@ def test_a_recorded_outcome_is_the_dict_run_call_makes_whatever_is_read_first():
     """Every key, read in any order (each value built from the world the run left, the
     before and after states from the moments they were taken), gives what run_call's dict
     holds, key order too; a key is built once."""
-    world = make_world(make_vm(persistent=False), make_vm("db1", UUID2, state="shutoff"))
-    want = run_call(world, "post", _recorded().call)
+    want = run_call(_world(), "post", _recorded().call)
     for order in (OUTCOME_KEYS, OUTCOME_KEYS[::-1], ("violations", "domains", "after")):
         o = _recorded()
         got = {k: o[k] for k in order}

@@ -252,8 +252,8 @@ if LIBVIRT_SRC:
                 assert stub_run(inp) == dict(got, errors=[]), at
 
     def test_a_stub_bug_is_a_disagreement(upstream, monkeypatch):
-        """The harness can fail: a stub that forgets to use up the id on failure, or
-        resumes a guest that is migrated in, disagrees."""
+        """The harness can fail: a stub whose failing start no longer restores the saved
+        persistent definition (its Stop drops newDef) disagrees, and agrees once mended."""
         inp = P.Inputs(persistent=True, new_def=True)
         assert stub_run(inp) == upstream.run(inp)[0]
         real = stubs.qemuProcessStop

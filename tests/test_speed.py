@@ -205,7 +205,7 @@ def test_a_second_process_reads_the_calls_and_runs_only_what_it_is_asked(calls_c
     assert calls_cache[1:] == [len(first)]
 
 
-def test_the_kept_calls_grow_with_each_function_enumerated(calls_cache, monkeypatch):
+def test_the_kept_calls_grow_with_each_function_enumerated(calls_cache):
     C.enumerate_cases(["IsAllowed"])
     C.enumerate_cases(["Begin"])
     kept = C._load_calls(C.source_digest())

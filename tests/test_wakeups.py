@@ -23,8 +23,7 @@ from qemu_migration.world.constants import (DEFAULT_JOB_MASK, QEMU_ASYNC_JOB_MIG
                                             VIR_DOMAIN_EVENT_STOPPED_FAILED,
                                             VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF,
                                             VIR_DOMAIN_SHUTOFF_FAILED, VIR_MIGRATE_LIVE)
-from qemu_migration.world.objects import DomainObj, Driver
-from qemu_migration.world.runtime import World
+from qemu_migration.world.objects import DomainObj
 
 from test_protocol_scenarios import text, tree  # noqa: F401  (the fixture)
 
@@ -93,7 +92,7 @@ def test_only_the_nth_passage_of_the_point_named_wakes():
     w.drop_wakeups = {("doNativeMigrate", 1): ("qemu-quits",)}
     with w.activate():
         w.frames.append("qemuProcessStart")
-        stubs._meanwhile(vm, counted=False)           # qemuProcessStart's: not a point
+        stubs._meanwhile(vm)                          # qemuProcessStart's: not a point
     assert vm.state == VIR_DOMAIN_RUNNING and w.lock_drops == {}
 
 

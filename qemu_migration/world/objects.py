@@ -446,19 +446,16 @@ SnapshotObjList.copy = _copier(SnapshotObjList)     # the snapshots themselves s
 DomainEventState.copy = _copier(DomainEventState)
 DomainObjPrivate.copy = _copier(DomainObjPrivate, {"job": "self.job.copy()",
                                                    "mon": "self.mon.copy()"})
-# the device lists are copied, the (frozen) devices shared; a balloon size left unset reads
-# as the memory, as the constructor (__post_init__) makes it
-DomainDef.copy = _copier(DomainDef, {
-    "cur_balloon": "self.memory if self.cur_balloon is None else self.cur_balloon"})
+# the device lists are copied, the (frozen) devices shared (a balloon size is never None
+# once made: __post_init__ sets it, and a copy takes it from a made definition)
+DomainDef.copy = _copier(DomainDef)
 # A domain object's copy (a world's copy: a run's) shares its definitions' device lists:
 # no run changes one in place (a stub that changes the devices sets a new list:
 # qemuProcessStart's display port, stubs.py), so only ``DomainDef.copy``, which the
 # loader and the stubs use and whose callers may append, copies them.
 # tests/test_world_copy.py holds the runs of every case to it.
 DEVICE_LISTS = tuple(f.name for f in fields(DomainDef) if _container(f.type) == "list")
-DomainDef.run_copy = _copier(DomainDef, dict(
-    {name: "self." + name for name in DEVICE_LISTS},
-    cur_balloon="self.memory if self.cur_balloon is None else self.cur_balloon"))
+DomainDef.run_copy = _copier(DomainDef, {name: "self." + name for name in DEVICE_LISTS})
 DomainObj.copy = _copier(DomainObj, {
     "def_": "self.def_.run_copy()", "privateData": "self.privateData.copy()",
     "snapshots": "self.snapshots.copy()",

@@ -251,7 +251,7 @@ def _wake(w, vm, what):
     w.others_refs += vm.refs - refs
 
 
-def _meanwhile(vm, counted=True):
+def _meanwhile(vm):
     """Where the real callee lets go of the domain lock (it talks to QEMU through the
     monitor: qemuProcessStart, doNativeMigrate, doPeer2PeerMigrate), another thread
     may run: a "remove-domain" next in World.wakeups happens here.  It is what the
@@ -260,14 +260,13 @@ def _meanwhile(vm, counted=True):
     upstream's "domain disappeared" checks after qemuMigrationJobContinue and
     qemuMigrationJobFinish are for.  The wakeups of a job wait stay for the wait.
 
-    A ``counted`` point is also a lock-drop point of a whole migration's host (the
-    stub running now, World.lock_drops): a wakeup scripted for its nth passage
-    (World.drop_wakeups, see _other_thread) happens here first.  qemuProcessStart
-    is not counted: QEMU quitting inside it is the start failing, which the stub's
-    own fault stands for."""
+    Where the stub running now is a lock-drop point of a whole migration's host
+    (DROP_POINTS, World.lock_drops), a wakeup scripted for its nth passage
+    (World.drop_wakeups, see _other_thread) happens here first.  qemuProcessStart is
+    no such point (_lock_dropped passes it by): QEMU quitting inside it is the start
+    failing, which the stub's own fault stands for."""
     w = current()
-    if counted:
-        _lock_dropped(vm)
+    _lock_dropped(vm)
     if w.wakeups and w.wakeups[0] == "remove-domain":
         _wake(w, vm, w.wakeups.pop(0))
 
@@ -737,7 +736,6 @@ def virDomainObjSetState(vm, state, reason):
 
 
 QEMU_VNC_PORT_MIN = 5900      # qemu_conf.h @ e2fb96d9
-QEMU_VNC_PORT_MAX = 65535
 
 
 def _next_free_port(driver, startPort):
@@ -832,7 +830,7 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
                                                if stdin_fd >= 0 else ""))
     if virDomainSaveStatus(driver.caps, driver.stateDir, vm) < 0:   # :2909
         return _stop_failed(driver, vm)
-    _meanwhile(vm, counted=False)       # the monitor is waited for without the domain lock
+    _meanwhile(vm)                      # the monitor is waited for without the domain lock
     if migrateFrom is not NULL:
         start_paused = True
     if not start_paused:

@@ -7,6 +7,7 @@ them, since the package is imported from that tree.
 """
 import functools
 import hashlib
+import marshal
 import os
 import sys
 from pathlib import Path
@@ -41,6 +42,34 @@ def keep_file(path, data: bytes) -> None:
             os.unlink(tmp)
         except OSError:
             pass
+
+
+def load_kept(path, key, decode=None):
+    """What ``keep`` put in the cache file ``path`` under ``key``, passed through
+    ``decode`` when given; None when there is none: no file, one kept under another
+    key, one that does not read as a kept (key, value) pair, or a value ``decode``
+    refuses (by raising ValueError, TypeError or KeyError)."""
+    try:
+        with open(path, "rb") as f:
+            data = marshal.load(f)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if type(data) is not tuple or len(data) != 2 or data[0] != key:
+        return None
+    if decode is None:
+        return data[1]
+    try:
+        return decode(data[1])
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def keep(path, key, value) -> None:
+    """Keep ``value`` (plain data: marshal) in the cache file ``path`` under ``key``
+    (``keep_file``), for ``load_kept``.  The key should name what the value depends on;
+    the package's (``source_digest``) includes the Python version, whose marshal
+    format it is."""
+    keep_file(path, marshal.dumps((key, value)))
 
 
 @functools.lru_cache(maxsize=None)

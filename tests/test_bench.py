@@ -199,7 +199,7 @@ def test_full_diff_pre_post(benchmark):
 def test_reach_probed_and_read_back(benchmark, tmp_path):
     """What the callers reach: the probes' CPU time (timed runs only; a cold cache) and
     the read of the kept result (a warm one), which every later command pays instead."""
-    key, path = C.source_digest(), tmp_path / "reach.json"
+    key, path = C.source_digest(), tmp_path / "reach.marshal"
 
     def probe():
         return C.run_probes(VERSION_NAMES, C.PROBES, C.REACH_TARGETS)

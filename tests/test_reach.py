@@ -7,7 +7,7 @@ tests give the unit a stand-in for qemuMigrationPerform's dispatch (``DISPATCH``
 written here after qemu_migration.c:2367-2418 @ e2fb96d9) to show what the callers
 admit once it is there.
 """
-import json
+import marshal
 import os
 
 import pytest
@@ -16,7 +16,7 @@ import qemu_migration.loader  # noqa: F401
 from conftest import coverage_paused, make_vm, make_world
 from qemu_migration.analysis import cases as C
 from qemu_migration.analysis.reach import NA, Probe, Reach, cached, rebind, run_probes
-from qemu_migration.paths import cache_dir
+from qemu_migration.paths import cache_dir, load_kept
 from qemu_migration.port import VERSION_NAMES
 from qemu_migration.port.driver import NotInUnit
 from qemu_migration.port.unit import unit
@@ -257,7 +257,7 @@ def test_a_probe_that_needs_a_function_the_unit_lacks_leaves_everything_pending(
 # --- what the probes saw, kept between processes (reach.cached) --------------------------------
 
 def test_the_cache_gives_back_what_the_probes_saw(whole, tmp_path):
-    path = tmp_path / "sub" / "reach.json"            # its folder is made
+    path = tmp_path / "sub" / "reach.marshal"            # its folder is made
     assert cached(path, "k1", lambda: whole) is whole
     back = cached(path, "k1", lambda: pytest.fail("computed again"))
     assert back == whole and back is not whole
@@ -267,20 +267,20 @@ def test_the_cache_gives_back_what_the_probes_saw(whole, tmp_path):
 
 def test_the_cache_keeps_pending_targets(tmp_path):
     r = Reach({"f": {frozenset({("a", "1")})}, "g": set()}, {"g"})
-    cached(tmp_path / "r.json", "k", lambda: r)
-    assert cached(tmp_path / "r.json", "k", lambda: None) == r
+    cached(tmp_path / "r.marshal", "k", lambda: r)
+    assert cached(tmp_path / "r.marshal", "k", lambda: None) == r
 
 
 def test_another_key_or_a_bad_file_is_computed_again_and_replaced(tmp_path):
-    path = tmp_path / "reach.json"
+    path = tmp_path / "reach.marshal"
     one = Reach({"f": {frozenset({("a", "1")})}}, set())
     two = Reach({"f": {frozenset({("a", "2")})}}, set())
     cached(path, "old", lambda: one)
     assert cached(path, "new", lambda: two) is two                 # another key
-    assert json.loads(path.read_text())["key"] == "new"
-    for bad in ("{", "[]", '{"key": "new"}', '{"key": "new", "seen": {"f": [1]}, '
-                                             '"pending": []}'):
-        path.write_text(bad)
+    assert load_kept(path, "new") is not None and load_kept(path, "old") is None
+    for bad in (b"{", marshal.dumps([]), marshal.dumps(("new",)),
+                marshal.dumps(("new", ({"f": [1]}, []))), marshal.dumps(("new", ({}, 1)))):
+        path.write_bytes(bad)
         assert cached(path, "new", lambda: one) is one
         assert cached(path, "new", lambda: two) == one            # rewritten whole
 
@@ -289,12 +289,12 @@ def test_a_cache_that_cannot_be_written_is_no_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     r = Reach({"f": set()}, set())
-    assert cached(blocker / "reach.json", "k", lambda: r) is r     # its folder is a file
+    assert cached(blocker / "reach.marshal", "k", lambda: r) is r     # its folder is a file
     folder = tmp_path / "ro"
     folder.mkdir()
-    (folder / "reach.json").mkdir()            # the rename onto it fails: the temp file goes
-    assert cached(folder / "reach.json", "k", lambda: r) is r
-    assert os.listdir(folder) == ["reach.json"]
+    (folder / "reach.marshal").mkdir()            # the rename onto it fails: the temp file goes
+    assert cached(folder / "reach.marshal", "k", lambda: r) is r
+    assert os.listdir(folder) == ["reach.marshal"]
 
 
 def test_the_case_space_reads_its_reach_from_the_cache(monkeypatch, tmp_path):
@@ -312,11 +312,10 @@ def test_the_case_space_reads_its_reach_from_the_cache(monkeypatch, tmp_path):
     try:
         first = C.reach()
         assert probed == [(C.VERSION_NAMES, C.PROBES, C.REACH_TARGETS)] and first == known
-        kept_file = json.loads((tmp_path / "reach.json").read_text())
+        assert load_kept(tmp_path / "reach.marshal", C.source_digest()) is not None
         C.reach.cache_clear()
         monkeypatch.setattr(C, "run_probes", lambda *a: pytest.fail("probed again"))
         assert C.reach() == first
-        assert kept_file["key"] == C.source_digest()
     finally:
         C.reach.cache_clear()
 

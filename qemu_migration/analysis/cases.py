@@ -33,7 +33,7 @@ from typing import Callable, Dict, List
 from ..engine.batch import collector_off
 from ..engine.outcome import plain
 from ..engine.runner import record_call, run_call
-from ..paths import cache_dir, keep_file, source_digest
+from ..paths import cache_dir, keep, load_kept, source_digest
 from ..port import VERSION_NAMES
 from ..port.registry import ENTRY_NAMES, SHORT, Call
 from ..port.registry import resolve as resolve_function
@@ -653,7 +653,7 @@ def reach():
     """What the callers give, on every version: found once per process, and kept between
     processes in the cache folder (``paths.cache_dir``) under the digest of the
     package's source, on which alone it depends (analysis/reach.py, ``cached``)."""
-    return cached(cache_dir() / "reach.json", source_digest(),
+    return cached(cache_dir() / "reach.marshal", source_digest(),
                   lambda: run_probes(VERSION_NAMES, PROBES, REACH_TARGETS))
 
 
@@ -943,20 +943,14 @@ def _calls_path():
 
 def _load_calls(key) -> Dict[tuple, dict]:
     """{(version, state case id): faultable calls} kept under ``key``; {} when there is
-    none (no file, another key, or a file that does not read as one)."""
-    try:
-        with open(_calls_path(), "rb") as f:
-            data = marshal.load(f)
-    except (OSError, EOFError, ValueError, TypeError):
-        return {}
-    if type(data) is tuple and len(data) == 2 and data[0] == key and type(data[1]) is dict:
-        return data[1]
-    return {}
+    none (paths.load_kept) or what is kept is no such dict."""
+    kept = load_kept(_calls_path(), key)
+    return kept if type(kept) is dict else {}
 
 
 def _save_calls(key, calls):
-    """Keep ``calls`` under ``key`` (paths.keep_file)."""
-    keep_file(_calls_path(), marshal.dumps((key, calls)))
+    """Keep ``calls`` under ``key`` (paths.keep)."""
+    keep(_calls_path(), key, calls)
 
 
 def enumerate_cases(functions=None) -> List[Case]:

@@ -21,13 +21,11 @@ between processes, under a key (the digest of the package's source): a command
 pays for the probes once per change of the code, not on every run.
 """
 import inspect
-import json
-import os
 import types
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Set
+from typing import Callable, Dict, FrozenSet, Iterable, List, Set
 
-from ..paths import keep_file
+from ..paths import keep, load_kept
 from ..port.driver import DRIVER_TABLE, NotInUnit
 from ..port.unit import unit
 from ..world.runtime import ported
@@ -157,34 +155,17 @@ def run_probes(versions, probes: List[Probe], targets: Dict[str, Callable],
     return reach
 
 
-def _load(path, key) -> Optional[Reach]:
-    """The Reach kept in ``path`` under ``key``; None when there is none (no file, another
-    key, or a file that does not read as one)."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        if data["key"] != key:
-            return None
-        seen = {t: {frozenset((d, v) for d, v in call) for call in calls}
-                for t, calls in data["seen"].items()}
-        return Reach(seen, set(data["pending"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _save(reach, path, key):
-    """Keep ``reach`` in ``path`` under ``key`` (paths.keep_file)."""
-    data = {"key": key,
-            "seen": {t: sorted(sorted(call) for call in calls) for t, calls in reach.seen.items()},
-            "pending": sorted(reach.pending)}
-    keep_file(path, json.dumps(data, sort_keys=True).encode("utf-8"))
+def _decode(value) -> Reach:
+    seen, pending = value
+    return Reach({t: {frozenset((d, v) for d, v in call) for call in calls}
+                  for t, calls in seen.items()}, set(pending))
 
 
 def cached(path, key, compute: Callable[[], Reach]) -> Reach:
-    """The Reach kept in the file ``path`` under ``key``, else ``compute()``, kept there."""
-    path = os.fspath(path)
-    reach = _load(path, key)
+    """The Reach kept in the file ``path`` under ``key`` (paths.load_kept), else
+    ``compute()``, kept there (paths.keep)."""
+    reach = load_kept(path, key, _decode)
     if reach is None:
         reach = compute()
-        _save(reach, path, key)
+        keep(path, key, (reach.seen, reach.pending))
     return reach

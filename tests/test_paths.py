@@ -1,0 +1,55 @@
+"""paths.py's keyed cache files: ``keep`` and ``load_kept``, which analysis/reach.py
+(the reach) and analysis/cases.py (the fault-free runs' faultable calls) both use."""
+import marshal
+import os
+
+from qemu_migration.paths import keep, load_kept
+
+
+def test_a_kept_value_reads_back_under_its_key_only(tmp_path):
+    path = tmp_path / "sub" / "kept.marshal"             # its folder is made
+    value = {("post", "a"): {"virAlloc": 2}, "s": {frozenset({("d", "1")})}}
+    keep(path, "k1", value)
+    assert load_kept(path, "k1") == value
+    assert load_kept(path, "k2") is None                 # kept under another key
+    keep(path, "k2", [1])                                # replaced whole
+    assert load_kept(path, "k2") == [1] and load_kept(path, "k1") is None
+
+
+def test_a_missing_or_corrupt_file_is_none(tmp_path):
+    path = tmp_path / "kept.marshal"
+    assert load_kept(path, "k") is None                  # no file
+    for bad in (b"", b"\x00garbage", marshal.dumps(["k", 1]), marshal.dumps(("k",)),
+                marshal.dumps(("k", 1, 2)), marshal.dumps(5)):
+        path.write_bytes(bad)
+        assert load_kept(path, "k") is None, bad
+    path.unlink()
+    path.mkdir()                                         # not a file
+    assert load_kept(path, "k") is None
+
+
+def test_decode_turns_the_value_into_its_object_or_refuses_it(tmp_path):
+    path = tmp_path / "kept.marshal"
+    keep(path, "k", (2, 3))
+
+    def pair(value):
+        a, b = value
+        return a * b
+    assert load_kept(path, "k", pair) == 6
+    keep(path, "k", (2, 3, 4))                           # ValueError: refused
+    assert load_kept(path, "k", pair) is None
+    keep(path, "k", 1)                                   # TypeError
+    assert load_kept(path, "k", pair) is None
+    keep(path, "k", {})
+    assert load_kept(path, "k", lambda v: v["missing"]) is None    # KeyError
+    assert load_kept(path, "other", lambda v: v["missing"]) is None
+
+
+def test_a_file_that_cannot_be_kept_is_no_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    keep(blocker / "kept.marshal", "k", 1)                # its folder is a file
+    assert load_kept(blocker / "kept.marshal", "k") is None
+    (tmp_path / "d" / "kept.marshal").mkdir(parents=True)  # the rename onto it fails
+    keep(tmp_path / "d" / "kept.marshal", "k", 1)
+    assert os.listdir(tmp_path / "d") == ["kept.marshal"]   # the temporary file went

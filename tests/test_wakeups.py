@@ -2,6 +2,7 @@
 (world/stubs.py _meanwhile and _other_thread; engine/protocol.py's wakeup rows; the
 loader's <wakeup>): each wakeup changes what the migration does, at the point named."""
 import errno
+import inspect
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from conftest import cli_run
 from qemu_migration.engine import protocol as P
 from qemu_migration.engine.protocol_text import cells
 from qemu_migration.loader import LoadError, describe, load_scenario
+from qemu_migration.port import qemu_domain
 from qemu_migration.upstream.protocol_compare import row_id
 from qemu_migration.world import stubs, stubs_driver, stubs_p2p
 from qemu_migration.world.constants import (DEFAULT_JOB_MASK, QEMU_ASYNC_JOB_MIGRATION_IN,
@@ -307,6 +309,30 @@ def test_a_nested_job_needs_the_async_job_and_a_query_its_mask():
     vm.privateData.job.mask = migration_job_mask(QEMU_ASYNC_JOB_MIGRATION_OUT)
     _thread(vm, "hold-job", w=w)                        # migration out allows one
     assert vm.privateData.job.active == QEMU_JOB_QUERY
+
+
+def test_the_other_threads_run_the_ports_job_functions_untraced(monkeypatch):
+    """The port registers qemuDomainObjResetAsyncJob and qemuDomainJobAllowed into the
+    world (stubs.PORT_FUNCTIONS), plain; hold-job and incoming-cancelled ask them."""
+    assert stubs.PORT_FUNCTIONS == {
+        "qemuDomainObjResetAsyncJob": inspect.unwrap(qemu_domain.qemuDomainObjResetAsyncJob),
+        "qemuDomainJobAllowed": inspect.unwrap(qemu_domain.qemuDomainJobAllowed)}
+    w, vm = _world()
+    vm.privateData.job.asyncJob = QEMU_ASYNC_JOB_MIGRATION_IN
+    vm.privateData.job.phase = QEMU_MIGRATION_PHASE_PREPARE
+    _thread(vm, "incoming-cancelled", w=w)
+    assert (vm.privateData.job.asyncJob, vm.privateData.job.phase) == (QEMU_ASYNC_JOB_NONE, 0)
+    assert w.trace == []
+    asked = []
+    monkeypatch.setitem(stubs.PORT_FUNCTIONS, "qemuDomainJobAllowed",
+                        lambda priv, job: asked.append((priv, job)))
+    monkeypatch.setitem(stubs.PORT_FUNCTIONS, "qemuDomainObjResetAsyncJob", asked.append)
+    w, vm = _world()
+    vm.privateData.job.asyncJob = QEMU_ASYNC_JOB_MIGRATION_IN
+    _thread(vm, "hold-job", "incoming-cancelled", w=w)
+    assert asked == [(vm.privateData, QEMU_JOB_QUERY), vm.privateData]
+    assert vm.privateData.job.active == QEMU_JOB_NONE          # the job was not allowed
+    assert vm.privateData.job.asyncJob == QEMU_ASYNC_JOB_MIGRATION_IN      # nor reset
 
 
 def test_the_last_reference_an_ending_job_gives_back_frees_the_object():

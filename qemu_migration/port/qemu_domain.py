@@ -19,7 +19,7 @@ from ..world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASYNC_JOB_NONE,
 from ..world.objects import Ptr
 from ..world.runtime import Goto, NoSuchLabel, goto, traced
 from . import DOMAIN_C, traced_names
-from ..world.stubs import (VIR_WARN, _, errno, qemuDriverLock, qemuDriverUnlock,
+from ..world.stubs import (PORT_FUNCTIONS, VIR_WARN, _, errno, qemuDriverLock, qemuDriverUnlock,
                            qemuReportError, virCondBroadcast, virCondSignal,
                            virCondWaitUntil, virDomainObjIsActive, virDomainObjLock,
                            virDomainObjRef, virDomainObjUnlock, virDomainObjUnref,
@@ -198,3 +198,6 @@ traced(globals(), traced_names(DOMAIN_C))
 # and those only qemu_driver.c's entry points call (port/driver.py; whole migrations)
 DRIVER_ONLY = ["qemuDomainObjBeginJob", "qemuDomainObjBeginJobWithDriver"]
 traced(globals(), DRIVER_ONLY)
+# the job functions the world's other threads run (world/stubs.py PORT_FUNCTIONS), untraced
+PORT_FUNCTIONS.update((f.__name__, f.__wrapped__) for f in (qemuDomainObjResetAsyncJob,
+                                                            qemuDomainJobAllowed))

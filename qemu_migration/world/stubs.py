@@ -13,8 +13,8 @@ import errno as _errno
 import re
 from dataclasses import replace
 
-from .constants import (DEFAULT_JOB_MASK, JOB_MASK, NULL, QEMU_ASYNC_JOB_MIGRATION_IN,
-                        QEMU_ASYNC_JOB_MIGRATION_OUT, VIR_DOMAIN_JOB_NONE,
+from .constants import (DEFAULT_JOB_MASK, NULL, QEMU_ASYNC_JOB_MIGRATION_IN,
+                        QEMU_ASYNC_JOB_MIGRATION_OUT,
                         QEMU_ASYNC_JOB_NONE, QEMU_JOB_ASYNC_NESTED, QEMU_JOB_NONE,
                         QEMU_JOB_QUERY, VIR_DOMAIN_PAUSED,
                         VIR_DOMAIN_PAUSED_MIGRATION, VIR_DOMAIN_PAUSED_USER, VIR_DOMAIN_RUNNING,
@@ -348,7 +348,7 @@ def _other_thread(w, vm, what):
     if what == "incoming-cancelled":
         if vm.privateData.job.asyncJob != QEMU_ASYNC_JOB_MIGRATION_IN:
             return
-        _reset_async(vm.privateData.job)
+        PORT_FUNCTIONS["qemuDomainObjResetAsyncJob"](vm.privateData)
         w.others_async.append("ended")
     elif what != "qemu-quits":
         _job_thread(w, vm, what)
@@ -365,13 +365,11 @@ def _other_thread(w, vm, what):
     w.driver.events.append(event)
 
 
-def _reset_async(job):
-    """qemuDomainObjResetAsyncJob (qemu_domain.c:174-183 @ e2fb96d9)."""
-    job.asyncJob = QEMU_ASYNC_JOB_NONE
-    job.phase = 0
-    job.mask = DEFAULT_JOB_MASK
-    job.start = 0
-    job.info_type = VIR_DOMAIN_JOB_NONE
+# The port's job functions another thread's wakeups run (_other_thread, _job_thread):
+# qemuDomainObjResetAsyncJob and qemuDomainJobAllowed, by name, untraced (that thread's
+# calls are not this one's).  Imports point port -> world, so the world does not import
+# them: port/qemu_domain.py registers them here when it is imported, a hook the world owns.
+PORT_FUNCTIONS = {}
 
 
 def _job_thread(w, vm, what):
@@ -382,8 +380,8 @@ def _job_thread(w, vm, what):
     if what == "waits-for-job":
         vm.refs += 1
     elif what == "hold-job":
-        if job.active == QEMU_JOB_NONE and (not job.asyncJob
-                                            or job.mask & JOB_MASK(QEMU_JOB_QUERY)):
+        if job.active == QEMU_JOB_NONE and PORT_FUNCTIONS["qemuDomainJobAllowed"](
+                vm.privateData, QEMU_JOB_QUERY):
             job.active = QEMU_JOB_QUERY
             vm.refs += 1
     elif what == "nested-job":

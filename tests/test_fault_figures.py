@@ -13,6 +13,7 @@ that asks (its body, untraced: these tests are ``no_cover``), shared with
 test_upstream_protocol's replay, as are the extra rows (``fault_extra_rows()``) that
 compare runs besides it ("Comparing with the upstream C").
 """
+import itertools
 import re
 from collections import Counter
 from pathlib import Path
@@ -65,9 +66,17 @@ def message(error):
 
 def destroyed_on_close(r):
     """The destination's close destroyed a guest: qemudClose's auto-destroy walk ran
-    qemuProcessAutoDestroyDom (a guest still marked for auto-destroy on that connection)."""
-    return any(line.strip() == "qemuProcessAutoDestroyDom"
-               for line in r["hosts"]["destination"]["trace"])
+    qemuProcessAutoDestroyDom and it stopped a guest still marked for auto-destroy on
+    that connection (not one another thread had dropped from the list meanwhile)."""
+    trace = r["hosts"]["destination"]["trace"]
+    for i, line in enumerate(trace):
+        if line.strip() == "qemuProcessAutoDestroyDom":
+            depth = len(line) - len(line.lstrip())
+            body = itertools.takewhile(lambda c: len(c) - len(c.lstrip()) > depth,
+                                       trace[i + 1:])
+            if any(c.split()[0] == "qemuProcessStop" for c in body):
+                return True
+    return False
 
 
 def finish_handed_back(r):

@@ -116,9 +116,10 @@ def test_faults_on_every_side_and_unfired(double):
     # and the clean guest's wakeup: the double passes one lock-drop point, the
     # destination daemon taking Finish3
     wakeups = P.wakeup_points(m)
-    assert wakeups == [("destination", "daemon:domainMigrateFinish3", 1, "qemu-quits")]
+    assert wakeups == [("destination", "daemon:domainMigrateFinish3", 1, "qemu-quits"),
+                       ("destination", "daemon:domainMigrateFinish3", 1, "remove-domain")]
     assert len(rows) == 1 + len(points) + len(wakeups) and rows[0]["fault"] is None
-    assert all(x["fault"] for x in rows[1:-1]) and rows[-1]["wakeup"]
+    assert all(x["fault"] for x in rows[1:-2]) and all(x["wakeup"] for x in rows[-2:])
 
 
 def test_one_attempt_and_a_scenario_flow(double):

@@ -251,6 +251,31 @@ def test_qemu_quitting_before_finish_on_a_destination_that_keeps_the_guest():
         assert (dst["in_list"], dst["persistent"], dst["state"]) == (1, True, "shutoff")
 
 
+def test_a_define_failing_before_finish_makes_finish_find_no_guest(tree):  # noqa: F811
+    """remove-domain where the destination's daemon takes Finish: another connection's
+    qemudDomainDefine of the incoming guest fails to save its config and drops it from the
+    list (qemu_driver.c:5011-5040 @ e2fb96d9), so Finish's lookup by name fails; the
+    matrix enumerates it there as at every lock-drop point, and a scenario may script it."""
+    for flow, member in (("v2", "Finish2"), ("v3", "Finish3")):
+        m = P.Migration.matrix(flow, "post", "post", "clean")
+        k = ("destination", "daemon:domainMigrate" + member, 1, "remove-domain")
+        assert k in P.wakeup_points(m)
+        row = P.run_migration(P.Migration.matrix(flow, "post", "post", "clean", wakeups=[k]))
+        assert not row["unfired_wakeups"] and row["refused_at"] == "Finish@destination"
+        assert row["error"]["message"] == ("Domain not found: no domain with matching "
+                                           "name 'shop1'")
+        assert row["left_behind"]["destination"]["domains"] == []
+    sc = load_scenario(tree(faults='<wakeup host="destination" '
+                                   'at="daemon:domainMigrateFinish3" what="remove-domain"/>'))
+    assert sc.wakeups == [("destination", "daemon:domainMigrateFinish3", 1, "remove-domain")]
+
+
+def test_every_lock_drop_point_takes_what_the_matrix_enumerates_there_and_the_job_wakeups():
+    for point, whats in stubs.DROP_POINTS.items():
+        assert stubs.WAKEUP_POINTS[point] == whats + stubs.JOB_WAKEUPS, point
+    assert set(stubs.WAKEUP_POINTS) == set(stubs.DROP_POINTS) | set(stubs.WAIT_POINTS)
+
+
 def test_an_unfired_wakeup_is_warned_of_and_fails_the_plugin(tree, pytester):  # noqa: F811
     late = '<wakeup host="source" at="doNativeMigrate" nth="99" what="qemu-quits"/>'
     rc, out, err = cli_run("run", str(tree(name="late", flow="v3", faults=late)))

@@ -41,7 +41,8 @@ or where it waits for the domain's lock or a job, ``WAIT_POINTS``) on ``host``
 (source or destination),
 another thread does ``what`` (one the point allows: ``qemu-quits``, QEMU exits
 and the monitor's end-of-file handler runs; ``remove-domain``, the domain's
-list reference is dropped; ``waits-for-job``, ``hold-job``, ``nested-job``,
+list reference is dropped, as another connection's Define that fails to save
+the config does (world/stubs.py ``DROP_WAKEUPS``); ``waits-for-job``, ``hold-job``, ``nested-job``,
 ``end-job``: a thread waiting for a job, holding a query job, a nested job of
 the async job, ending its job) during the first attempt.  Several wakeups at
 one passage happen in the order given.

@@ -397,7 +397,14 @@ def _job_thread(w, vm, what):
 
 
 # what another thread can do at a lock-drop point of a whole migration (_other_thread)
-# that wakeup_points enumerates for the matrix's wakeup rows
+# that wakeup_points enumerates for the matrix's wakeup rows.  Every such point has the
+# domain and the driver unlocked (qemuDomainObjEnterMonitorInternal, qemu_domain.c:896-898
+# @ e2fb96d9, and the remote and daemon points alike), so besides QEMU's end-of-file
+# handler another connection's qemudDomainDefine may run there: of a guest that is
+# running, on a host whose config save fails, it drops the *active* domain from the list
+# (qemu_driver.c:5011-5040 @ e2fb96d9: virDomainAssignDef finds and locks the running
+# guest, virDomainSaveConfig fails, virDomainRemoveInactive), taking no job; that is
+# "remove-domain" (its list drop; the definition it gave is freed with it)
 DROP_WAKEUPS = ("qemu-quits", "remove-domain")
 # ... and what it can do with the domain's jobs (scripted only: WAKEUP_ROWS, scenarios)
 JOB_WAKEUPS = ("waits-for-job", "hold-job", "nested-job", "end-job", "incoming-cancelled")
@@ -413,9 +420,9 @@ DROP_POINTS = {"doNativeMigrate": DROP_WAKEUPS, "doTunnelMigrate": DROP_WAKEUPS,
                "qemuProcessStartCPUs": ("remove-domain",),
                # the daemon taking a Finish call (daemon_dispatch): the incoming guest
                # has been unlocked since its Prepare returned, and no lock is taken yet,
-               # so QEMU's end-of-file handler may have run
-               "daemon:domainMigrateFinish2": ("qemu-quits",),
-               "daemon:domainMigrateFinish3": ("qemu-quits",)}
+               # so QEMU's end-of-file handler or a Define may have run
+               "daemon:domainMigrateFinish2": DROP_WAKEUPS,
+               "daemon:domainMigrateFinish3": DROP_WAKEUPS}
 # the stubs where a host's code waits for the domain's lock or for a job while other
 # threads run (_waited), and what they can do there: a lookup's lock (every caller holds
 # the driver lock, so no thread that needs it, QEMU's end-of-file handler or a removal,
@@ -423,9 +430,10 @@ DROP_POINTS = {"doNativeMigrate": DROP_WAKEUPS, "doTunnelMigrate": DROP_WAKEUPS,
 WAIT_POINTS = {"virDomainFindByUUID": JOB_WAKEUPS,
                "virDomainObjLock": DROP_WAKEUPS + JOB_WAKEUPS,
                "virCondWaitUntil": DROP_WAKEUPS + JOB_WAKEUPS}
-# every point a wakeup can be scripted at, with what can happen there
-WAKEUP_POINTS = dict({p: DROP_WAKEUPS + JOB_WAKEUPS for p in DROP_POINTS},
-                     qemuProcessStartCPUs=("remove-domain",) + JOB_WAKEUPS, **WAIT_POINTS)
+# every point a wakeup can be scripted at, with what can happen there: at a lock-drop
+# point what DROP_POINTS enumerates there and the job wakeups, made from it (one table)
+WAKEUP_POINTS = dict({p: whats + JOB_WAKEUPS for p, whats in DROP_POINTS.items()},
+                     **WAIT_POINTS)
 # the calls a host's daemon takes that are such a point, and which argument names the
 # guest (Finish2 and Finish3 look the incoming guest up by its name, ``dname``)
 DAEMON_POINTS = {"domainMigrateFinish2": 1, "domainMigrateFinish3": 1}

@@ -138,37 +138,16 @@ class World:
     def __init__(self, driver: Optional[Driver] = None, faults: Optional[FaultPlan] = None,
                  clock_ms: int = 1316000000000):
         self.driver = driver if driver is not None else Driver()
-        self.faults = faults or FaultPlan()
-        self.calls: Dict[str, int] = {}   # calls so far of each faultable stub (and wire call)
-        self.trace = Trace()
-        self.errors: List[VirError] = []
-        self.last_error: Optional[VirError] = None   # the thread's last error (virterror.c)
-        self.logs: List[str] = []
-        self.errno = 0
         self.statics: Dict[str, object] = {}
         self.clock_ms = clock_ms
         self.depth = 0
         self.frames: List[str] = ["caller"]   # the ported function or stub running now
-        self.touched_freed: List[str] = []
-        self.assigned: list = []        # domain objects virDomainAssignDef handed out
         self.fds_open: set = set()
-        self.fds_at_start: set = set()  # those already open when the call began
         self.next_fd = 20
         self.peer_v3 = True
         self.wakeups: List[str] = []    # what other threads do while a job waits
-        # a whole migration's scripted wakeups: (lock-drop or wait point, nth) -> what
-        # other threads do there, in order (stubs._meanwhile, _other_thread); per attempt
-        self.drop_wakeups: Dict[Tuple[str, int], Tuple[str, ...]] = {}
-        self.drop_wakeups_fired: List[Tuple[str, int]] = []
-        self.lock_drops: Dict[str, int] = {}    # passages of each lock-drop point so far
-        self.conditions: List[str] = []
-        self.others_refs = 0
-        self.others_async: List[str] = []
-        # per domain object (its id()): references other threads of a whole migration's
-        # host hold at the end of the attempt, and the job one holds (stubs._job_thread)
-        self.others_held: Dict[int, int] = {}
-        self.others_job: Dict[int, int] = {}
         self.host = None                # the hosts.Host this world is the world of, if any
+        self.reset_run(faults)
 
     def activate(self):
         return _Activation(self)
@@ -179,65 +158,55 @@ class World:
     def copy(self) -> "World":
         """A world at the start of a run in the same ``STATE`` as this one, sharing
         nothing a run changes with it (the driver and its domains are copied, the
-        statics by value); the record of runs starts empty.  The case enumeration
-        builds a template world per starting state and runs each case on a copy.
+        statics by value); the record of runs starts empty (``reset_run``, with this
+        world's fault plan).  The case enumeration builds a template world per starting
+        state and runs each case on a copy.
 
         The attributes are set here, in ``__init__``'s order, without calling it (a run
         copies a world: its constructor's defaults would be made only to be replaced).
         """
         w = _new_world(World)
         w.driver = self.driver.copy()
-        w.faults = self.faults
-        w.calls = {}
-        w.trace = Trace()
-        w.errors = []
-        w.last_error = None
-        w.logs = []
-        w.errno = 0
         w.statics = {k: Ptr(p.value) for k, p in self.statics.items()} if self.statics else {}
         w.clock_ms = self.clock_ms
         w.depth = 0
         w.frames = ["caller"]
-        w.touched_freed = []
-        w.assigned = []
         w.fds_open = set(self.fds_open)
-        w.fds_at_start = set()
         w.next_fd = self.next_fd
         w.peer_v3 = self.peer_v3
         w.wakeups = list(self.wakeups)
-        w.drop_wakeups = {}
-        w.drop_wakeups_fired = []
-        w.lock_drops = {}
-        w.conditions = []
-        w.others_refs = 0
-        w.others_async = []
-        w.others_held = {}
-        w.others_job = {}
         w.host = None
+        w.reset_run(self.faults)
         return w
 
     # --- per-run bookkeeping -------------------------------------------------
     def reset_run(self, faults: Optional[FaultPlan] = None):
-        """Start a new call on the same state: fresh trace, errors, counters and faults."""
+        """Start a new call on the same state: fresh trace, errors, counters and faults.
+        The one list of the record of a run: a new world and a copy start theirs here."""
         # the plan given (an empty one too: nothing changes a plan), else an empty one
         self.faults = faults if faults is not None else FaultPlan()
-        self.calls = {}
+        self.calls: Dict[str, int] = {}   # calls so far of each faultable stub (and wire call)
         self.trace = Trace()
-        self.errors = []
-        self.last_error = None
-        self.logs = []
+        self.errors: List[VirError] = []
+        self.last_error: Optional[VirError] = None   # the thread's last error (virterror.c)
+        self.logs: List[str] = []
         self.errno = 0
-        self.touched_freed = []
-        self.assigned = []
-        self.fds_at_start = set(self.fds_open)
+        self.touched_freed: List[str] = []
+        self.assigned: list = []         # domain objects virDomainAssignDef handed out
+        self.fds_at_start = set(self.fds_open)   # those already open when the call began
         self.others_refs = 0             # references other threads took (+) or gave back (-)
-        self.others_async = []           # async jobs other threads "ended" or "started", in order
-        self.conditions = []             # condition variables waited on, signalled, broadcast
-        self.lock_drops = {}
-        self.drop_wakeups = {}           # the run's plan, as ``faults`` (set after this)
-        self.drop_wakeups_fired = []
-        self.others_held = {}
-        self.others_job = {}
+        self.others_async: List[str] = []   # async jobs other threads "ended" or "started"
+        self.conditions: List[str] = []  # condition variables waited on, signalled, broadcast
+        self.lock_drops: Dict[str, int] = {}    # passages of each lock-drop point so far
+        # a whole migration's scripted wakeups: (lock-drop or wait point, nth) -> what
+        # other threads do there, in order (stubs._meanwhile, _other_thread); the run's
+        # plan, as ``faults`` (set after this)
+        self.drop_wakeups: Dict[Tuple[str, int], Tuple[str, ...]] = {}
+        self.drop_wakeups_fired: List[Tuple[str, int]] = []
+        # per domain object (its id()): references other threads of a whole migration's
+        # host hold at the end of the attempt, and the job one holds (stubs._job_thread)
+        self.others_held: Dict[int, int] = {}
+        self.others_job: Dict[int, int] = {}
 
     def raise_error(self, error: VirError):
         """A report: kept in ``errors`` and made the thread's last error (virRaiseErrorFull)."""

@@ -126,12 +126,14 @@ def test_dname_uri_and_lock_manager_reach_the_migration(tree):
     ({"migattrs": 'uri=""'}, "empty uri"),
     ({"srcattrs": 'lockmanager="lockd"'}, "unknown lock manager 'lockd'"),
     ({"faults": "<arg/>"}, "unknown element <arg> in <migrate>"),
-    ({"faults": '<fault host="moon" callee="strdup"/>'}, "unknown host 'moon'"),
+    ({"faults": '<fault host="moon" callee="strdup"/>'},
+     "unknown host 'moon' (expected client, source, destination)"),
     ({"faults": '<fault host="source" callee="qemuMigrationBegin"/>'}, "neither a faultable"),
     ({"faults": '<fault host="source" callee="remote:domainNope@source"/>'}, "neither"),
     ({"faults": '<fault host="source" callee="remote:domainMigratePrepare3@moon"/>'},
      "neither"),
-    ({"faults": '<fault host="source" callee="strdup" nth="0"/>'}, "nth"),
+    ({"faults": '<fault host="source" callee="strdup" nth="0"/>'},
+     "fault/@nth: nth must be at least 1, not 0"),
     ({"faults": '<fault host="source" callee="strdup"/><fault host="source" '
                 'callee="strdup" nth="1"/>'}, "fault source:strdup#1 given twice"),
 ])

@@ -206,7 +206,8 @@ def test_a_scenario_scripts_wakeups(tree):  # noqa: F811
      "unknown wakeup at doNativeMigrate 'reboot'"),
     ('<wakeup host="destination" at="qemuProcessStartCPUs" what="qemu-quits"/>',
      "unknown wakeup at qemuProcessStartCPUs 'qemu-quits'"),
-    ('<wakeup host="source" at="doNativeMigrate" nth="0" what="qemu-quits"/>', "nth"),
+    ('<wakeup host="source" at="doNativeMigrate" nth="0" what="qemu-quits"/>',
+     "wakeup/@nth: nth must be at least 1, not 0"),
     ('<wakeup host="source" at="doNativeMigrate" what="qemu-quits" when="now"/>',
      "unknown attribute 'when'"),
     ('<wakeup host="source" at="doNativeMigrate" what="qemu-quits"/><wakeup host="source" '

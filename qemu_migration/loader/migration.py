@@ -69,8 +69,8 @@ from ..world.runtime import World
 from ..world.stubs import WAKEUP_POINTS
 from .cint import C_INT
 from .errors import LoadError
-from .scenario import (HostDomain, host_driver, check_attrs, load_host_domain, parse_scenario_element,
-                       required_attr)
+from .scenario import (HostDomain, host_driver, check_attrs, load_host_domain, nth_attr,
+                       parse_scenario_element, required_attr)
 from .xmlutil import expect_root, parse_file, parse_int, parse_uuid, where, xstring
 
 SIDES = ("client", "source", "destination")
@@ -257,18 +257,12 @@ def _migrate(path, node, source):
             raise LoadError(path, where(child), "unknown element <%s> in <migrate> (expected "
                             "<fault>, <wakeup>)" % child.tag)
         check_attrs(child, ["host", "callee", "nth"], path)
-        side = required_attr(child, "host", path)
-        if side not in SIDES:
-            raise LoadError(path, where(child, "host"), "unknown host '%s' (expected %s)"
-                            % (side, ", ".join(SIDES)))
+        side = _choice(path, child, "host", SIDES, "host")
         callee = required_attr(child, "callee", path)
         if not is_faultable(callee):
             raise LoadError(path, where(child, "callee"), "'%s' is neither a faultable stub "
                             "nor a crossing remote:<member>@<source|destination>" % callee)
-        nth = 1
-        if child.get("nth") is not None:
-            nth = parse_int(child.get("nth"), path, where(child, "nth"), "nth", C_INT,
-                            minimum=1)
+        nth = nth_attr(child, path)
         if (side, callee, nth) in faults:
             raise LoadError(path, where(child), "fault %s:%s#%d given twice"
                             % (side, callee, nth))
@@ -290,9 +284,7 @@ def _wakeup(path, node, seen):
     check_attrs(node, ["host", "at", "nth", "what"], path)
     side = _choice(path, node, "host", ("source", "destination"), "host")
     at = _choice(path, node, "at", WAKEUP_POINTS, "wakeup point")
-    nth = 1
-    if node.get("nth") is not None:
-        nth = parse_int(node.get("nth"), path, where(node, "nth"), "nth", C_INT, minimum=1)
+    nth = nth_attr(node, path)
     what = _choice(path, node, "what", WAKEUP_POINTS[at], "wakeup at %s" % at)
     if (side, at, nth, what) in seen:
         raise LoadError(path, where(node), "wakeup %s at %s:%s#%d given twice"

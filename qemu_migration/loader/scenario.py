@@ -170,6 +170,13 @@ def _required_attr(node, attr, path):
     return value
 
 
+def nth_attr(node, path):
+    """A fault's or a wakeup's ``nth=`` [1]: which call or passage, a C int, at least 1."""
+    if node.get("nth") is None:
+        return 1
+    return parse_int(node.get("nth"), path, where(node, "nth"), "nth", C_INT, minimum=1)
+
+
 def _ref(path, node, attr="file"):
     """The path a file= attribute names, resolved against the scenario's directory."""
     rel = _required_attr(node, attr, path)
@@ -365,10 +372,7 @@ def _parse_call(path, node, host_uuid, parsed):
                                 "%s never calls %s, so a fault there cannot fire (faultable "
                                 "on its path: %s)" % (fn, callee,
                                                       ", ".join(spec.faultable) or "none"))
-            nth = 1
-            if child.get("nth") is not None:
-                nth = parse_int(child.get("nth"), path, where(child, "nth"), "nth", C_INT,
-                                minimum=1)
+            nth = nth_attr(child, path)
             if (callee, nth) in fault_set:
                 raise LoadError(path, where(child), "fault %s#%d given twice" % (callee, nth))
             fault_set.add((callee, nth))

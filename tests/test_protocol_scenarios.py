@@ -199,30 +199,41 @@ def test_show_and_run(tree, double):
     assert rc == 2 and "a two-host scenario" in err
 
 
-def test_the_plugin_checks_two_host_goldens(pytester, double, monkeypatch):
+# the plugin run in a pytester project, without the plugins a nested run does not need
+QUIET = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:cov")
+
+
+def plugin_project(pytester, **kw):
+    """A project the plugin runs (pytester's): the bundled domains and snapshots, and the
+    scenario folder ``scen`` holding one two-host scenario, ``mig.xml`` (``text(**kw)``),
+    whose path is returned."""
     shutil.copytree(FIX / "domains", pytester.path / "domains")
     shutil.copytree(FIX / "snapshots", pytester.path / "snapshots")
     pytester.makeini("[pytest]\nqemu_migration_scenarios = scen\n")
     (pytester.path / "scen").mkdir()
     p = pytester.path / "scen" / "mig.xml"
-    p.write_text(text("mig", up="../"))
-    quiet = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:cov")
-    pytester.runpytest(*quiet).assert_outcomes(failed=1)       # no golden yet
+    p.write_text(text("mig", up="../", **kw))
+    return p
+
+
+def test_the_plugin_checks_two_host_goldens(pytester, double, monkeypatch):
+    p = plugin_project(pytester)
+    pytester.runpytest(*QUIET).assert_outcomes(failed=1)       # no golden yet
     monkeypatch.setenv(PP.REGENERATE_ENV, "1")
-    pytester.runpytest(*quiet).assert_outcomes(passed=1)
+    pytester.runpytest(*QUIET).assert_outcomes(passed=1)
     monkeypatch.delenv(PP.REGENERATE_ENV)
     golden = json.loads((pytester.path / "scen" / "mig.expected.json").read_text())
     assert golden["migration"]["refused_at"] == "Perform@source"
-    pytester.runpytest(*quiet).assert_outcomes(passed=1)
+    pytester.runpytest(*QUIET).assert_outcomes(passed=1)
     golden["migration"]["refused_at"] = "Begin@source"
     (pytester.path / "scen" / "mig.expected.json").write_text(PP.dumps(golden))
-    r = pytester.runpytest(*quiet)
+    r = pytester.runpytest(*QUIET)
     r.assert_outcomes(failed=1)
     assert "migration: refused_at differs" in r.stdout.str()
     # a fault that never fires fails the item
     p.write_text(text("mig", up="../", faults='<fault host="source" callee="strdup" '
                                               'nth="99"/>'))
-    r = pytester.runpytest(*quiet)
+    r = pytester.runpytest(*QUIET)
     r.assert_outcomes(failed=1)
     assert "fault source:strdup#99 never fired" in r.stdout.str()
     assert PP.golden_differences({"scenario": "x"}, {"scenario": "x", "migration": {}}) == [

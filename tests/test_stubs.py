@@ -185,6 +185,14 @@ def test_assign_def_to_a_defined_domain(live, newdef_before, newdef_after):
     assert vm.newDef is {"old": old, "older": older, None: None}[newdef_after]
 
 
+def _start(w, vm, migrate_from="stdio", paused=True, autodestroy=False, fd=-1):
+    """stubs.qemuProcessStart as these tests call it: on ``w``'s driver, from the
+    connection "conn", no snapshot or pid file, the operation an incoming migration's
+    (2) when migrated in, else a create's (0)."""
+    return stubs.qemuProcessStart("conn", w.driver, vm, migrate_from, paused, autodestroy, fd,
+                                  None, None, 0 if migrate_from is None else 2)
+
+
 @pytest.mark.parametrize("paused,autodestroy,fd", [(True, True, 20), (False, False, -1)])
 def test_process_start_flags(paused, autodestroy, fd):
     """Migrated in (migrateFrom set), the guest stays paused whatever start_paused says
@@ -192,8 +200,7 @@ def test_process_start_flags(paused, autodestroy, fd):
     vm = make_vm(state="shutoff")
     w = make_world(vm)
     with w.activate():
-        assert stubs.qemuProcessStart("conn", w.driver, vm, "stdio", paused, autodestroy, fd,
-                                      None, None, 2) == 0
+        assert _start(w, vm, paused=paused, autodestroy=autodestroy, fd=fd) == 0
     assert (vm.state, vm.reason) == (3, 2) and vm.def_.id == 1
     assert (vm.def_.uuid in w.driver.autodestroy) is autodestroy
     assert w.logs == ["qemu: -incoming stdio" + (" (stdin fd 20)" if fd >= 0 else "")]
@@ -211,8 +218,7 @@ def test_process_start_without_migration_source():
         vm.privateData.lockState = "lease"
         w = make_world(vm)
         with w.activate():
-            assert stubs.qemuProcessStart("conn", w.driver, vm, None, paused, autodestroy,
-                                          -1, None, None, 0) == 0
+            assert _start(w, vm, migrate_from=None, paused=paused, autodestroy=autodestroy) == 0
         return vm, w
     vm, w = start(True, False)
     assert (vm.state, vm.reason, vm.privateData.lockState) == (3, 1, "lease")
@@ -232,8 +238,7 @@ def test_process_start_fails_when_resuming_fails():
     w = make_world(vm)
     w.faults = FaultPlan.of([("qemuProcessStartCPUs", 1)])
     with w.activate():
-        assert stubs.qemuProcessStart("conn", w.driver, vm, None, False, True, -1,
-                                      None, None, 0) == -1
+        assert _start(w, vm, migrate_from=None, paused=False, autodestroy=True) == -1
     assert [(e.code, e.reporter) for e in w.errors] == [(2, "qemuProcessStartCPUs")]
     assert (vm.state, vm.reason, vm.def_.id, w.driver.nextvmid) == (5, 6, -1, 2)
     assert vm.privateData.lockState == "lease" and not w.driver.autodestroy
@@ -250,8 +255,7 @@ def test_process_start_fails_when_a_status_save_fails(nth):
     w = make_world(vm)
     w.faults = FaultPlan.of([("virDomainSaveStatus", nth)])
     with w.activate():
-        assert stubs.qemuProcessStart("conn", w.driver, vm, "stdio", True, True, -1,
-                                      None, None, 2) == -1
+        assert _start(w, vm, autodestroy=True) == -1
     assert [(e.code, e.domain, e.reporter) for e in w.errors] == [(2, 20, "virDomainSaveStatus")]
     assert (vm.state, vm.reason, vm.def_.id, w.driver.nextvmid) == (5, 6, -1, 2)
     assert not w.driver.autodestroy and w.driver.saved_status == ["web1"] * (nth - 1)
@@ -282,8 +286,7 @@ def test_process_start_picks_an_autoport_display_port(graphics, tls, port, tlsPo
     w.driver.spiceTLS = tls
     w.driver.reservedVNCPorts = {5902}
     with w.activate():
-        assert stubs.qemuProcessStart("conn", w.driver, vm, "stdio", True, False, -1,
-                                      None, None, 2) == 0
+        assert _start(w, vm) == 0
         assert (vm.def_.graphics[0].port, vm.def_.graphics[0].tlsPort) == (port, tlsPort)
         assert graphics.port in (0, 5955)          # the definition's own object is unchanged
         assert w.driver.reservedVNCPorts == {5902} | ({port, tlsPort} - {0, -1, 5955})
@@ -297,8 +300,7 @@ def test_process_start_gives_the_saved_definition_no_port():
     vm.def_.graphics = [GraphicsDef("vnc", autoport=True)]
     w = make_world(vm)
     with w.activate():
-        assert stubs.qemuProcessStart("conn", w.driver, vm, "stdio", True, False, -1,
-                                      None, None, 2) == 0
+        assert _start(w, vm) == 0
         assert vm.def_.graphics[0].port == 5900 and vm.newDef.graphics[0].port == 0
         stubs.qemuProcessStop(w.driver, vm, 0, 6)
     assert vm.def_.graphics[0].port == 0 and not w.driver.reservedVNCPorts
@@ -308,8 +310,7 @@ def test_process_start_two_displays_get_no_port():
     vm = _graphics_vm(GraphicsDef("vnc", autoport=True), GraphicsDef("vnc", autoport=True))
     w = make_world(vm)
     with w.activate():
-        assert stubs.qemuProcessStart("conn", w.driver, vm, "stdio", True, False, -1,
-                                      None, None, 2) == 0
+        assert _start(w, vm) == 0
         stubs.qemuProcessStop(w.driver, vm, 0, 6)
     assert [g.port for g in vm.def_.graphics] == [0, 0] and not w.driver.reservedVNCPorts
 
@@ -338,8 +339,7 @@ def test_process_start_reports_a_silent_resume_failure(monkeypatch):
     vm = make_vm(state="shutoff")
     w = make_world(vm)
     with w.activate():
-        assert stubs.qemuProcessStart("conn", w.driver, vm, None, False, False, -1,
-                                      None, None, 0) == -1
+        assert _start(w, vm, migrate_from=None, paused=False) == -1
     assert [(e.code, e.domain, e.raw, e.reporter) for e in w.errors] == [
         (1, 10, "resume operation failed", "qemuProcessStart")]
     assert (vm.state, vm.reason, vm.def_.id) == (5, 6, -1)
@@ -350,8 +350,7 @@ def test_process_start_refuses_an_active_domain():
     vm = make_vm(state="paused")
     w = make_world(vm)
     with w.activate():
-        assert stubs.qemuProcessStart("conn", w.driver, vm, "stdio", True, True, -1,
-                                      None, None, 2) == -1
+        assert _start(w, vm, autodestroy=True) == -1
     assert [(e.code, e.domain, e.raw, e.reporter) for e in w.errors] == [
         (55, 10, "VM is already active", "qemuProcessStart")]
     assert (vm.state, vm.reason, vm.def_.id, w.driver.nextvmid) == (3, 1, 7, 1)
@@ -406,8 +405,7 @@ def test_process_start_failure_uses_an_id_and_stop_restores_the_definition():
     w = make_world(vm)
     w.faults = FaultPlan.of([("qemuProcessStart", 1)])
     with w.activate():
-        assert stubs.qemuProcessStart("conn", w.driver, vm, "stdio", True, False, -1,
-                                      None, None, 2) == -1
+        assert _start(w, vm) == -1
     assert w.driver.nextvmid == 2                      # id 1 was assigned and is used up
     assert vm.def_ is saved and vm.def_.id == -1 and vm.newDef is None
     assert (vm.state, vm.reason) == (5, 6)             # shutoff, failed
@@ -420,9 +418,8 @@ def test_process_start_keeps_a_copy_of_a_persistent_definition():
     transient = make_vm(state="shutoff", persistent=False)
     w = make_world(vm, transient)
     with w.activate():
-        stubs.qemuProcessStart("conn", w.driver, vm, "stdio", True, False, -1, None, None, 2)
-        stubs.qemuProcessStart("conn", w.driver, transient, "stdio", True, False, -1, None,
-                               None, 2)
+        _start(w, vm)
+        _start(w, transient)
     assert vm.def_.id == 1 and vm.newDef is not vm.def_
     assert (vm.newDef.name, vm.newDef.uuid, vm.newDef.id) == (vm.def_.name, vm.def_.uuid, -1)
     assert transient.newDef is None

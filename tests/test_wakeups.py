@@ -3,8 +3,6 @@
 loader's <wakeup>): each wakeup changes what the migration does, at the point named."""
 import errno
 import inspect
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -27,7 +25,7 @@ from qemu_migration.world.constants import (DEFAULT_JOB_MASK, QEMU_ASYNC_JOB_MIG
                                             VIR_DOMAIN_SHUTOFF_FAILED, VIR_MIGRATE_LIVE)
 from qemu_migration.world.objects import DomainObj
 
-from test_protocol_scenarios import text, tree  # noqa: F401  (the fixture)
+from test_protocol_scenarios import QUIET, plugin_project, tree  # noqa: F401  (the fixture)
 
 
 def _world(persistent=True, active=True):
@@ -281,15 +279,8 @@ def test_an_unfired_wakeup_is_warned_of_and_fails_the_plugin(tree, pytester):  #
     late = '<wakeup host="source" at="doNativeMigrate" nth="99" what="qemu-quits"/>'
     rc, out, err = cli_run("run", str(tree(name="late", flow="v3", faults=late)))
     assert "WARNING wakeup source:doNativeMigrate#99 qemu-quits never happened" in out
-    fix = Path(__file__).resolve().parent.parent / "fixtures"
-    shutil.copytree(fix / "domains", pytester.path / "domains")
-    shutil.copytree(fix / "snapshots", pytester.path / "snapshots")
-    pytester.makeini("[pytest]\nqemu_migration_scenarios = scen\n")
-    (pytester.path / "scen").mkdir()
-    (pytester.path / "scen" / "mig.xml").write_text(text("mig", up="../", flow="v3",
-                                                         faults=late))
-    quiet = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:cov")
-    r = pytester.runpytest(*quiet)
+    plugin_project(pytester, flow="v3", faults=late)
+    r = pytester.runpytest(*QUIET)
     r.assert_outcomes(failed=1)
     assert "wakeup source:doNativeMigrate#99 qemu-quits never happened" in r.stdout.str()
 

@@ -33,6 +33,22 @@ def test_python_protocol_reproduces_recorded_upstream_observations():
         "\n(%d problems in all)" % len(problems) if len(problems) > 20 else "")
 
 
+def test_python_rows_of_two_versions_are_the_sessions_and_the_recorded_ones(protocol_rows):
+    """python_rows, what compare runs on the Python side (the replay above reads the
+    session's rows instead), on post and fixed without faults: the matrix's rows of those
+    four pairs, equal to the session's, and the extra rows of those versions; each has
+    the digest recorded from the C."""
+    rows = PC.python_rows(["post", "fixed"])
+    pairs = {PC.row_id(r): r for r in protocol_rows
+             if {r["source"], r["destination"]} <= {"post", "fixed"}}
+    assert len(pairs) == 6 * 4 * 6 and {k: rows[k] for k in pairs} == pairs
+    extra = set(rows) - set(pairs)
+    assert extra and all("~" in k for k in extra)          # a variant's rows
+    recorded = PC.load()["rows"]
+    assert {k: digest(r) for k, r in rows.items()} == {
+        k: recorded[k].split(" ", 1)[0] for k in rows}
+
+
 def test_record_names_every_build_and_function():
     rec = PC.load()
     assert rec["format"] == PC.FORMAT

@@ -564,18 +564,15 @@ QMC_NOINST int qmc_ps_vm_get(virDomainObjPtr vm, int which)
     switch (which) {
     case 0: return vm->state;
     case 1: return vm->reason;
-    case 2: return vm->autodestroy;
-    default: return vm->taint;
+    default: return vm->autodestroy;        /* 2 */
     }
 }
 QMC_NOINST void qmc_ps_vm_set(virDomainObjPtr vm, int which, int value)
 {
-    switch (which) {
-    case 0: vm->state = value; break;
-    case 1: vm->reason = value; break;
-    case 2: vm->autodestroy = value; break;
-    default: vm->taint = value; break;
-    }
+    if (which == 0)
+        vm->state = value;
+    else
+        vm->reason = value;                 /* 1 */
 }
 QMC_NOINST void *qmc_ps_vm_newdef(virDomainObjPtr vm, void *set, int really)
 {

@@ -3,10 +3,11 @@
 loader's <wakeup>): each wakeup changes what the migration does, at the point named."""
 import errno
 import inspect
+import sys
 
 import pytest
 
-from conftest import cli_run
+from conftest import broken_port, cli_run, make_vm
 from qemu_migration.engine import protocol as P
 from qemu_migration.engine.protocol_text import cells
 from qemu_migration.loader import LoadError, describe, load_scenario
@@ -350,6 +351,18 @@ def test_the_other_threads_run_the_ports_job_functions_untraced(monkeypatch):
     assert asked == [(vm.privateData, QEMU_JOB_QUERY), vm.privateData]
     assert vm.privateData.job.active == QEMU_JOB_NONE          # the job was not allowed
     assert vm.privateData.job.asyncJob == QEMU_ASYNC_JOB_MIGRATION_IN      # nor reset
+
+
+def test_a_copy_of_the_job_functions_with_a_mistake_leaves_the_other_threads_alone():
+    """The first registration holds: a port whose qemu_domain.py copy has a mistake planted
+    (conftest.broken_port) registers its functions again, and the world keeps the real."""
+    before = dict(stubs.PORT_FUNCTIONS)
+    allowed = "return not priv.job.asyncJob or (priv.job.mask & JOB_MASK(job)) != 0"
+    broken_port("post", allowed, "return False", in_module="qemu_domain")
+    copy = [m for n, m in sys.modules.items() if n.startswith(
+        "qemu_migration.port.broken_qemu_domain_")][-1]
+    assert inspect.unwrap(copy.qemuDomainJobAllowed)(make_vm().privateData, 1) is False
+    assert stubs.PORT_FUNCTIONS == before
 
 
 def test_the_last_reference_an_ending_job_gives_back_frees_the_object():

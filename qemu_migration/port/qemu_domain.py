@@ -19,11 +19,12 @@ from ..world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASYNC_JOB_NONE,
 from ..world.objects import Ptr
 from ..world.runtime import Goto, NoSuchLabel, goto, traced
 from . import DOMAIN_C, traced_names
-from ..world.stubs import (PORT_FUNCTIONS, VIR_WARN, _, errno, qemuDriverLock, qemuDriverUnlock,
+from ..world.stubs import (VIR_WARN, _, errno, qemuDriverLock, qemuDriverUnlock,
                            qemuReportError, virCondBroadcast, virCondSignal,
                            virCondWaitUntil, virDomainObjIsActive, virDomainObjLock,
                            virDomainObjRef, virDomainObjUnlock, virDomainObjUnref,
-                           virDomainSaveStatus, virReportSystemError, virTimeMs)
+                           register_port_functions, virDomainSaveStatus,
+                           virReportSystemError, virTimeMs)
 import errno as _errno
 
 ETIMEDOUT = _errno.ETIMEDOUT
@@ -199,5 +200,4 @@ traced(globals(), traced_names(DOMAIN_C))
 DRIVER_ONLY = ["qemuDomainObjBeginJob", "qemuDomainObjBeginJobWithDriver"]
 traced(globals(), DRIVER_ONLY)
 # the job functions the world's other threads run (world/stubs.py PORT_FUNCTIONS), untraced
-PORT_FUNCTIONS.update((f.__name__, f.__wrapped__) for f in (qemuDomainObjResetAsyncJob,
-                                                            qemuDomainJobAllowed))
+register_port_functions(qemuDomainObjResetAsyncJob.__wrapped__, qemuDomainJobAllowed.__wrapped__)

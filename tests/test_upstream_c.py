@@ -578,8 +578,12 @@ def test_unsynced_stubs_touch_no_field_a_binding_carries(fail):
     from qemu_migration.upstream import impl as I
     from qemu_migration.upstream.cookiecheck import CookieDriverB
     from qemu_migration.world import stubs as S
+    from qemu_migration.world import constants as K
     assert I.UNSYNCED == {"qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock",
-                          "virDomainObjUnlock", "virTimeMs"}
+                          "virDomainObjUnlock", "virTimeMs", "_report", "qemuReportError",
+                          "virReportSystemError", "virReportOOMError", "VIR_ERROR", "VIR_WARN",
+                          "VIR_FORCE_CLOSE", "qemuMigrationJobPhaseTypeToString"}
+    assert set(I.DEFERRED) <= I.UNSYNCED and not I.PULL_ONLY & I.UNSYNCED
     vm = make_vm()
     w = world_with(vm, faults=[("virTimeMs", 1)] if fail else ())
     drv, spy_vm = _Spy(w.driver), _Spy(vm)
@@ -593,9 +597,82 @@ def test_unsynced_stubs_touch_no_field_a_binding_carries(fail):
         S.virDomainObjUnlock(spy_vm)
         S.qemuDriverUnlock(drv)
         got = S.virTimeMs(cell)
+        seen = (set(drv.seen), set(spy_vm.seen))
+        # the reporters, the closer and the phase's name: texts and numbers in, the
+        # world's errors, logs and descriptors changed, no domain or driver field read
+        S._report(K.VIR_FROM_DOMAIN, K.VIR_ERR_INTERNAL_ERROR, "raw", "virDomainSaveStatus")
+        S.qemuReportError(K.VIR_ERR_OPERATION_INVALID, "%s", "no")
+        S.virReportSystemError(5, "%s", "failed")
+        S.virReportOOMError()
+        S.VIR_ERROR("%s", "bad")
+        S.VIR_WARN("%s", "odd")
+        fds = [-1]
+        S.VIR_FORCE_CLOSE(fds, 0)
+        phase = K.qemuMigrationJobPhaseTypeToString(1)
     assert got == (-1 if fail else 0) and cell.value == (0 if fail else 1316000000000)
-    assert [t[0] for t in w.trace] == ["qemuDriverLock", "virDomainObjLock",
-                                       "virDomainObjUnlock", "qemuDriverUnlock", "virTimeMs"]
+    assert [t[0] for t in w.trace][:5] == ["qemuDriverLock", "virDomainObjLock",
+                                           "virDomainObjUnlock", "qemuDriverUnlock", "virTimeMs"]
+    assert len(w.errors) == (5 if fail else 4) and fds == [-1] and phase
     assert drv.seen == {"locked"} and spy_vm.seen == {"freed", "locked"}
+    assert (drv.seen, spy_vm.seen) == seen
     assert not drv.seen & _bound_names(I.DriverB, CookieDriverB)
     assert not spy_vm.seen & _bound_names(I.VmB, I.DefB, I.PrivB)
+
+
+def _checking_unpushed(monkeypatch):
+    """Session.unpushed (after each stub of PULL_ONLY, where nothing is pushed) made a
+    check that the stub changed no bound Python value; the list of checks made."""
+    from operator import is_
+    from qemu_migration.upstream import impl as I
+    made = []
+
+    def unpushed(s):
+        assert all(all(map(is_, b._py_values(b.py), b.py_shadow)) for b in s.bindings), \
+            "a stub of PULL_ONLY changed a field a binding carries"
+        made.append(len(s.bindings))
+    monkeypatch.setattr(I.Session, "unpushed", unpushed)
+    return made
+
+
+def test_pull_only_stubs_write_no_bound_field_selftest(monkeypatch):
+    """The selftest's C calls virDomainObjIsActive, virDomainSaveStatus and virHashLookup
+    (PULL_ONLY): after each, every bound Python value is the one of the last sync."""
+    made = _checking_unpushed(monkeypatch)
+    mod = selftest_c()
+    vm = make_vm()
+    w = world_with(vm)
+    with w.activate():
+        assert mod.selftestLocks(w.driver, vm, 1316000030000) == 1
+        mod.selftestTables(w.driver, vm)
+    assert len(made) >= 3
+
+
+def test_lock_stubs_are_deferred_only_inside_a_call():
+    """The lock stubs are buffered (DEFERRED) while a call runs and the trace still has
+    them in place; outside a call the module's flag is clear again."""
+    mod = selftest_c()
+    py = _import_twin()
+    outs = []
+    for m in (py, mod):
+        vm = make_vm()
+        w = world_with(vm)
+        with w.activate():
+            r = m.selftestLocks(w.driver, vm, 1316000030000)
+        outs.append((r, [t[:2] for t in w.trace], vm.locked, w.driver.locked))
+    assert outs[0] == outs[1]
+    assert [n for n, _ in outs[1][1] if "Lock" in n or "Unlock" in n]
+    assert mod.built.lib.qmc_defer == 0
+
+
+if LIBVIRT_SRC:
+    @pytest.mark.parametrize("version", ["pre", "post", "fixed"])
+    def test_pull_only_stubs_write_no_bound_field(monkeypatch, version):
+        """Every 4th enumerated case on the compiled upstream: after each stub of
+        PULL_ONLY, no bound Python value changed (so skipping the push loses nothing)."""
+        from qemu_migration.analysis import cases as C
+        from qemu_migration.engine import run_call
+        made = _checking_unpushed(monkeypatch)
+        impl = _upstream(version)
+        for c in C.enumerate_cases()[::4]:
+            run_call(c.make_world(), version, c.call, impl)
+        assert len(made) > 1000

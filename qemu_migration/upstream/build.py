@@ -181,19 +181,12 @@ def generate(spec: BuildSpec) -> Tuple[str, str]:
         src.append(c)
         cdefs.append(d)
     table = ", ".join("(void *)%s" % n for n in spec.traced) or "0"
-    # entries and exits go into a buffer (i: function i entered, ~i: left) that Python
-    # reads at its next callback (impl.py): a crossing into Python per call costs more
+    # entries and exits go into a buffer (i: function i entered, ~i: left; stubs.c's
+    # qmc_ev_put) that Python reads at its next callback (impl.py): a crossing into
+    # Python per call costs more
     src.append("""
 static void *const qmc_traced[] = { %s };
 #define QMC_NTRACED %d
-int qmc_ev[QMC_NEV];
-int qmc_nev;
-QMC_NOINST static void qmc_ev_put(int e)
-{
-    if (qmc_nev == QMC_NEV)
-        qmc_py_events();
-    qmc_ev[qmc_nev++] = e;
-}
 __attribute__((visibility("hidden"))) QMC_NOINST
 void __cyg_profile_func_enter(void *fn, void *site)
 {
@@ -210,6 +203,13 @@ void __cyg_profile_func_exit(void *fn, void *site)
     for (i = 0; i < QMC_NTRACED; i++)
         if (qmc_traced[i] == fn) { qmc_ev_put(~i); return; }
 }
+QMC_NOINST static void qmc_ev_defer(int k, void *arg)
+{
+    if (qmc_nev == QMC_NEV)
+        qmc_py_events();
+    qmc_evp[qmc_nev] = arg;
+    qmc_ev[qmc_nev++] = QMC_NTRACED + k;
+}
 QMC_NOINST void qmc_anchor(void) { }
 QMC_NOINST void *qmc_anchor_addr(void) { return (void *)qmc_anchor; }
 """ % (table, len(spec.traced)))
@@ -221,7 +221,8 @@ QMC_NOINST void *qmc_anchor_addr(void) { return (void *)qmc_anchor; }
         base += "\n" + spec.extra_cdef
     cdef = [base, 'extern "Python" {'] + callbacks + ["}"] + cdefs
     cdef.append("void *qmc_anchor_addr(void);")
-    cdef.append("extern int qmc_ev[%d];\nextern int qmc_nev;" % EVENTS)
+    cdef.append("extern int qmc_ev[%d];\nextern void *qmc_evp[%d];\nextern int qmc_nev;\n"
+                "extern int qmc_defer;" % (EVENTS, EVENTS))
     if spec.coverage:
         # libgcov's own entry points: counters to zero, and the .gcda written now
         src.append("extern void __gcov_reset(void);\nextern void __gcov_dump(void);\n"

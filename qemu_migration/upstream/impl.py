@@ -691,6 +691,9 @@ class Session:
             self.c_all = b"".join(self.cbufs)
         self.py_all = self._py_shadows()
 
+    def unpushed(self):
+        """After a stub of PULL_ONLY: nothing to push (tests make this a check)."""
+
     def sync_errno(self):
         self.lib.qmc_errno = self.world.errno
 
@@ -702,7 +705,33 @@ class Session:
 # case's callbacks are these.  tests/test_upstream_c.py holds each to it (a spy on its
 # arguments).
 UNSYNCED = frozenset(("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock",
-                      "virDomainObjUnlock", "virTimeMs"))
+                      "virDomainObjUnlock", "virTimeMs",
+                      # the error and log reporters, the descriptor closer, the phase's name:
+                      # their arguments are texts and numbers, what they change the world's
+                      "_report", "qemuReportError", "virReportSystemError",
+                      "virReportOOMError", "VIR_ERROR", "VIR_WARN", "VIR_FORCE_CLOSE",
+                      "qemuMigrationJobPhaseTypeToString"))
+# Stubs that may read a bound field but write none: C's changes are pulled before them,
+# and nothing is pushed after (the check that Python changed nothing costs a pass over
+# every bound value).  tests/test_upstream_c.py runs every case on C with that check made
+# after each of them (Session.unpushed).
+PULL_ONLY = frozenset(("virDomainObjIsActive", "virDomainSaveStatus", "virHashLookup",
+                       "virDomainEventNewFromObj", "virDomainAuditStart", "virDomainAuditStop",
+                       "qemuDomainEventQueue", "virGetHostname", "virDomainDefFree",
+                       "qemuDomainDefFormatXML", "qemuDomainFormatXML", "virCPUDefIsEqual",
+                       "virSysinfoIsEqual", "virDomainDefCheckABIStability", "virCondSignal",
+                       "virCondBroadcast", "strdup", "virSetCloseExec"))
+PULL = "pull"       # stub_call's sync for them
+# The lock stubs (of UNSYNCED, returning nothing): while a call runs, C buffers their calls
+# with the trace's entries and exits (stubs.c's qmc_ev_defer, k their index here) and the
+# next callback makes them, in order, instead of a crossing into Python each; not in a run
+# that scripts wakeups (virDomainObjLock is a wait point then, synced).
+DEFERRED = ("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock", "virDomainObjUnlock")
+
+
+def _sync_of(name):
+    """How stub_call syncs around the stub ``name``: True (both ways), PULL or False."""
+    return False if name in UNSYNCED else PULL if name in PULL_ONLY else True
 
 def _install(built):
     """Attach the Python side of every extern "Python" callback of one module."""
@@ -725,19 +754,25 @@ def _install(built):
         return None
 
     names = list(built.spec.traced)
+    ntraced = len(names)
     pending = ffi.addressof(built.lib, "qmc_nev")
-    events = built.lib.qmc_ev
+    events, args = built.lib.qmc_ev, built.lib.qmc_evp
+    deferred = tuple(getattr(S, nm) for nm in DEFERRED)
 
     def drain():
-        """Take the traced functions' entries and exits that C has buffered since the
-        last callback (build.py's qmc_ev: i entered, ~i left) into the world's trace,
-        as the ``ported`` wrapper makes them."""
+        """Take what C has buffered since the last callback (stubs.c's qmc_ev: i entered,
+        ~i left, ntraced + k a call of the lock stub DEFERRED[k]) into the world: the
+        entries and exits into its trace, as the ``ported`` wrapper makes them; each
+        lock stub's call is made now, in its place (it records itself)."""
         n = pending[0]
         pending[0] = 0
         s, w = sess(), current()
         trace, depth, cstack, entered = w.trace, w.depth, s.cstack, s.entered
-        for e in ffi.unpack(events, n):
-            if e >= 0:
+        for i, e in enumerate(ffi.unpack(events, n)):
+            if e >= ntraced:
+                w.depth = depth
+                deferred[e - ntraced](s.py_ptr(args[i]))
+            elif e >= 0:
                 name = names[e]
                 trace.append((name, depth, False, None))
                 depth += 1
@@ -772,7 +807,7 @@ def _install(built):
 
         ``sync=False``: a stub of UNSYNCED, which reads and writes no field a binding
         carries, so neither side needs the other's changes around it (the next stub's
-        sync takes them)."""
+        sync takes them); ``sync=PULL``: one of PULL_ONLY, which writes none."""
         s = sess()
         if sync:
             s.pull()
@@ -784,8 +819,10 @@ def _install(built):
             for a in after:
                 if a:
                     a()
-        if sync:
+        if sync is True:
             s.push()
+        elif sync:
+            s.unpushed()
         if conv is not None:
             r = conv(s, r)
         s.sync_errno()
@@ -802,35 +839,41 @@ def _install(built):
     def _report(domain, code, func, msg):
         m = text(msg)
         if domain == K.VIR_FROM_QEMU:
-            stub_call(_as_called_from(text(func)), S.qemuReportError, code, "%s", m)
+            stub_call(_as_called_from(text(func)), S.qemuReportError, code, "%s", m,
+                      sync=_sync_of("qemuReportError"))
         else:
-            stub_call(S._report, domain, code, m, text(func))
+            stub_call(S._report, domain, code, m, text(func), sync=_sync_of("_report"))
 
     @ext("qmc_py_report_system")
     def _report_system(num, func, msg):
-        stub_call(_as_called_from(text(func)), S.virReportSystemError, num, "%s", text(msg))
+        stub_call(_as_called_from(text(func)), S.virReportSystemError, num, "%s", text(msg),
+                  sync=_sync_of("virReportSystemError"))
 
     @ext("qmc_py_report_oom")
     def _report_oom(func):
-        stub_call(_as_called_from(text(func)), S.virReportOOMError)
+        stub_call(_as_called_from(text(func)), S.virReportOOMError,
+                  sync=_sync_of("virReportOOMError"))
 
     @ext("qmc_py_log")
     def _log(level, msg):
-        stub_call(S.VIR_ERROR if level else S.VIR_WARN, "%s", text(msg))
+        fn = S.VIR_ERROR if level else S.VIR_WARN
+        stub_call(fn, "%s", text(msg), sync=_sync_of(fn.__name__))
 
     @ext("qmc_py_force_close")
     def _force_close(fd):
         fds = [fd]
-        stub_call(S.VIR_FORCE_CLOSE, fds, 0)
+        stub_call(S.VIR_FORCE_CLOSE, fds, 0, sync=_sync_of("VIR_FORCE_CLOSE"))
         return fds[0]
 
     @ext("qmc_py_virDomainObjIsActive")
     def _is_active(vm):
-        return bool(stub_call(S.virDomainObjIsActive, sess().py_ptr(vm), caller=True))
+        return bool(stub_call(S.virDomainObjIsActive, sess().py_ptr(vm), caller=True,
+                              sync=_sync_of("virDomainObjIsActive")))
 
     @ext("qmc_py_phase_name")
     def _phase_name(phase):
         return stub_call(K.qemuMigrationJobPhaseTypeToString, phase,
+                         sync=_sync_of("qemuMigrationJobPhaseTypeToString"),
                          conv=lambda s, r: s.cstr(r))
 
     @ext("qmc_py_virTimeMs")
@@ -866,21 +909,23 @@ def _install(built):
 
     @ext("qmc_py_virCondSignal")
     def _signal(cond):
-        stub_call(S.virCondSignal, text(cond))
+        stub_call(S.virCondSignal, text(cond), sync=_sync_of("virCondSignal"))
 
     @ext("qmc_py_virCondBroadcast")
     def _broadcast(cond):
-        stub_call(S.virCondBroadcast, text(cond))
+        stub_call(S.virCondBroadcast, text(cond), sync=_sync_of("virCondBroadcast"))
 
     @ext("qmc_py_virDomainSaveStatus")
     def _save_status(caps, d, vm):
         s = sess()
-        return stub_call(S.virDomainSaveStatus, s.from_handle(caps), text(d), s.py_ptr(vm))
+        return stub_call(S.virDomainSaveStatus, s.from_handle(caps), text(d), s.py_ptr(vm),
+                         sync=_sync_of("virDomainSaveStatus"))
 
     @ext("qmc_py_virHashLookup")
     def _hash_lookup(table, key):
         s = sess()
-        r = stub_call(S.virHashLookup, s.from_handle(table), text(key))
+        r = stub_call(S.virHashLookup, s.from_handle(table), text(key),
+                      sync=_sync_of("virHashLookup"))
         return 0 if r is None else 1
 
     @ext("qmc_py_virHashForEach")
@@ -936,34 +981,39 @@ def _install(built):
     @ext("qmc_py_virDomainDefFree")
     def _def_free(d):
         s = sess()
-        stub_call(S.virDomainDefFree, s.py_ptr(d))
+        stub_call(S.virDomainDefFree, s.py_ptr(d), sync=_sync_of("virDomainDefFree"))
 
     @ext("qmc_py_virDomainDefCheckABIStability")
     def _abi(src, dst):
         s = sess()
         # the Python port (port/abi.py) stands in for it, as the cookie's does
-        return bool(stub_call(ABI.virDomainDefCheckABIStability, s.py_ptr(src), s.py_ptr(dst)))
+        return bool(stub_call(ABI.virDomainDefCheckABIStability, s.py_ptr(src), s.py_ptr(dst),
+                              sync=_sync_of("virDomainDefCheckABIStability")))
 
     @ext("qmc_py_virCPUDefIsEqual")
     def _cpu_equal(src, dst):
         s = sess()
-        return bool(stub_call(S.virCPUDefIsEqual, s.from_handle(src), s.from_handle(dst)))
+        return bool(stub_call(S.virCPUDefIsEqual, s.from_handle(src), s.from_handle(dst),
+                              sync=_sync_of("virCPUDefIsEqual")))
 
     @ext("qmc_py_virSysinfoIsEqual")
     def _sysinfo_equal(src, dst):
         s = sess()
-        return bool(stub_call(S.virSysinfoIsEqual, s.from_handle(src), s.from_handle(dst)))
+        return bool(stub_call(S.virSysinfoIsEqual, s.from_handle(src), s.from_handle(dst),
+                              sync=_sync_of("virSysinfoIsEqual")))
 
     @ext("qmc_py_qemuDomainDefFormatXML")
     def _def_fmt(d, df, flags):
         s = sess()
         return stub_call(S.qemuDomainDefFormatXML, s.py_ptr(d), s.py_ptr(df), flags,
+                         sync=_sync_of("qemuDomainDefFormatXML"),
                          conv=lambda s, r: s.cstr(r))
 
     @ext("qmc_py_qemuDomainFormatXML")
     def _dom_fmt(d, vm, flags):
         s = sess()
         return stub_call(S.qemuDomainFormatXML, s.py_ptr(d), s.py_ptr(vm), flags,
+                         sync=_sync_of("qemuDomainFormatXML"),
                          conv=lambda s, r: s.cstr(r))
 
     def doms_of(p):
@@ -1037,23 +1087,27 @@ def _install(built):
     @ext("qmc_py_virDomainAuditStart")
     def _audit_start(vm, why, ok):
         s = sess()
-        stub_call(S.virDomainAuditStart, s.py_ptr(vm), text(why), bool(ok))
+        stub_call(S.virDomainAuditStart, s.py_ptr(vm), text(why), bool(ok),
+                  sync=_sync_of("virDomainAuditStart"))
 
     @ext("qmc_py_virDomainAuditStop")
     def _audit_stop(vm, why):
         s = sess()
-        stub_call(S.virDomainAuditStop, s.py_ptr(vm), text(why))
+        stub_call(S.virDomainAuditStop, s.py_ptr(vm), text(why),
+                  sync=_sync_of("virDomainAuditStop"))
 
     @ext("qmc_py_virDomainEventNewFromObj")
     def _event(vm, type_, detail):
         s = sess()
         return stub_call(S.virDomainEventNewFromObj, s.py_ptr(vm), type_, detail,
+                         sync=_sync_of("virDomainEventNewFromObj"),
                          conv=lambda s, r: s.handle(r, "virDomainEventPtr"))
 
     @ext("qmc_py_qemuDomainEventQueue")
     def _queue(d, ev):
         s = sess()
-        stub_call(S.qemuDomainEventQueue, s.py_ptr(d), s.from_handle(ev))
+        stub_call(S.qemuDomainEventQueue, s.py_ptr(d), s.from_handle(ev),
+                  sync=_sync_of("qemuDomainEventQueue"))
 
     @ext("qmc_py_pipe")
     def _pipe(fds):
@@ -1065,7 +1119,7 @@ def _install(built):
 
     @ext("qmc_py_virSetCloseExec")
     def _cloexec(fd):
-        return stub_call(S.virSetCloseExec, fd)
+        return stub_call(S.virSetCloseExec, fd, sync=_sync_of("virSetCloseExec"))
 
     @ext("qmc_py_virFDStreamOpen")
     def _fdstream(st, fd):
@@ -1074,12 +1128,13 @@ def _install(built):
 
     @ext("qmc_py_strdup")
     def _strdup(p):
-        return stub_call(S.strdup, text(p), conv=lambda s, r: s.cstr(r))
+        return stub_call(S.strdup, text(p), conv=lambda s, r: s.cstr(r), sync=_sync_of("strdup"))
 
     @ext("qmc_py_virGetHostname")
     def _hostname(conn):
         s = sess()
-        return stub_call(S.virGetHostname, s.conn_of(conn), conv=lambda s, r: s.cstr(r))
+        return stub_call(S.virGetHostname, s.conn_of(conn), conv=lambda s, r: s.cstr(r),
+                         sync=_sync_of("virGetHostname"))
 
     @ext("qmc_py_virAsprintf")
     def _asprintf(strp, txt):
@@ -1323,13 +1378,17 @@ class CImpl:
             cur = world.statics.get(port_key)
             port[0] = cur.value if cur is not None else 0
         s.sync_errno()
+        lib = built.lib
         built.installed["catch_up"]()       # what is buffered goes to the caller's trace
         stack.append(s)
+        defer = lib.qmc_defer
+        lib.qmc_defer = 0 if world.drop_wakeups else 1
         try:
-            r = getattr(built.lib, "qmc_call_" + name)(*cargs)
+            r = getattr(lib, "qmc_call_" + name)(*cargs)
             built.installed["catch_up"]()
             s.pull()
         finally:
+            lib.qmc_defer = defer
             stack.pop()
         if port is not None:
             if "qemuMigrationPrepareDirect" in s.entered:

@@ -10,6 +10,23 @@ int qmc_errno;   /* the world's errno, set by Python before each callback return
 
 #define QMC_ERRNO() (errno = qmc_errno)
 
+/* The buffer Python reads at its next callback (impl.py's drain), in the order things
+ * happened: the traced functions' entries (i) and exits (~i), made by the generated
+ * __cyg_profile_func_* hooks, and, while qmc_defer is set, the calls of the lock stubs
+ * (QMC_NTRACED + k, their argument in qmc_evp), which return nothing and change nothing
+ * C reads: Python runs them then, in their place. */
+int qmc_ev[QMC_NEV];
+void *qmc_evp[QMC_NEV];
+int qmc_nev;
+int qmc_defer;
+QMC_NOINST static void qmc_ev_put(int e)
+{
+    if (qmc_nev == QMC_NEV)
+        qmc_py_events();
+    qmc_ev[qmc_nev++] = e;
+}
+QMC_NOINST static void qmc_ev_defer(int k, void *arg);
+
 QMC_NOINST static char *qmc_vformat(char *buf, size_t len, const char *fmt, va_list ap)
 {
     vsnprintf(buf, len, fmt, ap);
@@ -88,10 +105,15 @@ QMC_STUB const char *qemuMigrationJobPhaseTypeToString(int phase)
     QMC_STUB void name params { qmc_py_##name args; QMC_ERRNO(); }
 
 QMC_FWD(int, virTimeMs, (unsigned long long *ms), (ms))
-QMC_FWD_VOID(qemuDriverLock, (struct qemud_driver *d), (d))
-QMC_FWD_VOID(qemuDriverUnlock, (struct qemud_driver *d), (d))
-QMC_FWD_VOID(virDomainObjLock, (virDomainObjPtr vm), (vm))
-QMC_FWD_VOID(virDomainObjUnlock, (virDomainObjPtr vm), (vm))
+/* the lock stubs: buffered while qmc_defer is set (k: their index in impl.py's DEFERRED) */
+#define QMC_FWD_DEFERRED(k, name, T) \
+    QMC_STUB void name(T p) { \
+        if (qmc_defer) qmc_ev_defer(k, (void *)p); else qmc_py_##name(p); \
+        QMC_ERRNO(); }
+QMC_FWD_DEFERRED(0, qemuDriverLock, struct qemud_driver *)
+QMC_FWD_DEFERRED(1, qemuDriverUnlock, struct qemud_driver *)
+QMC_FWD_DEFERRED(2, virDomainObjLock, virDomainObjPtr)
+QMC_FWD_DEFERRED(3, virDomainObjUnlock, virDomainObjPtr)
 QMC_FWD_VOID(virDomainObjRef, (virDomainObjPtr vm), (vm))
 QMC_FWD(int, virDomainObjUnref, (virDomainObjPtr vm), (vm))
 

@@ -645,6 +645,14 @@ def test_pull_only_stubs_write_no_bound_field_selftest(monkeypatch):
         assert mod.selftestLocks(w.driver, vm, 1316000030000) == 1
         mod.selftestTables(w.driver, vm)
     assert len(made) >= 3
+    _texts_unchanged(mod)
+
+
+def _texts_unchanged(impl):
+    """The C strings of push-only rows are shared by every call (Session.const_str): C
+    wrote into none of them."""
+    ffi = impl.built.ffi
+    assert impl.texts and all(ffi.string(buf).decode() == t for t, buf in impl.texts.items())
 
 
 def test_lock_stubs_are_deferred_only_inside_a_call():
@@ -676,3 +684,4 @@ if LIBVIRT_SRC:
         for c in C.enumerate_cases()[::4]:
             run_call(c.make_world(), version, c.call, impl)
         assert len(made) > 1000
+        _texts_unchanged(impl)

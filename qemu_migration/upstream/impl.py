@@ -110,6 +110,9 @@ def _row(name, read_c, write_c, to_py=None, pull=True):
 
 def _str_row(name, cname, pull=True):
     read_c, write_c, to_py = _c_str(cname)
+    if not pull:        # C only reads it: one C string per text, shared by every call
+        def write_c(s, c, v):
+            setattr(c, cname, s.const_str(v))
     return _row(name, read_c, write_c, to_py if pull else None)
 
 
@@ -177,6 +180,9 @@ class Binding:
         cls._nrows = len(rows)
         # (write_c, read_c or None): a row's raw C value is kept only where it is pulled
         cls._writes = tuple((r[4], r[3] if r[2] is not None else None) for r in rows)
+        # the same apart, for the first push: every row written, then the pulled ones read
+        cls._write_fns = tuple(r[4] for r in rows)
+        cls._reads = tuple((i, r[3]) for i, r in enumerate(rows) if r[2] is not None)
 
     def __init__(self, sess, py, c):
         self.sess, self.py, self.c = sess, py, c
@@ -185,16 +191,27 @@ class Binding:
         self.c_bytes = None                         # the C struct's bytes at the last sync
         self.cbuf = sess.ffi.buffer(c)              # a view of the C struct, made once
 
-    def push(self, force=False):
+    def first_push(self):
+        """The binding's first sync, when it is made: every row into C."""
+        s, c = self.sess, self.c
+        vals = self._py_values(self.py)
+        for write_c, v in zip(self._write_fns, vals):
+            write_c(s, c, v)
+        shadow = self.c_shadow
+        for i, read_c in self._reads:
+            shadow[i] = read_c(s, c)
+        self.py_shadow = vals
+        self.c_bytes = self.cbuf[:]
+
+    def push(self):
         vals = self._py_values(self.py)
         old = self.py_shadow
-        if old is not None and not force and all(map(is_, vals, old)):
+        if all(map(is_, vals, old)):
             return
         s, c, shadow = self.sess, self.c, self.c_shadow
-        every = force or old is None
         for i, (write_c, read_c) in enumerate(self._writes):
             v = vals[i]
-            if every or not _same(v, old[i]):
+            if not _same(v, old[i]):
                 write_c(s, c, v)
                 if read_c is not None:
                     shadow[i] = read_c(s, c)
@@ -348,8 +365,7 @@ class Session:
 
     def __init__(self, impl, world):
         self.impl = impl
-        self.ffi, self.lib = impl.built.ffi, impl.built.lib
-        self.uintptr = impl.built.ffi.typeof("uintptr_t")
+        self.ffi, self.lib, self.uintptr = impl.c_types
         self.world = world
         self.keep = []
         self.by_addr: Dict[int, Binding] = {}
@@ -379,6 +395,17 @@ class Session:
         self.keep.append(buf)
         return buf
 
+    def const_str(self, s):
+        """A C string C only reads (a push-only row's): one per text and module, kept
+        for the process (the texts are the worlds' few paths and names)."""
+        if s is None:
+            return self.ffi.NULL
+        texts = self.impl.texts
+        buf = texts.get(s)
+        if buf is None:
+            buf = texts[s] = self.cstr(s)
+        return buf
+
     def pystr(self, p):
         if p == self.ffi.NULL:
             return None
@@ -400,8 +427,7 @@ class Session:
         return self.ffi.from_handle(self.ffi.cast("void *", p))
 
     def _bind(self, cls, py, c, *extra):
-        b = cls(self, py, c, *extra)
-        self.keep.append(c)
+        b = cls(self, py, c, *extra)      # it keeps the C struct and the object alive
         self.by_addr[self.addr(c)] = b
         self.bindings.append(b)
         self.cbufs.append(b.cbuf)
@@ -409,7 +435,6 @@ class Session:
         self.pys.append(py)
         self.c_all = self.py_all = None
         self.by_id[id(py)] = b
-        self.keep.append(py)
         return b
 
     def py_of(self, raw_addr):
@@ -430,7 +455,7 @@ class Session:
             if init:
                 init(c)
             b = self._bind(cls, py, c)
-            b.push(force=True)
+            b.first_push()
         return b.c
 
     # -- Python objects -> C
@@ -472,7 +497,7 @@ class Session:
         if b is None:
             c = self.ffi.new(ctype + "[1]")
             b = self._bind(_CELLS.get(ctype, IntCellB), ptr, c)
-            b.push(force=True)
+            b.first_push()
         return b.c
 
     def py_cell(self, p, ctype):
@@ -1280,6 +1305,8 @@ class CImpl:
                                    "(pass src or set LIBVIRT_SRC)")
             built = B.build_version(version, src, worktree, coverage)
         self.built = built
+        self.c_types = (built.ffi, built.lib, built.ffi.typeof("uintptr_t"))
+        self.texts = {}         # Session.const_str's C strings, by text
         _install(built)
         if pymodule is None:
             try:

@@ -81,13 +81,21 @@ def _py_attr(path):
     return attrgetter(path), set_py
 
 
+def _inline(fn, code):
+    """``fn`` with the Python expression or statement it amounts to (``c``, ``s`` and, for
+    a write, ``{v}`` in it), which a binding's generated first push writes in its place."""
+    fn.inline = code
+    return fn
+
+
 def _c_int(cname):
-    return (lambda s, c: getattr(c, cname)), (lambda s, c, v: setattr(c, cname, v))
+    return (_inline(lambda s, c: getattr(c, cname), "c.%s" % cname),
+            _inline(lambda s, c, v: setattr(c, cname, v), "c.%s = {v}" % cname))
 
 
 def _c_str(cname):
-    return ((lambda s, c: s.addr(getattr(c, cname))),
-            (lambda s, c, v: setattr(c, cname, s.cstr(v))),
+    return (_inline(lambda s, c: s.addr(getattr(c, cname)), "s.addr(c.%s)" % cname),
+            _inline(lambda s, c, v: setattr(c, cname, s.cstr(v)), "c.%s = s.cstr({v})" % cname),
             (lambda s, c, raw: s.pystr(getattr(c, cname))))
 
 
@@ -113,6 +121,7 @@ def _str_row(name, cname, pull=True):
     if not pull:        # C only reads it: one C string per text, shared by every call
         def write_c(s, c, v):
             setattr(c, cname, s.const_str(v))
+        _inline(write_c, "c.%s = s.const_str({v})" % cname)
     return _row(name, read_c, write_c, to_py if pull else None)
 
 
@@ -148,13 +157,47 @@ def _job_row(name, cname):
 
         def write_c(s, c, v):
             c.job.info.type = v
+        field = "job.info.type"
     else:
         def read_c(s, c):
             return getattr(c.job, cname)
 
         def write_c(s, c, v):
             setattr(c.job, cname, v)
-    return _row("job." + name, read_c, write_c, _as_int)
+        field = "job." + cname
+    return _row("job." + name, _inline(read_c, "c." + field),
+                _inline(write_c, "c.%s = {v}" % field), _as_int)
+
+
+def _first_push(rows):
+    """A binding's first push for these rows, as one function of straight-line code: every
+    row written (inline where its writer says what it amounts to), then every pulled row's
+    raw C value read; the Python values and the struct's bytes kept."""
+    env = {}
+    lines = ["def first_push(self, s):",
+             "    c = self.c",
+             "    vals = self._py_values(self.py)"]
+    for i, r in enumerate(rows):
+        write_c = r[4]
+        code = getattr(write_c, "inline", None)
+        if code is None:
+            env["w%d" % i] = write_c
+            code = "w%d(s, c, {v})" % i
+        lines.append("    " + code.format(v="vals[%d]" % i))
+    lines.append("    sh = self.c_shadow")
+    for i, r in enumerate(rows):
+        if r[2] is None:
+            continue
+        read_c = r[3]
+        code = getattr(read_c, "inline", None)
+        if code is None:
+            env["r%d" % i] = read_c
+            code = "r%d(s, c)" % i
+        lines.append("    sh[%d] = %s" % (i, code))
+    lines += ["    self.py_shadow = vals",
+              "    self.c_bytes = self.cbuf[:]"]
+    exec("\n".join(lines), env)
+    return env["first_push"]
 
 
 class Binding:
@@ -180,35 +223,23 @@ class Binding:
         cls._nrows = len(rows)
         # (write_c, read_c or None): a row's raw C value is kept only where it is pulled
         cls._writes = tuple((r[4], r[3] if r[2] is not None else None) for r in rows)
-        # the same apart, for the first push: every row written, then the pulled ones read
-        cls._write_fns = tuple(r[4] for r in rows)
-        cls._reads = tuple((i, r[3]) for i, r in enumerate(rows) if r[2] is not None)
+        cls.first_push = _first_push(rows)
 
     def __init__(self, sess, py, c):
-        self.sess, self.py, self.c = sess, py, c
+        # (the session is handed to each sync, not kept: no cycle, so a call's C memory
+        # and world go when the call's last reference does, without the collector)
+        self.py, self.c = py, c
         self.c_shadow = [None] * self._nrows        # raw C values at the last sync
         self.py_shadow = None                       # Python values at the last sync
         self.c_bytes = None                         # the C struct's bytes at the last sync
         self.cbuf = sess.ffi.buffer(c)              # a view of the C struct, made once
 
-    def first_push(self):
-        """The binding's first sync, when it is made: every row into C."""
-        s, c = self.sess, self.c
-        vals = self._py_values(self.py)
-        for write_c, v in zip(self._write_fns, vals):
-            write_c(s, c, v)
-        shadow = self.c_shadow
-        for i, read_c in self._reads:
-            shadow[i] = read_c(s, c)
-        self.py_shadow = vals
-        self.c_bytes = self.cbuf[:]
-
-    def push(self):
+    def push(self, s):
         vals = self._py_values(self.py)
         old = self.py_shadow
         if all(map(is_, vals, old)):
             return
-        s, c, shadow = self.sess, self.c, self.c_shadow
+        c, shadow = self.c, self.c_shadow
         for i, (write_c, read_c) in enumerate(self._writes):
             v = vals[i]
             if not _same(v, old[i]):
@@ -218,11 +249,11 @@ class Binding:
         self.py_shadow = vals
         self.c_bytes = self.cbuf[:]
 
-    def pull(self):
+    def pull(self, s):
         now = self.cbuf[:]
         if now == self.c_bytes:
             return
-        s, c, py, shadow = self.sess, self.c, self.py, self.c_shadow
+        c, py, shadow = self.c, self.py, self.c_shadow
         vals = None
         for i, set_py, read_c, to_py in self._pulled:
             raw = read_c(s, c)
@@ -455,7 +486,7 @@ class Session:
             if init:
                 init(c)
             b = self._bind(cls, py, c)
-            b.first_push()
+            b.first_push(self)
         return b.c
 
     # -- Python objects -> C
@@ -497,7 +528,7 @@ class Session:
         if b is None:
             c = self.ffi.new(ctype + "[1]")
             b = self._bind(_CELLS.get(ctype, IntCellB), ptr, c)
-            b.first_push()
+            b.first_push(self)
         return b.c
 
     def py_cell(self, p, ctype):
@@ -682,7 +713,7 @@ class Session:
         if now == self.c_all:
             return
         for b in self.bindings:         # a pull makes no binding and writes no C
-            b.pull()
+            b.pull(self)
         self.c_all = now
         if self.py_all is not None:     # what was pulled is now on both sides
             self.py_all = self._py_shadows()
@@ -710,7 +741,7 @@ class Session:
             old = b.py_shadow
             if old is not None and all(map(is_, b._py_values(b.py), old)):
                 continue                # the binding's own push would return at once
-            b.push()
+            b.push(self)
             changed = True
         if changed:
             self.c_all = b"".join(self.cbufs)
@@ -959,6 +990,9 @@ def _install(built):
         objs = {}
 
         def iter_(obj, name, opaque):
+            # the session is looked up, not held: the world's trace keeps this iterator
+            # (an argument of the stub), and a session holding the world would be a cycle
+            s = sess()
             if isinstance(obj, (H.Connection, StartedElsewhere)):
                 # driver->autodestroy's payload: the connection (protocol.h's struct)
                 it(s.c_conn(obj), s.cstr(name), opaque)

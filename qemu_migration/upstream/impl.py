@@ -447,9 +447,7 @@ class Session:
             return self.ffi.NULL
         h = self.handles.get(id(obj))
         if h is None:
-            h = self.ffi.new_handle(obj)
-            self.handles[id(obj)] = h
-            self.keep.append(obj)
+            h = self.handles[id(obj)] = self.ffi.new_handle(obj)    # it keeps obj alive
         return self.ffi.cast(ctype, h)
 
     def from_handle(self, p):
@@ -868,7 +866,12 @@ def _install(built):
         if sync:
             s.pull()
         if caller:
-            r = _as_called_from(s.cstack[-1] if s.cstack else "<C>")(fn, *args)
+            frames = current().frames
+            frames.append(s.cstack[-1] if s.cstack else "<C>")
+            try:
+                r = fn(*args)
+            finally:
+                frames.pop()
         else:
             r = fn(*args)
         if after:
@@ -1341,6 +1344,10 @@ class CImpl:
         self.built = built
         self.c_types = (built.ffi, built.lib, built.ffi.typeof("uintptr_t"))
         self.texts = {}         # Session.const_str's C strings, by text
+        self._cfns = {}         # the compiled entry points, by name, at their first call
+        # qemuMigrationPrepareDirect's ``static int port``, where the module has it
+        self._port = (built.ffi.cast("int *", built.static_address(B.PORT_STATIC))
+                      if B.PORT_STATIC in built.statics else None)
         _install(built)
         if pymodule is None:
             try:
@@ -1431,10 +1438,9 @@ class CImpl:
         for i, conv in self._plan(name, sig):
             cargs[i] = conv(s, args[i])
         port_key = B.PORT_STATIC
-        port = None
-        if port_key in built.statics:
+        port = self._port
+        if port is not None:
             # a C static is the module's; each world (host) keeps its own value
-            port = built.ffi.cast("int *", built.static_address(port_key))
             outer = port[0]
             cur = world.statics.get(port_key)
             port[0] = cur.value if cur is not None else 0
@@ -1444,8 +1450,11 @@ class CImpl:
         stack.append(s)
         defer = lib.qmc_defer
         lib.qmc_defer = 0 if world.drop_wakeups else 1
+        cfn = self._cfns.get(name)
+        if cfn is None:
+            cfn = self._cfns[name] = getattr(lib, "qmc_call_" + name)
         try:
-            r = getattr(lib, "qmc_call_" + name)(*cargs)
+            r = cfn(*cargs)
             built.installed["catch_up"]()
             s.pull()
         finally:

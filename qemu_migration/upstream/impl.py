@@ -234,11 +234,10 @@ class Binding:
         self.c_bytes = None                         # the C struct's bytes at the last sync
         self.cbuf = sess.ffi.buffer(c)              # a view of the C struct, made once
 
-    def push(self, s):
-        vals = self._py_values(self.py)
+    def push(self, s, vals):
+        """Python -> C: the rows whose values (``vals``, read just now) are not those of
+        the last sync."""
         old = self.py_shadow
-        if all(map(is_, vals, old)):
-            return
         c, shadow = self.c, self.c_shadow
         for i, (write_c, read_c) in enumerate(self._writes):
             v = vals[i]
@@ -729,21 +728,24 @@ class Session:
         # one pass over every bound Python value says whether Python changed any (the
         # same objects as at the last sync); only then does each binding look at its own
         old = self.py_all
-        if old is not None and all(map(is_, self._py_now(), old)):
+        now = self._py_now()
+        if old is not None and all(map(is_, now, old)):
             return
         # bindings made during a push (a new def behind vm.def_) are pushed when made
         bs = self.bindings
+        n = len(bs)
         changed = False
-        for i in range(len(bs)):
+        for i in range(n):
             b = bs[i]
-            old = b.py_shadow
-            if old is not None and all(map(is_, b._py_values(b.py), old)):
-                continue                # the binding's own push would return at once
-            b.push(self)
+            vals = b._py_values(b.py)
+            if all(map(is_, vals, b.py_shadow)):
+                continue                # nothing of this binding's changed
+            b.push(self, vals)
             changed = True
         if changed:
             self.c_all = b"".join(self.cbufs)
-        self.py_all = self._py_shadows()
+        # every binding's values are now those read above (``now``), unless one was made
+        self.py_all = now if len(bs) == n else self._py_shadows()
 
     def unpushed(self):
         """After a stub of PULL_ONLY: nothing to push (tests make this a check)."""

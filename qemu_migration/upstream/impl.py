@@ -88,13 +88,21 @@ def _inline(fn, code):
     return fn
 
 
+def _field(fn, *path):
+    """``fn`` (a row's read_c) with the C field its raw value lies in: a pull reads the
+    row only when that field's bytes changed."""
+    fn.field = path
+    return fn
+
+
 def _c_int(cname):
-    return (_inline(lambda s, c: getattr(c, cname), "c.%s" % cname),
+    return (_field(_inline(lambda s, c: getattr(c, cname), "c.%s" % cname), cname),
             _inline(lambda s, c, v: setattr(c, cname, v), "c.%s = {v}" % cname))
 
 
 def _c_str(cname):
-    return (_inline(lambda s, c: s.addr(getattr(c, cname)), "s.addr(c.%s)" % cname),
+    return (_field(_inline(lambda s, c: s.addr(getattr(c, cname)), "s.addr(c.%s)" % cname),
+                   cname),
             _inline(lambda s, c, v: setattr(c, cname, s.cstr(v)), "c.%s = s.cstr({v})" % cname),
             (lambda s, c, raw: s.pystr(getattr(c, cname))))
 
@@ -165,7 +173,7 @@ def _job_row(name, cname):
         def write_c(s, c, v):
             setattr(c.job, cname, v)
         field = "job." + cname
-    return _row("job." + name, _inline(read_c, "c." + field),
+    return _row("job." + name, _field(_inline(read_c, "c." + field), *field.split(".")),
                 _inline(write_c, "c.%s = {v}" % field), _as_int)
 
 
@@ -224,6 +232,7 @@ class Binding:
         # (write_c, read_c or None): a row's raw C value is kept only where it is pulled
         cls._writes = tuple((r[4], r[3] if r[2] is not None else None) for r in rows)
         cls.first_push = _first_push(rows)
+        cls._ranges_by_ffi = {}
 
     def __init__(self, sess, py, c):
         # (the session is handed to each sync, not kept: no cycle, so a call's C memory
@@ -248,13 +257,35 @@ class Binding:
         self.py_shadow = vals
         self.c_bytes = self.cbuf[:]
 
+    def _field_ranges(self, ffi):
+        """Per pulled row, the (start, end) of the bytes of the C field its raw value lies
+        in, or None (read it at every pull that sees a change): made once per kind and
+        module (the structs' layouts are the module's)."""
+        ranges = self._ranges_by_ffi.get(ffi)
+        if ranges is None:
+            base = int(ffi.cast("uintptr_t", self.c))
+            ranges = []
+            for i, set_py, read_c, to_py in self._pulled:
+                path = getattr(read_c, "field", None)
+                if path is None or len(self._pulled) < 2:
+                    ranges.append(None)     # a single row: the whole struct is its bytes
+                    continue
+                p = ffi.addressof(self.c[0], *path)
+                lo = int(ffi.cast("uintptr_t", p)) - base
+                ranges.append((lo, lo + ffi.sizeof(ffi.typeof(p).item)))
+            ranges = self._ranges_by_ffi[ffi] = tuple(ranges)
+        return ranges
+
     def pull(self, s):
         now = self.cbuf[:]
-        if now == self.c_bytes:
+        before = self.c_bytes
+        if now == before:
             return
         c, py, shadow = self.c, self.py, self.c_shadow
         vals = None
-        for i, set_py, read_c, to_py in self._pulled:
+        for (i, set_py, read_c, to_py), r in zip(self._pulled, self._field_ranges(s.ffi)):
+            if r is not None and now[r[0]:r[1]] == before[r[0]:r[1]]:
+                continue                # its field's bytes are as at the last sync
             raw = read_c(s, c)
             if raw == shadow[i]:
                 continue
@@ -298,9 +329,9 @@ class VmB(Binding):
         _int_row("pid", "pid", pull=False),
         _row("persistent", lambda s, c: s.lib.qmc_get_persistent(c),
              lambda s, c, v: s.lib.qmc_set_persistent(c, 1 if v else 0), _as_bool),
-        _row("def_", lambda s, c: s.addr(getattr(c, "def")),
+        _row("def_", _field(lambda s, c: s.addr(getattr(c, "def")), "def"),
              lambda s, c, v: setattr(c, "def", s.c_def(v)), _py_object),
-        _row("privateData", lambda s, c: s.addr(c.privateData),
+        _row("privateData", _field(lambda s, c: s.addr(c.privateData), "privateData"),
              lambda s, c, v: setattr(c, "privateData", s.ffi.cast("void *", s.c_priv(v))),
              _py_object),
         _handle_row("snapshots",

@@ -766,12 +766,14 @@ class Session:
         bs = self.bindings
         n = len(bs)
         changed = False
+        end = 0
         for i in range(n):
             b = bs[i]
-            vals = b._py_values(b.py)
+            start, end = end, end + b._nrows
+            vals = now[start:end]       # this binding's values, read above
             if all(map(is_, vals, b.py_shadow)):
                 continue                # nothing of this binding's changed
-            b.push(self, vals)
+            b.push(self, tuple(vals))
             changed = True
         if changed:
             self.c_all = b"".join(self.cbufs)

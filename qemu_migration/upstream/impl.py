@@ -877,7 +877,8 @@ def _install(built):
         """Attach ``fn`` as the callback ``name``; the trace is brought up to date first."""
         def deco(fn):
             def callback(*args):
-                catch_up()
+                if pending[0]:
+                    catch_up()
                 return fn(*args)
             ffi.def_extern(name=name, onerror=onerror)(callback)
             return fn

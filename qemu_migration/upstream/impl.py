@@ -11,11 +11,15 @@ How the two sides stay one world:
     made when first needed; ``Binding``s pair them;
   * before each callback into a Python stub every binding copies C -> Python
     (only what C changed since the last copy), after it Python -> C (only what
-    Python changed), and the stub's return value is turned into C;
+    Python changed), and the stub's return value is turned into C; stubs that
+    touch no bound field (UNSYNCED) skip both, stubs that write none (PULL_ONLY)
+    the second;
   * errno: C takes ``world.errno`` after every callback;
   * the trace: the extracted functions are compiled with -finstrument-functions,
     and their entry and exit append to ``world.trace`` and move ``world.depth``
-    exactly as the ``ported`` wrapper does; the stubs record themselves;
+    exactly as the ``ported`` wrapper does; the stubs record themselves; C
+    buffers the entries and exits, and the calls of the lock stubs (DEFERRED),
+    and the next callback takes them in order;
   * ``static int port`` of qemuMigrationPrepareDirect is set from
     ``world.statics`` before a call and written back after it.
 """

@@ -123,6 +123,10 @@ def _py_object(s, c, raw):
     return s.py_of(raw)
 
 
+# what the common to_py functions amount to, for the generated pulls
+_INLINE_TO_PY = {_as_int: "int(raw)", _as_bool: "bool(raw)", _py_object: "s.py_of(raw)"}
+
+
 def _row(name, read_c, write_c, to_py=None, pull=True):
     get_py, set_py = _py_attr(name)
     return (name, get_py, set_py if pull and to_py is not None else None, read_c, write_c, to_py)
@@ -236,7 +240,7 @@ class Binding:
         # (write_c, read_c or None): a row's raw C value is kept only where it is pulled
         cls._writes = tuple((r[4], r[3] if r[2] is not None else None) for r in rows)
         cls.first_push = _first_push(rows)
-        cls._ranges_by_ffi = {}
+        cls._pulls_by_ffi = {}         # its pull per module (Binding._make_pull)
 
     def __init__(self, sess, py, c):
         # (the session is handed to each sync, not kept: no cycle, so a call's C memory
@@ -263,45 +267,69 @@ class Binding:
 
     def _field_ranges(self, ffi):
         """Per pulled row, the (start, end) of the bytes of the C field its raw value lies
-        in, or None (read it at every pull that sees a change): made once per kind and
-        module (the structs' layouts are the module's)."""
-        ranges = self._ranges_by_ffi.get(ffi)
-        if ranges is None:
-            base = int(ffi.cast("uintptr_t", self.c))
-            ranges = []
-            for i, set_py, read_c, to_py in self._pulled:
-                path = getattr(read_c, "field", None)
-                if path is None or len(self._pulled) < 2:
-                    ranges.append(None)     # a single row: the whole struct is its bytes
-                    continue
-                p = ffi.addressof(self.c[0], *path)
-                lo = int(ffi.cast("uintptr_t", p)) - base
-                ranges.append((lo, lo + ffi.sizeof(ffi.typeof(p).item)))
-            ranges = self._ranges_by_ffi[ffi] = tuple(ranges)
+        in, or None (read it at every pull that sees a change)."""
+        base = int(ffi.cast("uintptr_t", self.c))
+        ranges = []
+        for i, set_py, read_c, to_py in self._pulled:
+            path = getattr(read_c, "field", None)
+            if path is None or len(self._pulled) < 2:
+                ranges.append(None)     # a single row: the whole struct is its bytes
+                continue
+            p = ffi.addressof(self.c[0], *path)
+            lo = int(ffi.cast("uintptr_t", p)) - base
+            ranges.append((lo, lo + ffi.sizeof(ffi.typeof(p).item)))
         return ranges
 
+    def _make_pull(self, ffi):
+        """This kind's pull in a module (the structs' layouts are the module's), as one
+        function of straight-line code: per pulled row, only when the bytes of its C
+        field changed since the last sync, its raw value read (inline where its reader
+        says what it amounts to) and, when it is not the one kept, turned into Python
+        and set on the object; the Python values and the struct's bytes kept."""
+        env = {}
+        lines = ["def pull(self, s):",
+                 "    now = self.cbuf[:]",
+                 "    before = self.c_bytes",
+                 "    if now == before:",
+                 "        return",
+                 "    c = self.c",
+                 "    py = self.py",
+                 "    sh = self.c_shadow",
+                 "    vals = None"]
+        for (i, set_py, read_c, to_py), r in zip(self._pulled, self._field_ranges(ffi)):
+            ind = "    "
+            if r is not None:
+                lines.append("    if now[%d:%d] != before[%d:%d]:" % (r[0], r[1], r[0], r[1]))
+                ind = "        "
+            code = getattr(read_c, "inline", None)
+            if code is None:
+                env["r%d" % i] = read_c
+                code = "r%d(s, c)" % i
+            conv = _INLINE_TO_PY.get(to_py)
+            if conv is None:
+                env["t%d" % i] = to_py
+                conv = "t%d(s, c, raw)" % i
+            lines += [ind + "raw = " + code,
+                      ind + "if raw != sh[%d]:" % i,
+                      ind + "    v = " + conv,
+                      ind + "    py.%s = v" % self.ROWS[i][0],      # its (dotted) path
+                      ind + "    sh[%d] = raw" % i,
+                      ind + "    if vals is None:",
+                      ind + "        vals = list(self.py_shadow)",
+                      ind + "    vals[%d] = v" % i]
+        lines += ["    if vals is not None:",
+                  "        self.py_shadow = tuple(vals)",
+                  "    self.c_bytes = now"]
+        exec("\n".join(lines), env)
+        fn = self._pulls_by_ffi[ffi] = env["pull"]
+        return fn
+
     def pull(self, s):
-        now = self.cbuf[:]
-        before = self.c_bytes
-        if now == before:
-            return
-        c, py, shadow = self.c, self.py, self.c_shadow
-        vals = None
-        for (i, set_py, read_c, to_py), r in zip(self._pulled, self._field_ranges(s.ffi)):
-            if r is not None and now[r[0]:r[1]] == before[r[0]:r[1]]:
-                continue                # its field's bytes are as at the last sync
-            raw = read_c(s, c)
-            if raw == shadow[i]:
-                continue
-            v = to_py(s, c, raw)
-            set_py(py, v)
-            shadow[i] = raw
-            if vals is None:
-                vals = list(self.py_shadow)
-            vals[i] = v
-        if vals is not None:
-            self.py_shadow = tuple(vals)
-        self.c_bytes = now
+        """C -> Python: the rows whose C values changed since the last sync."""
+        fn = self._pulls_by_ffi.get(s.ffi)
+        if fn is None:
+            fn = self._make_pull(s.ffi)
+        fn(self, s)
 
 
 def _handle_row(name, write_c, read_c):

@@ -726,9 +726,18 @@ def _run(version, case):
 
 # --- a batch of runs: no collector, and spread over processes where that pays -----------------
 
+def _read(version, case, read):
+    """``read`` of the outcome of ``case`` on ``version``, run afresh; the outcome (with
+    the world it left) is let go once read."""
+    world = case.make_world()
+    convention, impl = version_impl(version)
+    return read(record_call(world, convention, case.call, impl))
+
+
 PARALLEL_MIN = 3000     # fewer runs than this are not worth starting processes for
 _POOL = None            # (n, executor) of the batch in progress
 _BATCH: List[tuple] = []   # the (version, case) runs of the batch in progress
+_READ = None            # what the batch in progress keeps of each outcome (None: all)
 
 
 def jobs():
@@ -746,9 +755,12 @@ def jobs():
 
 
 def _worker(span):
-    """Run _BATCH[start:stop] (a forked worker has the parent's _BATCH) and send the
-    results back compactly (marshal: outcomes are plain JSON-ready data)."""
+    """Run _BATCH[start:stop] (a forked worker has the parent's _BATCH and _READ) and send
+    the results back compactly (marshal: outcomes are plain JSON-ready data, and so is
+    what a reader keeps of them)."""
     start, stop = span
+    if _READ is not None:
+        return marshal.dumps([_read(v, c, _READ) for v, c in _BATCH[start:stop]])
     return marshal.dumps([(plain(out), calls) for out, calls in
                           (_run(v, c) for v, c in _BATCH[start:stop])])
 
@@ -810,10 +822,10 @@ def _shutdown(cancel=False):
         _POOL = None
 
 
-def _run_parallel(pairs, n):
+def _run_parallel(pairs, n, read=None):
     """The batch over ``n`` forked processes, or None when none can be had."""
-    global _BATCH
-    _BATCH = pairs
+    global _BATCH, _READ
+    _BATCH, _READ = pairs, read
     try:
         size = -(-len(pairs) // (n * 4))
         spans = [(i, min(i + size, len(pairs))) for i in range(0, len(pairs), size)]
@@ -831,18 +843,21 @@ def _run_parallel(pairs, n):
         raise
     finally:
         _shutdown()                 # forked for this batch: they hold its runs only
-        _BATCH = []
+        _BATCH, _READ = [], None
 
 
-def _run_batch(pairs):
-    """[(version, case)] -> [(outcome, faultable call counts)], in order."""
+def _run_batch(pairs, read=None):
+    """[(version, case)] -> [(outcome, faultable call counts)], in order; with ``read``,
+    [read(outcome)] (the outcomes let go as they are read)."""
     n = jobs()
     with collector_off():
         if n > 1 and len(pairs) >= PARALLEL_MIN and not any(v in EXTRA_VERSIONS
                                                             for v, _ in pairs):
-            out = _run_parallel(pairs, n)
+            out = _run_parallel(pairs, n, read)
             if out is not None:
                 return out
+        if read is not None:
+            return [_read(v, c, read) for v, c in pairs]
         return [_run(v, c) for v, c in pairs]
 
 
@@ -870,6 +885,21 @@ def lazy_outcomes(version, cases):
     analyses, which read a few keys of each.  Equal to the dicts ``outcomes`` gives."""
     prefetch([version], cases)
     return [_OUTCOMES[(version, c.id)] for c in cases]
+
+
+def readings(versions, cases, read):
+    """Per version, ``read(outcome)`` of each case, in order: an outcome this process
+    knows is read where it is; the others are run in one batch and each is let go once
+    read, not kept (for an analysis that reads a little of many outcomes: ``diff``, whose
+    memory then holds what it reads, not every run's world).  ``read`` takes an
+    ``Outcome`` or an outcome dict and returns plain data (marshal: a forked worker
+    sends it back)."""
+    for v in versions:
+        version_impl(v)
+    missing = [(v, c) for v in versions for c in cases if (v, c.id) not in _OUTCOMES]
+    fresh = iter(_run_batch(missing, read))
+    return [[read(_OUTCOMES[(v, c.id)]) if (v, c.id) in _OUTCOMES else next(fresh)
+             for c in cases] for v in versions]
 
 
 def fault_points(base):

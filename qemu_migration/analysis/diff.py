@@ -18,8 +18,11 @@ are computed.
 import re
 from collections import OrderedDict
 
+from ..engine import invariants
 from ..engine.batch import collector_off
+from ..engine.outcome import Outcome, state_words
 from ..port.registry import ENTRY_NAMES
+from ..world.constants import ERROR_CODE_NAMES, EVENT_NAMES
 from . import cases as C
 from .minimise import Space
 
@@ -65,6 +68,62 @@ def signature(o):
         tuple("%s(%s)" % (e["type"], e["domain"]) for e in o["driver"]["events"]),
         tuple(sorted((k, repr(v)) for k, v in o["out"].items())),
         tuple(o["driver"]["domains"]),
+    )
+
+
+# what ``reading`` has put into words, by what it was made of: the states of a domain, the
+# relative states and the masked messages of a whole diff are a few hundred each
+_MEMO_MAX = 4096
+_WORDS: dict = {}       # state_raw tuple -> state_words dict (read, never handed out)
+_RELATIVE: dict = {}    # (before raw, after raw) -> relative_state
+_MASKED: dict = {}      # message -> mask_digits(message)
+
+
+def _memo(table, key, make, *args):
+    value = table.get(key)
+    if value is None:
+        value = make(*args)
+        if len(table) < _MEMO_MAX:
+            table[key] = value
+    return value
+
+
+def reading(o):
+    """``signature(o)``, read straight from a recorded ``Outcome``'s world and raw states
+    (an outcome dict, or an ``Outcome`` built whole, which let its world go, is read as
+    ``signature`` reads it): what ``diff`` keeps of a run.
+
+    The same values, made without building the keys it reads: the error left set and
+    the errors raised from the world's ``VirError``s, the domain's states put into words
+    once per distinct state (``state_raw`` tuples), the violations checked on those,
+    the events since the call began and the domains listed from the driver."""
+    w = o.world if type(o) is Outcome else None
+    if w is None:
+        return signature(o)
+    err = w.last_error
+    before_raw, after_raw = o.before_raw, o.after_raw
+    before = None if before_raw is None else _memo(_WORDS, before_raw, state_words, before_raw)
+    after = None if after_raw is None else _memo(_WORDS, after_raw, state_words, after_raw)
+    driver = w.driver
+    events = driver.events[o.events_from:]
+    violations = invariants.check(o.call.function, o.failed, before, after, w, events)
+    if err is None:
+        code = message = None
+    else:
+        code = ERROR_CODE_NAMES[err.code]
+        text = err.message
+        message = _memo(_MASKED, text, mask_digits, text)
+    return (
+        repr(o.ret),
+        o.failed,
+        code,
+        message,
+        len(w.errors),
+        tuple(sorted(v["invariant"] for v in violations)),
+        _memo(_RELATIVE, (before_raw, after_raw), relative_state, before, after),
+        tuple("%s(%s)" % (EVENT_NAMES.get(e.type, str(e.type)), e.domain) for e in events),
+        tuple(sorted((k, repr(v)) for k, v in o.out.items())),
+        tuple(sorted(vm.def_.name for vm in driver.domains.values())),
     )
 
 
@@ -120,10 +179,10 @@ def _fault_rank(desc_values):
     return 2
 
 
-def _error_key(o):
-    err = o["error"]
-    return (mask_digits(err["message"]) if err else None,
-            tuple(sorted(v["invariant"] for v in o["violations"])))
+def _error_key(sig):
+    """What a fault-free failure is grouped by, from its signature: the error left set,
+    digits masked, and the invariants it breaks."""
+    return sig[3], sig[5]
 
 
 @collector_off()
@@ -136,21 +195,30 @@ def diff(from_version="pre", to_version="post", functions=None):
               with its invariant violations: what a refusal leaves behind
     classes   the (from, to) classes that differ, fault-free ones first
 
-    Made without the cyclic collector, as the runs are (engine/batch.py): reading the
-    outcomes builds their values (``cases.lazy_outcomes``), tens of thousands of dicts
-    and lists and no cycle, which the collector would only scan again and again.
+    Each run is read once, for its signature (``reading``), and let go
+    (``cases.readings``): every count, group and "was" line comes from the signatures;
+    only the example of each entry is run again and read whole (``side``).  Made
+    without the cyclic collector, as the runs are (engine/batch.py): the signatures
+    are tens of thousands of tuples and no cycle, which the collector would only scan
+    again and again.
     """
     functions = [C.resolve_function(f) or f for f in (functions or ENTRY_NAMES)]
     result = OrderedDict([("from", from_version), ("to", to_version), ("cases", 0),
                           ("headline", []), ("changes", []), ("refusals", []),
                           ("classes", [])])
     all_classes = []
-    C.prefetch([from_version, to_version], C.enumerate_cases(functions))
+    every_sig_a, every_sig_b = C.readings([from_version, to_version],
+                                          C.enumerate_cases(functions), reading)
+
+    def whole(version, case):
+        return C.lazy_outcomes(version, [case])[0]
+
+    start = 0
     for f in functions:
         cs = C.enumerate_cases([f])
-        a = C.lazy_outcomes(from_version, cs)
-        b = C.lazy_outcomes(to_version, cs)
-        sig_a, sig_b = list(map(signature, a)), list(map(signature, b))
+        sig_a = every_sig_a[start:start + len(cs)]
+        sig_b = every_sig_b[start:start + len(cs)]
+        start += len(cs)
         groups = OrderedDict()
         for i, key in enumerate(zip(sig_a, sig_b)):
             groups.setdefault(key, []).append(i)
@@ -181,7 +249,7 @@ def diff(from_version="pre", to_version="post", functions=None):
             ex = pick(idx)
             was = OrderedDict()
             for i in idx:
-                k = _was_text(a[i])
+                k = _was_text(sig_a[i])
                 was[k] = was.get(k, 0) + 1
             desc = space.describe(idx)
             result["changes"].append(OrderedDict([
@@ -189,7 +257,7 @@ def diff(from_version="pre", to_version="post", functions=None):
                 ("of", len(cs)), ("inputs", desc.text()), ("description", desc.as_dict()),
                 ("faults", ["none", "some", "only"][
                     _fault_rank({cs[i].dims["fault"] for i in idx})]),
-                ("example", cs[ex].id), ("to", side(b[ex])),
+                ("example", cs[ex].id), ("to", side(whole(to_version, cs[ex]))),
                 ("was", [OrderedDict([("outcome", k), ("count", n)])
                          for k, n in sorted(was.items(), key=lambda kv: -kv[1])]),
             ]))
@@ -199,18 +267,19 @@ def diff(from_version="pre", to_version="post", functions=None):
         nf_space = Space([cs[i].dims for i in nf], C.dimension_names(f)[:-1])
         fails = OrderedDict()
         for j, i in enumerate(nf):
-            if b[i]["failed"]:
-                fails.setdefault(_error_key(b[i]), []).append(j)
+            if sig_b[i][1]:
+                fails.setdefault(_error_key(sig_b[i]), []).append(j)
         for key, js in sorted(fails.items(), key=lambda kv: -len(kv[1])):
             ex = nf[js[0]]
+            b_ex = whole(to_version, cs[ex])
             desc = nf_space.describe(js)
             n_ch = sum(1 for j in js if sig_a[nf[j]] != sig_b[nf[j]])
             result["refusals"].append(OrderedDict([
                 ("function", f), ("short", C.SHORT[f]), ("count", len(js)),
                 ("of", len(nf)), ("changed", n_ch),
                 ("inputs", desc.text()), ("description", desc.as_dict()),
-                ("error", b[ex]["error"]["message"] if b[ex]["error"] else None),
-                ("state", state_text(b[ex])),
+                ("error", b_ex["error"]["message"] if b_ex["error"] else None),
+                ("state", state_text(b_ex)),
                 ("violations", list(key[1])), ("example", cs[ex].id),
             ]))
 
@@ -226,21 +295,24 @@ def diff(from_version="pre", to_version="post", functions=None):
                                     ("description", desc.as_dict()),
                                     ("faults", ["none", "some", "only"][_fault_rank(faults)]),
                                     ("example", cs[ex].id),
-                                    ("from", side(a[ex])), ("to", side(b[ex])),
+                                    ("from", side(whole(from_version, cs[ex]))),
+                                    ("to", side(whole(to_version, cs[ex]))),
                                 ])))
     all_classes.sort(key=lambda t: t[:4])
     result["classes"] = [t[4] for t in all_classes]
     return result
 
 
-def _was_text(o):
-    err = o["error"]
-    if o["failed"]:
-        text = "failed: %s" % (mask_digits(err["message"]) if err else "(no error)")
+def _was_text(sig):
+    """What a case did, in short, from its signature: failed (with the error left set,
+    digits masked) or succeeded, and the invariants it broke.  The signature's error
+    code is None exactly when no error is left set (a set error's code is a name)."""
+    if sig[1]:
+        text = "failed: %s" % (sig[3] if sig[2] is not None else "(no error)")
     else:
         text = "succeeded"
-    if o["violations"]:
-        text += " [%s]" % ", ".join(sorted({v["invariant"] for v in o["violations"]}))
+    if sig[5]:
+        text += " [%s]" % ", ".join(sorted(set(sig[5])))
     return text
 
 

@@ -310,7 +310,9 @@ def _ignores_sigint(pid):
 
 
 def test_ctrl_c_during_diff_with_workers_is_one_line():
-    """SIGINT to the process group, as a terminal sends it, while two forked workers run.
+    """SIGINT to the process group, as a terminal sends it, while two forked workers run
+    (QEMU_MIGRATION_JOBS=3: the enumeration's batch on a cold cache has three workers, the
+    readings of diff's runs this process and two workers).
 
     The child gets SIGINT's default disposition back (preexec_fn) whatever this
     process has (a shell's background job ignores SIGINT, and an ignored SIGINT
@@ -320,7 +322,7 @@ def test_ctrl_c_during_diff_with_workers_is_one_line():
     (their initializer ran): no sleep that a loaded machine can outrun."""
     p = subprocess.Popen([sys.executable, "-m", "qemu_migration", "diff"], cwd=ROOT,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                         env=dict(os.environ, QEMU_MIGRATION_JOBS="2"),
+                         env=dict(os.environ, QEMU_MIGRATION_JOBS="3"),
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     children = Path("/proc/%d/task/%d/children" % (p.pid, p.pid))
     try:

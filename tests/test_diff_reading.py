@@ -68,7 +68,7 @@ def test_reading_memos_what_it_put_into_words_up_to_a_bound(sample, monkeypatch)
 @pytest.fixture
 def empty_caches(monkeypatch):
     """The module's caches replaced by empty ones for one test (the suite's stay warm)."""
-    for name in ("_TEMPLATES", "_OUTCOMES", "_CALLS", "_CASES"):
+    for name in ("_TEMPLATES", "_OUTCOMES", "_CALLS", "_CASES", "_READINGS"):
         monkeypatch.setattr(C, name, {})
 
 
@@ -101,12 +101,117 @@ def test_a_worker_reads_its_span_of_the_batch_and_sends_that(batch, monkeypatch)
     assert got == [D.reading(record_call(c.make_world(), v, c.call)) for v, c in batch[2:7]]
 
 
-def test_forked_workers_read_what_one_process_reads(batch, monkeypatch):
+def test_read_jobs_default_to_two_on_two_cores_and_follow_the_environment(monkeypatch):
+    monkeypatch.delenv("QEMU_MIGRATION_JOBS", raising=False)
+    for cores, n in ((None, 1), (1, 1), (2, 2), (16, 2)):
+        monkeypatch.setattr(C.os, "cpu_count", lambda: cores)
+        assert C.read_jobs() == n
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "3")
+    assert C.read_jobs() == 3 and C.jobs() == 3
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "0")
+    assert C.read_jobs() == 1 and C.jobs() == 1
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "many")
+    assert C.read_jobs() == 2 and C.jobs() == 1
+
+
+@pytest.mark.parametrize("count,n", [(0, 2), (1, 2), (64, 2), (200, 2), (200, 3), (130, 1)])
+def test_shares_deal_out_every_index_once_in_chunks_in_turn(count, n):
+    shares = C._shares(count, n)
+    assert len(shares) == n
+    assert sorted(i for share in shares for i in share) == list(range(count))
+    for k, start in enumerate(range(0, count, C.READ_CHUNK)):
+        chunk = list(range(start, min(start + C.READ_CHUNK, count)))
+        share = shares[k % n]
+        assert share[share.index(start):share.index(start) + len(chunk)] == chunk
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_forked_workers_read_what_one_process_reads(batch, monkeypatch, n):
+    alone = [D.signature(run_call(c.make_world(), v, c.call)) for v, c in batch]
     monkeypatch.setenv("QEMU_MIGRATION_JOBS", "1")
-    alone = C._run_batch(batch, D.reading)
-    assert alone == [D.signature(run_call(c.make_world(), v, c.call)) for v, c in batch]
+    monkeypatch.setattr(C, "_pool", lambda n: pytest.fail("forked for one process"))
+    assert C._read_batch(batch, D.reading) == alone
+    monkeypatch.undo()
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", str(n))
+    monkeypatch.setattr(C, "PARALLEL_MIN", 10)
+    monkeypatch.setattr(C, "READ_CHUNK", 7)
+    assert C._read_batch(batch, D.reading) == alone
+    assert C._BATCH == [] and C._READ is None and C._POOL is None   # nothing of it kept
+
+
+def test_no_fork_or_no_processes_reads_the_batch_here(batch, monkeypatch):
     monkeypatch.setenv("QEMU_MIGRATION_JOBS", "2")
     monkeypatch.setattr(C, "PARALLEL_MIN", 10)
-    assert C._run_batch(batch, D.reading) == alone
-    assert C._BATCH == [] and C._READ is None       # nothing of the batch is kept
-    assert C._run_batch(batch) == [C._run(v, c) for v, c in batch]   # and whole again
+    alone = [D.signature(run_call(c.make_world(), v, c.call)) for v, c in batch]
+    monkeypatch.setattr(C.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert C._read_batch(batch, D.reading) == alone
+
+    def no_processes(n):
+        raise OSError("no processes")
+    monkeypatch.setattr(C, "_pool", no_processes)
+    assert C._read_batch(batch, D.reading) == alone
+    assert C._BATCH == [] and C._READ is None
+
+
+def test_a_registered_version_is_read_here(batch, monkeypatch):
+    """A version of compiled C is read in this process (its build is this process's)."""
+    from qemu_migration.port import VERSIONS
+    monkeypatch.setattr(C, "EXTRA_VERSIONS", {})
+    C.register_version("c:same-as-post", "post", VERSIONS["post"].module)
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "2")
+    monkeypatch.setattr(C, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(C, "_pool", lambda n: pytest.fail("forked for compiled C"))
+    pairs = [("c:same-as-post", c) for _, c in batch[:5]]
+    assert C._read_batch(pairs, D.reading) == [D.reading(record_call(c.make_world(), "post",
+                                                                     c.call))
+                                                for _, c in pairs]
+
+
+def test_ctrl_c_while_reading_stops_the_workers(batch, monkeypatch):
+    """A Ctrl-C while this process reads its share (or waits for a worker's): the workers
+    are shut down with a second Ctrl-C ignored meanwhile, and nothing of the batch kept."""
+    import signal
+    calls = []
+
+    class Future:
+        def result(self):
+            raise KeyboardInterrupt
+
+    class Pool:
+        def submit(self, fn, span):
+            calls.append(("submit", span,
+                          signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])))
+            return Future()
+
+        def shutdown(self, cancel_futures):
+            calls.append(("shutdown", cancel_futures, signal.getsignal(signal.SIGINT)))
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "2")
+    monkeypatch.setattr(C, "PARALLEL_MIN", 10)
+    monkeypatch.setattr(C, "_POOL", (1, Pool()))
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        C._read_batch(batch, D.reading)
+    theirs = len(C._shares(len(batch), 2)[1])
+    assert calls == [("submit", (0, theirs), True), ("shutdown", True, signal.SIG_IGN)]
+    assert C._POOL is None and C._BATCH == [] and C._READ is None
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_readings_are_computed_once_per_process(empty_caches, monkeypatch):
+    cases = C.enumerate_cases(["IsAllowed"])[:6]
+    C._OUTCOMES.clear()
+    ran = []
+    real = C._read_batch
+
+    def counted(pairs, read):
+        ran.append([(v, c.id) for v, c in pairs])
+        return real(pairs, read)
+    monkeypatch.setattr(C, "_read_batch", counted)
+    first = C.readings(["pre", "post"], cases, D.reading)
+    # case by case, both versions together
+    assert ran == [[(v, c.id) for c in cases for v in ("pre", "post")]]
+    assert C.readings(["post", "pre"], cases, D.reading) == first[::-1]
+    assert C.readings(["post", "fixed"], cases, D.reading)[0] == first[1]
+    assert ran[1:] == [[("fixed", c.id) for c in cases]]
+    C.clear_cache()
+    assert C._READINGS == {}

@@ -691,6 +691,7 @@ _TEMPLATES: Dict[str, World] = {}   # state id -> the world its cases run on cop
 _OUTCOMES: Dict[tuple, dict] = {}
 _CALLS: Dict[tuple, dict] = {}       # (version, state id) -> faultable stub call counts
 _CASES: Dict[tuple, List[Case]] = {}
+_READINGS: Dict[tuple, object] = {}  # (reader, version, case id) -> what it read
 
 
 # versions other than the ports (compiled C, see upstream/cversion.py), by name:
@@ -740,18 +741,33 @@ _BATCH: List[tuple] = []   # the (version, case) runs of the batch in progress
 _READ = None            # what the batch in progress keeps of each outcome (None: all)
 
 
-def jobs():
-    """Worker processes for a large batch: QEMU_MIGRATION_JOBS, else 1.
-
-    Measured on 2 cores (README, Speed): a second process saved less wall time than
-    the outcomes cost to send back, so one process is the default."""
+def _env_jobs():
+    """QEMU_MIGRATION_JOBS as a number of processes (at least 1), or None: unset or not
+    a number."""
     env = os.environ.get("QEMU_MIGRATION_JOBS")
     if env:
         try:
             return max(1, int(env))
         except ValueError:
             pass
-    return 1
+    return None
+
+
+def jobs():
+    """Worker processes for a large batch: QEMU_MIGRATION_JOBS, else 1.
+
+    Measured on 2 cores (README, Speed): a second process saved less wall time than
+    the outcomes cost to send back, so one process is the default."""
+    return _env_jobs() or 1
+
+
+def read_jobs():
+    """Processes that share a large batch of readings (``readings``): QEMU_MIGRATION_JOBS,
+    else 2 where there are 2 cores or more, else 1.  This process reads a share itself and
+    each forked worker sends back only what it read (a signature is a few hundred bytes,
+    a whole outcome tens of kilobytes): on an idle 2-core machine that halves the wall
+    time of ``diff``'s runs for about 15% more CPU (README, Speed)."""
+    return _env_jobs() or (2 if (os.cpu_count() or 1) >= 2 else 1)
 
 
 def _worker(span):
@@ -822,10 +838,10 @@ def _shutdown(cancel=False):
         _POOL = None
 
 
-def _run_parallel(pairs, n, read=None):
+def _run_parallel(pairs, n):
     """The batch over ``n`` forked processes, or None when none can be had."""
-    global _BATCH, _READ
-    _BATCH, _READ = pairs, read
+    global _BATCH
+    _BATCH = pairs
     try:
         size = -(-len(pairs) // (n * 4))
         spans = [(i, min(i + size, len(pairs))) for i in range(0, len(pairs), size)]
@@ -843,22 +859,78 @@ def _run_parallel(pairs, n, read=None):
         raise
     finally:
         _shutdown()                 # forked for this batch: they hold its runs only
-        _BATCH, _READ = [], None
+        _BATCH = []
 
 
-def _run_batch(pairs, read=None):
-    """[(version, case)] -> [(outcome, faultable call counts)], in order; with ``read``,
-    [read(outcome)] (the outcomes let go as they are read)."""
+def _run_batch(pairs):
+    """[(version, case)] -> [(outcome, faultable call counts)], in order."""
     n = jobs()
     with collector_off():
         if n > 1 and len(pairs) >= PARALLEL_MIN and not any(v in EXTRA_VERSIONS
                                                             for v, _ in pairs):
-            out = _run_parallel(pairs, n, read)
+            out = _run_parallel(pairs, n)
             if out is not None:
                 return out
-        if read is not None:
-            return [_read(v, c, read) for v, c in pairs]
         return [_run(v, c) for v, c in pairs]
+
+
+READ_CHUNK = 64     # consecutive runs one process reads (a state's cases share a template)
+
+
+def _shares(count, n):
+    """The indices 0..count-1 dealt out to ``n`` processes in chunks of READ_CHUNK, in
+    turn (the entry points' runs differ in cost: each process gets some of every one)."""
+    shares = [[] for _ in range(n)]
+    for k, start in enumerate(range(0, count, READ_CHUNK)):
+        shares[k % n].extend(range(start, min(start + READ_CHUNK, count)))
+    return shares
+
+
+def _read_parallel(pairs, n, read):
+    """``read`` of each run of the batch, shared by this process and ``n - 1`` forked
+    workers (each gets its share by index, as _BATCH, and sends back what it read); None
+    when no worker can be had."""
+    global _BATCH, _READ
+    shares = _shares(len(pairs), n)
+    theirs = [i for share in shares[1:] for i in share]
+    _BATCH, _READ = [pairs[i] for i in theirs], read
+    try:
+        spans, start = [], 0
+        for share in shares[1:]:
+            spans.append((start, start + len(share)))
+            start += len(share)
+        with _sigint_held():                # the workers start at the first submit
+            pool = _pool(n - 1)
+            if pool is None:
+                return None
+            futures = [pool.submit(_worker, span) for span in spans]
+        out = [None] * len(pairs)
+        for i in shares[0]:
+            out[i] = _read(pairs[i][0], pairs[i][1], read)
+        for i, r in zip(theirs, (r for f in futures for r in marshal.loads(f.result()))):
+            out[i] = r
+        return out
+    except (OSError, RuntimeError):   # no processes to be had: run here
+        return None
+    except KeyboardInterrupt:
+        with _sigint_ignored():     # a second Ctrl-C must not break the shutdown
+            _shutdown(cancel=True)  # the workers finish the span in hand and leave
+        raise
+    finally:
+        _shutdown()                 # forked for this batch: they hold its runs only
+        _BATCH, _READ = [], None
+
+
+def _read_batch(pairs, read):
+    """[(version, case)] -> [read(outcome)], in order, each outcome let go once read."""
+    n = read_jobs()
+    with collector_off():
+        if n > 1 and len(pairs) >= PARALLEL_MIN and not any(v in EXTRA_VERSIONS
+                                                            for v, _ in pairs):
+            out = _read_parallel(pairs, n, read)
+            if out is not None:
+                return out
+        return [_read(v, c, read) for v, c in pairs]
 
 
 def prefetch(versions, cases):
@@ -888,18 +960,26 @@ def lazy_outcomes(version, cases):
 
 
 def readings(versions, cases, read):
-    """Per version, ``read(outcome)`` of each case, in order: an outcome this process
-    knows is read where it is; the others are run in one batch and each is let go once
-    read, not kept (for an analysis that reads a little of many outcomes: ``diff``, whose
-    memory then holds what it reads, not every run's world).  ``read`` takes an
-    ``Outcome`` or an outcome dict and returns plain data (marshal: a forked worker
-    sends it back)."""
+    """Per version, ``read(outcome)`` of each case, in order, each computed once per
+    process: an outcome this process knows is read where it is; the others are run in
+    one batch (``_read_batch``: shared with forked workers where that pays) and each is
+    let go once read, not kept.  For an analysis that reads a little of many outcomes
+    (``diff``), whose memory then holds what it read rather than every run's world.
+    ``read`` takes an ``Outcome`` or an outcome dict and returns plain data (marshal: a
+    forked worker sends it back); what it returns is shared: do not change it."""
     for v in versions:
         version_impl(v)
-    missing = [(v, c) for v in versions for c in cases if (v, c.id) not in _OUTCOMES]
-    fresh = iter(_run_batch(missing, read))
-    return [[read(_OUTCOMES[(v, c.id)]) if (v, c.id) in _OUTCOMES else next(fresh)
-             for c in cases] for v in versions]
+    for c in cases:
+        for v in versions:
+            key = (read, v, c.id)
+            if key not in _READINGS and (v, c.id) in _OUTCOMES:
+                _READINGS[key] = read(_OUTCOMES[(v, c.id)])
+    # case by case, both versions together: a state's runs are neighbours in the batch
+    missing = [(v, c) for c in cases for v in versions if (read, v, c.id) not in _READINGS]
+    if missing:
+        for (v, c), r in zip(missing, _read_batch(missing, read)):
+            _READINGS[(read, v, c.id)] = r
+    return [[_READINGS[(read, v, c.id)] for c in cases] for v in versions]
 
 
 def fault_points(base):
@@ -1043,3 +1123,4 @@ def clear_cache():
     _OUTCOMES.clear()
     _CALLS.clear()
     _CASES.clear()
+    _READINGS.clear()

@@ -17,13 +17,12 @@ loader gives every held migration job; ``check_world`` refuses, in one line, a
 world whose state the files cannot carry.
 """
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from ..world.constants import (DOMAIN_REASON_NAMES, DOMAIN_STATE_NAMES, QEMU_ASYNC_JOB_NAMES,
                                QEMU_MIGRATION_PHASE_NAMES, VIR_DOMAIN_JOB_NONE,
                                VIR_DOMAIN_JOB_UNBOUNDED, VIR_DOMAIN_SHUTOFF, flag_names,
                                migration_job_mask)
-from ..world.domxml import domain_children
+from ..world.domxml import domain_children, escape
 from ..world.objects import DomainObj, JobObj
 
 _JOB_NAMES = ["none", "query", "destroy", "suspend", "modify", "abort", "migration operation",
@@ -32,7 +31,7 @@ _JOB_NAMES = ["none", "query", "destroy", "suspend", "modify", "abort", "migrati
 
 def quoteattr(value):
     """An attribute value in single quotes, as libvirt writes them."""
-    return "'%s'" % escape(str(value), {"'": "&apos;"})
+    return "'%s'" % escape(str(value)).replace("'", "&apos;")
 
 
 class ExportError(ValueError):

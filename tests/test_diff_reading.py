@@ -52,17 +52,17 @@ def test_reading_memos_what_it_put_into_words_up_to_a_bound(sample, monkeypatch)
     next one (a few hundred in a whole diff), never more than the bound: with no room
     nothing is kept and every reading is what it was."""
     cases = [c for c in sample if c.function == "qemuMigrationBegin"][:40]
-    for name in ("_WORDS", "_RELATIVE", "_MASKED"):
+    for name in ("_STATES", "_MASKED"):
         monkeypatch.setattr(D, name, {})
     kept = [D.reading(record_call(c.make_world(), "post", c.call)) for c in cases]
-    assert D._WORDS and D._RELATIVE and D._MASKED
+    assert D._STATES and D._MASKED
     again = [D.reading(record_call(c.make_world(), "post", c.call)) for c in cases]
     assert again == kept
     monkeypatch.setattr(D, "_MEMO_MAX", 0)
-    for name in ("_WORDS", "_RELATIVE", "_MASKED"):
+    for name in ("_STATES", "_MASKED"):
         monkeypatch.setattr(D, name, {})
     assert [D.reading(record_call(c.make_world(), "post", c.call)) for c in cases] == kept
-    assert (D._WORDS, D._RELATIVE, D._MASKED) == ({}, {}, {})
+    assert (D._STATES, D._MASKED) == ({}, {})
 
 
 @pytest.fixture
@@ -215,3 +215,22 @@ def test_readings_are_computed_once_per_process(empty_caches, monkeypatch):
     assert ran[1:] == [[("fixed", c.id) for c in cases]]
     C.clear_cache()
     assert C._READINGS == {}
+
+
+@pytest.mark.parametrize("values", [1, 3, 255, 256, 400])
+def test_space_masks_of_few_and_of_many_values(values):
+    """A dimension's masks, made from a byte per case (fewer than 256 values) or from each
+    value's indices (more): the cases that have each value, the values in first-seen
+    order."""
+    import random
+    from qemu_migration.analysis.minimise import Space
+    rnd = random.Random(values)
+    pts = [{"a": "v%d" % rnd.randrange(values), "b": rnd.choice("xy")} for _ in range(900)]
+    pts[-1] = {"b": "x"}            # a case without "a": its value is "-"
+    sp = Space(pts)
+    for d in ("a", "b"):
+        seen = list(dict.fromkeys(p.get(d, "-") for p in pts))
+        assert list(sp.order[d]) == seen
+        assert sp.masks[d] == {v: sum(1 << i for i, p in enumerate(pts) if p.get(d, "-") == v)
+                               for v in seen}
+    assert Space([]).masks == {} and Space([], ["a"]).masks == {"a": {}}

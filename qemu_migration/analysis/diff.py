@@ -71,11 +71,10 @@ def signature(o):
     )
 
 
-# what ``reading`` has put into words, by what it was made of: the states of a domain, the
-# relative states and the masked messages of a whole diff are a few hundred each
+# what ``reading`` has put into words, by what it was made of: the (before, after) pairs
+# of a domain's states and the masked messages of a whole diff are a few hundred each
 _MEMO_MAX = 4096
-_WORDS: dict = {}       # state_raw tuple -> state_words dict (read, never handed out)
-_RELATIVE: dict = {}    # (before raw, after raw) -> relative_state
+_STATES: dict = {}      # (before raw, after raw) -> (before, after, relative_state)
 _MASKED: dict = {}      # message -> mask_digits(message)
 
 
@@ -88,6 +87,14 @@ def _memo(table, key, make, *args):
     return value
 
 
+def _states(before_raw, after_raw):
+    """The states before and after as ``state_words`` dicts (read, never handed out) and
+    the relative state they make."""
+    before = None if before_raw is None else state_words(before_raw)
+    after = None if after_raw is None else state_words(after_raw)
+    return before, after, relative_state(before, after)
+
+
 def reading(o):
     """``signature(o)``, read straight from a recorded ``Outcome``'s world and raw states
     (an outcome dict, or an ``Outcome`` built whole, which let its world go, is read as
@@ -95,15 +102,14 @@ def reading(o):
 
     The same values, made without building the keys it reads: the error left set and
     the errors raised from the world's ``VirError``s, the domain's states put into words
-    once per distinct state (``state_raw`` tuples), the violations checked on those,
+    once per distinct pair (``state_raw`` tuples), the violations checked on those,
     the events since the call began and the domains listed from the driver."""
     w = o.world if type(o) is Outcome else None
     if w is None:
         return signature(o)
     err = w.last_error
-    before_raw, after_raw = o.before_raw, o.after_raw
-    before = None if before_raw is None else _memo(_WORDS, before_raw, state_words, before_raw)
-    after = None if after_raw is None else _memo(_WORDS, after_raw, state_words, after_raw)
+    raw = (o.before_raw, o.after_raw)
+    before, after, relative = _memo(_STATES, raw, _states, *raw)
     driver = w.driver
     events = driver.events[o.events_from:]
     violations = invariants.check(o.call.function, o.failed, before, after, w, events)
@@ -119,9 +125,10 @@ def reading(o):
         code,
         message,
         len(w.errors),
-        tuple(sorted(v["invariant"] for v in violations)),
-        _memo(_RELATIVE, (before_raw, after_raw), relative_state, before, after),
-        tuple("%s(%s)" % (EVENT_NAMES.get(e.type, str(e.type)), e.domain) for e in events),
+        tuple(sorted([v["invariant"] for v in violations])) if violations else (),
+        relative,
+        tuple(["%s(%s)" % (EVENT_NAMES.get(e.type, str(e.type)), e.domain) for e in events])
+        if events else (),
         tuple(sorted((k, repr(v)) for k, v in o.out.items())),
         tuple(sorted(vm.def_.name for vm in driver.domains.values())),
     )

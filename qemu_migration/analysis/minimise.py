@@ -75,6 +75,26 @@ def bitset(indices, n):
 _DIGITS = bytes.maketrans(b"\x00\x01", b"01")
 
 
+def _value_masks(column, order):
+    """{value: the bitset of the cases that have it}, for each value of ``order`` (the
+    values of ``column``, one per case, numbered in first-seen order).  With fewer than
+    256 values, the column as one byte per case and, per value, that byte string
+    translated to "1" where it is the value and "0" elsewhere (linear, in C); else as
+    ``bitset`` makes each from its indices."""
+    if len(order) >= 256:
+        where: Dict[str, List[int]] = {v: [] for v in order}
+        for i, v in enumerate(column):
+            where[v].append(i)
+        return {v: bitset(idx, len(column)) for v, idx in where.items()}
+    codes = bytes(map(order.__getitem__, reversed(column)))    # most significant first
+    masks = {}
+    for v, k in order.items():
+        table = bytearray(b"0" * 256)
+        table[k] = ord("1")
+        masks[v] = int(codes.translate(table), 2)
+    return masks
+
+
 def _order(values, order):
     return sorted(values, key=lambda v: order.get(v, len(order)))
 
@@ -89,13 +109,10 @@ class Space:
         # dim -> value -> bitset, and the values in first-seen order
         self.masks: Dict[str, Dict[str, int]] = {}
         self.order: Dict[str, Dict[str, int]] = {}
-        n = len(points)
         for d in self.dims:
-            where: Dict[str, List[int]] = {}      # value -> the cases that have it
-            for i, p in enumerate(points):
-                where.setdefault(p.get(d, "-"), []).append(i)
-            self.masks[d] = {v: bitset(idx, n) for v, idx in where.items()}
-            self.order[d] = {v: k for k, v in enumerate(where)}
+            column = [p.get(d, "-") for p in points]
+            order = self.order[d] = {v: k for k, v in enumerate(dict.fromkeys(column))}
+            self.masks[d] = _value_masks(column, order)
 
     def mask(self, indices):
         return bitset(indices, len(self.points))

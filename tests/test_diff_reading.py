@@ -234,3 +234,18 @@ def test_space_masks_of_few_and_of_many_values(values):
         assert sp.masks[d] == {v: sum(1 << i for i, p in enumerate(pts) if p.get(d, "-") == v)
                                for v in seen}
     assert Space([]).masks == {} and Space([], ["a"]).masks == {"a": {}}
+
+
+def test_every_enumerated_case_is_the_case_make_case_makes():
+    """The enumeration makes a fault case from its fault-free base (its id the base's
+    with the fault in place of "none"): the very case ``make_case`` makes."""
+    for c in C.enumerate_cases():
+        state = {k: v for k, v in c.dims.items() if k != "fault"}
+        fault = None
+        if c.dims["fault"] != C.NO_FAULT:
+            stub, n = c.dims["fault"].split("#")
+            fault = (stub, int(n))
+        made = C.make_case(c.function, state, fault)
+        assert (c.id, c.function, c.dims, c.faults.pairs()) == \
+            (made.id, made.function, made.dims, made.faults.pairs())
+        assert list(c.dims) == list(made.dims)

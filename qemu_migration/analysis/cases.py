@@ -186,6 +186,15 @@ def make_case(function, state, fault=None):
     return Case(_case_id(function, dims), function, dims, plan)
 
 
+def _fault_case(base, fault):
+    """``make_case(base.function, base.dims, fault)`` for a fault-free ``base``: its id is
+    the base's with the fault in place of "none" (the same dimensions but the fault), not
+    put together again (the enumeration makes thousands)."""
+    dims = dict(base.dims)
+    dims["fault"] = name = "%s#%d" % fault
+    return Case(base.id[:-len(NO_FAULT)] + name, base.function, dims, FaultPlan.of([fault]))
+
+
 
 # --- worlds -------------------------------------------------------------------------------
 
@@ -1096,7 +1105,7 @@ def enumerate_cases(functions=None) -> List[Case]:
         cases = []
         for base in bases[f]:
             cases.append(base)
-            cases.extend(make_case(f, dict(base.dims), p) for p in fault_points(base))
+            cases.extend(_fault_case(base, p) for p in fault_points(base))
         _CASES[(f,)] = cases
     out = []
     for f in resolved:

@@ -7,6 +7,7 @@ import itertools
 import os
 import sys
 
+import coverage
 import pytest
 
 from qemu_migration.world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASYNC_JOB_MIGRATION_OUT,
@@ -26,7 +27,13 @@ import qemu_migration.cli  # noqa: F401,E402
 import qemu_migration.protocol_cli  # noqa: F401,E402
 import qemu_migration.review  # noqa: F401,E402
 import qemu_migration.upstream.cli  # noqa: F401,E402
+from qemu_migration.port import VERSIONS
 from qemu_migration.world.runtime import FaultPlan, World
+
+# The ported versions' modules, imported here, at the session's start, where coverage
+# traces them in every process (port/__init__.py imports a version on first use, and
+# that may come first in an untraced test: a no_cover one, or a worker's shared fixture).
+PORT_MODULES = [v.module for v in VERSIONS.values()]
 
 pytest_plugins = ["pytester"]   # tests/test_plugin.py runs pytest on small scenario trees
 
@@ -173,6 +180,10 @@ def benchmarks_timed(config):
 def pytest_configure(config):
     if hasattr(config.option, "benchmark_disable") and not benchmarks_timed(config):
         config.option.benchmark_disable = True
+    if benchmarks_timed(config) and getattr(config.option, "dist", "no") != "no":
+        # timed in one process: pytest-benchmark times nothing under pytest-xdist, and
+        # two workers would time each other's load
+        config.option.dist, config.option.numprocesses = "no", None
 
 
 def cli_run(*argv):
@@ -212,6 +223,63 @@ def misspelt_gotos(monkeypatch, module, function):
     monkeypatch.setattr(module, "goto", goto)
 
 
+# --- pytest-xdist: which tests share a worker, and which start first ----------------------
+#
+# pyproject.toml's addopts run the suite over workers (-n auto --dist loadgroup), each
+# worker taking a whole group at a time: a module's tests, or, for the modules below, the
+# modules that read one costly per-process result (a worker computes it once for them all).
+# The groups are made here from the test ids (GroupScheduling): pytest-xdist's own
+# loadgroup reads xdist_group marks by rewriting the test ids, which pytest 9.2's
+# structured ids ignore (pytest-dev/pytest-xdist#1386).  The groups that take longest start
+# first, in LONGEST_FIRST's order (CPU time of a whole run), so that no long one is left for
+# the end while the other worker idles; the rest keep the files' order.
+
+SHARED_GROUPS = {
+    # conftest's fault_matrix() and fault_extra_rows()
+    "tests/test_fault_figures.py": "fault-matrix",
+    "tests/test_upstream_protocol.py": "fault-matrix",
+    # the case space's outcomes and diffs, kept per process (analysis/cases.py)
+    "tests/test_analysis.py": "cases",
+    "tests/test_readme.py": "cases",
+    "tests/test_export.py": "cases",
+    "tests/test_diff_formats.py": "cases",
+    "tests/test_caseid.py": "cases",
+    "tests/test_check_baseline.py": "cases",
+    # the protocol_rows fixture's matrix
+    "tests/test_claims.py": "protocol-rows",
+    "tests/test_bench_protocol.py": "protocol-rows",
+}
+LONGEST_FIRST = ("cases", "fault-matrix", "tests/test_c_candidate.py", "tests/test_wakeups.py",
+                 "tests/test_upstream_record.py", "tests/test_reach.py", "protocol-rows")
+
+
+def xdist_group(nodeid):
+    """The group of the test ``nodeid``: its module's shared group, else its module."""
+    module = nodeid.split("::", 1)[0]
+    return SHARED_GROUPS.get(module, module)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {g: i for i, g in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(xdist_group(item.nodeid), len(rank)))
+
+
+if importlib.util.find_spec("xdist") is not None:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        """pytest-xdist's scheduling by scope, the scope of a test being its group."""
+
+        def _split_scope(self, nodeid):
+            return xdist_group(nodeid)
+
+    @pytest.hookimpl(optionalhook=True)     # -p no:xdist leaves the hook unknown
+    def pytest_xdist_make_scheduler(config, log):
+        if config.getvalue("dist") == "loadgroup":
+            return GroupScheduling(config, log)
+        return None
+
+
 # --- the protocol matrix: built once per session ------------------------------------------
 
 @pytest.fixture(scope="session")
@@ -223,20 +291,38 @@ def protocol_rows():
 
 
 @contextlib.contextmanager
-def coverage_paused(config):
-    """pytest-cov's tracer paused meanwhile, as its ``no_cover`` mark pauses it for a
-    test's call: for a shared fixture that runs a whole space (its tests assert on it as
-    before; leaving it out can only lower the figure the gate checks)."""
-    plugin = config.pluginmanager.getplugin("_cov")
-    ctl = getattr(plugin, "cov_controller", None)
-    if ctl is None or not ctl.started:      # -p no:cov, --no-cov, or paused already
-        yield
-        return
-    ctl.pause()
+def coverage_paused(config=None):
+    """Every coverage.py measurement of this process stopped meanwhile, and started again
+    after, as pytest-cov's ``no_cover`` mark stops it for a test's call (see
+    ``pytest_runtest_call`` below): for a shared fixture that runs a whole space (its
+    tests assert on it as before; leaving it out can only lower the figure the gate
+    checks).  ``config`` is not needed (kept for the callers that pass it)."""
+    stopped = []
+    while coverage.Coverage.current() is not None:
+        cov = coverage.Coverage.current()
+        cov.stop()
+        stopped.append(cov)
     try:
         yield
     finally:
-        ctl.resume()
+        for cov in reversed(stopped):
+            cov.start()
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_call(item):
+    """A ``no_cover`` test's call runs with no tracer at all.  pytest-cov stops its own
+    measurement for it, which under pytest-xdist is not enough: a worker starts two
+    (pytest-cov 7.1 starts a central one when the worker loads its conftests, then the
+    worker's own at its session start), and stopping the second starts the first again,
+    which then traced every line of the call (the fault matrix, untraced in 13 s, took
+    twice the CPU).  Inside pytest-cov's wrapper (trylast), whatever still measures is
+    stopped too, and started again in the same order after."""
+    if item.get_closest_marker("no_cover") is None:
+        yield
+        return
+    with coverage_paused():
+        yield
 
 
 @functools.cache

@@ -13,19 +13,24 @@ from qemu_migration.analysis import check as K
 from qemu_migration.analysis import diff as D
 from qemu_migration.analysis.minimise import Space
 from qemu_migration.engine.runner import ENTRY_NAMES, run_call
-from conftest import cli_out as _main, cli_run
+from conftest import cli_out as _main, cli_run, coverage_paused
 
 ISALLOWED_REFUSALS = ("auto destroy", "snapshots", "host devices")
 
 
+# The two whole-space diffs the tests below read, computed untraced (conftest's
+# coverage_paused; traced they took about three times as long): the smaller tests here and
+# in test_diff_formats.py reach every line they run (the gate checks it).
 @pytest.fixture(scope="module")
 def pre_post():
-    return D.diff("pre", "post")
+    with coverage_paused():
+        return D.diff("pre", "post")
 
 
 @pytest.fixture(scope="module")
 def post_fixed():
-    return D.diff("post", "fixed")
+    with coverage_paused():
+        return D.diff("post", "fixed")
 
 
 def _headline(d, short):
@@ -103,6 +108,46 @@ def test_case_call_runs_like_its_outcome():
     for c, o in zip(cs, cached):
         fresh = run_call(c.make_world(), "post", c.call)
         assert fresh["return"] == o["return"] and fresh["violations"] == o["violations"]
+
+
+# --- what a process computes once, computed here afresh --------------------------------
+#
+# The enumeration keeps per process what it builds (the reachable states, the dimension
+# names, each state's template world and each case's call): whichever test comes first in
+# a process fills them, and under pytest-xdist that may be an untraced one (no_cover) in
+# every worker.  These build the same things again, outside those caches, so that the
+# coverage gate holds in any order and any split of the tests over workers.
+
+
+def test_the_extra_dimensions_set_the_port_counter_and_the_wakeup():
+    seen = set()
+    for f in ("qemuMigrationPrepareTunnel", "qemuMigrationPrepareDirect",
+              "qemuMigrationPerformJob"):
+        space = C.SPACES[f]
+        for d in space.states.enumerated():
+            if d["port"] != C.NA:
+                w = space.build(d)
+                assert w.statics[C.PORT_STATIC].value == C.PORT[d["port"]]
+                seen.add((f, "port"))
+            if d["meanwhile"] != C.NA:
+                assert space.call(d, C.FaultPlan()).wakeups == [d["meanwhile"]]
+                seen.add((f, "meanwhile"))
+            else:
+                assert not space.call(d, C.FaultPlan()).wakeups
+    assert seen == {("qemuMigrationPrepareTunnel", "meanwhile"),
+                    ("qemuMigrationPrepareDirect", "meanwhile"),
+                    ("qemuMigrationPrepareDirect", "port"),
+                    ("qemuMigrationPerformJob", "meanwhile")}
+
+
+def test_reachable_states_and_dimension_names_made_afresh():
+    f = "qemuMigrationIsAllowed"
+    again = C._reachable(f, C.SPACES[f].states.enumerated)
+    assert again() == C.SPACES[f].states()
+    assert again() is not again()           # copies: a caller may change its own
+    names = C._dimension_names.__wrapped__(f)
+    assert names == tuple(C.SPACES[f].states()[0]) + ("fault",)
+    assert C.dimension_names(f) == list(names)
 
 
 # --- the diff, pre -> post ------------------------------------------------------------

@@ -439,7 +439,9 @@ def test_a_ctrl_c_while_the_workers_start_is_held_not_lost(python_sigint):
     from qemu_migration.analysis import cases as C
     with pytest.raises(KeyboardInterrupt):
         with C._sigint_held():
-            os.kill(os.getpid(), signal.SIGINT)    # pending while held ...
+            # to this thread, which holds it (a pytest-xdist worker's channel thread would
+            # take one sent to the process)
+            signal.pthread_kill(threading.get_ident(), signal.SIGINT)   # pending while held ...
             assert signal.SIGINT in signal.sigpending()
         pytest.fail("not delivered")               # ... and delivered when the hold ends
 
@@ -449,7 +451,9 @@ def test_a_worker_ignores_sigint_and_drops_what_is_pending():
     before = signal.getsignal(signal.SIGINT)
     try:
         with C._sigint_held():
-            os.kill(os.getpid(), signal.SIGINT)
+            # pending on this thread, which blocks it (sent to the process, another thread
+            # that does not block it, as a pytest-xdist worker's channel thread, takes it)
+            signal.pthread_kill(threading.get_ident(), signal.SIGINT)
             C._quiet_worker()      # as a forked worker does first: ignored, unblocked
             assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
             assert signal.SIGINT not in signal.sigpending()

@@ -245,12 +245,13 @@ SHARED_GROUPS = {
     "tests/test_diff_formats.py": "cases",
     "tests/test_caseid.py": "cases",
     "tests/test_check_baseline.py": "cases",
+    "tests/test_upstream_record.py": "cases",
     # the protocol_rows fixture's matrix
     "tests/test_claims.py": "protocol-rows",
     "tests/test_bench_protocol.py": "protocol-rows",
 }
 LONGEST_FIRST = ("cases", "fault-matrix", "tests/test_c_candidate.py", "tests/test_wakeups.py",
-                 "tests/test_upstream_record.py", "tests/test_reach.py", "protocol-rows")
+                 "tests/test_reach.py", "protocol-rows")
 
 
 def xdist_group(nodeid):

@@ -354,3 +354,37 @@ def test_a_variant_with_faults_of_its_own_gets_fault_rows_on_top_of_them():
     assert rows[0]["fault"] == "source:doNativeMigrate#1"
     assert all(r["fault"].startswith("source:doNativeMigrate#1") for r in rows)
     assert len({r["fault"] for r in rows}) == len(rows) == len(points) + 1
+
+
+def test_the_probe_is_the_row_its_fault_points_and_its_wait_points():
+    """probe: one run gives what run_migration, fault_points and wakeup_points give of a
+    migration (the real ports); a migration with faults of its own has no wait points
+    (wakeup_points runs without them)."""
+    m = P.Migration.matrix("p2p-v3", "post", "fixed", "clean")
+    row, points, waits = P.probe(m)
+    assert row == P.run_migration(m)
+    assert points == P.fault_points(m) and len(points) > 20
+    assert waits == P.wakeup_points(m) and waits
+    off = P.Migration.matrix("v3", "pre", "post", "clean", variant="offline-failed")
+    row, points, none = P.probe(off)
+    assert row == P.run_migration(off) and row["fault"] == "source:doNativeMigrate#1"
+    assert points == P.fault_points(off) and none is None
+    woken = P.Migration.matrix("p2p-v3", "post", "fixed", "clean", wakeups=waits[:1])
+    assert P.probe(woken)[2] is None
+
+
+def test_a_faulted_matrix_runs_each_plain_row_once(monkeypatch):
+    """The plain row's first attempt is the probe of its fault and wait points: every
+    migration's attempts are its row's two, none more (they were three runs of it)."""
+    ran = []
+    real = P.attempt
+
+    def counted(*args, **kw):
+        ran.append(1)
+        return real(*args, **kw)
+    monkeypatch.setattr(P, "attempt", counted)
+    rows = P.matrix(["v3"], ["post"], ["fixed"], ["clean"], faults=True)
+    assert len(ran) == 2 * len(rows) and any(r.get("wakeup") for r in rows)
+    ran.clear()
+    rows = P.extra_rows(["post", "fixed"], faults=True, variants=["dname"])
+    assert len(ran) == 2 * len(rows) and any(r["fault"] for r in rows)

@@ -508,10 +508,16 @@ def attempt(s: Setup, m: Migration, faults=(), migrate=None, wakeups=()):
 
 def run_migration(m: Migration, migrate=None, entries=None):
     """The row of one migration: its first attempt whole, the second in short."""
+    return _run(m, migrate, entries)[0]
+
+
+def _run(m: Migration, migrate, entries):
+    """The row of one migration, and what its first attempt called and passed: (row,
+    faultable calls per side, lock-drop passages per side)."""
     s = setup(m, entries)
     first = attempt(s, m, m.faults, migrate, m.wakeups)
-    first.pop("_calls")
-    first.pop("_drops")
+    calls = first.pop("_calls")
+    drops = first.pop("_drops")
     row = {"flow": m.flow.name, "protocol": m.flow.protocol,
            "destination_advertises_v3": m.flow.dest_v3,
            "source": m.source.version, "destination": m.destination.version,
@@ -530,7 +536,18 @@ def run_migration(m: Migration, migrate=None, entries=None):
                                                         "violations")}
     else:
         row["second_attempt"] = None
-    return row
+    return row, calls, drops
+
+
+def probe(m: Migration, migrate=None, entries=None):
+    """One run of a migration for all the matrix wants of its row: (its row, as
+    run_migration gives it; its fault points, as fault_points gives them; its wait
+    points, as wakeup_points gives them, or None when the first attempt had faults or
+    wakeups of its own, which wakeup_points runs without).  The three read the same
+    first attempt (with the migration's own faults), which ran three times before."""
+    row, calls, drops = _run(m, migrate, entries)
+    waits = None if m.faults or m.wakeups else _wait_points(drops)
+    return row, _fault_points(m, calls), waits
 
 
 def fault_points(m: Migration, migrate=None, entries=None):
@@ -538,7 +555,10 @@ def fault_points(m: Migration, migrate=None, entries=None):
     none in the matrix), on any side, in order, but those faults: [(side, callee, nth)]
     (stubs, and the crossings of the wire)."""
     s = setup(m, entries)
-    calls = attempt(s, m, m.faults, migrate)["_calls"]
+    return _fault_points(m, attempt(s, m, m.faults, migrate)["_calls"])
+
+
+def _fault_points(m: Migration, calls):
     stubs = faultable_stub_names()
     return [(side, name, n) for side in SIDES for name in sorted(calls[side])
             if name.startswith("remote:") or name in stubs
@@ -550,7 +570,10 @@ def wakeup_points(m: Migration, migrate=None, entries=None):
     host, in order, with each wakeup another thread can do there:
     [(side, point, nth, what)] (world/stubs.py DROP_POINTS)."""
     s = setup(m, entries)
-    drops = attempt(s, m, (), migrate)["_drops"]
+    return _wait_points(attempt(s, m, (), migrate)["_drops"])
+
+
+def _wait_points(drops):
     return [(side, point, n, what) for side in ("source", "destination")
             for point in sorted(drops[side]) if point in DROP_POINTS
             for n in range(1, drops[side][point] + 1) for what in DROP_POINTS[point]]
@@ -571,14 +594,17 @@ def matrix(flows=None, sources=None, destinations=None, kinds=None, faults=False
             for dst in destinations or VERSION_NAMES:
                 for kind in kinds or DOMAIN_KINDS:
                     m = Migration.matrix(flow, src, dst, kind, variant=variant)
-                    rows.append(run_migration(m, migrate, entries))
-                    if faults:
-                        for point in fault_points(m, migrate, entries):
-                            rows.append(run_migration(Migration.matrix(flow, src, dst, kind,
-                                                                       [point], variant),
-                                                      migrate, entries))
-                    if faults and kind == VARIANT_KIND and variant is None:
-                        for k in wakeup_points(m, migrate, entries):
+                    if not faults:
+                        rows.append(run_migration(m, migrate, entries))
+                        continue
+                    row, points, waits = probe(m, migrate, entries)
+                    rows.append(row)
+                    for point in points:
+                        rows.append(run_migration(Migration.matrix(flow, src, dst, kind,
+                                                                   [point], variant),
+                                                  migrate, entries))
+                    if kind == VARIANT_KIND and variant is None:
+                        for k in waits:
                             rows.append(run_migration(
                                 Migration.matrix(flow, src, dst, kind, wakeups=[k]),
                                 migrate, entries))
@@ -659,10 +685,13 @@ def extra_rows(versions=None, faults=False, migrate=None, entries=None, variants
         for flow in VARIANTS[name].flows:
             for src, dst in pairs:
                 m = Migration.matrix(flow, src, dst, VARIANT_KIND, variant=name)
-                rows.append(run_migration(m, migrate, entries))
-                if faults and flow in VARIANTS[name].fault_flows:
-                    for point in fault_points(m, migrate, entries):
-                        rows.append(run_migration(
-                            Migration.matrix(flow, src, dst, VARIANT_KIND, [point], name),
-                            migrate, entries))
+                if not (faults and flow in VARIANTS[name].fault_flows):
+                    rows.append(run_migration(m, migrate, entries))
+                    continue
+                row, points, _ = probe(m, migrate, entries)
+                rows.append(row)
+                for point in points:
+                    rows.append(run_migration(
+                        Migration.matrix(flow, src, dst, VARIANT_KIND, [point], name),
+                        migrate, entries))
     return rows

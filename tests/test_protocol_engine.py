@@ -388,3 +388,34 @@ def test_a_faulted_matrix_runs_each_plain_row_once(monkeypatch):
     ran.clear()
     rows = P.extra_rows(["post", "fixed"], faults=True, variants=["dname"])
     assert len(ran) == 2 * len(rows) and any(r["fault"] for r in rows)
+
+
+def test_the_matrix_rows_share_a_prototype_whose_worlds_no_run_changes():
+    """Migration.matrix copies a prototype made once per row of the matrix (its fixture
+    files read once, its worlds built once), and each attempt runs on copies of those
+    template worlds: after faulted rows of every domain (and the variants'), every
+    template is still what its host state builds afresh, and a row built twice is the
+    same migration with its own faults and wakeups."""
+    P.matrix(["p2p-v3", "v2"], ["pre"], ["post"], faults=True)
+    P.extra_rows(["post", "fixed"], faults=True, variants=["dname", "dest-defined", "gone"])
+    protos = [P._prototype(*key) for key in [("p2p-v3", "pre", "post", k, None)
+                                             for k in P.DOMAIN_KINDS]
+              + [("v2", "post", "fixed", "clean", v) for v in ("dname", "dest-defined")]
+              + [("p2p-v2", "post", "fixed", "clean", "gone")]]
+    for proto in protos:
+        for state, template in zip((proto.source, proto.destination), proto.templates):
+            assert template.driver == state.build_world().driver
+            assert template.driver.domains or state is proto.destination
+    point = ("source", "virDomainSaveStatus", 1)
+    a = P.Migration.matrix("v3", "pre", "post", "clean", [point], "offline-failed")
+    b = P.Migration.matrix("v3", "pre", "post", "clean", variant="offline-failed")
+    assert a.source is b.source and a.templates is b.templates
+    assert a.faults == [("source", "doNativeMigrate", 1), point]
+    assert b.faults == [("source", "doNativeMigrate", 1)] and a.wakeups == b.wakeups == []
+    # what it would catch: a run that changed its host's domain in place
+    vm = next(iter(protos[0].templates[0].driver.domains.values()))
+    vm.refs += 1
+    try:
+        assert protos[0].templates[0].driver != protos[0].source.build_world().driver
+    finally:        # the template is shared: leave it as found whatever the assert says
+        vm.refs -= 1

@@ -37,7 +37,8 @@ what follows is the state after that:
   apply to a whole migration, per host;
 - ``second_attempt``: the same migration again, without faults.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import List, Optional, Tuple
 
 from ..loader.migration import (FEATURES_V2_ONLY, FLOW_NAMES, FLOWS, SIDES, Flow, HostState,
@@ -261,6 +262,10 @@ class Migration:
     # what another thread of a host does at a lock-drop point (world/stubs.py _meanwhile):
     # (host, point, nth, what), during the first attempt
     wakeups: List[Tuple[str, str, int, str]] = field(default_factory=list)
+    # the worlds the hosts start from, copied for each attempt's setup instead of built
+    # from the states (the matrix's: _prototype); None: built from ``source`` and
+    # ``destination`` each time
+    templates: Optional[Tuple[World, World]] = field(default=None, repr=False)
 
     @classmethod
     def from_scenario(cls, sc: MigrationScenario):
@@ -269,13 +274,26 @@ class Migration:
 
     @classmethod
     def matrix(cls, flow, source, destination, kind, faults=(), variant=None, wakeups=()):
-        s, d = matrix_host_states(kind, source, destination)
-        f = FLOWS[flow]
-        m = cls(s, d, MATRIX_DOMAIN, f, f.flags, list(faults), kind=kind,
-                wakeups=list(wakeups))
-        if variant is not None:
-            VARIANTS[variant].apply(m)
-        return m
+        """A row of the matrix: a copy of its prototype (which it shares the host states
+        and the template worlds with) with its own faults (after the variant's) and
+        wakeups."""
+        proto = _prototype(flow, source, destination, kind, variant)
+        return replace(proto, faults=proto.faults + list(faults), wakeups=list(wakeups))
+
+
+@lru_cache(maxsize=None)
+def _prototype(flow, source, destination, kind, variant):
+    """The migration of a matrix row without faults or wakeups, its fixture files read and
+    its worlds built once (a faulted matrix runs tens of rows of each): the rows copy it,
+    and setup copies its template worlds.  Nothing changes it once made: a run changes
+    the copies only (tests/test_protocol_engine.py holds the templates to fresh builds)."""
+    s, d = matrix_host_states(kind, source, destination)
+    f = FLOWS[flow]
+    m = Migration(s, d, MATRIX_DOMAIN, f, f.flags, [], kind=kind)
+    if variant is not None:
+        VARIANTS[variant].apply(m)
+    m.templates = (m.source.build_world(), m.destination.build_world())
+    return m
 
 
 def client_migrate():
@@ -324,9 +342,11 @@ def setup(m: Migration, entries=None):
     network = hosts.Network()
     log = []
     made = {}
-    for name, state in (("source", m.source), ("destination", m.destination)):
-        host = hosts.Host(name, state.version, state.build_world(),
-                          "qemu+ssh://%s/system" % state.hostname)
+    templates = m.templates or (None, None)
+    for name, state, template in (("source", m.source, templates[0]),
+                                  ("destination", m.destination, templates[1])):
+        world = state.build_world() if template is None else template.copy()
+        host = hosts.Host(name, state.version, world, "qemu+ssh://%s/system" % state.hostname)
         table = dict(entries(state.version))
         if name == "destination" and not m.flow.dest_v3:
             host.features = FEATURES_V2_ONLY

@@ -27,13 +27,15 @@ def cmd_protocol(args, out):
         destinations = versions(args.destination)
     except UsageError as e:
         raise UsageError("protocol: %s" % e) from None
+    # the faulted matrix over processes only where QEMU_MIGRATION_JOBS asks (P.jobs)
+    jobs = P.jobs() if args.faults else 1
     if args.variant is None:
-        rows = P.matrix(flows, sources, destinations, kinds, faults=args.faults)
+        rows = P.matrix(flows, sources, destinations, kinds, faults=args.faults, jobs=jobs)
     else:
         # each variant on the flows asked for that it applies to
         rows = [r for name in _one_of(args.variant, P.VARIANT_NAMES, "variant")
                 for r in P.matrix(flows, sources, destinations, kinds, faults=args.faults,
-                                  variant=name)]
+                                  variant=name, jobs=jobs)]
     if args.json:
         json.dump({"schema": JSON_SCHEMA, "note": P.V2_NOTE, "rows": rows}, out, indent=1)
         out.write("\n")

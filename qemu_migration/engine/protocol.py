@@ -37,6 +37,11 @@ what follows is the state after that:
   apply to a whole migration, per host;
 - ``second_attempt``: the same migration again, without faults.
 """
+import concurrent.futures
+import marshal
+import multiprocessing
+import os
+import signal
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import List, Optional, Tuple
@@ -600,35 +605,109 @@ def _wait_points(drops):
 
 
 def matrix(flows=None, sources=None, destinations=None, kinds=None, faults=False,
-           migrate=None, entries=None, variant=None):
+           migrate=None, entries=None, variant=None, jobs=1):
     """The rows of the matrix: flow x source x destination x domain, and with ``faults``
     each of those again with every faultable call failing in turn, and (the
-    ``VARIANT_KIND`` domain's, the one the variants change, without ``variant``) with each wakeup at each lock-drop
-    point in turn.  With ``variant`` (a name of VARIANTS), each migration changed by it,
-    on the flows it applies to."""
-    rows = []
-    for flow in flows or FLOW_NAMES:
-        if variant is not None and flow not in VARIANTS[variant].flows:
-            continue
-        for src in sources or VERSION_NAMES:
-            for dst in destinations or VERSION_NAMES:
-                for kind in kinds or DOMAIN_KINDS:
-                    m = Migration.matrix(flow, src, dst, kind, variant=variant)
-                    if not faults:
-                        rows.append(run_migration(m, migrate, entries))
-                        continue
-                    row, points, waits = probe(m, migrate, entries)
-                    rows.append(row)
-                    for point in points:
-                        rows.append(run_migration(Migration.matrix(flow, src, dst, kind,
-                                                                   [point], variant),
-                                                  migrate, entries))
-                    if kind == VARIANT_KIND and variant is None:
-                        for k in waits:
-                            rows.append(run_migration(
-                                Migration.matrix(flow, src, dst, kind, wakeups=[k]),
-                                migrate, entries))
+    ``VARIANT_KIND`` domain's, the one the variants change, without ``variant``) with
+    each wakeup at each lock-drop point in turn.  With ``variant`` (a name of VARIANTS),
+    each migration changed by it, on the flows it applies to.  With ``jobs`` > 1, the
+    cells (flow, source, destination, domain) run in that many forked processes, the
+    same rows in the same order (``_forked``)."""
+    cells = [(flow, src, dst, kind) for flow in flows or FLOW_NAMES
+             if variant is None or flow in VARIANTS[variant].flows
+             for src in sources or VERSION_NAMES for dst in destinations or VERSION_NAMES
+             for kind in kinds or DOMAIN_KINDS]
+    args = (faults, migrate, entries, variant)
+    if jobs > 1 and len(cells) > 1:
+        rows = _forked(cells, args, jobs)
+        if rows is not None:
+            return rows
+    return [r for cell in cells for r in _cell_rows(cell, *args)]
+
+
+def _cell_rows(cell, faults, migrate, entries, variant):
+    """The rows of one cell of the matrix: its migration's, and with ``faults`` its fault
+    rows and (the VARIANT_KIND domain's, without a variant) its wakeup rows."""
+    flow, src, dst, kind = cell
+    m = Migration.matrix(flow, src, dst, kind, variant=variant)
+    if not faults:
+        return [run_migration(m, migrate, entries)]
+    row, points, waits = probe(m, migrate, entries)
+    rows = [row]
+    for point in points:
+        rows.append(run_migration(Migration.matrix(flow, src, dst, kind, [point], variant),
+                                  migrate, entries))
+    if kind == VARIANT_KIND and variant is None:
+        for k in waits:
+            rows.append(run_migration(Migration.matrix(flow, src, dst, kind, wakeups=[k]),
+                                      migrate, entries))
     return rows
+
+
+# --- the matrix over processes (protocol --faults with QEMU_MIGRATION_JOBS) -------------
+
+
+def jobs():
+    """Processes for ``protocol --faults``: QEMU_MIGRATION_JOBS, else 1.
+
+    Measured on 2 cores shared with other jobs (README, Speed): two workers took more
+    wall time than one process, and more CPU (the rows sent back), so one is the
+    default, as for the case batches (analysis/cases.py)."""
+    try:
+        return max(1, int(os.environ.get("QEMU_MIGRATION_JOBS", "1")))
+    except ValueError:
+        return 1
+
+
+_JOB: tuple = ()        # (cells, args) of the forked matrix in progress, read by workers
+
+
+def _in_worker(span):
+    """The rows of _JOB's cells[start:stop] (a forked worker has the parent's _JOB),
+    sent back compactly (marshal: a row is plain JSON-ready data)."""
+    cells, args = _JOB
+    start, stop = span
+    return marshal.dumps([r for cell in cells[start:stop] for r in _cell_rows(cell, *args)])
+
+
+def _quiet_worker():
+    """A forked worker, first thing: SIGINT ignored (a terminal's Ctrl-C reaches the whole
+    process group; the parent answers it), then unblocked (it was blocked for the fork,
+    so one landing meanwhile waits for the parent instead of being lost)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _forked(cells, args, n):
+    """The rows of ``cells`` from ``n`` forked workers, each given spans of indices into
+    the cells (not the cells), in order; None where no process can be had."""
+    global _JOB
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    size = -(-len(cells) // (n * 4))
+    spans = [(i, min(i + size, len(cells))) for i in range(0, len(cells), size)]
+    pool = None
+    try:
+        _JOB = (cells, args)
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:                    # the workers are forked in map()
+            pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=n, mp_context=multiprocessing.get_context("fork"),
+                initializer=_quiet_worker)
+            blobs = pool.map(_in_worker, spans)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        return [r for blob in blobs for r in marshal.loads(blob)]
+    except (OSError, RuntimeError):     # no processes to be had (or a worker lost): here
+        return None
+    except KeyboardInterrupt:
+        if pool is not None:            # the workers finish the span in hand and leave
+            pool.shutdown(cancel_futures=True)
+        raise
+    finally:
+        if pool is not None:
+            pool.shutdown()
+        _JOB = ()
 
 
 

@@ -1,0 +1,124 @@
+"""The faulted protocol matrix over forked processes (engine/protocol.py: jobs, _forked):
+QEMU_MIGRATION_JOBS asks for it, the workers get spans of cell indices and send back the
+rows, the same rows in the same order as one process; where no process can be had it
+runs here, and Ctrl-C stops the workers."""
+import json
+import marshal
+import signal
+
+import pytest
+
+from conftest import cli_run
+from qemu_migration.engine import protocol as P
+
+SLICE = (["v3"], ["post"], ["fixed"], ["clean", "snapshots", "pci-hostdev"])
+
+
+@pytest.fixture(scope="module")
+def serial():
+    return P.matrix(*SLICE, faults=True)
+
+
+def test_jobs_come_from_the_environment(monkeypatch):
+    monkeypatch.delenv("QEMU_MIGRATION_JOBS", raising=False)
+    assert P.jobs() == 1
+    for value, n in (("3", 3), ("0", 1), ("many", 1)):
+        monkeypatch.setenv("QEMU_MIGRATION_JOBS", value)
+        assert P.jobs() == n
+
+
+def test_forked_workers_give_the_rows_of_one_process(serial):
+    rows = P.matrix(*SLICE, faults=True, jobs=2)
+    assert rows == serial and len(rows) > 3 * 20
+    assert json.dumps(rows) == json.dumps(serial)
+    assert P._JOB == ()         # nothing of the batch kept once it is done
+
+
+def test_a_worker_runs_the_cells_of_its_span_in_process(serial, monkeypatch):
+    cells = [("v3", "post", "fixed", k) for k in SLICE[3]]
+    monkeypatch.setattr(P, "_JOB", (cells, (True, None, None, None)))
+    first = marshal.loads(P._in_worker((0, 1)))
+    assert first == serial[:len(first)] and first[0]["domain"] == "clean"
+    rest = marshal.loads(P._in_worker((1, 3)))
+    assert first + rest == serial and rest[0]["domain"] == "snapshots"
+
+
+def test_a_worker_ignores_sigint_and_unblocks_it():
+    old_handler = signal.getsignal(signal.SIGINT)
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        P._quiet_worker()       # as a forked worker does first
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    finally:
+        signal.signal(signal.SIGINT, old_handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+
+
+def test_one_cell_or_one_job_runs_here(monkeypatch):
+    def no_fork(*args):
+        raise AssertionError("forked")
+    monkeypatch.setattr(P, "_forked", no_fork)
+    assert P.matrix(["v3"], ["post"], ["fixed"], ["clean"], faults=True, jobs=2)
+    assert P.matrix(*SLICE[:3], ["clean", "snapshots"], jobs=1)
+
+
+def test_without_fork_or_processes_it_runs_here(serial, monkeypatch):
+    monkeypatch.setattr(P.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert P.matrix(*SLICE, faults=True, jobs=2) == serial
+    monkeypatch.undo()
+
+    def no_processes(**kw):
+        raise OSError("no processes")
+    monkeypatch.setattr(P.concurrent.futures, "ProcessPoolExecutor", no_processes)
+    assert P.matrix(*SLICE, faults=True, jobs=2) == serial
+    assert P._JOB == ()
+
+
+class _Interrupted:
+    """A pool whose map is interrupted by Ctrl-C: what the parent does with its workers."""
+    made = []
+
+    def __init__(self, **kw):
+        self.shutdowns = []
+        _Interrupted.made.append(self)
+
+    def map(self, fn, spans):
+        raise KeyboardInterrupt
+
+    def shutdown(self, **kw):
+        self.shutdowns.append(kw)
+
+
+def test_ctrl_c_cancels_what_the_workers_have_not_begun(monkeypatch):
+    monkeypatch.setattr(P.concurrent.futures, "ProcessPoolExecutor", _Interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        P.matrix(*SLICE, faults=True, jobs=2)
+    (pool,) = _Interrupted.made
+    assert pool.shutdowns == [{"cancel_futures": True}, {}]
+    assert P._JOB == ()
+    # ... and one that lands before there is a pool: nothing to shut down
+
+    def interrupted(**kw):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(P.concurrent.futures, "ProcessPoolExecutor", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        P.matrix(*SLICE, faults=True, jobs=2)
+
+
+def test_the_command_forks_the_faulted_matrix_only_where_asked(monkeypatch):
+    asked = []
+    real = P.matrix
+
+    def matrix(*args, **kw):
+        asked.append((kw["faults"], kw["jobs"]))
+        return real(*args, **kw)
+    monkeypatch.setattr(P, "matrix", matrix)
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "2")
+    argv = ["protocol", "--flow", "v3", "--source", "post", "--destination", "fixed",
+            "--domain", "clean"]
+    rc, out, _ = cli_run(*argv, "--faults", "--json")
+    assert rc == 0 and json.loads(out)["rows"] == real(*SLICE[:3], ["clean"], faults=True)
+    assert cli_run(*argv)[0] == 0
+    assert cli_run(*argv, "--faults", "--variant", "dname")[0] == 0
+    assert asked == [(True, 2), (False, 1), (True, 2)]

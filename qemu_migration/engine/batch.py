@@ -20,3 +20,12 @@ def collector_off():
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+def settle():
+    """Within ``collector_off``, between parts of a batch whose runs do make cyclic
+    garbage (a whole migration: its hosts, worlds and connections name each other):
+    collect what the part left, then freeze what is still alive (the part's results), so
+    that the next collection scans the next part only."""
+    gc.collect()
+    gc.freeze()

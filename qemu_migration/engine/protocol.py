@@ -69,6 +69,7 @@ from ..world.runtime import FaultPlan, World
 from ..world.stubs import DROP_POINTS
 from ..world.stubs_client import virGetLastError
 from ..world.stubs_p2p import virConnectClose, virUnrefDomain
+from .batch import collector_off, settle
 from .invariants import world_checks
 from .outcome import domain_state, driver_state, trace_lines
 
@@ -622,7 +623,19 @@ def matrix(flows=None, sources=None, destinations=None, kinds=None, faults=False
         rows = _forked(cells, args, jobs)
         if rows is not None:
             return rows
-    return [r for cell in cells for r in _cell_rows(cell, *args)]
+    return _rows(cells, args)
+
+
+@collector_off()
+def _rows(cells, args):
+    """The rows of the cells, the collector off: after each cell, the cyclic garbage it
+    left (a migration's hosts and worlds name each other) is collected and what is left
+    frozen (``settle``), so no collection scans the settled rows again."""
+    rows = []
+    for cell in cells:
+        rows.extend(_cell_rows(cell, *args))
+        settle()
+    return rows
 
 
 def _cell_rows(cell, faults, migrate, entries, variant):
@@ -667,7 +680,7 @@ def _in_worker(span):
     sent back compactly (marshal: a row is plain JSON-ready data)."""
     cells, args = _JOB
     start, stop = span
-    return marshal.dumps([r for cell in cells[start:stop] for r in _cell_rows(cell, *args)])
+    return marshal.dumps(_rows(cells[start:stop], args))
 
 
 def _quiet_worker():

@@ -664,8 +664,9 @@ def jobs():
     """Processes for ``protocol --faults``: QEMU_MIGRATION_JOBS, else 1.
 
     Measured on 2 cores shared with other jobs (README, Speed): two workers took more
-    wall time than one process, and more CPU (the rows sent back), so one is the
-    default, as for the case batches (analysis/cases.py)."""
+    CPU than one process (the rows sent back) and saved wall time only when a core
+    happened to be free, so one is the default, as for the case batches
+    (analysis/cases.py)."""
     try:
         return max(1, int(os.environ.get("QEMU_MIGRATION_JOBS", "1")))
     except ValueError:

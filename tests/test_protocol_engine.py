@@ -11,6 +11,7 @@ from qemu_migration.engine import protocol as P
 from qemu_migration.engine import protocol_text as T
 from qemu_migration.engine.invariants import INVARIANTS
 from qemu_migration.loader.migration import FLOWS, HostState
+from qemu_migration.world.constants import QEMU_ASYNC_JOB_MIGRATION_IN
 from qemu_migration.world.objects import STARTED_ELSEWHERE, DomainDef, DomainObj, Driver
 from qemu_migration.world.runtime import World
 
@@ -419,3 +420,23 @@ def test_the_matrix_rows_share_a_prototype_whose_worlds_no_run_changes():
         assert protos[0].templates[0].driver != protos[0].source.build_world().driver
     finally:        # the template is shared: leave it as found whatever the assert says
         vm.refs -= 1
+
+
+def test_a_cached_prototype_is_what_a_fresh_one_is():
+    """Every domain's and every variant's prototype, made afresh (``__wrapped__``: past
+    the cache, so this runs each variant's apply whatever ran before), is the cached
+    one: the same migration, host states and template worlds."""
+    keys = ([("v3", "pre", "post", k, None) for k in P.DOMAIN_KINDS]
+            + [(v.flows[0], "post", "fixed", P.VARIANT_KIND, v.name)
+               for v in P.VARIANTS.values()])
+    for key in keys:
+        fresh, cached = P._prototype.__wrapped__(*key), P._prototype(*key)
+        assert fresh is not cached
+        assert (fresh.flags, fresh.faults, fresh.dname, fresh.uri, fresh.variant,
+                fresh.connect_flags, fresh.gone) == (
+            cached.flags, cached.faults, cached.dname, cached.uri, cached.variant,
+            cached.connect_flags, cached.gone)
+        assert fresh.source == cached.source and fresh.destination == cached.destination
+        assert [w.driver for w in fresh.templates] == [w.driver for w in cached.templates]
+    assert P._prototype("v2", "post", "fixed", "clean", "incoming").source.domains[0] \
+        .vm.privateData.job.asyncJob == QEMU_ASYNC_JOB_MIGRATION_IN

@@ -27,7 +27,7 @@ def cmd_protocol(args, out):
         destinations = versions(args.destination)
     except UsageError as e:
         raise UsageError("protocol: %s" % e) from None
-    # the faulted matrix over processes only where QEMU_MIGRATION_JOBS asks (P.jobs)
+    # the faulted matrix over processes (P.jobs: QEMU_MIGRATION_JOBS, else one per core)
     jobs = P.jobs() if args.faults else 1
     if args.variant is None:
         rows = P.matrix(flows, sources, destinations, kinds, faults=args.faults, jobs=jobs)

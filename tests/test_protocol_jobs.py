@@ -1,7 +1,7 @@
 """The faulted protocol matrix over forked processes (engine/protocol.py: jobs, _forked):
-QEMU_MIGRATION_JOBS asks for it, the workers get spans of cell indices and send back the
-rows, the same rows in the same order as one process; where no process can be had it
-runs here, and Ctrl-C stops the workers."""
+one per core, or as many as QEMU_MIGRATION_JOBS asks for; the workers get spans of cell
+indices and send back the rows, the same rows in the same order as one process; where no
+process can be had it runs here, and Ctrl-C stops the workers."""
 import json
 import marshal
 import signal
@@ -19,8 +19,11 @@ def serial():
     return P.matrix(*SLICE, faults=True)
 
 
-def test_jobs_come_from_the_environment(monkeypatch):
+def test_jobs_come_from_the_environment_else_the_cores(monkeypatch):
     monkeypatch.delenv("QEMU_MIGRATION_JOBS", raising=False)
+    monkeypatch.setattr(P.os, "cpu_count", lambda: 4)
+    assert P.jobs() == 4
+    monkeypatch.setattr(P.os, "cpu_count", lambda: None)      # not known: one
     assert P.jobs() == 1
     for value, n in (("3", 3), ("0", 1), ("many", 1)):
         monkeypatch.setenv("QEMU_MIGRATION_JOBS", value)
@@ -106,7 +109,7 @@ def test_ctrl_c_cancels_what_the_workers_have_not_begun(monkeypatch):
         P.matrix(*SLICE, faults=True, jobs=2)
 
 
-def test_the_command_forks_the_faulted_matrix_only_where_asked(monkeypatch):
+def test_the_command_forks_the_faulted_matrix_only(monkeypatch):
     asked = []
     real = P.matrix
 

@@ -83,6 +83,21 @@ def test_port_per_case(benchmark):
                                                                 cases[0].call)
 
 
+def test_port_per_case_full_enumeration(benchmark):
+    """The figure issue 11 sets its port target on (<= 20 us): the same runs over every
+    enumerated case, in the enumeration's order (consecutive cases share templates).
+    Untimed (the default run) it takes the slice, to keep the suite's time."""
+    cases = C.enumerate_cases()
+    if not benchmark.enabled:
+        cases = cases[::SLICE]
+    runs = len(cases) * len(VERSION_NAMES)
+    us = _per_case(benchmark, cases, runs, run_one=record_call)
+    print("\nport, full enumeration: %d runs per round, %.1f us CPU per run (min of 3)"
+          % (runs, us))
+    assert runs == len(VERSION_NAMES) * (C.case_count()["total"] if benchmark.enabled
+                                         else len(C.enumerate_cases()[::SLICE]))
+
+
 def test_port_per_case_whole_outcome(benchmark):
     """The same runs with each whole outcome dict built (``run_call``: what a reader of
     every key, a golden or a recorded digest, pays)."""
@@ -224,3 +239,26 @@ def test_reach_probed_and_read_back(benchmark, tmp_path):
     print("\nreach: probed in %.2fs CPU, read back in about %.3fs"
           % (cold, benchmark.stats.stats.min if benchmark.enabled else 0.0))
     assert back == first == C.reach()
+
+
+if os.environ.get("LIBVIRT_SRC"):
+    def test_full_compare_all_versions(benchmark):
+        """``qemu-migration compare --version all`` as the command runs it (forked workers,
+        one per core unless QEMU_MIGRATION_JOBS says), wall and CPU, this process's and its
+        workers'.  Timed, the builds are made once first: issue 11's figure is with a warm
+        build cache."""
+        from qemu_migration.upstream.cli import compare
+        src = os.environ["LIBVIRT_SRC"]
+        if benchmark.enabled:
+            compare(src, VERSION_NAMES, protocol=False)
+        t0, c0, w0 = time.perf_counter(), time.process_time(), _children_cpu()
+        report = benchmark.pedantic(compare, args=(src, VERSION_NAMES), rounds=1,
+                                    iterations=1, warmup_rounds=0)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        workers = _children_cpu() - w0
+        benchmark.extra_info.update({"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+                                     "worker_cpu_seconds": round(workers, 2)})
+        print("\ncompare, every version: %.2fs (%.2fs CPU here, %.2fs in forked workers)"
+              % (seconds, cpu, workers))
+        assert report["disagree"] == 0
+        assert sorted(report["versions"]) == sorted(VERSION_NAMES)

@@ -847,11 +847,31 @@ def _shutdown(cancel=False):
         _POOL = None
 
 
+@contextlib.contextmanager
+def _forked(batch, read=None):
+    """A batch handed to forked workers (as _BATCH and _READ, which they inherit): the
+    block's OSError or RuntimeError (no processes to be had) is swallowed, so that the
+    code after it runs the batch here; a Ctrl-C shuts the workers down before it goes
+    on; the workers are shut down at the end (forked for this batch, they hold its runs
+    only)."""
+    global _BATCH, _READ
+    _BATCH, _READ = batch, read
+    try:
+        yield
+    except (OSError, RuntimeError):
+        pass
+    except KeyboardInterrupt:
+        with _sigint_ignored():     # a second Ctrl-C must not break the shutdown
+            _shutdown(cancel=True)  # the workers finish the span in hand and leave
+        raise
+    finally:
+        _shutdown()
+        _BATCH, _READ = [], None
+
+
 def _run_parallel(pairs, n):
     """The batch over ``n`` forked processes, or None when none can be had."""
-    global _BATCH
-    _BATCH = pairs
-    try:
+    with _forked(pairs):
         size = -(-len(pairs) // (n * 4))
         spans = [(i, min(i + size, len(pairs))) for i in range(0, len(pairs), size)]
         with _sigint_held():                # the workers start in map()
@@ -860,15 +880,7 @@ def _run_parallel(pairs, n):
                 return None
             blobs = pool.map(_worker, spans)
         return [r for blob in blobs for r in marshal.loads(blob)]
-    except (OSError, RuntimeError):   # no processes to be had: run here
-        return None
-    except KeyboardInterrupt:
-        with _sigint_ignored():     # a second Ctrl-C must not break the shutdown
-            _shutdown(cancel=True)  # the workers finish the span in hand and leave
-        raise
-    finally:
-        _shutdown()                 # forked for this batch: they hold its runs only
-        _BATCH = []
+    return None
 
 
 def _run_batch(pairs):
@@ -899,11 +911,9 @@ def _read_parallel(pairs, n, read):
     """``read`` of each run of the batch, shared by this process and ``n - 1`` forked
     workers (each gets its share by index, as _BATCH, and sends back what it read); None
     when no worker can be had."""
-    global _BATCH, _READ
     shares = _shares(len(pairs), n)
     theirs = [i for share in shares[1:] for i in share]
-    _BATCH, _READ = [pairs[i] for i in theirs], read
-    try:
+    with _forked([pairs[i] for i in theirs], read):
         spans, start = [], 0
         for share in shares[1:]:
             spans.append((start, start + len(share)))
@@ -919,15 +929,7 @@ def _read_parallel(pairs, n, read):
         for i, r in zip(theirs, (r for f in futures for r in marshal.loads(f.result()))):
             out[i] = r
         return out
-    except (OSError, RuntimeError):   # no processes to be had: run here
-        return None
-    except KeyboardInterrupt:
-        with _sigint_ignored():     # a second Ctrl-C must not break the shutdown
-            _shutdown(cancel=True)  # the workers finish the span in hand and leave
-        raise
-    finally:
-        _shutdown()                 # forked for this batch: they hold its runs only
-        _BATCH, _READ = [], None
+    return None
 
 
 def _read_batch(pairs, read):

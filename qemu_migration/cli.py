@@ -32,6 +32,7 @@ import sys
 from pathlib import Path
 
 from .cliutil import UsageError
+from .engine.batch import env_jobs
 
 
 EXIT_USAGE = 2          # bad input, bad usage, output that could not be written
@@ -167,6 +168,10 @@ def _main(argv, out):
     try:
         with contextlib.redirect_stdout(out):     # --help, written like any output
             args = build_parser().parse_args(argv)
+        try:
+            env_jobs()          # read by whichever batch forks; refused here, before any
+        except ValueError as e:
+            raise UsageError(str(e)) from None
         return args.func(args, out)
     except (LoadError, UsageError) as e:
         _say(str(e))

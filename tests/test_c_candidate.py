@@ -217,4 +217,4 @@ def test_compare_jobs(monkeypatch):
     monkeypatch.setenv("QEMU_MIGRATION_JOBS", "3")
     assert compare_jobs() == 3
     monkeypatch.delenv("QEMU_MIGRATION_JOBS")
-    assert compare_jobs() == (os.cpu_count() or 1)
+    assert compare_jobs() == len(os.sched_getaffinity(0))

@@ -3,6 +3,7 @@ one per core, or as many as QEMU_MIGRATION_JOBS asks for; the workers get spans 
 indices and send back the rows, the same rows in the same order as one process; where no
 process can be had it runs here, and Ctrl-C stops the workers."""
 import json
+import os
 import marshal
 import signal
 
@@ -21,13 +22,27 @@ def serial():
 
 def test_jobs_come_from_the_environment_else_the_cores(monkeypatch):
     monkeypatch.delenv("QEMU_MIGRATION_JOBS", raising=False)
-    monkeypatch.setattr(P.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
     assert P.jobs() == 4
-    monkeypatch.setattr(P.os, "cpu_count", lambda: None)      # not known: one
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set())   # not known: one
     assert P.jobs() == 1
-    for value, n in (("3", 3), ("0", 1), ("many", 1)):
+    for value, n in (("3", 3), ("0", 1), ("", 1)):
         monkeypatch.setenv("QEMU_MIGRATION_JOBS", value)
         assert P.jobs() == n
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "many")
+    with pytest.raises(ValueError, match="QEMU_MIGRATION_JOBS='many' is not a number"):
+        P.jobs()
+
+
+@pytest.mark.parametrize("argv", [["diff"], ["protocol", "--faults"], ["cases"]])
+def test_a_bad_jobs_value_is_one_line_and_status_2(monkeypatch, argv):
+    """Every command that may fork reads the variable through engine/batch.env_jobs; a
+    value that is no number is refused before the command runs, in one line."""
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "two")
+    rc, out, err = cli_run(*argv)
+    assert (rc, out) == (2, "")
+    assert err == ("qemu-migration: QEMU_MIGRATION_JOBS='two' is not a number of "
+                   "processes\n")
 
 
 def test_forked_workers_give_the_rows_of_one_process(serial):

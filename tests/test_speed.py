@@ -52,8 +52,9 @@ def test_jobs_default_to_one_and_follow_the_environment(monkeypatch):
     assert C.jobs() == 3
     monkeypatch.setenv("QEMU_MIGRATION_JOBS", "0")
     assert C.jobs() == 1
-    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "many")
-    assert C.jobs() == 1
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "many")     # refused (the command: one line)
+    with pytest.raises(ValueError, match="QEMU_MIGRATION_JOBS='many'"):
+        C.jobs()
 
 
 @pytest.fixture

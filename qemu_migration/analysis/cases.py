@@ -25,12 +25,11 @@ import functools
 import itertools
 import marshal
 import multiprocessing
-import os
 import signal
 from dataclasses import dataclass
 from typing import Callable, Dict, List
 
-from ..engine.batch import collector_off
+from ..engine.batch import collector_off, cores, env_jobs
 from ..engine.outcome import plain
 from ..engine.runner import record_call, run_call
 from ..paths import cache_dir, keep, load_kept, source_digest
@@ -750,24 +749,12 @@ _BATCH: List[tuple] = []   # the (version, case) runs of the batch in progress
 _READ = None            # what the batch in progress keeps of each outcome (None: all)
 
 
-def _env_jobs():
-    """QEMU_MIGRATION_JOBS as a number of processes (at least 1), or None: unset or not
-    a number."""
-    env = os.environ.get("QEMU_MIGRATION_JOBS")
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            pass
-    return None
-
-
 def jobs():
     """Worker processes for a large batch: QEMU_MIGRATION_JOBS, else 1.
 
     Measured on 2 cores (README, Speed): a second process saved less wall time than
     the outcomes cost to send back, so one process is the default."""
-    return _env_jobs() or 1
+    return env_jobs() or 1
 
 
 def read_jobs():
@@ -776,7 +763,7 @@ def read_jobs():
     each forked worker sends back only what it read (a signature about 130 bytes
     marshalled, a whole outcome about 1.7 KB): on an idle 2-core machine ``diff``'s runs
     take about half the wall time, for about 0.1 s more CPU (README, Speed)."""
-    return _env_jobs() or (2 if (os.cpu_count() or 1) >= 2 else 1)
+    return env_jobs() or (2 if cores() >= 2 else 1)
 
 
 def _worker(span):

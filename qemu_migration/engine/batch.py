@@ -8,6 +8,31 @@ outcomes are no longer scanned), and turns it back on if it was on.
 """
 import contextlib
 import gc
+import os
+
+JOBS_VARIABLE = "QEMU_MIGRATION_JOBS"
+
+
+def env_jobs():
+    """How many processes QEMU_MIGRATION_JOBS asks for (0 means 1), None when it is unset
+    or empty; a value that is no whole number is a ValueError naming the variable (the
+    command line reports it in one line, exit status 2).  The one reading of the variable
+    for every batch that forks (the case batches and readings, ``protocol --faults``,
+    ``compare``)."""
+    value = os.environ.get(JOBS_VARIABLE)
+    if not value:
+        return None
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise ValueError("%s=%r is not a number of processes" % (JOBS_VARIABLE, value)) \
+            from None
+
+
+def cores():
+    """The cores this process may run on: its CPU affinity (a container's or a
+    ``taskset``'s limit, not the host's count), at least 1."""
+    return len(os.sched_getaffinity(0)) or 1
 
 
 @contextlib.contextmanager

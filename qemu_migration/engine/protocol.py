@@ -40,7 +40,6 @@ what follows is the state after that:
 import concurrent.futures
 import marshal
 import multiprocessing
-import os
 import signal
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -69,7 +68,7 @@ from ..world.runtime import FaultPlan, World
 from ..world.stubs import DROP_POINTS
 from ..world.stubs_client import virGetLastError
 from ..world.stubs_p2p import virConnectClose, virUnrefDomain
-from .batch import collector_off, settle
+from .batch import collector_off, cores, env_jobs, settle
 from .invariants import world_checks
 from .outcome import domain_state, driver_state, trace_lines
 
@@ -667,12 +666,7 @@ def jobs():
     0.82-0.93x the wall time of one process on average for 1.0-1.2x its CPU (the rows sent
     back, about 0.4 s of 6.5); the cells are independent, so on free cores the
     share of the work each worker does is what it saves."""
-    try:
-        return max(1, int(os.environ["QEMU_MIGRATION_JOBS"]))
-    except KeyError:
-        return os.cpu_count() or 1
-    except ValueError:
-        return 1
+    return env_jobs() or cores()
 
 
 _JOB: tuple = ()        # (cells, args) of the forked matrix in progress, read by workers

@@ -35,7 +35,7 @@ import time
 from ..cliutil import JSON_SCHEMA, UsageError
 from ..cliutil import versions as parse_versions
 from ..engine import run_call
-from ..engine.batch import collector_off
+from ..engine.batch import collector_off, cores, env_jobs
 from . import protocol_compare as PC
 from .build import BuildError
 from .coverage import render as render_coverage
@@ -86,10 +86,7 @@ def compare_jobs():
 
     Unlike the case batches (analysis/cases.py: jobs), each worker here sends back only
     a version's counts and disagreements, so a second core pays (README, Speed)."""
-    env = os.environ.get("QEMU_MIGRATION_JOBS")
-    if env:
-        return max(1, int(env))
-    return os.cpu_count() or 1
+    return env_jobs() or cores()
 
 
 # what a forked worker of compare() runs: set before the workers are forked

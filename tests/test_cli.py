@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from qemu_migration import cli
+from qemu_migration.engine import batch as B
 from qemu_migration.cli import main
 from qemu_migration.cliutil import UsageError, versions
 from conftest import cli_run as run
@@ -381,16 +382,15 @@ def test_scenario_text_without_unfired_faults_has_no_warning():
 
 
 def test_sigint_ignored_during_the_shutdown_and_the_handler_comes_back():
-    from qemu_migration.analysis import cases as C
     before = signal.getsignal(signal.SIGINT)
-    with C._sigint_ignored():
+    with B.sigint_ignored():
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     assert signal.getsignal(signal.SIGINT) is before
     # outside the main thread there is no handler to change, nor a KeyboardInterrupt to fear
     seen = []
 
     def in_thread():
-        with C._sigint_ignored():
+        with B.sigint_ignored():
             seen.append(signal.getsignal(signal.SIGINT))
     t = threading.Thread(target=in_thread)
     t.start()
@@ -436,9 +436,8 @@ def python_sigint():
 
 
 def test_a_ctrl_c_while_the_workers_start_is_held_not_lost(python_sigint):
-    from qemu_migration.analysis import cases as C
     with pytest.raises(KeyboardInterrupt):
-        with C._sigint_held():
+        with B.sigint_held():
             # to this thread, which holds it (a pytest-xdist worker's channel thread would
             # take one sent to the process)
             signal.pthread_kill(threading.get_ident(), signal.SIGINT)   # pending while held ...
@@ -447,14 +446,13 @@ def test_a_ctrl_c_while_the_workers_start_is_held_not_lost(python_sigint):
 
 
 def test_a_worker_ignores_sigint_and_drops_what_is_pending():
-    from qemu_migration.analysis import cases as C
     before = signal.getsignal(signal.SIGINT)
     try:
-        with C._sigint_held():
+        with B.sigint_held():
             # pending on this thread, which blocks it (sent to the process, another thread
             # that does not block it, as a pytest-xdist worker's channel thread, takes it)
             signal.pthread_kill(threading.get_ident(), signal.SIGINT)
-            C._quiet_worker()      # as a forked worker does first: ignored, unblocked
+            B.quiet_worker()      # as a forked worker does first: ignored, unblocked
             assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
             assert signal.SIGINT not in signal.sigpending()
     finally:

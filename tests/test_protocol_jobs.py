@@ -10,6 +10,7 @@ import signal
 import pytest
 
 from conftest import cli_run
+from qemu_migration.engine import batch as B
 from qemu_migration.engine import protocol as P
 
 SLICE = (["v3"], ["post"], ["fixed"], ["clean", "snapshots", "pci-hostdev"])
@@ -65,7 +66,7 @@ def test_a_worker_ignores_sigint_and_unblocks_it():
     old_handler = signal.getsignal(signal.SIGINT)
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        P._quiet_worker()       # as a forked worker does first
+        B.quiet_worker()       # as a forked worker does first
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
         assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
     finally:

@@ -25,11 +25,11 @@ import functools
 import itertools
 import marshal
 import multiprocessing
-import signal
 from dataclasses import dataclass
 from typing import Callable, Dict, List
 
-from ..engine.batch import collector_off, cores, env_jobs
+from ..engine.batch import (collector_off, cores, env_jobs, quiet_worker, sigint_held,
+                            sigint_ignored)
 from ..engine.outcome import plain
 from ..engine.runner import record_call, run_call
 from ..paths import cache_dir, keep, load_kept, source_digest
@@ -777,41 +777,6 @@ def _worker(span):
                           (_run(v, c) for v, c in _BATCH[start:stop])])
 
 
-@contextlib.contextmanager
-def _sigint_ignored():
-    """SIGINT ignored meanwhile (the pool's shutdown after a first Ctrl-C: a second one
-    must not break it); the workers start under ``_sigint_held`` instead."""
-    try:
-        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:          # not the main thread, which alone gets KeyboardInterrupt
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
-
-
-@contextlib.contextmanager
-def _sigint_held():
-    """SIGINT blocked meanwhile, not ignored: a Ctrl-C that lands while the workers are
-    being forked is held and delivered, as KeyboardInterrupt, when the block ends (an
-    ignored one would be lost).  The workers inherit the block and, first thing, ignore
-    SIGINT and drop what is pending (``_quiet_worker``): a terminal's Ctrl-C reaches the
-    whole process group, and only the parent answers it (one line, see cli.main)."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
-def _quiet_worker():
-    """A forked worker's initializer: SIGINT ignored, then unblocked (see _sigint_held)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
 def _pool(n):
     """The worker processes of the batch in progress: forked, so that they read the
     batch's runs from _BATCH instead of being sent them; None where fork is not
@@ -823,7 +788,7 @@ def _pool(n):
         _shutdown()
         _POOL = (n, concurrent.futures.ProcessPoolExecutor(
             max_workers=n, mp_context=multiprocessing.get_context("fork"),
-            initializer=_quiet_worker))
+            initializer=quiet_worker))
     return _POOL[1]
 
 
@@ -848,7 +813,7 @@ def _forked(batch, read=None):
     except (OSError, RuntimeError):
         pass
     except KeyboardInterrupt:
-        with _sigint_ignored():     # a second Ctrl-C must not break the shutdown
+        with sigint_ignored():     # a second Ctrl-C must not break the shutdown
             _shutdown(cancel=True)  # the workers finish the span in hand and leave
         raise
     finally:
@@ -861,7 +826,7 @@ def _run_parallel(pairs, n):
     with _forked(pairs):
         size = -(-len(pairs) // (n * 4))
         spans = [(i, min(i + size, len(pairs))) for i in range(0, len(pairs), size)]
-        with _sigint_held():                # the workers start in map()
+        with sigint_held():                # the workers start in map()
             pool = _pool(n)
             if pool is None:
                 return None
@@ -905,7 +870,7 @@ def _read_parallel(pairs, n, read):
         for share in shares[1:]:
             spans.append((start, start + len(share)))
             start += len(share)
-        with _sigint_held():                # the workers start at the first submit
+        with sigint_held():                # the workers start at the first submit
             pool = _pool(n - 1)
             if pool is None:
                 return None

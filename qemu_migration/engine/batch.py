@@ -9,6 +9,7 @@ outcomes are no longer scanned), and turns it back on if it was on.
 import contextlib
 import gc
 import os
+import signal
 
 JOBS_VARIABLE = "QEMU_MIGRATION_JOBS"
 
@@ -54,3 +55,41 @@ def settle():
     that the next collection scans the next part only."""
     gc.collect()
     gc.freeze()
+
+
+# --- forked workers: who answers a Ctrl-C (analysis/cases.py, engine/protocol.py) ---
+
+
+@contextlib.contextmanager
+def sigint_ignored():
+    """SIGINT ignored meanwhile (the pool's shutdown after a first Ctrl-C: a second one
+    must not break it); the workers start under ``sigint_held`` instead."""
+    try:
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:          # not the main thread, which alone gets KeyboardInterrupt
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+@contextlib.contextmanager
+def sigint_held():
+    """SIGINT blocked meanwhile, not ignored: a Ctrl-C that lands while the workers are
+    being forked is held and delivered, as KeyboardInterrupt, when the block ends (an
+    ignored one would be lost).  The workers inherit the block and, first thing, ignore
+    SIGINT and drop what is pending (``quiet_worker``): a terminal's Ctrl-C reaches the
+    whole process group, and only the parent answers it (one line, see cli.main)."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def quiet_worker():
+    """A forked worker's initializer: SIGINT ignored, then unblocked (see sigint_held)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

@@ -40,7 +40,6 @@ what follows is the state after that:
 import concurrent.futures
 import marshal
 import multiprocessing
-import signal
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import List, Optional, Tuple
@@ -68,7 +67,8 @@ from ..world.runtime import FaultPlan, World
 from ..world.stubs import DROP_POINTS
 from ..world.stubs_client import virGetLastError
 from ..world.stubs_p2p import virConnectClose, virUnrefDomain
-from .batch import collector_off, cores, env_jobs, settle
+from .batch import (collector_off, cores, env_jobs, quiet_worker, settle, sigint_held,
+                    sigint_ignored)
 from .invariants import world_checks
 from .outcome import domain_state, driver_state, trace_lines
 
@@ -680,14 +680,6 @@ def _in_worker(span):
     return marshal.dumps(_rows(cells[start:stop], args))
 
 
-def _quiet_worker():
-    """A forked worker, first thing: SIGINT ignored (a terminal's Ctrl-C reaches the whole
-    process group; the parent answers it), then unblocked (it was blocked for the fork,
-    so one landing meanwhile waits for the parent instead of being lost)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
 def _forked(cells, args, n):
     """The rows of ``cells`` from ``n`` forked workers, each given spans of indices into
     the cells (not the cells), in order; None where no process can be had."""
@@ -699,20 +691,18 @@ def _forked(cells, args, n):
     pool = None
     try:
         _JOB = (cells, args)
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:                    # the workers are forked in map()
+        with sigint_held():     # the workers are forked in map()
             pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=n, mp_context=multiprocessing.get_context("fork"),
-                initializer=_quiet_worker)
+                initializer=quiet_worker)
             blobs = pool.map(_in_worker, spans)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
         return [r for blob in blobs for r in marshal.loads(blob)]
     except (OSError, RuntimeError):     # no processes to be had (or a worker lost): here
         return None
     except KeyboardInterrupt:
         if pool is not None:            # the workers finish the span in hand and leave
-            pool.shutdown(cancel_futures=True)
+            with sigint_ignored():      # a second Ctrl-C must not break the shutdown
+                pool.shutdown(cancel_futures=True)
         raise
     finally:
         if pool is not None:

@@ -48,7 +48,8 @@ def load_kept(path, key, decode=None):
     """What ``keep`` put in the cache file ``path`` under ``key``, passed through
     ``decode`` when given; None when there is none: no file, one kept under another
     key, one that does not read as a kept (key, value) pair, or a value ``decode``
-    refuses (by raising ValueError, TypeError or KeyError)."""
+    refuses (by raising ValueError, TypeError, KeyError or AttributeError: a value of
+    another shape)."""
     try:
         with open(path, "rb") as f:
             data = marshal.load(f)
@@ -60,7 +61,7 @@ def load_kept(path, key, decode=None):
         return data[1]
     try:
         return decode(data[1])
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, AttributeError):
         return None
 
 

@@ -43,6 +43,19 @@ def test_decode_turns_the_value_into_its_object_or_refuses_it(tmp_path):
     keep(path, "k", {})
     assert load_kept(path, "k", lambda v: v["missing"]) is None    # KeyError
     assert load_kept(path, "other", lambda v: v["missing"]) is None
+    keep(path, "k", ([], []))                            # AttributeError: another shape
+    assert load_kept(path, "k", lambda v: v[0].items()) is None
+
+
+def test_a_reach_kept_in_another_shape_is_probed_again(tmp_path):
+    """A reach file under the right key whose value is not a reach (a hand-made or
+    damaged file) is no traceback: it is computed again and kept."""
+    from qemu_migration.analysis.reach import Reach, cached
+    path = tmp_path / "reach.marshal"
+    keep(path, "k", ([], []))
+    got = cached(path, "k", lambda: Reach({"f": {frozenset({("d", 1)})}}, {"g"}))
+    assert (got.seen, got.pending) == ({"f": {frozenset({("d", 1)})}}, {"g"})
+    assert load_kept(path, "k") == ({"f": {frozenset({("d", 1)})}}, {"g"})
 
 
 def test_a_file_that_cannot_be_kept_is_no_error(tmp_path):

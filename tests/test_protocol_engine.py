@@ -391,41 +391,82 @@ def test_a_faulted_matrix_runs_each_plain_row_once(monkeypatch):
     assert len(ran) == 2 * len(rows) and any(r["fault"] for r in rows)
 
 
-def test_the_matrix_rows_share_a_prototype_whose_worlds_no_run_changes():
-    """Migration.matrix copies a prototype made once per row of the matrix (its fixture
-    files read once, its worlds built once), and each attempt runs on copies of those
-    template worlds: after faulted rows of every domain (and the variants'), every
-    template is still what its host state builds afresh, and a row built twice is the
-    same migration with its own faults and wakeups."""
+def test_the_matrix_rows_share_a_prototype_no_run_changes():
+    """The matrix's rows share a prototype made once per row of the matrix (its fixture
+    files read once, its variant applied once), and each run builds its worlds from the
+    prototype's host states (HostState.run_world, which shares with the state what no
+    run changes in place): after faulted rows of every domain (and the variants'), every
+    prototype is still what a fresh one is, and its states build what build_world's deep
+    copies build.  Migration.matrix's rows have their own copies of the states."""
     P.matrix(["p2p-v3", "v2"], ["pre"], ["post"], faults=True)
     P.extra_rows(["post", "fixed"], faults=True, variants=["dname", "dest-defined", "gone"])
-    protos = [P._prototype(*key) for key in [("p2p-v3", "pre", "post", k, None)
-                                             for k in P.DOMAIN_KINDS]
-              + [("v2", "post", "fixed", "clean", v) for v in ("dname", "dest-defined")]
-              + [("p2p-v2", "post", "fixed", "clean", "gone")]]
-    for proto in protos:
-        for state, template in zip((proto.source, proto.destination), proto.templates):
-            assert template.driver == state.build_world().driver
-            assert template.driver.domains or state is proto.destination
+    keys = ([("p2p-v3", "pre", "post", k, None) for k in P.DOMAIN_KINDS]
+            + [("v2", "post", "fixed", "clean", v) for v in ("dname", "dest-defined")]
+            + [("p2p-v2", "post", "fixed", "clean", "gone")])
+    for key in keys:
+        proto, fresh = P._prototype(*key), P._prototype.__wrapped__(*key)
+        assert (proto.source, proto.destination) == (fresh.source, fresh.destination)
+        for state in (proto.source, proto.destination):
+            assert state.run_world().driver == state.build_world().driver
+        assert proto.source.domains
     point = ("source", "virDomainSaveStatus", 1)
     a = P.Migration.matrix("v3", "pre", "post", "clean", [point], "offline-failed")
     b = P.Migration.matrix("v3", "pre", "post", "clean", variant="offline-failed")
-    assert a.source is b.source and a.templates is b.templates
+    proto = P._prototype("v3", "pre", "post", "clean", "offline-failed")
+    assert a.source == b.source == proto.source and a.destination == proto.destination
+    assert a.source is not b.source and a.source.domains[0].vm is not b.source.domains[0].vm
+    assert P._row("v3", "pre", "post", "clean", [point], "offline-failed").source \
+        is proto.source
     assert a.faults == [("source", "doNativeMigrate", 1), point]
     assert b.faults == [("source", "doNativeMigrate", 1)] and a.wakeups == b.wakeups == []
+    assert proto.faults == [("source", "doNativeMigrate", 1)]
     # what it would catch: a run that changed its host's domain in place
-    vm = next(iter(protos[0].templates[0].driver.domains.values()))
+    vm = proto.source.domains[0].vm
     vm.refs += 1
     try:
-        assert protos[0].templates[0].driver != protos[0].source.build_world().driver
-    finally:        # the template is shared: leave it as found whatever the assert says
+        assert proto.source != P._prototype.__wrapped__(*proto_key(proto)).source
+    finally:        # the prototype is shared: leave it as found whatever the assert says
         vm.refs -= 1
+
+
+def proto_key(m):
+    return (m.flow.name, m.source.version, m.destination.version, m.kind, m.variant)
+
+
+def test_a_callers_change_to_a_rows_host_states_is_that_rows_alone():
+    """A caller that changes a row's host states in place (Migration.matrix's) changes
+    that row's migration, which runs on them, and nothing else: the next row, the
+    prototype and the matrix are as before."""
+    m = P.Migration.matrix("v3", "post", "fixed", "clean")
+    vm = m.source.domains[0].vm
+    vm.state, vm.reason = P.VIR_DOMAIN_PAUSED, P.VIR_DOMAIN_PAUSED_USER    # paused-guest's
+    vm.def_.disks.clear()
+    vm.privateData.job.phase = 3
+    m.source.lock_manager = "sanlock"
+    m.destination.domains.append(m.source.domains[0])
+    key = ("v3", "post", "fixed", "clean", None)
+    fresh = P._prototype.__wrapped__(*key)
+    assert P._prototype(*key).source == fresh.source
+    assert P._prototype(*key).destination == fresh.destination == HostState(
+        "fixed", "dest.example.org", hostuuid=fresh.destination.hostuuid)
+    assert P.Migration.matrix(*key[:4]).source == fresh.source
+    assert P.matrix(["v3"], ["post"], ["fixed"], ["clean"]) == [P.run_migration(
+        P.Migration(fresh.source, fresh.destination, P.MATRIX_DOMAIN, fresh.flow,
+                    fresh.flags, kind="clean"))]
+    # setup builds the row's worlds from its states: the row runs the changed guest
+    s = P.setup(m)
+    assert s.source.world.driver.lockManager == "sanlock"
+    assert [v.def_.disks for v in s.source.world.driver.domains.values()] == [[]]
+    assert list(s.destination.world.driver.domains) == list(s.source.world.driver.domains)
+    (ran,) = s.source.world.driver.domains.values()
+    assert (ran.state, ran.reason, ran.privateData.job.phase) == (
+        P.VIR_DOMAIN_PAUSED, P.VIR_DOMAIN_PAUSED_USER, 3)
 
 
 def test_a_cached_prototype_is_what_a_fresh_one_is():
     """Every domain's and every variant's prototype, made afresh (``__wrapped__``: past
     the cache, so this runs each variant's apply whatever ran before), is the cached
-    one: the same migration, host states and template worlds."""
+    one: the same migration and host states."""
     keys = ([("v3", "pre", "post", k, None) for k in P.DOMAIN_KINDS]
             + [(v.flows[0], "post", "fixed", P.VARIANT_KIND, v.name)
                for v in P.VARIANTS.values()])
@@ -437,6 +478,5 @@ def test_a_cached_prototype_is_what_a_fresh_one_is():
             cached.flags, cached.faults, cached.dname, cached.uri, cached.variant,
             cached.connect_flags, cached.gone)
         assert fresh.source == cached.source and fresh.destination == cached.destination
-        assert [w.driver for w in fresh.templates] == [w.driver for w in cached.templates]
     assert P._prototype("v2", "post", "fixed", "clean", "incoming").source.domains[0] \
         .vm.privateData.job.asyncJob == QEMU_ASYNC_JOB_MIGRATION_IN

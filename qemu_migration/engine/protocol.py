@@ -38,6 +38,7 @@ what follows is the state after that:
 - ``second_attempt``: the same migration again, without faults.
 """
 import concurrent.futures
+import copy
 import marshal
 import multiprocessing
 from dataclasses import dataclass, field, replace
@@ -267,10 +268,6 @@ class Migration:
     # what another thread of a host does at a lock-drop point (world/stubs.py _meanwhile):
     # (host, point, nth, what), during the first attempt
     wakeups: List[Tuple[str, str, int, str]] = field(default_factory=list)
-    # the worlds the hosts start from, copied for each attempt's setup instead of built
-    # from the states (the matrix's: _prototype); None: built from ``source`` and
-    # ``destination`` each time
-    templates: Optional[Tuple[World, World]] = field(default=None, repr=False)
 
     @classmethod
     def from_scenario(cls, sc: MigrationScenario):
@@ -279,25 +276,36 @@ class Migration:
 
     @classmethod
     def matrix(cls, flow, source, destination, kind, faults=(), variant=None, wakeups=()):
-        """A row of the matrix: a copy of its prototype (which it shares the host states
-        and the template worlds with) with its own faults (after the variant's) and
-        wakeups."""
-        proto = _prototype(flow, source, destination, kind, variant)
-        return replace(proto, faults=proto.faults + list(faults), wakeups=list(wakeups))
+        """A row of the matrix, the caller's own: its prototype's migration with its own
+        faults (after the variant's) and wakeups, and its own deep copies of the host
+        states, which setup builds the worlds from: a change the caller makes to them
+        is this row's, never the prototype's (the matrix's own rows, which no caller
+        sees, share them: ``_row``)."""
+        m = _row(flow, source, destination, kind, faults, variant, wakeups)
+        m.source, m.destination = copy.deepcopy((m.source, m.destination))
+        return m
+
+
+def _row(flow, source, destination, kind, faults=(), variant=None, wakeups=()):
+    """A row the matrix runs at once and hands to no caller: Migration.matrix's, sharing
+    its prototype's host states (a run builds its worlds from them, and changes only
+    those: HostState.run_world)."""
+    proto = _prototype(flow, source, destination, kind, variant)
+    return replace(proto, faults=proto.faults + list(faults), wakeups=list(wakeups))
 
 
 @lru_cache(maxsize=None)
 def _prototype(flow, source, destination, kind, variant):
-    """The migration of a matrix row without faults or wakeups, its fixture files read and
-    its worlds built once (a faulted matrix runs tens of rows of each): the rows copy it,
-    and setup copies its template worlds.  Nothing changes it once made: a run changes
-    the copies only (tests/test_protocol_engine.py holds the templates to fresh builds)."""
+    """The migration of a matrix row without faults or wakeups, its fixture files read
+    and its variant applied once (a faulted matrix runs tens of rows of each).  Nothing
+    changes it once made: the matrix's rows run on worlds built from its host states
+    (setup: HostState.run_world), and Migration.matrix hands a caller copies of them
+    (tests/test_protocol_engine.py holds both to fresh prototypes)."""
     s, d = matrix_host_states(kind, source, destination)
     f = FLOWS[flow]
     m = Migration(s, d, MATRIX_DOMAIN, f, f.flags, [], kind=kind)
     if variant is not None:
         VARIANTS[variant].apply(m)
-    m.templates = (m.source.build_world(), m.destination.build_world())
     return m
 
 
@@ -347,11 +355,9 @@ def setup(m: Migration, entries=None):
     network = hosts.Network()
     log = []
     made = {}
-    templates = m.templates or (None, None)
-    for name, state, template in (("source", m.source, templates[0]),
-                                  ("destination", m.destination, templates[1])):
-        world = state.build_world() if template is None else template.copy()
-        host = hosts.Host(name, state.version, world, "qemu+ssh://%s/system" % state.hostname)
+    for name, state in (("source", m.source), ("destination", m.destination)):
+        host = hosts.Host(name, state.version, state.run_world(),
+                          "qemu+ssh://%s/system" % state.hostname)
         table = dict(entries(state.version))
         if name == "destination" and not m.flow.dest_v3:
             host.features = FEATURES_V2_ONLY
@@ -641,17 +647,17 @@ def _cell_rows(cell, faults, migrate, entries, variant):
     """The rows of one cell of the matrix: its migration's, and with ``faults`` its fault
     rows and (the VARIANT_KIND domain's, without a variant) its wakeup rows."""
     flow, src, dst, kind = cell
-    m = Migration.matrix(flow, src, dst, kind, variant=variant)
+    m = _row(flow, src, dst, kind, variant=variant)
     if not faults:
         return [run_migration(m, migrate, entries)]
     row, points, waits = probe(m, migrate, entries)
     rows = [row]
     for point in points:
-        rows.append(run_migration(Migration.matrix(flow, src, dst, kind, [point], variant),
+        rows.append(run_migration(_row(flow, src, dst, kind, [point], variant),
                                   migrate, entries))
     if kind == VARIANT_KIND and variant is None:
         for k in waits:
-            rows.append(run_migration(Migration.matrix(flow, src, dst, kind, wakeups=[k]),
+            rows.append(run_migration(_row(flow, src, dst, kind, wakeups=[k]),
                                       migrate, entries))
     return rows
 
@@ -778,19 +784,18 @@ def extra_rows(versions=None, faults=False, migrate=None, entries=None, variants
     if faults and variants is None:
         for flow, fl, wk, variant in WAKEUP_ROWS:
             for src, dst in pairs:
-                rows.append(run_migration(Migration.matrix(flow, src, dst, VARIANT_KIND, fl,
-                                                           variant, wk), migrate, entries))
+                rows.append(run_migration(_row(flow, src, dst, VARIANT_KIND, fl, variant, wk),
+                                          migrate, entries))
     for name in variants or VARIANT_NAMES:
         for flow in VARIANTS[name].flows:
             for src, dst in pairs:
-                m = Migration.matrix(flow, src, dst, VARIANT_KIND, variant=name)
+                m = _row(flow, src, dst, VARIANT_KIND, variant=name)
                 if not (faults and flow in VARIANTS[name].fault_flows):
                     rows.append(run_migration(m, migrate, entries))
                     continue
                 row, points, _ = probe(m, migrate, entries)
                 rows.append(row)
                 for point in points:
-                    rows.append(run_migration(
-                        Migration.matrix(flow, src, dst, VARIANT_KIND, [point], name),
-                        migrate, entries))
+                    rows.append(run_migration(_row(flow, src, dst, VARIANT_KIND, [point], name),
+                                              migrate, entries))
     return rows

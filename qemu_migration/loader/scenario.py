@@ -134,13 +134,13 @@ class Scenario:
         return world
 
 
-def host_driver(domains, nextvmid, **fields) -> Driver:
-    """A new Driver (``fields`` its own settings) holding fresh copies of ``domains``
-    (HostDomain), their auto-destroy marks, and ``nextvmid`` (None: the highest id + 1).
-    What a scenario's host and each host of a migration start from."""
+def host_driver(domains, nextvmid, copier=copy.deepcopy, **fields) -> Driver:
+    """A new Driver (``fields`` its own settings) holding copies (``copier``'s) of
+    ``domains`` (HostDomain), their auto-destroy marks, and ``nextvmid`` (None: the
+    highest id + 1).  What a scenario's host and each host of a migration start from."""
     driver = Driver(**fields)
     for hd in domains:
-        vm = copy.deepcopy(hd.vm)
+        vm = copier(hd.vm)
         driver.domains[vm.def_.uuid] = vm
         if vm.autodestroy:
             driver.autodestroy[vm.def_.uuid] = STARTED_ELSEWHERE

@@ -8,6 +8,7 @@ import pytest
 
 from qemu_migration.analysis import cases as C
 from qemu_migration.analysis import diff as D
+from qemu_migration.engine import batch as B
 from qemu_migration.engine.runner import record_call, run_call
 from qemu_migration.port import VERSION_NAMES
 
@@ -145,7 +146,7 @@ def test_no_fork_or_no_processes_reads_the_batch_here(batch, monkeypatch):
     monkeypatch.setenv("QEMU_MIGRATION_JOBS", "2")
     monkeypatch.setattr(C, "PARALLEL_MIN", 10)
     alone = [D.signature(run_call(c.make_world(), v, c.call)) for v, c in batch]
-    monkeypatch.setattr(C.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(B.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     assert C._read_batch(batch, D.reading) == alone
 
     def no_processes(n):

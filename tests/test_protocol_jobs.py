@@ -5,7 +5,9 @@ process can be had it runs here, and Ctrl-C stops the workers."""
 import json
 import os
 import marshal
+import multiprocessing
 import signal
+import threading
 
 import pytest
 
@@ -83,7 +85,7 @@ def test_one_cell_or_one_job_runs_here(monkeypatch):
 
 
 def test_without_fork_or_processes_it_runs_here(serial, monkeypatch):
-    monkeypatch.setattr(P.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(B.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     assert P.matrix(*SLICE, faults=True, jobs=2) == serial
     monkeypatch.undo()
 
@@ -92,6 +94,33 @@ def test_without_fork_or_processes_it_runs_here(serial, monkeypatch):
     monkeypatch.setattr(P.concurrent.futures, "ProcessPoolExecutor", no_processes)
     assert P.matrix(*SLICE, faults=True, jobs=2) == serial
     assert P._JOB == ()
+
+
+def test_beside_another_thread_it_runs_here_and_forks_again_once_alone(serial, monkeypatch):
+    """No fork from a process that runs other threads (engine/batch.py, fork_context):
+    a forked child would keep a lock another thread held for ever (Python 3.12+ warns);
+    the cells run here instead, the same rows; alone again, the process forks."""
+    pools = []
+    real = P.concurrent.futures.ProcessPoolExecutor
+
+    def pool(**kw):
+        pools.append(kw["mp_context"])
+        return real(**kw)
+    monkeypatch.setattr(P.concurrent.futures, "ProcessPoolExecutor", pool)
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert threading.active_count() > 1 and B.fork_context() is None
+        assert P.matrix(*SLICE, faults=True, jobs=2) == serial
+        assert pools == []
+    finally:
+        stop.set()
+        t.join()
+    assert threading.active_count() == 1
+    assert B.fork_context() is multiprocessing.get_context("fork")
+    assert P.matrix(*SLICE, faults=True, jobs=2) == serial
+    assert pools == [multiprocessing.get_context("fork")]
 
 
 class _Interrupted:

@@ -3,13 +3,16 @@ collector, forked workers, outcome comparison without hashing, linear bitsets.""
 import gc
 import marshal
 import random
+import threading
 import weakref
 
 import pytest
 
 from qemu_migration.analysis import cases as C
 from qemu_migration.analysis.minimise import Space, bitset
+from qemu_migration.engine import batch as B
 from qemu_migration.engine.batch import collector_off, settle
+from qemu_migration.engine.outcome import plain
 from qemu_migration.upstream import record
 
 
@@ -78,7 +81,7 @@ def test_no_fork_or_no_processes_runs_the_batch_here(batch, monkeypatch):
     monkeypatch.setenv("QEMU_MIGRATION_JOBS", "2")
     monkeypatch.setattr(C, "PARALLEL_MIN", 10)
     alone = [C._run(v, c) for v, c in batch]
-    monkeypatch.setattr(C.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(B.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     assert C._pool(2) is None
     assert C._run_batch(batch) == alone
 
@@ -86,6 +89,34 @@ def test_no_fork_or_no_processes_runs_the_batch_here(batch, monkeypatch):
         raise OSError("no processes")
     monkeypatch.setattr(C, "_pool", no_processes)
     assert C._run_batch(batch) == alone
+
+
+def test_beside_another_thread_the_batches_run_here(batch, monkeypatch):
+    """A process running other threads forks no worker (engine/batch.py, fork_context):
+    the case batches and the readings run here, and a pool kept from before is let go."""
+    monkeypatch.setenv("QEMU_MIGRATION_JOBS", "2")
+    monkeypatch.setattr(C, "PARALLEL_MIN", 10)
+    alone = [C._run(v, c) for v, c in batch]
+    reading = [C._read(v, c, plain) for v, c in batch]
+    made = []
+    monkeypatch.setattr(C.concurrent.futures, "ProcessPoolExecutor",
+                        lambda **kw: made.append(kw) or pytest.fail("forked beside a thread"))
+
+    class Kept:
+        def shutdown(self, cancel_futures):
+            made.append("shut down")
+    monkeypatch.setattr(C, "_POOL", (3, Kept()))
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert C._pool(2) is None and C._POOL is None and made == ["shut down"]
+        assert C._run_batch(batch) == alone
+        assert C._read_batch(batch, plain) == reading
+    finally:
+        stop.set()
+        t.join()
+    assert made == ["shut down"]
 
 
 def test_same_is_the_digest_comparison_made_cheap():

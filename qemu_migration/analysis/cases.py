@@ -24,12 +24,11 @@ import contextlib
 import functools
 import itertools
 import marshal
-import multiprocessing
 from dataclasses import dataclass
 from typing import Callable, Dict, List
 
-from ..engine.batch import (collector_off, cores, env_jobs, quiet_worker, sigint_held,
-                            sigint_ignored)
+from ..engine.batch import (collector_off, cores, env_jobs, fork_context, quiet_worker,
+                            sigint_held, sigint_ignored)
 from ..engine.outcome import plain
 from ..engine.runner import record_call, run_call
 from ..paths import cache_dir, keep, load_kept, source_digest
@@ -779,16 +778,16 @@ def _worker(span):
 
 def _pool(n):
     """The worker processes of the batch in progress: forked, so that they read the
-    batch's runs from _BATCH instead of being sent them; None where fork is not
-    available."""
+    batch's runs from _BATCH instead of being sent them; None where no process is to be
+    forked (engine/batch.py, fork_context: no fork, or other threads here)."""
     global _POOL
     if _POOL is None or _POOL[0] != n:
-        if "fork" not in multiprocessing.get_all_start_methods():
+        _shutdown()                 # its thread would count as another (fork_context)
+        context = fork_context()
+        if context is None:
             return None
-        _shutdown()
         _POOL = (n, concurrent.futures.ProcessPoolExecutor(
-            max_workers=n, mp_context=multiprocessing.get_context("fork"),
-            initializer=quiet_worker))
+            max_workers=n, mp_context=context, initializer=quiet_worker))
     return _POOL[1]
 
 

@@ -8,8 +8,10 @@ outcomes are no longer scanned), and turns it back on if it was on.
 """
 import contextlib
 import gc
+import multiprocessing
 import os
 import signal
+import threading
 
 JOBS_VARIABLE = "QEMU_MIGRATION_JOBS"
 
@@ -57,7 +59,22 @@ def settle():
     gc.freeze()
 
 
-# --- forked workers: who answers a Ctrl-C (analysis/cases.py, engine/protocol.py) ---
+# --- forked workers: whether to fork, who answers a Ctrl-C (analysis/cases.py,
+# engine/protocol.py, upstream/cli.py) ---
+
+
+def fork_context():
+    """The "fork" start method's context for a batch's workers, or None, and the batch
+    runs in this process: where fork is not to be had, and where this process runs
+    threads besides the one forking (``threading.active_count() > 1``: a library
+    caller's, or a test runner's).  A forked child has only the thread that forked, and
+    a lock another thread held at the fork stays held in the child for ever (a deadlock
+    when the child takes it); Python 3.12 and later warn of such a fork
+    (DeprecationWarning).  The command line starts no thread of its own, so its batches
+    fork as QEMU_MIGRATION_JOBS and the cores say."""
+    if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_context("fork")
 
 
 @contextlib.contextmanager

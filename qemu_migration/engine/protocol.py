@@ -40,7 +40,6 @@ what follows is the state after that:
 import concurrent.futures
 import copy
 import marshal
-import multiprocessing
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import List, Optional, Tuple
@@ -68,8 +67,8 @@ from ..world.runtime import FaultPlan, World
 from ..world.stubs import DROP_POINTS
 from ..world.stubs_client import virGetLastError
 from ..world.stubs_p2p import virConnectClose, virUnrefDomain
-from .batch import (collector_off, cores, env_jobs, quiet_worker, settle, sigint_held,
-                    sigint_ignored)
+from .batch import (collector_off, cores, env_jobs, fork_context, quiet_worker, settle,
+                    sigint_held, sigint_ignored)
 from .invariants import world_checks
 from .outcome import domain_state, driver_state, trace_lines
 
@@ -690,7 +689,8 @@ def _forked(cells, args, n):
     """The rows of ``cells`` from ``n`` forked workers, each given spans of indices into
     the cells (not the cells), in order; None where no process can be had."""
     global _JOB
-    if "fork" not in multiprocessing.get_all_start_methods():
+    context = fork_context()
+    if context is None:
         return None
     size = -(-len(cells) // (n * 4))
     spans = [(i, min(i + size, len(cells))) for i in range(0, len(cells), size)]
@@ -699,8 +699,7 @@ def _forked(cells, args, n):
         _JOB = (cells, args)
         with sigint_held():     # the workers are forked in map()
             pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=n, mp_context=multiprocessing.get_context("fork"),
-                initializer=quiet_worker)
+                max_workers=n, mp_context=context, initializer=quiet_worker)
             blobs = pool.map(_in_worker, spans)
         return [r for blob in blobs for r in marshal.loads(blob)]
     except (OSError, RuntimeError):     # no processes to be had (or a worker lost): here

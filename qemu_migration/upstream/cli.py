@@ -35,7 +35,7 @@ import time
 from ..cliutil import JSON_SCHEMA, UsageError
 from ..cliutil import versions as parse_versions
 from ..engine import run_call
-from ..engine.batch import collector_off, cores, env_jobs
+from ..engine.batch import collector_off, cores, env_jobs, fork_context
 from . import protocol_compare as PC
 from .build import BuildError
 from .coverage import render as render_coverage
@@ -177,7 +177,7 @@ def compare(src, versions, worktree=False, record=False, coverage=False, port=No
     faults = faults or record       # the record holds every fault row too
     n = 1 if coverage else min(compare_jobs(), len(versions) + run_protocol)
     entries, proto = {}, None
-    if n > 1 and "fork" in multiprocessing.get_all_start_methods():
+    if n > 1 and fork_context() is not None:     # none with other threads here
         for v in versions:          # built (or found in the cache) once, before the fork
             CImpl(v, src, worktree)
         _JOB.update(src=src, worktree=worktree, port=port, items=items)

@@ -353,9 +353,12 @@ def test_the_other_threads_run_the_ports_job_functions_untraced(monkeypatch):
     assert vm.privateData.job.asyncJob == QEMU_ASYNC_JOB_MIGRATION_IN      # nor reset
 
 
-def test_a_copy_of_the_job_functions_with_a_mistake_leaves_the_other_threads_alone():
-    """The first registration holds: a port whose qemu_domain.py copy has a mistake planted
-    (conftest.broken_port) registers its functions again, and the world keeps the real."""
+def test_a_copy_of_the_job_functions_with_a_mistake_leaves_the_other_threads_alone(
+        monkeypatch):
+    """Only port/qemu_domain.py registers (stubs.PORT_MODULE): a port whose qemu_domain.py
+    copy has a mistake planted (conftest.broken_port) registers nothing, whether it comes
+    before the real module's registration or after it; the real module's registering
+    again changes nothing."""
     before = dict(stubs.PORT_FUNCTIONS)
     allowed = "return not priv.job.asyncJob or (priv.job.mask & JOB_MASK(job)) != 0"
     broken_port("post", allowed, "return False", in_module="qemu_domain")
@@ -363,6 +366,34 @@ def test_a_copy_of_the_job_functions_with_a_mistake_leaves_the_other_threads_alo
         "qemu_migration.port.broken_qemu_domain_")][-1]
     assert inspect.unwrap(copy.qemuDomainJobAllowed)(make_vm().privateData, 1) is False
     assert stubs.PORT_FUNCTIONS == before
+    real = [inspect.unwrap(qemu_domain.qemuDomainObjResetAsyncJob),
+            inspect.unwrap(qemu_domain.qemuDomainJobAllowed)]
+    stubs.register_port_functions(*real)
+    assert stubs.PORT_FUNCTIONS == before
+    # the copy first, into a world no port registered into yet
+    monkeypatch.setattr(stubs, "PORT_FUNCTIONS", {})
+    stubs.register_port_functions(inspect.unwrap(copy.qemuDomainJobAllowed))
+    assert stubs.PORT_FUNCTIONS == {}
+    stubs.register_port_functions(*real)
+    assert stubs.PORT_FUNCTIONS == before
+
+
+@pytest.mark.parametrize("what, needs", [("hold-job", "qemuDomainJobAllowed"),
+                                         ("incoming-cancelled", "qemuDomainObjResetAsyncJob")])
+def test_a_world_without_the_port_says_what_to_import(monkeypatch, what, needs):
+    """A wakeup that runs a port function in a world no port registered into (the world
+    used without qemu_migration.port) is PortNotLoaded, in one line naming the function
+    and the module to import, not a KeyError."""
+    monkeypatch.setattr(stubs, "PORT_FUNCTIONS", {})
+    w, vm = _world()
+    vm.privateData.job.asyncJob = QEMU_ASYNC_JOB_MIGRATION_IN
+    with pytest.raises(stubs.PortNotLoaded) as e:
+        _thread(vm, what, w=w)
+    assert str(e.value) == (
+        "another thread's wakeup runs the port's %s, which is not registered: import "
+        "qemu_migration.port.qemu_domain (or qemu_migration.port), which registers it"
+        % needs)
+    assert not isinstance(e.value, KeyError)
 
 
 def test_the_last_reference_an_ending_job_gives_back_frees_the_object():

@@ -348,7 +348,7 @@ def _other_thread(w, vm, what):
     if what == "incoming-cancelled":
         if vm.privateData.job.asyncJob != QEMU_ASYNC_JOB_MIGRATION_IN:
             return
-        PORT_FUNCTIONS["qemuDomainObjResetAsyncJob"](vm.privateData)
+        port_function("qemuDomainObjResetAsyncJob")(vm.privateData)
         w.others_async.append("ended")
     elif what != "qemu-quits":
         _job_thread(w, vm, what)
@@ -370,14 +370,34 @@ def _other_thread(w, vm, what):
 # calls are not this one's).  Imports point port -> world, so the world does not import
 # them: port/qemu_domain.py registers them when it is imported, a hook the world owns.
 PORT_FUNCTIONS = {}
+# the module whose functions they are, by name (the world imports no port module)
+PORT_MODULE = "qemu_migration.port.qemu_domain"
+
+
+class PortNotLoaded(LookupError):
+    """A wakeup needs a port function that no port module registered."""
 
 
 def register_port_functions(*functions):
-    """Make ``functions`` the port's, by name, for the other threads.  The first
-    registration of a name holds: a copy of the module loaded again (a test's port with a
-    mistake planted in it) does not change what the world's other threads run."""
+    """Make ``functions`` the port's, by name, for the other threads: PORT_MODULE's only,
+    whenever it registers them (again: the same ones).  A copy of that module loaded
+    under another name (a test's port with a mistake planted in it) registers nothing,
+    before the real one or after it: the world's other threads run the real functions."""
     for f in functions:
-        PORT_FUNCTIONS.setdefault(f.__name__, f)
+        if f.__module__ == PORT_MODULE:
+            PORT_FUNCTIONS[f.__name__] = f
+
+
+def port_function(name):
+    """The port's function ``name`` (PORT_FUNCTIONS); PortNotLoaded, in words, when the
+    port is not loaded (the world used without it)."""
+    try:
+        return PORT_FUNCTIONS[name]
+    except KeyError:
+        raise PortNotLoaded(
+            "another thread's wakeup runs the port's %s, which is not registered: import "
+            "%s (or qemu_migration.port), which registers it" % (name, PORT_MODULE)) \
+            from None
 
 
 def _job_thread(w, vm, what):
@@ -388,7 +408,7 @@ def _job_thread(w, vm, what):
     if what == "waits-for-job":
         vm.refs += 1
     elif what == "hold-job":
-        if job.active == QEMU_JOB_NONE and PORT_FUNCTIONS["qemuDomainJobAllowed"](
+        if job.active == QEMU_JOB_NONE and port_function("qemuDomainJobAllowed")(
                 vm.privateData, QEMU_JOB_QUERY):
             job.active = QEMU_JOB_QUERY
             vm.refs += 1

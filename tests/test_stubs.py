@@ -5,6 +5,9 @@ import pytest
 
 from conftest import UUID2, Call, make_vm, make_world
 from qemu_migration.world import stubs
+from qemu_migration.world.constants import (DEFAULT_JOB_MASK, QEMU_ASYNC_JOB_NONE,
+                                            QEMU_MIGRATION_PHASE_PERFORM2,
+                                            VIR_DOMAIN_JOB_NONE, VIR_DOMAIN_JOB_UNBOUNDED)
 from qemu_migration.world.errors import VirError
 from qemu_migration.world.objects import GraphicsDef, Ptr
 from qemu_migration.world.runtime import FaultPlan
@@ -38,6 +41,23 @@ def test_driver_is_unlocked_while_a_job_waits():
     finally:
         stubs._wake = real
     assert seen == [False] and w.driver.locked is True
+
+
+def test_the_end_of_another_threads_async_job_resets_all_of_it():
+    """"end-async": the other thread's qemuDomainObjEndAsyncJob (qemu_domain.c:855-863 @
+    e2fb96d9) runs qemuDomainObjResetAsyncJob (:174-183): the async job, its phase,
+    mask, start time and job info reset, not the async job and mask alone; and the
+    reference its job took given back."""
+    vm = make_vm(async_out=True)
+    w = make_world(vm)
+    job = vm.privateData.job
+    job.phase, job.start, job.info_type = QEMU_MIGRATION_PHASE_PERFORM2, 1234, \
+        VIR_DOMAIN_JOB_UNBOUNDED
+    vm.refs = 2
+    stubs._wake(w, vm, "end-async")
+    assert (job.asyncJob, job.phase, job.mask, job.start, job.info_type) == (
+        QEMU_ASYNC_JOB_NONE, 0, DEFAULT_JOB_MASK, 0, VIR_DOMAIN_JOB_NONE)
+    assert vm.refs == 1 and w.others_async == ["ended"] and w.others_refs == -1
 
 
 def test_printf_null_string():

@@ -13,7 +13,7 @@ import errno as _errno
 import re
 from dataclasses import replace
 
-from .constants import (DEFAULT_JOB_MASK, NULL, QEMU_ASYNC_JOB_MIGRATION_IN,
+from .constants import (NULL, QEMU_ASYNC_JOB_MIGRATION_IN,
                         QEMU_ASYNC_JOB_MIGRATION_OUT,
                         QEMU_ASYNC_JOB_NONE, QEMU_JOB_ASYNC_NESTED, QEMU_JOB_NONE,
                         QEMU_JOB_QUERY, VIR_DOMAIN_PAUSED,
@@ -238,9 +238,8 @@ def _wake(w, vm, what):
     if what in ("end-job", "end-job+start-async"):
         job.active = QEMU_JOB_NONE
         vm.refs -= 1
-    if what == "end-async":
-        job.asyncJob = QEMU_ASYNC_JOB_NONE
-        job.mask = DEFAULT_JOB_MASK                   # as qemuDomainObjResetAsyncJob leaves it
+    if what == "end-async":         # its qemuDomainObjEndAsyncJob (qemu_domain.c:859 @ e2fb96d9)
+        port_function("qemuDomainObjResetAsyncJob")(vm.privateData)
         vm.refs -= 1
         w.others_async.append("ended")
     if what == "end-job+start-async":

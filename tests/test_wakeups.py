@@ -1,6 +1,7 @@
 """Another thread acting while a host's code has the domain unlocked, in a whole migration
 (world/stubs.py _meanwhile and _other_thread; engine/protocol.py's wakeup rows; the
 loader's <wakeup>): each wakeup changes what the migration does, at the point named."""
+import dataclasses
 import errno
 import inspect
 import sys
@@ -80,6 +81,31 @@ def test_remove_domain_drops_the_list_reference_once():
     _drop(w, vm, "doNativeMigrate", "remove-domain", nth=2)   # no longer listed: nothing
     assert vm.refs == 1 and w.drop_wakeups_fired == [("doNativeMigrate", 1),
                                                      ("doNativeMigrate", 2)]
+
+
+def test_remove_domain_is_a_define_whose_config_save_fails():
+    """Another connection's qemudDomainDefine (qemu_driver.c:5028-5040 @ e2fb96d9) of the
+    listed guest before it drops it: a running transient guest is given the definition
+    as its next one (newDef: its own, inactive, no id) and made persistent; a running
+    one with a saved definition has it replaced by the new one (the old freed); a
+    shut-off one has its definition replaced.  Then it leaves the list."""
+    w, vm = _world(persistent=False)
+    live = vm.def_
+    vm.refs += 1
+    _drop(w, vm, "doNativeMigrate", "remove-domain")
+    assert vm.persistent is True and vm.def_ is live and vm.def_.id != -1
+    assert vm.newDef is not live and vm.newDef.id == -1
+    assert dataclasses.replace(vm.newDef, id=live.id) == live
+    assert vm.def_.uuid not in w.driver.domains and vm.refs == 1
+    w, vm = _world()
+    saved = vm.newDef = dataclasses.replace(vm.def_, id=-1, memory=524288)
+    _drop(w, vm, "doNativeMigrate", "remove-domain")
+    assert vm.newDef == saved and vm.newDef is not saved and vm.def_.memory != 524288
+    w, vm = _world(persistent=False, active=False)
+    before = vm.def_
+    _drop(w, vm, "doNativeMigrate", "remove-domain")
+    assert vm.persistent is True and vm.newDef is None
+    assert vm.def_ == before and vm.def_ is not before
 
 
 def test_only_the_nth_passage_of_the_point_named_wakes():

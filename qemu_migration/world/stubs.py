@@ -308,9 +308,10 @@ def _other_thread(w, vm, what):
     """What another thread of the host does while this one has the domain unlocked
     (a scripted wakeup of a whole migration, DROP_WAKEUPS):
 
-    - "remove-domain": it drops the domain's last reference that is not this
-      thread's, taking it out of the list (as _wake's; nothing when the list no
-      longer holds it);
+    - "remove-domain": another connection's Define of it, whose config save fails:
+      the guest is given the definition and made persistent (_defined), then the
+      domain's last reference that is not this thread's is dropped, taking it out
+      of the list (as _wake's; nothing when the list no longer holds it);
     - "qemu-quits": QEMU exits on its own and the monitor's end-of-file handler
       runs, qemuProcessHandleMonitorEOF (qemu_process.c:115-160 @ e2fb96d9): nothing
       for an inactive domain (:130); the guests here have a JSON monitor and no
@@ -342,6 +343,7 @@ def _other_thread(w, vm, what):
     """
     if what == "remove-domain":
         if w.driver.domains.get(vm.def_.uuid) is vm:
+            _defined(vm)
             _wake(w, vm, what)
         return
     if what == "incoming-cancelled":
@@ -362,6 +364,25 @@ def _other_thread(w, vm, what):
     if not vm.persistent:
         virDomainRemoveInactive.__wrapped__(w.driver.domains, vm, fail=False)
     w.driver.events.append(event)
+
+
+def _defined(vm):
+    """What another connection's qemudDomainDefine does to a listed guest before its
+    config save fails and it drops the guest from the list ("remove-domain" of a whole
+    migration, DROP_WAKEUPS; qemu_driver.c:5028-5040 @ e2fb96d9): virDomainAssignDef
+    finds the guest (domain_conf.c:1330-1332) and virDomainObjAssignDef (:1302-1320)
+    gives it the new definition, as the one it takes when it stops (newDef, the one
+    before freed) while it is active, as its definition (the old one freed) when not;
+    then the guest is made persistent (qemu_driver.c:5034).  The definition it defines
+    is the guest's own as it stands, its saved one if it has one, parsed as inactive
+    (VIR_DOMAIN_XML_INACTIVE: no id)."""
+    new = (vm.newDef if vm.newDef is not None else vm.def_).copy()
+    new.id = -1
+    if virDomainObjIsActive(vm):
+        vm.newDef = new
+    else:
+        vm.def_ = new
+    vm.persistent = True
 
 
 # The port's job functions another thread's wakeups run (_other_thread, _job_thread):
@@ -431,7 +452,8 @@ def _job_thread(w, vm, what):
 # running, on a host whose config save fails, it drops the *active* domain from the list
 # (qemu_driver.c:5011-5040 @ e2fb96d9: virDomainAssignDef finds and locks the running
 # guest, virDomainSaveConfig fails, virDomainRemoveInactive), taking no job; that is
-# "remove-domain" (its list drop; the definition it gave is freed with it)
+# "remove-domain" (_defined: the guest keeps the definition it was given, as its newDef,
+# and is left persistent)
 DROP_WAKEUPS = ("qemu-quits", "remove-domain")
 # ... and what it can do with the domain's jobs (scripted only: WAKEUP_ROWS, scenarios)
 JOB_WAKEUPS = ("waits-for-job", "hold-job", "nested-job", "end-job", "incoming-cancelled")

@@ -185,14 +185,11 @@ def _job_row(name, cname):
                 _inline(write_c, "c.%s = {v}" % field), _as_int)
 
 
-def _first_push(rows):
-    """A binding's first push for these rows, as one function of straight-line code: every
-    row written (inline where its writer says what it amounts to), then every pulled row's
-    raw C value read; the Python values and the struct's bytes kept."""
-    env = {}
-    lines = ["def first_push(self, s):",
-             "    c = self.c",
-             "    vals = self._py_values(self.py)"]
+def _push_lines(rows, env):
+    """The straight-line code of a first push of these rows (``c``, ``s``, ``vals`` and
+    ``sh`` in scope): every row written (inline where its writer says what it amounts
+    to), then every pulled row's raw C value read into ``sh``."""
+    lines = []
     for i, r in enumerate(rows):
         write_c = r[4]
         code = getattr(write_c, "inline", None)
@@ -200,7 +197,6 @@ def _first_push(rows):
             env["w%d" % i] = write_c
             code = "w%d(s, c, {v})" % i
         lines.append("    " + code.format(v="vals[%d]" % i))
-    lines.append("    sh = self.c_shadow")
     for i, r in enumerate(rows):
         if r[2] is None:
             continue
@@ -210,10 +206,47 @@ def _first_push(rows):
             env["r%d" % i] = read_c
             code = "r%d(s, c)" % i
         lines.append("    sh[%d] = %s" % (i, code))
-    lines += ["    self.py_shadow = vals",
-              "    self.c_bytes = self.cbuf[:]"]
+    return lines
+
+
+def _maker(cls, ffi, ctype, init):
+    """``make(s, py)``: a new binding of ``cls`` for ``py`` in the session ``s``, as one
+    function of straight-line code per kind and module: its C struct (``ctype``, set up
+    by ``init``), the binding (its ``py`` and ``c``, the raw C values ``c_shadow`` and
+    Python values ``py_shadow`` at the last sync, the struct's bytes then ``c_bytes``, a
+    view ``cbuf`` of the struct, made once), registered in the session's tables, then its
+    first push; the C struct returned.  The binding keeps the C struct and the object
+    alive; the session is handed to each sync, not kept: no cycle, so a call's C memory
+    and world go when the call's last reference does, without the collector."""
+    env = {"new": ffi.new, "buffer": ffi.buffer, "cast": ffi.cast,
+           "uintptr": ffi.typeof("uintptr_t"), "ctype": ffi.typeof(ctype), "init": init,
+           "cls": cls, "onew": object.__new__, "getter": cls._py_values, "n": cls._nrows,
+           "pyid": id}
+    lines = ["def make(s, py):",
+             "    c = new(ctype)"]
+    if init is not None:
+        lines.append("    init(c)")
+    lines += ["    b = onew(cls)",
+              "    b.py = py",
+              "    b.c = c",
+              "    b.c_shadow = sh = [None] * n",
+              "    b.py_shadow = None",
+              "    b.c_bytes = None",
+              "    b.cbuf = cbuf = buffer(c)",
+              "    s.by_addr[int(cast(uintptr, c))] = b",
+              "    s.bindings.append(b)",
+              "    s.cbufs.append(cbuf)",
+              "    s.py_getters.append(getter)",
+              "    s.pys.append(py)",
+              "    s.c_all = s.py_all = None",
+              "    s.by_id[pyid(py)] = b",
+              "    vals = getter(py)"]
+    lines += _push_lines(cls.ROWS, env)
+    lines += ["    b.py_shadow = vals",
+              "    b.c_bytes = cbuf[:]",
+              "    return c"]
     exec("\n".join(lines), env)
-    return env["first_push"]
+    return env["make"]
 
 
 class Binding:
@@ -239,17 +272,7 @@ class Binding:
         cls._nrows = len(rows)
         # (write_c, read_c or None): a row's raw C value is kept only where it is pulled
         cls._writes = tuple((r[4], r[3] if r[2] is not None else None) for r in rows)
-        cls.first_push = _first_push(rows)
         cls._pulls_by_ffi = {}         # its pull per module (Binding._make_pull)
-
-    def __init__(self, sess, py, c):
-        # (the session is handed to each sync, not kept: no cycle, so a call's C memory
-        # and world go when the call's last reference does, without the collector)
-        self.py, self.c = py, c
-        self.c_shadow = [None] * self._nrows        # raw C values at the last sync
-        self.py_shadow = None                       # Python values at the last sync
-        self.c_bytes = None                         # the C struct's bytes at the last sync
-        self.cbuf = sess.ffi.buffer(c)              # a view of the C struct, made once
 
     def push(self, s, vals):
         """Python -> C: the rows whose values (``vals``, read just now) are not those of
@@ -517,17 +540,6 @@ class Session:
             return None
         return self.ffi.from_handle(self.ffi.cast("void *", p))
 
-    def _bind(self, cls, py, c, *extra):
-        b = cls(self, py, c, *extra)      # it keeps the C struct and the object alive
-        self.by_addr[self.addr(c)] = b
-        self.bindings.append(b)
-        self.cbufs.append(b.cbuf)
-        self.py_getters.append(b._py_values)
-        self.pys.append(py)
-        self.c_all = self.py_all = None
-        self.by_id[id(py)] = b
-        return b
-
     def py_of(self, raw_addr):
         if not raw_addr:
             return None
@@ -542,11 +554,10 @@ class Session:
             return self.ffi.NULL
         b = self.by_id.get(id(py))
         if b is None:
-            c = self.ffi.new(ctype)
-            if init:
-                init(c)
-            b = self._bind(cls, py, c)
-            b.first_push(self)
+            make = self.impl.makers.get(cls)
+            if make is None:
+                make = self.impl.maker(cls, ctype, init)
+            return make(self, py)
         return b.c
 
     # -- Python objects -> C
@@ -586,9 +597,10 @@ class Session:
             return self.ffi.NULL
         b = self.by_id.get(id(ptr))
         if b is None:
-            c = self.ffi.new(ctype + "[1]")
-            b = self._bind(_CELLS.get(ctype, IntCellB), ptr, c)
-            b.first_push(self)
+            make = self.impl.makers.get(ctype)
+            if make is None:
+                make = self.impl.maker(_CELLS.get(ctype, IntCellB), ctype + "[1]", None, ctype)
+            return make(self, ptr)
         return b.c
 
     def py_cell(self, p, ctype):
@@ -1412,6 +1424,7 @@ class CImpl:
         self.built = built
         self.c_types = (built.ffi, built.lib, built.ffi.typeof("uintptr_t"))
         self.texts = {}         # Session.const_str's C strings, by text
+        self.makers = {}        # each kind's make (_maker), by binding class (a cell's: C type)
         self._cfns = {}         # the compiled entry points, by name, at their first call
         # qemuMigrationPrepareDirect's ``static int port``, where the module has it
         self._port = (built.ffi.cast("int *", built.static_address(B.PORT_STATIC))
@@ -1446,6 +1459,13 @@ class CImpl:
     @property
     def names(self):
         return list(self._fns)
+
+    def maker(self, cls, ctype, init, key=None):
+        """The make of bindings of ``cls`` (C type ``ctype``, set up by ``init``) in this
+        module, made at its first use; ``key``: what it is kept by (else ``cls``)."""
+        make = self.makers[cls if key is None else key] = _maker(cls, self.built.ffi, ctype,
+                                                                   init)
+        return make
 
     def _arg(self, s, kind, v):
         if kind == "driver":

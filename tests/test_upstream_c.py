@@ -649,10 +649,97 @@ def test_pull_only_stubs_write_no_bound_field_selftest(monkeypatch):
 
 
 def _texts_unchanged(impl):
-    """The C strings of push-only rows are shared by every call (Session.const_str): C
-    wrote into none of them."""
+    """The C strings of push-only rows, and of every string row at a binding's first push,
+    are shared by every call (Session.const_str), and so are the first pushes'
+    memballoon devices: C wrote into none of them."""
     ffi = impl.built.ffi
     assert impl.texts and all(ffi.string(buf).decode() == t for t, buf in impl.texts.items())
+    assert all(m.model == model for model, m in impl.balloons.items())
+
+
+def _checking_images(monkeypatch, impl):
+    """Every binding of a kind with IMAGE (its pure rows copied from a prepared image,
+    impl._maker) checked as it is made: a new struct of the same call with the same
+    object's rows written one by one in their order (each with its first push's writer,
+    after the kind's set-up) has the same bytes, and its pulled rows the same raw C
+    values.  Returns what was checked: the count and the kinds' images."""
+    from qemu_migration.upstream import impl as I
+    seen = {"made": 0, "images": []}
+    real = I._maker
+
+    def maker(cls, ffi, ctype, init):
+        make = real(cls, ffi, ctype, init)
+        if not cls.IMAGE:
+            return make
+        seen["images"].append(make.images)
+
+        def checked(s, py):
+            c = make(s, py)
+            b = s.by_id[id(py)]
+            ref = ffi.new(ctype)
+            if init is not None:
+                init(ref)
+            vals = cls._py_values(py)
+            for r, v in zip(cls.ROWS, vals):
+                I._first_write(r)(s, ref, v)
+            raw = [r[3](s, ref) if r[2] is not None else None for r in cls.ROWS]
+            assert b.c_bytes == ffi.buffer(ref)[:] == ffi.buffer(c)[:], cls.kind
+            assert raw == b.c_shadow and vals == b.py_shadow, cls.kind
+            seen["made"] += 1
+            return c
+        return checked
+    monkeypatch.setattr(I, "_maker", maker)
+    monkeypatch.setattr(impl, "makers", {})
+    return seen
+
+
+def _images_used(seen):
+    """Most bindings checked came from an image made for an earlier one."""
+    kept = sum(len(images) for images in seen["images"])
+    assert len(seen["images"]) >= 3 and 0 < kept < seen["made"] / 2, (kept, seen["made"])
+
+
+def _selftest_calls(mod):
+    vm = make_vm()
+    w = world_with(vm)
+    with w.activate():
+        return (mod.selftestJob(w.driver, vm, 1), mod.selftestLocks(w.driver, vm, 1316000030000),
+                mod.selftestTables(w.driver, vm), mod.selftestWhich())
+
+
+def test_prepared_images_are_what_the_rows_write_selftest(monkeypatch):
+    """The selftest's calls, each on a new world: every driver, definition and private
+    data bound is byte for byte what its rows write (most from a prepared image)."""
+    mod = selftest_c()
+    seen = _checking_images(monkeypatch, mod)
+    for _ in range(8):
+        assert _selftest_calls(mod) == (0, 1, 0, "c")
+    _images_used(seen)
+    _texts_unchanged(mod)
+
+
+def test_a_prepared_image_that_differs_from_the_rows_fails_the_check(monkeypatch):
+    """The check above sees an image that is not what the rows write (here: every
+    definition's image has another vcpus than its rows say)."""
+    from qemu_migration.upstream import impl as I
+    mod = selftest_c()
+    real = I._maker
+
+    def wrong(cls, ffi, ctype, init):
+        make = real(cls, ffi, ctype, init)
+        if cls.kind == "def":
+            def make_wrong(s, py):
+                c = make(s, py)
+                c.vcpus += 1
+                s.bindings[-1].c_bytes = s.cbufs[-1][:]
+                return c
+            make_wrong.images = make.images
+            return make_wrong
+        return make
+    monkeypatch.setattr(I, "_maker", wrong)
+    _checking_images(monkeypatch, mod)
+    with pytest.raises(AssertionError, match="def"):
+        _selftest_calls(mod)
 
 
 def test_lock_stubs_are_deferred_only_inside_a_call():
@@ -684,4 +771,17 @@ if LIBVIRT_SRC:
         for c in C.enumerate_cases()[::4]:
             run_call(c.make_world(), version, c.call, impl)
         assert len(made) > 1000
+        _texts_unchanged(impl)
+
+    @pytest.mark.parametrize("version", ["pre", "post", "fixed"])
+    def test_prepared_images_are_what_the_rows_write(monkeypatch, version):
+        """Every 6th enumerated case on the compiled upstream: every driver, definition and
+        private data bound is byte for byte what its rows write, most from an image."""
+        from qemu_migration.analysis import cases as C
+        from qemu_migration.engine import run_call
+        impl = _upstream(version)
+        seen = _checking_images(monkeypatch, impl)
+        for c in C.enumerate_cases()[1::6]:
+            run_call(c.make_world(), version, c.call, impl)
+        _images_used(seen)
         _texts_unchanged(impl)

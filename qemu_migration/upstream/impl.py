@@ -92,6 +92,16 @@ def _inline(fn, code):
     return fn
 
 
+def _pure(fn, key=None):
+    """``fn`` (a row's writer) marked pure: what it writes into the struct is a function of
+    the value alone (a number, or a pointer the process keeps for that value), so a
+    prepared image of an imaged kind may hold it (``_maker``); ``key``: the expression
+    (of ``{v}``) the value is told apart by there, if not the value itself."""
+    fn.pure = True
+    fn.key = key
+    return fn
+
+
 def _field(fn, *path):
     """``fn`` (a row's read_c) with the C field its raw value lies in: a pull reads the
     row only when that field's bytes changed."""
@@ -101,7 +111,7 @@ def _field(fn, *path):
 
 def _c_int(cname):
     return (_field(_inline(lambda s, c: getattr(c, cname), "c.%s" % cname), cname),
-            _inline(lambda s, c, v: setattr(c, cname, v), "c.%s = {v}" % cname))
+            _pure(_inline(lambda s, c, v: setattr(c, cname, v), "c.%s = {v}" % cname)))
 
 
 def _c_str(cname):
@@ -134,10 +144,14 @@ def _row(name, read_c, write_c, to_py=None, pull=True):
 
 def _str_row(name, cname, pull=True):
     read_c, write_c, to_py = _c_str(cname)
+
+    def const_c(s, c, v):
+        setattr(c, cname, s.const_str(v))
+    _pure(_inline(const_c, "c.%s = s.const_str({v})" % cname))
     if not pull:        # C only reads it: one C string per text, shared by every call
-        def write_c(s, c, v):
-            setattr(c, cname, s.const_str(v))
-        _inline(write_c, "c.%s = s.const_str({v})" % cname)
+        write_c = const_c
+    else:               # the first push's too (C writes into none: a pull sees a new one)
+        write_c.first = const_c
     return _row(name, read_c, write_c, to_py if pull else None)
 
 
@@ -145,6 +159,7 @@ def _int_row(name, cname, to_py=_as_int, pull=True):
     return _row(name, *_c_int(cname), to_py if pull else None)
 
 
+@_pure
 def _write_uuid(s, c, v):
     b = (v or "").encode()[:B_UUID_MAX]
     s.ffi.memmove(c.uuid, b + b"\0", len(b) + 1)
@@ -166,6 +181,28 @@ def _write_memballoon(s, c, v):
         c.memballoon = m
 
 
+def _balloon_model(v):
+    """The model number of def->memballoon's device (``v`` not None)."""
+    model = getattr(v, "model", v)
+    return _MEMBALLOON_MODELS[model] if isinstance(model, str) else model
+
+
+def _first_memballoon(s, c, v):
+    """def->memballoon at a binding's first push: one device per model and module, kept for
+    the process (C only reads it: tests/test_upstream_c.py checks that none changed)."""
+    if v is None:
+        c.memballoon = s.ffi.NULL
+        return
+    model = _balloon_model(v)
+    balloons = s.impl.balloons
+    m = balloons.get(model)
+    if m is None:
+        m = balloons[model] = s.ffi.new("virDomainMemballoonDef *")
+        m.model = model
+    c.memballoon = m
+
+
+_write_memballoon.first = _pure(_first_memballoon, "None if {v} is None else _balloon_model({v})")
 def _job_row(name, cname):
     if cname == "info_type":
         def read_c(s, c):
@@ -182,22 +219,28 @@ def _job_row(name, cname):
             setattr(c.job, cname, v)
         field = "job." + cname
     return _row("job." + name, _field(_inline(read_c, "c." + field), *field.split(".")),
-                _inline(write_c, "c.%s = {v}" % field), _as_int)
+                _pure(_inline(write_c, "c.%s = {v}" % field)), _as_int)
 
 
-def _push_lines(rows, env):
-    """The straight-line code of a first push of these rows (``c``, ``s``, ``vals`` and
-    ``sh`` in scope): every row written (inline where its writer says what it amounts
-    to), then every pulled row's raw C value read into ``sh``."""
+def _first_write(row):
+    """The writer of a row at a binding's first push (its ``first``, else its writer)."""
+    return getattr(row[4], "first", row[4])
+
+
+def _push_lines(rows, which, env, ind="    "):
+    """The straight-line code of a first push of the rows of index ``which`` (``c``, ``s``,
+    ``vals`` and ``sh`` in scope): each written (inline where its writer says what it
+    amounts to), then each pulled one's raw C value read into ``sh``."""
     lines = []
-    for i, r in enumerate(rows):
-        write_c = r[4]
+    for i in which:
+        write_c = _first_write(rows[i])
         code = getattr(write_c, "inline", None)
         if code is None:
             env["w%d" % i] = write_c
             code = "w%d(s, c, {v})" % i
-        lines.append("    " + code.format(v="vals[%d]" % i))
-    for i, r in enumerate(rows):
+        lines.append(ind + code.format(v="vals[%d]" % i))
+    for i in which:
+        r = rows[i]
         if r[2] is None:
             continue
         read_c = r[3]
@@ -205,8 +248,11 @@ def _push_lines(rows, env):
         if code is None:
             env["r%d" % i] = read_c
             code = "r%d(s, c)" % i
-        lines.append("    sh[%d] = %s" % (i, code))
+        lines.append(ind + "sh[%d] = %s" % (i, code))
     return lines
+
+
+IMAGES_MAX = 4096       # prepared images kept per kind and module (then no more are kept)
 
 
 def _maker(cls, ffi, ctype, init):
@@ -217,42 +263,82 @@ def _maker(cls, ffi, ctype, init):
     view ``cbuf`` of the struct, made once), registered in the session's tables, then its
     first push; the C struct returned.  The binding keeps the C struct and the object
     alive; the session is handed to each sync, not kept: no cycle, so a call's C memory
-    and world go when the call's last reference does, without the collector."""
+    and world go when the call's last reference does, without the collector.
+
+    Of a kind with ``IMAGE`` set, the pure rows (``_pure``: numbers, the process's C
+    strings) are written once per distinct tuple of their values, into a prepared image
+    of the struct (its bytes after ``init`` and those rows, and their raw C values) that
+    every later binding with the same values copies in (then ``init`` again, for what
+    points at the struct itself); the other rows (handles, other bindings, C memory of
+    the call) are written as the first push writes them, after.  Each row writes fields
+    of its own, so the struct is byte for byte what the rows in their order would give:
+    tests/test_upstream_c.py checks every binding made over the cases against that."""
+    rows = cls.ROWS
     env = {"new": ffi.new, "buffer": ffi.buffer, "cast": ffi.cast,
            "uintptr": ffi.typeof("uintptr_t"), "ctype": ffi.typeof(ctype), "init": init,
            "cls": cls, "onew": object.__new__, "getter": cls._py_values, "n": cls._nrows,
-           "pyid": id}
+           "pyid": id, "images": {}, "IMAGES_MAX": IMAGES_MAX,
+           "_balloon_model": _balloon_model}
+    pure = [i for i, r in enumerate(rows) if getattr(_first_write(r), "pure", False)]
+    if not cls.IMAGE or not pure:
+        pure = []
+    rest = [i for i in range(len(rows)) if i not in pure]
     lines = ["def make(s, py):",
-             "    c = new(ctype)"]
-    if init is not None:
-        lines.append("    init(c)")
+             "    c = new(ctype)",
+             "    cbuf = buffer(c)",
+             "    vals = getter(py)"]
+    if pure:
+        keys = []
+        for i in pure:
+            key = _first_write(rows[i]).key or "{v}"
+            keys.append(key.format(v="vals[%d]" % i))
+        lines += ["    key = (%s,)" % ", ".join(keys),
+                  "    image = images.get(key)",
+                  "    if image is None:"]
+        if init is not None:
+            lines.append("        init(c)")
+        lines.append("        sh = [None] * n")
+        lines += _push_lines(rows, pure, env, "        ")
+        lines += ["        if len(images) < IMAGES_MAX:",
+                  "            images[key] = (cbuf[:], tuple(sh))",
+                  "    else:",
+                  "        cbuf[:] = image[0]"]
+        if init is not None:
+            lines.append("        init(c)")
+        lines.append("        sh = list(image[1])")
+    else:
+        if init is not None:
+            lines.append("    init(c)")
+        lines.append("    sh = [None] * n")
     lines += ["    b = onew(cls)",
               "    b.py = py",
               "    b.c = c",
-              "    b.c_shadow = sh = [None] * n",
+              "    b.c_shadow = sh",
               "    b.py_shadow = None",
               "    b.c_bytes = None",
-              "    b.cbuf = cbuf = buffer(c)",
+              "    b.cbuf = cbuf",
               "    s.by_addr[int(cast(uintptr, c))] = b",
               "    s.bindings.append(b)",
               "    s.cbufs.append(cbuf)",
               "    s.py_getters.append(getter)",
               "    s.pys.append(py)",
               "    s.c_all = s.py_all = None",
-              "    s.by_id[pyid(py)] = b",
-              "    vals = getter(py)"]
-    lines += _push_lines(cls.ROWS, env)
+              "    s.by_id[pyid(py)] = b"]
+    lines += _push_lines(rows, rest, env)
     lines += ["    b.py_shadow = vals",
               "    b.c_bytes = cbuf[:]",
               "    return c"]
     exec("\n".join(lines), env)
-    return env["make"]
+    make = env["make"]
+    make.images = env["images"]
+    return make
 
 
 class Binding:
     """One Python object and its C struct, kept equal over the rows of ``ROWS``."""
     kind = "?"
     ROWS: tuple = ()
+    IMAGE = False       # its pure rows from a prepared image (_maker)
 
     def __init_subclass__(cls):
         super().__init_subclass__()
@@ -361,6 +447,7 @@ def _handle_row(name, write_c, read_c):
 
 class DriverB(Binding):
     kind = "driver"
+    IMAGE = True
     ROWS = tuple(_str_row(f, f, pull=False) for f in ("configDir", "autostartDir", "stateDir",
                                                       "lockManager")) + (
         _handle_row("caps", lambda s, c, v: setattr(c, "caps", s.handle(v, "virCapsPtr")),
@@ -401,6 +488,7 @@ B_UUID_MAX = 78
 
 class DefB(Binding):
     kind = "def"
+    IMAGE = True
     ROWS = (
         _int_row("id", "id"),
         _str_row("name", "name"),
@@ -417,6 +505,7 @@ class DefB(Binding):
 
 class PrivB(Binding):
     kind = "priv"
+    IMAGE = True
     ROWS = tuple(_job_row(n, n) for n in ("active", "asyncJob", "phase", "mask", "start",
                                           "info_type")) + (
         _str_row("lockState", "lockState"),
@@ -512,8 +601,9 @@ class Session:
         return buf
 
     def const_str(self, s):
-        """A C string C only reads (a push-only row's): one per text and module, kept
-        for the process (the texts are the worlds' few paths and names)."""
+        """A C string C only reads (a push-only row's, or any string row's at a binding's
+        first push): one per text and module, kept for the process (the texts are the
+        worlds' few paths and names); C writes into none (tests/test_upstream_c.py)."""
         if s is None:
             return self.ffi.NULL
         texts = self.impl.texts
@@ -620,10 +710,13 @@ class Session:
         return self.py_of(self.addr(p)) if p != self.ffi.NULL else None
 
     def c_event_state(self, st):
-        """``driver->domainEventState``: a struct holding its callback list's handle."""
-        c = self.ffi.new("struct qmc_event_state *")
-        c.callbacks = self.handle(st.callbacks, "struct qmc_opaque *")
-        self.keep.append(c)
+        """``driver->domainEventState``: a struct holding its callback list's handle, one
+        per Python object in a call (as a handle is)."""
+        c = self.structs.get(id(st))
+        if c is None:
+            c = self.structs[id(st)] = self.ffi.new("struct qmc_event_state *")
+            c.callbacks = self.handle(st.callbacks, "struct qmc_opaque *")
+            self.keep.append(st)        # its id stays its own while the call lasts
         return c
 
     # -- whole migrations: connections, domain handles, streams (protocol.h)
@@ -1424,6 +1517,7 @@ class CImpl:
         self.built = built
         self.c_types = (built.ffi, built.lib, built.ffi.typeof("uintptr_t"))
         self.texts = {}         # Session.const_str's C strings, by text
+        self.balloons = {}      # the first pushes' memballoon devices, by model
         self.makers = {}        # each kind's make (_maker), by binding class (a cell's: C type)
         self._cfns = {}         # the compiled entry points, by name, at their first call
         # qemuMigrationPrepareDirect's ``static int port``, where the module has it

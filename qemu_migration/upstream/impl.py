@@ -8,7 +8,8 @@ it the same callable names and Python signatures as ``qemu_migration.port.<v>``:
 How the two sides stay one world:
   * every Python object the C code can reach (the driver, domain objects, their
     definitions and private data, cookies, out-parameters) gets one C struct,
-    made when first needed; ``Binding``s pair them;
+    made when first needed; ``Binding``s pair them (an out-parameter's ``Cell`` is
+    synced only around the stubs handed it and when the call returns);
   * before each callback into a Python stub every binding copies C -> Python
     (only what C changed since the last copy), after it Python -> C (only what
     Python changed), and the stub's return value is turned into C; stubs that
@@ -531,36 +532,52 @@ class CookieB(Binding):
     ROWS = (_str_row("lockState", "lockState"),)
 
 
-def _cell_rows(ctype):
-    if ctype == "char *":
-        return (_row("value", lambda s, c: s.addr(c[0]),
-                     lambda s, c, v: c.__setitem__(0, s.cstr(v)),
-                     lambda s, c, raw: s.pystr(c[0])),)
-    if ctype == "bool":
-        return (_row("value", lambda s, c: bool(c[0]), lambda s, c, v: c.__setitem__(0, bool(v)),
-                     _as_bool),)
-    return (_row("value", lambda s, c: int(c[0]),
-                 lambda s, c, v: c.__setitem__(0, 0 if v is None else int(v)), _as_int),)
+class Cell:
+    """An out-parameter: a Python Ptr and the C cell a ``T *`` parameter points at.  Not a
+    binding: Python reaches a Ptr only through a stub it is handed (a ported caller's
+    own), so the two sides are kept equal only there: C -> Python when a stub is handed
+    it (``Session.py_cell``) and when the call returns, Python -> C after that stub;
+    each way only when that side changed it since (as a binding's row would be)."""
+    __slots__ = ("ptr", "c", "kind", "raw", "value")
 
+    def __init__(self, s, ptr, ctype, c):
+        self.ptr, self.c = ptr, c
+        self.kind = ctype if ctype in ("char *", "bool") else "int"
+        self.value = v = ptr.value
+        self.write(s, v)
 
-class CellB(Binding):
-    """An out-parameter: a Python Ptr and the C cell a ``T *`` parameter points at."""
-    kind = "cell"
+    def write(self, s, v):
+        """The Python value ``v`` into C (and the raw C value it gives kept)."""
+        c, kind = self.c, self.kind
+        if kind == "char *":
+            c[0] = s.cstr(v)
+            self.raw = s.addr(c[0])
+        elif kind == "bool":
+            c[0] = bool(v)
+            self.raw = bool(c[0])
+        else:
+            c[0] = 0 if v is None else int(v)
+            self.raw = int(c[0])
 
+    def pull(self, s):
+        """C -> Python, when C changed the cell since the last sync."""
+        c = self.c
+        if self.kind == "char *":
+            raw = s.addr(c[0])
+            if raw != self.raw:
+                self.raw = raw
+                self.value = self.ptr.value = s.pystr(c[0])
+            return
+        raw = bool(c[0]) if self.kind == "bool" else int(c[0])
+        if raw != self.raw:
+            self.raw = self.value = self.ptr.value = raw
 
-class StrCellB(CellB):
-    ROWS = _cell_rows("char *")
-
-
-class BoolCellB(CellB):
-    ROWS = _cell_rows("bool")
-
-
-class IntCellB(CellB):
-    ROWS = _cell_rows("int")
-
-
-_CELLS = {"char *": StrCellB, "bool": BoolCellB}
+    def push(self, s):
+        """Python -> C, when Python changed the value since the last sync."""
+        v = self.ptr.value
+        if not _same(v, self.value):
+            self.value = v
+            self.write(s, v)
 
 
 # --- one call --------------------------------------------------------------------------
@@ -584,6 +601,7 @@ class Session:
         self.domlists: Dict[int, object] = {}
         self.cstack = []
         self.structs: Dict[int, object] = {}      # id(Python object) -> its C struct
+        self.cells: Dict[int, Cell] = {}          # id(Ptr) -> its out-parameter cell
         self.entered = set()
         self.exc: Optional[BaseException] = None
 
@@ -685,21 +703,27 @@ class Session:
     def c_cell(self, ptr, ctype):
         if ptr is None:
             return self.ffi.NULL
-        b = self.by_id.get(id(ptr))
-        if b is None:
-            make = self.impl.makers.get(ctype)
-            if make is None:
-                make = self.impl.maker(_CELLS.get(ctype, IntCellB), ctype + "[1]", None, ctype)
-            return make(self, ptr)
-        return b.c
+        cell = self.cells.get(id(ptr))
+        if cell is None:
+            cell = self.cells[id(ptr)] = Cell(self, ptr, ctype, self.ffi.new(ctype + "[1]"))
+        return cell.c
+
+    def pull_cells(self):
+        """C -> Python for every out-parameter cell (when the call returns)."""
+        for cell in self.cells.values():
+            cell.pull(self)
 
     def py_cell(self, p, ctype):
-        """A ``T *`` argument as a Ptr: the caller's own when it is one of its out-params."""
+        """A ``T *`` argument as (a Ptr, what writes it back after the stub): the caller's own
+        when it is one of its out-params, C's value pulled into it first."""
         if p == self.ffi.NULL:
             return None, None
-        b = self.by_addr.get(self.addr(p))
-        if b is not None:
-            return b.py, None
+        if self.cells:
+            a = self.addr(p)
+            for cell in self.cells.values():
+                if self.addr(cell.c) == a:
+                    cell.pull(self)
+                    return cell.ptr, (lambda: cell.push(self))
         cell = Ptr(self.pystr(p[0]) if ctype == "char *" else
                    (bool(p[0]) if ctype == "bool" else int(p[0])))
         return cell, (lambda: p.__setitem__(0, self.cstr(cell.value) if ctype == "char *"
@@ -1518,7 +1542,7 @@ class CImpl:
         self.c_types = (built.ffi, built.lib, built.ffi.typeof("uintptr_t"))
         self.texts = {}         # Session.const_str's C strings, by text
         self.balloons = {}      # the first pushes' memballoon devices, by model
-        self.makers = {}        # each kind's make (_maker), by binding class (a cell's: C type)
+        self.makers = {}        # each kind's make (_maker), by binding class
         self._cfns = {}         # the compiled entry points, by name, at their first call
         # qemuMigrationPrepareDirect's ``static int port``, where the module has it
         self._port = (built.ffi.cast("int *", built.static_address(B.PORT_STATIC))
@@ -1554,11 +1578,10 @@ class CImpl:
     def names(self):
         return list(self._fns)
 
-    def maker(self, cls, ctype, init, key=None):
+    def maker(self, cls, ctype, init):
         """The make of bindings of ``cls`` (C type ``ctype``, set up by ``init``) in this
-        module, made at its first use; ``key``: what it is kept by (else ``cls``)."""
-        make = self.makers[cls if key is None else key] = _maker(cls, self.built.ffi, ctype,
-                                                                   init)
+        module, made at its first use."""
+        make = self.makers[cls] = _maker(cls, self.built.ffi, ctype, init)
         return make
 
     def _arg(self, s, kind, v):
@@ -1639,6 +1662,7 @@ class CImpl:
             r = cfn(*cargs)
             built.installed["catch_up"]()
             s.pull()
+            s.pull_cells()
         finally:
             lib.qmc_defer = defer
             stack.pop()

@@ -451,16 +451,22 @@ class DriverB(Binding):
     IMAGE = True
     ROWS = tuple(_str_row(f, f, pull=False) for f in ("configDir", "autostartDir", "stateDir",
                                                       "lockManager")) + (
-        _handle_row("caps", lambda s, c, v: setattr(c, "caps", s.handle(v, "virCapsPtr")),
+        _handle_row("caps", _inline(lambda s, c, v: setattr(c, "caps", s.handle(v, "virCapsPtr")),
+                                    "c.caps = s.handle({v}, 'virCapsPtr')"),
                     lambda s, c: s.addr(c.caps)),
         _handle_row("domains",
-                    lambda s, c, v: setattr(c.domains, "objs", s.handle(v, "virHashTablePtr")),
+                    _inline(lambda s, c, v: setattr(c.domains, "objs",
+                                                    s.handle(v, "virHashTablePtr")),
+                            "c.domains.objs = s.handle({v}, 'virHashTablePtr')"),
                     lambda s, c: s.addr(c.domains.objs)),
         _handle_row("autodestroy",
-                    lambda s, c, v: setattr(c, "autodestroy", s.handle(v, "virHashTablePtr")),
+                    _inline(lambda s, c, v: setattr(c, "autodestroy",
+                                                    s.handle(v, "virHashTablePtr")),
+                            "c.autodestroy = s.handle({v}, 'virHashTablePtr')"),
                     lambda s, c: s.addr(c.autodestroy)),
         _handle_row("domainEventState",
-                    lambda s, c, v: setattr(c, "domainEventState", s.c_event_state(v)),
+                    _inline(lambda s, c, v: setattr(c, "domainEventState", s.c_event_state(v)),
+                            "c.domainEventState = s.c_event_state({v})"),
                     lambda s, c: s.addr(c.domainEventState)),
     )
 
@@ -473,13 +479,17 @@ class VmB(Binding):
         _row("persistent", lambda s, c: s.lib.qmc_get_persistent(c),
              lambda s, c, v: s.lib.qmc_set_persistent(c, 1 if v else 0), _as_bool),
         _row("def_", _field(lambda s, c: s.addr(getattr(c, "def")), "def"),
-             lambda s, c, v: setattr(c, "def", s.c_def(v)), _py_object),
+             _inline(lambda s, c, v: setattr(c, "def", s.c_def(v)),
+                     "setattr(c, 'def', s.c_def({v}))"), _py_object),
         _row("privateData", _field(lambda s, c: s.addr(c.privateData), "privateData"),
-             lambda s, c, v: setattr(c, "privateData", s.ffi.cast("void *", s.c_priv(v))),
+             _inline(lambda s, c, v: setattr(c, "privateData",
+                                             s.ffi.cast("void *", s.c_priv(v))),
+                     "c.privateData = s.ffi.cast('void *', s.c_priv({v}))"),
              _py_object),
         _handle_row("snapshots",
-                    lambda s, c, v: setattr(c.snapshots, "objs",
-                                            s.handle(v.objs, "virHashTablePtr")),
+                    _inline(lambda s, c, v: setattr(c.snapshots, "objs",
+                                                    s.handle(v.objs, "virHashTablePtr")),
+                            "c.snapshots.objs = s.handle({v}.objs, 'virHashTablePtr')"),
                     lambda s, c: s.addr(c.snapshots.objs)),
     )
 
@@ -658,15 +668,17 @@ class Session:
         return b.py
 
     def _c_of(self, py, cls, ctype, init=None):
+        b = self.by_id.get(id(py))
+        return b.c if b is not None else self._make(py, cls, ctype, init)
+
+    def _make(self, py, cls, ctype, init=None):
+        """The C struct of ``py``, not bound yet: its binding made (NULL for None)."""
         if py is None:
             return self.ffi.NULL
-        b = self.by_id.get(id(py))
-        if b is None:
-            make = self.impl.makers.get(cls)
-            if make is None:
-                make = self.impl.maker(cls, ctype, init)
-            return make(self, py)
-        return b.c
+        make = self.impl.makers.get(cls)
+        if make is None:
+            make = self.impl.maker(cls, ctype, init)
+        return make(self, py)
 
     # -- Python objects -> C
     def c_driver(self, drv):
@@ -676,13 +688,18 @@ class Session:
         return c
 
     def c_vm(self, vm):
-        return self._c_of(vm, VmB, "virDomainObj *", self.lib.qmc_init_vm)
+        b = self.by_id.get(id(vm))
+        return b.c if b is not None else self._make(vm, VmB, "virDomainObj *",
+                                                    self.lib.qmc_init_vm)
 
     def c_def(self, d):
-        return self._c_of(d, self.impl.def_binding, "virDomainDef *")
+        b = self.by_id.get(id(d))
+        return b.c if b is not None else self._make(d, self.impl.def_binding, "virDomainDef *")
 
     def c_priv(self, p):
-        return self._c_of(p, PrivB, "qemuDomainObjPrivate *", self.lib.qmc_init_priv)
+        b = self.by_id.get(id(p))
+        return b.c if b is not None else self._make(p, PrivB, "qemuDomainObjPrivate *",
+                                                    self.lib.qmc_init_priv)
 
     def c_cookie(self, m):
         c = self._c_of(m, CookieB, "qemuMigrationCookie *")

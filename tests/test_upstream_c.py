@@ -742,6 +742,123 @@ def test_a_prepared_image_that_differs_from_the_rows_fails_the_check(monkeypatch
         _selftest_calls(mod)
 
 
+def _watching_cells(monkeypatch):
+    """impl.Cell syncs an out-parameter only around the stubs it is handed and when the call
+    returns: that holds while, during a C call, its Ptr's value is read or written only by
+    its Cell or by a stub it was handed (from Session.py_cell to the stub's write-back).
+    Every Ptr made a cell is watched (its class swapped for a spying subclass until the
+    call returns); returns what was seen: accesses allowed, and those that were not."""
+    from qemu_migration.upstream import impl as I
+    seen = {"allowed": 0, "outside": [], "depth": 0}
+    open_ids, spies = set(), {}
+
+    def spy_class(cls):
+        if cls not in spies:
+            slot = Ptr.value
+
+            def get(self):
+                note(self)
+                return slot.__get__(self)
+
+            def set_(self, v):
+                note(self)
+                slot.__set__(self, v)
+            spies[cls] = type("Watched" + cls.__name__, (cls,),
+                              {"__slots__": (), "value": property(get, set_)})
+        return spies[cls]
+
+    def note(ptr):
+        if not seen["depth"]:
+            return
+        if id(ptr) in open_ids:
+            seen["allowed"] += 1
+        else:
+            seen["outside"].append(ptr)
+
+    def opened(fn):
+        def wrapped(cell, *args):
+            open_ids.add(id(cell.ptr))
+            try:
+                return fn(cell, *args)
+            finally:
+                open_ids.discard(id(cell.ptr))
+        return wrapped
+    watched = []
+    real_init = I.Cell.__init__
+
+    def init(cell, s, ptr, ctype, c):
+        watched.append((ptr, type(ptr)))
+        ptr.__class__ = spy_class(type(ptr))
+        open_ids.add(id(ptr))
+        try:
+            real_init(cell, s, ptr, ctype, c)
+        finally:
+            open_ids.discard(id(ptr))
+    monkeypatch.setattr(I.Cell, "__init__", init)
+    monkeypatch.setattr(I.Cell, "pull", opened(I.Cell.pull))
+    monkeypatch.setattr(I.Cell, "push", opened(I.Cell.push))
+    real_py_cell = I.Session.py_cell
+
+    def py_cell(s, p, ctype):
+        got, back = real_py_cell(s, p, ctype)
+        if got is not None and id(got) in {id(c.ptr) for c in s.cells.values()}:
+            open_ids.add(id(got))           # the stub it is handed runs now
+
+            def back_and_close():
+                back()
+                open_ids.discard(id(got))
+            return got, back_and_close
+        return got, back
+    monkeypatch.setattr(I.Session, "py_cell", py_cell)
+    real_call = I.CImpl._call
+
+    def call(impl, name, sig, args):
+        seen["depth"] += 1
+        try:
+            return real_call(impl, name, sig, args)
+        finally:
+            seen["depth"] -= 1
+            if not seen["depth"]:
+                for ptr, cls in watched:
+                    ptr.__class__ = cls
+                watched.clear()
+    monkeypatch.setattr(I.CImpl, "_call", call)
+    return seen
+
+
+def test_out_parameters_are_touched_only_by_their_cell_and_the_stubs_handed_them(monkeypatch):
+    """The selftest's calls with out-parameters (cookie, URI, migration): C's values reach
+    Python and back only where the Cell syncs them, and they are what the twin gives."""
+    seen = _watching_cells(monkeypatch)
+    mod, py = selftest_c(), _import_twin()
+    for name in ("cookie", "uri", "migrate"):
+        got = []
+        for m in (py, mod):
+            w = world_with(make_vm())
+            with w.activate():
+                got.append(SELFTEST_CALLS[name](m, w))
+        assert got[0] == got[1] and got[1][1], name
+    assert seen["allowed"] > 10 and not seen["outside"]
+
+
+def test_a_stub_touching_an_out_parameter_it_was_not_handed_is_seen(monkeypatch):
+    """The watch above sees an access outside the stubs a Ptr is handed (here: every sync
+    reads every cell's Ptr)."""
+    from qemu_migration.upstream import impl as I
+    seen = _watching_cells(monkeypatch)
+    real_pull = I.Session.pull
+
+    def pull(s):
+        for cell in s.cells.values():
+            cell.ptr.value
+        real_pull(s)
+    monkeypatch.setattr(I.Session, "pull", pull)
+    w = world_with(make_vm())
+    with w.activate():
+        SELFTEST_CALLS["cookie"](selftest_c(), w)
+    assert seen["outside"]
+
+
 def test_lock_stubs_are_deferred_only_inside_a_call():
     """The lock stubs are buffered (DEFERRED) while a call runs and the trace still has
     them in place; outside a call the module's flag is clear again."""
@@ -772,6 +889,19 @@ if LIBVIRT_SRC:
             run_call(c.make_world(), version, c.call, impl)
         assert len(made) > 1000
         _texts_unchanged(impl)
+
+    @pytest.mark.parametrize("version", ["pre", "post", "fixed"])
+    def test_out_parameters_are_touched_only_by_their_cell_and_stubs(monkeypatch, version):
+        """Every 6th enumerated case on the compiled upstream (from the 3rd): an entry
+        point's out-parameters are read and written, while the C runs, only by their Cell
+        and by the stubs they are handed."""
+        from qemu_migration.analysis import cases as C
+        from qemu_migration.engine import run_call
+        impl = _upstream(version)
+        seen = _watching_cells(monkeypatch)
+        for c in C.enumerate_cases()[2::6]:
+            run_call(c.make_world(), version, c.call, impl)
+        assert seen["allowed"] > 1000 and not seen["outside"]
 
     @pytest.mark.parametrize("version", ["pre", "post", "fixed"])
     def test_prepared_images_are_what_the_rows_write(monkeypatch, version):

@@ -452,17 +452,17 @@ class DriverB(Binding):
     ROWS = tuple(_str_row(f, f, pull=False) for f in ("configDir", "autostartDir", "stateDir",
                                                       "lockManager")) + (
         _handle_row("caps", _inline(lambda s, c, v: setattr(c, "caps", s.handle(v, "virCapsPtr")),
-                                    "c.caps = s.handle({v}, 'virCapsPtr')"),
+                                    "c.caps = s.vhandle({v})"),
                     lambda s, c: s.addr(c.caps)),
         _handle_row("domains",
                     _inline(lambda s, c, v: setattr(c.domains, "objs",
                                                     s.handle(v, "virHashTablePtr")),
-                            "c.domains.objs = s.handle({v}, 'virHashTablePtr')"),
+                            "c.domains.objs = s.vhandle({v})"),
                     lambda s, c: s.addr(c.domains.objs)),
         _handle_row("autodestroy",
                     _inline(lambda s, c, v: setattr(c, "autodestroy",
                                                     s.handle(v, "virHashTablePtr")),
-                            "c.autodestroy = s.handle({v}, 'virHashTablePtr')"),
+                            "c.autodestroy = s.vhandle({v})"),
                     lambda s, c: s.addr(c.autodestroy)),
         _handle_row("domainEventState",
                     _inline(lambda s, c, v: setattr(c, "domainEventState", s.c_event_state(v)),
@@ -489,7 +489,7 @@ class VmB(Binding):
         _handle_row("snapshots",
                     _inline(lambda s, c, v: setattr(c.snapshots, "objs",
                                                     s.handle(v.objs, "virHashTablePtr")),
-                            "c.snapshots.objs = s.handle({v}.objs, 'virHashTablePtr')"),
+                            "c.snapshots.objs = s.vhandle({v}.objs)"),
                     lambda s, c: s.addr(c.snapshots.objs)),
     )
 
@@ -520,7 +520,9 @@ class PrivB(Binding):
     ROWS = tuple(_job_row(n, n) for n in ("active", "asyncJob", "phase", "mask", "start",
                                           "info_type")) + (
         _str_row("lockState", "lockState"),
-        _handle_row("mon", lambda s, c, v: setattr(c, "mon", s.handle(v, "struct qmc_opaque *")),
+        _handle_row("mon", _inline(lambda s, c, v: setattr(c, "mon",
+                                                           s.handle(v, "struct qmc_opaque *")),
+                                   "c.mon = s.vhandle({v})"),
                     lambda s, c: s.addr(c.mon)))
 
 
@@ -653,6 +655,16 @@ class Session:
             h = self.handles[id(obj)] = self.ffi.new_handle(obj)    # it keeps obj alive
         return self.ffi.cast(ctype, h)
 
+    def vhandle(self, obj):
+        """``handle(obj)`` as the ``void *`` it is, which a struct's pointer field of any
+        type takes as it is (the cast would make a new cdata for the same address)."""
+        if obj is None:
+            return self.ffi.NULL
+        h = self.handles.get(id(obj))
+        if h is None:
+            h = self.handles[id(obj)] = self.ffi.new_handle(obj)    # it keeps obj alive
+        return h
+
     def from_handle(self, p):
         if p == self.ffi.NULL:
             return None
@@ -756,7 +768,7 @@ class Session:
         c = self.structs.get(id(st))
         if c is None:
             c = self.structs[id(st)] = self.ffi.new("struct qmc_event_state *")
-            c.callbacks = self.handle(st.callbacks, "struct qmc_opaque *")
+            c.callbacks = self.vhandle(st.callbacks)
             self.keep.append(st)        # its id stays its own while the call lasts
         return c
 

@@ -473,11 +473,13 @@ class DriverB(Binding):
 
 class VmB(Binding):
     kind = "vm"
+    IMAGE = True        # (its set-up, which points its lock at itself, runs after the copy)
     ROWS = (
         _int_row("refs", "refs"),
         _int_row("pid", "pid", pull=False),
         _row("persistent", lambda s, c: s.lib.qmc_get_persistent(c),
-             lambda s, c, v: s.lib.qmc_set_persistent(c, 1 if v else 0), _as_bool),
+             _pure(lambda s, c, v: s.lib.qmc_set_persistent(c, 1 if v else 0),
+                   "bool({v})"), _as_bool),
         _row("def_", _field(lambda s, c: s.addr(getattr(c, "def")), "def"),
              _inline(lambda s, c, v: setattr(c, "def", s.c_def(v)),
                      "setattr(c, 'def', s.c_def({v}))"), _py_object),
@@ -694,7 +696,10 @@ class Session:
 
     # -- Python objects -> C
     def c_driver(self, drv):
-        c = self._c_of(drv, self.impl.driver_binding, "struct qemud_driver *")
+        b = self.by_id.get(id(drv))
+        if b is not None:
+            return b.c
+        c = self._make(drv, self.impl.driver_binding, "struct qemud_driver *")
         if drv is not None:
             self.domlists[self.addr(self.ffi.addressof(c, "domains"))] = drv
         return c

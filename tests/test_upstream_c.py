@@ -8,6 +8,7 @@ three versions are built and compared with the Python port on hand-made states.
 
 In CI (``CI=true``) a missing compiler or a failed build is an error, not a skip.
 """
+import contextlib
 import json
 import os
 import subprocess
@@ -583,7 +584,10 @@ def test_unsynced_stubs_touch_no_field_a_binding_carries(fail):
                           "virDomainObjUnlock", "virTimeMs", "_report", "qemuReportError",
                           "virReportSystemError", "virReportOOMError", "VIR_ERROR", "VIR_WARN",
                           "VIR_FORCE_CLOSE", "qemuMigrationJobPhaseTypeToString"}
-    assert set(I.DEFERRED) <= I.UNSYNCED and not I.PULL_ONLY & I.UNSYNCED
+    assert not I.PULL_ONLY & I.UNSYNCED
+    # the deferred stubs besides the locks: test_deferred_stubs_answer_as_python_would
+    assert set(I.DEFERRED) - I.UNSYNCED == {"virDomainObjIsActive", "virDomainObjRef",
+                                            "virDomainObjUnref", "virDomainDefFree"}
     vm = make_vm()
     w = world_with(vm, faults=[("virTimeMs", 1)] if fail else ())
     drv, spy_vm = _Spy(w.driver), _Spy(vm)
@@ -862,21 +866,93 @@ def test_a_stub_touching_an_out_parameter_it_was_not_handed_is_seen(monkeypatch)
     assert seen["outside"]
 
 
+@contextlib.contextmanager
+def _crossings(impl, names):
+    """The crossings from C into Python of the callbacks ``names`` made inside the block,
+    in order (each re-attached with a counter around it, the original again after)."""
+    ffi, st = impl.built.ffi, impl.built.installed
+    seen = []
+
+    def counted(name, cb):
+        def spy(*args):
+            seen.append(name)
+            return cb(*args)
+        return spy
+    try:
+        for n in names:
+            ffi.def_extern(name=n, onerror=st["onerror"])(counted(n, st["callbacks"][n]))
+        yield seen
+    finally:
+        for n in names:
+            ffi.def_extern(name=n, onerror=st["onerror"])(st["callbacks"][n])
+
+
+_DEFERRED_CALLBACKS = ["qmc_py_" + n for n in ("qemuDriverLock", "qemuDriverUnlock",
+                                               "virDomainObjLock", "virDomainObjUnlock",
+                                               "virDomainObjIsActive", "virDomainObjRef",
+                                               "virDomainObjUnref", "virDomainDefFree")]
+# a run that scripts wakeups (here at a point these calls never pass): nothing deferred
+_SCRIPTED = {("qemuMigrationPrepareAny", 99): ("remove-domain",)}
+
+
+def _run_deferring(m, fn, scripted=False, **vm_kw):
+    """``fn(m, world, vm)`` run on ``m`` in a fresh world: what a deferral could change
+    (its result, the trace with depths, the freed domains touched and by whom, the
+    references and locks), and the crossings of the deferred stubs' callbacks."""
+    vm = make_vm(**vm_kw)
+    w = world_with(vm)
+    if scripted:
+        w.drop_wakeups = dict(_SCRIPTED)
+    names = _DEFERRED_CALLBACKS if getattr(m, "implementation", "") == "c" else []
+    with w.activate(), (_crossings(m, names) if names else contextlib.nullcontext([])) as seen:
+        r = fn(m, w, vm)
+    return ((r, [t[:2] for t in w.trace], list(w.touched_freed), vm.refs, vm.freed,
+             vm.locked, w.driver.locked), list(seen))
+
+
 def test_lock_stubs_are_deferred_only_inside_a_call():
-    """The lock stubs are buffered (DEFERRED) while a call runs and the trace still has
-    them in place; outside a call the module's flag is clear again."""
+    """The lock stubs are buffered (DEFERRED) while a call runs, none crossing into Python
+    then, and the trace still has them in place; in a run that scripts wakeups each
+    crosses, in order; outside a call the module's flag is clear again."""
     mod = selftest_c()
-    py = _import_twin()
-    outs = []
-    for m in (py, mod):
-        vm = make_vm()
-        w = world_with(vm)
-        with w.activate():
-            r = m.selftestLocks(w.driver, vm, 1316000030000)
-        outs.append((r, [t[:2] for t in w.trace], vm.locked, w.driver.locked))
-    assert outs[0] == outs[1]
-    assert [n for n, _ in outs[1][1] if "Lock" in n or "Unlock" in n]
+
+    def locks(m, w, vm):
+        return m.selftestLocks(w.driver, vm, 1316000030000)
+    (py, _), (c, seen), (c_scripted, seen_scripted) = (
+        _run_deferring(_import_twin(), locks), _run_deferring(mod, locks),
+        _run_deferring(mod, locks, scripted=True))
+    assert py == c == c_scripted
+    assert [n for n, _ in py[1] if "Lock" in n or "Unlock" in n]
+    assert seen == []
+    assert seen_scripted == ["qmc_py_" + n for n in (
+        "virDomainObjRef", "qemuDriverUnlock", "virDomainObjUnlock", "qemuDriverLock",
+        "virDomainObjLock", "virDomainObjIsActive", "virDomainObjUnref")]
     assert mod.built.lib.qmc_defer == 0
+
+
+def test_deferred_stubs_answer_as_python_would():
+    """virDomainObjIsActive, virDomainObjRef, virDomainObjUnref and virDomainDefFree,
+    deferred, as the twin makes them: C's answers (the references counted in C, read
+    back by C), the trace with its depths, and the freed domain touched under the name
+    of the function that touched it (the one C was in for virDomainObjIsActive), as when
+    each crosses into Python at once (a run that scripts wakeups)."""
+    mod = selftest_c()
+
+    def freed(m, w, vm):
+        return m.selftestFreed(vm)
+    for state in ("running", "shutoff"):
+        (py, _), (c, seen), (c_scripted, seen_scripted) = (
+            _run_deferring(_import_twin(), freed, state=state),
+            _run_deferring(mod, freed, state=state),
+            _run_deferring(mod, freed, scripted=True, state=state))
+        assert py == c == c_scripted
+        assert py[:5] == (110 if state == "running" else 100,
+                          [("selftestFreed", 0), ("virDomainObjUnref", 1),
+                           ("selftestActive", 1), ("virDomainObjRef", 1)],
+                          ["selftestActive", "virDomainObjRef"], 1, True)
+        assert seen == []
+        assert seen_scripted == ["qmc_py_virDomainObjUnref", "qmc_py_virDomainObjIsActive",
+                                 "qmc_py_virDomainObjRef", "qmc_py_virDomainDefFree"]
 
 
 if LIBVIRT_SRC:

@@ -1006,11 +1006,22 @@ PULL_ONLY = frozenset(("virDomainObjIsActive", "virDomainSaveStatus", "virHashLo
                        "virSysinfoIsEqual", "virDomainDefCheckABIStability", "virCondSignal",
                        "virCondBroadcast", "strdup", "virSetCloseExec"))
 PULL = "pull"       # stub_call's sync for them
-# The lock stubs (of UNSYNCED, returning nothing): while a call runs, C buffers their calls
-# with the trace's entries and exits (stubs.c's qmc_ev_defer, k their index here) and the
-# next callback makes them, in order, instead of a crossing into Python each; not in a run
-# that scripts wakeups (virDomainObjLock is a wait point then, synced).
-DEFERRED = ("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock", "virDomainObjUnlock")
+# Stubs whose calls C buffers while a call runs, with the trace's entries and exits
+# (stubs.c's qmc_ev_defer, k their index here), and the next callback makes, in order and
+# at their depth, instead of a crossing into Python each; not in a run that scripts
+# wakeups (virDomainObjLock is a wait point then, and a wakeup changes the references):
+#   * the lock stubs (of UNSYNCED, returning nothing);
+#   * virDomainObjIsActive: C answers from the bound fields (def->id != -1, as the stub);
+#     made in the C caller's frame, as stub_call(caller=True) makes it (a freed domain
+#     touched is noted under that name);
+#   * virDomainObjRef and virDomainObjUnref: C counts vm->refs as the stub counts them,
+#     the stub counts Python's, in the same order from the same value (refs is bound
+#     both ways, and nothing else of a binding's do they change);
+#   * virDomainDefFree, which does nothing.
+DEFERRED = ("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock", "virDomainObjUnlock",
+            "virDomainObjIsActive", "virDomainObjRef", "virDomainObjUnref",
+            "virDomainDefFree")
+_IN_CALLER = DEFERRED.index("virDomainObjIsActive")     # made in the C caller's frame
 
 
 def _sync_of(name):
@@ -1045,9 +1056,9 @@ def _install(built):
 
     def drain():
         """Take what C has buffered since the last callback (stubs.c's qmc_ev: i entered,
-        ~i left, ntraced + k a call of the lock stub DEFERRED[k]) into the world: the
-        entries and exits into its trace, as the ``ported`` wrapper makes them; each
-        lock stub's call is made now, in its place (it records itself)."""
+        ~i left, ntraced + k a call of the stub DEFERRED[k]) into the world: the entries
+        and exits into its trace, as the ``ported`` wrapper makes them; each deferred
+        stub's call is made now, in its place (a recorded one records itself)."""
         n = pending[0]
         pending[0] = 0
         s, w = sess(), current()
@@ -1055,7 +1066,16 @@ def _install(built):
         for i, e in enumerate(ffi.unpack(events, n)):
             if e >= ntraced:
                 w.depth = depth
-                deferred[e - ntraced](s.py_ptr(args[i]))
+                k = e - ntraced
+                if k == _IN_CALLER:
+                    frames = w.frames
+                    frames.append(cstack[-1] if cstack else "<C>")
+                    try:
+                        deferred[k](s.py_ptr(args[i]))
+                    finally:
+                        frames.pop()
+                else:
+                    deferred[k](s.py_ptr(args[i]))
             elif e >= 0:
                 name = names[e]
                 trace.append((name, depth, False, None))
@@ -1068,6 +1088,9 @@ def _install(built):
                     cstack.pop()
         w.depth = depth
 
+    callbacks = state["callbacks"] = {}     # what is attached, by name (tests re-attach)
+    state["onerror"] = onerror
+
     def ext(name):
         """Attach ``fn`` as the callback ``name``; the trace is brought up to date first."""
         def deco(fn):
@@ -1076,6 +1099,7 @@ def _install(built):
                     catch_up()
                 return fn(*args)
             ffi.def_extern(name=name, onerror=onerror)(callback)
+            callbacks[name] = callback
             return fn
         return deco
 

@@ -12,9 +12,10 @@ int qmc_errno;   /* the world's errno, set by Python before each callback return
 
 /* The buffer Python reads at its next callback (impl.py's drain), in the order things
  * happened: the traced functions' entries (i) and exits (~i), made by the generated
- * __cyg_profile_func_* hooks, and, while qmc_defer is set, the calls of the lock stubs
- * (QMC_NTRACED + k, their argument in qmc_evp), which return nothing and change nothing
- * C reads: Python runs them then, in their place. */
+ * __cyg_profile_func_* hooks, and, while qmc_defer is set, the calls of the stubs of
+ * impl.py's DEFERRED (QMC_NTRACED + k, their argument in qmc_evp), whose result and
+ * whatever C reads of what they change C has without Python: Python runs them then, in
+ * their place. */
 int qmc_ev[QMC_NEV];
 void *qmc_evp[QMC_NEV];
 int qmc_nev;
@@ -78,9 +79,17 @@ QMC_STUB void qmc_force_close(int *fd)
     QMC_ERRNO();
 }
 
+/* while qmc_defer is set: its answer from the bound fields (the Python stub's test:
+ * def->id != -1), its call buffered, made by Python in its place (impl.py's DEFERRED;
+ * all it does there besides is note a freed domain touched) */
 QMC_STUB bool virDomainObjIsActive(virDomainObjPtr vm)
 {
-    bool r = qmc_py_virDomainObjIsActive(vm);
+    bool r;
+    if (qmc_defer && vm && vm->def) {
+        qmc_ev_defer(4, (void *)vm);
+        r = vm->def->id != -1;
+    } else
+        r = qmc_py_virDomainObjIsActive(vm);
     QMC_ERRNO();
     return r;
 }
@@ -114,8 +123,29 @@ QMC_FWD_DEFERRED(0, qemuDriverLock, struct qemud_driver *)
 QMC_FWD_DEFERRED(1, qemuDriverUnlock, struct qemud_driver *)
 QMC_FWD_DEFERRED(2, virDomainObjLock, virDomainObjPtr)
 QMC_FWD_DEFERRED(3, virDomainObjUnlock, virDomainObjPtr)
-QMC_FWD_VOID(virDomainObjRef, (virDomainObjPtr vm), (vm))
-QMC_FWD(int, virDomainObjUnref, (virDomainObjPtr vm), (vm))
+/* the references: while qmc_defer is set, counted here as the Python stub counts them
+ * (vm->refs is bound both ways; nothing else of a binding's do they change) and their
+ * calls buffered, made by Python in their place on its own count, which is then C's */
+QMC_STUB void virDomainObjRef(virDomainObjPtr vm)
+{
+    if (qmc_defer && vm) {
+        vm->refs++;
+        qmc_ev_defer(5, (void *)vm);
+    } else
+        qmc_py_virDomainObjRef(vm);
+    QMC_ERRNO();
+}
+QMC_STUB int virDomainObjUnref(virDomainObjPtr vm)
+{
+    int r;
+    if (qmc_defer && vm) {
+        r = --vm->refs;
+        qmc_ev_defer(6, (void *)vm);
+    } else
+        r = qmc_py_virDomainObjUnref(vm);
+    QMC_ERRNO();
+    return r;
+}
 
 QMC_STUB int virCondWaitUntil(virCondPtr c, virMutexPtr m, unsigned long long whenms)
 {
@@ -161,7 +191,16 @@ QMC_FWD_VOID(qemuMigrationCookieFree, (qemuMigrationCookiePtr mig), (mig))
 QMC_FWD(virDomainDefPtr, virDomainDefParseString,
         (virCapsPtr caps, const char *xml, unsigned int types, unsigned int flags),
         (caps, xml, types, flags))
-QMC_FWD_VOID(virDomainDefFree, (virDomainDefPtr def), (def))
+/* it frees nothing (the definitions are the Python world's): buffered while qmc_defer
+ * is set, Python's stub made in its place */
+QMC_STUB void virDomainDefFree(virDomainDefPtr def)
+{
+    if (qmc_defer)
+        qmc_ev_defer(7, (void *)def);
+    else
+        qmc_py_virDomainDefFree(def);
+    QMC_ERRNO();
+}
 #ifndef QMC_ABI_CHECK_COMPILED
 QMC_FWD(bool, virDomainDefCheckABIStability, (virDomainDefPtr src, virDomainDefPtr dst),
         (src, dst))

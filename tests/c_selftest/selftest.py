@@ -225,6 +225,21 @@ def selftestMigrate(drv, conn, dom, flags, cookieout, cookieoutlen):
 
 
 @ported
+def selftestActive(dom):
+    return virDomainObjIsActive(dom)
+
+
+@ported
+def selftestFreed(dom):
+    left = virDomainObjUnref(dom)
+    if selftestActive(dom):
+        left += 10
+    virDomainObjRef(dom)
+    virDomainDefFree(NULL)
+    return left + dom.refs * 100
+
+
+@ported
 def selftestDepth(n):
     return selftestDepth(n - 1) + 1 if n > 0 else 0
 

@@ -583,13 +583,14 @@ def test_unsynced_stubs_touch_no_field_a_binding_carries(fail):
     assert I.UNSYNCED == {"qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock",
                           "virDomainObjUnlock", "virTimeMs", "_report", "qemuReportError",
                           "virReportSystemError", "virReportOOMError", "VIR_ERROR", "VIR_WARN",
-                          "VIR_FORCE_CLOSE", "qemuMigrationJobPhaseTypeToString"}
+                          "VIR_FORCE_CLOSE", "qemuMigrationJobPhaseTypeToString",
+                          "virCondSignal", "virCondBroadcast", "virHashLookup", "virHashForEach"}
     assert not I.PULL_ONLY & I.UNSYNCED
     # the deferred stubs besides the locks: test_deferred_stubs_answer_as_python_would
     assert set(I.DEFERRED) - I.UNSYNCED == {"virDomainObjIsActive", "virDomainObjRef",
                                             "virDomainObjUnref", "virDomainDefFree"}
-    vm = make_vm()
-    w = world_with(vm, faults=[("virTimeMs", 1)] if fail else ())
+    vm = make_vm(snapshots=2)
+    w = world_with(vm, faults=[("virTimeMs", 1)] if fail else (), autodestroy=True)
     drv, spy_vm = _Spy(w.driver), _Spy(vm)
     w.driver = drv
     w.driver._target.domains[vm.def_.uuid] = spy_vm
@@ -613,6 +614,15 @@ def test_unsynced_stubs_touch_no_field_a_binding_carries(fail):
         fds = [-1]
         S.VIR_FORCE_CLOSE(fds, 0)
         phase = K.qemuMigrationJobPhaseTypeToString(1)
+        # the conditions: a name; the tables: the dicts C holds handles of (the driver's
+        # and the domain's, taken from the objects behind the spies)
+        S.virCondSignal("cond")
+        S.virCondBroadcast("asyncCond")
+        found = S.virHashLookup(drv._target.autodestroy, vm.def_.uuid)
+        walked = []
+        S.virHashForEach(vm.snapshots.objs, lambda obj, name, data: walked.append(name), None)
+    assert found is STARTED_ELSEWHERE and walked == ["snap0", "snap1"]
+    assert w.conditions == ["signal cond", "broadcast asyncCond"]
     assert got == (-1 if fail else 0) and cell.value == (0 if fail else 1316000000000)
     assert [t[0] for t in w.trace][:5] == ["qemuDriverLock", "virDomainObjLock",
                                            "virDomainObjUnlock", "qemuDriverUnlock", "virTimeMs"]
@@ -639,16 +649,24 @@ def _checking_unpushed(monkeypatch):
 
 
 def test_pull_only_stubs_write_no_bound_field_selftest(monkeypatch):
-    """The selftest's C calls virDomainObjIsActive, virDomainSaveStatus and virHashLookup
-    (PULL_ONLY): after each, every bound Python value is the one of the last sync."""
+    """The selftest's C calls virDomainSaveStatus, virDomainObjIsActive (crossing when
+    wakeups are scripted), the audit, the event, the formatters, the ABI check and
+    strdup (PULL_ONLY): after each, every bound Python value is the one of the last
+    sync."""
     made = _checking_unpushed(monkeypatch)
     mod = selftest_c()
-    vm = make_vm()
-    w = world_with(vm)
+    for scripted in (False, True):
+        vm = make_vm()
+        w = world_with(vm)
+        if scripted:
+            w.drop_wakeups = dict(_SCRIPTED)
+        with w.activate():
+            assert mod.selftestLocks(w.driver, vm, 1316000030000) == 1
+    assert len(made) == 1 + 2
+    w = world_with()
     with w.activate():
-        assert mod.selftestLocks(w.driver, vm, 1316000030000) == 1
-        mod.selftestTables(w.driver, vm)
-    assert len(made) >= 3
+        assert mod.selftestDefine(w.driver, "conn", DOMAIN_XML, "renamed")
+    assert len(made) == 3 + 7
     _texts_unchanged(mod)
 
 
@@ -890,24 +908,27 @@ def _crossings(impl, names):
 _DEFERRED_CALLBACKS = ["qmc_py_" + n for n in ("qemuDriverLock", "qemuDriverUnlock",
                                                "virDomainObjLock", "virDomainObjUnlock",
                                                "virDomainObjIsActive", "virDomainObjRef",
-                                               "virDomainObjUnref", "virDomainDefFree")]
+                                               "virDomainObjUnref", "virDomainDefFree",
+                                               "virTimeMs")]
 # a run that scripts wakeups (here at a point these calls never pass): nothing deferred
 _SCRIPTED = {("qemuMigrationPrepareAny", 99): ("remove-domain",)}
 
 
-def _run_deferring(m, fn, scripted=False, **vm_kw):
+def _run_deferring(m, fn, scripted=False, faults=(), **vm_kw):
     """``fn(m, world, vm)`` run on ``m`` in a fresh world: what a deferral could change
     (its result, the trace with depths, the freed domains touched and by whom, the
-    references and locks), and the crossings of the deferred stubs' callbacks."""
+    references and locks, the errors, errno and the clock), and the crossings of the
+    deferred stubs' callbacks."""
     vm = make_vm(**vm_kw)
-    w = world_with(vm)
+    w = world_with(vm, faults=faults)
     if scripted:
         w.drop_wakeups = dict(_SCRIPTED)
     names = _DEFERRED_CALLBACKS if getattr(m, "implementation", "") == "c" else []
     with w.activate(), (_crossings(m, names) if names else contextlib.nullcontext([])) as seen:
         r = fn(m, w, vm)
     return ((r, [t[:2] for t in w.trace], list(w.touched_freed), vm.refs, vm.freed,
-             vm.locked, w.driver.locked), list(seen))
+             vm.locked, w.driver.locked, [str(e) for e in w.errors], w.errno, w.clock_ms),
+            list(seen))
 
 
 def test_lock_stubs_are_deferred_only_inside_a_call():
@@ -953,6 +974,25 @@ def test_deferred_stubs_answer_as_python_would():
         assert seen == []
         assert seen_scripted == ["qmc_py_virDomainObjUnref", "qmc_py_virDomainObjIsActive",
                                  "qmc_py_virDomainObjRef", "qmc_py_virDomainDefFree"]
+
+
+def test_deferred_clock_reads_the_worlds_clock_unless_the_plan_faults_it():
+    """virTimeMs, deferred, reads the world's clock as the stub does, also after a wait
+    moved it; in a call whose fault plan names virTimeMs (or that scripts wakeups) each
+    call crosses into Python, and the named one fails there."""
+    mod = selftest_c()
+    then = 1316000000000 + 30000
+
+    def clock(m, w, vm):
+        return m.selftestClock(vm, then)
+    for faults, scripted, crossings, result in (
+            ((), False, 0, 30000), ((), True, 2, 30000),
+            ([("virTimeMs", 2)], False, 2, -2), ([("virTimeMs", 1)], False, 1, -1)):
+        (py, _), (c, seen) = (_run_deferring(_import_twin(), clock, scripted, faults),
+                              _run_deferring(mod, clock, scripted, faults))
+        assert py == c
+        assert py[0] == result and py[-1] == (then if result != -1 else then - 30000)
+        assert seen == ["qmc_py_virTimeMs"] * crossings
 
 
 if LIBVIRT_SRC:

@@ -150,6 +150,7 @@ typedef struct qmc_cookie { char *lockState; void *py; ...; } qemuMigrationCooki
 typedef struct qmc_cookie *qemuMigrationCookiePtr;
 
 extern int qmc_errno;
+extern unsigned long long qmc_clock;
 unsigned int qmc_get_persistent(virDomainObjPtr vm);
 void qmc_set_persistent(virDomainObjPtr vm, unsigned int v);
 void qmc_init_vm(virDomainObjPtr vm);

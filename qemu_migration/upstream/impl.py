@@ -979,7 +979,10 @@ class Session:
         """After a stub of PULL_ONLY: nothing to push (tests make this a check)."""
 
     def sync_errno(self):
-        self.lib.qmc_errno = self.world.errno
+        """The world's errno to C, and its clock (for a deferred virTimeMs)."""
+        lib, w = self.lib, self.world
+        lib.qmc_errno = w.errno
+        lib.qmc_clock = w.clock_ms
 
 
 # --- the callbacks ---------------------------------------------------------------------------
@@ -994,17 +997,23 @@ UNSYNCED = frozenset(("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock",
                       # their arguments are texts and numbers, what they change the world's
                       "_report", "qemuReportError", "virReportSystemError",
                       "virReportOOMError", "VIR_ERROR", "VIR_WARN", "VIR_FORCE_CLOSE",
-                      "qemuMigrationJobPhaseTypeToString"))
+                      "qemuMigrationJobPhaseTypeToString",
+                      # the conditions (a name in, the world's record of them changed) and
+                      # the hash tables (Python's own dicts behind C's handle: C hands
+                      # the table it holds; virHashForEach's iterator is C, which reads
+                      # C, and its callbacks sync as any)
+                      "virCondSignal", "virCondBroadcast", "virHashLookup",
+                      "virHashForEach"))
 # Stubs that may read a bound field but write none: C's changes are pulled before them,
 # and nothing is pushed after (the check that Python changed nothing costs a pass over
 # every bound value).  tests/test_upstream_c.py runs every case on C with that check made
 # after each of them (Session.unpushed).
-PULL_ONLY = frozenset(("virDomainObjIsActive", "virDomainSaveStatus", "virHashLookup",
+PULL_ONLY = frozenset(("virDomainObjIsActive", "virDomainSaveStatus",
                        "virDomainEventNewFromObj", "virDomainAuditStart", "virDomainAuditStop",
                        "qemuDomainEventQueue", "virGetHostname", "virDomainDefFree",
                        "qemuDomainDefFormatXML", "qemuDomainFormatXML", "virCPUDefIsEqual",
-                       "virSysinfoIsEqual", "virDomainDefCheckABIStability", "virCondSignal",
-                       "virCondBroadcast", "strdup", "virSetCloseExec"))
+                       "virSysinfoIsEqual", "virDomainDefCheckABIStability", "strdup",
+                       "virSetCloseExec"))
 PULL = "pull"       # stub_call's sync for them
 # Stubs whose calls C buffers while a call runs, with the trace's entries and exits
 # (stubs.c's qmc_ev_defer, k their index here), and the next callback makes, in order and
@@ -1017,11 +1026,17 @@ PULL = "pull"       # stub_call's sync for them
 #   * virDomainObjRef and virDomainObjUnref: C counts vm->refs as the stub counts them,
 #     the stub counts Python's, in the same order from the same value (refs is bound
 #     both ways, and nothing else of a binding's do they change);
-#   * virDomainDefFree, which does nothing.
+#   * virDomainDefFree, which does nothing;
+#   * virTimeMs, in a call whose fault plan names it not (none fails): C reads the world's
+#     clock, which Python hands it with errno (Session.sync_errno), as the stub reads it;
+#     made with a cell of its own (its pointer was C's local: a trace shows "&local").
 DEFERRED = ("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock", "virDomainObjUnlock",
             "virDomainObjIsActive", "virDomainObjRef", "virDomainObjUnref",
-            "virDomainDefFree")
+            "virDomainDefFree", "virTimeMs")
 _IN_CALLER = DEFERRED.index("virDomainObjIsActive")     # made in the C caller's frame
+_CLOCK = DEFERRED.index("virTimeMs")                    # its argument is a cell
+# stubs.c's qmc_defer: 0 (nothing deferred), DEFER (DEFERRED but virTimeMs), or both bits
+DEFER, DEFER_CLOCK = 1, 3
 
 
 def _sync_of(name):
@@ -1074,6 +1089,9 @@ def _install(built):
                         deferred[k](s.py_ptr(args[i]))
                     finally:
                         frames.pop()
+                elif k == _CLOCK:
+                    b = s.by_addr.get(s.addr(args[i]))     # a bound cell, or C's local
+                    deferred[k](b.py if b is not None else Ptr(0))
                 else:
                     deferred[k](s.py_ptr(args[i]))
             elif e >= 0:
@@ -1268,7 +1286,8 @@ def _install(built):
             it(c, s.cstr(name), opaque)
             catch_up()      # whatever the C iterator entered, before the stub goes on
 
-        return stub_call(S.virHashForEach, s.from_handle(table), iter_, data)
+        return stub_call(S.virHashForEach, s.from_handle(table), iter_, data,
+                         sync=_sync_of("virHashForEach"))
 
     @ext("qmc_py_qemuMigrationEatCookie")
     def _eat(d, vm, cin, cinlen, flags):
@@ -1712,7 +1731,8 @@ class CImpl:
         built.installed["catch_up"]()       # what is buffered goes to the caller's trace
         stack.append(s)
         defer = lib.qmc_defer
-        lib.qmc_defer = 0 if world.drop_wakeups else 1
+        lib.qmc_defer = (0 if world.drop_wakeups else
+                         DEFER if "virTimeMs" in world.faults.faults else DEFER_CLOCK)
         cfn = self._cfns.get(name)
         if cfn is None:
             cfn = self._cfns[name] = getattr(lib, "qmc_call_" + name)

@@ -266,6 +266,20 @@ selftestFreed(virDomainObjPtr dom)
     return left + dom->refs * 100;
 }
 
+/* The clock read, a wait that moves it on, the clock read again. */
+static int
+selftestClock(virDomainObjPtr dom, unsigned long long then)
+{
+    qemuDomainObjPrivatePtr jp = dom->privateData;
+    unsigned long long a = 0, b = 0;
+
+    if (virTimeMs(&a) < 0)
+        return -1;
+    if (virCondWaitUntil(&jp->job.cond, &dom->lock, then) < 0 && virTimeMs(&b) < 0)
+        return -2;
+    return (int)(b - a);
+}
+
 static int
 selftestDepth(int n)
 {

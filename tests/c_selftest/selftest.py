@@ -240,6 +240,16 @@ def selftestFreed(dom):
 
 
 @ported
+def selftestClock(dom, then):
+    a, b = Ptr(0), Ptr(0)
+    if virTimeMs(a) < 0:
+        return -1
+    if virCondWaitUntil("cond", dom, then) < 0 and virTimeMs(b) < 0:
+        return -2
+    return b.value - a.value
+
+
+@ported
 def selftestDepth(n):
     return selftestDepth(n - 1) + 1 if n > 0 else 0
 

@@ -614,6 +614,7 @@ class Session:
         self.handles: Dict[int, object] = {}
         self.domlists: Dict[int, object] = {}
         self.cstack = []
+        self.ptrs = {}                              # py_ptr's: C pointer -> its object
         self.structs: Dict[int, object] = {}      # id(Python object) -> its C struct
         self.cells: Dict[int, Cell] = {}          # id(Ptr) -> its out-parameter cell
         self.entered = set()
@@ -765,7 +766,14 @@ class Session:
                                             else (0 if cell.value is None else cell.value)))
 
     def py_ptr(self, p):
-        return self.py_of(self.addr(p)) if p != self.ffi.NULL else None
+        # by the pointer itself (cffi's pointers hash and compare by address, whatever
+        # their type), once its address was looked up: an address keeps its object
+        py = self.ptrs.get(p)
+        if py is None:
+            if p == self.ffi.NULL:
+                return None
+            py = self.ptrs[p] = self.py_of(self.addr(p))
+        return py
 
     def c_event_state(self, st):
         """``driver->domainEventState``: a struct holding its callback list's handle, one
@@ -980,9 +988,7 @@ class Session:
 
     def sync_errno(self):
         """The world's errno to C, and its clock (for a deferred virTimeMs)."""
-        lib, w = self.lib, self.world
-        lib.qmc_errno = w.errno
-        lib.qmc_clock = w.clock_ms
+        self.impl.built.installed["to_c"](self.world)
 
 
 # --- the callbacks ---------------------------------------------------------------------------
@@ -1128,6 +1134,19 @@ def _install(built):
             else:               # entered outside any call (helpers): no trace to go into
                 pending[0] = 0
     state["catch_up"], state["attach"] = catch_up, ext
+    errno_p = ffi.addressof(built.lib, "qmc_errno")
+    clock_p = ffi.addressof(built.lib, "qmc_clock")
+    told = [0, 0]       # what C holds (every write is to_c's): written only when it changed
+
+    def to_c(w):
+        """The world's errno and clock to C (Session.sync_errno)."""
+        e = w.errno
+        if e != told[0]:
+            errno_p[0] = told[0] = e
+        t = w.clock_ms
+        if t != told[1]:
+            clock_p[0] = told[1] = t
+    state["to_c"] = to_c
 
     def stub_call(fn, *args, after=None, conv=None, caller=False, sync=True):
         """Run one Python stub with the world in step, and turn its result into C.
@@ -1157,7 +1176,7 @@ def _install(built):
             s.unpushed()
         if conv is not None:
             r = conv(s, r)
-        s.sync_errno()
+        to_c(s.world)
         return r
 
     @ext("qmc_py_events")

@@ -909,7 +909,8 @@ _DEFERRED_CALLBACKS = ["qmc_py_" + n for n in ("qemuDriverLock", "qemuDriverUnlo
                                                "virDomainObjLock", "virDomainObjUnlock",
                                                "virDomainObjIsActive", "virDomainObjRef",
                                                "virDomainObjUnref", "virDomainDefFree",
-                                               "virTimeMs")]
+                                               "virTimeMs", "report", "report_system",
+                                               "report_oom", "log", "force_close")]
 # a run that scripts wakeups (here at a point these calls never pass): nothing deferred
 _SCRIPTED = {("qemuMigrationPrepareAny", 99): ("remove-domain",)}
 
@@ -917,8 +918,8 @@ _SCRIPTED = {("qemuMigrationPrepareAny", 99): ("remove-domain",)}
 def _run_deferring(m, fn, scripted=False, faults=(), **vm_kw):
     """``fn(m, world, vm)`` run on ``m`` in a fresh world: what a deferral could change
     (its result, the trace with depths, the freed domains touched and by whom, the
-    references and locks, the errors, errno and the clock), and the crossings of the
-    deferred stubs' callbacks."""
+    references and locks, the errors and logs, errno and the clock), and the crossings of
+    the deferred stubs' callbacks."""
     vm = make_vm(**vm_kw)
     w = world_with(vm, faults=faults)
     if scripted:
@@ -927,8 +928,9 @@ def _run_deferring(m, fn, scripted=False, faults=(), **vm_kw):
     with w.activate(), (_crossings(m, names) if names else contextlib.nullcontext([])) as seen:
         r = fn(m, w, vm)
     return ((r, [t[:2] for t in w.trace], list(w.touched_freed), vm.refs, vm.freed,
-             vm.locked, w.driver.locked, [str(e) for e in w.errors], w.errno, w.clock_ms),
-            list(seen))
+             vm.locked, w.driver.locked,
+             [(e.reporter, e.raw, e.code, e.domain, str(e)) for e in w.errors], w.logs,
+             w.errno, w.clock_ms), list(seen))
 
 
 def test_lock_stubs_are_deferred_only_inside_a_call():
@@ -946,7 +948,7 @@ def test_lock_stubs_are_deferred_only_inside_a_call():
     assert [n for n, _ in py[1] if "Lock" in n or "Unlock" in n]
     assert seen == []
     assert seen_scripted == ["qmc_py_" + n for n in (
-        "virDomainObjRef", "qemuDriverUnlock", "virDomainObjUnlock", "qemuDriverLock",
+        "virDomainObjRef", "qemuDriverUnlock", "log", "virDomainObjUnlock", "qemuDriverLock",
         "virDomainObjLock", "virDomainObjIsActive", "virDomainObjUnref")]
     assert mod.built.lib.qmc_defer == 0
 
@@ -1035,3 +1037,27 @@ if LIBVIRT_SRC:
             run_call(c.make_world(), version, c.call, impl)
         _images_used(seen)
         _texts_unchanged(impl)
+
+
+def test_deferred_reports_and_logs_as_python_makes_them():
+    """The reporters and the log, deferred with their texts: more of them between two
+    callbacks than C buffers events or texts, each in the world as the twin makes it
+    (the reporter's name, the text, the order), and none crossing into Python but in a
+    run that scripts wakeups."""
+    mod = selftest_c()
+    # short texts: the events fill first; long ones: the texts do
+    for n, wide in ((B.EVENTS * 3, 1), (20, 3000)):
+        def reports(m, w, vm):
+            return m.selftestReports(n, wide)
+        (py, _), (c, seen), (c_scripted, seen_scripted) = (
+            _run_deferring(_import_twin(), reports), _run_deferring(mod, reports),
+            _run_deferring(mod, reports, scripted=True))
+        assert py == c == c_scripted
+        errors, logs = py[7], py[8]
+        assert len(logs) == n + 1 and logs[-1] == "error: last of %d" % n
+        assert logs[n - 1].endswith(" %d" % (n - 1)) and len(logs[n - 1]) >= wide
+        assert [e[0] for e in errors] == ["selftestReports"] * 4
+        assert seen == []
+        assert seen_scripted == ["qmc_py_log"] * n + [
+            "qmc_py_report", "qmc_py_report", "qmc_py_report_system", "qmc_py_report_oom",
+            "qmc_py_log"]

@@ -65,6 +65,34 @@ def _as_called_from(name):
     return call
 
 
+def _reported(domain, code, func, msg):
+    """qmc_report in the world: qemuReportError in ``func``'s frame for the qemu driver's
+    errors, else the reporter of another domain (virDomainReportError's)."""
+    if domain == K.VIR_FROM_QEMU:
+        _as_called_from(func)(S.qemuReportError, code, "%s", msg)
+    else:
+        S._report(domain, code, msg, func)
+
+
+def _reported_system(num, func, msg):
+    _as_called_from(func)(S.virReportSystemError, num, "%s", msg)
+
+
+def _reported_oom(func):
+    _as_called_from(func)(S.virReportOOMError)
+
+
+def _logged(level, msg):
+    (S.VIR_ERROR if level else S.VIR_WARN)("%s", msg)
+
+
+def _closed(fd):
+    """VIR_FORCE_CLOSE of ``fd``: what it leaves in its place."""
+    fds = [fd]
+    S.VIR_FORCE_CLOSE(fds, 0)
+    return fds[0]
+
+
 # --- bindings: one table of fields per kind of object, walked by one loop ------------------
 #
 # A row is (name, get_py, set_py, read_c, write_c, to_py):
@@ -1035,12 +1063,14 @@ PULL = "pull"       # stub_call's sync for them
 #   * virDomainDefFree, which does nothing;
 #   * virTimeMs, in a call whose fault plan names it not (none fails): C reads the world's
 #     clock, which Python hands it with errno (Session.sync_errno), as the stub reads it;
-#     made with a cell of its own (its pointer was C's local: a trace shows "&local").
+#     made with a cell of its own (its pointer was C's local: a trace shows "&local");
+#   * the error and log reporters (of UNSYNCED, returning nothing; C keeps a copy of
+#     their texts, stubs.c's qmc_defer_text) and the descriptor closer (C leaves -1 as
+#     the stub does; it raises only on a porting mistake, StrayClose).
 DEFERRED = ("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock", "virDomainObjUnlock",
             "virDomainObjIsActive", "virDomainObjRef", "virDomainObjUnref",
-            "virDomainDefFree", "virTimeMs")
-_IN_CALLER = DEFERRED.index("virDomainObjIsActive")     # made in the C caller's frame
-_CLOCK = DEFERRED.index("virTimeMs")                    # its argument is a cell
+            "virDomainDefFree", "virTimeMs", "_report", "virReportSystemError",
+            "virReportOOMError", "VIR_ERROR", "VIR_FORCE_CLOSE")
 # stubs.c's qmc_defer: 0 (nothing deferred), DEFER (DEFERRED but virTimeMs), or both bits
 DEFER, DEFER_CLOCK = 1, 3
 
@@ -1073,7 +1103,46 @@ def _install(built):
     ntraced = len(names)
     pending = ffi.addressof(built.lib, "qmc_nev")
     events, args = built.lib.qmc_ev, built.lib.qmc_evp
-    deferred = tuple(getattr(S, nm) for nm in DEFERRED)
+    def made(fn):           # a deferred stub of one bound object
+        return lambda s, w, cstack, p: fn(s.py_ptr(p))
+
+    def in_caller(s, w, cstack, p):
+        frames = w.frames
+        frames.append(cstack[-1] if cstack else "<C>")
+        try:
+            S.virDomainObjIsActive(s.py_ptr(p))
+        finally:
+            frames.pop()
+
+    def clock(s, w, cstack, p):
+        b = s.by_addr.get(s.addr(p))        # a bound cell, or C's local
+        S.virTimeMs(b.py if b is not None else Ptr(0))
+
+    # the reporters: their arguments in a text record (stubs.c's struct qmc_text)
+    def report(s, w, cstack, p):
+        t = ffi.cast("struct qmc_text *", p)
+        _reported(t.a, t.b, s.pystr(t.func), s.pystr(t.msg))
+
+    def report_system(s, w, cstack, p):
+        t = ffi.cast("struct qmc_text *", p)
+        _reported_system(t.a, s.pystr(t.func), s.pystr(t.msg))
+
+    def report_oom(s, w, cstack, p):
+        _reported_oom(s.pystr(ffi.cast("struct qmc_text *", p).func))
+
+    def log(s, w, cstack, p):
+        t = ffi.cast("struct qmc_text *", p)
+        _logged(t.a, s.pystr(t.msg))
+
+    def close(s, w, cstack, p):
+        _closed(int(ffi.cast("intptr_t", p)))
+
+    # DEFERRED[k]'s call made in its place: (session, world, C functions entered, argument)
+    deferred = tuple(made(getattr(S, nm)) for nm in DEFERRED[:4]) + (
+        in_caller, made(S.virDomainObjRef), made(S.virDomainObjUnref),
+        made(S.virDomainDefFree), clock, report, report_system, report_oom, log, close)
+    assert len(deferred) == len(DEFERRED)
+    ntext = ffi.addressof(built.lib, "qmc_ntext")
 
     def drain():
         """Take what C has buffered since the last callback (stubs.c's qmc_ev: i entered,
@@ -1082,24 +1151,13 @@ def _install(built):
         stub's call is made now, in its place (a recorded one records itself)."""
         n = pending[0]
         pending[0] = 0
+        ntext[0] = 0        # C runs not again before they are all read (see qmc_defer_text)
         s, w = sess(), current()
         trace, depth, cstack, entered = w.trace, w.depth, s.cstack, s.entered
         for i, e in enumerate(ffi.unpack(events, n)):
             if e >= ntraced:
                 w.depth = depth
-                k = e - ntraced
-                if k == _IN_CALLER:
-                    frames = w.frames
-                    frames.append(cstack[-1] if cstack else "<C>")
-                    try:
-                        deferred[k](s.py_ptr(args[i]))
-                    finally:
-                        frames.pop()
-                elif k == _CLOCK:
-                    b = s.by_addr.get(s.addr(args[i]))     # a bound cell, or C's local
-                    deferred[k](b.py if b is not None else Ptr(0))
-                else:
-                    deferred[k](s.py_ptr(args[i]))
+                deferred[e - ntraced](s, w, cstack, args[i])
             elif e >= 0:
                 name = names[e]
                 trace.append((name, depth, False, None))
@@ -1188,33 +1246,24 @@ def _install(built):
 
     @ext("qmc_py_report")
     def _report(domain, code, func, msg):
-        m = text(msg)
-        if domain == K.VIR_FROM_QEMU:
-            stub_call(_as_called_from(text(func)), S.qemuReportError, code, "%s", m,
-                      sync=_sync_of("qemuReportError"))
-        else:
-            stub_call(S._report, domain, code, m, text(func), sync=_sync_of("_report"))
+        stub_call(_reported, domain, code, text(func), text(msg), sync=_sync_of("_report"))
 
     @ext("qmc_py_report_system")
     def _report_system(num, func, msg):
-        stub_call(_as_called_from(text(func)), S.virReportSystemError, num, "%s", text(msg),
+        stub_call(_reported_system, num, text(func), text(msg),
                   sync=_sync_of("virReportSystemError"))
 
     @ext("qmc_py_report_oom")
     def _report_oom(func):
-        stub_call(_as_called_from(text(func)), S.virReportOOMError,
-                  sync=_sync_of("virReportOOMError"))
+        stub_call(_reported_oom, text(func), sync=_sync_of("virReportOOMError"))
 
     @ext("qmc_py_log")
     def _log(level, msg):
-        fn = S.VIR_ERROR if level else S.VIR_WARN
-        stub_call(fn, "%s", text(msg), sync=_sync_of(fn.__name__))
+        stub_call(_logged, level, text(msg), sync=_sync_of("VIR_ERROR"))
 
     @ext("qmc_py_force_close")
     def _force_close(fd):
-        fds = [fd]
-        stub_call(S.VIR_FORCE_CLOSE, fds, 0, sync=_sync_of("VIR_FORCE_CLOSE"))
-        return fds[0]
+        return stub_call(_closed, fd, sync=_sync_of("VIR_FORCE_CLOSE"))
 
     @ext("qmc_py_virDomainObjIsActive")
     def _is_active(vm):

@@ -30,6 +30,34 @@ QMC_NOINST static void qmc_ev_put(int e)
 }
 QMC_NOINST static void qmc_ev_defer(int k, void *arg);
 
+/* The texts of the reports and logs deferred (QMC_NTEXT bytes, records one after the
+ * other): each event's argument is its record; Python takes them with the events, and
+ * qmc_ntext is 0 again after each drain. */
+#define QMC_NTEXT 16384
+struct qmc_text { int a; int b; const char *func; const char *msg; };
+static char qmc_texts[QMC_NTEXT] __attribute__((aligned(16)));
+int qmc_ntext;
+QMC_NOINST static void qmc_defer_text(int k, int a, int b, const char *func,
+                                      const char *msg)
+{
+    size_t nf = func ? strlen(func) + 1 : 0, nm = strlen(msg) + 1;
+    size_t need = (sizeof(struct qmc_text) + nf + nm + 15) & ~(size_t)15;
+    struct qmc_text *t;
+    char *p;
+    if (qmc_nev == QMC_NEV)     /* room for the event first: taking the events takes */
+        qmc_py_events();        /* the texts, so none is taken before its event is put */
+    if (qmc_ntext + need > QMC_NTEXT)
+        qmc_py_events();
+    t = (struct qmc_text *)(qmc_texts + qmc_ntext);
+    qmc_ntext += need;
+    p = (char *)(t + 1);
+    t->a = a;
+    t->b = b;
+    t->func = func ? memcpy(p, func, nf) : NULL;
+    t->msg = memcpy(p + nf, msg, nm);
+    qmc_ev_defer(k, t);
+}
+
 QMC_NOINST static char *qmc_vformat(char *buf, size_t len, const char *fmt, va_list ap)
 {
     vsnprintf(buf, len, fmt, ap);
@@ -43,7 +71,10 @@ QMC_STUB void qmc_report(int domain, int code, const char *func, const char *fmt
     va_start(ap, fmt);
     qmc_vformat(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    qmc_py_report(domain, code, func, buf);
+    if (qmc_defer)
+        qmc_defer_text(9, domain, code, func, buf);
+    else
+        qmc_py_report(domain, code, func, buf);
     QMC_ERRNO();
 }
 
@@ -54,13 +85,19 @@ QMC_STUB void qmc_report_system(int num, const char *func, const char *fmt, ...)
     va_start(ap, fmt);
     qmc_vformat(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    qmc_py_report_system(num, func, buf);
+    if (qmc_defer)
+        qmc_defer_text(10, num, 0, func, buf);
+    else
+        qmc_py_report_system(num, func, buf);
     QMC_ERRNO();
 }
 
 QMC_STUB void qmc_report_oom(const char *func)
 {
-    qmc_py_report_oom(func);
+    if (qmc_defer)
+        qmc_defer_text(11, 0, 0, func, "");
+    else
+        qmc_py_report_oom(func);
     QMC_ERRNO();
 }
 
@@ -71,13 +108,22 @@ QMC_STUB void qmc_log(int level, const char *fmt, ...)
     va_start(ap, fmt);
     qmc_vformat(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    qmc_py_log(level, buf);
+    if (qmc_defer)
+        qmc_defer_text(12, level, 0, NULL, buf);
+    else
+        qmc_py_log(level, buf);
     QMC_ERRNO();
 }
 
+/* the descriptor closer leaves -1 (or raises, a porting mistake, StrayClose): while
+ * qmc_defer is set, set here and the call buffered, the descriptor as its argument */
 QMC_STUB void qmc_force_close(int *fd)
 {
-    *fd = qmc_py_force_close(*fd);
+    if (qmc_defer) {
+        qmc_ev_defer(13, (void *)(intptr_t)*fd);
+        *fd = -1;
+    } else
+        *fd = qmc_py_force_close(*fd);
     QMC_ERRNO();
 }
 

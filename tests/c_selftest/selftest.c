@@ -280,6 +280,23 @@ selftestClock(virDomainObjPtr dom, unsigned long long then)
     return (int)(b - a);
 }
 
+/* Reports and logs, more between two callbacks than C buffers (build.py's EVENTS
+ * events, stubs.c's QMC_NTEXT bytes of their texts). */
+static int
+selftestReports(int n, int wide)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        VIR_WARN("%*d", wide, i);
+    virDomainReportError(VIR_ERR_INTERNAL_ERROR, _("domain error %d"), n);
+    qemuReportError(VIR_ERR_OPERATION_INVALID, "%s", _("qemu error"));
+    virReportSystemError(EIO, _("system error %d"), n);
+    virReportOOMError();
+    VIR_ERROR(_("last of %d"), n);
+    return n;
+}
+
 static int
 selftestDepth(int n)
 {

@@ -13,7 +13,8 @@ from qemu_migration.world.constants import (DEFAULT_JOB_MASK, JOB_MASK, NULL,
                                             VIR_DOMAIN_JOB_UNBOUNDED, VIR_DOMAIN_PAUSED,
                                             VIR_DOMAIN_RUNNING_MIGRATED,
                                             VIR_DOMAIN_SHUTOFF_MIGRATED, VIR_DOMAIN_XML_INACTIVE,
-                                            VIR_DOMAIN_XML_SECURE, VIR_ERR_INVALID_ARG,
+                                            VIR_DOMAIN_XML_SECURE, VIR_ERR_INTERNAL_ERROR,
+                                            VIR_ERR_INVALID_ARG,
                                             VIR_ERR_OPERATION_INVALID, VIR_MIGRATE_PEER2PEER,
                                             VIR_VM_OP_MIGRATE_IN_START,
                                             qemuMigrationJobPhaseTypeToString)
@@ -35,6 +36,7 @@ from qemu_migration.world.stubs import (NULLSTR, STRPREFIX, VIR_ERROR, VIR_FORCE
                                         virDomainDefParseString, virDomainDeleteConfig,
                                         virDomainEventNewFromObj, virDomainObjGetState,
                                         virDomainObjIsActive, virDomainObjIsDuplicate,
+                                        virDomainReportError,
                                         virDomainObjLock, virDomainObjRef, virDomainObjUnlock,
                                         virDomainObjUnref, virDomainRemoveInactive,
                                         virDomainSaveStatus, virFDStreamOpen, virGetHostname,
@@ -247,6 +249,18 @@ def selftestClock(dom, then):
     if virCondWaitUntil("cond", dom, then) < 0 and virTimeMs(b) < 0:
         return -2
     return b.value - a.value
+
+
+@ported
+def selftestReports(n, wide):
+    for i in range(n):
+        VIR_WARN("%*d", wide, i)
+    virDomainReportError(VIR_ERR_INTERNAL_ERROR, _("domain error %d"), n)
+    qemuReportError(VIR_ERR_OPERATION_INVALID, "%s", _("qemu error"))
+    virReportSystemError(_errno.EIO, _("system error %d"), n)
+    virReportOOMError()
+    VIR_ERROR(_("last of %d"), n)
+    return n
 
 
 @ported

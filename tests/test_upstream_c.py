@@ -584,11 +584,13 @@ def test_unsynced_stubs_touch_no_field_a_binding_carries(fail):
                           "virDomainObjUnlock", "virTimeMs", "_report", "qemuReportError",
                           "virReportSystemError", "virReportOOMError", "VIR_ERROR", "VIR_WARN",
                           "VIR_FORCE_CLOSE", "qemuMigrationJobPhaseTypeToString",
-                          "virCondSignal", "virCondBroadcast", "virHashLookup", "virHashForEach"}
+                          "virCondSignal", "virCondBroadcast", "virHashLookup", "virHashForEach",
+                          "virDomainDefParseString"}
     assert not I.PULL_ONLY & I.UNSYNCED
     # the deferred stubs besides the locks: test_deferred_stubs_answer_as_python_would
     assert set(I.DEFERRED) - I.UNSYNCED == {"virDomainObjIsActive", "virDomainObjRef",
-                                            "virDomainObjUnref", "virDomainDefFree"}
+                                            "virDomainObjUnref", "virDomainDefFree",
+                                            "qemuMigrationCookieFree"}
     vm = make_vm(snapshots=2)
     w = world_with(vm, faults=[("virTimeMs", 1)] if fail else (), autodestroy=True)
     drv, spy_vm = _Spy(w.driver), _Spy(vm)
@@ -621,7 +623,10 @@ def test_unsynced_stubs_touch_no_field_a_binding_carries(fail):
         found = S.virHashLookup(drv._target.autodestroy, vm.def_.uuid)
         walked = []
         S.virHashForEach(vm.snapshots.objs, lambda obj, name, data: walked.append(name), None)
+        # the parser: a text in, a definition of its own out
+        parsed = S.virDomainDefParseString(None, DOMAIN_XML, 6, 0)
     assert found is STARTED_ELSEWHERE and walked == ["snap0", "snap1"]
+    assert parsed.name == "web1" and parsed is not vm.def_
     assert w.conditions == ["signal cond", "broadcast asyncCond"]
     assert got == (-1 if fail else 0) and cell.value == (0 if fail else 1316000000000)
     assert [t[0] for t in w.trace][:5] == ["qemuDriverLock", "virDomainObjLock",
@@ -649,10 +654,10 @@ def _checking_unpushed(monkeypatch):
 
 
 def test_pull_only_stubs_write_no_bound_field_selftest(monkeypatch):
-    """The selftest's C calls virDomainSaveStatus, virDomainObjIsActive (crossing when
-    wakeups are scripted), the audit, the event, the formatters, the ABI check and
-    strdup (PULL_ONLY): after each, every bound Python value is the one of the last
-    sync."""
+    """The selftest's C calls virDomainSaveStatus, virCondWaitUntil (without wakeups),
+    virDomainObjIsActive (crossing when wakeups are scripted), the duplicate check, the
+    audit, the event, the formatters, the ABI check and strdup (PULL_ONLY): after each,
+    every bound Python value is the one of the last sync."""
     made = _checking_unpushed(monkeypatch)
     mod = selftest_c()
     for scripted in (False, True):
@@ -662,11 +667,11 @@ def test_pull_only_stubs_write_no_bound_field_selftest(monkeypatch):
             w.drop_wakeups = dict(_SCRIPTED)
         with w.activate():
             assert mod.selftestLocks(w.driver, vm, 1316000030000) == 1
-    assert len(made) == 1 + 2
+    assert len(made) == 2 + 2
     w = world_with()
     with w.activate():
         assert mod.selftestDefine(w.driver, "conn", DOMAIN_XML, "renamed")
-    assert len(made) == 3 + 7
+    assert len(made) == 4 + 8
     _texts_unchanged(mod)
 
 
@@ -910,7 +915,8 @@ _DEFERRED_CALLBACKS = ["qmc_py_" + n for n in ("qemuDriverLock", "qemuDriverUnlo
                                                "virDomainObjIsActive", "virDomainObjRef",
                                                "virDomainObjUnref", "virDomainDefFree",
                                                "virTimeMs", "report", "report_system",
-                                               "report_oom", "log", "force_close")]
+                                               "report_oom", "log", "force_close",
+                                               "qemuMigrationCookieFree")]
 # a run that scripts wakeups (here at a point these calls never pass): nothing deferred
 _SCRIPTED = {("qemuMigrationPrepareAny", 99): ("remove-domain",)}
 
@@ -1061,3 +1067,21 @@ def test_deferred_reports_and_logs_as_python_makes_them():
         assert seen_scripted == ["qmc_py_log"] * n + [
             "qmc_py_report", "qmc_py_report", "qmc_py_report_system", "qmc_py_report_oom",
             "qmc_py_log"]
+
+
+def test_deferred_cookie_free_as_python_makes_it():
+    """qemuMigrationCookieFree (the port's), deferred: the trace and the cookie baked as
+    the twin has them, and no crossing but in a run that scripts wakeups."""
+    mod = selftest_c()
+
+    def cookie(m, w, vm):
+        out, outlen = Ptr(), Ptr(0)
+        r = m.selftestCookie(w.driver, vm, "<qemu-migration/>", out, outlen)
+        return r, out.value, outlen.value, vm.privateData.lockState
+    (py, _), (c, seen), (c_scripted, seen_scripted) = (
+        _run_deferring(_import_twin(), cookie), _run_deferring(mod, cookie),
+        _run_deferring(mod, cookie, scripted=True))
+    assert py == c == c_scripted
+    assert py[0][0] == 0 and "<name>web1</name>" in py[0][1]
+    assert ("qemuMigrationCookieFree", 1) in py[1]
+    assert seen == [] and seen_scripted == ["qmc_py_qemuMigrationCookieFree"]

@@ -1037,7 +1037,9 @@ UNSYNCED = frozenset(("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock",
                       # the table it holds; virHashForEach's iterator is C, which reads
                       # C, and its callbacks sync as any)
                       "virCondSignal", "virCondBroadcast", "virHashLookup",
-                      "virHashForEach"))
+                      "virHashForEach",
+                      # the parser: a text in, a definition of its own out (bound after)
+                      "virDomainDefParseString"))
 # Stubs that may read a bound field but write none: C's changes are pulled before them,
 # and nothing is pushed after (the check that Python changed nothing costs a pass over
 # every bound value).  tests/test_upstream_c.py runs every case on C with that check made
@@ -1047,7 +1049,7 @@ PULL_ONLY = frozenset(("virDomainObjIsActive", "virDomainSaveStatus",
                        "qemuDomainEventQueue", "virGetHostname", "virDomainDefFree",
                        "qemuDomainDefFormatXML", "qemuDomainFormatXML", "virCPUDefIsEqual",
                        "virSysinfoIsEqual", "virDomainDefCheckABIStability", "strdup",
-                       "virSetCloseExec"))
+                       "virSetCloseExec", "virDomainObjIsDuplicate"))
 PULL = "pull"       # stub_call's sync for them
 # Stubs whose calls C buffers while a call runs, with the trace's entries and exits
 # (stubs.c's qmc_ev_defer, k their index here), and the next callback makes, in order and
@@ -1066,11 +1068,13 @@ PULL = "pull"       # stub_call's sync for them
 #     made with a cell of its own (its pointer was C's local: a trace shows "&local");
 #   * the error and log reporters (of UNSYNCED, returning nothing; C keeps a copy of
 #     their texts, stubs.c's qmc_defer_text) and the descriptor closer (C leaves -1 as
-#     the stub does; it raises only on a porting mistake, StrayClose).
+#     the stub does; it raises only on a porting mistake, StrayClose);
+#   * qemuMigrationCookieFree (the port's, returning nothing: C reads no cookie after it;
+#     what it clears of the cookie's binding the next sync takes to C).
 DEFERRED = ("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock", "virDomainObjUnlock",
             "virDomainObjIsActive", "virDomainObjRef", "virDomainObjUnref",
             "virDomainDefFree", "virTimeMs", "_report", "virReportSystemError",
-            "virReportOOMError", "VIR_ERROR", "VIR_FORCE_CLOSE")
+            "virReportOOMError", "VIR_ERROR", "VIR_FORCE_CLOSE", "qemuMigrationCookieFree")
 # stubs.c's qmc_defer: 0 (nothing deferred), DEFER (DEFERRED but virTimeMs), or both bits
 DEFER, DEFER_CLOCK = 1, 3
 
@@ -1140,7 +1144,8 @@ def _install(built):
     # DEFERRED[k]'s call made in its place: (session, world, C functions entered, argument)
     deferred = tuple(made(getattr(S, nm)) for nm in DEFERRED[:4]) + (
         in_caller, made(S.virDomainObjRef), made(S.virDomainObjUnref),
-        made(S.virDomainDefFree), clock, report, report_system, report_oom, log, close)
+        made(S.virDomainDefFree), clock, report, report_system, report_oom, log, close,
+        made(CK.qemuMigrationCookieFree))
     assert len(deferred) == len(DEFERRED)
     ntext = ffi.addressof(built.lib, "qmc_ntext")
 
@@ -1305,7 +1310,12 @@ def _install(built):
 
     @ext("qmc_py_virCondWaitUntil")
     def _wait(cond, vm, then):
-        return stub_call(S.virCondWaitUntil, text(cond), sess().py_ptr(vm), then)
+        # a wait changes the clock, errno and the record of conditions, and no bound field
+        # but where another thread's doing wakes it (the world's own wakeups, or a whole
+        # migration's scripted ones): pulled before only, as PULL_ONLY's, but then
+        w = current()
+        return stub_call(S.virCondWaitUntil, text(cond), sess().py_ptr(vm), then,
+                         sync=True if w.wakeups or w.drop_wakeups else PULL)
 
     @ext("qmc_py_virCondSignal")
     def _signal(cond):
@@ -1380,7 +1390,8 @@ def _install(built):
     def _parse(caps, xml, types_, flags):
         s = sess()
         return stub_call(S.virDomainDefParseString, s.from_handle(caps), text(xml), types_,
-                         flags, conv=lambda s, r: s.c_def(r))
+                         flags, conv=lambda s, r: s.c_def(r),
+                         sync=_sync_of("virDomainDefParseString"))
 
     @ext("qmc_py_virDomainDefFree")
     def _def_free(d):
@@ -1430,7 +1441,8 @@ def _install(built):
     @ext("qmc_py_virDomainObjIsDuplicate")
     def _dup(doms, df, check):
         s = sess()
-        return stub_call(S.virDomainObjIsDuplicate, doms_of(doms), s.py_ptr(df), check)
+        return stub_call(S.virDomainObjIsDuplicate, doms_of(doms), s.py_ptr(df), check,
+                         sync=_sync_of("virDomainObjIsDuplicate"))
 
     @ext("qmc_py_virDomainAssignDef")
     def _assign(caps, doms, df, live):

@@ -248,7 +248,17 @@ QMC_FWD(int, qemuMigrationBakeCookie,
         (qemuMigrationCookiePtr mig, struct qemud_driver *d, virDomainObjPtr vm,
          char **out, int *outlen, unsigned int flags),
         (mig, d, vm, out, outlen, flags))
-QMC_FWD_VOID(qemuMigrationCookieFree, (qemuMigrationCookiePtr mig), (mig))
+/* the cookie's free (port/cookie.py's, ported: it shows in the trace, nested where C
+ * called it) returns nothing and C reads no cookie after it: while qmc_defer is set,
+ * buffered, made by Python in its place */
+QMC_STUB void qemuMigrationCookieFree(qemuMigrationCookiePtr mig)
+{
+    if (qmc_defer)
+        qmc_ev_defer(14, (void *)mig);
+    else
+        qmc_py_qemuMigrationCookieFree(mig);
+    QMC_ERRNO();
+}
 QMC_FWD(virDomainDefPtr, virDomainDefParseString,
         (virCapsPtr caps, const char *xml, unsigned int types, unsigned int flags),
         (caps, xml, types, flags))

@@ -590,7 +590,7 @@ def test_unsynced_stubs_touch_no_field_a_binding_carries(fail):
     # the deferred stubs besides the locks: test_deferred_stubs_answer_as_python_would
     assert set(I.DEFERRED) - I.UNSYNCED == {"virDomainObjIsActive", "virDomainObjRef",
                                             "virDomainObjUnref", "virDomainDefFree",
-                                            "qemuMigrationCookieFree"}
+                                            "qemuMigrationCookieFree", "virDomainSaveStatus"}
     vm = make_vm(snapshots=2)
     w = world_with(vm, faults=[("virTimeMs", 1)] if fail else (), autodestroy=True)
     drv, spy_vm = _Spy(w.driver), _Spy(vm)
@@ -667,11 +667,11 @@ def test_pull_only_stubs_write_no_bound_field_selftest(monkeypatch):
             w.drop_wakeups = dict(_SCRIPTED)
         with w.activate():
             assert mod.selftestLocks(w.driver, vm, 1316000030000) == 1
-    assert len(made) == 2 + 2
+    assert len(made) == 1 + 2       # virDomainSaveStatus is deferred in the first
     w = world_with()
     with w.activate():
         assert mod.selftestDefine(w.driver, "conn", DOMAIN_XML, "renamed")
-    assert len(made) == 4 + 8
+    assert len(made) == 3 + 8
     _texts_unchanged(mod)
 
 
@@ -916,7 +916,8 @@ _DEFERRED_CALLBACKS = ["qmc_py_" + n for n in ("qemuDriverLock", "qemuDriverUnlo
                                                "virDomainObjUnref", "virDomainDefFree",
                                                "virTimeMs", "report", "report_system",
                                                "report_oom", "log", "force_close",
-                                               "qemuMigrationCookieFree")]
+                                               "qemuMigrationCookieFree",
+                                               "virDomainSaveStatus")]
 # a run that scripts wakeups (here at a point these calls never pass): nothing deferred
 _SCRIPTED = {("qemuMigrationPrepareAny", 99): ("remove-domain",)}
 
@@ -955,7 +956,7 @@ def test_lock_stubs_are_deferred_only_inside_a_call():
     assert seen == []
     assert seen_scripted == ["qmc_py_" + n for n in (
         "virDomainObjRef", "qemuDriverUnlock", "log", "virDomainObjUnlock", "qemuDriverLock",
-        "virDomainObjLock", "virDomainObjIsActive", "virDomainObjUnref")]
+        "virDomainObjLock", "virDomainObjIsActive", "virDomainSaveStatus", "virDomainObjUnref")]
     assert mod.built.lib.qmc_defer == 0
 
 
@@ -1085,3 +1086,29 @@ def test_deferred_cookie_free_as_python_makes_it():
     assert py[0][0] == 0 and "<name>web1</name>" in py[0][1]
     assert ("qemuMigrationCookieFree", 1) in py[1]
     assert seen == [] and seen_scripted == ["qmc_py_qemuMigrationCookieFree"]
+
+
+def test_deferred_status_save_records_the_name_c_has():
+    """virDomainSaveStatus, deferred where the fault plan names it not: the name saved and
+    the trace as the twin has them; faulted (or with wakeups scripted) it crosses and
+    fails there as the twin's; a definition renamed by C since the last sync makes the
+    deferred call an error, never a save under the old name."""
+    mod = selftest_c()
+
+    def save(m, w, vm):
+        return m.selftestLocks(w.driver, vm, 1316000030000), list(w.driver.saved_status)
+    for faults, scripted, crossings in (((), False, 0), ((), True, 1),
+                                        ([("virDomainSaveStatus", 1)], False, 1)):
+        (py, _), (c, seen) = (_run_deferring(_import_twin(), save, scripted, faults),
+                              _run_deferring(mod, save, scripted, faults))
+        assert py == c
+        assert py[0][1] == ([] if faults else ["web1"])
+        assert seen.count("qmc_py_virDomainSaveStatus") == crossings
+
+    def renamed(m, w, vm):
+        return m.selftestRename(w.driver, vm), list(w.driver.saved_status)
+    py, _ = _run_deferring(_import_twin(), renamed)
+    assert py[0] == (0, ["other"])
+    assert _run_deferring(mod, renamed, scripted=True)[0] == py
+    with pytest.raises(RuntimeError, match="deferred with the name 'other'"):
+        _run_deferring(mod, renamed)

@@ -151,7 +151,7 @@ typedef struct qmc_cookie *qemuMigrationCookiePtr;
 
 extern int qmc_errno;
 extern unsigned long long qmc_clock;
-struct qmc_text { int a; int b; const char *func; const char *msg; };
+struct qmc_text { int a; int b; void *p; void *q; const char *func; const char *msg; };
 extern int qmc_ntext;
 unsigned int qmc_get_persistent(virDomainObjPtr vm);
 void qmc_set_persistent(virDomainObjPtr vm, unsigned int v);

@@ -974,8 +974,9 @@ class Session:
         for b in self.bindings:         # a pull makes no binding and writes no C
             b.pull(self)
         self.c_all = now
-        if self.py_all is not None:     # what was pulled is now on both sides
-            self.py_all = self._py_shadows()
+        # the Python values changed: the next push compares each binding's with its own
+        # (a push follows few pulls now, most stubs being deferred or pulled before only)
+        self.py_all = None
 
     def _py_now(self):
         """Every binding's Python values now, in one list."""
@@ -1070,13 +1071,29 @@ PULL = "pull"       # stub_call's sync for them
 #     their texts, stubs.c's qmc_defer_text) and the descriptor closer (C leaves -1 as
 #     the stub does; it raises only on a porting mistake, StrayClose);
 #   * qemuMigrationCookieFree (the port's, returning nothing: C reads no cookie after it;
-#     what it clears of the cookie's binding the next sync takes to C).
+#     what it clears of the cookie's binding the next sync takes to C);
+#   * virDomainSaveStatus, in a call whose fault plan names it not (it returns 0 then):
+#     it records the domain's name, which C hands with the call, as the stub then finds
+#     it (Python's name is C's at the last sync, and C renames a definition only before
+#     a synced call; a name that differs is an error, not a guess).
 DEFERRED = ("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock", "virDomainObjUnlock",
             "virDomainObjIsActive", "virDomainObjRef", "virDomainObjUnref",
             "virDomainDefFree", "virTimeMs", "_report", "virReportSystemError",
-            "virReportOOMError", "VIR_ERROR", "VIR_FORCE_CLOSE", "qemuMigrationCookieFree")
-# stubs.c's qmc_defer: 0 (nothing deferred), DEFER (DEFERRED but virTimeMs), or both bits
-DEFER, DEFER_CLOCK = 1, 3
+            "virReportOOMError", "VIR_ERROR", "VIR_FORCE_CLOSE", "qemuMigrationCookieFree",
+            "virDomainSaveStatus")
+# stubs.c's qmc_defer: 0 (nothing deferred), else DEFER (DEFERRED but the faultable
+# virTimeMs and virDomainSaveStatus) with DEFER_CLOCK and DEFER_SAVE where the call's fault
+# plan names them not
+DEFER, DEFER_CLOCK, DEFER_SAVE = 1, 2, 4
+
+
+def _defer_flags(world):
+    """stubs.c's qmc_defer for a call in ``world``."""
+    if world.drop_wakeups:
+        return 0
+    plan = world.faults.faults
+    return (DEFER | (0 if "virTimeMs" in plan else DEFER_CLOCK)
+            | (0 if "virDomainSaveStatus" in plan else DEFER_SAVE))
 
 
 def _sync_of(name):
@@ -1141,11 +1158,20 @@ def _install(built):
     def close(s, w, cstack, p):
         _closed(int(ffi.cast("intptr_t", p)))
 
+    def save_status(s, w, cstack, p):
+        t = ffi.cast("struct qmc_text *", p)
+        vm = s.py_ptr(t.p)
+        name = None if t.a else s.pystr(t.msg)
+        if vm.def_.name != name:
+            raise RuntimeError("qemu-migration: virDomainSaveStatus deferred with the name "
+                               "%r, but Python's domain has %r" % (name, vm.def_.name))
+        S.virDomainSaveStatus(s.from_handle(t.q), None if t.b else s.pystr(t.func), vm)
+
     # DEFERRED[k]'s call made in its place: (session, world, C functions entered, argument)
     deferred = tuple(made(getattr(S, nm)) for nm in DEFERRED[:4]) + (
         in_caller, made(S.virDomainObjRef), made(S.virDomainObjUnref),
         made(S.virDomainDefFree), clock, report, report_system, report_oom, log, close,
-        made(CK.qemuMigrationCookieFree))
+        made(CK.qemuMigrationCookieFree), save_status)
     assert len(deferred) == len(DEFERRED)
     ntext = ffi.addressof(built.lib, "qmc_ntext")
 
@@ -1811,8 +1837,7 @@ class CImpl:
         built.installed["catch_up"]()       # what is buffered goes to the caller's trace
         stack.append(s)
         defer = lib.qmc_defer
-        lib.qmc_defer = (0 if world.drop_wakeups else
-                         DEFER if "virTimeMs" in world.faults.faults else DEFER_CLOCK)
+        lib.qmc_defer = _defer_flags(world)
         cfn = self._cfns.get(name)
         if cfn is None:
             cfn = self._cfns[name] = getattr(lib, "qmc_call_" + name)

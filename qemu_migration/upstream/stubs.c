@@ -20,8 +20,9 @@ unsigned long long qmc_clock;   /* and the world's clock (ms), with it */
 int qmc_ev[QMC_NEV];
 void *qmc_evp[QMC_NEV];
 int qmc_nev;
-int qmc_defer;   /* bit 1: defer (impl.py's DEFERRED); bit 2: virTimeMs too */
+int qmc_defer;   /* bit 1: defer (impl.py's DEFERRED); 2: virTimeMs too; 4: the status */
 #define QMC_DEFER_CLOCK 2
+#define QMC_DEFER_SAVE 4
 QMC_NOINST static void qmc_ev_put(int e)
 {
     if (qmc_nev == QMC_NEV)
@@ -30,15 +31,15 @@ QMC_NOINST static void qmc_ev_put(int e)
 }
 QMC_NOINST static void qmc_ev_defer(int k, void *arg);
 
-/* The texts of the reports and logs deferred (QMC_NTEXT bytes, records one after the
- * other): each event's argument is its record; Python takes them with the events, and
- * qmc_ntext is 0 again after each drain. */
+/* The arguments of the reports, logs and status saves deferred, their texts copied
+ * (QMC_NTEXT bytes, records one after the other): each event's argument is its record;
+ * Python takes them with the events, and qmc_ntext is 0 again after each drain. */
 #define QMC_NTEXT 16384
-struct qmc_text { int a; int b; const char *func; const char *msg; };
+struct qmc_text { int a; int b; void *p; void *q; const char *func; const char *msg; };
 static char qmc_texts[QMC_NTEXT] __attribute__((aligned(16)));
 int qmc_ntext;
-QMC_NOINST static void qmc_defer_text(int k, int a, int b, const char *func,
-                                      const char *msg)
+QMC_NOINST static void qmc_defer_text(int k, int a, int b, void *p_, void *q,
+                                      const char *func, const char *msg)
 {
     size_t nf = func ? strlen(func) + 1 : 0, nm = strlen(msg) + 1;
     size_t need = (sizeof(struct qmc_text) + nf + nm + 15) & ~(size_t)15;
@@ -53,6 +54,8 @@ QMC_NOINST static void qmc_defer_text(int k, int a, int b, const char *func,
     p = (char *)(t + 1);
     t->a = a;
     t->b = b;
+    t->p = p_;
+    t->q = q;
     t->func = func ? memcpy(p, func, nf) : NULL;
     t->msg = memcpy(p + nf, msg, nm);
     qmc_ev_defer(k, t);
@@ -72,7 +75,7 @@ QMC_STUB void qmc_report(int domain, int code, const char *func, const char *fmt
     qmc_vformat(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     if (qmc_defer)
-        qmc_defer_text(9, domain, code, func, buf);
+        qmc_defer_text(9, domain, code, NULL, NULL, func, buf);
     else
         qmc_py_report(domain, code, func, buf);
     QMC_ERRNO();
@@ -86,7 +89,7 @@ QMC_STUB void qmc_report_system(int num, const char *func, const char *fmt, ...)
     qmc_vformat(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     if (qmc_defer)
-        qmc_defer_text(10, num, 0, func, buf);
+        qmc_defer_text(10, num, 0, NULL, NULL, func, buf);
     else
         qmc_py_report_system(num, func, buf);
     QMC_ERRNO();
@@ -95,7 +98,7 @@ QMC_STUB void qmc_report_system(int num, const char *func, const char *fmt, ...)
 QMC_STUB void qmc_report_oom(const char *func)
 {
     if (qmc_defer)
-        qmc_defer_text(11, 0, 0, func, "");
+        qmc_defer_text(11, 0, 0, NULL, NULL, func, "");
     else
         qmc_py_report_oom(func);
     QMC_ERRNO();
@@ -109,7 +112,7 @@ QMC_STUB void qmc_log(int level, const char *fmt, ...)
     qmc_vformat(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     if (qmc_defer)
-        qmc_defer_text(12, level, 0, NULL, buf);
+        qmc_defer_text(12, level, 0, NULL, NULL, NULL, buf);
     else
         qmc_py_log(level, buf);
     QMC_ERRNO();
@@ -227,8 +230,21 @@ QMC_STUB void virCondBroadcast(virCondPtr c)
     QMC_ERRNO();
 }
 
-QMC_FWD(int, virDomainSaveStatus, (virCapsPtr caps, const char *dir, virDomainObjPtr vm),
-        (caps, dir, vm))
+/* the status saved: while qmc_defer's QMC_DEFER_SAVE is set (Python sets it for a call
+ * whose fault plan names no virDomainSaveStatus: none fails), 0, and the call buffered
+ * with its arguments and the name C's definition has now, which the stub records and
+ * Python checks its own against when it makes the call */
+QMC_STUB int virDomainSaveStatus(virCapsPtr caps, const char *dir, virDomainObjPtr vm)
+{
+    int r = 0;
+    if ((qmc_defer & QMC_DEFER_SAVE) && vm && vm->def)
+        qmc_defer_text(15, !vm->def->name, !dir, (void *)vm, (void *)caps, dir ? dir : "",
+                       vm->def->name ? vm->def->name : "");
+    else
+        r = qmc_py_virDomainSaveStatus(caps, dir, vm);
+    QMC_ERRNO();
+    return r;
+}
 
 QMC_STUB void *virHashLookup(virHashTablePtr table, const void *name)
 {

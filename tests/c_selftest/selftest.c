@@ -297,6 +297,17 @@ selftestReports(int n, int wide)
     return n;
 }
 
+/* The definition renamed by C itself, then the status saved with no callback between
+ * (the migration code renames only before a call that syncs). */
+static int
+selftestRename(struct qemud_driver *drv, virDomainObjPtr dom)
+{
+    static char other[] = "other";
+
+    dom->def->name = other;
+    return virDomainSaveStatus(drv->caps, drv->stateDir, dom);
+}
+
 static int
 selftestDepth(int n)
 {

@@ -264,6 +264,12 @@ def selftestReports(n, wide):
 
 
 @ported
+def selftestRename(drv, dom):
+    dom.def_.name = "other"
+    return virDomainSaveStatus(drv.caps, drv.stateDir, dom)
+
+
+@ported
 def selftestDepth(n):
     return selftestDepth(n - 1) + 1 if n > 0 else 0
 

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from itertools import chain
 
 import pytest
 
@@ -989,6 +990,11 @@ def test_deferred_clock_reads_the_worlds_clock_unless_the_plan_faults_it():
     """virTimeMs, deferred, reads the world's clock as the stub does, also after a wait
     moved it; in a call whose fault plan names virTimeMs (or that scripts wakeups) each
     call crosses into Python, and the named one fails there."""
+    from qemu_migration.upstream import impl as I
+    # its cell is C's local (the deferred call makes one of its own): no entry point has
+    # an out-parameter of its type
+    assert not {k for k in chain(I._ARG_KINDS.values(), I._PROTOCOL_KINDS.values())
+                if k.startswith("cell:") and "long" in k}
     mod = selftest_c()
     then = 1316000000000 + 30000
 

@@ -1040,14 +1040,21 @@ UNSYNCED = frozenset(("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock",
                       "virCondSignal", "virCondBroadcast", "virHashLookup",
                       "virHashForEach",
                       # the parser: a text in, a definition of its own out (bound after)
-                      "virDomainDefParseString"))
+                      "virDomainDefParseString",
+                      # a domain's state, the audit, the host's name: fields no binding
+                      # carries (a freed domain touched is noted, as by the locks)
+                      "virDomainObjGetState", "virDomainAuditStart", "virDomainAuditStop",
+                      "virGetHostname",
+                      # texts into cells (an out-parameter's is no binding: its Cell is
+                      # written back after the stub, as C's own locals are)
+                      "virAsprintf", "virParseNumber"))
 # Stubs that may read a bound field but write none: C's changes are pulled before them,
 # and nothing is pushed after (the check that Python changed nothing costs a pass over
 # every bound value).  tests/test_upstream_c.py runs every case on C with that check made
 # after each of them (Session.unpushed).
 PULL_ONLY = frozenset(("virDomainObjIsActive", "virDomainSaveStatus",
-                       "virDomainEventNewFromObj", "virDomainAuditStart", "virDomainAuditStop",
-                       "qemuDomainEventQueue", "virGetHostname", "virDomainDefFree",
+                       "virDomainEventNewFromObj",
+                       "qemuDomainEventQueue", "virDomainDefFree",
                        "qemuDomainDefFormatXML", "qemuDomainFormatXML", "virCPUDefIsEqual",
                        "virSysinfoIsEqual", "virDomainDefCheckABIStability", "strdup",
                        "virSetCloseExec", "virDomainObjIsDuplicate"))
@@ -1337,12 +1344,12 @@ def _install(built):
 
     @ext("qmc_py_virCondWaitUntil")
     def _wait(cond, vm, then):
-        # a wait changes the clock, errno and the record of conditions, and no bound field
-        # but where another thread's doing wakes it (the world's own wakeups, or a whole
-        # migration's scripted ones): pulled before only, as PULL_ONLY's, but then
+        # a wait changes the clock, errno and the record of conditions, and reads and
+        # writes no bound field but where another thread's doing wakes it (the world's own
+        # wakeups, or a whole migration's scripted ones): unsynced, as UNSYNCED's, but then
         w = current()
         return stub_call(S.virCondWaitUntil, text(cond), sess().py_ptr(vm), then,
-                         sync=True if w.wakeups or w.drop_wakeups else PULL)
+                         sync=bool(w.wakeups or w.drop_wakeups))
 
     @ext("qmc_py_virCondSignal")
     def _signal(cond):
@@ -1491,7 +1498,8 @@ def _install(built):
     def _get_state(vm, reason):
         s = sess()
         r, rb = s.py_cell(reason, "int")
-        return stub_call(S.virDomainObjGetState, s.py_ptr(vm), r, after=[rb])
+        return stub_call(S.virDomainObjGetState, s.py_ptr(vm), r, after=[rb],
+                         sync=_sync_of("virDomainObjGetState"))
 
     @ext("qmc_py_qemuProcessStart")
     def _start(conn, d, vm, frm, paused, autod, fd, path, snap, vmop):
@@ -1583,7 +1591,8 @@ def _install(built):
     def _asprintf(strp, txt):
         s = sess()
         cell, back = s.py_cell(strp, "char *")
-        return stub_call(S.virAsprintf, cell, "%s", text(txt), after=[back])
+        return stub_call(S.virAsprintf, cell, "%s", text(txt), after=[back],
+                         sync=_sync_of("virAsprintf"))
 
     @ext("qmc_py_virParseNumber")
     def _parse_number(pp):
@@ -1593,7 +1602,7 @@ def _install(built):
 
         def back():
             pp[0] = start + cell.value[1]
-        return stub_call(S.virParseNumber, cell, after=[back])
+        return stub_call(S.virParseNumber, cell, after=[back], sync=_sync_of("virParseNumber"))
 
     if built.spec.extra_cdef:       # whole migrations (cproto.py); others install their own
         _install_protocol(ext, sess, stub_call)

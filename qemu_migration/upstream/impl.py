@@ -1132,13 +1132,13 @@ def _install(built):
     pending = ffi.addressof(built.lib, "qmc_nev")
     events, args = built.lib.qmc_ev, built.lib.qmc_evp
     def made(fn):           # a deferred stub of one bound object
-        return lambda s, w, cstack, p: fn(s.py_ptr(p))
+        return lambda s, w, cstack, p: fn(s.py_of(p))
 
     def in_caller(s, w, cstack, p):
         frames = w.frames
         frames.append(cstack[-1] if cstack else "<C>")
         try:
-            S.virDomainObjIsActive(s.py_ptr(p))
+            S.virDomainObjIsActive(s.py_of(p))
         finally:
             frames.pop()
 
@@ -1175,13 +1175,16 @@ def _install(built):
                                "%r, but Python's domain has %r" % (name, vm.def_.name))
         S.virDomainSaveStatus(s.from_handle(t.q), None if t.b else s.pystr(t.func), vm)
 
-    # DEFERRED[k]'s call made in its place: (session, world, C functions entered, argument)
+    # DEFERRED[k]'s call made in its place: (session, world, C functions entered, argument
+    # as its address)
     deferred = tuple(made(getattr(S, nm)) for nm in DEFERRED[:4]) + (
         in_caller, made(S.virDomainObjRef), made(S.virDomainObjUnref),
         made(S.virDomainDefFree), clock, report, report_system, report_oom, log, close,
         made(CK.qemuMigrationCookieFree), save_status)
     assert len(deferred) == len(DEFERRED)
     ntext = ffi.addressof(built.lib, "qmc_ntext")
+    addrs = ffi.cast("uintptr_t *", args)      # the arguments as addresses
+    state["defer"] = ffi.addressof(built.lib, "qmc_defer")
 
     def drain():
         """Take what C has buffered since the last callback (stubs.c's qmc_ev: i entered,
@@ -1193,10 +1196,13 @@ def _install(built):
         ntext[0] = 0        # C runs not again before they are all read (see qmc_defer_text)
         s, w = sess(), current()
         trace, depth, cstack, entered = w.trace, w.depth, s.cstack, s.entered
+        argv = None
         for i, e in enumerate(ffi.unpack(events, n)):
             if e >= ntraced:
                 w.depth = depth
-                deferred[e - ntraced](s, w, cstack, args[i])
+                if argv is None:
+                    argv = ffi.unpack(addrs, n)
+                deferred[e - ntraced](s, w, cstack, argv[i])
             elif e >= 0:
                 name = names[e]
                 trace.append((name, depth, False, None))
@@ -1846,8 +1852,9 @@ class CImpl:
         lib = built.lib
         built.installed["catch_up"]()       # what is buffered goes to the caller's trace
         stack.append(s)
-        defer = lib.qmc_defer
-        lib.qmc_defer = _defer_flags(world)
+        defer_p = built.installed["defer"]
+        defer = defer_p[0]
+        defer_p[0] = _defer_flags(world)
         cfn = self._cfns.get(name)
         if cfn is None:
             cfn = self._cfns[name] = getattr(lib, "qmc_call_" + name)
@@ -1857,7 +1864,7 @@ class CImpl:
             s.pull()
             s.pull_cells()
         finally:
-            lib.qmc_defer = defer
+            defer_p[0] = defer
             stack.pop()
         if port is not None:
             if "qemuMigrationPrepareDirect" in s.entered:

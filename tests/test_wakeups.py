@@ -665,3 +665,29 @@ def test_getinfo_of_a_guest_whose_incoming_migration_is_cancelled_fails_without_
                                                variant="incoming"))
     assert plain["error"]["message"] == ("Timed out during operation: cannot acquire state "
                                          "change lock")
+
+
+@pytest.mark.parametrize("active", [True, False])
+def test_another_threads_job_begun_or_ended_saves_an_active_domains_status(active):
+    """qemuDomainObjSaveJob after BeginJob, EndJob and EndAsyncJob (qemu_domain.c:756,
+    :848, :860 @ e2fb96d9): the status of an active domain is saved each time; an
+    inactive one's is not (it is written when the domain starts)."""
+    w, vm = _world(active=active)
+    saved = 1 if active else 0
+    _thread(vm, "waits-for-job", w=w)                   # waits: begins nothing yet
+    assert w.driver.saved_status == []
+    _thread(vm, "hold-job", "end-job", w=w)             # a query job begun, then ended
+    assert w.driver.saved_status == ["shop1"] * 2 * saved
+    job = vm.privateData.job
+    job.asyncJob = QEMU_ASYNC_JOB_MIGRATION_IN
+    job.mask = migration_job_mask(QEMU_ASYNC_JOB_MIGRATION_IN)
+    _thread(vm, "nested-job", w=w)                      # the async job's nested one
+    assert w.driver.saved_status == ["shop1"] * 3 * saved
+    w.driver.saved_status.clear()
+    vm.refs += 2
+    with w.activate():
+        stubs._wake(w, vm, "end-async")                 # EndAsyncJob: one save
+        assert w.driver.saved_status == ["shop1"] * saved
+        job.active = QEMU_JOB_QUERY
+        stubs._wake(w, vm, "end-job+start-async")       # EndJob, then a BeginJob: two more
+    assert w.driver.saved_status == ["shop1"] * 3 * saved

@@ -237,17 +237,29 @@ def _wake(w, vm, what):
     refs = vm.refs
     if what in ("end-job", "end-job+start-async"):
         job.active = QEMU_JOB_NONE
+        _save_job(w, vm)
         vm.refs -= 1
     if what == "end-async":         # its qemuDomainObjEndAsyncJob (qemu_domain.c:859 @ e2fb96d9)
         port_function("qemuDomainObjResetAsyncJob")(vm.privateData)
+        _save_job(w, vm)
         vm.refs -= 1
         w.others_async.append("ended")
     if what == "end-job+start-async":
         job.asyncJob = QEMU_ASYNC_JOB_MIGRATION_OUT
         job.mask = migration_job_mask(QEMU_ASYNC_JOB_MIGRATION_OUT)   # qemuMigrationJobStart's
+        _save_job(w, vm)
         vm.refs += 1
         w.others_async.append("started")
     w.others_refs += vm.refs - refs
+
+
+def _save_job(w, vm):
+    """qemuDomainObjSaveJob as another thread's job calls run it, after a job begins or
+    ends (qemu_domain.c:641-651, called at :756, :848 and :860 @ e2fb96d9): the status
+    of an active domain saved (virDomainSaveStatus, which that thread's fault plan does
+    not reach); that thread's call, so not in this one's trace."""
+    if vm.def_.id != -1:
+        w.driver.saved_status.append(vm.def_.name)
 
 
 def _meanwhile(vm):
@@ -431,13 +443,16 @@ def _job_thread(w, vm, what):
         if job.active == QEMU_JOB_NONE and port_function("qemuDomainJobAllowed")(
                 vm.privateData, QEMU_JOB_QUERY):
             job.active = QEMU_JOB_QUERY
+            _save_job(w, vm)
             vm.refs += 1
     elif what == "nested-job":
         if job.active == QEMU_JOB_NONE and job.asyncJob:
             job.active = QEMU_JOB_ASYNC_NESTED
+            _save_job(w, vm)
             vm.refs += 1
     elif job.active != QEMU_JOB_NONE:                       # "end-job"
         job.active = QEMU_JOB_NONE
+        _save_job(w, vm)
         vm.refs -= 1
         vm.freed = vm.refs == 0
     w.others_held[id(vm)] = w.others_held.get(id(vm), 0) + vm.refs - refs

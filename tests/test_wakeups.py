@@ -25,7 +25,9 @@ from qemu_migration.world.constants import (DEFAULT_JOB_MASK, QEMU_ASYNC_JOB_MIG
                                             VIR_DOMAIN_EVENT_STOPPED_FAILED,
                                             VIR_DOMAIN_RUNNING, VIR_DOMAIN_SHUTOFF,
                                             VIR_DOMAIN_SHUTOFF_FAILED, VIR_MIGRATE_LIVE)
-from qemu_migration.world.objects import DomainObj
+from qemu_migration.loader.domain import parse_domain_text
+from qemu_migration.world.domxml import domain_xml
+from qemu_migration.world.objects import DomainObj, GraphicsDef
 
 from test_protocol_scenarios import QUIET, plugin_project, tree  # noqa: F401  (the fixture)
 
@@ -83,6 +85,12 @@ def test_remove_domain_drops_the_list_reference_once():
                                                      ("doNativeMigrate", 2)]
 
 
+def _inactive(d):
+    """``d`` as an inactive parse reads it: no id, no port a display had picked."""
+    return dataclasses.replace(d, id=-1, graphics=[
+        dataclasses.replace(g, port=0, tlsPort=0) if g.autoport else g for g in d.graphics])
+
+
 def test_remove_domain_is_a_define_whose_config_save_fails():
     """Another connection's qemudDomainDefine (qemu_driver.c:5028-5040 @ e2fb96d9) of the
     listed guest before it drops it: a running transient guest is given the definition
@@ -95,17 +103,36 @@ def test_remove_domain_is_a_define_whose_config_save_fails():
     _drop(w, vm, "doNativeMigrate", "remove-domain")
     assert vm.persistent is True and vm.def_ is live and vm.def_.id != -1
     assert vm.newDef is not live and vm.newDef.id == -1
-    assert dataclasses.replace(vm.newDef, id=live.id) == live
+    assert vm.newDef.graphics[0].port == 0 != live.graphics[0].port     # picked at start
+    assert vm.newDef == _inactive(live)
     assert vm.def_.uuid not in w.driver.domains and vm.refs == 1
     w, vm = _world()
     saved = vm.newDef = dataclasses.replace(vm.def_, id=-1, memory=524288)
     _drop(w, vm, "doNativeMigrate", "remove-domain")
-    assert vm.newDef == saved and vm.newDef is not saved and vm.def_.memory != 524288
+    assert vm.newDef == _inactive(saved) and vm.newDef is not saved
+    assert vm.def_.memory != 524288
     w, vm = _world(persistent=False, active=False)
     before = vm.def_
     _drop(w, vm, "doNativeMigrate", "remove-domain")
     assert vm.persistent is True and vm.newDef is None
-    assert vm.def_ == before and vm.def_ is not before
+    assert vm.def_ == _inactive(before) and vm.def_ is not before
+
+
+def test_the_definition_define_gives_has_no_picked_ports():
+    """Define's definition is the client's inactive XML parsed inactive: a display whose
+    port was picked at start comes without it (and its TLS port), a fixed one keeps its
+    own; as the loader reads the guest's XML inactive."""
+    w, vm = _world(persistent=False)
+    vm.def_.graphics = [GraphicsDef("vnc", 5901, 0, None, True),
+                        GraphicsDef("spice", 5930, 5931, "127.0.0.1", True),
+                        GraphicsDef("vnc", 5999, 0, None, False)]
+    live = list(vm.def_.graphics)
+    vm.refs += 1
+    _drop(w, vm, "doNativeMigrate", "remove-domain")
+    assert [(g.type, g.port, g.tlsPort, g.autoport) for g in vm.newDef.graphics] == [
+        ("vnc", 0, 0, True), ("spice", 0, 0, True), ("vnc", 5999, 0, False)]
+    assert vm.newDef.graphics == parse_domain_text(domain_xml(vm.def_), "define").graphics
+    assert vm.def_.graphics == live                     # the running definition keeps them
 
 
 def test_only_the_nth_passage_of_the_point_named_wakes():

@@ -386,10 +386,14 @@ def _defined(vm):
     gives it the new definition, as the one it takes when it stops (newDef, the one
     before freed) while it is active, as its definition (the old one freed) when not;
     then the guest is made persistent (qemu_driver.c:5034).  The definition it defines
-    is the guest's own as it stands, its saved one if it has one, parsed as inactive
-    (VIR_DOMAIN_XML_INACTIVE: no id)."""
+    is the guest's own as it stands, its saved one if it has one, as the client reads it
+    (formatted VIR_DOMAIN_XML_INACTIVE) and Define parses it (inactive): no id, and a
+    display whose port is picked at start without the ports it was given (the format
+    leaves them out, domain_conf.c's virDomainGraphicsDefFormat; the parse reads them as
+    0, loader/domain.py parse_graphics)."""
     new = (vm.newDef if vm.newDef is not None else vm.def_).copy()
     new.id = -1
+    new.graphics = [replace(g, port=0, tlsPort=0) if g.autoport else g for g in new.graphics]
     if virDomainObjIsActive(vm):
         vm.newDef = new
     else:

@@ -531,6 +531,35 @@ if LIBVIRT_SRC:
         assert outs["c"][1] == 3
 
 
+    def test_a_deferred_stub_raising_after_the_call_still_restores_the_port(monkeypatch):
+        """A deferred stub that raises in the catch-up after C returned (as a deferred save
+        under another name does): the exception goes to the caller, and yet the module's
+        port static is the outer value again, the world keeps C's, and C's out-parameters
+        are pulled into Python's."""
+        c = _upstream("post")
+        real = c.built.installed["catch_up"]
+        calls = []
+
+        def raising():
+            real()
+            calls.append(1)
+            if len(calls) == 2:         # the first is before the call, the second after it
+                raise RuntimeError("a deferred stub failed")
+        monkeypatch.setitem(c.built.installed, "catch_up", raising)
+        w = world_with()
+        w.statics["qemuMigrationPrepareDirect.port"] = Ptr(41)
+        outer = c._port[0] = 7
+        uo = Ptr()
+        try:
+            with w.activate(), pytest.raises(RuntimeError, match="a deferred stub failed"):
+                c.qemuMigrationPrepareDirect(w.driver, "dconn", None, 0, Ptr(), Ptr(0), None,
+                                             uo, "web1", DOMAIN_XML)
+            assert c._port[0] == outer
+            assert w.statics["qemuMigrationPrepareDirect.port"].value == 42
+            assert uo.value and uo.value.endswith(":%d" % (49152 + 41))   # port++ after use
+        finally:
+            c._port[0] = 0
+
     def test_upstream_fixed_is_post_plus_one_line():
         post = X.extract_version("post", LIBVIRT_SRC).by_name()["qemuMigrationPerformJob"].text
         ex = X.extract_version("fixed", LIBVIRT_SRC)

@@ -1324,8 +1324,9 @@ def _install(built):
     @ext("qmc_py_virTimeMs")
     def _time(ms):
         cell, back = sess().py_cell(ms, "unsigned long long")
-        # a C local (written back after) needs no sync; a bound out-parameter does
-        return stub_call(S.virTimeMs, cell, after=[back], sync=cell is not None and back is None)
+        # unsynced (UNSYNCED): the stub writes only its cell (C's local or an out-parameter's Cell),
+        # and ``back`` writes that to C after it
+        return stub_call(S.virTimeMs, cell, after=[back], sync=_sync_of("virTimeMs"))
 
     for nm in ("qemuDriverLock", "qemuDriverUnlock"):
         def mk(nm=nm):
@@ -1860,20 +1861,23 @@ class CImpl:
             cfn = self._cfns[name] = getattr(lib, "qmc_call_" + name)
         try:
             r = cfn(*cargs)
-            built.installed["catch_up"]()
-            s.pull()
-            s.pull_cells()
+            try:
+                # a deferred stub may raise here: Python is still brought up to C's state
+                built.installed["catch_up"]()
+            finally:
+                s.pull()
+                s.pull_cells()
         finally:
             defer_p[0] = defer
             stack.pop()
-        if port is not None:
-            if "qemuMigrationPrepareDirect" in s.entered:
-                cur = world.statics.get(port_key)
-                if cur is None:
-                    world.statics[port_key] = Ptr(port[0])
-                else:
-                    cur.value = port[0]
-            port[0] = outer
+            if port is not None:
+                if "qemuMigrationPrepareDirect" in s.entered:
+                    cur = world.statics.get(port_key)
+                    if cur is None:
+                        world.statics[port_key] = Ptr(port[0])
+                    else:
+                        cur.value = port[0]
+                port[0] = outer
         if s.exc is not None:
             raise s.exc
         if sig.ret == "void":

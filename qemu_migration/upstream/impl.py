@@ -536,10 +536,13 @@ class DefB(Binding):
         _row("uuid", lambda s, c: s.ffi.string(c.uuid), _write_uuid),
         _int_row("nhostdevs", "nhostdevs", pull=False),
         _int_row("vcpus", "vcpus", pull=False),
+        # numbers C only reads: in the prepared image
         _row("max_balloon", lambda s, c: c.mem.max_balloon,
-             lambda s, c, v: setattr(c.mem, "max_balloon", v or 0)),
+             _pure(_inline(lambda s, c, v: setattr(c.mem, "max_balloon", v or 0),
+                           "c.mem.max_balloon = {v} or 0"))),
         _row("cur_balloon", lambda s, c: c.mem.cur_balloon,
-             lambda s, c, v: setattr(c.mem, "cur_balloon", v or 0)),
+             _pure(_inline(lambda s, c, v: setattr(c.mem, "cur_balloon", v or 0),
+                           "c.mem.cur_balloon = {v} or 0"))),
         _row("memballoon", lambda s, c: s.addr(c.memballoon), _write_memballoon),
     )
 
@@ -586,7 +589,11 @@ class Cell:
         self.ptr, self.c = ptr, c
         self.kind = ctype if ctype in ("char *", "bool") else "int"
         self.value = v = ptr.value
-        self.write(s, v)
+        if v is None or (not v and self.kind != "char *"):
+            # a new C cell is zeroed: NULL, 0 or false is in it (write's raw value)
+            self.raw = False if self.kind == "bool" else 0
+        else:
+            self.write(s, v)
 
     def write(self, s, v):
         """The Python value ``v`` into C (and the raw C value it gives kept)."""
@@ -728,10 +735,19 @@ class Session:
         b = self.by_id.get(id(drv))
         if b is not None:
             return b.c
-        c = self._make(drv, self.impl.driver_binding, "struct qemud_driver *")
-        if drv is not None:
-            self.domlists[self.addr(self.ffi.addressof(c, "domains"))] = drv
-        return c
+        return self._make(drv, self.impl.driver_binding, "struct qemud_driver *")
+
+    def domlist(self, p):
+        """The driver whose ``domains`` (embedded in its struct) is at ``p``, or None:
+        found among the drivers bound when C first hands one (few calls pass one)."""
+        a = self.addr(p)
+        drv = self.domlists.get(a)
+        if drv is None:
+            for b in self.bindings:
+                if b.kind == "driver" and self.addr(self.ffi.addressof(b.c, "domains")) == a:
+                    drv = self.domlists[a] = b.py
+                    break
+        return drv
 
     def c_vm(self, vm):
         b = self.by_id.get(id(vm))
@@ -913,7 +929,7 @@ class Session:
         if kind == "obj":
             return self.py_of(self.addr(p)), None
         if kind == "doms":
-            drv = self.domlists.get(self.addr(p))
+            drv = self.domlist(p)
             return (drv.domains if drv is not None else None), None
         if kind == "info":
             return self.py_info(self.ffi.cast("virDomainInfo *", p))
@@ -1474,7 +1490,7 @@ def _install(built):
 
     def doms_of(p):
         s = sess()
-        drv = s.domlists.get(s.addr(p))
+        drv = s.domlist(p)
         if drv is None:
             raise RuntimeError("qemu-migration: an unknown domain list was passed")
         return drv.domains

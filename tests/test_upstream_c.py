@@ -965,7 +965,8 @@ _DEFERRED_CALLBACKS = ["qmc_py_" + n for n in ("qemuDriverLock", "qemuDriverUnlo
                                                "virTimeMs", "report", "report_system",
                                                "report_oom", "log", "force_close",
                                                "qemuMigrationCookieFree",
-                                               "virDomainSaveStatus")]
+                                               "virDomainSaveStatus", "virCondSignal",
+                                               "virCondBroadcast")]
 # a run that scripts wakeups (here at a point these calls never pass): nothing deferred
 _SCRIPTED = {("qemuMigrationPrepareAny", 99): ("remove-domain",)}
 
@@ -973,8 +974,8 @@ _SCRIPTED = {("qemuMigrationPrepareAny", 99): ("remove-domain",)}
 def _run_deferring(m, fn, scripted=False, faults=(), **vm_kw):
     """``fn(m, world, vm)`` run on ``m`` in a fresh world: what a deferral could change
     (its result, the trace with depths, the freed domains touched and by whom, the
-    references and locks, the errors and logs, errno and the clock), and the crossings of
-    the deferred stubs' callbacks."""
+    references and locks, the errors and logs, errno, the clock and the record of
+    conditions), and the crossings of the deferred stubs' callbacks."""
     vm = make_vm(**vm_kw)
     w = world_with(vm, faults=faults)
     if scripted:
@@ -985,12 +986,13 @@ def _run_deferring(m, fn, scripted=False, faults=(), **vm_kw):
     return ((r, [t[:2] for t in w.trace], list(w.touched_freed), vm.refs, vm.freed,
              vm.locked, w.driver.locked,
              [(e.reporter, e.raw, e.code, e.domain, str(e)) for e in w.errors], w.logs,
-             w.errno, w.clock_ms), list(seen))
+             w.errno, w.clock_ms, list(w.conditions)), list(seen))
 
 
 def test_lock_stubs_are_deferred_only_inside_a_call():
-    """The lock stubs are buffered (DEFERRED) while a call runs, none crossing into Python
-    then, and the trace still has them in place; in a run that scripts wakeups each
+    """The lock stubs and the signals are buffered (DEFERRED) while a call runs, none
+    crossing into Python then, and the trace and the record of conditions still have them
+    in place (before the wait that follows them); in a run that scripts wakeups each
     crosses, in order; outside a call the module's flag is clear again."""
     mod = selftest_c()
 
@@ -1001,9 +1003,12 @@ def test_lock_stubs_are_deferred_only_inside_a_call():
         _run_deferring(mod, locks, scripted=True))
     assert py == c == c_scripted
     assert [n for n, _ in py[1] if "Lock" in n or "Unlock" in n]
+    assert py[11][:2] == ["signal cond", "broadcast asyncCond"]
+    assert py[11][2].startswith("wait asyncCond")
     assert seen == []
     assert seen_scripted == ["qmc_py_" + n for n in (
-        "virDomainObjRef", "qemuDriverUnlock", "log", "virDomainObjUnlock", "qemuDriverLock",
+        "virDomainObjRef", "qemuDriverUnlock", "virCondSignal", "virCondBroadcast", "log",
+        "virDomainObjUnlock", "qemuDriverLock",
         "virDomainObjLock", "virDomainObjIsActive", "virDomainSaveStatus", "virDomainObjUnref")]
     assert mod.built.lib.qmc_defer == 0
 
@@ -1053,7 +1058,7 @@ def test_deferred_clock_reads_the_worlds_clock_unless_the_plan_faults_it():
         (py, _), (c, seen) = (_run_deferring(_import_twin(), clock, scripted, faults),
                               _run_deferring(mod, clock, scripted, faults))
         assert py == c
-        assert py[0] == result and py[-1] == (then if result != -1 else then - 30000)
+        assert py[0] == result and py[10] == (then if result != -1 else then - 30000)
         assert seen == ["qmc_py_virTimeMs"] * crossings
 
 

@@ -1098,12 +1098,14 @@ PULL = "pull"       # stub_call's sync for them
 #   * virDomainSaveStatus, in a call whose fault plan names it not (it returns 0 then):
 #     it records the domain's name, which C hands with the call, as the stub then finds
 #     it (Python's name is C's at the last sync, and C renames a definition only before
-#     a synced call; a name that differs is an error, not a guess).
+#     a synced call; a name that differs is an error, not a guess);
+#   * virCondSignal and virCondBroadcast (of UNSYNCED, returning nothing: they record the
+#     condition's name, which C copies as it does the reporters' texts).
 DEFERRED = ("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock", "virDomainObjUnlock",
             "virDomainObjIsActive", "virDomainObjRef", "virDomainObjUnref",
             "virDomainDefFree", "virTimeMs", "_report", "virReportSystemError",
             "virReportOOMError", "VIR_ERROR", "VIR_FORCE_CLOSE", "qemuMigrationCookieFree",
-            "virDomainSaveStatus")
+            "virDomainSaveStatus", "virCondSignal", "virCondBroadcast")
 # stubs.c's qmc_defer: 0 (nothing deferred), else DEFER (DEFERRED but the faultable
 # virTimeMs and virDomainSaveStatus) with DEFER_CLOCK and DEFER_SAVE where the call's fault
 # plan names them not
@@ -1191,12 +1193,19 @@ def _install(built):
                                "%r, but Python's domain has %r" % (name, vm.def_.name))
         S.virDomainSaveStatus(s.from_handle(t.q), None if t.b else s.pystr(t.func), vm)
 
+    def cond(fn):           # a signal: the condition's name in a text record
+        def call(s, w, cstack, p):
+            t = ffi.cast("struct qmc_text *", p)
+            fn(None if t.a else s.pystr(t.msg))
+        return call
+
     # DEFERRED[k]'s call made in its place: (session, world, C functions entered, argument
     # as its address)
     deferred = tuple(made(getattr(S, nm)) for nm in DEFERRED[:4]) + (
         in_caller, made(S.virDomainObjRef), made(S.virDomainObjUnref),
         made(S.virDomainDefFree), clock, report, report_system, report_oom, log, close,
-        made(CK.qemuMigrationCookieFree), save_status)
+        made(CK.qemuMigrationCookieFree), save_status, cond(S.virCondSignal),
+        cond(S.virCondBroadcast))
     assert len(deferred) == len(DEFERRED)
     ntext = ffi.addressof(built.lib, "qmc_ntext")
     addrs = ffi.cast("uintptr_t *", args)      # the arguments as addresses

@@ -218,15 +218,23 @@ QMC_STUB int virCondWaitUntil(virCondPtr c, virMutexPtr m, unsigned long long wh
     return r;
 }
 
+/* the signals: they only record (the condition's name) and return nothing: buffered while
+ * qmc_defer is set, the name copied (a: it is NULL) */
 QMC_STUB void virCondSignal(virCondPtr c)
 {
-    qmc_py_virCondSignal(c->name);
+    if (qmc_defer)
+        qmc_defer_text(16, !c->name, 0, NULL, NULL, NULL, c->name ? c->name : "");
+    else
+        qmc_py_virCondSignal(c->name);
     QMC_ERRNO();
 }
 
 QMC_STUB void virCondBroadcast(virCondPtr c)
 {
-    qmc_py_virCondBroadcast(c->name);
+    if (qmc_defer)
+        qmc_defer_text(17, !c->name, 0, NULL, NULL, NULL, c->name ? c->name : "");
+    else
+        qmc_py_virCondBroadcast(c->name);
     QMC_ERRNO();
 }
 

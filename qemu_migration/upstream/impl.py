@@ -652,7 +652,7 @@ class Session:
         self.ptrs = {}                              # py_ptr's: C pointer -> its object
         self.structs: Dict[int, object] = {}      # id(Python object) -> its C struct
         self.cells: Dict[int, Cell] = {}          # id(Ptr) -> its out-parameter cell
-        self.entered = set()
+        self.entered = set()                        # of WATCHED, those C entered
         self.exc: Optional[BaseException] = None
 
     # -- plumbing
@@ -1110,6 +1110,8 @@ DEFERRED = ("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock", "virDomain
 # virTimeMs and virDomainSaveStatus) with DEFER_CLOCK and DEFER_SAVE where the call's fault
 # plan names them not
 DEFER, DEFER_CLOCK, DEFER_SAVE = 1, 2, 4
+# the function whose entry a call notes (its static port is the world's after it)
+WATCHED = "qemuMigrationPrepareDirect"
 
 
 def _defer_flags(world):
@@ -1147,6 +1149,8 @@ def _install(built):
 
     names = list(built.spec.traced)
     ntraced = len(names)
+    # the one function whose entry a call looks for after it (Session.entered)
+    watched = names.index(WATCHED) if WATCHED in names else -1
     pending = ffi.addressof(built.lib, "qmc_nev")
     events, args = built.lib.qmc_ev, built.lib.qmc_evp
     def made(fn):           # a deferred stub of one bound object
@@ -1220,24 +1224,26 @@ def _install(built):
         pending[0] = 0
         ntext[0] = 0        # C runs not again before they are all read (see qmc_defer_text)
         s, w = sess(), current()
-        trace, depth, cstack, entered = w.trace, w.depth, s.cstack, s.entered
+        depth, cstack = w.depth, s.cstack
+        append, enter, leave = w.trace.append, cstack.append, cstack.pop
         argv = None
         for i, e in enumerate(ffi.unpack(events, n)):
-            if e >= ntraced:
+            if e < 0:
+                depth -= 1
+                if cstack:
+                    leave()
+            elif e < ntraced:
+                name = names[e]
+                append((name, depth, False, None))
+                depth += 1
+                enter(name)
+                if e == watched:
+                    s.entered.add(name)
+            else:
                 w.depth = depth
                 if argv is None:
                     argv = ffi.unpack(addrs, n)
                 deferred[e - ntraced](s, w, cstack, argv[i])
-            elif e >= 0:
-                name = names[e]
-                trace.append((name, depth, False, None))
-                depth += 1
-                cstack.append(name)
-                entered.add(name)
-            else:
-                depth -= 1
-                if cstack:
-                    cstack.pop()
         w.depth = depth
 
     callbacks = state["callbacks"] = {}     # what is attached, by name (tests re-attach)
@@ -1896,7 +1902,7 @@ class CImpl:
             defer_p[0] = defer
             stack.pop()
             if port is not None:
-                if "qemuMigrationPrepareDirect" in s.entered:
+                if WATCHED in s.entered:
                     cur = world.statics.get(port_key)
                     if cur is None:
                         world.statics[port_key] = Ptr(port[0])

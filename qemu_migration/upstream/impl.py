@@ -363,6 +363,38 @@ def _maker(cls, ffi, ctype, init):
     return make
 
 
+def _make_push(rows):
+    """``push(self, s, vals)``, Python -> C, of a kind with ``rows``: the rows whose values
+    (``vals``, read just now) are not those of the last sync (``_same``, inline) written
+    (inline where the writer says what it amounts to), and a pulled one's raw C value
+    kept; one function of straight-line code per kind."""
+    env = {"NONE_TYPES": _NONE_TYPES}
+    lines = ["def push(self, s, vals):",
+             "    old = self.py_shadow",
+             "    c = self.c",
+             "    sh = self.c_shadow"]
+    for i, r in enumerate(rows):
+        code = getattr(r[4], "inline", None)
+        if code is None:
+            env["w%d" % i] = r[4]
+            code = "w%d(s, c, {v})" % i
+        lines += ["    v = vals[%d]" % i,
+                  "    o = old[%d]" % i,
+                  "    if v is not o and not (type(v) is type(o) and isinstance(v, NONE_TYPES)"
+                  " and v == o):",
+                  "        " + code.format(v="v")]
+        if r[2] is not None:        # a row's raw C value is kept only where it is pulled
+            read = getattr(r[3], "inline", None)
+            if read is None:
+                env["r%d" % i] = r[3]
+                read = "r%d(s, c)" % i
+            lines.append("        sh[%d] = %s" % (i, read))
+    lines += ["    self.py_shadow = vals",
+              "    self.c_bytes = self.cbuf[:]"]
+    exec("\n".join(lines), env)
+    return env["push"]
+
+
 class Binding:
     """One Python object and its C struct, kept equal over the rows of ``ROWS``."""
     kind = "?"
@@ -385,23 +417,8 @@ class Binding:
         cls._pulled = tuple((i, r[2], r[3], r[5]) for i, r in enumerate(rows)
                             if r[2] is not None)
         cls._nrows = len(rows)
-        # (write_c, read_c or None): a row's raw C value is kept only where it is pulled
-        cls._writes = tuple((r[4], r[3] if r[2] is not None else None) for r in rows)
+        cls.push = _make_push(rows)
         cls._pulls_by_ffi = {}         # its pull per module (Binding._make_pull)
-
-    def push(self, s, vals):
-        """Python -> C: the rows whose values (``vals``, read just now) are not those of
-        the last sync."""
-        old = self.py_shadow
-        c, shadow = self.c, self.c_shadow
-        for i, (write_c, read_c) in enumerate(self._writes):
-            v = vals[i]
-            if not _same(v, old[i]):
-                write_c(s, c, v)
-                if read_c is not None:
-                    shadow[i] = read_c(s, c)
-        self.py_shadow = vals
-        self.c_bytes = self.cbuf[:]
 
     def _field_ranges(self, ffi):
         """Per pulled row, the (start, end) of the bytes of the C field its raw value lies

@@ -1005,7 +1005,8 @@ class Session:
         if now == self.c_all:
             return
         for b in self.bindings:         # a pull makes no binding and writes no C
-            b.pull(self)
+            if b.cbuf[:] != b.c_bytes:  # (its pull's own first test, without the calls)
+                b.pull(self)
         self.c_all = now
         # the Python values changed: the next push compares each binding's with its own
         # (a push follows few pulls now, most stubs being deferred or pulled before only)

@@ -525,13 +525,15 @@ class VmB(Binding):
         _row("persistent", lambda s, c: s.lib.qmc_get_persistent(c),
              _pure(lambda s, c, v: s.lib.qmc_set_persistent(c, 1 if v else 0),
                    "bool({v})"), _as_bool),
-        _row("def_", _field(lambda s, c: s.addr(getattr(c, "def")), "def"),
+        _row("def_", _field(_inline(lambda s, c: s.addr(getattr(c, "def")),
+                                    "s.addr(getattr(c, 'def'))"), "def"),
              _inline(lambda s, c, v: setattr(c, "def", s.c_def(v)),
                      "setattr(c, 'def', s.c_def({v}))"), _py_object),
-        _row("privateData", _field(lambda s, c: s.addr(c.privateData), "privateData"),
-             _inline(lambda s, c, v: setattr(c, "privateData",
-                                             s.ffi.cast("void *", s.c_priv(v))),
-                     "c.privateData = s.ffi.cast('void *', s.c_priv({v}))"),
+        _row("privateData", _field(_inline(lambda s, c: s.addr(c.privateData),
+                                           "s.addr(c.privateData)"), "privateData"),
+             # (a void * field takes any pointer as it is)
+             _inline(lambda s, c, v: setattr(c, "privateData", s.c_priv(v)),
+                     "c.privateData = s.c_priv({v})"),
              _py_object),
         _handle_row("snapshots",
                     _inline(lambda s, c, v: setattr(c.snapshots, "objs",
@@ -799,9 +801,14 @@ class Session:
     def c_cell(self, ptr, ctype):
         if ptr is None:
             return self.ffi.NULL
-        cell = self.cells.get(id(ptr))
+        cells = self.cells
+        cell = cells.get(id(ptr))
         if cell is None:
-            cell = self.cells[id(ptr)] = Cell(self, ptr, ctype, self.ffi.new(ctype + "[1]"))
+            types = self.impl.cell_types
+            t = types.get(ctype)
+            if t is None:
+                t = types[ctype] = self.ffi.typeof(ctype + "[1]")
+            cell = cells[id(ptr)] = Cell(self, ptr, ctype, self.ffi.new(t))
         return cell.c
 
     def pull_cells(self):
@@ -1792,6 +1799,7 @@ class CImpl:
         self.texts = {}         # Session.const_str's C strings, by text
         self.balloons = {}      # the first pushes' memballoon devices, by model
         self.makers = {}        # each kind's make (_maker), by binding class
+        self.cell_types = {}    # an out-parameter cell's C type, by the type it holds
         self._cfns = {}         # the compiled entry points, by name, at their first call
         # qemuMigrationPrepareDirect's ``static int port``, where the module has it
         self._port = (built.ffi.cast("int *", built.static_address(B.PORT_STATIC))

@@ -217,6 +217,27 @@ def test_define_start_stop_remove(impl):
     assert [(e.reporter, e.raw) for e in w.errors] == [("selftestDefine", None)]
 
 
+def test_string_arguments_are_shared_texts_up_to_the_cap(monkeypatch):
+    """An entry point's ``const char *`` arguments are the module's shared C strings, one
+    per text (and C writes into none); past TEXTS_MAX texts a new one is the call's own,
+    and the call is the same."""
+    from qemu_migration.upstream import impl as I
+    mod = selftest_c()
+    xml = DOMAIN_XML.replace("web1", "texts1")
+
+    def define(name):
+        w = world_with()
+        with w.activate():
+            return mod.selftestDefine(w.driver, "conn", xml, name)
+    first = define("shared-text")
+    assert xml in mod.texts and "shared-text" in mod.texts
+    _texts_unchanged(mod)
+    monkeypatch.setattr(I, "TEXTS_MAX", len(mod.texts))
+    n = len(mod.texts)
+    assert define("own-text") == first.replace("shared-text", "own-text")
+    assert len(mod.texts) == n and "own-text" not in mod.texts
+
+
 def test_tunnel_pipe_and_fds(impl):
     kind, mod = impl
     w = world_with()

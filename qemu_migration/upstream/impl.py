@@ -282,6 +282,7 @@ def _push_lines(rows, which, env, ind="    "):
 
 
 IMAGES_MAX = 4096       # prepared images kept per kind and module (then no more are kept)
+TEXTS_MAX = 4096        # Session.const_str's C strings kept per module (then no more are kept)
 
 
 def _maker(cls, ffi, ctype, init):
@@ -688,15 +689,19 @@ class Session:
         return buf
 
     def const_str(self, s):
-        """A C string C only reads (a push-only row's, or any string row's at a binding's
-        first push): one per text and module, kept for the process (the texts are the
-        worlds' few paths and names); C writes into none (tests/test_upstream_c.py)."""
+        """A C string C only reads (a push-only row's, any string row's at a binding's
+        first push, an entry point's ``const char *`` argument): one per text and module,
+        kept for the process (the texts are the worlds' few paths, names and documents; past
+        TEXTS_MAX of them a new one is the call's own); C writes into none
+        (tests/test_upstream_c.py)."""
         if s is None:
             return self.ffi.NULL
         texts = self.impl.texts
         buf = texts.get(s)
         if buf is None:
-            buf = texts[s] = self.cstr(s)
+            buf = self.cstr(s)
+            if len(texts) < TEXTS_MAX:
+                texts[s] = buf
         return buf
 
     def pystr(self, p):
@@ -1748,7 +1753,7 @@ def _arg_converter(kind):
     by_kind = {"driver": Session.c_driver, "vm": Session.c_vm, "def": Session.c_def,
                "priv": Session.c_priv, "handle": Session.handle, "conn": Session.c_conn,
                "stream": Session.c_stream, "dom": Session.c_dom, "info": Session.c_info,
-               "str": Session.cstr, "snapshots": Session.c_snapshots}
+               "str": Session.const_str, "snapshots": Session.c_snapshots}
     if kind in by_kind:
         return by_kind[kind]
     if kind.startswith("cell:"):

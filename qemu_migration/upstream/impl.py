@@ -398,6 +398,8 @@ def _make_push(rows):
 
 class Binding:
     """One Python object and its C struct, kept equal over the rows of ``ROWS``."""
+    # (what _maker sets; a subclass may keep more)
+    __slots__ = ("py", "c", "c_shadow", "py_shadow", "c_bytes", "cbuf", "__dict__")
     kind = "?"
     ROWS: tuple = ()
     IMAGE = False       # its pure rows from a prepared image (_maker)

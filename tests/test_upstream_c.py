@@ -1125,6 +1125,66 @@ if LIBVIRT_SRC:
         _texts_unchanged(impl)
 
 
+def _unpacked_rows_checked(impl, run):
+    """``run()`` with every session kept; then per binding of a kind whose pull reads rows
+    from its struct's bytes at once (Binding._unpacked), those values against what each
+    row's reader reads. Returns the kinds checked and their rows' raw values seen."""
+    impl.kept = []
+    try:
+        run()
+        sessions = impl.kept
+    finally:
+        impl.kept = None
+    kinds, seen = set(), set()
+    for s in sessions:
+        for b in s.bindings:
+            unpack, where = b._unpacked(s.ffi, b._field_ranges(s.ffi))
+            if unpack is None:
+                continue
+            raws = unpack.unpack_from(b.cbuf[:])
+            for i, _, read_c, _ in b._pulled:
+                if i in where:
+                    assert raws[where[i]] == read_c(s, b.c), (b.kind, b.ROWS[i][0])
+                    seen.add((b.kind, b.ROWS[i][0], raws[where[i]]))
+            kinds.add(b.kind)
+    return kinds, seen
+
+
+def test_rows_read_at_once_are_what_their_readers_read():
+    """A pull reads a binding's plain number and pointer rows from its struct's bytes at
+    once (struct.unpack): each value is what the row's reader reads, a negative number
+    (a shut-off domain's id) and a pointer included."""
+    mod = selftest_c()
+
+    def run():
+        for state in ("running", "shutoff"):
+            for name in ("job", "locks", "tables"):
+                w = world_with(make_vm(state=state))
+                with w.activate():
+                    SELFTEST_CALLS[name](mod, w)
+    kinds, seen = _unpacked_rows_checked(mod, run)
+    assert {"vm", "def", "priv"} <= kinds
+    assert ("def", "id", -1) in seen
+    assert any(k == "vm" and row == "privateData" and v for k, row, v in seen)
+
+
+if LIBVIRT_SRC:
+    @pytest.mark.parametrize("version", ["pre", "post", "fixed"])
+    def test_rows_read_at_once_are_what_their_readers_read_upstream(version):
+        """Every 12th enumerated case on the compiled upstream: the rows a pull reads from
+        a struct's bytes at once are what their readers read, in every binding left."""
+        from qemu_migration.analysis import cases as C
+        from qemu_migration.engine import run_call
+        impl = _upstream(version)
+
+        def run():
+            for c in C.enumerate_cases()[5::12]:
+                run_call(c.make_world(), version, c.call, impl)
+        kinds, seen = _unpacked_rows_checked(impl, run)
+        assert {"vm", "def", "priv"} <= kinds
+        assert ("def", "id", -1) in seen and len(seen) > 20
+
+
 def test_deferred_reports_and_logs_as_python_makes_them():
     """The reporters and the log, deferred with their texts: more of them between two
     callbacks than C buffers events or texts, each in the world as the twin makes it

@@ -25,6 +25,7 @@ How the two sides stay one world:
     ``world.statics`` before a call and written back after it.
 """
 import inspect
+import struct
 from importlib import import_module
 from itertools import chain
 from operator import attrgetter, call, is_
@@ -396,6 +397,10 @@ def _make_push(rows):
     return env["push"]
 
 
+# struct's codes of an integer of a size: (unsigned, signed)
+_STRUCT_CODES = {1: ("B", "b"), 2: ("H", "h"), 4: ("I", "i"), 8: ("Q", "q")}
+
+
 class Binding:
     """One Python object and its C struct, kept equal over the rows of ``ROWS``."""
     # (what _maker sets; a subclass may keep more)
@@ -425,7 +430,7 @@ class Binding:
 
     def _field_ranges(self, ffi):
         """Per pulled row, the (start, end) of the bytes of the C field its raw value lies
-        in, or None (read it at every pull that sees a change)."""
+        in and the field's C type, or None (read it at every pull that sees a change)."""
         base = int(ffi.cast("uintptr_t", self.c))
         ranges = []
         for i, set_py, read_c, to_py in self._pulled:
@@ -435,8 +440,43 @@ class Binding:
                 continue
             p = ffi.addressof(self.c[0], *path)
             lo = int(ffi.cast("uintptr_t", p)) - base
-            ranges.append((lo, lo + ffi.sizeof(ffi.typeof(p).item)))
+            t = ffi.typeof(p).item
+            ranges.append((lo, lo + ffi.sizeof(t), t))
         return ranges
+
+    def _unpacked(self, ffi, ranges):
+        """The rows whose reader is the plain value of their field (its inline code says
+        so: ``c.F`` of a number, ``s.addr(c.F)`` of a pointer), read at once from the
+        struct's bytes: (a struct.Struct of those fields in the order of their offsets,
+        {row index: its place in what it unpacks}), or (None, {}) where there are none."""
+        fields = []
+        for (i, set_py, read_c, to_py), r in zip(self._pulled, ranges):
+            if r is None:
+                continue
+            lo, hi, t = r
+            name = ".".join(read_c.field)
+            code = getattr(read_c, "inline", None)
+            if t.kind == "pointer" and code in ("s.addr(c.%s)" % name,
+                                                "s.addr(getattr(c, '%s'))" % name):
+                signed = False
+            elif t.kind in ("primitive", "enum") and code == "c." + name and \
+                    t.cname not in ("float", "double", "long double", "_Bool", "bool"):
+                signed = int(ffi.cast(t, -1)) < 0
+            else:
+                continue
+            size = hi - lo
+            if size not in _STRUCT_CODES:
+                continue
+            fields.append((lo, size, _STRUCT_CODES[size][signed], i))
+        if not fields:
+            return None, {}
+        fields.sort()
+        fmt, at, where = "=", 0, {}
+        for k, (lo, size, code, i) in enumerate(fields):
+            fmt += "%dx%s" % (lo - at, code) if lo > at else code
+            at = lo + size
+            where[i] = k
+        return struct.Struct(fmt), where
 
     def _make_pull(self, ffi):
         """This kind's pull in a module (the structs' layouts are the module's), as one
@@ -454,12 +494,19 @@ class Binding:
                  "    py = self.py",
                  "    sh = self.c_shadow",
                  "    vals = None"]
-        for (i, set_py, read_c, to_py), r in zip(self._pulled, self._field_ranges(ffi)):
+        ranges = self._field_ranges(ffi)
+        unpack, where = self._unpacked(ffi, ranges)
+        if unpack is not None:
+            env["unpack"] = unpack.unpack_from
+            lines.append("    raws = unpack(now)")
+        for (i, set_py, read_c, to_py), r in zip(self._pulled, ranges):
             ind = "    "
-            if r is not None:
+            code = getattr(read_c, "inline", None)
+            if i in where:      # its raw value unpacked with the others': no test first
+                code = "raws[%d]" % where[i]
+            elif r is not None:
                 lines.append("    if now[%d:%d] != before[%d:%d]:" % (r[0], r[1], r[0], r[1]))
                 ind = "        "
-            code = getattr(read_c, "inline", None)
             if code is None:
                 env["r%d" % i] = read_c
                 code = "r%d(s, c)" % i

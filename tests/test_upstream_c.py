@@ -1230,7 +1230,8 @@ def test_deferred_cookie_free_as_python_makes_it():
 def test_deferred_status_save_records_the_name_c_has():
     """virDomainSaveStatus, deferred where the fault plan names it not: the name saved and
     the trace as the twin has them; faulted (or with wakeups scripted) it crosses and
-    fails there as the twin's; a definition renamed by C since the last sync makes the
+    fails there as the twin's, and so does a name too long for C's buffer of texts; a
+    definition renamed by C since the last sync makes the
     deferred call an error, never a save under the old name."""
     mod = selftest_c()
 
@@ -1242,6 +1243,17 @@ def test_deferred_status_save_records_the_name_c_has():
                               _run_deferring(mod, save, scripted, faults))
         assert py == c
         assert py[0][1] == ([] if faults else ["web1"])
+        assert seen.count("qmc_py_virDomainSaveStatus") == crossings
+
+    # a name longer than C's text buffer (16384 bytes) crosses as the twin runs it,
+    # after what C had buffered before it, instead of being written past the buffer
+    # (the logs aside: C formats a log line into 4096 bytes, and this one has the name)
+    for n, crossings in ((100, 0), (20000, 1), (60000, 1)):
+        (py, _), (c, seen) = (_run_deferring(_import_twin(), save, name="x" * n),
+                              _run_deferring(mod, save, name="x" * n))
+        assert py[:8] + py[9:] == c[:8] + c[9:] and py[0][1] == ["x" * n]
+        assert len(py[8]) == len(c[8]) and all(
+            a.startswith(b) and (a == b or len(b) > 4000) for a, b in zip(py[8], c[8]))
         assert seen.count("qmc_py_virDomainSaveStatus") == crossings
 
     def renamed(m, w, vm):

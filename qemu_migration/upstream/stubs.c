@@ -38,13 +38,18 @@ QMC_NOINST static void qmc_ev_defer(int k, void *arg);
 struct qmc_text { int a; int b; void *p; void *q; const char *func; const char *msg; };
 static char qmc_texts[QMC_NTEXT] __attribute__((aligned(16)));
 int qmc_ntext;
-QMC_NOINST static void qmc_defer_text(int k, int a, int b, void *p_, void *q,
-                                      const char *func, const char *msg)
+/* 1 when buffered; 0 when the record would not fit even in the empty buffer (a text
+ * longer than it: a domain's name is as long as its XML says), and the caller crosses
+ * as it does when nothing is deferred (what C buffered before goes first) */
+QMC_NOINST static int qmc_defer_text(int k, int a, int b, void *p_, void *q,
+                                     const char *func, const char *msg)
 {
     size_t nf = func ? strlen(func) + 1 : 0, nm = strlen(msg) + 1;
     size_t need = (sizeof(struct qmc_text) + nf + nm + 15) & ~(size_t)15;
     struct qmc_text *t;
     char *p;
+    if (need > QMC_NTEXT)
+        return 0;
     if (qmc_nev == QMC_NEV)     /* room for the event first: taking the events takes */
         qmc_py_events();        /* the texts, so none is taken before its event is put */
     if (qmc_ntext + need > QMC_NTEXT)
@@ -59,6 +64,7 @@ QMC_NOINST static void qmc_defer_text(int k, int a, int b, void *p_, void *q,
     t->func = func ? memcpy(p, func, nf) : NULL;
     t->msg = memcpy(p + nf, msg, nm);
     qmc_ev_defer(k, t);
+    return 1;
 }
 
 QMC_NOINST static char *qmc_vformat(char *buf, size_t len, const char *fmt, va_list ap)
@@ -74,9 +80,7 @@ QMC_STUB void qmc_report(int domain, int code, const char *func, const char *fmt
     va_start(ap, fmt);
     qmc_vformat(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    if (qmc_defer)
-        qmc_defer_text(9, domain, code, NULL, NULL, func, buf);
-    else
+    if (!qmc_defer || !qmc_defer_text(9, domain, code, NULL, NULL, func, buf))
         qmc_py_report(domain, code, func, buf);
     QMC_ERRNO();
 }
@@ -88,18 +92,14 @@ QMC_STUB void qmc_report_system(int num, const char *func, const char *fmt, ...)
     va_start(ap, fmt);
     qmc_vformat(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    if (qmc_defer)
-        qmc_defer_text(10, num, 0, NULL, NULL, func, buf);
-    else
+    if (!qmc_defer || !qmc_defer_text(10, num, 0, NULL, NULL, func, buf))
         qmc_py_report_system(num, func, buf);
     QMC_ERRNO();
 }
 
 QMC_STUB void qmc_report_oom(const char *func)
 {
-    if (qmc_defer)
-        qmc_defer_text(11, 0, 0, NULL, NULL, func, "");
-    else
+    if (!qmc_defer || !qmc_defer_text(11, 0, 0, NULL, NULL, func, ""))
         qmc_py_report_oom(func);
     QMC_ERRNO();
 }
@@ -111,9 +111,7 @@ QMC_STUB void qmc_log(int level, const char *fmt, ...)
     va_start(ap, fmt);
     qmc_vformat(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    if (qmc_defer)
-        qmc_defer_text(12, level, 0, NULL, NULL, NULL, buf);
-    else
+    if (!qmc_defer || !qmc_defer_text(12, level, 0, NULL, NULL, NULL, buf))
         qmc_py_log(level, buf);
     QMC_ERRNO();
 }
@@ -222,18 +220,16 @@ QMC_STUB int virCondWaitUntil(virCondPtr c, virMutexPtr m, unsigned long long wh
  * qmc_defer is set, the name copied (a: it is NULL) */
 QMC_STUB void virCondSignal(virCondPtr c)
 {
-    if (qmc_defer)
-        qmc_defer_text(16, !c->name, 0, NULL, NULL, NULL, c->name ? c->name : "");
-    else
+    if (!qmc_defer
+        || !qmc_defer_text(16, !c->name, 0, NULL, NULL, NULL, c->name ? c->name : ""))
         qmc_py_virCondSignal(c->name);
     QMC_ERRNO();
 }
 
 QMC_STUB void virCondBroadcast(virCondPtr c)
 {
-    if (qmc_defer)
-        qmc_defer_text(17, !c->name, 0, NULL, NULL, NULL, c->name ? c->name : "");
-    else
+    if (!qmc_defer
+        || !qmc_defer_text(17, !c->name, 0, NULL, NULL, NULL, c->name ? c->name : ""))
         qmc_py_virCondBroadcast(c->name);
     QMC_ERRNO();
 }
@@ -245,10 +241,9 @@ QMC_STUB void virCondBroadcast(virCondPtr c)
 QMC_STUB int virDomainSaveStatus(virCapsPtr caps, const char *dir, virDomainObjPtr vm)
 {
     int r = 0;
-    if ((qmc_defer & QMC_DEFER_SAVE) && vm && vm->def)
-        qmc_defer_text(15, !vm->def->name, !dir, (void *)vm, (void *)caps, dir ? dir : "",
-                       vm->def->name ? vm->def->name : "");
-    else
+    if (!((qmc_defer & QMC_DEFER_SAVE) && vm && vm->def)
+        || !qmc_defer_text(15, !vm->def->name, !dir, (void *)vm, (void *)caps,
+                           dir ? dir : "", vm->def->name ? vm->def->name : ""))
         r = qmc_py_virDomainSaveStatus(caps, dir, vm);
     QMC_ERRNO();
     return r;

@@ -246,12 +246,16 @@ SHARED_GROUPS = {
     "tests/test_caseid.py": "cases",
     "tests/test_check_baseline.py": "cases",
     "tests/test_upstream_record.py": "cases",
+    # its diffs and checks of the C tree against post and pre read those same outcomes, and
+    # test_readme's diff to the tree is its whole-space run (about 13 s of CPU less than
+    # in a worker of its own)
+    "tests/test_c_candidate.py": "cases",
     # the protocol_rows fixture's matrix
     "tests/test_claims.py": "protocol-rows",
     "tests/test_bench_protocol.py": "protocol-rows",
 }
-LONGEST_FIRST = ("cases", "fault-matrix", "tests/test_c_candidate.py", "tests/test_wakeups.py",
-                 "tests/test_reach.py", "protocol-rows")
+LONGEST_FIRST = ("cases", "fault-matrix", "tests/test_wakeups.py", "tests/test_reach.py",
+                 "protocol-rows")
 
 
 def xdist_group(nodeid):

@@ -6,6 +6,7 @@ import importlib.util
 import itertools
 import os
 import sys
+from pathlib import Path
 
 import coverage
 import pytest
@@ -235,9 +236,12 @@ def misspelt_gotos(monkeypatch, module, function):
 # the end while the other worker idles; the rest keep the files' order.
 
 SHARED_GROUPS = {
-    # conftest's fault_matrix() and fault_extra_rows()
-    "tests/test_fault_figures.py": "fault-matrix",
-    "tests/test_upstream_protocol.py": "fault-matrix",
+    # conftest's fault_matrix() and fault_extra_rows(), and the protocol_rows fixture's
+    # matrix, which test_upstream_protocol reads too (one worker builds it once for all)
+    "tests/test_fault_figures.py": "protocol-matrix",
+    "tests/test_upstream_protocol.py": "protocol-matrix",
+    "tests/test_claims.py": "protocol-matrix",
+    "tests/test_bench_protocol.py": "protocol-matrix",
     # the case space's outcomes and diffs, kept per process (analysis/cases.py)
     "tests/test_analysis.py": "cases",
     "tests/test_readme.py": "cases",
@@ -250,12 +254,8 @@ SHARED_GROUPS = {
     # test_readme's diff to the tree is its whole-space run (about 13 s of CPU less than
     # in a worker of its own)
     "tests/test_c_candidate.py": "cases",
-    # the protocol_rows fixture's matrix
-    "tests/test_claims.py": "protocol-rows",
-    "tests/test_bench_protocol.py": "protocol-rows",
 }
-LONGEST_FIRST = ("cases", "fault-matrix", "tests/test_wakeups.py", "tests/test_reach.py",
-                 "protocol-rows")
+LONGEST_FIRST = ("cases", "protocol-matrix", "tests/test_wakeups.py", "tests/test_reach.py")
 
 
 def xdist_group(nodeid):
@@ -330,22 +330,81 @@ def pytest_runtest_call(item):
         yield
 
 
+# --- the fault matrix: built once, kept between runs -----------------------------------------
+#
+# The rows of `protocol --faults` (about 8 s of CPU) depend on the package's code, on the
+# fixture XML its hosts are loaded from, and on the XML parser: nothing else.  They are kept
+# in the cache folder (paths.cache_dir) under a key made of all of those, so a run after one
+# that changed none of them reads them back (0.2 s) instead of building them again; a change
+# of any of them gives another key, and the rows are built afresh (and kept).  One file per
+# checkout (its fixtures folder): two checkouts do not evict each other's.
+
+KEPT_FORMAT = b"qemu-migration tests kept rows 1"
+
+
+def kept_key(name, source=None, fixtures=None):
+    """The key ``name``'s kept rows are valid under: sha256 of ``name``, the package's
+    source and the Python that runs it (``paths.source_digest``, or ``source``), every
+    XML file under the fixtures folder (or ``fixtures``; each by path and content), and
+    the versions of lxml and libxml2 that parse them, and this file (where what computes
+    the rows is written)."""
+    import hashlib
+    from lxml import etree
+    from qemu_migration import paths
+    root = Path(fixtures) if fixtures is not None else paths.fixtures_dir()
+    h = hashlib.sha256(KEPT_FORMAT + b"\0" + name.encode() + b"\0")
+    h.update((source if source is not None else paths.source_digest()).encode() + b"\0")
+    h.update(repr((etree.LXML_VERSION, etree.LIBXML_VERSION)).encode() + b"\0")
+    h.update(Path(__file__).read_bytes() + b"\0")
+    for f in sorted(root.rglob("*.xml")):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def kept_path(name):
+    """The cache file of ``name``'s rows for this checkout."""
+    import hashlib
+    from qemu_migration import paths
+    slot = hashlib.sha256(os.fsencode(paths.fixtures_dir())).hexdigest()[:12]
+    return paths.cache_dir() / "tests" / ("%s-%s.marshal.z" % (name, slot))
+
+
+def kept_rows(name, compute, key=None):
+    """``compute()``'s value (plain data), read back from ``kept_path(name)`` when kept
+    there under ``key`` (default ``kept_key(name)``), else computed and kept."""
+    import marshal
+    import zlib
+    from qemu_migration.paths import keep_file
+    key = kept_key(name) if key is None else key
+    path = kept_path(name)
+    try:
+        with open(path, "rb") as f:
+            kept = marshal.loads(zlib.decompress(f.read()))
+    except (OSError, EOFError, ValueError, TypeError, zlib.error):
+        kept = None
+    if type(kept) is tuple and len(kept) == 2 and kept[0] == key:
+        return kept[1]
+    value = compute()
+    keep_file(path, zlib.compress(marshal.dumps((key, value)), 1))
+    return value
+
+
 @functools.cache
 def fault_matrix():
     """Every row of `qemu-migration protocol --faults` (the matrix, each faultable
-    call failing in turn, the clean guest's wakeups), built once per process on the first
-    call and kept (about 12 s of CPU, 170 MB): test_fault_figures and
-    test_upstream_protocol's replay share it.  Call it from the body of a ``no_cover``
-    test: built in a fixture's set-up, coverage would trace it."""
+    call failing in turn, the clean guest's wakeups), built once (about 7 s of CPU,
+    170 MB) and kept (``kept_rows``): test_fault_figures and test_upstream_protocol's
+    replay share it.  Call it from the body of a ``no_cover`` test: built in a fixture's
+    set-up, coverage would trace it."""
     from qemu_migration.engine.protocol import matrix
-    return matrix(faults=True)
+    return kept_rows("fault-matrix", lambda: matrix(faults=True))
 
 
 @functools.cache
 def fault_extra_rows():
     """engine/protocol.py's extra rows with their fault rows and the WAKEUP_ROWS, on the
-    three versions (what compare runs besides the matrix), built once per process on the
-    first call, as ``fault_matrix``."""
+    three versions (what compare runs besides the matrix), built once and kept, as
+    ``fault_matrix``."""
     from qemu_migration.engine.protocol import extra_rows
     from qemu_migration.port import VERSION_NAMES
-    return extra_rows(VERSION_NAMES, faults=True)
+    return kept_rows("fault-extra-rows", lambda: extra_rows(VERSION_NAMES, faults=True))

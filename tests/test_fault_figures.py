@@ -9,7 +9,8 @@ and asserts the sentence carries them; so a change of the matrix that moves a fi
 fails here, not silently in the README.
 
 The matrix is conftest's ``fault_matrix()``: built once per session, in the first test
-that asks (its body, untraced: these tests are ``no_cover``), shared with
+that asks (its body, untraced: these tests are ``no_cover``), or read back from the cache
+folder where a run kept it under a key of all it depends on (``kept_rows``), shared with
 test_upstream_protocol's replay, as are the extra rows (``fault_extra_rows()``) that
 compare runs besides it ("Comparing with the upstream C").
 """

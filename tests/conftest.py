@@ -314,6 +314,19 @@ def coverage_paused(config=None):
             cov.start()
 
 
+@pytest.fixture(scope="session")
+def every_case_outcome():
+    """The outcome of every enumerated case on each port, run once per process and
+    untraced (``coverage_paused``); analysis/cases.py keeps them for the tests after it:
+    the cases group's checks, baselines and replays of the records read them instead of
+    running the whole space again under the tracer (about three times the CPU).  The
+    tests of cases.py and the smaller tests reach every line those runs do (the gate
+    checks it)."""
+    from qemu_migration.analysis import cases
+    with coverage_paused():
+        cases.prefetch(cases.VERSION_NAMES, cases.enumerate_cases())
+
+
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_call(item):
     """A ``no_cover`` test's call runs with no tracer at all.  pytest-cov stops its own

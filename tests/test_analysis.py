@@ -17,6 +17,10 @@ from conftest import cli_out as _main, cli_run, coverage_paused
 
 ISALLOWED_REFUSALS = ("auto destroy", "snapshots", "host devices")
 
+# the whole space's outcomes on each port, run untraced once for the process (conftest): the
+# first module of the cases group, whose later modules read them too
+pytestmark = pytest.mark.usefixtures("every_case_outcome")
+
 
 # The two whole-space diffs the tests below read, computed untraced (conftest's
 # coverage_paused; traced they took about three times as long): the smaller tests here and

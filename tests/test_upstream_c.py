@@ -8,6 +8,7 @@ three versions are built and compared with the Python port on hand-made states.
 
 In CI (``CI=true``) a missing compiler or a failed build is an error, not a skip.
 """
+import collections
 import contextlib
 import json
 import os
@@ -1083,18 +1084,83 @@ def test_deferred_clock_reads_the_worlds_clock_unless_the_plan_faults_it():
         assert seen == ["qmc_py_virTimeMs"] * crossings
 
 
+@contextlib.contextmanager
+def _deferred_write_only_refs(impl):
+    """Each deferred call (impl.DEFERRED, made by Python at the next callback, with no
+    push after it) wrapped with a check that it changed no bound Python value but the
+    ones C keeps in step itself: a domain object's references (virDomainObjRef/Unref,
+    counted by C as by the stub) and what qemuMigrationCookieFree clears of a cookie C
+    reads no more.  The number of deferred calls checked, by name."""
+    from qemu_migration.upstream import impl as I
+    deferred = impl.built.installed["deferred"]
+    kept = list(deferred)
+    made = collections.Counter()
+
+    def checked(name, fn):
+        def call(s, w, cstack, p):
+            before = [(b, b._py_values(b.py)) for b in s.bindings]
+            fn(s, w, cstack, p)
+            for b, was in before:
+                changed = [r[0] for r, v, old in zip(b.ROWS, b._py_values(b.py), was)
+                           if v is not old]
+                allowed = ({"refs"} if name in ("virDomainObjRef", "virDomainObjUnref")
+                           and isinstance(b, I.VmB) else set())
+                assert name == "qemuMigrationCookieFree" or set(changed) <= allowed, \
+                    "deferred %s changed %s of a %s" % (name, changed, type(b).__name__)
+            made[name] += 1
+        return call
+    try:
+        deferred[:] = [checked(n, f) for n, f in zip(I.DEFERRED, kept)]
+        yield made
+    finally:
+        deferred[:] = kept
+
+
+def test_deferred_calls_write_only_what_c_keeps_in_step():
+    """The selftest's deferred calls (locks, references, the clock, reports, the status,
+    the signals) change no bound value but the references; a planted write is seen."""
+    from qemu_migration.upstream import impl as I
+    mod = selftest_c()
+    with _deferred_write_only_refs(mod) as made:
+        vm = make_vm()
+        w = world_with(vm)
+        with w.activate():
+            assert mod.selftestLocks(w.driver, vm, 1316000030000) == 1
+            mod.selftestFreed(vm)
+    assert made["virDomainObjRef"] and made["virDomainSaveStatus"] and made["qemuDriverLock"]
+    deferred = mod.built.installed["deferred"]
+    k = I.DEFERRED.index("virDomainObjLock")
+    lock = deferred[k]
+
+    def writes(s, w, cstack, p):
+        lock(s, w, cstack, p)
+        s.py_of(p).persistent = not s.py_of(p).persistent      # a bound field
+    deferred[k] = writes
+    try:
+        with _deferred_write_only_refs(mod), pytest.raises(AssertionError, match="persistent"):
+            vm = make_vm()
+            w = world_with(vm)
+            with w.activate():
+                mod.selftestLocks(w.driver, vm, 1316000030000)
+    finally:
+        deferred[k] = lock
+
+
 if LIBVIRT_SRC:
     @pytest.mark.parametrize("version", ["pre", "post", "fixed"])
     def test_pull_only_stubs_write_no_bound_field(monkeypatch, version):
         """Every 4th enumerated case on the compiled upstream: after each stub of
-        PULL_ONLY, no bound Python value changed (so skipping the push loses nothing)."""
+        PULL_ONLY, no bound Python value changed (so skipping the push loses nothing);
+        after each deferred call, none but what C keeps in step (_deferred_write_only_refs:
+        no push follows them either)."""
         from qemu_migration.analysis import cases as C
         from qemu_migration.engine import run_call
         made = _checking_unpushed(monkeypatch)
         impl = _upstream(version)
-        for c in C.enumerate_cases()[::4]:
-            run_call(c.make_world(), version, c.call, impl)
-        assert len(made) > 500
+        with _deferred_write_only_refs(impl) as deferred:
+            for c in C.enumerate_cases()[::4]:
+                run_call(c.make_world(), version, c.call, impl)
+        assert len(made) > 500 and sum(deferred.values()) > 10000
         _texts_unchanged(impl)
 
     @pytest.mark.parametrize("version", ["pre", "post", "fixed"])

@@ -1283,12 +1283,12 @@ def _install(built):
         return call
 
     # DEFERRED[k]'s call made in its place: (session, world, C functions entered, argument
-    # as its address)
-    deferred = tuple(made(getattr(S, nm)) for nm in DEFERRED[:4]) + (
+    # as its address); a list the tests may wrap in place (state["deferred"])
+    deferred = state["deferred"] = [made(getattr(S, nm)) for nm in DEFERRED[:4]] + [
         in_caller, made(S.virDomainObjRef), made(S.virDomainObjUnref),
         made(S.virDomainDefFree), clock, report, report_system, report_oom, log, close,
         made(CK.qemuMigrationCookieFree), save_status, cond(S.virCondSignal),
-        cond(S.virCondBroadcast))
+        cond(S.virCondBroadcast)]
     assert len(deferred) == len(DEFERRED)
     ntext = ffi.addressof(built.lib, "qmc_ntext")
     addrs = ffi.cast("uintptr_t *", args)      # the arguments as addresses

@@ -1177,7 +1177,11 @@ PULL = "pull"       # stub_call's sync for them
 #   * virDomainSaveStatus, in a call whose fault plan names it not (it returns 0 then):
 #     it records the domain's name, which C hands with the call, as the stub then finds
 #     it (Python's name is C's at the last sync, and C renames a definition only before
-#     a synced call; a name that differs is an error, not a guess);
+#     a synced call: the one rename in the ported code is PrepareAny's of its parsed
+#     definition to dname, qemu_migration.c:1018-1020 @ e2fb96d9, and the duplicate
+#     check and virDomainAssignDef, both synced, follow it before the definition is a
+#     domain's whose status could be saved; a name that differs is an error, not a
+#     guess);
 #   * virCondSignal and virCondBroadcast (of UNSYNCED, returning nothing: they record the
 #     condition's name, which C copies as it does the reporters' texts).
 DEFERRED = ("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock", "virDomainObjUnlock",

@@ -460,7 +460,8 @@ class Binding:
                                                 "s.addr(getattr(c, '%s'))" % name):
                 signed = False
             elif t.kind in ("primitive", "enum") and code == "c." + name and \
-                    t.cname not in ("float", "double", "long double", "_Bool", "bool"):
+                    t.cname not in ("float", "double", "long double", "_Bool", "bool",
+                                    "char"):    # cffi reads a char as bytes, not a number
                 signed = int(ffi.cast(t, -1)) < 0
             else:
                 continue
@@ -472,10 +473,12 @@ class Binding:
             return None, {}
         fields.sort()
         fmt, at, where = "=", 0, {}
-        for k, (lo, size, code, i) in enumerate(fields):
+        for lo, size, code, i in fields:
+            if lo < at:         # bytes another row's field has (a union): its own reader
+                continue
             fmt += "%dx%s" % (lo - at, code) if lo > at else code
             at = lo + size
-            where[i] = k
+            where[i] = len(where)
         return struct.Struct(fmt), where
 
     def _make_pull(self, ffi):
@@ -1302,7 +1305,10 @@ def _install(built):
         """Take what C has buffered since the last callback (stubs.c's qmc_ev: i entered,
         ~i left, ntraced + k a call of the stub DEFERRED[k]) into the world: the entries
         and exits into its trace, as the ``ported`` wrapper makes them; each deferred
-        stub's call is made now, in its place (a recorded one records itself)."""
+        stub's call is made now, in its place (a recorded one records itself).  A
+        deferred call that raises (a porting mistake the world refuses: StrayClose, the
+        status save's name check) ends the drain there: the events after it are dropped
+        (the entry of WATCHED among them), and the run ends in that error."""
         n = pending[0]
         pending[0] = 0
         ntext[0] = 0        # C runs not again before they are all read (see qmc_defer_text)

@@ -225,7 +225,12 @@ def _wake(w, vm, what):
     """Another thread's doing while this one waits: "end-async" ends the async job it
     held, "end-job" ends its job, "end-job+start-async" ends the job and at once
     starts an async migration out (so the waiter must go round again),
-    "remove-domain" removes the domain from the list (see _meanwhile).
+    "remove-domain" removes the domain from the list (see _meanwhile).  Each job begun
+    or ended saves an active domain's status (_save_job).  The thread that starts the
+    migration out is a peer-to-peer PerformJob (qemu_migration.c:2209 @ e2fb96d9), which
+    saves nothing more before it first lets go of the lock; Begin and a native PerformJob
+    would set a phase first (:943, :2228), a third save the model leaves out, as it
+    leaves that thread's phase.
     """
     if what == "remove-domain":
         # as virDomainRemoveInactive: out of the list, whose reference goes with it;

@@ -26,6 +26,16 @@ def cache_dir() -> Path:
     return Path(d).resolve()
 
 
+def checkout_file(name) -> Path:
+    """The cache file ``name`` of this checkout: ``name`` with a digest of the package's
+    folder before its suffix (``reach-<12 hex>.marshal``), so that checkouts of other
+    sources sharing the cache folder (worktrees, a branch beside main) each keep their
+    own instead of replacing each other's at every run."""
+    slot = hashlib.sha256(os.fsencode(Path(__file__).resolve().parent)).hexdigest()[:12]
+    stem, dot, suffix = name.partition(".")
+    return cache_dir() / ("%s-%s%s%s" % (stem, slot, dot, suffix))
+
+
 def keep_file(path, data: bytes) -> None:
     """Write ``data`` to the cache file ``path``: whole, to a temporary file renamed into
     place (a concurrent reader sees the old file or the new one).  A cache that cannot be

@@ -2,7 +2,9 @@
 (the reach) and analysis/cases.py (the fault-free runs' faultable calls) both use."""
 import marshal
 import os
+import re
 
+from qemu_migration import paths
 from qemu_migration.paths import keep, load_kept
 
 
@@ -66,3 +68,15 @@ def test_a_file_that_cannot_be_kept_is_no_error(tmp_path):
     (tmp_path / "d" / "kept.marshal").mkdir(parents=True)  # the rename onto it fails
     keep(tmp_path / "d" / "kept.marshal", "k", 1)
     assert os.listdir(tmp_path / "d") == ["kept.marshal"]   # the temporary file went
+
+
+def test_each_checkout_keeps_its_own_file(monkeypatch, tmp_path):
+    """A cache file is named by the package's folder: two checkouts sharing the cache
+    folder do not replace each other's (their sources differ, so their keys would)."""
+    monkeypatch.setenv("QEMU_MIGRATION_CACHE", str(tmp_path))
+    here = paths.checkout_file("reach.marshal")
+    assert here.parent == tmp_path and re.fullmatch(r"reach-[0-9a-f]{12}\.marshal", here.name)
+    assert paths.checkout_file("calls.marshal").name == here.name.replace("reach", "calls")
+    other = tmp_path / "other" / "qemu_migration" / "paths.py"
+    monkeypatch.setattr(paths, "__file__", str(other))
+    assert paths.checkout_file("reach.marshal") != here

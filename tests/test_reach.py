@@ -16,7 +16,7 @@ import qemu_migration.loader  # noqa: F401
 from conftest import coverage_paused, make_vm, make_world
 from qemu_migration.analysis import cases as C
 from qemu_migration.analysis.reach import NA, Probe, Reach, cached, rebind, run_probes
-from qemu_migration.paths import cache_dir, load_kept
+from qemu_migration.paths import cache_dir, checkout_file, load_kept
 from qemu_migration.port import VERSION_NAMES
 from qemu_migration.port.driver import NotInUnit
 from qemu_migration.port.unit import unit
@@ -312,7 +312,9 @@ def test_the_case_space_reads_its_reach_from_the_cache(monkeypatch, tmp_path):
     try:
         first = C.reach()
         assert probed == [(C.VERSION_NAMES, C.PROBES, C.REACH_TARGETS)] and first == known
-        assert load_kept(tmp_path / "reach.marshal", C.source_digest()) is not None
+        (kept,) = tmp_path.glob("reach-*.marshal")      # this checkout's file
+        assert kept == checkout_file("reach.marshal")
+        assert load_kept(kept, C.source_digest()) is not None
         C.reach.cache_clear()
         monkeypatch.setattr(C, "run_probes", lambda *a: pytest.fail("probed again"))
         assert C.reach() == first

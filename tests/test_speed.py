@@ -267,7 +267,8 @@ def test_the_kept_calls_grow_with_each_function_enumerated(calls_cache):
 
 
 def test_calls_kept_under_another_key_or_unreadable_are_run_again(calls_cache, tmp_path):
-    path = tmp_path / "calls.marshal"
+    path = C._calls_path()
+    assert path.parent == tmp_path
     for bad in (b"", b"\x00garbage", marshal.dumps(("other key", {})),
                 marshal.dumps([C.source_digest(), {}]), marshal.dumps((C.source_digest(), []))):
         path.write_bytes(bad)
@@ -277,9 +278,9 @@ def test_calls_kept_under_another_key_or_unreadable_are_run_again(calls_cache, t
 
 
 def test_calls_that_cannot_be_kept_are_no_error(calls_cache, tmp_path, monkeypatch):
-    (tmp_path / "calls.marshal").mkdir()        # the rename onto it fails: the temp file goes
+    C._calls_path().mkdir()             # the rename onto it fails: the temp file goes
     C.enumerate_cases(["IsAllowed"])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.marshal"]
+    assert sorted(p for p in tmp_path.iterdir()) == [C._calls_path()]
     blocker = tmp_path / "file"
     blocker.write_text("")
     monkeypatch.setenv("QEMU_MIGRATION_CACHE", str(blocker))   # its folder is a file

@@ -31,7 +31,7 @@ from ..engine.batch import (collector_off, cores, env_jobs, fork_context, quiet_
                             sigint_held, sigint_ignored)
 from ..engine.outcome import plain
 from ..engine.runner import record_call, run_call
-from ..paths import cache_dir, keep, load_kept, source_digest
+from ..paths import checkout_file, keep, load_kept, source_digest
 from ..port import VERSION_NAMES
 from ..port.registry import ENTRY_NAMES, SHORT, Call
 from ..port.registry import resolve as resolve_function
@@ -658,9 +658,9 @@ PROBES = [
 @functools.lru_cache(maxsize=None)
 def reach():
     """What the callers give, on every version: found once per process, and kept between
-    processes in the cache folder (``paths.cache_dir``) under the digest of the
+    processes in the cache folder (``paths.checkout_file``) under the digest of the
     package's source, on which alone it depends (analysis/reach.py, ``cached``)."""
-    return cached(cache_dir() / "reach.marshal", source_digest(),
+    return cached(checkout_file("reach.marshal"), source_digest(),
                   lambda: run_probes(VERSION_NAMES, PROBES, REACH_TARGETS))
 
 
@@ -1010,7 +1010,7 @@ def enumerate_state(function, state) -> Case:
 # that needs some versions' outcomes then runs those only (``diff`` does not run ``fixed``).
 
 def _calls_path():
-    return cache_dir() / "calls.marshal"
+    return checkout_file("calls.marshal")
 
 
 def _load_calls(key) -> Dict[tuple, dict]:

@@ -393,20 +393,56 @@ def test_every_entry_point_has_cases():
         assert counts[f] >= C.state_count(f) > 0
 
 
-def test_fault_points_come_from_both_sides():
+def _saves_twice():
+    """The post port with each status save made twice (the C side of the tests below is
+    the real post port)."""
+    from conftest import STATE_DIR_LINE, broken_port
+    return broken_port("post", STATE_DIR_LINE, STATE_DIR_LINE.replace(
+        " < 0:", " < 0 or virDomainSaveStatus(driver.caps, driver.stateDir, obj) < 0:"),
+        in_module="qemu_domain")
+
+
+@pytest.mark.no_cover      # the whole space; test_fault_points_from_both_sides_of_three_cases
+def test_fault_points_come_from_both_sides():   # below reaches every line of it traced
     """cases_from_both, with a port for each side: the real post as "the C", a copy that
     saves the status twice as the port: a call only one side makes is a mismatch, and a
     fault case is made at it; with both sides the same, nothing is added."""
-    from conftest import STATE_DIR_LINE, broken_port
     from qemu_migration.port import VERSIONS
     post = VERSIONS["post"].module
-    twice = broken_port("post", STATE_DIR_LINE, STATE_DIR_LINE.replace(
-        " < 0:", " < 0 or virDomainSaveStatus(driver.caps, driver.stateDir, obj) < 0:"),
-        in_module="qemu_domain")
+    twice = _saves_twice()
     extra, mismatches, c_out = C.cases_from_both("post", post, port=twice)
     assert mismatches and all(py and not c for _, py, c in mismatches)
     assert all(p.startswith("virDomainSaveStatus#") for _, py, _ in mismatches for p in py)
     assert extra and all(c.dims["fault"].startswith("virDomainSaveStatus#") for c in extra)
     known = {c.id for c in C.enumerate_cases()}
     assert not any(c.id in known for c in extra) and len(c_out) < len(known)
+    assert C.cases_from_both("post", post)[:2] == ([], [])
+
+
+def test_fault_points_from_both_sides_of_three_cases(monkeypatch):
+    """The same as the test above on three cases, traced: a fault case is passed over; a
+    state whose status save the port makes twice is a mismatch, its extra saves (calls
+    only the port made) become new fault cases, and the C's outcome of it is kept; a
+    state that saves no status is neither; with both sides the same nothing is added."""
+    from qemu_migration.port import VERSIONS
+    post = VERSIONS["post"].module
+    every = C.enumerate_cases()
+    faulted = next(c for c in every if c.faults)
+    free = [c for c in every if not c.faults]
+    # the first state whose post run saves the status, and the first that no version's does
+    saves = next(c for c in free if ("virDomainSaveStatus", 1) in C.fault_points(c)
+                 and C.faultable_calls("post", c, post)[1].get("virDomainSaveStatus"))
+    none = next(c for c in free if ("virDomainSaveStatus", 1) not in C.fault_points(c))
+    calls = {c.id: C.faultable_calls("post", c, post) for c in (saves, none)}
+    assert not calls[none.id][1].get("virDomainSaveStatus")
+    monkeypatch.setattr(C, "enumerate_cases", lambda: [faulted, saves, none])
+    n = calls[saves.id][1]["virDomainSaveStatus"]
+    extra, mismatches, c_out = C.cases_from_both("post", post, port=_saves_twice())
+    points = ["virDomainSaveStatus#%d" % i for i in range(n + 1, 2 * n + 1)]
+    assert mismatches == [(saves.id, points, [])]
+    assert [c.dims["fault"] for c in extra] == points
+    assert all(c.function == saves.function and c.state_id == saves.state_id
+               for c in extra)
+    assert not {c.id for c in extra} & {c.id for c in every}
+    assert c_out == {saves.id: calls[saves.id][0], none.id: calls[none.id][0]}
     assert C.cases_from_both("post", post)[:2] == ([], [])

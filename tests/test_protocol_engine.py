@@ -391,6 +391,7 @@ def test_a_faulted_matrix_runs_each_plain_row_once(monkeypatch):
     assert len(ran) == 2 * len(rows) and any(r["fault"] for r in rows)
 
 
+@pytest.mark.no_cover      # faulted rows of every domain: the engine's other tests trace them
 def test_the_matrix_rows_share_a_prototype_no_run_changes():
     """The matrix's rows share a prototype made once per row of the matrix (its fixture
     files read once, its variant applied once), and each run builds its worlds from the

@@ -176,7 +176,8 @@ QMC_STUB int virTimeMs(unsigned long long *ms)
     QMC_ERRNO();
     return r;
 }
-/* the lock stubs: buffered while qmc_defer is set (k: their index in impl.py's DEFERRED) */
+/* a stub that returns nothing, buffered while qmc_defer is set (k: its index in impl.py's
+ * DEFERRED): the lock stubs here, the definition's and the cookie's frees below */
 #define QMC_FWD_DEFERRED(k, name, T) \
     QMC_STUB void name(T p) { \
         if (qmc_defer) qmc_ev_defer(k, (void *)p); else qmc_py_##name(p); \
@@ -270,27 +271,13 @@ QMC_FWD(int, qemuMigrationBakeCookie,
 /* the cookie's free (port/cookie.py's, ported: it shows in the trace, nested where C
  * called it) returns nothing and C reads no cookie after it: while qmc_defer is set,
  * buffered, made by Python in its place */
-QMC_STUB void qemuMigrationCookieFree(qemuMigrationCookiePtr mig)
-{
-    if (qmc_defer)
-        qmc_ev_defer(14, (void *)mig);
-    else
-        qmc_py_qemuMigrationCookieFree(mig);
-    QMC_ERRNO();
-}
+QMC_FWD_DEFERRED(14, qemuMigrationCookieFree, qemuMigrationCookiePtr)
 QMC_FWD(virDomainDefPtr, virDomainDefParseString,
         (virCapsPtr caps, const char *xml, unsigned int types, unsigned int flags),
         (caps, xml, types, flags))
 /* it frees nothing (the definitions are the Python world's): buffered while qmc_defer
  * is set, Python's stub made in its place */
-QMC_STUB void virDomainDefFree(virDomainDefPtr def)
-{
-    if (qmc_defer)
-        qmc_ev_defer(7, (void *)def);
-    else
-        qmc_py_virDomainDefFree(def);
-    QMC_ERRNO();
-}
+QMC_FWD_DEFERRED(7, virDomainDefFree, virDomainDefPtr)
 #ifndef QMC_ABI_CHECK_COMPILED
 QMC_FWD(bool, virDomainDefCheckABIStability, (virDomainDefPtr src, virDomainDefPtr dst),
         (src, dst))

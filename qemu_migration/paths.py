@@ -10,6 +10,7 @@ import hashlib
 import marshal
 import os
 import sys
+import zlib
 from pathlib import Path
 
 
@@ -62,8 +63,11 @@ def load_kept(path, key, decode=None):
     another shape)."""
     try:
         with open(path, "rb") as f:
-            data = marshal.load(f)
-    except (OSError, EOFError, ValueError, TypeError):
+            raw = f.read()
+        # a compressed file (keep(..., compress=True)) starts with zlib's header byte,
+        # which no marshalled tuple does
+        data = marshal.loads(zlib.decompress(raw) if raw[:1] == b"\x78" else raw)
+    except (OSError, EOFError, ValueError, TypeError, zlib.error):
         return None
     if type(data) is not tuple or len(data) != 2 or data[0] != key:
         return None
@@ -75,12 +79,13 @@ def load_kept(path, key, decode=None):
         return None
 
 
-def keep(path, key, value) -> None:
+def keep(path, key, value, compress=False) -> None:
     """Keep ``value`` (plain data: marshal) in the cache file ``path`` under ``key``
-    (``keep_file``), for ``load_kept``.  The key should name what the value depends on;
-    the package's (``source_digest``) includes the Python version, whose marshal
-    format it is."""
-    keep_file(path, marshal.dumps((key, value)))
+    (``keep_file``), for ``load_kept``; ``compress``ed (zlib, its fastest level) for a
+    large value.  The key should name what the value depends on; the package's
+    (``source_digest``) includes the Python version, whose marshal format it is."""
+    data = marshal.dumps((key, value))
+    keep_file(path, zlib.compress(data, 1) if compress else data)
 
 
 @functools.lru_cache(maxsize=None)

@@ -350,7 +350,7 @@ def pytest_runtest_call(item):
 # in the cache folder (paths.cache_dir) under a key made of all of those, so a run after one
 # that changed none of them reads them back (0.2 s) instead of building them again; a change
 # of any of them gives another key, and the rows are built afresh (and kept).  One file per
-# checkout (its fixtures folder): two checkouts do not evict each other's.
+# checkout (paths.checkout_file): two checkouts do not evict each other's.
 
 KEPT_FORMAT = b"qemu-migration tests kept rows 1"
 
@@ -375,30 +375,22 @@ def kept_key(name, source=None, fixtures=None):
 
 
 def kept_path(name):
-    """The cache file of ``name``'s rows for this checkout."""
-    import hashlib
+    """The cache file of ``name``'s rows for this checkout (paths.checkout_file)."""
     from qemu_migration import paths
-    slot = hashlib.sha256(os.fsencode(paths.fixtures_dir())).hexdigest()[:12]
-    return paths.cache_dir() / "tests" / ("%s-%s.marshal.z" % (name, slot))
+    return paths.checkout_file("tests-%s.marshal.z" % name)
 
 
 def kept_rows(name, compute, key=None):
     """``compute()``'s value (plain data), read back from ``kept_path(name)`` when kept
-    there under ``key`` (default ``kept_key(name)``), else computed and kept."""
-    import marshal
-    import zlib
-    from qemu_migration.paths import keep_file
+    there under ``key`` (default ``kept_key(name)``), else computed and kept, compressed
+    (paths.load_kept, paths.keep)."""
+    from qemu_migration.paths import keep, load_kept
     key = kept_key(name) if key is None else key
     path = kept_path(name)
-    try:
-        with open(path, "rb") as f:
-            kept = marshal.loads(zlib.decompress(f.read()))
-    except (OSError, EOFError, ValueError, TypeError, zlib.error):
-        kept = None
-    if type(kept) is tuple and len(kept) == 2 and kept[0] == key:
-        return kept[1]
-    value = compute()
-    keep_file(path, zlib.compress(marshal.dumps((key, value)), 1))
+    value = load_kept(path, key)
+    if value is None:
+        value = compute()
+        keep(path, key, value, compress=True)
     return value
 
 

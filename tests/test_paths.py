@@ -80,3 +80,16 @@ def test_each_checkout_keeps_its_own_file(monkeypatch, tmp_path):
     other = tmp_path / "other" / "qemu_migration" / "paths.py"
     monkeypatch.setattr(paths, "__file__", str(other))
     assert paths.checkout_file("reach.marshal") != here
+
+
+def test_a_compressed_value_reads_back_as_a_plain_one(tmp_path):
+    """``keep(..., compress=True)`` writes zlib's bytes, which ``load_kept`` reads as it
+    reads a plain file; a damaged compressed file is no value."""
+    value = {"rows": [("a", 1)] * 50}
+    keep(tmp_path / "z", "k", value, compress=True)
+    keep(tmp_path / "plain", "k", value)
+    z, plain = (tmp_path / "z").read_bytes(), (tmp_path / "plain").read_bytes()
+    assert z[:1] == b"\x78" and len(z) < len(plain) and plain[:1] != b"\x78"
+    assert load_kept(tmp_path / "z", "k") == value == load_kept(tmp_path / "plain", "k")
+    (tmp_path / "z").write_bytes(z[:-5])
+    assert load_kept(tmp_path / "z", "k") is None

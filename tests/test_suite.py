@@ -113,7 +113,8 @@ def test_kept_rows_are_computed_once_and_read_back_under_their_key(tmp_path, mon
         runs.append(1)
         return [{"fault": None, "trace": ("a", "b")}, {"fault": "source:x#1"}]
     first = kept_rows("rows", compute, key="k1")
-    assert kept_path("rows").parent == (tmp_path / "tests").resolve()
+    assert kept_path("rows").parent == tmp_path.resolve()
+    assert kept_path("rows").read_bytes()[:1] == b"\x78"                   # compressed
     assert kept_rows("rows", compute, key="k1") == first and len(runs) == 1
     assert kept_rows("rows", compute, key="k1")[0]["trace"] == ("a", "b")   # tuples stay
     assert kept_rows("rows", compute, key="k2") == first and len(runs) == 2  # another key

@@ -232,7 +232,7 @@ def _first_memballoon(s, c, v):
     c.memballoon = m
 
 
-_write_memballoon.first = _pure(_first_memballoon, "None if {v} is None else _balloon_model({v})")
+_write_memballoon.first = _pure(_first_memballoon, "getattr({v}, 'model', {v})")
 def _job_row(name, cname):
     if cname == "info_type":
         def read_c(s, c):
@@ -1115,7 +1115,7 @@ class Session:
 
     def sync_errno(self):
         """The world's errno to C, and its clock (for a deferred virTimeMs)."""
-        self.impl.built.installed["to_c"](self.world)
+        self.impl.to_c(self.world)
 
 
 # --- the callbacks ---------------------------------------------------------------------------
@@ -1239,8 +1239,11 @@ def _install(built):
     watched = names.index(WATCHED) if WATCHED in names else -1
     pending = ffi.addressof(built.lib, "qmc_nev")
     events, args = built.lib.qmc_ev, built.lib.qmc_evp
-    def made(fn):           # a deferred stub of one bound object
-        return lambda s, w, cstack, p: fn(s.py_of(p))
+    def made(fn):           # a deferred stub of one bound object (C hands a bound one)
+        def call(s, w, cstack, p):
+            b = s.by_addr.get(p)
+            fn(b.py if b is not None else s.py_of(p))
+        return call
 
     def in_caller(s, w, cstack, p):
         frames = w.frames
@@ -1336,6 +1339,7 @@ def _install(built):
         w.depth = depth
 
     callbacks = state["callbacks"] = {}     # what is attached, by name (tests re-attach)
+    SYNC = {nm: _sync_of(nm) for nm in UNSYNCED | PULL_ONLY}      # each stub's, looked up once
     state["onerror"] = onerror
 
     def ext(name):
@@ -1406,39 +1410,43 @@ def _install(built):
     def _events():
         pass                    # the buffer is full: ext has read it
 
-    def text(p):
-        return sess().pystr(p)
+    null, string = ffi.NULL, ffi.string
+
+    def text(p):        # Session.pystr
+        if p == null:
+            return None
+        return string(p).decode("utf-8", "surrogateescape")
 
     @ext("qmc_py_report")
     def _report(domain, code, func, msg):
-        stub_call(_reported, domain, code, text(func), text(msg), sync=_sync_of("_report"))
+        stub_call(_reported, domain, code, text(func), text(msg), sync=SYNC["_report"])
 
     @ext("qmc_py_report_system")
     def _report_system(num, func, msg):
         stub_call(_reported_system, num, text(func), text(msg),
-                  sync=_sync_of("virReportSystemError"))
+                  sync=SYNC["virReportSystemError"])
 
     @ext("qmc_py_report_oom")
     def _report_oom(func):
-        stub_call(_reported_oom, text(func), sync=_sync_of("virReportOOMError"))
+        stub_call(_reported_oom, text(func), sync=SYNC["virReportOOMError"])
 
     @ext("qmc_py_log")
     def _log(level, msg):
-        stub_call(_logged, level, text(msg), sync=_sync_of("VIR_ERROR"))
+        stub_call(_logged, level, text(msg), sync=SYNC["VIR_ERROR"])
 
     @ext("qmc_py_force_close")
     def _force_close(fd):
-        return stub_call(_closed, fd, sync=_sync_of("VIR_FORCE_CLOSE"))
+        return stub_call(_closed, fd, sync=SYNC["VIR_FORCE_CLOSE"])
 
     @ext("qmc_py_virDomainObjIsActive")
     def _is_active(vm):
         return bool(stub_call(S.virDomainObjIsActive, sess().py_ptr(vm), caller=True,
-                              sync=_sync_of("virDomainObjIsActive")))
+                              sync=SYNC["virDomainObjIsActive"]))
 
     @ext("qmc_py_phase_name")
     def _phase_name(phase):
         return stub_call(K.qemuMigrationJobPhaseTypeToString, phase,
-                         sync=_sync_of("qemuMigrationJobPhaseTypeToString"),
+                         sync=SYNC["qemuMigrationJobPhaseTypeToString"],
                          conv=lambda s, r: s.cstr(r))
 
     @ext("qmc_py_virTimeMs")
@@ -1446,7 +1454,7 @@ def _install(built):
         cell, back = sess().py_cell(ms, "unsigned long long")
         # unsynced (UNSYNCED): the stub writes only its cell (C's local or an out-parameter's Cell),
         # and ``back`` writes that to C after it
-        return stub_call(S.virTimeMs, cell, after=[back], sync=_sync_of("virTimeMs"))
+        return stub_call(S.virTimeMs, cell, after=[back], sync=SYNC["virTimeMs"])
 
     for nm in ("qemuDriverLock", "qemuDriverUnlock"):
         def mk(nm=nm):
@@ -1480,23 +1488,23 @@ def _install(built):
 
     @ext("qmc_py_virCondSignal")
     def _signal(cond):
-        stub_call(S.virCondSignal, text(cond), sync=_sync_of("virCondSignal"))
+        stub_call(S.virCondSignal, text(cond), sync=SYNC["virCondSignal"])
 
     @ext("qmc_py_virCondBroadcast")
     def _broadcast(cond):
-        stub_call(S.virCondBroadcast, text(cond), sync=_sync_of("virCondBroadcast"))
+        stub_call(S.virCondBroadcast, text(cond), sync=SYNC["virCondBroadcast"])
 
     @ext("qmc_py_virDomainSaveStatus")
     def _save_status(caps, d, vm):
         s = sess()
         return stub_call(S.virDomainSaveStatus, s.from_handle(caps), text(d), s.py_ptr(vm),
-                         sync=_sync_of("virDomainSaveStatus"))
+                         sync=SYNC["virDomainSaveStatus"])
 
     @ext("qmc_py_virHashLookup")
     def _hash_lookup(table, key):
         s = sess()
         r = stub_call(S.virHashLookup, s.from_handle(table), text(key),
-                      sync=_sync_of("virHashLookup"))
+                      sync=SYNC["virHashLookup"])
         return 0 if r is None else 1
 
     @ext("qmc_py_virHashForEach")
@@ -1526,7 +1534,7 @@ def _install(built):
             catch_up()      # whatever the C iterator entered, before the stub goes on
 
         return stub_call(S.virHashForEach, s.from_handle(table), iter_, data,
-                         sync=_sync_of("virHashForEach"))
+                         sync=SYNC["virHashForEach"])
 
     @ext("qmc_py_qemuMigrationEatCookie")
     def _eat(d, vm, cin, cinlen, flags):
@@ -1552,44 +1560,44 @@ def _install(built):
         s = sess()
         return stub_call(S.virDomainDefParseString, s.from_handle(caps), text(xml), types_,
                          flags, conv=lambda s, r: s.c_def(r),
-                         sync=_sync_of("virDomainDefParseString"))
+                         sync=SYNC["virDomainDefParseString"])
 
     @ext("qmc_py_virDomainDefFree")
     def _def_free(d):
         s = sess()
-        stub_call(S.virDomainDefFree, s.py_ptr(d), sync=_sync_of("virDomainDefFree"))
+        stub_call(S.virDomainDefFree, s.py_ptr(d), sync=SYNC["virDomainDefFree"])
 
     @ext("qmc_py_virDomainDefCheckABIStability")
     def _abi(src, dst):
         s = sess()
         # the Python port (port/abi.py) stands in for it, as the cookie's does
         return bool(stub_call(ABI.virDomainDefCheckABIStability, s.py_ptr(src), s.py_ptr(dst),
-                              sync=_sync_of("virDomainDefCheckABIStability")))
+                              sync=SYNC["virDomainDefCheckABIStability"]))
 
     @ext("qmc_py_virCPUDefIsEqual")
     def _cpu_equal(src, dst):
         s = sess()
         return bool(stub_call(S.virCPUDefIsEqual, s.from_handle(src), s.from_handle(dst),
-                              sync=_sync_of("virCPUDefIsEqual")))
+                              sync=SYNC["virCPUDefIsEqual"]))
 
     @ext("qmc_py_virSysinfoIsEqual")
     def _sysinfo_equal(src, dst):
         s = sess()
         return bool(stub_call(S.virSysinfoIsEqual, s.from_handle(src), s.from_handle(dst),
-                              sync=_sync_of("virSysinfoIsEqual")))
+                              sync=SYNC["virSysinfoIsEqual"]))
 
     @ext("qmc_py_qemuDomainDefFormatXML")
     def _def_fmt(d, df, flags):
         s = sess()
         return stub_call(S.qemuDomainDefFormatXML, s.py_ptr(d), s.py_ptr(df), flags,
-                         sync=_sync_of("qemuDomainDefFormatXML"),
+                         sync=SYNC["qemuDomainDefFormatXML"],
                          conv=lambda s, r: s.cstr(r))
 
     @ext("qmc_py_qemuDomainFormatXML")
     def _dom_fmt(d, vm, flags):
         s = sess()
         return stub_call(S.qemuDomainFormatXML, s.py_ptr(d), s.py_ptr(vm), flags,
-                         sync=_sync_of("qemuDomainFormatXML"),
+                         sync=SYNC["qemuDomainFormatXML"],
                          conv=lambda s, r: s.cstr(r))
 
     def doms_of(p):
@@ -1603,7 +1611,7 @@ def _install(built):
     def _dup(doms, df, check):
         s = sess()
         return stub_call(S.virDomainObjIsDuplicate, doms_of(doms), s.py_ptr(df), check,
-                         sync=_sync_of("virDomainObjIsDuplicate"))
+                         sync=SYNC["virDomainObjIsDuplicate"])
 
     @ext("qmc_py_virDomainAssignDef")
     def _assign(caps, doms, df, live):
@@ -1626,7 +1634,7 @@ def _install(built):
         s = sess()
         r, rb = s.py_cell(reason, "int")
         return stub_call(S.virDomainObjGetState, s.py_ptr(vm), r, after=[rb],
-                         sync=_sync_of("virDomainObjGetState"))
+                         sync=SYNC["virDomainObjGetState"])
 
     @ext("qmc_py_qemuProcessStart")
     def _start(conn, d, vm, frm, paused, autod, fd, path, snap, vmop):
@@ -1666,26 +1674,26 @@ def _install(built):
     def _audit_start(vm, why, ok):
         s = sess()
         stub_call(S.virDomainAuditStart, s.py_ptr(vm), text(why), bool(ok),
-                  sync=_sync_of("virDomainAuditStart"))
+                  sync=SYNC["virDomainAuditStart"])
 
     @ext("qmc_py_virDomainAuditStop")
     def _audit_stop(vm, why):
         s = sess()
         stub_call(S.virDomainAuditStop, s.py_ptr(vm), text(why),
-                  sync=_sync_of("virDomainAuditStop"))
+                  sync=SYNC["virDomainAuditStop"])
 
     @ext("qmc_py_virDomainEventNewFromObj")
     def _event(vm, type_, detail):
         s = sess()
         return stub_call(S.virDomainEventNewFromObj, s.py_ptr(vm), type_, detail,
-                         sync=_sync_of("virDomainEventNewFromObj"),
+                         sync=SYNC["virDomainEventNewFromObj"],
                          conv=lambda s, r: s.handle(r, "virDomainEventPtr"))
 
     @ext("qmc_py_qemuDomainEventQueue")
     def _queue(d, ev):
         s = sess()
         stub_call(S.qemuDomainEventQueue, s.py_ptr(d), s.from_handle(ev),
-                  sync=_sync_of("qemuDomainEventQueue"))
+                  sync=SYNC["qemuDomainEventQueue"])
 
     @ext("qmc_py_pipe")
     def _pipe(fds):
@@ -1697,7 +1705,7 @@ def _install(built):
 
     @ext("qmc_py_virSetCloseExec")
     def _cloexec(fd):
-        return stub_call(S.virSetCloseExec, fd, sync=_sync_of("virSetCloseExec"))
+        return stub_call(S.virSetCloseExec, fd, sync=SYNC["virSetCloseExec"])
 
     @ext("qmc_py_virFDStreamOpen")
     def _fdstream(st, fd):
@@ -1706,20 +1714,20 @@ def _install(built):
 
     @ext("qmc_py_strdup")
     def _strdup(p):
-        return stub_call(S.strdup, text(p), conv=lambda s, r: s.cstr(r), sync=_sync_of("strdup"))
+        return stub_call(S.strdup, text(p), conv=lambda s, r: s.cstr(r), sync=SYNC["strdup"])
 
     @ext("qmc_py_virGetHostname")
     def _hostname(conn):
         s = sess()
         return stub_call(S.virGetHostname, s.conn_of(conn), conv=lambda s, r: s.cstr(r),
-                         sync=_sync_of("virGetHostname"))
+                         sync=SYNC["virGetHostname"])
 
     @ext("qmc_py_virAsprintf")
     def _asprintf(strp, txt):
         s = sess()
         cell, back = s.py_cell(strp, "char *")
         return stub_call(S.virAsprintf, cell, "%s", text(txt), after=[back],
-                         sync=_sync_of("virAsprintf"))
+                         sync=SYNC["virAsprintf"])
 
     @ext("qmc_py_virParseNumber")
     def _parse_number(pp):
@@ -1729,7 +1737,7 @@ def _install(built):
 
         def back():
             pp[0] = start + cell.value[1]
-        return stub_call(S.virParseNumber, cell, after=[back], sync=_sync_of("virParseNumber"))
+        return stub_call(S.virParseNumber, cell, after=[back], sync=SYNC["virParseNumber"])
 
     if built.spec.extra_cdef:       # whole migrations (cproto.py); others install their own
         _install_protocol(ext, sess, stub_call)
@@ -1869,6 +1877,7 @@ class CImpl:
         self._port = (built.ffi.cast("int *", built.static_address(B.PORT_STATIC))
                       if B.PORT_STATIC in built.statics else None)
         _install(built)
+        self.to_c = built.installed["to_c"]
         if pymodule is None:
             try:
                 pymodule = import_module("qemu_migration.port." + version)
@@ -1882,6 +1891,8 @@ class CImpl:
                 continue        # callbacks such as the snapshot iterator: C-only
             pyf = getattr(pymodule, name, None) if pymodule is not None else None
             self._fns[name] = CFunctionProxy(self, name, sig, pyf)
+        # found as attributes, without __getattr__ (a call's first step)
+        self.__dict__.update(self._fns)
 
     def __getattr__(self, name):
         fns = self.__dict__.get("_fns", {})

@@ -29,7 +29,7 @@ from qemu_migration.world.constants import (QEMU_ASYNC_JOB_MIGRATION_OUT,
                                             VIR_ERR_OPERATION_INVALID, VIR_MIGRATE_PEER2PEER,
                                             VIR_MIGRATE_UNDEFINE_SOURCE)
 from qemu_migration.world.objects import STARTED_ELSEWHERE, Driver, Ptr
-from qemu_migration.world.runtime import FaultPlan, World
+from qemu_migration.world.runtime import FaultPlan, World, current
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SELFTEST_DIR = os.path.join(HERE, "c_selftest")
@@ -988,7 +988,7 @@ _DEFERRED_CALLBACKS = ["qmc_py_" + n for n in ("qemuDriverLock", "qemuDriverUnlo
                                                "report_oom", "log", "force_close",
                                                "qemuMigrationCookieFree",
                                                "virDomainSaveStatus", "virCondSignal",
-                                               "virCondBroadcast")]
+                                               "virCondBroadcast", "virHashLookup")]
 # a run that scripts wakeups (here at a point these calls never pass): nothing deferred
 _SCRIPTED = {("qemuMigrationPrepareAny", 99): ("remove-domain",)}
 
@@ -1058,6 +1058,51 @@ def test_deferred_stubs_answer_as_python_would():
         assert seen == []
         assert seen_scripted == ["qmc_py_virDomainObjUnref", "qmc_py_virDomainObjIsActive",
                                  "qmc_py_virDomainObjRef", "qmc_py_virDomainDefFree"]
+
+
+def test_deferred_autodestroy_lookup_answers_as_python_would(monkeypatch):
+    """virHashLookup in driver->autodestroy, deferred: C answers from the keys Python told
+    it (at the call's start; after each stub that syncs both ways), with the trace, the
+    answer and the world as the twin's, and no crossing but in a run that scripts wakeups;
+    a table of more keys than C holds, or a key too long for it, crosses; a key removed
+    behind C's back (by a stub that does not sync) makes the deferred call an error,
+    never a wrong answer."""
+    from qemu_migration.world import stubs as S
+    mod = selftest_c()
+    held = mod.built.lib.QMC_AD_MAX
+    for present, others, crossings in ((True, 0, 0), (False, 0, 0), (True, held - 1, 0),
+                                       (False, held, 0), (True, held, 1), (False, held + 1, 1),
+                                       (True, ["x" * 80], 1), (False, ["x" * 79], 0)):
+        keys = others if isinstance(others, list) else ["other-%d" % i for i in range(others)]
+
+        def tables(m, w, vm):
+            for k in keys:
+                w.driver.autodestroy[k] = STARTED_ELSEWHERE
+            if present:
+                w.driver.autodestroy[vm.def_.uuid] = STARTED_ELSEWHERE
+            return m.selftestTables(w.driver, vm), sorted(w.driver.autodestroy)
+        (py, _), (c, seen), (c_scripted, seen_scripted) = (
+            _run_deferring(_import_twin(), tables, snapshots=2),
+            _run_deferring(mod, tables, snapshots=2),
+            _run_deferring(mod, tables, scripted=True, snapshots=2))
+        assert py == c == c_scripted
+        assert py[0][0] == (102 if present else 2)
+        assert py[1] == [("selftestTables", 0), ("virHashForEach", 1), ("virHashLookup", 1)]
+        assert seen.count("qmc_py_virHashLookup") == crossings, (present, others)
+        assert seen_scripted.count("qmc_py_virHashLookup") == 1
+
+    def present(m, w, vm):
+        w.driver.autodestroy[vm.def_.uuid] = STARTED_ELSEWHERE
+        return m.selftestTables(w.driver, vm)
+    real = S.virHashForEach
+
+    def foreach(table, it, data):       # (UNSYNCED: no keys told after it)
+        current().driver.autodestroy.clear()
+        return real(table, it, data)
+    monkeypatch.setattr(S, "virHashForEach", foreach)      # (the callback's, not the twin's)
+    assert _run_deferring(mod, present, scripted=True)[0][0] == 0       # crossing: 0
+    with pytest.raises(RuntimeError, match="virHashLookup deferred with C's answer 1 for "):
+        _run_deferring(mod, present)
 
 
 def test_deferred_clock_reads_the_worlds_clock_unless_the_plan_faults_it():

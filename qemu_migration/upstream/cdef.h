@@ -151,6 +151,11 @@ typedef struct qmc_cookie *qemuMigrationCookiePtr;
 
 extern int qmc_errno;
 extern unsigned long long qmc_clock;
+extern void *qmc_ad_table;
+extern int qmc_ad_n;
+#define QMC_AD_MAX ...
+#define QMC_AD_LEN ...
+extern char qmc_ad_keys[...];
 struct qmc_text { int a; int b; void *p; void *q; const char *func; const char *msg; };
 extern int qmc_ntext;
 unsigned int qmc_get_persistent(virDomainObjPtr vm);

@@ -1186,12 +1186,17 @@ PULL = "pull"       # stub_call's sync for them
 #     domain's whose status could be saved; a name that differs is an error, not a
 #     guess);
 #   * virCondSignal and virCondBroadcast (of UNSYNCED, returning nothing: they record the
-#     condition's name, which C copies as it does the reporters' texts).
+#     condition's name, which C copies as it does the reporters' texts);
+#   * virHashLookup in driver->autodestroy (of UNSYNCED; no fault plan names it): C answers
+#     from the table's keys as Python last told them (``tell_keys``: at the call's start
+#     and after every stub that syncs both ways, the only ones that change the world's
+#     tables), and hands the key and its answer; the stub, made in its place, must answer
+#     the same (else the run ends in an error, never in a guess).
 DEFERRED = ("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock", "virDomainObjUnlock",
             "virDomainObjIsActive", "virDomainObjRef", "virDomainObjUnref",
             "virDomainDefFree", "virTimeMs", "_report", "virReportSystemError",
             "virReportOOMError", "VIR_ERROR", "VIR_FORCE_CLOSE", "qemuMigrationCookieFree",
-            "virDomainSaveStatus", "virCondSignal", "virCondBroadcast")
+            "virDomainSaveStatus", "virCondSignal", "virCondBroadcast", "virHashLookup")
 # stubs.c's qmc_defer: 0 (nothing deferred), else DEFER (DEFERRED but the faultable
 # virTimeMs and virDomainSaveStatus) with DEFER_CLOCK and DEFER_SAVE where the call's fault
 # plan names them not
@@ -1292,13 +1297,22 @@ def _install(built):
             fn(None if t.a else s.pystr(t.msg))
         return call
 
+    def lookup(s, w, cstack, p):
+        # the key and C's answer (a) in a text record, the table as its handle (p)
+        t = ffi.cast("struct qmc_text *", p)
+        key = s.pystr(t.msg)
+        found = S.virHashLookup(s.from_handle(t.p), key) is not None
+        if found != bool(t.a):
+            raise RuntimeError("qemu-migration: virHashLookup deferred with C's answer %d for "
+                               "%r, but Python's table says %d" % (t.a, key, found))
+
     # DEFERRED[k]'s call made in its place: (session, world, C functions entered, argument
     # as its address); a list the tests may wrap in place (state["deferred"])
     deferred = state["deferred"] = [made(getattr(S, nm)) for nm in DEFERRED[:4]] + [
         in_caller, made(S.virDomainObjRef), made(S.virDomainObjUnref),
         made(S.virDomainDefFree), clock, report, report_system, report_oom, log, close,
         made(CK.qemuMigrationCookieFree), save_status, cond(S.virCondSignal),
-        cond(S.virCondBroadcast)]
+        cond(S.virCondBroadcast), lookup]
     assert len(deferred) == len(DEFERRED)
     ntext = ffi.addressof(built.lib, "qmc_ntext")
     addrs = ffi.cast("uintptr_t *", args)      # the arguments as addresses
@@ -1374,6 +1388,34 @@ def _install(built):
         if t != told[1]:
             clock_p[0] = told[1] = t
     state["to_c"] = to_c
+    lib = built.lib
+    keys_buf = lib.qmc_ad_keys
+    ad_max, ad_len = lib.QMC_AD_MAX, lib.QMC_AD_LEN
+    table_p = ffi.addressof(lib, "qmc_ad_table")
+    n_p = ffi.addressof(lib, "qmc_ad_n")
+    null = ffi.NULL
+    told_keys = [None]          # the keys C holds (None: none it can hold)
+
+    def tell_keys(s):
+        """driver->autodestroy of the session's world to C: the handle C holds of it (NULL:
+        none), and its keys when they are not those C holds (stubs.c's virHashLookup
+        answers from them)."""
+        ad = s.world.driver.autodestroy
+        h = s.handles.get(id(ad))
+        table_p[0] = null if h is None else h
+        keys = tuple(ad)
+        if keys == told_keys[0]:
+            return
+        told_keys[0] = keys
+        raw = [k.encode() if isinstance(k, str) else None for k in keys]
+        if len(raw) > ad_max or any(b is None or len(b) >= ad_len or b"\0" in b for b in raw):
+            n_p[0] = -1             # it crosses
+            told_keys[0] = None
+            return
+        for i, b in enumerate(raw):
+            ffi.memmove(keys_buf + i * ad_len, b + b"\0", len(b) + 1)
+        n_p[0] = len(raw)
+    state["tell_keys"] = tell_keys
 
     def stub_call(fn, *args, after=None, conv=None, caller=False, sync=True):
         """Run one Python stub with the world in step, and turn its result into C.
@@ -1399,6 +1441,7 @@ def _install(built):
                     a()
         if sync is True:
             s.push()
+            tell_keys(s)
         elif sync:
             s.unpushed()
         if conv is not None:
@@ -1878,6 +1921,7 @@ class CImpl:
                       if B.PORT_STATIC in built.statics else None)
         _install(built)
         self.to_c = built.installed["to_c"]
+        self.tell_keys = built.installed["tell_keys"]
         if pymodule is None:
             try:
                 pymodule = import_module("qemu_migration.port." + version)
@@ -1982,6 +2026,7 @@ class CImpl:
             cur = world.statics.get(port_key)
             port[0] = cur.value if cur is not None else 0
         s.sync_errno()
+        self.tell_keys(s)
         lib = built.lib
         built.installed["catch_up"]()       # what is buffered goes to the caller's trace
         stack.append(s)

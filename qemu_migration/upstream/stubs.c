@@ -250,10 +250,30 @@ QMC_STUB int virDomainSaveStatus(virCapsPtr caps, const char *dir, virDomainObjP
     return r;
 }
 
+/* driver->autodestroy's keys, as Python last told them (impl.py's tell_keys: at each call's
+ * start and after each stub that may change the world's tables): while qmc_defer is set,
+ * a lookup in that table is answered here and its call buffered with the key and the
+ * answer, and Python makes it in its place and checks that it answers the same.  Any
+ * other table, or more or longer keys than fit (qmc_ad_n -1), crosses at once. */
+#define QMC_AD_MAX 8
+#define QMC_AD_LEN 80
+void *qmc_ad_table;
+int qmc_ad_n = -1;
+char qmc_ad_keys[QMC_AD_MAX * QMC_AD_LEN];
+
 QMC_STUB void *virHashLookup(virHashTablePtr table, const void *name)
 {
     static char found;
-    int r = qmc_py_virHashLookup(table, (const char *)name);
+    int r, i;
+    if (qmc_defer && table && (void *)table == qmc_ad_table && qmc_ad_n >= 0) {
+        for (r = 0, i = 0; i < qmc_ad_n && !r; i++)
+            r = !strcmp(qmc_ad_keys + i * QMC_AD_LEN, (const char *)name);
+        if (qmc_defer_text(18, r, 0, table, NULL, NULL, (const char *)name)) {
+            QMC_ERRNO();
+            return r ? (void *)&found : NULL;
+        }
+    }
+    r = qmc_py_virHashLookup(table, (const char *)name);
     QMC_ERRNO();
     return r ? (void *)&found : NULL;
 }

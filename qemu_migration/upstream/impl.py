@@ -25,6 +25,7 @@ How the two sides stay one world:
     ``world.statics`` before a call and written back after it.
 """
 import inspect
+import re
 import struct
 from importlib import import_module
 from itertools import chain
@@ -257,10 +258,15 @@ def _first_write(row):
     return getattr(row[4], "first", row[4])
 
 
+_VHANDLE = re.compile(r"s\.vhandle\(([^()]*)\)")
+
+
 def _push_lines(rows, which, env, ind="    "):
     """The straight-line code of a first push of the rows of index ``which`` (``c``, ``s``,
-    ``vals`` and ``sh`` in scope): each written (inline where its writer says what it
-    amounts to), then each pulled one's raw C value read into ``sh``."""
+    ``vals``, ``sh`` and ``setdef``, the session's ``handles.setdefault``, in scope): each
+    written (inline where its writer says what it amounts to; a handle as
+    ``Session.vhandle`` makes it, without the call), then each pulled one's raw C value read
+    into ``sh``."""
     lines = []
     for i in which:
         write_c = _first_write(rows[i])
@@ -268,6 +274,8 @@ def _push_lines(rows, which, env, ind="    "):
         if code is None:
             env["w%d" % i] = write_c
             code = "w%d(s, c, {v})" % i
+        code = _VHANDLE.sub(r"(null if \1 is None else setdef(pyid(\1), new_handle(\1)))",
+                            code)
         lines.append(ind + code.format(v="vals[%d]" % i))
     for i in which:
         r = rows[i]
@@ -309,12 +317,14 @@ def _maker(cls, ffi, ctype, init):
            "uintptr": ffi.typeof("uintptr_t"), "ctype": ffi.typeof(ctype), "init": init,
            "cls": cls, "onew": object.__new__, "getter": cls._py_values, "n": cls._nrows,
            "pyid": id, "images": {}, "IMAGES_MAX": IMAGES_MAX,
+           "null": ffi.NULL, "new_handle": ffi.new_handle,
            "_balloon_model": _balloon_model}
     pure = [i for i, r in enumerate(rows) if getattr(_first_write(r), "pure", False)]
     if not cls.IMAGE or not pure:
         pure = []
     rest = [i for i in range(len(rows)) if i not in pure]
     lines = ["def make(s, py):",
+             "    setdef = s.handles.setdefault",
              "    c = new(ctype)",
              "    cbuf = buffer(c)",
              "    vals = getter(py)"]
@@ -704,7 +714,11 @@ class Cell:
 # --- one call --------------------------------------------------------------------------
 
 class Session:
-    """The C side of one top-level call: the bindings and what keeps C memory alive."""
+    """The C side of one top-level call: the bindings and what keeps C memory alive.
+    (Slots, and the tables few calls use made at their first use: a call makes one.)"""
+    __slots__ = ("impl", "ffi", "lib", "uintptr", "world", "keep", "by_addr", "by_id",
+                 "bindings", "cbufs", "c_all", "py_getters", "pys", "py_all", "handles",
+                 "domlists", "cstack", "ptrs", "structs", "cells", "entered", "exc")
 
     def __init__(self, impl, world):
         self.impl = impl
@@ -719,12 +733,12 @@ class Session:
         self.py_getters, self.pys = [], []          # each one's Python values, and object
         self.py_all = None                          # those values in one list at the last sync
         self.handles: Dict[int, object] = {}
-        self.domlists: Dict[int, object] = {}
+        self.domlists: Optional[Dict[int, object]] = None     # (domlist's, made there)
         self.cstack = []
         self.ptrs = {}                              # py_ptr's: C pointer -> its object
         self.structs: Dict[int, object] = {}      # id(Python object) -> its C struct
         self.cells: Dict[int, Cell] = {}          # id(Ptr) -> its out-parameter cell
-        self.entered = set()                        # of WATCHED, those C entered
+        self.entered = ()                           # (WATCHED,) once C entered it
         self.exc: Optional[BaseException] = None
 
     # -- plumbing
@@ -817,6 +831,8 @@ class Session:
         """The driver whose ``domains`` (embedded in its struct) is at ``p``, or None:
         found among the drivers bound when C first hands one (few calls pass one)."""
         a = self.addr(p)
+        if self.domlists is None:
+            self.domlists = {}
         drv = self.domlists.get(a)
         if drv is None:
             for b in self.bindings:
@@ -1344,7 +1360,7 @@ def _install(built):
                 depth += 1
                 enter(name)
                 if e == watched:
-                    s.entered.add(name)
+                    s.entered = (name,)
             else:
                 w.depth = depth
                 if argv is None:

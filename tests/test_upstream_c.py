@@ -1090,6 +1090,9 @@ def test_deferred_autodestroy_lookup_answers_as_python_would(monkeypatch):
         assert py[1] == [("selftestTables", 0), ("virHashForEach", 1), ("virHashLookup", 1)]
         assert seen.count("qmc_py_virHashLookup") == crossings, (present, others)
         assert seen_scripted.count("qmc_py_virHashLookup") == 1
+        # after a call C holds no table: its handle goes with the call, and an outer call
+        # (a host's unit entered again) crosses until its own keys are told again
+        assert mod.built.lib.qmc_ad_table == mod.built.ffi.NULL
 
     def present(m, w, vm):
         w.driver.autodestroy[vm.def_.uuid] = STARTED_ELSEWHERE

@@ -1431,6 +1431,12 @@ def _install(built):
         for i, b in enumerate(raw):
             ffi.memmove(keys_buf + i * ad_len, b + b"\0", len(b) + 1)
         n_p[0] = len(raw)
+
+    def untell():
+        """After a call: C holds no table (the call's handles go with it; an outer call's
+        lookups cross until its keys are told again)."""
+        table_p[0] = null
+    state["untell"] = untell
     state["tell_keys"] = tell_keys
 
     def stub_call(fn, *args, after=None, conv=None, caller=False, sync=True):
@@ -1938,6 +1944,7 @@ class CImpl:
         _install(built)
         self.to_c = built.installed["to_c"]
         self.tell_keys = built.installed["tell_keys"]
+        self.untell = built.installed["untell"]
         if pymodule is None:
             try:
                 pymodule = import_module("qemu_migration.port." + version)
@@ -2063,6 +2070,7 @@ class CImpl:
         finally:
             defer_p[0] = defer
             stack.pop()
+            self.untell()
             if port is not None:
                 if WATCHED in s.entered:
                     cur = world.statics.get(port_key)

@@ -174,7 +174,7 @@ def test_every_world_attribute_is_either_state_or_the_record_of_a_run():
     per_run = {"faults", "calls", "trace", "errors", "last_error", "logs", "errno",
                "touched_freed", "assigned", "others_refs", "others_async", "conditions",
                "fds_at_start", "depth", "frames", "drop_wakeups", "drop_wakeups_fired",
-               "lock_drops", "others_held", "others_job"}
+               "lock_drops", "others_held", "others_job", "fresh"}
     identity = {"host"}
     assert record == set(World.STATE) | per_run | identity
 
@@ -222,3 +222,49 @@ def test_activation_nests_and_restores():
             assert current() is b
         assert current() is a
     assert current() is before
+
+
+def test_a_fresh_worlds_run_records_what_a_reset_worlds_does():
+    """``start_run`` on a fresh world (a copy nothing ran on) only sets the call's plan and
+    the descriptors open: the outcome of every 40th case on every version is the one of the
+    same run on a world whose record is made again (``reset_run``, as before)."""
+    cases = C.enumerate_cases()[::40]
+    assert any(c.call.faults for c in cases) and not all(c.call.faults for c in cases)
+    for version in VERSION_NAMES:
+        for c in cases:
+            fresh, stale = c.make_world(), c.make_world()
+            assert fresh.fresh and stale.fresh
+            stale.fresh = False
+            got = record_call(fresh, version, c.call)
+            assert not fresh.fresh and fresh.faults is c.call.faults
+            assert got.as_dict() == record_call(stale, version, c.call).as_dict()
+
+
+def test_start_run_on_a_fresh_world_takes_the_plan_and_the_descriptors_open_now():
+    plan = FaultPlan.of([("virTimeMs", 1)])
+    w = World().copy()
+    w.fds_open.add(21)          # a setup between the copy and the run
+    w.start_run(plan)
+    assert (w.faults, w.fds_at_start, w.fresh) == (plan, {21}, False)
+    w = World()
+    w.start_run(None)
+    assert w.faults == FaultPlan() and w.faults is not None
+
+
+@pytest.mark.parametrize("how", ["activate", "run"])
+def test_a_world_run_on_is_no_longer_fresh_and_its_record_is_made_again(how):
+    w = World(_driver())
+    if how == "activate":
+        with w.activate():
+            stubs.virTimeMs(Ptr())
+    else:
+        w.start_run(FaultPlan())
+        w.raise_error(VirError(1, 0, "x", "f"))
+        w.log("warning", "w")
+        w.fds_open.add(21)
+    assert not w.fresh and w.trace or w.errors
+    plan = FaultPlan.of([("virTimeMs", 1)])
+    w.start_run(plan)
+    assert (w.faults, list(w.trace), w.errors, w.calls, w.last_error) == (plan, [], [], {}, None)
+    assert w.fds_at_start == set(w.fds_open) and not w.fresh
+    assert w.copy().fresh and World().fresh

@@ -149,9 +149,10 @@ class Case:
     def short(self):
         return SHORT[self.function]
 
-    @property
+    @functools.cached_property
     def state_id(self):
-        """The id of the same case without its fault."""
+        """The id of the same case without its fault (made once: ``make_world`` looks its
+        template up by it at every run)."""
         return self.id.rsplit("/fault=", 1)[0]
 
     def make_world(self) -> World:

@@ -67,7 +67,7 @@ def record_call(world, version, call, impl=None):
     change afterwards (``run_call`` is for a world that will)."""
     mod = impl if impl is not None else VERSIONS[version].module
     entry = ENTRY_POINTS[call.function]
-    world.reset_run(call.faults)
+    world.start_run(call.faults)
     world.peer_v3 = call.peer_v3
     world.wakeups = list(call.wakeups)
     driver = world.driver

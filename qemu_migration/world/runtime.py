@@ -77,8 +77,9 @@ class _Activation:
     def __enter__(self):
         global _world
         self.before = _world
-        _world = self.world
-        return self.world
+        _world = world = self.world
+        world.fresh = False     # code may run on it now: its record is no longer fresh
+        return world
 
     def __exit__(self, *exc):
         global _world
@@ -207,6 +208,25 @@ class World:
         # host hold at the end of the attempt, and the job one holds (stubs._job_thread)
         self.others_held: Dict[int, int] = {}
         self.others_job: Dict[int, int] = {}
+        # nothing has run on the world since: the runner (engine/runner.py, record_call)
+        # then only hands the record its call's plan instead of making it again (a case's
+        # run is on a world just copied, whose record the copy made); made False when the
+        # world is made current (``activate``) or run on by the runner
+        self.fresh = True
+
+    def start_run(self, faults: Optional[FaultPlan] = None):
+        """What the runner does before it runs a call on the world: ``reset_run(faults)``,
+        and the world is no longer fresh.  A fresh world (nothing ran on it since its
+        record was made, as on a case's copy) already has the record ``reset_run`` would
+        make, but for the plan and the descriptors open at the start (its setup may have
+        opened some): only those are set."""
+        if self.fresh:
+            self.faults = faults if faults is not None else FaultPlan()
+            self.fds_at_start = set(self.fds_open)
+            self.fresh = False
+        else:
+            self.reset_run(faults)
+            self.fresh = False
 
     def raise_error(self, error: VirError):
         """A report: kept in ``errors`` and made the thread's last error (virRaiseErrorFull)."""

@@ -392,6 +392,7 @@ _BUILD = {
 }
 _BUILD_ORDER = tuple((k, _BUILD[k]) for k in OUTCOME_KEYS)
 _MISSING = object()
+_NO_VALUES: dict = {}
 
 
 class Outcome(Mapping):
@@ -420,11 +421,12 @@ class Outcome(Mapping):
         self.call, self.world, self.ret, self.failed, self.out = call, world, ret, failed, out
         self.before_raw, self.after_raw = before_raw, after_raw
         self.events_from, self.vms = events_from, vms
-        self._objs = self._whole = None
-        self._values = {}
+        self._objs = self._whole = self._values = None   # (the values: made at a first read)
 
     def __getitem__(self, key):
         values = self._values
+        if values is None:
+            values = self._values = {}
         value = values.get(key, _MISSING)
         if value is _MISSING:
             value = values[key] = _BUILD[key](self)
@@ -443,7 +445,7 @@ class Outcome(Mapping):
         """The whole outcome as a plain dict, keys in ``OUTCOME_KEYS`` order (built once)."""
         whole = self._whole
         if whole is None:
-            get = self._values.get
+            get = (self._values or _NO_VALUES).get
             whole = self._whole = {}
             for k, build in _BUILD_ORDER:
                 v = get(k, _MISSING)

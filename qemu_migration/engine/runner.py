@@ -23,25 +23,25 @@ __all__ = ["ENTRY_NAMES", "Call", "record_call", "run_call", "run_scenario", "do
            "trace_lines"]
 
 
-def _lookup(world, call, entry):
-    """The domain a call is about, looked up as the driver function in front of it does.
-
-    Returns the domain, or None after reporting the error that driver function
-    reports when the lookup fails (the error names the caller as its reporter).
-    """
-    driver = world.driver
+def _lookup(world, call):
+    """The domain a call is about, looked up as the driver function in front of it does:
+    by its uuid, as the client's handle holds it, or by its name when the client never
+    had one (virDomainLookupByName).  None when it is not there (``_refuse``)."""
     uuid = call.uuid
     if uuid is None:
-        vm = driver.find_by_name(call.domain)
-        if vm is not None:
-            return vm
+        return world.driver.find_by_name(call.domain)
+    return world.driver.domains.get(uuid)
+
+
+def _refuse(world, call, entry):
+    """Report the error the driver function in front of the call reports when the lookup
+    fails (the error names that function, the caller, as its reporter)."""
+    uuid = call.uuid
+    if uuid is None:
         # the client never had the domain: virDomainLookupByName failed before the call
         reporter, fmt, key = ("qemudDomainLookupByName",
                               _("no domain with matching name '%s'"), call.domain)
     else:
-        vm = driver.domains.get(uuid)
-        if vm is not None:
-            return vm
         reporter, fmt, key = (entry.driver_entry(call.args),
                               _("no domain with matching uuid '%s'"), uuid)
     world.frames.append(reporter)
@@ -49,7 +49,6 @@ def _lookup(world, call, entry):
         qemuReportError(VIR_ERR_NO_DOMAIN, fmt, key)
     finally:
         world.frames.pop()
-    return None
 
 
 def _target(world, call):
@@ -69,31 +68,38 @@ def record_call(world, version, call, impl=None):
     entry = ENTRY_POINTS[call.function]
     world.start_run(call.faults)
     world.peer_v3 = call.peer_v3
-    world.wakeups = list(call.wakeups)
+    world.wakeups = [*call.wakeups]
     driver = world.driver
     events_before = len(driver.events)
-    vms = list(driver.domains.values())
+    domains = driver.domains
+    vms = [*domains.values()]
     driver.locked = True
     outer = swap_current(world)     # as ``with world.activate():``
     try:
         if call.domain:
-            vm = _lookup(world, call, entry)
+            vm = _lookup(world, call)
             if vm is not None:
                 vm.locked = True              # found: the caller holds its lock
+                before = state_raw(vm, driver)
+                ret, failed, out = entry.invoke(mod, version, driver, vm, call.args)
+            else:
+                _refuse(world, call, entry)
+                before = None
+                ret, failed, out = entry.lookup_failure, True, dict.fromkeys(entry.outs)
         else:
             vm = _target(world, call)
-        before = None if vm is None else state_raw(vm, driver)
-        if call.domain and vm is None:
-            ret, failed, out = entry.lookup_failure, True, dict.fromkeys(entry.outs)
-        else:
+            before = None if vm is None else state_raw(vm, driver)
             ret, failed, out = entry.invoke(mod, version, driver, vm, call.args)
     finally:
         swap_current(outer)
     after_vm = vm if vm is not None else (world.assigned[-1] if world.assigned else None)
-    after = None if after_vm is None else state_raw(after_vm, driver)
-    # what the caller does next: release the domain it still holds
-    if after_vm is not None and call.domain and not after_vm.freed:
-        after_vm.locked = False
+    if after_vm is None:
+        after = None
+    else:
+        after = state_raw(after_vm, driver)
+        # what the caller does next: release the domain it still holds
+        if call.domain and not after_vm.freed:
+            after_vm.locked = False
     return Outcome(call, world, ret, failed, out, before, after, events_before, vms)
 
 

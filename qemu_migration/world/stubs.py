@@ -35,6 +35,7 @@ from .domxml import domain_xml
 from .errors import VirError, strerror
 from .objects import DomainObj, Event, Ptr
 from .parsing import DomainXMLError, parse_domain_xml
+from . import runtime
 from .runtime import current, recorded
 
 # --- C library and error reporting (not traced: they are macros or libc) ------
@@ -47,6 +48,8 @@ def _(msg):
 
 def cfmt(fmt, args):
     """printf as glibc does it for the conversions used here (%s of NULL is "(null)")."""
+    if None not in args:        # (the common case: no NULL to spell; ``args`` a tuple)
+        return fmt % tuple(args)
     return fmt % tuple("(null)" if a is None else a for a in args)
 
 
@@ -62,9 +65,13 @@ def _report(domain, code, raw, reporter):
     current().raise_error(VirError(code, domain, raw, reporter))
 
 
+# The stubs called on most runs read the current world as ``runtime._world`` (the cell
+# ``current()`` returns; a call the less), the others through ``current()``.
+
 def qemuReportError(code, fmt, *args):
     """virReportErrorHelper(VIR_FROM_QEMU, code, ...) from a qemu_*.c file."""
-    _report(VIR_FROM_QEMU, code, cfmt(fmt, args), current().frames[-1])
+    w = runtime._world
+    w.raise_error(VirError(code, VIR_FROM_QEMU, cfmt(fmt, args), w.frames[-1]))
 
 
 def virDomainReportError(code, fmt, *args):
@@ -126,11 +133,15 @@ class StrayClose(AssertionError):
 
 def virDomainObjIsActive(vm):
     """domain_conf.h inline: a domain is active while its def has an id."""
-    _touch(vm)
+    if vm is not None and vm.freed:
+        _touch(vm)
     return vm.def_.id != -1
 
 
 def _touch(vm):
+    """A stub handed a domain object: one whose last reference went is recorded as
+    touched, by the function running now.  (The stubs called on most runs spell the
+    test out, ``if vm is not None and vm.freed: _touch(vm)``: a call the less.)"""
     if vm is not None and vm.freed:
         current().touched_freed.append(current().frames[-1])
 
@@ -141,7 +152,7 @@ def _touch(vm):
 def virTimeMs(ms, *, fail):
     """virTimeMs (util.c:2442 @ e2fb96d9): fails as gettimeofday() would (EFAULT), reported
     from util.c."""
-    w = current()
+    w = runtime._world
     if fail:
         w.errno = _errno.EFAULT
         _report(VIR_FROM_NONE, VIR_ERR_SYSTEM_ERROR,
@@ -168,27 +179,31 @@ def virDomainObjLock(vm, *, fail):
     where a wakeup scripted for this passage happens before the lock is taken (in the
     ported code, the re-lock of qemuDomainObjBeginJobInternal, qemu_domain.c:751-753 and
     :768-770, after the domain was unlocked to take the driver lock first)."""
-    _touch(vm)
+    if vm is not None and vm.freed:
+        _touch(vm)
     _waited(vm)
     vm.locked = True
 
 
 def virDomainObjUnlock(vm, *, fail):
     """virDomainObjUnlock (domain_conf.c:11259 @ e2fb96d9): releases the domain's lock."""
-    _touch(vm)
+    if vm is not None and vm.freed:
+        _touch(vm)
     vm.locked = False
 
 
 def virDomainObjRef(vm, *, fail):
     """virDomainObjRef (domain_conf.c:1246 @ e2fb96d9): takes a reference on the domain object."""
-    _touch(vm)
+    if vm is not None and vm.freed:
+        _touch(vm)
     vm.refs += 1
 
 
 def virDomainObjUnref(vm, *, fail):
     """virDomainObjUnref (domain_conf.c:1253 @ e2fb96d9): returns the references left; at none
     the object is freed (marked, not destroyed)."""
-    _touch(vm)
+    if vm is not None and vm.freed:
+        _touch(vm)
     vm.refs -= 1
     if vm.refs == 0:
         vm.freed = True
@@ -206,7 +221,7 @@ def virCondWaitUntil(cond, vm, then, *, fail):
     point (WAIT_POINTS): a wakeup scripted for this passage happens and the wait returns 0,
     woken (the caller's loop checks again, and waits again if it must).
     """
-    w = current()
+    w = runtime._world
     w.conditions.append("wait %s until %d" % (cond, then))
     if fail:
         w.errno = _errno.EINVAL
@@ -305,7 +320,7 @@ def _waited(vm):
     _lock_dropped, counted only in a run that scripts wakeups (the points are passed on
     every lookup, lock and job wait, and wakeup_points enumerates DROP_POINTS only).
     True when a wakeup happened."""
-    w = current()
+    w = runtime._world
     if not w.drop_wakeups:
         return False
     return _passage(w, vm, w.frames[-1])
@@ -549,11 +564,12 @@ def virCondBroadcast(cond, *, fail):
 def virDomainSaveStatus(caps, statusDir, vm, *, fail):
     """virDomainSaveStatus (domain_conf.c:10901 @ e2fb96d9): writes the status XML; fails on
     allocation (VIR_FROM_DOMAIN out of memory)."""
-    _touch(vm)
+    if vm is not None and vm.freed:
+        _touch(vm)
     if fail:
         _oom(VIR_FROM_DOMAIN, "virDomainSaveStatus")
         return -1
-    current().driver.saved_status.append(vm.def_.name)
+    runtime._world.driver.saved_status.append(vm.def_.name)
     return 0
 
 

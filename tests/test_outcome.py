@@ -161,3 +161,25 @@ def test_lazy_outcomes_read_key_by_key_are_the_outcome_dicts():
         for k in OUTCOME_KEYS:
             got = [record_call(c.make_world(), v, c.call)[k] for c in cs]
             assert got == [w[k] for w in whole], (v, k)
+
+
+@pytest.mark.parametrize("version", ["pre", "post"])
+def test_the_state_after_is_taken_where_read_with_the_lock_the_call_left(version):
+    """``after_raw`` is taken from the world at its first read, after the caller released
+    the domain: it is the domain's state then, but for the lock, which is as the call left
+    it (Begin's caller holds it through the call; a failed lookup has no state)."""
+    begins = [c for c in C.enumerate_cases() if c.function == "qemuMigrationBegin"][::50]
+    assert begins
+    for c in begins:
+        o = record_call(c.make_world(), version, c.call)
+        vm = o.world.driver.find_by_name(c.call.domain)
+        if vm.freed:
+            continue
+        assert vm.locked is False                      # released by the caller
+        got = state_words(o.after_raw)
+        assert got["locked"] is True and got == dict(domain_state(vm, o.world.driver),
+                                                     locked=True)
+        assert o.after_raw is o.after_raw and o.as_dict()["after"] == got
+    gone = Call("qemuMigrationBegin", "nosuch")
+    o = record_call(make_world(make_vm()), "post", gone)
+    assert o.after_raw is None and o.as_dict()["after"] is None

@@ -407,6 +407,30 @@ def test_touching_a_freed_domain_is_recorded():
     assert w.touched_freed == ["caller", "virDomainObjLock"]
 
 
+# the stubs that spell the freed-domain check out (stubs._touch): each records a freed
+# domain it is handed, by its own name, and nothing for a live one
+_TOUCHING = {
+    "virDomainObjIsActive": lambda w, vm: stubs.virDomainObjIsActive(vm),
+    "virDomainObjLock": lambda w, vm: stubs.virDomainObjLock(vm),
+    "virDomainObjUnlock": lambda w, vm: stubs.virDomainObjUnlock(vm),
+    "virDomainObjRef": lambda w, vm: stubs.virDomainObjRef(vm),
+    "virDomainObjUnref": lambda w, vm: stubs.virDomainObjUnref(vm),
+    "virDomainSaveStatus": lambda w, vm: stubs.virDomainSaveStatus(w.driver.caps, "dir", vm),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_TOUCHING))
+@pytest.mark.parametrize("freed", [True, False], ids=["freed", "live"])
+def test_each_stub_that_checks_inline_records_a_freed_domain(name, freed):
+    vm = make_vm()
+    vm.freed = freed
+    w = make_world(vm)
+    with w.activate():
+        _TOUCHING[name](w, vm)
+    assert w.touched_freed == ([name] if freed and name != "virDomainObjIsActive"
+                               else ["caller"] if freed else [])
+
+
 def test_virasprintf_nulls_its_output_on_failure_and_hostname_fails_on_allocation():
     w = make_world(hostname="h.example")
     w.faults = FaultPlan.of([("virAsprintf", 1), ("virGetHostname", 1)])

@@ -237,26 +237,32 @@ def state_raw(vm, driver):
     job = priv.job
     def_ = vm.def_
     uuid = def_.uuid
-    return (not vm.freed, def_.name, uuid, int(driver.domains.get(uuid) is vm), vm.refs,
-            vm.locked, bool(vm.persistent), def_.id, vm.state, vm.reason, job.active,
+    new_def = vm.newDef
+    # (the values as they are: ``state_words`` makes "exists", "in_list" and "persistent"
+    # of them, so that taking them costs no calls)
+    return (vm.freed, def_.name, uuid, driver.domains.get(uuid) is vm, vm.refs,
+            vm.locked, vm.persistent, def_.id, vm.state, vm.reason, job.active,
             job.asyncJob, job.phase, job.mask, job.info_type, job.start, priv.lockState,
             uuid in driver.autodestroy, len(vm.snapshots.objs), len(def_.hostdevs),
-            None if vm.newDef is None else vm.newDef.name)
+            None if new_def is None else new_def.name)
+
+
+_LOCKED = 5     # where ``state_raw``'s tuple has the domain's lock
 
 
 def state_words(raw):
     """``state_raw``'s tuple as ``domain_state``'s dict."""
-    (exists, name, uuid, in_list, refs, locked, persistent, id_, state, reason, active,
+    (freed, name, uuid, in_list, refs, locked, persistent, id_, state, reason, active,
      async_job, phase, mask, info, start, lock_state, autodestroy, snapshots, nhostdevs,
      new_def) = raw
     return {
-        "exists": exists,
+        "exists": not freed,
         "name": name,
         "uuid": uuid,
-        "in_list": in_list,
+        "in_list": int(in_list),
         "refs": refs,
         "locked": locked,
-        "persistent": persistent,
+        "persistent": bool(persistent),
         "id": id_,
         "state": (_STATES.get(state, state) if type(state) is int
                   else _name(DOMAIN_STATE_NAMES, state)),
@@ -413,15 +419,31 @@ class Outcome(Mapping):
     dict); it is not a dict, so what writes outcomes (JSON, marshal) writes
     ``as_dict()`` (``plain``).
     """
-    __slots__ = ("call", "world", "ret", "failed", "out", "before_raw", "after_raw",
-                 "events_from", "vms", "_objs", "_values", "_whole")
+    __slots__ = ("call", "world", "ret", "failed", "out", "before_raw", "_after_raw",
+                 "_after_vm", "_after_locked", "events_from", "vms", "_objs", "_values",
+                 "_whole")
 
-    def __init__(self, call, world, ret, failed, out, before_raw, after_raw, events_from,
-                 vms):
+    def __init__(self, call, world, ret, failed, out, before_raw, after_vm, after_locked,
+                 events_from, vms):
         self.call, self.world, self.ret, self.failed, self.out = call, world, ret, failed, out
-        self.before_raw, self.after_raw = before_raw, after_raw
+        self.before_raw = before_raw
+        # the state after: taken from the world at its first read (``after_raw``)
+        self._after_raw, self._after_vm, self._after_locked = None, after_vm, after_locked
         self.events_from, self.vms = events_from, vms
         self._objs = self._whole = self._values = None   # (the values: made at a first read)
+
+    @property
+    def after_raw(self):
+        """The called-about domain's state after the call, as ``state_raw`` (None for no
+        domain), taken at its first read from the world the run left (which does not
+        change after the run), with the domain's lock as the call left it: the caller
+        released it after the call (``record_call``)."""
+        vm = self._after_vm
+        if vm is not None:
+            raw = state_raw(vm, self.world.driver)
+            self._after_raw = raw[:_LOCKED] + (self._after_locked,) + raw[_LOCKED + 1:]
+            self._after_vm = None
+        return self._after_raw
 
     def __getitem__(self, key):
         values = self._values

@@ -94,13 +94,14 @@ def record_call(world, version, call, impl=None):
         swap_current(outer)
     after_vm = vm if vm is not None else (world.assigned[-1] if world.assigned else None)
     if after_vm is None:
-        after = None
+        locked = None
     else:
-        after = state_raw(after_vm, driver)
-        # what the caller does next: release the domain it still holds
+        # its state after the call is taken where it is read, with the lock it has now
+        # (Outcome.after_raw): what the caller does next is release the domain it holds
+        locked = after_vm.locked
         if call.domain and not after_vm.freed:
             after_vm.locked = False
-    return Outcome(call, world, ret, failed, out, before, after, events_before, vms)
+    return Outcome(call, world, ret, failed, out, before, after_vm, locked, events_before, vms)
 
 
 def run_call(world, version, call, impl=None):

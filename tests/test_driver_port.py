@@ -947,7 +947,7 @@ def test_a_field_pointer_reads_and_writes_the_field():
 def test_check_flags_names_the_innermost_function_running():
     w = make_world()
     with w.activate():
-        w.frames += ["daemon", "qemuDomainMigratePerform3"]
+        w.frame = "qemuDomainMigratePerform3"
         assert stubs_driver.virCheckFlags(0x1001, supported=0x1) is True
         assert stubs_driver.virCheckFlags(0x1, supported=0x1) is False
     (e,) = w.errors

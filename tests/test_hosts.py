@@ -84,16 +84,16 @@ def test_a_successful_call_runs_on_the_host_and_sends_no_error():
 
     def prepare(*args):
         w = current()
-        seen.append((w, list(w.frames), args))
+        seen.append((w, w.frame, args))
         return 0
     h = host(entry={"domainMigratePrepare3": prepare})
     c = client()
     with c.activate():
         assert Connection(h).driver.domainMigratePrepare3("a", 1) == 0
         assert current() is c               # the caller's world again
-    (w, frames, args), = seen
-    assert w is h.world and frames[-1] == "daemon" and args == ("a", 1)
-    assert h.world.frames == ["caller"]
+    (w, frame, args), = seen
+    assert w is h.world and frame == "daemon" and args == ("a", 1)
+    assert h.world.frame == "caller"
     assert c.errors == [] and list(c.trace) == [
         ("remote:domainMigratePrepare3@destination", 0, False, ("a", 1))]
     assert h.network.crossings == ["remote:domainMigratePrepare3@destination"]

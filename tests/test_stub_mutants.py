@@ -162,7 +162,7 @@ def test_duplicate_check_refusals_return_minus_one(other):
 def test_errors_name_the_innermost_frame_as_reporter():
     w = make_world()
     with w.activate():
-        w.frames += ["qemuMigrationPrepareAny", "qemuMigrationPrepareDirect"]
+        w.frame = "qemuMigrationPrepareDirect"
         stubs.virReportOOMError()
         stubs.qemuReportError(1, "%s", "x")
         stubs.virReportSystemError(errno.EBADF, "%s", "y")
@@ -212,7 +212,7 @@ def test_descriptor_zero_is_a_descriptor():
 def test_closing_a_descriptor_nothing_opened_names_the_innermost_frame():
     w = make_world()
     with w.activate():
-        w.frames += ["qemuMigrationPrepareTunnel", "qemuMigrationPrepareAny"]
+        w.frame = "qemuMigrationPrepareAny"
         with pytest.raises(stubs.StrayClose) as e:
             stubs.VIR_FORCE_CLOSE([1], 0)
     assert str(e.value) == "qemuMigrationPrepareAny: closes descriptor 1, which nothing opened"

@@ -210,7 +210,7 @@ def test_out_of_memory_names_the_innermost_frame():
     """virReportOOMError's error is reported by the function running now (the last
     frame), not by one of its callers."""
     w = World()
-    w.frames[:] = ["caller", "virDomainMigrate", "virDomainMigrateVersion3"]
+    w.frame = "virDomainMigrateVersion3"
     with w.activate():
         sc.virReportOOMError()
     assert w.errors[-1].reporter == "virDomainMigrateVersion3"

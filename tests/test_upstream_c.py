@@ -652,7 +652,7 @@ def test_unsynced_stubs_touch_no_field_a_binding_carries(fail):
     w.driver._target.domains[vm.def_.uuid] = spy_vm
     cell = Ptr(0)
     with w.activate():
-        w.frames.append("qemuMigrationPerformJob")
+        w.frame = "qemuMigrationPerformJob"
         S.qemuDriverLock(drv)
         S.virDomainObjLock(spy_vm)
         S.virDomainObjUnlock(spy_vm)

@@ -47,9 +47,9 @@ def _drop(w, vm, at, what, nth=1, times=1):
     w.drop_wakeups = {(at, nth): (what,)}
     with w.activate():
         for _ in range(times):
-            w.frames.append(at)
+            w.frame = at
             stubs._meanwhile(vm)
-            w.frames.pop()
+            w.frame = "caller"
 
 
 def test_qemu_quitting_stops_a_persistent_guest_as_the_eof_handler_does():
@@ -145,7 +145,7 @@ def test_only_the_nth_passage_of_the_point_named_wakes():
     w, vm = _world()
     w.drop_wakeups = {("doNativeMigrate", 1): ("qemu-quits",)}
     with w.activate():
-        w.frames.append("qemuProcessStart")
+        w.frame = "qemuProcessStart"
         stubs._meanwhile(vm)                          # qemuProcessStart's: not a point
     assert vm.state == VIR_DOMAIN_RUNNING and w.lock_drops == {}
 
@@ -185,9 +185,9 @@ def test_a_migration_run_after_qemu_quit_fails_as_qemuMigrationRun_does():
     w, vm = _world()
     vm.def_.id = -1
     with w.activate():
-        w.frames.append("doNativeMigrate")
+        w.frame = "doNativeMigrate"
         assert stubs._migration_run(w.driver, vm, VIR_MIGRATE_LIVE, False) == -1
-        w.frames[-1] = "doPeer2PeerMigrate"
+        w.frame = "doPeer2PeerMigrate"
         assert stubs._migration_run(w.driver, vm, VIR_MIGRATE_LIVE, False) == 0
     assert [e.message for e in w.errors] == ["internal error guest unexpectedly quit"]
 

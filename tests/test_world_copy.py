@@ -163,7 +163,7 @@ def test_world_copy_keeps_the_state_and_starts_a_fresh_record():
     assert dup.statics["p"] is not w.statics["p"]
     assert dup.fds_open is not w.fds_open and dup.wakeups is not w.wakeups
     assert dup.faults is w.faults
-    assert (dup.trace, dup.calls, dup.errors, dup.depth, dup.frames) == ([], {}, [], 0, ["caller"])
+    assert (dup.trace, dup.calls, dup.errors, dup.depth, dup.frame) == ([], {}, [], 0, "caller")
     assert isinstance(dup.trace, Trace)
 
 
@@ -173,7 +173,7 @@ def test_every_world_attribute_is_either_state_or_the_record_of_a_run():
     record = set(vars(World()))
     per_run = {"faults", "calls", "trace", "errors", "last_error", "logs", "errno",
                "touched_freed", "assigned", "others_refs", "others_async", "conditions",
-               "fds_at_start", "depth", "frames", "drop_wakeups", "drop_wakeups_fired",
+               "fds_at_start", "depth", "frame", "drop_wakeups", "drop_wakeups_fired",
                "lock_drops", "others_held", "others_job", "fresh"}
     identity = {"host"}
     assert record == set(World.STATE) | per_run | identity

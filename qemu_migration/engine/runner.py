@@ -44,11 +44,11 @@ def _refuse(world, call, entry):
     else:
         reporter, fmt, key = (entry.driver_entry(call.args),
                               _("no domain with matching uuid '%s'"), uuid)
-    world.frames.append(reporter)
+    frame, world.frame = world.frame, reporter
     try:
         qemuReportError(VIR_ERR_NO_DOMAIN, fmt, key)
     finally:
-        world.frames.pop()
+        world.frame = frame
 
 
 def _target(world, call):

@@ -56,14 +56,14 @@ def _same(a, b):
 def _as_called_from(name):
     """A function ``f(fn, *args)`` calling ``fn`` with the C function ``name`` as the
     world's current frame, so that a reported error names it as it names a ported
-    function (``World.frames``)."""
+    function (``World.frame``)."""
     def call(fn, *args):
         w = current()
-        w.frames.append(name)
+        frame, w.frame = w.frame, name
         try:
             return fn(*args)
         finally:
-            w.frames.pop()
+            w.frame = frame
     return call
 
 
@@ -1267,12 +1267,11 @@ def _install(built):
         return call
 
     def in_caller(s, w, cstack, p):
-        frames = w.frames
-        frames.append(cstack[-1] if cstack else "<C>")
+        frame, w.frame = w.frame, cstack[-1] if cstack else "<C>"
         try:
             S.virDomainObjIsActive(s.py_of(p))
         finally:
-            frames.pop()
+            w.frame = frame
 
     def clock(s, w, cstack, p):
         # its pointer is C's local (no entry point has an ``unsigned long long *``
@@ -1449,12 +1448,12 @@ def _install(built):
         if sync:
             s.pull()
         if caller:
-            frames = current().frames
-            frames.append(s.cstack[-1] if s.cstack else "<C>")
+            w = current()
+            frame, w.frame = w.frame, s.cstack[-1] if s.cstack else "<C>"
             try:
                 r = fn(*args)
             finally:
-                frames.pop()
+                w.frame = frame
         else:
             r = fn(*args)
         if after:

@@ -254,11 +254,11 @@ def remote_close(conn: Connection):
     w = host.world
     with w.activate():
         w.reset_last_error()
-        w.frames.append("daemon")
+        frame, w.frame = w.frame, "daemon"
         try:
             close(conn)
         finally:
-            w.frames.pop()
+            w.frame = frame
 
 
 def remote_call(conn: Connection, member: str, args: tuple):
@@ -290,12 +290,12 @@ def remote_call(conn: Connection, member: str, args: tuple):
         # the daemon calls the public API (libvirt.c), which resets the thread's
         # last error first
         w.reset_last_error()
-        w.frames.append("daemon")
+        frame, w.frame = w.frame, "daemon"
         try:
             daemon_dispatch(w, member, wire)
             ret = host.entry[member](*wire)
         finally:
-            w.frames.pop()
+            w.frame = frame
     if failed(member, ret):
         # daemon/remote.c: the error the call left (or, when it left none, the
         # "did not set virError" one) goes back and the remote driver raises it

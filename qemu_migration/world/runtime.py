@@ -142,7 +142,9 @@ class World:
         self.statics: Dict[str, object] = {}
         self.clock_ms = clock_ms
         self.depth = 0
-        self.frames: List[str] = ["caller"]   # the ported function or stub running now
+        # the ported function or stub running now (each wrapper sets it, and gives the
+        # one before back when it returns): what a reported error names as its reporter
+        self.frame = "caller"
         self.fds_open: set = set()
         self.next_fd = 20
         self.peer_v3 = True
@@ -171,7 +173,7 @@ class World:
         w.statics = {k: Ptr(p.value) for k, p in self.statics.items()} if self.statics else {}
         w.clock_ms = self.clock_ms
         w.depth = 0
-        w.frames = ["caller"]
+        w.frame = "caller"
         w.fds_open = set(self.fds_open)
         w.next_fd = self.next_fd
         w.peer_v3 = self.peer_v3
@@ -264,12 +266,12 @@ def _make(_qm_fn, _qm_name):
 {count}        _qm_depth = _qm_w.depth
         _qm_w.trace.append((_qm_name, _qm_depth, {failed}, {recorded}))
         _qm_w.depth = _qm_depth + 1
-        _qm_frames = _qm_w.frames
-        _qm_frames.append(_qm_name)
+        _qm_frame = _qm_w.frame
+        _qm_w.frame = _qm_name
         try:
             return _qm_fn({call})
         finally:
-            _qm_frames.pop()
+            _qm_w.frame = _qm_frame
             _qm_w.depth = _qm_depth
     return wrapper
 """

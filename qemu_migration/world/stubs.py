@@ -71,22 +71,22 @@ def _report(domain, code, raw, reporter):
 def qemuReportError(code, fmt, *args):
     """virReportErrorHelper(VIR_FROM_QEMU, code, ...) from a qemu_*.c file."""
     w = runtime._world
-    w.raise_error(VirError(code, VIR_FROM_QEMU, cfmt(fmt, args), w.frames[-1]))
+    w.raise_error(VirError(code, VIR_FROM_QEMU, cfmt(fmt, args), w.frame))
 
 
 def virDomainReportError(code, fmt, *args):
     """virReportErrorHelper(VIR_FROM_DOMAIN, code, ...) from src/conf/domain_conf.c."""
-    _report(VIR_FROM_DOMAIN, code, cfmt(fmt, args), current().frames[-1])
+    _report(VIR_FROM_DOMAIN, code, cfmt(fmt, args), current().frame)
 
 
 def virReportSystemError(errnum, fmt, *args):
     """virReportSystemErrorFull: the detail gets ": <strerror>" appended."""
     _report(VIR_FROM_QEMU, VIR_ERR_SYSTEM_ERROR, cfmt(fmt, args) + ": " + strerror(errnum),
-            current().frames[-1])
+            current().frame)
 
 
 def virReportOOMError():
-    _report(VIR_FROM_QEMU, VIR_ERR_NO_MEMORY, None, current().frames[-1])
+    _report(VIR_FROM_QEMU, VIR_ERR_NO_MEMORY, None, current().frame)
 
 
 def _oom(domain, name):
@@ -118,7 +118,7 @@ def VIR_FORCE_CLOSE(fds, i):
     if fds[i] >= 0:
         w = current()
         if fds[i] not in w.fds_open:
-            raise StrayClose(fds[i], w.frames[-1])
+            raise StrayClose(fds[i], w.frame)
         w.fds_open.discard(fds[i])
     fds[i] = -1
 
@@ -143,7 +143,7 @@ def _touch(vm):
     touched, by the function running now.  (The stubs called on most runs spell the
     test out, ``if vm is not None and vm.freed: _touch(vm)``: a call the less.)"""
     if vm is not None and vm.freed:
-        current().touched_freed.append(current().frames[-1])
+        current().touched_freed.append(current().frame)
 
 
 # --- clock, locks, references -------------------------------------------------
@@ -309,7 +309,7 @@ def _lock_dropped(vm):
     doPeer2PeerMigrate stub's _meanwhile is none (the whole migrations run the ported
     one).  True when a wakeup happened."""
     w = current()
-    point = w.frames[-1]
+    point = w.frame
     if point not in DROP_POINTS:
         return False
     return _passage(w, vm, point)
@@ -323,7 +323,7 @@ def _waited(vm):
     w = runtime._world
     if not w.drop_wakeups:
         return False
-    return _passage(w, vm, w.frames[-1])
+    return _passage(w, vm, w.frame)
 
 
 def _passage(w, vm, point):
@@ -1056,7 +1056,7 @@ def _migration_run(driver, vm, flags, fail):
     command, :1471-1514) is no longer active at :1519: VIR_ERR_INTERNAL_ERROR "guest
     unexpectedly quit", -1 (the non-live pause before it is not modelled then; the
     function-level doPeer2PeerMigrate stub is no lock-drop point, so no check)."""
-    if current().frames[-1] in DROP_POINTS and not virDomainObjIsActive(vm):
+    if current().frame in DROP_POINTS and not virDomainObjIsActive(vm):
         qemuReportError(VIR_ERR_INTERNAL_ERROR, "%s", _("guest unexpectedly quit"))
         return -1
     if not (flags & VIR_MIGRATE_LIVE) and vm.state == VIR_DOMAIN_RUNNING:

@@ -96,14 +96,14 @@ def virReportErrorHelper(domcode, errcode, fmt, *args):
     the bare text of virErrorMsg), raised from the function running now."""
     w = current()
     message = cfmt(fmt, args) if fmt is not NULL else ""
-    w.raise_error(VirError(errcode, domcode, message if message else NULL, w.frames[-1]))
+    w.raise_error(VirError(errcode, domcode, message if message else NULL, w.frame))
 
 
 def virReportOOMError():
     """virReportOOMError (virterror.h; virReportOOMErrorFull, virterror.c:1338 @
     e2fb96d9) in libvirt.c, whose VIR_FROM_THIS is VIR_FROM_NONE: no detail."""
     w = current()
-    w.raise_error(VirError(VIR_ERR_NO_MEMORY, VIR_FROM_NONE, NULL, w.frames[-1]))
+    w.raise_error(VirError(VIR_ERR_NO_MEMORY, VIR_FROM_NONE, NULL, w.frame))
 
 
 def virLibConnError(code, fmt, *args):

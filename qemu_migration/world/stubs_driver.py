@@ -27,8 +27,8 @@ def virCheckFlags(flags, supported=QEMU_MIGRATION_FLAGS):
     if unsupported:
         w = current()
         _report(VIR_FROM_QEMU, VIR_ERR_INVALID_ARG,
-                cfmt("%s: unsupported flags (0x%x)", (w.frames[-1], unsupported)),
-                w.frames[-1])
+                cfmt("%s: unsupported flags (0x%x)", (w.frame, unsupported)),
+                w.frame)
         return True
     return False
 

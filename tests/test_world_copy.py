@@ -50,12 +50,19 @@ def _vm():
                      newDef=_def("new"))
 
 
+# what a run's copy shares with its template, besides a definition's device lists: the
+# snapshot list and the driver's event state (test_no_run_changes_what_a_copy_shares)
+SHARED_OBJECTS = (SnapshotObjList, DomainEventState)
+
+
 def _containers(obj, shared=()):
     """Every list, dict and set reachable through the dataclass fields of obj, but a
-    definition's fields named in ``shared``."""
+    definition's fields named in ``shared`` (and, with them, ``SHARED_OBJECTS``)."""
     out = []
     for f in dataclasses.fields(obj):
         if isinstance(obj, DomainDef) and f.name in shared:
+            continue
+        if shared and isinstance(getattr(obj, f.name), SHARED_OBJECTS):
             continue
         v = getattr(obj, f.name)
         if isinstance(v, (list, dict, set)):
@@ -80,13 +87,18 @@ def _driver():
 @pytest.mark.parametrize("make", [_def, _vm, _driver], ids=["def", "vm", "driver"])
 def test_copy_keeps_every_field_and_shares_no_container(make):
     # a definition's own copy copies its device lists; a domain object's copy (a world's)
-    # shares them: no run changes one in place (test_no_run_changes_a_device_list)
+    # shares them, its snapshot list and the driver's event state: no run changes them
+    # (test_no_run_changes_what_a_copy_shares)
     orig = make()
     dup = orig.copy()
     assert dup == orig and dup is not orig
     shared = () if make is _def else DEVICE_LISTS
     ids = {id(c) for c in _containers(orig, shared)}
-    assert ids and not ids & {id(c) for c in _containers(dup, shared)}
+    # (a domain object has no container of its own that its copy does not share)
+    assert bool(ids) == (make is not _vm) and not ids & {id(c) for c in _containers(dup, shared)}
+    if make is _driver:
+        assert dup.domainEventState is orig.domainEventState
+        assert all(dup.domains[u].snapshots is vm.snapshots for u, vm in orig.domains.items())
 
 
 def test_a_copied_domain_shares_its_definitions_device_lists_only():
@@ -101,15 +113,19 @@ def test_a_copied_domain_shares_its_definitions_device_lists_only():
 
 
 def _device_lists(world):
-    return {uuid: [None if d is None else [list(getattr(d, n)) for n in DEVICE_LISTS]
-                   for d in (vm.def_, vm.newDef)] for uuid, vm in world.driver.domains.items()}
+    """What a world's copies share with it: the device lists of its definitions, its
+    domains' snapshot lists and its driver's event callbacks, as values."""
+    return ({uuid: [None if d is None else [list(getattr(d, n)) for n in DEVICE_LISTS]
+                    for d in (vm.def_, vm.newDef)] + [dict(vm.snapshots.objs)]
+             for uuid, vm in world.driver.domains.items()},
+            list(world.driver.domainEventState.callbacks))
 
 
 @pytest.mark.no_cover      # the runs are the suite's other tests' to cover; here only checked
-def test_no_run_changes_a_device_list():
-    """The device lists a case's world shares with its template (``DEVICE_LISTS``) are as
-    they were built after every case ran on every version: no stub or ported function
-    changes one in place."""
+def test_no_run_changes_what_a_copy_shares():
+    """The device lists, snapshot lists and event callbacks a case's world shares with its
+    template are as they were built after every case ran on every version: no stub or
+    ported function changes one in place."""
     cases = C.enumerate_cases()
     before = {c.state_id: _device_lists(c.make_world()) for c in cases}
     with collector_off():
@@ -120,11 +136,17 @@ def test_no_run_changes_a_device_list():
     # what it would catch: a list changed in place in one world shows in the next copy
     w = cases[0].make_world()
     vm = next(iter(w.driver.domains.values()))
-    vm.def_.disks.append("a disk")
-    try:
-        assert _device_lists(cases[0].make_world()) != before[cases[0].state_id]
-    finally:       # the template is shared: leave it as found whatever the assert says
-        vm.def_.disks.pop()
+    for change, undo in [(lambda: vm.def_.disks.append("a disk"), vm.def_.disks.pop),
+                         (lambda: vm.snapshots.objs.update(s=SnapshotDef("s")),
+                          lambda: vm.snapshots.objs.pop("s")),
+                         (lambda: w.driver.domainEventState.callbacks.append("cb"),
+                          w.driver.domainEventState.callbacks.pop)]:
+        change()
+        try:
+            assert _device_lists(cases[0].make_world()) != before[cases[0].state_id]
+        finally:   # the template is shared: leave it as found whatever the assert says
+            undo()
+    assert _device_lists(cases[0].make_world()) == before[cases[0].state_id]
 
 
 def test_a_copied_domain_is_a_new_object_all_the_way_down():
@@ -132,7 +154,7 @@ def test_a_copied_domain_is_a_new_object_all_the_way_down():
     dup = vm.copy()
     assert dup.def_ is not vm.def_ and dup.newDef is not vm.newDef
     assert dup.privateData is not vm.privateData and dup.privateData.job is not vm.privateData.job
-    assert dup.snapshots is not vm.snapshots
+    assert dup.snapshots is vm.snapshots         # shared (test_no_run_changes_what_...)
     # the guest's monitor and its balloon: the copy's own, the same size
     assert dup.privateData.mon is not vm.privateData.mon
     dup.privateData.mon.balloon = 1

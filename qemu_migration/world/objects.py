@@ -429,31 +429,45 @@ def _container(annotation):
 _COPY_CONTAINER = {"list": "[*%s]", "dict": "%s.copy()", "set": "%s.copy()"}
 
 
-def _copier(cls, special=None):
-    """``cls.copy``: a new ``cls`` with every field of ``self``, set in field order; a
-    list, dict or set copied (shallow), a field of ``special`` as its expression (on
-    ``self``) says, any other shared.  An expression may be preceded by statements, one
-    per line, that compute it."""
-    special = special or {}
-    lines = ["def copy(self):", "    n = _new(_cls)"]
+def _copy_lines(cls, src, dst, special, inline, scope):
+    """The lines that make ``dst`` a copy of ``src`` (a ``cls``): every field set in
+    order; a list, dict or set copied (shallow), a field of ``special`` as its expression
+    (on ``self``) says, a field of ``inline`` (name -> its class and that class's own
+    ``inline``) made here by the same rule, field by field, instead of by a call of its
+    class's ``copy``; any other shared.  An expression may be preceded by statements,
+    one per line, that compute it."""
+    scope["_cls_" + cls.__name__] = cls
+    lines = ["    %s = _new(_cls_%s)" % (dst, cls.__name__)]
     for f in fields(cls):
         how = special.get(f.name)
-        if how is None:
+        if f.name in inline:
+            sub, sub_inline = inline[f.name]
+            sub_src, how = "%s_%s" % (src, f.name), "%s_%s" % (dst, f.name)
+            lines.append("    %s = %s.%s" % (sub_src, src, f.name))
+            lines += _copy_lines(sub, sub_src, how, {}, sub_inline, scope)
+        elif how is None:
             kind = _container(f.type)
-            how = _COPY_CONTAINER[kind] % ("self." + f.name) if kind else "self." + f.name
+            how = _COPY_CONTAINER[kind] % (src + "." + f.name) if kind else src + "." + f.name
         *before, how = how.split("\n")
         lines.extend("    " + line for line in before)
-        lines.append("    n.%s = %s" % (f.name, how))
-    lines.append("    return n")
-    scope = {"_new": object.__new__, "_cls": cls}
+        lines.append("    %s.%s = %s" % (dst, f.name, how))
+    return lines
+
+
+def _copier(cls, special=None, inline=None):
+    """``cls.copy``: a new ``cls`` with every field of ``self``, as ``_copy_lines`` says."""
+    scope = {"_new": object.__new__}
+    lines = (["def copy(self):"] + _copy_lines(cls, "self", "n", special or {}, inline or {},
+                                                scope) + ["    return n"])
     exec(compile("\n".join(lines) + "\n", "<%s.copy>" % cls.__name__, "exec"), scope)
     return scope["copy"]
 
 
 JobObj.copy = _copier(JobObj)
 QemuMonitor.copy = _copier(QemuMonitor)
-DomainObjPrivate.copy = _copier(DomainObjPrivate, {"job": "self.job.copy()",
-                                                   "mon": "self.mon.copy()"})
+# (a private data's job and monitor made in its own copy: two calls the less a domain)
+_PRIVATE_INLINE = {"job": (JobObj, {}), "mon": (QemuMonitor, {})}
+DomainObjPrivate.copy = _copier(DomainObjPrivate, inline=_PRIVATE_INLINE)
 
 
 def _dict_copier(cls, shared=()):
@@ -497,9 +511,9 @@ DomainDef.run_copy = _dict_copier(DomainDef, DEVICE_LISTS)
 # list): no stub or ported function changes either (the snapshots are counted, the event
 # callbacks never registered); tests/test_world_copy.py holds the runs to that too.
 DomainObj.copy = _copier(DomainObj, {
-    "def_": "self.def_.run_copy()", "privateData": "self.privateData.copy()",
-    "snapshots": "self.snapshots",
-    "newDef": "None if self.newDef is None else self.newDef.run_copy()"})
+    "def_": "self.def_.run_copy()", "snapshots": "self.snapshots",
+    "newDef": "None if self.newDef is None else self.newDef.run_copy()"},
+    inline={"privateData": (DomainObjPrivate, _PRIVATE_INLINE)})
 Driver.copy = _copier(Driver, {
     # (a loop, not a comprehension: that would be a function made and called per copy)
     "domains": "domains = {}\nfor uuid, vm in self.domains.items(): domains[uuid] = vm.copy()\n"

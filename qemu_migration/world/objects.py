@@ -454,9 +454,10 @@ def _copy_lines(cls, src, dst, special, inline, scope):
     return lines
 
 
-def _copier(cls, special=None, inline=None):
-    """``cls.copy``: a new ``cls`` with every field of ``self``, as ``_copy_lines`` says."""
-    scope = {"_new": object.__new__}
+def _copier(cls, special=None, inline=None, names=None):
+    """``cls.copy``: a new ``cls`` with every field of ``self``, as ``_copy_lines`` says
+    (``names``: what else its expressions name)."""
+    scope = dict(names or {}, _new=object.__new__)
     lines = (["def copy(self):"] + _copy_lines(cls, "self", "n", special or {}, inline or {},
                                                 scope) + ["    return n"])
     exec(compile("\n".join(lines) + "\n", "<%s.copy>" % cls.__name__, "exec"), scope)
@@ -511,9 +512,11 @@ DomainDef.run_copy = _dict_copier(DomainDef, DEVICE_LISTS)
 # list): no stub or ported function changes either (the snapshots are counted, the event
 # callbacks never registered); tests/test_world_copy.py holds the runs to that too.
 DomainObj.copy = _copier(DomainObj, {
-    "def_": "self.def_.run_copy()", "snapshots": "self.snapshots",
+    # (its definition's run_copy, written out: a call the less)
+    "def_": "d = _new(_DomainDef)\nd.__dict__ = self.def_.__dict__.copy()\nd",
+    "snapshots": "self.snapshots",
     "newDef": "None if self.newDef is None else self.newDef.run_copy()"},
-    inline={"privateData": (DomainObjPrivate, _PRIVATE_INLINE)})
+    inline={"privateData": (DomainObjPrivate, _PRIVATE_INLINE)}, names={"_DomainDef": DomainDef})
 Driver.copy = _copier(Driver, {
     # (a loop, not a comprehension: that would be a function made and called per copy)
     "domains": "domains = {}\nfor uuid, vm in self.domains.items(): domains[uuid] = vm.copy()\n"

@@ -1108,6 +1108,56 @@ def test_deferred_autodestroy_lookup_answers_as_python_would(monkeypatch):
         _run_deferring(mod, present)
 
 
+def test_autodestroy_keys_are_told_again_after_a_stub_that_syncs_both_ways(monkeypatch):
+    """A stub that syncs both ways may change driver->autodestroy: C is told its keys
+    again after it, so a lookup later in the same call answers from the table as the stub
+    left it, in C (no crossing), as the Python twin does; without that C's answer would
+    be the stale one, and the run an error."""
+    from qemu_migration.world import stubs as S
+    mod = selftest_c()
+    real, uuid = S.virHashForEach, []
+
+    def foreach(table, it, data):       # the key appears during the call
+        current().driver.autodestroy[uuid[-1]] = STARTED_ELSEWHERE
+        return real(table, it, data)
+
+    def tables(m, w, vm):
+        uuid.append(vm.def_.uuid)
+        return m.selftestTables(w.driver, vm), sorted(w.driver.autodestroy)
+    twin = _import_twin()
+    for m in (S, twin):                 # the C's callback's and the twin's
+        monkeypatch.setattr(m, "virHashForEach", foreach)
+    monkeypatch.setitem(mod.built.installed["sync"], "virHashForEach", True)
+    (py, _), (c, seen) = (_run_deferring(twin, tables, snapshots=2),
+                          _run_deferring(mod, tables, snapshots=2))
+    assert py == c
+    assert py[0][0] == 102
+    assert seen.count("qmc_py_virHashLookup") == 0
+
+
+def test_a_call_whose_catch_up_raises_before_the_c_gives_everything_back(monkeypatch):
+    """The catch-up at a call's start runs the caller's deferred stubs, and one may raise
+    before the C runs: the call then leaves no table with C, no session on the stack and
+    the deferral flag as it found them."""
+    mod = selftest_c()
+    lib, ffi, installed = mod.built.lib, mod.built.ffi, mod.built.installed
+    calls = []
+
+    def catch_up():
+        calls.append(len(installed["sessions"]))
+        raise RuntimeError("a deferred stub of the caller failed")
+    monkeypatch.setitem(installed, "catch_up", catch_up)
+    vm = make_vm()
+    w = world_with(vm, autodestroy=True)
+    sessions, flag = list(installed["sessions"]), installed["defer"][0]
+    with w.activate(), pytest.raises(RuntimeError, match="deferred stub of the caller"):
+        mod.selftestTables(w.driver, vm)
+    assert calls == [len(sessions)]             # raised before the C ran
+    assert lib.qmc_ad_table == ffi.NULL
+    assert installed["sessions"] == sessions
+    assert installed["defer"][0] == flag
+
+
 def test_deferred_clock_reads_the_worlds_clock_unless_the_plan_faults_it():
     """virTimeMs, deferred, reads the world's clock as the stub does, also after a wait
     moved it; in a call whose fault plan names virTimeMs (or that scripts wakeups) each

@@ -1369,6 +1369,7 @@ def _install(built):
 
     callbacks = state["callbacks"] = {}     # what is attached, by name (tests re-attach)
     SYNC = {nm: _sync_of(nm) for nm in UNSYNCED | PULL_ONLY}      # each stub's, looked up once
+    state["sync"] = SYNC                    # (tests change a stub's kind here)
     state["onerror"] = onerror
 
     def ext(name):
@@ -2040,6 +2041,9 @@ class CImpl:
         cargs = [None] * len(args)
         for i, conv in self._plan(name, sig):
             cargs[i] = conv(s, args[i])
+        cfn = self._cfns.get(name)
+        if cfn is None:
+            cfn = self._cfns[name] = getattr(built.lib, "qmc_call_" + name)
         port_key = B.PORT_STATIC
         port = self._port
         if port is not None:
@@ -2047,18 +2051,18 @@ class CImpl:
             outer = port[0]
             cur = world.statics.get(port_key)
             port[0] = cur.value if cur is not None else 0
-        s.sync_errno()
-        self.tell_keys(s)
-        lib = built.lib
-        built.installed["catch_up"]()       # what is buffered goes to the caller's trace
-        stack.append(s)
         defer_p = built.installed["defer"]
         defer = defer_p[0]
-        defer_p[0] = _defer_flags(world)
-        cfn = self._cfns.get(name)
-        if cfn is None:
-            cfn = self._cfns[name] = getattr(lib, "qmc_call_" + name)
+        pushed = False
         try:
+            # from the static on, everything is given back however the call ends: a
+            # deferred stub of the caller's, run by the catch-up, may raise before the C
+            s.sync_errno()
+            self.tell_keys(s)
+            built.installed["catch_up"]()       # what is buffered goes to the caller's trace
+            stack.append(s)
+            pushed = True
+            defer_p[0] = _defer_flags(world)
             r = cfn(*cargs)
             try:
                 # a deferred stub may raise here: Python is still brought up to C's state
@@ -2068,7 +2072,8 @@ class CImpl:
                 s.pull_cells()
         finally:
             defer_p[0] = defer
-            stack.pop()
+            if pushed:
+                stack.pop()
             self.untell()
             if port is not None:
                 if WATCHED in s.entered:

@@ -11,6 +11,35 @@ from pathlib import Path
 import coverage
 import pytest
 
+from qemu_migration import paths
+
+# --- bytecode: kept in the cache folder when the environment writes none ---------------
+#
+# With PYTHONDONTWRITEBYTECODE=1 (as in this project's sessions) every process of a run (the
+# controller and each pytest-xdist worker) compiled the package, and each worker rewrote the
+# asserts of every test module again: about 3 s of CPU per worker.  Then the modules the
+# suite imports are kept compiled outside the checkout, in the cache folder's ``pycache``
+# (Python's ``sys.pycache_prefix``, which pytest's rewritten test modules follow too; each
+# checked against its source's time and size, as any .pyc): from here to the end of the
+# collection (``bytecode_kept_until_collected``), and not after, when the environment's
+# setting is back: what the tests import or make on the way (pytester's files in a
+# temporary folder, the ports broken on purpose) is not written, and the modules they
+# import late are read from where they were before.  An environment that writes bytecode
+# is left alone (the checkout's __pycache__).
+
+BYTECODE_PREFIX = None
+if sys.dont_write_bytecode:
+    BYTECODE_PREFIX = str(paths.cache_dir() / "pycache")
+    sys.pycache_prefix, sys.dont_write_bytecode = BYTECODE_PREFIX, False
+
+
+def bytecode_kept_until_collected():
+    """The environment's setting again (no bytecode written, none read from the cache
+    folder) once the suite is imported."""
+    if BYTECODE_PREFIX is not None:
+        sys.pycache_prefix, sys.dont_write_bytecode = None, True
+
+
 from qemu_migration.world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASYNC_JOB_MIGRATION_OUT,
                                             QEMU_JOB_DESTROY, QEMU_JOB_MIGRATION_OP,
                                             QEMU_JOB_SUSPEND, VIR_DOMAIN_JOB_UNBOUNDED,
@@ -35,6 +64,17 @@ from qemu_migration.world.runtime import FaultPlan, World
 # traces them in every process (port/__init__.py imports a version on first use, and
 # that may come first in an untraced test: a no_cover one, or a worker's shared fixture).
 PORT_MODULES = [v.module for v in VERSIONS.values()]
+
+
+def pytest_collection_finish(session):
+    bytecode_kept_until_collected()
+
+
+def pytest_sessionstart(session):
+    # pytest-xdist's controller collects nothing: it has imported what it runs
+    if session.config.pluginmanager.hasplugin("dsession"):
+        bytecode_kept_until_collected()
+
 
 pytest_plugins = ["pytester"]   # tests/test_plugin.py runs pytest on small scenario trees
 

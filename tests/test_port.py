@@ -456,6 +456,22 @@ def test_perform_p2p_stops_source_in_confirm_or_in_perform(version):
 
 
 @pytest.mark.parametrize("version", ALL)
+def test_perform_p2p_confirm_without_its_stopped_event_queues_none(version):
+    # qemuMigrationConfirm's STOPPED/MIGRATED event not allocated (the second event of the
+    # run, after the pause's): the source is stopped all the same, nothing more is queued
+    o = perform(version, make_world(make_vm()), VIR_MIGRATE_PEER2PEER,
+                fault=[("virDomainEventNewFromObj", 2)], peer_v3=True)
+    assert o["return"] == 0 and (o["after"]["state"], o["after"]["reason"]) == ("shutoff",
+                                                                               "migrated")
+    assert [e["type"] for e in o["driver"]["events"]] == ["suspended"]
+    i = o["trace"].index("    virDomainEventNewFromObj !fault")
+    assert o["trace"][i - 2:i + 2] == ["    qemuProcessStop", "    virDomainAuditStop",
+                                       "    virDomainEventNewFromObj !fault",
+                                       "  qemuMigrationJobFinish"]
+    assert msg(o) == "out of memory" and names(o) == ["error-count"]
+
+
+@pytest.mark.parametrize("version", ALL)
 def test_perform_undefine_source(version):
     w = make_world(make_vm())
     o = perform(version, w, VIR_MIGRATE_UNDEFINE_SOURCE)

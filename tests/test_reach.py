@@ -78,6 +78,9 @@ def removed(reach, f):
 
 # --- what the callers admit ---------------------------------------------------------------
 
+# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
+# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
+@pytest.mark.no_cover
 def test_nothing_is_pending_once_the_unit_is_whole(whole):
     assert whole.pending == set()
     assert all(whole.seen[t] for t in C.REACH_TARGETS)

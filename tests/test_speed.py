@@ -91,6 +91,9 @@ def test_no_fork_or_no_processes_runs_the_batch_here(batch, monkeypatch):
     assert C._run_batch(batch) == alone
 
 
+# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
+# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
+@pytest.mark.no_cover
 def test_beside_another_thread_the_batches_run_here(batch, monkeypatch):
     """A process running other threads forks no worker (engine/batch.py, fork_context):
     the case batches and the readings run here, and a pool kept from before is let go."""

@@ -24,8 +24,9 @@ from qemu_migration import paths
 # collection (``bytecode_kept_until_collected``), and not after, when the environment's
 # setting is back: what the tests import or make on the way (pytester's files in a
 # temporary folder, the ports broken on purpose) is not written, and the modules they
-# import late are read from where they were before.  An environment that writes bytecode
-# is left alone (the checkout's __pycache__).
+# import late are read from where they were before.  The Python processes the tests start
+# keep theirs in the same folder (about 0.1 s of CPU less each).  An environment that
+# writes bytecode is left alone (the checkout's __pycache__).
 
 BYTECODE_PREFIX = None
 if sys.dont_write_bytecode:
@@ -33,11 +34,17 @@ if sys.dont_write_bytecode:
     sys.pycache_prefix, sys.dont_write_bytecode = BYTECODE_PREFIX, False
 
 
-def bytecode_kept_until_collected():
+def bytecode_kept_until_collected(children=False):
     """The environment's setting again (no bytecode written, none read from the cache
-    folder) once the suite is imported."""
+    folder) once the suite is imported; with ``children``, the Python processes the tests
+    start (the command line, build scripts, import-linter) keep theirs in the same folder
+    (PYTHONPYCACHEPREFIX, and PYTHONDONTWRITEBYTECODE left out of their environment):
+    the same modules each time, each process compiled them again."""
     if BYTECODE_PREFIX is not None:
         sys.pycache_prefix, sys.dont_write_bytecode = None, True
+        if children:
+            os.environ["PYTHONPYCACHEPREFIX"] = BYTECODE_PREFIX
+            os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 from qemu_migration.world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASYNC_JOB_MIGRATION_OUT,
@@ -67,7 +74,7 @@ PORT_MODULES = [v.module for v in VERSIONS.values()]
 
 
 def pytest_collection_finish(session):
-    bytecode_kept_until_collected()
+    bytecode_kept_until_collected(children=True)
 
 
 def pytest_sessionstart(session):

@@ -122,3 +122,22 @@ def test_kept_rows_are_computed_once_and_read_back_under_their_key(tmp_path, mon
     kept_path("rows").write_bytes(b"damaged")
     assert kept_rows("rows", compute, key="k2") == first and len(runs) == 3
     assert kept_rows("rows", compute, key="k2") == first and len(runs) == 3
+
+
+def test_the_suite_s_bytecode_is_kept_in_the_cache_folder_and_only_while_it_is_imported():
+    """With PYTHONDONTWRITEBYTECODE=1 the suite's compiled modules (this one's rewritten
+    asserts among them) are in the cache folder's pycache, and once the collection is
+    over this process writes none and reads none from there (the environment's setting
+    again), while the processes the tests start keep theirs there; else nothing is
+    changed."""
+    import os
+    import conftest
+    if conftest.BYTECODE_PREFIX is None:
+        assert "PYTHONPYCACHEPREFIX" not in os.environ or sys.pycache_prefix is not None
+        return
+    assert sys.dont_write_bytecode and sys.pycache_prefix is None
+    assert os.environ["PYTHONPYCACHEPREFIX"] == conftest.BYTECODE_PREFIX
+    assert "PYTHONDONTWRITEBYTECODE" not in os.environ
+    here = Path(__file__).resolve()
+    kept = Path(conftest.BYTECODE_PREFIX, *here.parent.parts[1:])
+    assert list(kept.glob(here.stem + ".*pytest*.pyc"))         # pytest's rewritten module

@@ -63,3 +63,13 @@ def test_a_call_without_a_handle_looks_the_name_up():
     o = run_call(world, "pre", Call("qemuMigrationPerformJob", "ghost", {"uri": "tcp:h:1"}))
     _no_domain(o, "qemudDomainLookupByName", "ghost", by="name")
     assert o["return"] == -1
+
+
+def test_a_refused_lookup_gives_the_running_function_back():
+    # the refusal reports as the driver function in front of the call (its frame), and
+    # then the world's frame is what it was before the call
+    world = make_world(make_vm("web1"))
+    world.frame = "the caller's"
+    o = run_call(world, "post", Call("qemuMigrationBegin", "ghost", uuid=UUID2))
+    _no_domain(o, "qemuDomainMigrateBegin3", UUID2)
+    assert world.frame == "the caller's"

@@ -71,8 +71,7 @@ def record_call(world, version, call, impl=None):
     world.wakeups = [*call.wakeups]
     driver = world.driver
     events_before = len(driver.events)
-    domains = driver.domains
-    vms = [*domains.values()]
+    vms = [*driver.domains.values()]
     driver.locked = True
     outer = swap_current(world)     # as ``with world.activate():``
     try:

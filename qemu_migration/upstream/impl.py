@@ -1475,7 +1475,7 @@ def _install(built):
     def _events():
         pass                    # the buffer is full: ext has read it
 
-    null, string = ffi.NULL, ffi.string
+    string = ffi.string
 
     def text(p):        # Session.pystr
         if p == null:

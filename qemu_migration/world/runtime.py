@@ -245,10 +245,9 @@ class World:
         if self.fresh:
             self.faults = faults if faults is not None else FaultPlan()
             self.fds_at_start = set(self.fds_open)
-            self.fresh = False
         else:
             self.reset_run(faults)
-            self.fresh = False
+        self.fresh = False
 
     def raise_error(self, error: VirError):
         """A report: kept in ``errors`` and made the thread's last error (virRaiseErrorFull)."""

@@ -53,35 +53,32 @@ def _same(a, b):
 
 # --- frames that carry the name of the C function that called ------------------------
 
-def _as_called_from(name):
-    """A function ``f(fn, *args)`` calling ``fn`` with the C function ``name`` as the
-    world's current frame, so that a reported error names it as it names a ported
-    function (``World.frame``)."""
-    def call(fn, *args):
-        w = current()
-        frame, w.frame = w.frame, name
-        try:
-            return fn(*args)
-        finally:
-            w.frame = frame
-    return call
+def _called_from(name, fn, *args):
+    """``fn(*args)`` with the C function ``name`` as the world's current frame, so that a
+    reported error names it as it names a ported function (``World.frame``)."""
+    w = current()
+    frame, w.frame = w.frame, name
+    try:
+        return fn(*args)
+    finally:
+        w.frame = frame
 
 
 def _reported(domain, code, func, msg):
     """qmc_report in the world: qemuReportError in ``func``'s frame for the qemu driver's
     errors, else the reporter of another domain (virDomainReportError's)."""
     if domain == K.VIR_FROM_QEMU:
-        _as_called_from(func)(S.qemuReportError, code, "%s", msg)
+        _called_from(func, S.qemuReportError, code, "%s", msg)
     else:
         S._report(domain, code, msg, func)
 
 
 def _reported_system(num, func, msg):
-    _as_called_from(func)(S.virReportSystemError, num, "%s", msg)
+    _called_from(func, S.virReportSystemError, num, "%s", msg)
 
 
 def _reported_oom(func):
-    _as_called_from(func)(S.virReportOOMError)
+    _called_from(func, S.virReportOOMError)
 
 
 def _logged(level, msg):
@@ -496,13 +493,11 @@ class Binding:
         function of straight-line code: per pulled row, only when the bytes of its C
         field changed since the last sync, its raw value read (inline where its reader
         says what it amounts to) and, when it is not the one kept, turned into Python
-        and set on the object; the Python values and the struct's bytes kept."""
+        and set on the object; the Python values and the struct's bytes kept.  ``now``:
+        the struct's bytes, which the caller (``Session.pull``) found changed."""
         env = {}
-        lines = ["def pull(self, s):",
-                 "    now = self.cbuf[:]",
+        lines = ["def pull(self, s, now):",
                  "    before = self.c_bytes",
-                 "    if now == before:",
-                 "        return",
                  "    c = self.c",
                  "    py = self.py",
                  "    sh = self.c_shadow",
@@ -542,12 +537,13 @@ class Binding:
         fn = self._pulls_by_ffi[ffi] = env["pull"]
         return fn
 
-    def pull(self, s):
-        """C -> Python: the rows whose C values changed since the last sync."""
+    def pull(self, s, now):
+        """C -> Python: the rows whose C values changed since the last sync (``now``: the
+        struct's bytes, differing from those of the last sync)."""
         fn = self._pulls_by_ffi.get(s.ffi)
         if fn is None:
             fn = self._make_pull(s.ffi)
-        fn(self, s)
+        fn(self, s, now)
 
 
 def _handle_row(name, write_c, read_c):
@@ -1085,8 +1081,9 @@ class Session:
         if now == self.c_all:
             return
         for b in self.bindings:         # a pull makes no binding and writes no C
-            if b.cbuf[:] != b.c_bytes:  # (its pull's own first test, without the calls)
-                b.pull(self)
+            now = b.cbuf[:]
+            if now != b.c_bytes:
+                b.pull(self, now)
         self.c_all = now
         # the Python values changed: the next push compares each binding's with its own
         # (a push follows few pulls now, most stubs being deferred or pulled before only)
@@ -1267,11 +1264,7 @@ def _install(built):
         return call
 
     def in_caller(s, w, cstack, p):
-        frame, w.frame = w.frame, cstack[-1] if cstack else "<C>"
-        try:
-            S.virDomainObjIsActive(s.py_of(p))
-        finally:
-            w.frame = frame
+        _called_from(cstack[-1] if cstack else "<C>", S.virDomainObjIsActive, s.py_of(p))
 
     def clock(s, w, cstack, p):
         # its pointer is C's local (no entry point has an ``unsigned long long *``
@@ -1323,12 +1316,18 @@ def _install(built):
 
     # DEFERRED[k]'s call made in its place: (session, world, C functions entered, argument
     # as its address); a list the tests may wrap in place (state["deferred"])
-    deferred = state["deferred"] = [made(getattr(S, nm)) for nm in DEFERRED[:4]] + [
-        in_caller, made(S.virDomainObjRef), made(S.virDomainObjUnref),
-        made(S.virDomainDefFree), clock, report, report_system, report_oom, log, close,
-        made(CK.qemuMigrationCookieFree), save_status, cond(S.virCondSignal),
-        cond(S.virCondBroadcast), lookup]
-    assert len(deferred) == len(DEFERRED)
+    # (each by its stub's name: stubs.c's k is the name's index in DEFERRED)
+    by_name = {nm: made(getattr(S, nm)) for nm in (
+        "qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock", "virDomainObjUnlock",
+        "virDomainObjRef", "virDomainObjUnref", "virDomainDefFree")}
+    by_name.update(
+        virDomainObjIsActive=in_caller, virTimeMs=clock, _report=report,
+        virReportSystemError=report_system, virReportOOMError=report_oom, VIR_ERROR=log,
+        VIR_FORCE_CLOSE=close, qemuMigrationCookieFree=made(CK.qemuMigrationCookieFree),
+        virDomainSaveStatus=save_status, virCondSignal=cond(S.virCondSignal),
+        virCondBroadcast=cond(S.virCondBroadcast), virHashLookup=lookup)
+    assert set(by_name) == set(DEFERRED)
+    deferred = state["deferred"] = [by_name[nm] for nm in DEFERRED]
     ntext = ffi.addressof(built.lib, "qmc_ntext")
     addrs = ffi.cast("uintptr_t *", args)      # the arguments as addresses
     state["defer"] = ffi.addressof(built.lib, "qmc_defer")
@@ -1449,12 +1448,7 @@ def _install(built):
         if sync:
             s.pull()
         if caller:
-            w = current()
-            frame, w.frame = w.frame, s.cstack[-1] if s.cstack else "<C>"
-            try:
-                r = fn(*args)
-            finally:
-                w.frame = frame
+            r = _called_from(s.cstack[-1] if s.cstack else "<C>", fn, *args)
         else:
             r = fn(*args)
         if after:

@@ -752,6 +752,11 @@ def _texts_unchanged(impl):
     ffi = impl.built.ffi
     assert impl.texts and all(ffi.string(buf).decode() == t for t, buf in impl.texts.items())
     assert all(m.model == model for model, m in impl.balloons.items())
+    # so are the drivers' event states (Session.c_event_state): each still holds its own
+    # object's callback list
+    assert impl.event_states
+    for c, h, st in impl.event_states.values():
+        assert c.callbacks == h and ffi.from_handle(ffi.cast("void *", c.callbacks)) is st.callbacks
 
 
 def _checking_images(monkeypatch, impl):
@@ -1364,6 +1369,33 @@ def test_rows_sharing_bytes_are_not_read_at_once():
 
 
 if LIBVIRT_SRC:
+    def test_copies_of_a_world_share_their_drivers_event_state_struct():
+        """World.copy shares the driver's event state with the template: every case of one
+        starting state hands C one struct for it (Session.c_event_state), made once per
+        module, which still holds the list's handle after the calls."""
+        from qemu_migration.analysis import cases as C
+        from qemu_migration.engine import run_call
+        impl = _upstream("post")
+        impl.kept = kept = []
+        try:
+            by_state = {}
+            for c in C.enumerate_cases():
+                by_state.setdefault(c.state_id, []).append(c)
+            states = [cs[:3] for cs in by_state.values() if len(cs) >= 3][::40][:8]
+            cases = [c for cs in states for c in cs]
+            for c in cases:
+                run_call(c.make_world(), "post", c.call, impl)
+            addrs = {}
+            for s in kept:
+                drv = next(b for b in s.bindings if b.kind == "driver")
+                addrs.setdefault(id(drv.py.domainEventState), set()).add(
+                    s.addr(drv.c.domainEventState))
+        finally:
+            impl.kept = None
+        assert len(cases) == 24 and len(kept) >= 24 and len(addrs) == 8
+        assert all(len(a) == 1 for a in addrs.values()), addrs
+        _texts_unchanged(impl)
+
     @pytest.mark.parametrize("version", ["pre", "post", "fixed"])
     def test_rows_read_at_once_are_what_their_readers_read_upstream(version):
         """Every 12th enumerated case on the compiled upstream: the rows a pull reads from

@@ -913,13 +913,21 @@ class Session:
         return py
 
     def c_event_state(self, st):
-        """``driver->domainEventState``: a struct holding its callback list's handle, one
-        per Python object in a call (as a handle is)."""
-        c = self.structs.get(id(st))
-        if c is None:
-            c = self.structs[id(st)] = self.ffi.new("struct qmc_event_state *")
-            c.callbacks = self.vhandle(st.callbacks)
-            self.keep.append(st)        # its id stays its own while the call lasts
+        """``driver->domainEventState``: a struct holding its callback list's handle, one per
+        Python object and module, kept for the process with the object and the handle
+        (``World.copy`` shares a driver's event state with its template, so the cases of
+        one starting state hand C the same one); C only reads it (tests/test_upstream_c.py
+        checks that none changed).  Past IMAGES_MAX objects, a new one is the call's own."""
+        states = self.impl.event_states
+        got = states.get(id(st))
+        if got is not None:
+            return got[0]
+        c = self.ffi.new("struct qmc_event_state *")
+        h = c.callbacks = self.ffi.new_handle(st.callbacks)     # it keeps the list alive
+        if len(states) < IMAGES_MAX:
+            states[id(st)] = (c, h, st)         # (st kept: its id stays its own)
+        else:
+            self.keep += (c, h)
         return c
 
     # -- whole migrations: connections, domain handles, streams (protocol.h)
@@ -1929,6 +1937,7 @@ class CImpl:
         self.c_types = (built.ffi, built.lib, built.ffi.typeof("uintptr_t"))
         self.texts = {}         # Session.const_str's C strings, by text
         self.balloons = {}      # the first pushes' memballoon devices, by model
+        self.event_states = {}  # Session.c_event_state's structs, by id of their object
         self.makers = {}        # each kind's make (_maker), by binding class
         self.cell_types = {}    # an out-parameter cell's C type, by the type it holds
         self._cfns = {}         # the compiled entry points, by name, at their first call

@@ -770,8 +770,8 @@ def _checking_images(monkeypatch, impl):
     seen = {"made": 0, "images": []}
     real = I._maker
 
-    def maker(cls, ffi, ctype, init):
-        make = real(cls, ffi, ctype, init)
+    def maker(cls, ffi, ctype, init, inner=None):
+        make = real(cls, ffi, ctype, init, inner)
         if not cls.IMAGE:
             return make
         seen["images"].append(make.images)
@@ -791,6 +791,7 @@ def _checking_images(monkeypatch, impl):
             assert b.c_bytes == made == ffi.buffer(c)[:], cls.kind
             assert raw == b.c_shadow and vals == b.py_shadow, cls.kind
             seen["made"] += 1
+            seen[cls.kind] = seen.get(cls.kind, 0) + 1
             return c
         return checked
     monkeypatch.setattr(I, "_maker", maker)
@@ -802,6 +803,9 @@ def _images_used(seen):
     """Most bindings checked came from an image made for an earlier one."""
     kept = sum(len(images) for images in seen["images"])
     assert len(seen["images"]) >= 4 and 0 < kept < seen["made"] / 2, (kept, seen["made"])
+    # every kind checked (a domain object's definition and private data too, which its
+    # make makes by theirs directly)
+    assert all(seen.get(k) for k in ("driver", "vm", "def", "priv")), seen
 
 
 def _selftest_calls(mod):
@@ -830,8 +834,8 @@ def test_a_prepared_image_that_differs_from_the_rows_fails_the_check(monkeypatch
     mod = selftest_c()
     real = I._maker
 
-    def wrong(cls, ffi, ctype, init):
-        make = real(cls, ffi, ctype, init)
+    def wrong(cls, ffi, ctype, init, inner=None):
+        make = real(cls, ffi, ctype, init, inner)
         if cls.kind == "def":
             def make_wrong(s, py):
                 c = make(s, py)

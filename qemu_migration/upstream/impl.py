@@ -256,21 +256,38 @@ def _first_write(row):
 
 
 _VHANDLE = re.compile(r"s\.vhandle\(([^()]*)\)")
+_INNER = re.compile(r"s\.(c_\w+)\(\{v\}\)")
+_ADDR = re.compile(r"s\.addr\((.*)\)$")
 
 
 def _push_lines(rows, which, env, ind="    "):
     """The straight-line code of a first push of the rows of index ``which`` (``c``, ``s``,
-    ``vals``, ``sh`` and ``setdef``, the session's ``handles.setdefault``, in scope): each
-    written (inline where its writer says what it amounts to; a handle as
-    ``Session.vhandle`` makes it, without the call), then each pulled one's raw C value read
-    into ``sh``."""
+    ``vals``, ``sh``, ``setdef``, the session's ``handles.setdefault``, and ``by_id``, its
+    ``by_id``, in scope): each written (inline where its writer says what it amounts to; a
+    handle as ``Session.vhandle`` makes it, without the call; another binding's struct, of
+    a ``Session.c_<kind>`` in ``env["inner"]``, as that does, its make called directly),
+    then each pulled one's raw C value read into ``sh`` (an address as ``Session.addr``
+    reads it, without the call; a struct just written, from its cdata)."""
     lines = []
+    inner = env.get("inner") or {}
+    made = {}
     for i in which:
         write_c = _first_write(rows[i])
         code = getattr(write_c, "inline", None)
         if code is None:
             env["w%d" % i] = write_c
             code = "w%d(s, c, {v})" % i
+        m = _INNER.search(code)
+        if m is not None and m.group(1) in inner:
+            env["mk_" + m.group(1)] = inner[m.group(1)]
+            x = made[i] = "x%d" % i
+            lines += [ind + "v = vals[%d]" % i,
+                      ind + "if v is None:",
+                      ind + "    %s = null" % x,
+                      ind + "else:",
+                      ind + "    bx = by_id.get(pyid(v))",
+                      ind + "    %s = mk_%s(s, v) if bx is None else bx.c" % (x, m.group(1))]
+            code = code[:m.start()] + x + code[m.end():]
         code = _VHANDLE.sub(r"(null if \1 is None else setdef(pyid(\1), new_handle(\1)))",
                             code)
         lines.append(ind + code.format(v="vals[%d]" % i))
@@ -283,6 +300,10 @@ def _push_lines(rows, which, env, ind="    "):
         if code is None:
             env["r%d" % i] = read_c
             code = "r%d(s, c)" % i
+        else:
+            m = _ADDR.match(code)
+            if m is not None:
+                code = "int(cast(uintptr, %s))" % made.get(i, m.group(1))
         lines.append(ind + "sh[%d] = %s" % (i, code))
     return lines
 
@@ -291,7 +312,7 @@ IMAGES_MAX = 4096       # prepared images kept per kind and module (then no more
 TEXTS_MAX = 4096        # Session.const_str's C strings kept per module (then no more are kept)
 
 
-def _maker(cls, ffi, ctype, init):
+def _maker(cls, ffi, ctype, init, inner=None):
     """``make(s, py)``: a new binding of ``cls`` for ``py`` in the session ``s``, as one
     function of straight-line code per kind and module: its C struct (``ctype``, set up
     by ``init``), the binding (its ``py`` and ``c``, the raw C values ``c_shadow`` and
@@ -308,20 +329,23 @@ def _maker(cls, ffi, ctype, init):
     points at the struct itself); the other rows (handles, other bindings, C memory of
     the call) are written as the first push writes them, after.  Each row writes fields
     of its own, so the struct is byte for byte what the rows in their order would give:
-    tests/test_upstream_c.py checks every binding made over the cases against that."""
+    tests/test_upstream_c.py checks every binding made over the cases against that.
+
+    ``inner``: the makes of the bindings the first push makes (``Session.c_<kind>``: a
+    domain object's definition and private data), by the name of that method, called
+    directly when the object is not bound yet."""
     rows = cls.ROWS
     env = {"new": ffi.new, "buffer": ffi.buffer, "cast": ffi.cast,
            "uintptr": ffi.typeof("uintptr_t"), "ctype": ffi.typeof(ctype), "init": init,
            "cls": cls, "onew": object.__new__, "getter": cls._py_values, "n": cls._nrows,
            "pyid": id, "images": {}, "IMAGES_MAX": IMAGES_MAX,
            "null": ffi.NULL, "new_handle": ffi.new_handle,
-           "_balloon_model": _balloon_model}
+           "_balloon_model": _balloon_model, "inner": inner}
     pure = [i for i, r in enumerate(rows) if getattr(_first_write(r), "pure", False)]
     if not cls.IMAGE or not pure:
         pure = []
     rest = [i for i in range(len(rows)) if i not in pure]
     lines = ["def make(s, py):",
-             "    setdef = s.handles.setdefault",
              "    c = new(ctype)",
              "    cbuf = buffer(c)",
              "    vals = getter(py)"]
@@ -348,23 +372,27 @@ def _maker(cls, ffi, ctype, init):
         if init is not None:
             lines.append("    init(c)")
         lines.append("    sh = [None] * n")
+    # (its Python values are ``vals`` from here: nothing reads them before the first push
+    # ends; its bytes are read there)
     lines += ["    b = onew(cls)",
               "    b.py = py",
               "    b.c = c",
               "    b.c_shadow = sh",
-              "    b.py_shadow = None",
-              "    b.c_bytes = None",
+              "    b.py_shadow = vals",
               "    b.cbuf = cbuf",
               "    s.by_addr[int(cast(uintptr, c))] = b",
+              "    by_id = s.by_id",
+              "    by_id[pyid(py)] = b",
               "    s.bindings.append(b)",
               "    s.cbufs.append(cbuf)",
               "    s.py_getters.append(getter)",
               "    s.pys.append(py)",
-              "    s.c_all = s.py_all = None",
-              "    s.by_id[pyid(py)] = b"]
-    lines += _push_lines(rows, rest, env)
-    lines += ["    b.py_shadow = vals",
-              "    b.c_bytes = cbuf[:]",
+              "    s.c_all = s.py_all = None"]
+    body = _push_lines(rows, rest, env)
+    if any("setdef(" in line for line in body):
+        lines.append("    setdef = s.handles.setdefault")
+    lines += body
+    lines += ["    b.c_bytes = cbuf[:]",
               "    return c"]
     exec("\n".join(lines), env)
     make = env["make"]
@@ -415,6 +443,8 @@ class Binding:
     kind = "?"
     ROWS: tuple = ()
     IMAGE = False       # its pure rows from a prepared image (_maker)
+    CTYPE = ""          # its C struct's pointer type
+    INIT = None         # the name of the C function that sets a new struct up, if any
 
     def __init_subclass__(cls):
         super().__init_subclass__()
@@ -553,6 +583,7 @@ def _handle_row(name, write_c, read_c):
 class DriverB(Binding):
     kind = "driver"
     IMAGE = True
+    CTYPE = "struct qemud_driver *"
     ROWS = tuple(_str_row(f, f, pull=False) for f in ("configDir", "autostartDir", "stateDir",
                                                       "lockManager")) + (
         _handle_row("caps", _inline(lambda s, c, v: setattr(c, "caps", s.handle(v, "virCapsPtr")),
@@ -578,6 +609,8 @@ class DriverB(Binding):
 class VmB(Binding):
     kind = "vm"
     IMAGE = True        # (its set-up, which points its lock at itself, runs after the copy)
+    CTYPE = "virDomainObj *"
+    INIT = "qmc_init_vm"
     ROWS = (
         _int_row("refs", "refs"),
         _int_row("pid", "pid", pull=False),
@@ -608,6 +641,7 @@ B_UUID_MAX = 78
 class DefB(Binding):
     kind = "def"
     IMAGE = True
+    CTYPE = "virDomainDef *"
     ROWS = (
         _int_row("id", "id"),
         _str_row("name", "name"),
@@ -628,6 +662,8 @@ class DefB(Binding):
 class PrivB(Binding):
     kind = "priv"
     IMAGE = True
+    CTYPE = "qemuDomainObjPrivate *"
+    INIT = "qmc_init_priv"
     ROWS = tuple(_job_row(n, n) for n in ("active", "asyncJob", "phase", "mask", "start",
                                           "info_type")) + (
         _str_row("lockState", "lockState"),
@@ -647,11 +683,13 @@ class DomainInfo:
 
 class InfoB(Binding):
     kind = "info"
+    CTYPE = "virDomainInfo *"
     ROWS = tuple(_int_row(n, n) for n in DomainInfo.__slots__)
 
 
 class CookieB(Binding):
     kind = "cookie"
+    CTYPE = "qemuMigrationCookie *"
     ROWS = (_str_row("lockState", "lockState"),)
 
 
@@ -1954,7 +1992,7 @@ class CImpl:
             except ImportError:
                 pymodule = None
         self.pymodule = pymodule
-        self._plans = {}
+        self._convs = {}        # each function's argument converter (_converter), by name
         self._fns = {}
         for name, sig in built.spec.signatures.items():
             if name not in built.spec.traced:
@@ -1982,8 +2020,20 @@ class CImpl:
 
     def maker(self, cls, ctype, init):
         """The make of bindings of ``cls`` (C type ``ctype``, set up by ``init``) in this
-        module, made at its first use."""
-        make = self.makers[cls] = _maker(cls, self.built.ffi, ctype, init)
+        module, made at its first use (a domain object's calls its definition's and private
+        data's directly)."""
+        inner = None
+        if issubclass(cls, VmB):
+            inner = {"c_def": self.make_of(self.def_binding), "c_priv": self.make_of(PrivB)}
+        make = self.makers[cls] = _maker(cls, self.built.ffi, ctype, init, inner)
+        return make
+
+    def make_of(self, cls):
+        """The make of bindings of ``cls`` (its CTYPE, set up by its INIT)."""
+        make = self.makers.get(cls)
+        if make is None:
+            init = cls.INIT
+            make = self.maker(cls, cls.CTYPE, getattr(self.built.lib, init) if init else None)
         return make
 
     def _arg(self, s, kind, v):
@@ -2015,22 +2065,81 @@ class CImpl:
             return bool(v)
         return int(v)
 
-    def _plan(self, name, sig):
-        """How one function's arguments go to C, made once per function: (argument index,
-        converter), the driver first, so that domain lists passed later are known."""
-        plan = self._plans.get(name)
-        if plan is None:
-            kinds = _PROTOCOL_KINDS if self.built.spec.extra_cdef else _ARG_KINDS
-            order = sorted(range(len(sig.params)),
-                           key=lambda i: kinds.get(sig.params[i]) != "driver")
-            if type(self)._arg is CImpl._arg:
-                plan = tuple((i, _arg_converter(kinds.get(sig.params[i], "int")))
-                             for i in order)
-            else:   # a subclass's own _arg decides (cookiecheck: C cookies pass as they are)
-                plan = tuple((i, lambda s, v, k=kinds.get(sig.params[i], "int"):
-                              self._arg(s, k, v)) for i in order)
-            self._plans[name] = plan
-        return plan
+    # the kinds of argument whose conversion binds no object (an argument after only these,
+    # or after the driver, is not bound yet when it is converted)
+    _BINDS_NONE = ("str", "int", "bool", "handle", "snapshots")
+
+    def _converter(self, name, sig):
+        """How one function's arguments go to C, made once per function: one function of
+        straight-line code, (session, arguments) -> the C arguments, each converted as
+        ``_arg_converter``'s converter of its kind does (``_arg`` where a subclass has its
+        own), the driver first, so that domain lists passed later are known; an object's
+        binding made by its make called directly, without looking first where nothing
+        before it can have bound it."""
+        kinds = _PROTOCOL_KINDS if self.built.spec.extra_cdef else _ARG_KINDS
+        ks = [kinds.get(t, "int") for t in sig.params]
+        order = sorted(range(len(ks)), key=lambda i: ks[i] != "driver")
+        binds = {"driver": self.driver_binding, "vm": VmB, "def": self.def_binding,
+                 "priv": PrivB, "info": InfoB}
+        env = {"impl": self, "null": self.built.ffi.NULL, "pyid": id, "make_of": self.make_of,
+               "const_str": Session.const_str, "handle": Session.handle, "Cell": Cell,
+               "new": self.built.ffi.new}
+        lines = ["def convert(s, a):",
+                 "    makers = impl.makers",
+                 "    texts = impl.texts"]
+        own = type(self)._arg is not CImpl._arg
+        if own:     # a subclass's own _arg decides (cookiecheck: C cookies pass as they are)
+            env["arg"] = self._arg
+        seen = []
+        for i in order:
+            k = ks[i]
+            x = "a[%d]" % i
+            if own:
+                lines.append("    c%d = arg(s, %r, %s)" % (i, k, x))
+            elif k in binds:
+                env["B%d" % i] = binds[k]
+                lines += ["    x = " + x,
+                          "    if x is None:",
+                          "        c%d = null" % i,
+                          "    else:"]
+                if all(j in self._BINDS_NONE or j.startswith("cell:")
+                       or (j == "driver" and k != "driver") for j in seen):
+                    lines.append("        c%d = (makers.get(B%d) or make_of(B%d))(s, x)"
+                                 % (i, i, i))
+                else:
+                    lines += ["        b = s.by_id.get(pyid(x))",
+                              "        c%d = (b.c if b is not None else"
+                              " (makers.get(B%d) or make_of(B%d))(s, x))" % (i, i, i)]
+            elif k == "str":        # (const_str's, its cache looked up first)
+                lines += ["    x = " + x,
+                          "    c%d = null if x is None else texts.get(x) or const_str(s, x)" % i]
+            elif k == "handle":
+                lines.append("    c%d = handle(s, %s)" % (i, x))
+            elif k.startswith("cell:"):     # (c_cell's: a cell per Ptr)
+                env["T%d" % i] = self.built.ffi.typeof(k[5:] + "[1]")
+                lines += ["    x = " + x,
+                          "    if x is None:",
+                          "        c%d = null" % i,
+                          "    else:"]
+                ind = "        "
+                if any(j.startswith("cell:") for j in seen):
+                    lines += ["        cl = s.cells.get(pyid(x))",
+                              "        if cl is not None:",
+                              "            c%d = cl.c" % i,
+                              "        else:"]
+                    ind += "    "
+                lines += [ind + "cl = s.cells[pyid(x)] = Cell(s, x, %r, new(T%d))" % (k[5:], i),
+                          ind + "c%d = cl.c" % i]
+            elif k in ("bool", "int"):
+                lines.append("    c%d = %s(%s)" % (i, k, x))
+            else:
+                env["f%d" % i] = _arg_converter(k)
+                lines.append("    c%d = f%d(s, %s)" % (i, i, x))
+            seen.append(k)
+        lines.append("    return (%s)" % "".join("c%d, " % i for i in range(len(ks))))
+        exec("\n".join(lines), env)
+        conv = self._convs[name] = env["convert"]
+        return conv
 
     def _call(self, name, sig, args):
         if len(args) != len(sig.params):
@@ -2041,9 +2150,10 @@ class CImpl:
         if self.kept is not None:
             self.kept.append(s)
         stack = built.installed["sessions"]
-        cargs = [None] * len(args)
-        for i, conv in self._plan(name, sig):
-            cargs[i] = conv(s, args[i])
+        conv = self._convs.get(name)
+        if conv is None:
+            conv = self._converter(name, sig)
+        cargs = conv(s, args)
         cfn = self._cfns.get(name)
         if cfn is None:
             cfn = self._cfns[name] = getattr(built.lib, "qmc_call_" + name)

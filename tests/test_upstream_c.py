@@ -1372,6 +1372,45 @@ def test_rows_sharing_bytes_are_not_read_at_once():
             assert raws[where2[i]] == read_c(s, b.c)
 
 
+def test_binding_classes_take_no_arguments_and_read_their_rows_attributes():
+    """A binding is made by calling its class with nothing (impl._maker): no kind has an
+    __init__ of its own; and its values are its rows' (dotted) attributes, in order, as
+    attrgetter reads them (Binding._set_rows makes the reader)."""
+    from operator import attrgetter
+    from qemu_migration.upstream import abicheck, cookiecheck, impl as I
+    kinds, todo = [], [I.Binding]
+    while todo:
+        k = todo.pop()
+        kinds.append(k)
+        todo += k.__subclasses__()
+    assert {abicheck.AbiDefB, cookiecheck.CookieDriverB, I.VmB, I.PrivB} <= set(kinds)
+    for k in kinds:
+        assert k.__init__ is object.__init__, k
+
+    class Obj:
+        pass
+    for k in kinds:
+        if not k.ROWS:
+            continue
+        py = Obj()
+        for r in k.ROWS:        # each path to a fresh object of its own
+            head, *rest = r[0].split(".")
+            at = py
+            for part in [head] + rest[:-1]:
+                if not hasattr(at, part):
+                    setattr(at, part, Obj())
+                at = getattr(at, part)
+            if rest:
+                setattr(at, rest[-1], object())
+            elif not hasattr(py, head):
+                setattr(py, head, object())
+        want = attrgetter(*(r[0] for r in k.ROWS))(py)
+        want = want if len(k.ROWS) > 1 else (want,)
+        got = k._py_values(py)
+        assert type(got) is tuple and len(got) == len(want), k
+        assert all(a is b for a, b in zip(got, want)), k
+
+
 if LIBVIRT_SRC:
     def test_copies_of_a_world_share_their_drivers_event_state_struct():
         """World.copy shares the driver's event state with the template: every case of one

@@ -337,7 +337,7 @@ def _maker(cls, ffi, ctype, init, inner=None):
     rows = cls.ROWS
     env = {"new": ffi.new, "buffer": ffi.buffer, "cast": ffi.cast,
            "uintptr": ffi.typeof("uintptr_t"), "ctype": ffi.typeof(ctype), "init": init,
-           "cls": cls, "onew": object.__new__, "getter": cls._py_values, "n": cls._nrows,
+           "cls": cls, "getter": cls._py_values, "n": cls._nrows,
            "pyid": id, "images": {}, "IMAGES_MAX": IMAGES_MAX,
            "null": ffi.NULL, "new_handle": ffi.new_handle,
            "_balloon_model": _balloon_model, "inner": inner}
@@ -374,7 +374,8 @@ def _maker(cls, ffi, ctype, init, inner=None):
         lines.append("    sh = [None] * n")
     # (its Python values are ``vals`` from here: nothing reads them before the first push
     # ends; its bytes are read there)
-    lines += ["    b = onew(cls)",
+    # (a binding's class has no __init__ of its own: Binding's test)
+    lines += ["    b = cls()",
               "    b.py = py",
               "    b.c = c",
               "    b.c_shadow = sh",
@@ -452,13 +453,14 @@ class Binding:
 
     @classmethod
     def _set_rows(cls, rows):
-        # made once per kind: one attrgetter of every row's Python value (a tuple)
+        # made once per kind: every row's Python value (a tuple), read as attrgetter would
+        # read them, by one function of plain attribute reads (the interpreter's specialised
+        # reads are cheaper than attrgetter's generic ones, in a make and in every push)
         cls.ROWS = rows
-        if len(rows) < 2:
-            only = rows[0][1] if rows else None
-            cls._py_values = staticmethod(lambda py: (only(py),) if only else ())
-        else:
-            cls._py_values = attrgetter(*(r[0] for r in rows))
+        code = "def values(py):\n    return (%s)" % "".join("py.%s, " % r[0] for r in rows)
+        env = {}
+        exec(code, env)
+        cls._py_values = staticmethod(env["values"])
         cls._pulled = tuple((i, r[2], r[3], r[5]) for i, r in enumerate(rows)
                             if r[2] is not None)
         cls._nrows = len(rows)

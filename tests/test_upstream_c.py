@@ -796,6 +796,7 @@ def _checking_images(monkeypatch, impl):
         return checked
     monkeypatch.setattr(I, "_maker", maker)
     monkeypatch.setattr(impl, "makers", {})
+    monkeypatch.setattr(impl, "_convs", {})     # (they hold the table of makes)
     return seen
 
 

@@ -2001,14 +2001,9 @@ class CImpl:
                 continue        # callbacks such as the snapshot iterator: C-only
             pyf = getattr(pymodule, name, None) if pymodule is not None else None
             self._fns[name] = CFunctionProxy(self, name, sig, pyf)
-        # found as attributes, without __getattr__ (a call's first step)
+        # found as attributes (and no __getattr__: every attribute read of this object,
+        # a call's and a session's, would go through Python's slower hook for it)
         self.__dict__.update(self._fns)
-
-    def __getattr__(self, name):
-        fns = self.__dict__.get("_fns", {})
-        if name in fns:
-            return fns[name]
-        raise AttributeError(name)
 
     def __dir__(self):
         return list(super().__dir__()) + list(self._fns)
@@ -2077,18 +2072,18 @@ class CImpl:
         ``_arg_converter``'s converter of its kind does (``_arg`` where a subclass has its
         own), the driver first, so that domain lists passed later are known; an object's
         binding made by its make called directly, without looking first where nothing
-        before it can have bound it."""
+        before it can have bound it.  (It holds this object's ``makers`` and ``texts``:
+        who sets another table there empties ``_convs`` too.)"""
         kinds = _PROTOCOL_KINDS if self.built.spec.extra_cdef else _ARG_KINDS
         ks = [kinds.get(t, "int") for t in sig.params]
         order = sorted(range(len(ks)), key=lambda i: ks[i] != "driver")
         binds = {"driver": self.driver_binding, "vm": VmB, "def": self.def_binding,
                  "priv": PrivB, "info": InfoB}
-        env = {"impl": self, "null": self.built.ffi.NULL, "pyid": id, "make_of": self.make_of,
+        env = {"makers": self.makers, "texts": self.texts, "null": self.built.ffi.NULL,
+               "pyid": id, "make_of": self.make_of,
                "const_str": Session.const_str, "handle": Session.handle, "Cell": Cell,
                "new": self.built.ffi.new}
-        lines = ["def convert(s, a):",
-                 "    makers = impl.makers",
-                 "    texts = impl.texts"]
+        lines = ["def convert(s, a):"]
         own = type(self)._arg is not CImpl._arg
         if own:     # a subclass's own _arg decides (cookiecheck: C cookies pass as they are)
             env["arg"] = self._arg

@@ -790,6 +790,7 @@ def _checking_images(monkeypatch, impl):
             raw = [r[3](s, c) if r[2] is not None else None for r in cls.ROWS]
             assert b.c_bytes == made == ffi.buffer(c)[:], cls.kind
             assert raw == b.c_shadow and vals == b.py_shadow, cls.kind
+            assert s.by_addr[b.addr] is b and b.addr == s.addr(c), cls.kind
             seen["made"] += 1
             seen[cls.kind] = seen.get(cls.kind, 0) + 1
             return c

@@ -267,7 +267,7 @@ def _push_lines(rows, which, env, ind="    "):
     handle as ``Session.vhandle`` makes it, without the call; another binding's struct, of
     a ``Session.c_<kind>`` in ``env["inner"]``, as that does, its make called directly),
     then each pulled one's raw C value read into ``sh`` (an address as ``Session.addr``
-    reads it, without the call; a struct just written, from its cdata)."""
+    reads it, without the call; that of a binding's struct just written, its ``addr``)."""
     lines = []
     inner = env.get("inner") or {}
     made = {}
@@ -284,9 +284,14 @@ def _push_lines(rows, which, env, ind="    "):
             lines += [ind + "v = vals[%d]" % i,
                       ind + "if v is None:",
                       ind + "    %s = null" % x,
+                      ind + "    a%d = 0" % i,
                       ind + "else:",
                       ind + "    bx = by_id.get(pyid(v))",
-                      ind + "    %s = mk_%s(s, v) if bx is None else bx.c" % (x, m.group(1))]
+                      ind + "    if bx is None:",
+                      ind + "        mk_%s(s, v)" % m.group(1),
+                      ind + "        bx = by_id[pyid(v)]",
+                      ind + "    %s = bx.c" % x,
+                      ind + "    a%d = bx.addr" % i]
             code = code[:m.start()] + x + code[m.end():]
         code = _VHANDLE.sub(r"(null if \1 is None else setdef(pyid(\1), new_handle(\1)))",
                             code)
@@ -302,8 +307,10 @@ def _push_lines(rows, which, env, ind="    "):
             code = "r%d(s, c)" % i
         else:
             m = _ADDR.match(code)
-            if m is not None:
-                code = "int(cast(uintptr, %s))" % made.get(i, m.group(1))
+            if i in made:           # the address of the struct just written there
+                code = "a%d" % i
+            elif m is not None:
+                code = "int(cast(uintptr, %s))" % m.group(1)
         lines.append(ind + "sh[%d] = %s" % (i, code))
     return lines
 
@@ -315,10 +322,10 @@ TEXTS_MAX = 4096        # Session.const_str's C strings kept per module (then no
 def _maker(cls, ffi, ctype, init, inner=None):
     """``make(s, py)``: a new binding of ``cls`` for ``py`` in the session ``s``, as one
     function of straight-line code per kind and module: its C struct (``ctype``, set up
-    by ``init``), the binding (its ``py`` and ``c``, the raw C values ``c_shadow`` and
-    Python values ``py_shadow`` at the last sync, the struct's bytes then ``c_bytes``, a
-    view ``cbuf`` of the struct, made once), registered in the session's tables, then its
-    first push; the C struct returned.  The binding keeps the C struct and the object
+    by ``init``), the binding (its ``py`` and ``c``, the struct's address ``addr``, the
+    raw C values ``c_shadow`` and Python values ``py_shadow`` at the last sync, the
+    struct's bytes then ``c_bytes``, a view ``cbuf`` of the struct, made once),
+    registered in the session's tables, then its first push; the C struct returned.  The binding keeps the C struct and the object
     alive; the session is handed to each sync, not kept: no cycle, so a call's C memory
     and world go when the call's last reference does, without the collector.
 
@@ -381,7 +388,8 @@ def _maker(cls, ffi, ctype, init, inner=None):
               "    b.c_shadow = sh",
               "    b.py_shadow = vals",
               "    b.cbuf = cbuf",
-              "    s.by_addr[int(cast(uintptr, c))] = b",
+              "    b.addr = a = int(cast(uintptr, c))",
+              "    s.by_addr[a] = b",
               "    by_id = s.by_id",
               "    by_id[pyid(py)] = b",
               "    s.bindings.append(b)",
@@ -440,7 +448,7 @@ _STRUCT_CODES = {1: ("B", "b"), 2: ("H", "h"), 4: ("I", "i"), 8: ("Q", "q")}
 class Binding:
     """One Python object and its C struct, kept equal over the rows of ``ROWS``."""
     # (what _maker sets; a subclass may keep more)
-    __slots__ = ("py", "c", "c_shadow", "py_shadow", "c_bytes", "cbuf", "__dict__")
+    __slots__ = ("py", "c", "addr", "c_shadow", "py_shadow", "c_bytes", "cbuf", "__dict__")
     kind = "?"
     ROWS: tuple = ()
     IMAGE = False       # its pure rows from a prepared image (_maker)

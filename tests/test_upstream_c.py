@@ -759,6 +759,30 @@ def _texts_unchanged(impl):
         assert c.callbacks == h and ffi.from_handle(ffi.cast("void *", c.callbacks)) is st.callbacks
 
 
+def test_event_states_past_the_cap_are_the_calls_own(monkeypatch):
+    """Session.c_event_state keeps one struct per event state and module up to IMAGES_MAX
+    of them; past that, a new world's is made for its call alone (and still read right)."""
+    from qemu_migration.upstream import impl as I
+    mod = selftest_c()
+    _selftest_calls(mod)
+    states = mod.event_states
+    n = len(states)
+    assert n >= 1
+    monkeypatch.setattr(I, "IMAGES_MAX", n)
+    mod.kept = kept = []
+    try:
+        assert _selftest_calls(mod) == (0, 1, 0, "c")
+    finally:
+        mod.kept = None
+    assert len(states) == n
+    ffi = mod.built.ffi
+    t = ffi.typeof("struct qmc_event_state *")
+    own = [s for s in kept
+           if any(isinstance(k, ffi.CData) and ffi.typeof(k) is t for k in s.keep)]
+    assert own, "no call made its own event state past the cap"
+    _texts_unchanged(mod)
+
+
 def _checking_images(monkeypatch, impl):
     """Every binding of a kind with IMAGE (its pure rows copied from a prepared image,
     impl._maker) checked as it is made: its struct cleared and made again in place, the

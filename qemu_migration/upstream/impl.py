@@ -325,9 +325,10 @@ def _maker(cls, ffi, ctype, init, inner=None):
     by ``init``), the binding (its ``py`` and ``c``, the struct's address ``addr``, the
     raw C values ``c_shadow`` and Python values ``py_shadow`` at the last sync, the
     struct's bytes then ``c_bytes``, a view ``cbuf`` of the struct, made once),
-    registered in the session's tables, then its first push; the C struct returned.  The binding keeps the C struct and the object
-    alive; the session is handed to each sync, not kept: no cycle, so a call's C memory
-    and world go when the call's last reference does, without the collector.
+    registered in the session's tables, then its first push; the C struct returned.  The
+    binding keeps the C struct and the object alive; the session is handed to each sync,
+    not kept: no cycle, so a call's C memory and world go when the call's last reference
+    does, without the collector.
 
     Of a kind with ``IMAGE`` set, the pure rows (``_pure``: numbers, the process's C
     strings) are written once per distinct tuple of their values, into a prepared image

@@ -1230,9 +1230,9 @@ def _deferred_write_only_refs(impl):
     made = collections.Counter()
 
     def checked(name, fn):
-        def call(s, w, cstack, p):
+        def call(s, w, caller, p):
             before = [(b, b._py_values(b.py)) for b in s.bindings]
-            fn(s, w, cstack, p)
+            fn(s, w, caller, p)
             for b, was in before:
                 changed = [r[0] for r, v, old in zip(b.ROWS, b._py_values(b.py), was)
                            if v is not old]
@@ -1267,8 +1267,8 @@ def test_deferred_calls_write_only_what_c_keeps_in_step():
     k = I.DEFERRED.index("virDomainObjLock")
     lock = deferred[k]
 
-    def writes(s, w, cstack, p):
-        lock(s, w, cstack, p)
+    def writes(s, w, caller, p):
+        lock(s, w, caller, p)
         s.py_of(p).persistent = not s.py_of(p).persistent      # a bound field
     deferred[k] = writes
     try:

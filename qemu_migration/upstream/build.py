@@ -41,7 +41,9 @@ CFLAGS = ["-O0", "-Wno-sign-compare", "-Wno-unused-variable", "-Wno-unused-but-s
 COVERAGE_FLAGS = ["--coverage"]
 
 _BUILD_FORMAT = 2   # bump when the generated source's shape changes
-EVENTS = 64         # the trace's buffer of entries and exits (qmc_ev), read by impl.py
+EVENTS = 64         # the trace's buffer of entries and deferred calls (qmc_ev), read by impl.py
+NSTACK = 1024       # the functions entered C keeps (stubs.c's QMC_NSTACK)
+NDEFK = 32          # past the deferred stubs' indexes (stubs.c's qmc_ev_defer codes with it)
 
 
 class BuildError(RuntimeError):
@@ -158,7 +160,8 @@ def generate(spec: BuildSpec) -> Tuple[str, str]:
     src = ([spec.prelude] if spec.prelude else []) + [_read("stubs.h"),
                                                       "/* callbacks into Python */"]
     src += ["static " + c for c in callbacks]
-    src.append("#define QMC_NEV %d" % EVENTS)
+    src.append("#define QMC_NEV %d\n#define QMC_NSTACK %d\n#define QMC_NDEFK %d"
+               % (EVENTS, NSTACK, NDEFK))
     src.append(_read("stubs.c"))
     if spec.extra_source:
         src.append(spec.extra_source)
@@ -181,9 +184,10 @@ def generate(spec: BuildSpec) -> Tuple[str, str]:
         src.append(c)
         cdefs.append(d)
     table = ", ".join("(void *)%s" % n for n in spec.traced) or "0"
-    # entries and exits go into a buffer (i: function i entered, ~i: left; stubs.c's
-    # qmc_ev_put) that Python reads at its next callback (impl.py): a crossing into
-    # Python per call costs more
+    # entries go into a buffer (i + ntraced * depth: function i entered at that depth;
+    # stubs.c's qmc_ev_put) that Python reads at its next callback (impl.py): a crossing
+    # into Python per call costs more; an exit only moves C's depth and stack of entered
+    # functions (stubs.c's qmc_depth, qmc_cstack), which Python reads from C
     src.append("""
 static void *const qmc_traced[] = { %s };
 #define QMC_NTRACED %d
@@ -193,7 +197,15 @@ void __cyg_profile_func_enter(void *fn, void *site)
     int i;
     (void)site;
     for (i = 0; i < QMC_NTRACED; i++)
-        if (qmc_traced[i] == fn) { qmc_ev_put(i); return; }
+        if (qmc_traced[i] == fn) {
+            if (qmc_sp < QMC_NSTACK)
+                qmc_cstack[qmc_sp] = i;
+            qmc_sp++;
+            qmc_ev_put(i + QMC_NTRACED * qmc_depth++);
+            if (i == qmc_watched)
+                qmc_dpos[qmc_ndef++] = qmc_nev - 1;
+            return;
+        }
 }
 __attribute__((visibility("hidden"))) QMC_NOINST
 void __cyg_profile_func_exit(void *fn, void *site)
@@ -201,14 +213,21 @@ void __cyg_profile_func_exit(void *fn, void *site)
     int i;
     (void)site;
     for (i = 0; i < QMC_NTRACED; i++)
-        if (qmc_traced[i] == fn) { qmc_ev_put(~i); return; }
+        if (qmc_traced[i] == fn) { qmc_depth--; qmc_sp--; qmc_dirty = 1; return; }
 }
+/* a deferred call: -1 - (k + QMC_NDEFK * (caller + 1 + (QMC_NTRACED + 2) * depth)), the
+ * caller the innermost function entered of the running call (-1: none; QMC_NTRACED: one
+ * past the QMC_NSTACK kept), depth the stub's in the trace */
 QMC_NOINST static void qmc_ev_defer(int k, void *arg)
 {
+    int caller = qmc_sp <= qmc_base ? -1 : qmc_sp > QMC_NSTACK ? QMC_NTRACED
+        : qmc_cstack[qmc_sp - 1];
     if (qmc_nev == QMC_NEV)
         qmc_py_events();
+    qmc_dirty = 1;
     qmc_evp[qmc_nev] = arg;
-    qmc_ev[qmc_nev++] = QMC_NTRACED + k;
+    qmc_dpos[qmc_ndef++] = qmc_nev;
+    qmc_ev[qmc_nev++] = -1 - (k + QMC_NDEFK * (caller + 1 + (QMC_NTRACED + 2) * qmc_depth));
 }
 QMC_NOINST void qmc_anchor(void) { }
 QMC_NOINST void *qmc_anchor_addr(void) { return (void *)qmc_anchor; }
@@ -222,7 +241,10 @@ QMC_NOINST void *qmc_anchor_addr(void) { return (void *)qmc_anchor; }
     cdef = [base, 'extern "Python" {'] + callbacks + ["}"] + cdefs
     cdef.append("void *qmc_anchor_addr(void);")
     cdef.append("extern int qmc_ev[%d];\nextern void *qmc_evp[%d];\nextern int qmc_nev;\n"
-                "extern int qmc_defer;" % (EVENTS, EVENTS))
+                "extern int qmc_dirty;\nextern int qmc_dpos[%d];\nextern int qmc_ndef;\nextern int qmc_depth;\n"
+                "extern int qmc_sp;\nextern int qmc_base;\nextern int qmc_cstack[%d];\n"
+                "extern int qmc_watched;\nextern int qmc_defer;"
+                % (EVENTS, EVENTS, EVENTS, NSTACK))
     if spec.coverage:
         # libgcov's own entry points: counters to zero, and the .gcda written now
         src.append("extern void __gcov_reset(void);\nextern void __gcov_dump(void);\n"

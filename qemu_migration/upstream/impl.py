@@ -763,7 +763,7 @@ class Session:
     (Slots, and the tables few calls use made at their first use: a call makes one.)"""
     __slots__ = ("impl", "ffi", "lib", "uintptr", "world", "keep", "by_addr", "by_id",
                  "bindings", "cbufs", "c_all", "py_getters", "pys", "py_all", "handles",
-                 "domlists", "cstack", "ptrs", "structs", "cells", "entered", "exc")
+                 "domlists", "ptrs", "structs", "cells", "entered", "exc")
 
     def __init__(self, impl, world):
         self.impl = impl
@@ -779,7 +779,6 @@ class Session:
         self.py_all = None                          # those values in one list at the last sync
         self.handles: Dict[int, object] = {}
         self.domlists: Optional[Dict[int, object]] = None     # (domlist's, made there)
-        self.cstack = []
         self.ptrs = {}                              # py_ptr's: C pointer -> its object
         self.structs: Dict[int, object] = {}      # id(Python object) -> its C struct
         self.cells: Dict[int, Cell] = {}          # id(Ptr) -> its out-parameter cell
@@ -1312,42 +1311,46 @@ def _install(built):
     ntraced = len(names)
     # the one function whose entry a call looks for after it (Session.entered)
     watched = names.index(WATCHED) if WATCHED in names else -1
-    pending = ffi.addressof(built.lib, "qmc_nev")
+    pending = ffi.addressof(built.lib, "qmc_dirty")     # (stubs.c's: anything to read)
+    nev = ffi.addressof(built.lib, "qmc_nev")
     events, args = built.lib.qmc_ev, built.lib.qmc_evp
     def made(fn):           # a deferred stub of one bound object (C hands a bound one)
-        def call(s, w, cstack, p):
+        def call(s, w, caller, p):
             b = s.by_addr.get(p)
             fn(b.py if b is not None else s.py_of(p))
         return call
 
-    def in_caller(s, w, cstack, p):
-        _called_from(cstack[-1] if cstack else "<C>", S.virDomainObjIsActive, s.py_of(p))
+    def in_caller(s, w, caller, p):
+        if caller is None:
+            raise RuntimeError("qemu-migration: virDomainObjIsActive deferred deeper than "
+                               "C keeps the functions entered (build.py's NSTACK)")
+        _called_from(caller, S.virDomainObjIsActive, s.py_of(p))
 
-    def clock(s, w, cstack, p):
+    def clock(s, w, caller, p):
         # its pointer is C's local (no entry point has an ``unsigned long long *``
         # out-parameter, _ARG_KINDS): the stub gets a Ptr of its own, as py_cell makes one
         S.virTimeMs(Ptr(0))
 
     # the reporters: their arguments in a text record (stubs.c's struct qmc_text)
-    def report(s, w, cstack, p):
+    def report(s, w, caller, p):
         t = ffi.cast("struct qmc_text *", p)
         _reported(t.a, t.b, s.pystr(t.func), s.pystr(t.msg))
 
-    def report_system(s, w, cstack, p):
+    def report_system(s, w, caller, p):
         t = ffi.cast("struct qmc_text *", p)
         _reported_system(t.a, s.pystr(t.func), s.pystr(t.msg))
 
-    def report_oom(s, w, cstack, p):
+    def report_oom(s, w, caller, p):
         _reported_oom(s.pystr(ffi.cast("struct qmc_text *", p).func))
 
-    def log(s, w, cstack, p):
+    def log(s, w, caller, p):
         t = ffi.cast("struct qmc_text *", p)
         _logged(t.a, s.pystr(t.msg))
 
-    def close(s, w, cstack, p):
+    def close(s, w, caller, p):
         _closed(int(ffi.cast("intptr_t", p)))
 
-    def save_status(s, w, cstack, p):
+    def save_status(s, w, caller, p):
         t = ffi.cast("struct qmc_text *", p)
         vm = s.py_ptr(t.p)
         name = None if t.a else s.pystr(t.msg)
@@ -1357,12 +1360,12 @@ def _install(built):
         S.virDomainSaveStatus(s.from_handle(t.q), None if t.b else s.pystr(t.func), vm)
 
     def cond(fn):           # a signal: the condition's name in a text record
-        def call(s, w, cstack, p):
+        def call(s, w, caller, p):
             t = ffi.cast("struct qmc_text *", p)
             fn(None if t.a else s.pystr(t.msg))
         return call
 
-    def lookup(s, w, cstack, p):
+    def lookup(s, w, caller, p):
         # the key and C's answer (a) in a text record, the table as its handle (p)
         t = ffi.cast("struct qmc_text *", p)
         key = s.pystr(t.msg)
@@ -1371,7 +1374,8 @@ def _install(built):
             raise RuntimeError("qemu-migration: virHashLookup deferred with C's answer %d for "
                                "%r, but Python's table says %d" % (t.a, key, found))
 
-    # DEFERRED[k]'s call made in its place: (session, world, C functions entered, argument
+    # DEFERRED[k]'s call made in its place: (session, world, the C function it was called
+    # from ("<C>": none of the call's; None: deeper than C keeps), argument
     # as its address); a list the tests may wrap in place (state["deferred"])
     # (each by its stub's name: stubs.c's k is the name's index in DEFERRED)
     by_name = {nm: made(getattr(S, nm)) for nm in (
@@ -1389,39 +1393,91 @@ def _install(built):
     addrs = ffi.cast("uintptr_t *", args)      # the arguments as addresses
     state["defer"] = ffi.addressof(built.lib, "qmc_defer")
 
+    lib = built.lib
+    ndef = ffi.addressof(lib, "qmc_ndef")
+    dpos = lib.qmc_dpos
+    depth_p = ffi.addressof(lib, "qmc_depth")
+    sp_p = ffi.addressof(lib, "qmc_sp")
+    base_p = ffi.addressof(lib, "qmc_base")
+    cstack = lib.qmc_cstack
+    lib.qmc_watched = watched
+    unpack = ffi.unpack
+    nstack = B.NSTACK
+
+    class Entries(dict):
+        """An entry's code (stubs.c's i + ntraced * depth) -> its trace tuple, as the
+        ``ported`` wrapper makes it, each made at its first use."""
+        __slots__ = ()
+
+        def __missing__(self, e):
+            depth, i = divmod(e, ntraced)
+            t = self[e] = (names[i], depth, False, None)
+            return t
+
+    class Calls(dict):
+        """A deferred call's code (stubs.c's qmc_ev_defer) -> (k, the C function it was
+        called from, its depth), each made at its first use."""
+        __slots__ = ()
+
+        def __missing__(self, e):
+            rest, k = divmod(-1 - e, B.NDEFK)
+            depth, caller = divmod(rest, ntraced + 2)
+            t = self[e] = (k, "<C>" if caller == 0 else None if caller > ntraced
+                           else names[caller - 1], depth)
+            return t
+    entry = Entries().__getitem__
+    calls = Calls()
+
     def drain():
-        """Take what C has buffered since the last callback (stubs.c's qmc_ev: i entered,
-        ~i left, ntraced + k a call of the stub DEFERRED[k]) into the world: the entries
-        and exits into its trace, as the ``ported`` wrapper makes them; each deferred
-        stub's call is made now, in its place (a recorded one records itself).  A
+        """Take what C has buffered since the last callback (stubs.c's qmc_ev: entries
+        coded with their depth, deferred calls with their stub, caller and depth) into
+        the world: the entries into its trace, as the ``ported`` wrapper makes them, in
+        bulk between the events qmc_dpos lists; each deferred stub's call is made now, in
+        its place (a recorded one records itself), and the entry of WATCHED noted.  A
         deferred call that raises (a porting mistake the world refuses: StrayClose, the
         status save's name check) ends the drain there: the events after it are dropped
         (the entry of WATCHED among them), and the run ends in that error."""
-        n = pending[0]
         pending[0] = 0
+        n = nev[0]
+        nev[0] = 0
         ntext[0] = 0        # C runs not again before they are all read (see qmc_defer_text)
-        s, w = sess(), current()
-        depth, cstack = w.depth, s.cstack
-        append, enter, leave = w.trace.append, cstack.append, cstack.pop
-        argv = None
-        for i, e in enumerate(ffi.unpack(events, n)):
-            if e < 0:
-                depth -= 1
-                if cstack:
-                    leave()
-            elif e < ntraced:
-                name = names[e]
-                append((name, depth, False, None))
-                depth += 1
-                enter(name)
-                if e == watched:
-                    s.entered = (name,)
-            else:
-                w.depth = depth
-                if argv is None:
-                    argv = ffi.unpack(addrs, n)
-                deferred[e - ntraced](s, w, cstack, argv[i])
-        w.depth = depth
+        codes = unpack(events, n)
+        w = current()
+        nd = ndef[0]
+        if nd:
+            ndef[0] = 0
+            s = stack[-1]
+            extend = w.trace.extend
+            start = 0
+            for i in unpack(dpos, nd):
+                if start < i:
+                    extend(map(entry, codes[start:i]))
+                start = i + 1
+                e = codes[i]
+                if e >= 0:                  # WATCHED entered
+                    w.trace.append(entry(e))
+                    s.entered = (WATCHED,)
+                    continue
+                k, caller, w.depth = calls[e]
+                deferred[k](s, w, caller, addrs[i])
+            if start < n:
+                extend(map(entry, codes[start:]))
+        else:
+            w.trace.extend(map(entry, codes))
+        w.depth = depth_p[0]
+
+    def c_caller():
+        """The innermost C function the running call entered (C keeps them: stubs.c's
+        qmc_cstack), None before its first."""
+        sp = sp_p[0]
+        if sp <= base_p[0]:
+            return None
+        if sp > nstack:
+            raise RuntimeError("qemu-migration: a stub called deeper than C keeps the "
+                               "functions entered (build.py's NSTACK)")
+        return names[cstack[sp - 1]]
+    state["caller"] = c_caller
+    frame = state["frame"] = (depth_p, sp_p, base_p)
 
     callbacks = state["callbacks"] = {}     # what is attached, by name (tests re-attach)
     SYNC = {nm: _sync_of(nm) for nm in UNSYNCED | PULL_ONLY}      # each stub's, looked up once
@@ -1445,7 +1501,7 @@ def _install(built):
             if stack:
                 drain()
             else:               # entered outside any call (helpers): no trace to go into
-                pending[0] = 0
+                pending[0] = nev[0] = ndef[0] = 0
     state["catch_up"], state["attach"] = catch_up, ext
     errno_p = ffi.addressof(built.lib, "qmc_errno")
     clock_p = ffi.addressof(built.lib, "qmc_clock")
@@ -1505,7 +1561,7 @@ def _install(built):
         if sync:
             s.pull()
         if caller:
-            r = _called_from(s.cstack[-1] if s.cstack else "<C>", fn, *args)
+            r = _called_from(c_caller() or "<C>", fn, *args)
         else:
             r = fn(*args)
         if after:
@@ -1623,6 +1679,18 @@ def _install(built):
                       sync=SYNC["virHashLookup"])
         return 0 if r is None else 1
 
+    def into_c(fn, *args):
+        """The C function ``fn`` called from a Python stub (an iterator): its entries at
+        the world's depth there, what it buffered read before the stub goes on, and C's
+        depth given back to the C that called the stub."""
+        outer = depth_p[0]
+        depth_p[0] = current().depth
+        try:
+            fn(*args)
+            catch_up()
+        finally:
+            depth_p[0] = outer
+
     @ext("qmc_py_virHashForEach")
     def _hash_foreach(table, it, data):
         s = sess()
@@ -1634,8 +1702,7 @@ def _install(built):
             s = sess()
             if isinstance(obj, (H.Connection, StartedElsewhere)):
                 # driver->autodestroy's payload: the connection (protocol.h's struct)
-                it(s.c_conn(obj), s.cstr(name), opaque)
-                catch_up()
+                into_c(it, s.c_conn(obj), s.cstr(name), opaque)
                 return
             c = objs.get(id(obj))
             if c is None:
@@ -1646,8 +1713,7 @@ def _install(built):
                 setattr(c, "def", d)
                 s.keep.extend((d, c))
                 objs[id(obj)] = c
-            it(c, s.cstr(name), opaque)
-            catch_up()      # whatever the C iterator entered, before the stub goes on
+            into_c(it, c, s.cstr(name), opaque)
 
         return stub_call(S.virHashForEach, s.from_handle(table), iter_, data,
                          sync=SYNC["virHashForEach"])
@@ -1856,11 +1922,11 @@ def _install(built):
         return stub_call(S.virParseNumber, cell, after=[back], sync=SYNC["virParseNumber"])
 
     if built.spec.extra_cdef:       # whole migrations (cproto.py); others install their own
-        _install_protocol(ext, sess, stub_call)
+        _install_protocol(ext, sess, stub_call, c_caller)
     state["done"] = True
 
 
-def _install_protocol(ext, sess, stub_call):
+def _install_protocol(ext, sess, stub_call, c_caller):
     """The one callback of whole migrations' stubs (cproto.py): ``qmc_py_stub``."""
 
     def remote(member):
@@ -1893,7 +1959,7 @@ def _install_protocol(ext, sess, stub_call):
         nm = s.ffi.string(name).decode()
         fn, rtype, types = protos.get(nm) or proto(nm)
         if fn is None:
-            fn = CP.python_stub(nm, s.cstack[-1] if s.cstack else None)
+            fn = CP.python_stub(nm, c_caller())
         pyargs, after = [], []
         for i, t in enumerate(types):
             v, back = s.py_value(t, args[i])
@@ -2179,6 +2245,12 @@ class CImpl:
             s.sync_errno()
             self.tell_keys(s)
             built.installed["catch_up"]()       # what is buffered goes to the caller's trace
+            # C's trace depth from the world's, and its functions entered from here on
+            # the call's (the outer call's given back after it)
+            depth_p, sp_p, base_p = built.installed["frame"]
+            outer_frame = depth_p[0], base_p[0]
+            depth_p[0] = world.depth
+            base_p[0] = sp_p[0]
             stack.append(s)
             pushed = True
             defer_p[0] = _defer_flags(world)
@@ -2193,6 +2265,7 @@ class CImpl:
             defer_p[0] = defer
             if pushed:
                 stack.pop()
+                depth_p[0], base_p[0] = outer_frame
             self.untell()
             if port is not None:
                 if WATCHED in s.entered:

@@ -12,14 +12,32 @@ unsigned long long qmc_clock;   /* and the world's clock (ms), with it */
 #define QMC_ERRNO() (errno = qmc_errno)
 
 /* The buffer Python reads at its next callback (impl.py's drain), in the order things
- * happened: the traced functions' entries (i) and exits (~i), made by the generated
- * __cyg_profile_func_* hooks, and, while qmc_defer is set, the calls of the stubs of
- * impl.py's DEFERRED (QMC_NTRACED + k, their argument in qmc_evp), whose result and
- * whatever C reads of what they change C has without Python: Python runs them then, in
- * their place. */
+ * happened: the traced functions' entries, made by the generated __cyg_profile_func_*
+ * hooks (i + QMC_NTRACED * depth: function i entered at that trace depth), and, while
+ * qmc_defer is set, the calls of the stubs of impl.py's DEFERRED (negative: qmc_ev_defer
+ * codes the stub's index k, the innermost function entered and the depth; their argument
+ * in qmc_evp), whose result and whatever C reads of what they change C has without
+ * Python: Python runs them then, in their place.  The exits are not buffered: C keeps the
+ * depth and the functions entered itself (qmc_depth, qmc_cstack), which is all an exit
+ * changes.  qmc_dpos lists the positions Python takes one by one (the deferred calls and
+ * the entries of qmc_watched), in order; it turns the entries between them into the
+ * trace in bulk. */
 int qmc_ev[QMC_NEV];
 void *qmc_evp[QMC_NEV];
 int qmc_nev;
+int qmc_dirty;  /* 1: something was buffered, or an exit moved the depth, since Python read */
+int qmc_dpos[QMC_NEV];
+int qmc_ndef;
+/* the depth of the next entry, the functions entered (indexes, innermost last: qmc_sp of
+ * them, the first QMC_NSTACK kept) and how many of them are the running call's callers'
+ * (qmc_base): Python sets the depth (the world's) and the base at a call's start, and
+ * gives the outer call's back after it (a host's unit can be entered again while it
+ * runs) */
+int qmc_depth;
+int qmc_sp;
+int qmc_base;
+int qmc_cstack[QMC_NSTACK];
+int qmc_watched = -1;   /* the traced function whose entry Python notes (impl.py's WATCHED) */
 int qmc_defer;   /* bit 1: defer (impl.py's DEFERRED); 2: virTimeMs too; 4: the status */
 #define QMC_DEFER_CLOCK 2
 #define QMC_DEFER_SAVE 4
@@ -27,6 +45,7 @@ QMC_NOINST static void qmc_ev_put(int e)
 {
     if (qmc_nev == QMC_NEV)
         qmc_py_events();
+    qmc_dirty = 1;
     qmc_ev[qmc_nev++] = e;
 }
 QMC_NOINST static void qmc_ev_defer(int k, void *arg);

@@ -1170,6 +1170,55 @@ def test_autodestroy_keys_are_told_again_after_a_stub_that_syncs_both_ways(monke
     assert seen.count("qmc_py_virHashLookup") == 0
 
 
+def test_a_deferred_call_that_raises_drops_the_rest_of_its_drain():
+    """A deferred call that raises ends its drain: the entries and deferred calls C
+    buffered after it are dropped, the callback that read them is not made, and the run
+    ends in that error; what C buffers after that drain goes in as ever, at the depths C
+    kept (its depth and functions entered are C's own, not replayed from the events)."""
+    from qemu_migration.upstream import impl as I
+    mod = selftest_c()
+    deferred = mod.built.installed["deferred"]
+    k = I.DEFERRED.index("qemuDriverUnlock")
+    unlock = deferred[k]
+    made = []
+
+    def raising(s, w, caller, p):
+        made.append((caller, w.depth))
+        raise RuntimeError("planted in the deferred unlock")
+    deferred[k] = raising
+    try:
+        vm = make_vm()
+        w = world_with(vm)
+        with w.activate(), pytest.raises(RuntimeError, match="planted in the deferred"):
+            mod.selftestLocks(w.driver, vm, 1316000030000)
+    finally:
+        deferred[k] = unlock
+    assert made == [("selftestLocks", 1)]
+    # virCondSignal and virCondBroadcast, buffered after the unlock, are dropped, and the
+    # wait whose callback read them never ran; the rest comes from the next drain
+    assert [(t.name, t.depth) for t in w.trace] == [
+        ("selftestLocks", 0), ("virDomainObjRef", 1), ("virDomainObjUnlock", 1),
+        ("qemuDriverLock", 1), ("virDomainObjLock", 1), ("virDomainSaveStatus", 1),
+        ("virDomainObjUnref", 1)]
+    assert w.conditions == []
+    assert w.depth == 0
+
+
+def test_the_trace_deeper_than_c_keeps_the_functions_entered():
+    """Deeper than C keeps the functions entered (build.py's NSTACK): every entry still
+    in the trace at its depth (C counts the depth apart from the stack it keeps), and
+    the stub after them named under its caller."""
+    mod = selftest_c()
+    n = B.NSTACK + 5
+    w = world_with()
+    with w.activate():
+        assert mod.selftestDeep(n) == n
+    assert [(t.name, t.depth) for t in w.trace] == (
+        [("selftestDeep", 0)] + [("selftestDepth", d) for d in range(1, n + 2)]
+        + [("strdup", 1)])
+    assert w.depth == 0
+
+
 def test_a_call_whose_catch_up_raises_before_the_c_gives_everything_back(monkeypatch):
     """The catch-up at a call's start runs the caller's deferred stubs, and one may raise
     before the C runs: the call then leaves no table with C, no session on the stack and

@@ -41,7 +41,7 @@ CFLAGS = ["-O0", "-Wno-sign-compare", "-Wno-unused-variable", "-Wno-unused-but-s
 COVERAGE_FLAGS = ["--coverage"]
 
 _BUILD_FORMAT = 2   # bump when the generated source's shape changes
-EVENTS = 64         # the trace's buffer of entries and deferred calls (qmc_ev), read by impl.py
+EVENTS = 64         # the trace's buffer of entries and records (qmc_ev), read by impl.py
 NSTACK = 1024       # the functions entered C keeps (stubs.c's QMC_NSTACK)
 NDEFK = 32          # past the deferred stubs' indexes (stubs.c's qmc_ev_defer codes with it)
 
@@ -142,12 +142,20 @@ class BuildSpec:
 
 
 def _wrapper(name, sig: Signature):
+    """qmc_call_NAME, and qmc_run_NAME: the entry point of a call (impl.py's CImpl._call),
+    its trace depth first (C's, qmc_depth, from the world's), and the functions entered
+    before it its callers' (qmc_base)."""
     args = ["a%d" % i for i in range(len(sig.params))]
-    plist = ", ".join("%s %s" % (t, a) for t, a in zip(sig.params, args)) or "void"
+    decl = ["%s %s" % (t, a) for t, a in zip(sig.params, args)]
+    plist = ", ".join(decl) or "void"
     call = "%s(%s)" % (name, ", ".join(args))
     body = ("%s;" % call) if sig.ret == "void" else ("return %s;" % call)
     c = "QMC_NOINST %s qmc_call_%s(%s) { qmc_set_errno(); %s }" % (sig.ret, name, plist, body)
     cdef = "%s qmc_call_%s(%s);" % (sig.ret, name, plist)
+    rlist = ", ".join(["int qmc_d"] + decl)
+    c += ("\nQMC_NOINST %s qmc_run_%s(%s) { qmc_depth = qmc_d; qmc_base = qmc_sp; "
+          "qmc_set_errno(); %s }" % (sig.ret, name, rlist, body))
+    cdef += "\n%s qmc_run_%s(%s);" % (sig.ret, name, rlist)
     return c, cdef
 
 
@@ -191,6 +199,9 @@ def generate(spec: BuildSpec) -> Tuple[str, str]:
     src.append("""
 static void *const qmc_traced[] = { %s };
 #define QMC_NTRACED %d
+/* a record's code (impl.py's Calls reads it) */
+#define QMC_CODE(k, caller, depth) \
+    (-1 - ((k) + QMC_NDEFK * ((caller) + 1 + (QMC_NTRACED + 2) * (long long)(depth))))
 __attribute__((visibility("hidden"))) QMC_NOINST
 void __cyg_profile_func_enter(void *fn, void *site)
 {
@@ -201,9 +212,11 @@ void __cyg_profile_func_enter(void *fn, void *site)
             if (qmc_sp < QMC_NSTACK)
                 qmc_cstack[qmc_sp] = i;
             qmc_sp++;
-            qmc_ev_put(i + QMC_NTRACED * qmc_depth++);
             if (i == qmc_watched)
-                qmc_dpos[qmc_ndef++] = qmc_nev - 1;
+                qmc_ev_record(QMC_CODE(QMC_NDEFK - 1, i, qmc_depth), NULL);
+            else
+                qmc_ev_put(i + QMC_NTRACED * qmc_depth);
+            qmc_depth++;
             return;
         }
 }
@@ -213,21 +226,21 @@ void __cyg_profile_func_exit(void *fn, void *site)
     int i;
     (void)site;
     for (i = 0; i < QMC_NTRACED; i++)
-        if (qmc_traced[i] == fn) { qmc_depth--; qmc_sp--; qmc_dirty = 1; return; }
+        if (qmc_traced[i] == fn) {
+            qmc_depth--;
+            qmc_sp--;
+            QMC_FRESH();
+            return;
+        }
 }
-/* a deferred call: -1 - (k + QMC_NDEFK * (caller + 1 + (QMC_NTRACED + 2) * depth)), the
- * caller the innermost function entered of the running call (-1: none; QMC_NTRACED: one
- * past the QMC_NSTACK kept), depth the stub's in the trace */
+/* a deferred call, k the stub's index, caller the innermost function entered of the
+ * running call (-1: none; QMC_NTRACED: one past the QMC_NSTACK kept), depth the stub's in
+ * the trace */
 QMC_NOINST static void qmc_ev_defer(int k, void *arg)
 {
     int caller = qmc_sp <= qmc_base ? -1 : qmc_sp > QMC_NSTACK ? QMC_NTRACED
         : qmc_cstack[qmc_sp - 1];
-    if (qmc_nev == QMC_NEV)
-        qmc_py_events();
-    qmc_dirty = 1;
-    qmc_evp[qmc_nev] = arg;
-    qmc_dpos[qmc_ndef++] = qmc_nev;
-    qmc_ev[qmc_nev++] = -1 - (k + QMC_NDEFK * (caller + 1 + (QMC_NTRACED + 2) * qmc_depth));
+    qmc_ev_record(QMC_CODE(k, caller, qmc_depth), arg);
 }
 QMC_NOINST void qmc_anchor(void) { }
 QMC_NOINST void *qmc_anchor_addr(void) { return (void *)qmc_anchor; }
@@ -240,11 +253,9 @@ QMC_NOINST void *qmc_anchor_addr(void) { return (void *)qmc_anchor; }
         base += "\n" + spec.extra_cdef
     cdef = [base, 'extern "Python" {'] + callbacks + ["}"] + cdefs
     cdef.append("void *qmc_anchor_addr(void);")
-    cdef.append("extern int qmc_ev[%d];\nextern void *qmc_evp[%d];\nextern int qmc_nev;\n"
-                "extern int qmc_dirty;\nextern int qmc_dpos[%d];\nextern int qmc_ndef;\nextern int qmc_depth;\n"
+    cdef.append("extern long long qmc_ev[%d];\nextern int qmc_io[5];\n"
                 "extern int qmc_sp;\nextern int qmc_base;\nextern int qmc_cstack[%d];\n"
-                "extern int qmc_watched;\nextern int qmc_defer;"
-                % (EVENTS, EVENTS, EVENTS, NSTACK))
+                "extern int qmc_watched;\nextern int qmc_defer;" % (EVENTS, NSTACK))
     if spec.coverage:
         # libgcov's own entry points: counters to zero, and the .gcda written now
         src.append("extern void __gcov_reset(void);\nextern void __gcov_dump(void);\n"

@@ -157,7 +157,6 @@ extern int qmc_ad_n;
 #define QMC_AD_LEN ...
 extern char qmc_ad_keys[...];
 struct qmc_text { int a; int b; void *p; void *q; const char *func; const char *msg; };
-extern int qmc_ntext;
 unsigned int qmc_get_persistent(virDomainObjPtr vm);
 void qmc_set_persistent(virDomainObjPtr vm, unsigned int v);
 void qmc_init_vm(virDomainObjPtr vm);

@@ -1311,9 +1311,10 @@ def _install(built):
     ntraced = len(names)
     # the one function whose entry a call looks for after it (Session.entered)
     watched = names.index(WATCHED) if WATCHED in names else -1
-    pending = ffi.addressof(built.lib, "qmc_dirty")     # (stubs.c's: anything to read)
-    nev = ffi.addressof(built.lib, "qmc_nev")
-    events, args = built.lib.qmc_ev, built.lib.qmc_evp
+    # stubs.c's qmc_io: [0] anything to read, [1] slots of qmc_ev used, [2] texts' bytes,
+    # [3] records among them, [4] C's depth
+    io = built.lib.qmc_io
+    events = built.lib.qmc_ev
     def made(fn):           # a deferred stub of one bound object (C hands a bound one)
         def call(s, w, caller, p):
             b = s.by_addr.get(p)
@@ -1389,14 +1390,9 @@ def _install(built):
         virCondBroadcast=cond(S.virCondBroadcast), virHashLookup=lookup)
     assert set(by_name) == set(DEFERRED)
     deferred = state["deferred"] = [by_name[nm] for nm in DEFERRED]
-    ntext = ffi.addressof(built.lib, "qmc_ntext")
-    addrs = ffi.cast("uintptr_t *", args)      # the arguments as addresses
     state["defer"] = ffi.addressof(built.lib, "qmc_defer")
 
     lib = built.lib
-    ndef = ffi.addressof(lib, "qmc_ndef")
-    dpos = lib.qmc_dpos
-    depth_p = ffi.addressof(lib, "qmc_depth")
     sp_p = ffi.addressof(lib, "qmc_sp")
     base_p = ffi.addressof(lib, "qmc_base")
     cstack = lib.qmc_cstack
@@ -1414,57 +1410,61 @@ def _install(built):
             t = self[e] = (names[i], depth, False, None)
             return t
 
-    class Calls(dict):
-        """A deferred call's code (stubs.c's qmc_ev_defer) -> (k, the C function it was
-        called from, its depth), each made at its first use."""
-        __slots__ = ()
+    def call_of(e):
+        """A record's code (build.py's QMC_CODE) -> (k, the C function the deferred call
+        was made from, its depth), or, for WATCHED's entry, (-1, its trace tuple, its
+        depth); made once (``calls``)."""
+        rest, k = divmod(-1 - e, B.NDEFK)
+        depth, caller = divmod(rest, ntraced + 2)
+        if k == B.NDEFK - 1:
+            t = (-1, (names[caller - 1], depth, False, None), depth)
+        else:
+            t = (k, "<C>" if caller == 0 else None if caller > ntraced
+                 else names[caller - 1], depth)
+        calls[e] = t
+        return t
 
-        def __missing__(self, e):
-            rest, k = divmod(-1 - e, B.NDEFK)
-            depth, caller = divmod(rest, ntraced + 2)
-            t = self[e] = (k, "<C>" if caller == 0 else None if caller > ntraced
-                           else names[caller - 1], depth)
-            return t
+    # (plain dicts where the drain subscripts them: a dict subclass's subscript is slower)
+    entries, calls = {}, {}
     entry = Entries().__getitem__
-    calls = Calls()
 
     def drain():
         """Take what C has buffered since the last callback (stubs.c's qmc_ev: entries
-        coded with their depth, deferred calls with their stub, caller and depth) into
-        the world: the entries into its trace, as the ``ported`` wrapper makes them, in
-        bulk between the events qmc_dpos lists; each deferred stub's call is made now, in
-        its place (a recorded one records itself), and the entry of WATCHED noted.  A
-        deferred call that raises (a porting mistake the world refuses: StrayClose, the
-        status save's name check) ends the drain there: the events after it are dropped
-        (the entry of WATCHED among them), and the run ends in that error."""
-        pending[0] = 0
-        n = nev[0]
-        nev[0] = 0
-        ntext[0] = 0        # C runs not again before they are all read (see qmc_defer_text)
-        codes = unpack(events, n)
+        coded with their depth, and records of deferred calls, coded with their stub,
+        caller and depth, and of WATCHED's entries) into the world: the entries into its
+        trace as the ``ported`` wrapper makes them (tuples made once, in bulk where no
+        record is among them); each deferred stub's call is made in its place (a
+        recorded one records itself), and the entry of WATCHED noted.  A deferred call
+        that raises (a porting mistake the world refuses: StrayClose, the status save's
+        name check) ends the drain there: the events after it are dropped (the entry of
+        WATCHED among them), and the run ends in that error."""
+        _, n, _, nrec, depth = unpack(io, 5)
+        io[0] = 0           # all read (the texts too: C runs not again before)
         w = current()
-        nd = ndef[0]
-        if nd:
-            ndef[0] = 0
+        if nrec:
             s = stack[-1]
-            extend = w.trace.extend
-            start = 0
-            for i in unpack(dpos, nd):
-                if start < i:
-                    extend(map(entry, codes[start:i]))
-                start = i + 1
-                e = codes[i]
-                if e >= 0:                  # WATCHED entered
-                    w.trace.append(entry(e))
-                    s.entered = (WATCHED,)
+            append = w.trace.append
+            it = iter(unpack(events, n))
+            for e in it:
+                if e >= 0:
+                    try:
+                        append(entries[e])
+                    except KeyError:
+                        append(entries.setdefault(e, entry(e)))
                     continue
-                k, caller, w.depth = calls[e]
-                deferred[k](s, w, caller, addrs[i])
-            if start < n:
-                extend(map(entry, codes[start:]))
-        else:
-            w.trace.extend(map(entry, codes))
-        w.depth = depth_p[0]
+                try:
+                    k, caller, w.depth = calls[e]
+                except KeyError:
+                    k, caller, w.depth = call_of(e)
+                p = next(it)
+                if k < 0:                   # WATCHED entered
+                    append(caller)
+                    s.entered = (WATCHED,)
+                else:
+                    deferred[k](s, w, caller, p)
+        elif n:
+            w.trace.extend(map(entry, unpack(events, n)))
+        w.depth = depth
 
     def c_caller():
         """The innermost C function the running call entered (C keeps them: stubs.c's
@@ -1477,7 +1477,7 @@ def _install(built):
                                "functions entered (build.py's NSTACK)")
         return names[cstack[sp - 1]]
     state["caller"] = c_caller
-    frame = state["frame"] = (depth_p, sp_p, base_p)
+    state["frame"] = (io, base_p)
 
     callbacks = state["callbacks"] = {}     # what is attached, by name (tests re-attach)
     SYNC = {nm: _sync_of(nm) for nm in UNSYNCED | PULL_ONLY}      # each stub's, looked up once
@@ -1488,7 +1488,7 @@ def _install(built):
         """Attach ``fn`` as the callback ``name``; the trace is brought up to date first."""
         def deco(fn):
             def callback(*args):
-                if pending[0]:
+                if io[0]:
                     catch_up()
                 return fn(*args)
             ffi.def_extern(name=name, onerror=onerror)(callback)
@@ -1497,11 +1497,11 @@ def _install(built):
         return deco
 
     def catch_up():
-        if pending[0]:
+        if io[0]:
             if stack:
                 drain()
             else:               # entered outside any call (helpers): no trace to go into
-                pending[0] = nev[0] = ndef[0] = 0
+                io[0] = 0
     state["catch_up"], state["attach"] = catch_up, ext
     errno_p = ffi.addressof(built.lib, "qmc_errno")
     clock_p = ffi.addressof(built.lib, "qmc_clock")
@@ -1683,13 +1683,13 @@ def _install(built):
         """The C function ``fn`` called from a Python stub (an iterator): its entries at
         the world's depth there, what it buffered read before the stub goes on, and C's
         depth given back to the C that called the stub."""
-        outer = depth_p[0]
-        depth_p[0] = current().depth
+        outer = io[4]
+        io[4] = current().depth
         try:
             fn(*args)
             catch_up()
         finally:
-            depth_p[0] = outer
+            io[4] = outer
 
     @ext("qmc_py_virHashForEach")
     def _hash_foreach(table, it, data):
@@ -2228,7 +2228,7 @@ class CImpl:
         cargs = conv(s, args)
         cfn = self._cfns.get(name)
         if cfn is None:
-            cfn = self._cfns[name] = getattr(built.lib, "qmc_call_" + name)
+            cfn = self._cfns[name] = getattr(built.lib, "qmc_run_" + name)
         port_key = B.PORT_STATIC
         port = self._port
         if port is not None:
@@ -2245,16 +2245,18 @@ class CImpl:
             s.sync_errno()
             self.tell_keys(s)
             built.installed["catch_up"]()       # what is buffered goes to the caller's trace
-            # C's trace depth from the world's, and its functions entered from here on
-            # the call's (the outer call's given back after it)
-            depth_p, sp_p, base_p = built.installed["frame"]
-            outer_frame = depth_p[0], base_p[0]
-            depth_p[0] = world.depth
-            base_p[0] = sp_p[0]
+            if stack:
+                # a call made while another runs in C: C's trace depth and the base of
+                # its functions entered are set for this one (qmc_run_NAME) and given
+                # back to the outer one after it
+                io, base_p = built.installed["frame"]
+                outer_frame = io[4], base_p[0]
+            else:
+                outer_frame = None
             stack.append(s)
             pushed = True
             defer_p[0] = _defer_flags(world)
-            r = cfn(*cargs)
+            r = cfn(world.depth, *cargs)
             try:
                 # a deferred stub may raise here: Python is still brought up to C's state
                 built.installed["catch_up"]()
@@ -2265,7 +2267,8 @@ class CImpl:
             defer_p[0] = defer
             if pushed:
                 stack.pop()
-                depth_p[0], base_p[0] = outer_frame
+                if outer_frame is not None:
+                    io[4], base_p[0] = outer_frame
             self.untell()
             if port is not None:
                 if WATCHED in s.entered:

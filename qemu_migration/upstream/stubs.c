@@ -13,27 +13,33 @@ unsigned long long qmc_clock;   /* and the world's clock (ms), with it */
 
 /* The buffer Python reads at its next callback (impl.py's drain), in the order things
  * happened: the traced functions' entries, made by the generated __cyg_profile_func_*
- * hooks (i + QMC_NTRACED * depth: function i entered at that trace depth), and, while
- * qmc_defer is set, the calls of the stubs of impl.py's DEFERRED (negative: qmc_ev_defer
- * codes the stub's index k, the innermost function entered and the depth; their argument
- * in qmc_evp), whose result and whatever C reads of what they change C has without
- * Python: Python runs them then, in their place.  The exits are not buffered: C keeps the
- * depth and the functions entered itself (qmc_depth, qmc_cstack), which is all an exit
- * changes.  qmc_dpos lists the positions Python takes one by one (the deferred calls and
- * the entries of qmc_watched), in order; it turns the entries between them into the
- * trace in bulk. */
-int qmc_ev[QMC_NEV];
-void *qmc_evp[QMC_NEV];
-int qmc_nev;
-int qmc_dirty;  /* 1: something was buffered, or an exit moved the depth, since Python read */
-int qmc_dpos[QMC_NEV];
-int qmc_ndef;
-/* the depth of the next entry, the functions entered (indexes, innermost last: qmc_sp of
- * them, the first QMC_NSTACK kept) and how many of them are the running call's callers'
- * (qmc_base): Python sets the depth (the world's) and the base at a call's start, and
- * gives the outer call's back after it (a host's unit can be entered again while it
- * runs) */
-int qmc_depth;
+ * hooks (i + QMC_NTRACED * depth: function i entered at that trace depth), and records
+ * of two slots (qmc_ev_record: a negative code, qmc_ev_defer's, and an argument): the
+ * calls of the stubs of impl.py's DEFERRED, while qmc_defer is set, whose result and
+ * whatever C reads of what they change C has without Python: Python runs them then, in
+ * their place; and the entries of qmc_watched (the code's k QMC_NDEFK - 1, the caller the
+ * function itself), which Python notes.  Python turns the entries into the trace in bulk
+ * when no record is among them.  The exits are not buffered: C keeps the depth and the
+ * functions entered itself (qmc_depth, qmc_cstack), which is all an exit changes. */
+long long qmc_ev[QMC_NEV];
+/* what Python reads first at a callback, in one array (one read): qmc_dirty (1: something
+ * was buffered, or an exit moved the depth, since Python read; Python sets it to 0 when
+ * it has read everything, and the other counts start again at the next write, QMC_FRESH),
+ * qmc_nev slots of qmc_ev used, qmc_ntext bytes of texts (below), qmc_nrec records
+ * among the slots, qmc_depth: the depth of the next entry */
+int qmc_io[5];
+#define qmc_dirty qmc_io[0]
+#define qmc_nev qmc_io[1]
+#define qmc_ntext qmc_io[2]
+#define qmc_nrec qmc_io[3]
+#define qmc_depth qmc_io[4]
+#define QMC_FRESH() do { if (!qmc_dirty) { qmc_nev = qmc_ntext = qmc_nrec = 0; \
+                                          qmc_dirty = 1; } } while (0)
+/* the functions entered (indexes, innermost last: qmc_sp of them, the first QMC_NSTACK
+ * kept) and how many of them are the running call's callers' (qmc_base): the generated
+ * qmc_run_NAME sets the depth (the world's) and the base at a call's start; Python gives
+ * the outer call's back after a call made while another runs (a host's unit can be
+ * entered again while it runs) */
 int qmc_sp;
 int qmc_base;
 int qmc_cstack[QMC_NSTACK];
@@ -41,22 +47,35 @@ int qmc_watched = -1;   /* the traced function whose entry Python notes (impl.py
 int qmc_defer;   /* bit 1: defer (impl.py's DEFERRED); 2: virTimeMs too; 4: the status */
 #define QMC_DEFER_CLOCK 2
 #define QMC_DEFER_SAVE 4
+/* room for n more slots, Python reading the buffer first when it is full */
+QMC_NOINST static void qmc_ev_room(int n)
+{
+    QMC_FRESH();
+    if (qmc_nev + n > QMC_NEV) {
+        qmc_py_events();
+        QMC_FRESH();
+    }
+}
 QMC_NOINST static void qmc_ev_put(int e)
 {
-    if (qmc_nev == QMC_NEV)
-        qmc_py_events();
-    qmc_dirty = 1;
+    qmc_ev_room(1);
     qmc_ev[qmc_nev++] = e;
+}
+QMC_NOINST static void qmc_ev_record(long long code, void *arg)
+{
+    qmc_ev_room(2);
+    qmc_nrec++;
+    qmc_ev[qmc_nev++] = code;
+    qmc_ev[qmc_nev++] = (long long)(intptr_t)arg;
 }
 QMC_NOINST static void qmc_ev_defer(int k, void *arg);
 
 /* The arguments of the reports, logs and status saves deferred, their texts copied
  * (QMC_NTEXT bytes, records one after the other): each event's argument is its record;
- * Python takes them with the events, and qmc_ntext is 0 again after each drain. */
+ * Python takes them with the events, and qmc_ntext is 0 again after (QMC_FRESH). */
 #define QMC_NTEXT 16384
 struct qmc_text { int a; int b; void *p; void *q; const char *func; const char *msg; };
 static char qmc_texts[QMC_NTEXT] __attribute__((aligned(16)));
-int qmc_ntext;
 /* 1 when buffered; 0 when the record would not fit even in the empty buffer (a text
  * longer than it: a domain's name is as long as its XML says), and the caller crosses
  * as it does when nothing is deferred (what C buffered before goes first) */
@@ -69,10 +88,12 @@ QMC_NOINST static int qmc_defer_text(int k, int a, int b, void *p_, void *q,
     char *p;
     if (need > QMC_NTEXT)
         return 0;
-    if (qmc_nev == QMC_NEV)     /* room for the event first: taking the events takes */
-        qmc_py_events();        /* the texts, so none is taken before its event is put */
-    if (qmc_ntext + need > QMC_NTEXT)
+    qmc_ev_room(2);             /* room for the record first: taking the events takes */
+                                /* the texts, so none is taken before its record is put */
+    if (qmc_ntext + need > QMC_NTEXT) {
         qmc_py_events();
+        QMC_FRESH();
+    }
     t = (struct qmc_text *)(qmc_texts + qmc_ntext);
     qmc_ntext += need;
     p = (char *)(t + 1);

@@ -202,36 +202,51 @@ static void *const qmc_traced[] = { %s };
 /* a record's code (impl.py's Calls reads it) */
 #define QMC_CODE(k, caller, depth) \
     (-1 - ((k) + QMC_NDEFK * ((caller) + 1 + (QMC_NTRACED + 2) * (long long)(depth))))
+/* fn's index in qmc_traced, -1 for a function instrumented but not traced (a callback's
+ * trampoline, a helper): found by a scan once, then from a cache by address (a slot
+ * holds the last function that mapped to it) */
+#define QMC_NCACHE 256
+static void *qmc_cache_fn[QMC_NCACHE];
+static int qmc_cache_i[QMC_NCACHE];
+QMC_NOINST static int qmc_traced_index(void *fn)
+{
+    unsigned slot = ((uintptr_t)fn >> 4) & (QMC_NCACHE - 1);
+    int i;
+    if (qmc_cache_fn[slot] == fn)
+        return qmc_cache_i[slot];
+    for (i = 0; i < QMC_NTRACED && qmc_traced[i] != fn; i++)
+        ;
+    if (i == QMC_NTRACED)
+        i = -1;
+    qmc_cache_fn[slot] = fn;
+    qmc_cache_i[slot] = i;
+    return i;
+}
 __attribute__((visibility("hidden"))) QMC_NOINST
 void __cyg_profile_func_enter(void *fn, void *site)
 {
-    int i;
+    int i = qmc_traced_index(fn);
     (void)site;
-    for (i = 0; i < QMC_NTRACED; i++)
-        if (qmc_traced[i] == fn) {
-            if (qmc_sp < QMC_NSTACK)
-                qmc_cstack[qmc_sp] = i;
-            qmc_sp++;
-            if (i == qmc_watched)
-                qmc_ev_record(QMC_CODE(QMC_NDEFK - 1, i, qmc_depth), NULL);
-            else
-                qmc_ev_put(i + QMC_NTRACED * qmc_depth);
-            qmc_depth++;
-            return;
-        }
+    if (i >= 0) {
+        if (qmc_sp < QMC_NSTACK)
+            qmc_cstack[qmc_sp] = i;
+        qmc_sp++;
+        if (i == qmc_watched)
+            qmc_ev_record(QMC_CODE(QMC_NDEFK - 1, i, qmc_depth), NULL);
+        else
+            qmc_ev_put(i + QMC_NTRACED * qmc_depth);
+        qmc_depth++;
+    }
 }
 __attribute__((visibility("hidden"))) QMC_NOINST
 void __cyg_profile_func_exit(void *fn, void *site)
 {
-    int i;
     (void)site;
-    for (i = 0; i < QMC_NTRACED; i++)
-        if (qmc_traced[i] == fn) {
-            qmc_depth--;
-            qmc_sp--;
-            QMC_FRESH();
-            return;
-        }
+    if (qmc_traced_index(fn) >= 0) {
+        qmc_depth--;
+        qmc_sp--;
+        QMC_FRESH();
+    }
 }
 /* a deferred call, k the stub's index, caller the innermost function entered of the
  * running call (-1: none; QMC_NTRACED: one past the QMC_NSTACK kept), depth the stub's in

@@ -1204,6 +1204,37 @@ def test_a_deferred_call_that_raises_drops_the_rest_of_its_drain():
     assert w.depth == 0
 
 
+def test_a_call_made_while_another_runs_in_c_gives_it_back_its_depth(monkeypatch):
+    """A C call made from a Python stub while another C call of the module runs (as a
+    host's unit is entered again): C's depth is the inner world's in the inner call, and
+    the outer call's again after it (C keeps the depth; its entry wrapper sets it, the
+    call gives the outer's back), so the outer trace goes on at its own depths."""
+    from qemu_migration.world import stubs as S
+    mod = selftest_c()
+    inner = world_with()
+    inner.depth = 5
+    seen = []
+
+    def waits(cond, vm, then):          # in place of the wait: a call into the module
+        with inner.activate():
+            seen.append(mod.selftestDeep(2))
+        return 0
+    monkeypatch.setattr(S, "virCondWaitUntil", waits)
+    vm = make_vm()
+    w = world_with(vm)
+    with w.activate():
+        mod.selftestLocks(w.driver, vm, 1316000030000)
+    assert seen == [2]
+    assert [(t.name, t.depth) for t in inner.trace] == [
+        ("selftestDeep", 5), ("selftestDepth", 6), ("selftestDepth", 7),
+        ("selftestDepth", 8), ("strdup", 6)]
+    assert [(t.name, t.depth) for t in w.trace] == [("selftestLocks", 0)] + [
+        (n, 1) for n in ("virDomainObjRef", "qemuDriverUnlock", "virCondSignal",
+                         "virCondBroadcast", "virDomainObjUnlock", "qemuDriverLock",
+                         "virDomainObjLock", "virDomainSaveStatus", "virDomainObjUnref")]
+    assert (w.depth, inner.depth) == (0, 5)
+
+
 def test_the_trace_deeper_than_c_keeps_the_functions_entered():
     """Deeper than C keeps the functions entered (build.py's NSTACK): every entry still
     in the trace at its depth (C counts the depth apart from the stack it keeps), and

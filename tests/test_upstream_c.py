@@ -1639,3 +1639,34 @@ def test_deferred_status_save_records_the_name_c_has():
     assert _run_deferring(mod, renamed, scripted=True)[0] == py
     with pytest.raises(RuntimeError, match="deferred with the name 'other'"):
         _run_deferring(mod, renamed)
+
+
+def test_a_pull_after_a_sync_with_no_c_write_since_reads_no_binding():
+    """Session.pull keeps the bytes of every bound struct together (``c_all``): a pull
+    with no C write since the last sync looks at no binding's own bytes, and one after a
+    write still finds it (the kept bytes were once the last binding's alone, so every
+    pull read each binding's)."""
+    from qemu_migration.upstream import impl as I
+    mod = selftest_c()
+    vm = make_vm()
+    w = world_with(vm)
+    with w.activate():
+        s = I.Session(mod, w)
+        c = s.c_vm(vm)
+        assert len(s.bindings) >= 2         # the domain object, its definition, ...
+        s.pull()
+        assert s.c_all == b"".join(s.cbufs)
+
+        class Unread:
+            def __getitem__(self, k):
+                raise AssertionError("a binding's bytes were read")
+        views = [b.cbuf for b in s.bindings]
+        for b in s.bindings:
+            b.cbuf = Unread()
+        s.pull()                            # nothing changed: no binding read
+        for b, v in zip(s.bindings, views):
+            b.cbuf = v
+        c.refs += 5
+        s.pull()
+        assert vm.refs == c.refs
+        assert s.c_all == b"".join(s.cbufs)

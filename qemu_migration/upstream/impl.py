@@ -739,12 +739,12 @@ class Cell:
         """C -> Python, when C changed the cell since the last sync."""
         c = self.c
         if self.kind == "char *":
-            raw = s.addr(c[0])
+            raw = int(s.ffi.cast(s.uintptr, c[0]))     # (Session.addr)
             if raw != self.raw:
                 self.raw = raw
                 self.value = self.ptr.value = s.pystr(c[0])
             return
-        raw = bool(c[0]) if self.kind == "bool" else int(c[0])
+        raw = c[0]          # (cffi reads a bool cell as a bool, an integer one as an int)
         if raw != self.raw:
             self.raw = self.value = self.ptr.value = raw
 
@@ -1133,14 +1133,19 @@ class Session:
     def pull(self):
         # one comparison of every struct's bytes says whether C wrote any since the last
         # sync; only then does each binding look at its own
-        now = b"".join(self.cbufs)
-        if now == self.c_all:
+        joined = b"".join(self.cbufs)
+        if joined == self.c_all:
             return
+        ffi = self.ffi
         for b in self.bindings:         # a pull makes no binding and writes no C
             now = b.cbuf[:]
             if now != b.c_bytes:
-                b.pull(self, now)
-        self.c_all = now
+                fn = b._pulls_by_ffi.get(ffi)       # (Binding.pull's, without its call)
+                if fn is None:
+                    fn = b._make_pull(ffi)
+                fn(b, self, now)
+        # (the bytes of them all, not the last one's: else the test above never held)
+        self.c_all = joined
         # the Python values changed: the next push compares each binding's with its own
         # (a push follows few pulls now, most stubs being deferred or pulled before only)
         self.py_all = None

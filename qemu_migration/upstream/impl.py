@@ -2018,6 +2018,15 @@ def _arg_converter(kind):
     return lambda s, v: int(v)
 
 
+def _as_is(s, r):
+    return r
+
+
+# how an entry point's result comes back to Python, by its C type (any other as it is)
+_RETURNS = {"void": lambda s, r: None, "char*": Session.pystr, "const char*": Session.pystr,
+            "bool": lambda s, r: bool(r), "virDomainPtr": Session.dom_of}
+
+
 class CFunctionProxy:
     def __init__(self, impl, name, sig, pyfunc=None):
         self.impl, self.name, self.sig = impl, name, sig
@@ -2075,6 +2084,7 @@ class CImpl:
                 pymodule = None
         self.pymodule = pymodule
         self._convs = {}        # each function's argument converter (_converter), by name
+        self._rets = {}         # and how its result comes back (_RETURNS), at its first call
         self._fns = {}
         for name, sig in built.spec.signatures.items():
             if name not in built.spec.traced:
@@ -2247,7 +2257,7 @@ class CImpl:
         try:
             # from the static on, everything is given back however the call ends: a
             # deferred stub of the caller's, run by the catch-up, may raise before the C
-            s.sync_errno()
+            self.to_c(world)                    # (Session.sync_errno)
             self.tell_keys(s)
             built.installed["catch_up"]()       # what is buffered goes to the caller's trace
             if stack:
@@ -2267,7 +2277,8 @@ class CImpl:
                 built.installed["catch_up"]()
             finally:
                 s.pull()
-                s.pull_cells()
+                if s.cells:
+                    s.pull_cells()
         finally:
             defer_p[0] = defer
             if pushed:
@@ -2285,15 +2296,10 @@ class CImpl:
                 port[0] = outer
         if s.exc is not None:
             raise s.exc
-        if sig.ret == "void":
-            return None
-        if sig.ret in ("char*", "const char*"):
-            return s.pystr(r)
-        if sig.ret == "bool":
-            return bool(r)
-        if sig.ret == "virDomainPtr":
-            return s.dom_of(r)
-        return r
+        ret = self._rets.get(name)
+        if ret is None:
+            ret = self._rets[name] = _RETURNS.get(sig.ret, _as_is)
+        return r if ret is _as_is else ret(s, r)
 
 
 _IMPLS: Dict[tuple, CImpl] = {}

@@ -1670,3 +1670,53 @@ def test_a_pull_after_a_sync_with_no_c_write_since_reads_no_binding():
         s.pull()
         assert vm.refs == c.refs
         assert s.c_all == b"".join(s.cbufs)
+
+
+def test_the_functions_that_may_run_a_function_are_those_naming_it_or_one_that_does():
+    """build.reaching: a function's callers, and theirs, by the names in their texts (a
+    call or an address taken); every function where the module's other C names one of
+    them (a driver table's pointer, which no caller's text names)."""
+    text = textwrap.dedent("""
+        static int rchTarget(int a) { return a; }
+        static int rchDirect(int a) { return rchTarget(a) + 1; }
+        static void *rchPtr(void) { return (void *)rchTarget; }
+        static int rchOuter(int a) { return rchDirect(a); }
+        static int rchApart(int a) { return a - 1; }
+        """)
+    spec = B.text_spec("reach", text, "reach.c")
+    assert B.reaching(spec, "rchTarget") == {"rchTarget", "rchDirect", "rchPtr", "rchOuter"}
+    assert B.reaching(spec, "rchApart") == {"rchApart"}
+    assert B.reaching(spec, "rchNowhere") == set()
+    spec.extra_source = "static int (*table[])(int) = { rchOuter };"
+    assert B.reaching(spec, "rchTarget") == {"rchTarget", "rchDirect", "rchPtr", "rchOuter",
+                                             "rchApart"}
+    assert B.reaching(spec, "rchApart") == {"rchApart"}
+
+
+if LIBVIRT_SRC:
+    def test_a_call_that_cannot_run_prepare_direct_leaves_its_port_static_alone():
+        """Only a function that may run qemuMigrationPrepareDirect sets the module's port
+        static from the world's and gives it back: another's call neither reads nor writes
+        the world's value, and leaves the one C holds (here a stray 99)."""
+        c = _upstream("post")
+        assert c._port_fns == {"qemuMigrationPrepareDirect"}
+        key = "qemuMigrationPrepareDirect.port"
+        seen = []
+
+        class Statics(dict):
+            def get(self, k, default=None):
+                seen.append(k)
+                return super().get(k, default)
+        w = world_with(make_vm())
+        w.statics = Statics({key: Ptr(41)})
+        vm = next(iter(w.driver.domains.values()))
+        c._port[0] = 99
+        try:
+            with w.activate():
+                c.qemuMigrationIsAllowed(w.driver, vm, None)
+                assert key not in seen and c._port[0] == 99
+                c.qemuMigrationPrepareDirect(w.driver, "dconn", None, 0, Ptr(), Ptr(0), None,
+                                             Ptr(), "web1", DOMAIN_XML)
+            assert key in seen and c._port[0] == 99
+        finally:
+            c._port[0] = 0

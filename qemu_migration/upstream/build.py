@@ -541,3 +541,29 @@ def text_spec(name: str, text: str, path: str = "", untraced: Sequence[str] = ()
     return BuildSpec(name, funcs, {f.name: signature_of(f) for f in funcs},
                      [f.name for f in funcs if f.name not in untraced], commit=path,
                      coverage=coverage)
+
+
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+
+
+def reaching(spec: BuildSpec, target: str) -> frozenset:
+    """The functions of ``spec`` whose C may run ``target`` (a function of it): those
+    that name it, or name one that does, in their text (a call, or its address taken),
+    ``target`` itself among them.  Where the module's other C (stubs.c, the prelude, the
+    extra source, the file prefixes: a driver table, say) names any of them, a call may
+    get there through a pointer that no text of the caller names: every function then."""
+    names = {f.name for f in spec.functions}
+    if target not in names:
+        return frozenset()
+    named = {f.name: set(_IDENT.findall(f.text)) & names for f in spec.functions}
+    found = {target}
+    grew = True
+    while grew:
+        more = {n for n, ids in named.items() if n not in found and ids & found}
+        found |= more
+        grew = bool(more)
+    other = set(_IDENT.findall("\n".join([_read("stubs.c"), spec.prelude,
+                                          spec.extra_source, *spec.file_prefix.values()])))
+    if other & found:
+        return frozenset(names)
+    return frozenset(found)

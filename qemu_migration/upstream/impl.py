@@ -2073,6 +2073,10 @@ class CImpl:
         # qemuMigrationPrepareDirect's ``static int port``, where the module has it
         self._port = (built.ffi.cast("int *", built.static_address(B.PORT_STATIC))
                       if B.PORT_STATIC in built.statics else None)
+        # the functions whose call may run it (the others leave it alone: not set or given
+        # back for them)
+        self._port_fns = (B.reaching(built.spec, WATCHED) if self._port is not None
+                          else frozenset())
         _install(built)
         self.to_c = built.installed["to_c"]
         self.tell_keys = built.installed["tell_keys"]
@@ -2245,7 +2249,7 @@ class CImpl:
         if cfn is None:
             cfn = self._cfns[name] = getattr(built.lib, "qmc_run_" + name)
         port_key = B.PORT_STATIC
-        port = self._port
+        port = self._port if name in self._port_fns else None
         if port is not None:
             # a C static is the module's; each world (host) keeps its own value
             outer = port[0]

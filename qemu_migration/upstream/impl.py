@@ -929,9 +929,15 @@ class Session:
         return cell.c
 
     def pull_cells(self):
-        """C -> Python for every out-parameter cell (when the call returns)."""
+        """C -> Python for every out-parameter cell (when the call returns); a cell C left
+        as it was is seen so here, without its pull's call (most are)."""
+        cast, uintptr = self.ffi.cast, self.uintptr
         for cell in self.cells.values():
-            cell.pull(self)
+            if cell.kind == "char *":
+                if int(cast(uintptr, cell.c[0])) != cell.raw:
+                    cell.pull(self)
+            elif cell.c[0] != cell.raw:
+                cell.pull(self)
 
     def py_cell(self, p, ctype):
         """A ``T *`` argument as (a Ptr, what writes it back after the stub): the caller's own
@@ -1562,7 +1568,7 @@ def _install(built):
         ``sync=False``: a stub of UNSYNCED, which reads and writes no field a binding
         carries, so neither side needs the other's changes around it (the next stub's
         sync takes them); ``sync=PULL``: one of PULL_ONLY, which writes none."""
-        s = sess()
+        s = stack[-1] if stack else sess()
         if sync:
             s.pull()
         if caller:

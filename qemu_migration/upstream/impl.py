@@ -1285,15 +1285,6 @@ DEFER, DEFER_CLOCK, DEFER_SAVE = 1, 2, 4
 WATCHED = "qemuMigrationPrepareDirect"
 
 
-def _defer_flags(world):
-    """stubs.c's qmc_defer for a call in ``world``."""
-    if world.drop_wakeups:
-        return 0
-    plan = world.faults.faults
-    return (DEFER | (0 if "virTimeMs" in plan else DEFER_CLOCK)
-            | (0 if "virDomainSaveStatus" in plan else DEFER_SAVE))
-
-
 def _sync_of(name):
     """How stub_call syncs around the stub ``name``: True (both ways), PULL or False."""
     return False if name in UNSYNCED else PULL if name in PULL_ONLY else True
@@ -2280,7 +2271,13 @@ class CImpl:
                 outer_frame = None
             stack.append(s)
             pushed = True
-            defer_p[0] = _defer_flags(world)
+            # stubs.c's qmc_defer for a call in this world (DEFER's comment)
+            if world.drop_wakeups:
+                defer_p[0] = 0
+            else:
+                plan = world.faults.faults
+                defer_p[0] = (DEFER | (0 if "virTimeMs" in plan else DEFER_CLOCK)
+                              | (0 if "virDomainSaveStatus" in plan else DEFER_SAVE))
             r = cfn(world.depth, *cargs)
             try:
                 # a deferred stub may raise here: Python is still brought up to C's state

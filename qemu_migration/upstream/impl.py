@@ -333,8 +333,9 @@ def _maker(cls, ffi, ctype, init, inner=None):
     Of a kind with ``IMAGE`` set, the pure rows (``_pure``: numbers, the process's C
     strings) are written once per distinct tuple of their values, into a prepared image
     of the struct (its bytes after ``init`` and those rows, and their raw C values) that
-    every later binding with the same values copies in (then ``init`` again, for what
-    points at the struct itself); the other rows (handles, other bindings, C memory of
+    every later binding with the same values copies in (then ``init`` again where it
+    points the struct at itself, ``INIT_SELF``; another's set-up, pointers to the module's
+    own constants, is in the image); the other rows (handles, other bindings, C memory of
     the call) are written as the first push writes them, after.  Each row writes fields
     of its own, so the struct is byte for byte what the rows in their order would give:
     tests/test_upstream_c.py checks every binding made over the cases against that.
@@ -373,7 +374,7 @@ def _maker(cls, ffi, ctype, init, inner=None):
                   "            images[key] = (cbuf[:], tuple(sh))",
                   "    else:",
                   "        cbuf[:] = image[0]"]
-        if init is not None:
+        if init is not None and cls.INIT_SELF:
             lines.append("        init(c)")
         lines.append("        sh = list(image[1])")
     else:
@@ -455,6 +456,7 @@ class Binding:
     IMAGE = False       # its pure rows from a prepared image (_maker)
     CTYPE = ""          # its C struct's pointer type
     INIT = None         # the name of the C function that sets a new struct up, if any
+    INIT_SELF = False   # it points the struct at itself (run again after an image's copy)
 
     def __init_subclass__(cls):
         super().__init_subclass__()
@@ -619,9 +621,10 @@ class DriverB(Binding):
 
 class VmB(Binding):
     kind = "vm"
-    IMAGE = True        # (its set-up, which points its lock at itself, runs after the copy)
+    IMAGE = True
     CTYPE = "virDomainObj *"
     INIT = "qmc_init_vm"
+    INIT_SELF = True    # (its lock's owner is itself)
     ROWS = (
         _int_row("refs", "refs"),
         _int_row("pid", "pid", pull=False),
@@ -674,7 +677,7 @@ class PrivB(Binding):
     kind = "priv"
     IMAGE = True
     CTYPE = "qemuDomainObjPrivate *"
-    INIT = "qmc_init_priv"
+    INIT = "qmc_init_priv"      # (its conditions' names: the module's constant strings)
     ROWS = tuple(_job_row(n, n) for n in ("active", "asyncJob", "phase", "mask", "start",
                                           "info_type")) + (
         _str_row("lockState", "lockState"),

@@ -239,6 +239,34 @@ def test_string_arguments_are_shared_texts_up_to_the_cap(monkeypatch):
     assert len(mod.texts) == n and "own-text" not in mod.texts
 
 
+def test_no_prepared_image_points_at_a_text_past_the_cap(monkeypatch):
+    """Past TEXTS_MAX texts a string row's C string is the call's own, freed with it: a
+    definition bound then makes no prepared image (one kept for the process would hand the
+    next binding with that name a pointer into freed memory); the next binding writes its
+    own, and C reads the name."""
+    import gc
+    from qemu_migration.upstream import impl as I
+    mod = selftest_c()
+    _selftest_calls(mod)
+    monkeypatch.setattr(I, "TEXTS_MAX", len(mod.texts))
+    name = "past-the-cap-" + "q" * 40
+
+    def bound_name():
+        vm = make_vm(name=name)
+        s = I.Session(mod, world_with(vm))
+        c = s.c_def(vm.def_)
+        return s, mod.built.ffi.string(c.name).decode()
+    s, got = bound_name()
+    assert got == name and name not in mod.texts
+    images = mod.makers[mod.def_binding].images
+    assert not [k for k in images if name in k]
+    del s
+    gc.collect()
+    junk = [mod.built.ffi.new("char[]", b"Z" * 56) for _ in range(500)]
+    assert bound_name()[1] == name
+    del junk
+
+
 def test_tunnel_pipe_and_fds(impl):
     kind, mod = impl
     w = world_with()

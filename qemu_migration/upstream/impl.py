@@ -319,6 +319,12 @@ IMAGES_MAX = 4096       # prepared images kept per kind and module (then no more
 TEXTS_MAX = 4096        # Session.const_str's C strings kept per module (then no more are kept)
 
 
+def _texts_kept(s):
+    """Whether every text the session's module made is kept for the process (the table of
+    Session.const_str is not full): an image made now points at none of a call's own."""
+    return len(s.impl.texts) < TEXTS_MAX
+
+
 def _maker(cls, ffi, ctype, init, inner=None):
     """``make(s, py)``: a new binding of ``cls`` for ``py`` in the session ``s``, as one
     function of straight-line code per kind and module: its C struct (``ctype``, set up
@@ -349,7 +355,7 @@ def _maker(cls, ffi, ctype, init, inner=None):
            "cls": cls, "getter": cls._py_values, "n": cls._nrows,
            "pyid": id, "images": {}, "IMAGES_MAX": IMAGES_MAX,
            "null": ffi.NULL, "new_handle": ffi.new_handle,
-           "_balloon_model": _balloon_model, "inner": inner}
+           "_balloon_model": _balloon_model, "inner": inner, "texts_kept": _texts_kept}
     pure = [i for i, r in enumerate(rows) if getattr(_first_write(r), "pure", False)]
     if not cls.IMAGE or not pure:
         pure = []
@@ -370,7 +376,10 @@ def _maker(cls, ffi, ctype, init, inner=None):
             lines.append("        init(c)")
         lines.append("        sh = [None] * n")
         lines += _push_lines(rows, pure, env, "        ")
-        lines += ["        if len(images) < IMAGES_MAX:",
+        # (kept only while the module keeps every text it made: past TEXTS_MAX a string
+        # row's text is the call's own, and an image kept for the process would point at
+        # it after the call freed it)
+        lines += ["        if len(images) < IMAGES_MAX and texts_kept(s):",
                   "            images[key] = (cbuf[:], tuple(sh))",
                   "    else:",
                   "        cbuf[:] = image[0]"]

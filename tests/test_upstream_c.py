@@ -1237,6 +1237,7 @@ def test_a_call_made_while_another_runs_in_c_gives_it_back_its_depth(monkeypatch
     host's unit is entered again): C's depth is the inner world's in the inner call, and
     the outer call's again after it (C keeps the depth; its entry wrapper sets it, the
     call gives the outer's back), so the outer trace goes on at its own depths."""
+    from qemu_migration.upstream import impl as I
     from qemu_migration.world import stubs as S
     mod = selftest_c()
     inner = world_with()
@@ -1248,11 +1249,25 @@ def test_a_call_made_while_another_runs_in_c_gives_it_back_its_depth(monkeypatch
             seen.append(mod.selftestDeep(2))
         return 0
     monkeypatch.setattr(S, "virCondWaitUntil", waits)
+    # the caller C hands a deferred call after the inner one: the outer's (C's count of
+    # the functions its callers entered, the call's base, given back too)
+    deferred = mod.built.installed["deferred"]
+    k = I.DEFERRED.index("virDomainSaveStatus")
+    real, callers = deferred[k], []
+
+    def noted(s, w, caller, p):
+        callers.append(caller)
+        return real(s, w, caller, p)
+    deferred[k] = noted
     vm = make_vm()
     w = world_with(vm)
-    with w.activate():
-        mod.selftestLocks(w.driver, vm, 1316000030000)
+    try:
+        with w.activate():
+            mod.selftestLocks(w.driver, vm, 1316000030000)
+    finally:
+        deferred[k] = real
     assert seen == [2]
+    assert callers == ["selftestLocks"]
     assert [(t.name, t.depth) for t in inner.trace] == [
         ("selftestDeep", 5), ("selftestDepth", 6), ("selftestDepth", 7),
         ("selftestDepth", 8), ("strdup", 6)]

@@ -1413,6 +1413,7 @@ def _install(built):
     lib.qmc_watched = watched
     unpack = ffi.unpack
     nstack = B.NSTACK
+    nev = B.EVENTS
 
     class Entries(dict):
         """An entry's code (stubs.c's i + ntraced * depth) -> its trace tuple, as the
@@ -1454,6 +1455,9 @@ def _install(built):
         WATCHED among them), and the run ends in that error."""
         _, n, _, nrec, depth = unpack(io, 5)
         io[0] = 0           # all read (the texts too: C runs not again before)
+        if n > nev:         # (stubs.c writes past its buffer: none of it is to be trusted)
+            raise RuntimeError("qemu-migration: C buffered %d trace slots, more than its "
+                               "buffer holds (build.py's EVENTS, %d)" % (n, nev))
         w = current()
         if nrec:
             s = stack[-1]

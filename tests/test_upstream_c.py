@@ -267,6 +267,32 @@ def test_no_prepared_image_points_at_a_text_past_the_cap(monkeypatch):
     del junk
 
 
+def test_an_object_passed_again_is_bound_once():
+    """The generated converter of an entry point's arguments (CImpl._converter) looks an
+    object up where an argument before it may have bound it: a domain object and its own
+    definition (as qemuMigrationIsAllowed(driver, vm, vm->def) is called) give C one
+    definition, the one vm->def points at; one Ptr passed as two out-parameters is one
+    cell; after only texts and numbers nothing is looked up, and a second domain object is
+    bound apart."""
+    from types import SimpleNamespace
+    from qemu_migration.upstream import impl as I
+    mod = selftest_c()
+    vm, other = make_vm(), make_vm(name="other1")
+    w = world_with(vm)
+    sig = SimpleNamespace(params=["struct qemud_driver*", "virDomainObjPtr",
+                                  "virDomainDefPtr", "int*", "int*", "const char*",
+                                  "virDomainObjPtr"], ret="int")
+    out = Ptr(7)
+    s = I.Session(mod, w)
+    c = mod._converter("twice", sig)(s, (w.driver, vm, vm.def_, out, out, "t", other))
+    ffi = mod.built.ffi
+    assert getattr(c[1], "def") == c[2]
+    assert [b.kind for b in s.bindings].count("def") == 2       # vm's and other's
+    assert c[3] == c[4] and len(s.cells) == 1 and c[3][0] == 7
+    assert c[6] != c[1] and s.by_id[id(other)].c == c[6]
+    assert ffi.string(c[5]) == b"t"
+
+
 def test_tunnel_pipe_and_fds(impl):
     kind, mod = impl
     w = world_with()

@@ -122,7 +122,7 @@ def test_which_implementation_ran(impl):
 
 
 def test_a_trace_deeper_than_the_buffer(impl):
-    """More entries and exits between two callbacks than C buffers (build.py's EVENTS):
+    """More entries between two callbacks than C buffers (build.py's EVENTS):
     the trace is the twin's, every depth in place, the stub after all of them."""
     kind, mod = impl
     n = B.EVENTS

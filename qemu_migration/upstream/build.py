@@ -9,9 +9,11 @@ else ``~/.cache/qemu-migration``) without compiling.
 The source handed to the compiler is: stubs.h, the callback declarations,
 stubs.c, forward declarations made from each function's own text, the text
 itself (``#line`` points back into the upstream file, for the compiler's
-messages), a non-static wrapper ``qmc_call_<name>`` for every function, and the
-``-finstrument-functions`` hooks that report entry and exit of the functions
-named as traced to Python through a table of their addresses.
+messages), non-static wrappers for every function (``qmc_call_<name>``, and
+``qmc_run_<name>``, which sets C's trace depth and call base first: what
+impl.py calls), and the ``-finstrument-functions`` hooks that buffer the entry of
+each function named as traced (found by its address, through a cache) and keep
+the depth and the functions entered (exits are not reported).
 """
 import contextlib
 import hashlib
@@ -122,8 +124,8 @@ def check_signature(f: CFunction, expected: Signature, commit: str = ""):
 class BuildSpec:
     name: str                              # "post", "selftest", ...
     functions: List[CFunction]
-    signatures: Dict[str, Signature]       # every function gets a qmc_call_ wrapper
-    traced: Sequence[str]                  # names reported to Python at entry and exit
+    signatures: Dict[str, Signature]       # every function gets qmc_call_/qmc_run_ wrappers
+    traced: Sequence[str]                  # names whose entries go to Python's trace
     statics: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # key -> (func, var)
     commit: str = ""
     extra_flags: Sequence[str] = ()
@@ -551,7 +553,9 @@ def reaching(spec: BuildSpec, target: str) -> frozenset:
     that name it, or name one that does, in their text (a call, or its address taken),
     ``target`` itself among them.  Where the module's other C (stubs.c, the prelude, the
     extra source, the file prefixes: a driver table, say) names any of them, a call may
-    get there through a pointer that no text of the caller names: every function then."""
+    get there through a pointer that no text of the caller names: every function then.
+    (Not scanned: stubs.h, which declares stubs only, and the epilogue, whose wrappers
+    name every function as the entry points they are, not as a path between them.)"""
     names = {f.name for f in spec.functions}
     if target not in names:
         return frozenset()

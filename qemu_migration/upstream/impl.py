@@ -19,10 +19,12 @@ How the two sides stay one world:
   * the trace: the extracted functions are compiled with -finstrument-functions,
     and their entry and exit append to ``world.trace`` and move ``world.depth``
     exactly as the ``ported`` wrapper does; the stubs record themselves; C
-    buffers the entries and exits, and the calls of the lock stubs (DEFERRED),
-    and the next callback takes them in order;
+    keeps the depth and the functions entered, buffers the entries (with their
+    depth) and the calls of the stubs it defers (DEFERRED), and the next
+    callback takes them in order;
   * ``static int port`` of qemuMigrationPrepareDirect is set from
-    ``world.statics`` before a call and written back after it.
+    ``world.statics`` before a call of a function that may run it
+    (``build.reaching``) and written back after it.
 """
 import inspect
 import re
@@ -589,14 +591,6 @@ class Binding:
         fn = self._pulls_by_ffi[ffi] = env["pull"]
         return fn
 
-    def pull(self, s, now):
-        """C -> Python: the rows whose C values changed since the last sync (``now``: the
-        struct's bytes, differing from those of the last sync)."""
-        fn = self._pulls_by_ffi.get(s.ffi)
-        if fn is None:
-            fn = self._make_pull(s.ffi)
-        fn(self, s, now)
-
 
 def _handle_row(name, write_c, read_c):
     return _row(name, read_c, write_c)
@@ -1158,7 +1152,7 @@ class Session:
         for b in self.bindings:         # a pull makes no binding and writes no C
             now = b.cbuf[:]
             if now != b.c_bytes:
-                fn = b._pulls_by_ffi.get(ffi)       # (Binding.pull's, without its call)
+                fn = b._pulls_by_ffi.get(ffi)       # the kind's pull in this module
                 if fn is None:
                     fn = b._make_pull(ffi)
                 fn(b, self, now)
@@ -1249,7 +1243,7 @@ PULL_ONLY = frozenset(("virDomainObjIsActive", "virDomainSaveStatus",
                        "virSysinfoIsEqual", "virDomainDefCheckABIStability", "strdup",
                        "virSetCloseExec", "virDomainObjIsDuplicate"))
 PULL = "pull"       # stub_call's sync for them
-# Stubs whose calls C buffers while a call runs, with the trace's entries and exits
+# Stubs whose calls C buffers while a call runs, with the trace's entries
 # (stubs.c's qmc_ev_defer, k their index here), and the next callback makes, in order and
 # at their depth, instead of a crossing into Python each; not in a run that scripts
 # wakeups (virDomainObjLock is a wait point then, and a wakeup changes the references):

@@ -1319,6 +1319,27 @@ def test_the_trace_deeper_than_c_keeps_the_functions_entered():
     assert w.depth == 0
 
 
+@pytest.mark.parametrize("crossing", [False, True])
+def test_a_stub_asked_deeper_than_c_keeps_the_functions_entered_ends_the_run(crossing):
+    """virDomainObjIsActive asked deeper than C keeps the functions entered (build.py's
+    NSTACK): deferred (the caller C hands is none) or crossing (a run that scripts
+    wakeups, where nothing is deferred: stub_call's caller=True reads C's stack), the
+    run ends in an error naming the limit, never in a frame guessed; shallower, the
+    stub is made in its caller's frame."""
+    mod = selftest_c()
+    vm = make_vm()
+
+    def run(n):
+        w = world_with(vm)
+        if crossing:
+            w.drop_wakeups = dict(_SCRIPTED)
+        with w.activate():
+            return mod.selftestDeepActive(vm, n)
+    assert run(3) == 1
+    with pytest.raises(RuntimeError, match="NSTACK"):
+        run(B.NSTACK + 5)
+
+
 def test_a_call_whose_catch_up_raises_before_the_c_gives_everything_back(monkeypatch):
     """The catch-up at a call's start runs the caller's deferred stubs, and one may raise
     before the C runs: the call then leaves no table with C, no session on the stack and

@@ -252,6 +252,20 @@ selftestActive(virDomainObjPtr dom)
     return virDomainObjIsActive(dom);
 }
 
+/* virDomainObjIsActive asked n calls down: deeper than C keeps the functions entered
+ * (build.py's NSTACK), neither the deferred call nor the crossing can name its caller. */
+static bool
+selftestActiveBelow(virDomainObjPtr dom, int n)
+{
+    return n > 0 ? selftestActiveBelow(dom, n - 1) : selftestActive(dom);
+}
+
+int
+selftestDeepActive(virDomainObjPtr dom, int n)
+{
+    return selftestActiveBelow(dom, n) ? 1 : 0;
+}
+
 /* The last reference dropped, then the domain touched: each touch is noted under the
  * function that made it; the references are counted on both sides alike. */
 static int

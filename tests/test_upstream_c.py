@@ -1319,6 +1319,23 @@ def test_the_trace_deeper_than_c_keeps_the_functions_entered():
     assert w.depth == 0
 
 
+@pytest.mark.parametrize("n", range(B.EVENTS - 6, B.EVENTS))
+def test_a_record_at_the_end_of_the_trace_buffer(n):
+    """Entries up to the end of C's trace buffer (build.py's EVENTS), then deferred calls,
+    each a record of two slots: the one that would not fit goes after Python read the
+    buffer (stubs.c's room check; one slot past the buffer would end the run in the
+    drain's error), and the trace is every entry at its depth, then the two calls."""
+    mod = selftest_c()
+    vm = make_vm()
+    w = world_with(vm)
+    with w.activate():
+        assert mod.selftestFill(vm, n) == n
+    assert [(t.name, t.depth) for t in w.trace] == (
+        [("selftestFill", 0)] + [("selftestDepth", d) for d in range(1, n + 2)]
+        + [("virDomainObjRef", 1), ("virDomainObjUnref", 1)])
+    assert vm.refs == make_vm().refs
+
+
 @pytest.mark.parametrize("crossing", [False, True])
 def test_a_stub_asked_deeper_than_c_keeps_the_functions_entered_ends_the_run(crossing):
     """virDomainObjIsActive asked deeper than C keeps the functions entered (build.py's

@@ -252,6 +252,19 @@ selftestActive(virDomainObjPtr dom)
     return virDomainObjIsActive(dom);
 }
 
+/* n + 2 entries, then two deferred calls (records of two slots each): at the n that
+ * leaves one slot free in the trace's buffer (build.py's EVENTS), the first record must
+ * go to a buffer Python has read first. */
+int
+selftestFill(virDomainObjPtr dom, int n)
+{
+    int r = selftestDepth(n);
+
+    virDomainObjRef(dom);
+    virDomainObjUnref(dom);
+    return r;
+}
+
 /* virDomainObjIsActive asked n calls down: deeper than C keeps the functions entered
  * (build.py's NSTACK), neither the deferred call nor the crossing can name its caller. */
 static bool

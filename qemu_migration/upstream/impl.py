@@ -2135,33 +2135,9 @@ class CImpl:
         return make
 
     def _arg(self, s, kind, v):
-        if kind == "driver":
-            return s.c_driver(v)
-        if kind == "vm":
-            return s.c_vm(v)
-        if kind == "def":
-            return s.c_def(v)
-        if kind == "priv":
-            return s.c_priv(v)
-        if kind == "handle":
-            return s.handle(v)
-        if kind == "conn":
-            return s.c_conn(v)
-        if kind == "stream":
-            return s.c_stream(v)
-        if kind == "dom":
-            return s.c_dom(v)
-        if kind == "info":
-            return s.c_info(v)
-        if kind == "str":
-            return s.cstr(v)
-        if kind.startswith("cell:"):
-            return s.c_cell(v, kind[5:])
-        if kind == "snapshots":
-            return s.c_snapshots(v)
-        if kind == "bool":
-            return bool(v)
-        return int(v)
+        """One argument of ``kind`` to C, as ``_arg_converter``'s converter makes it (a
+        subclass's own decides first: ``_converter`` calls it where there is one)."""
+        return _arg_converter(kind)(s, v)
 
     # the kinds of argument whose conversion binds no object (an argument after only these,
     # or after the driver, is not bound yet when it is converted)

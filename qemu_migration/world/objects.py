@@ -465,11 +465,9 @@ def _copier(cls, special=None, inline=None, names=None):
     return scope["copy"]
 
 
-JobObj.copy = _copier(JobObj)
-QemuMonitor.copy = _copier(QemuMonitor)
-# (a private data's job and monitor made in its own copy: two calls the less a domain)
+# (a domain object's private data, with its job and monitor, made in the domain object's
+# own copy: they have no copy of their own, as nothing else copies them)
 _PRIVATE_INLINE = {"job": (JobObj, {}), "mon": (QemuMonitor, {})}
-DomainObjPrivate.copy = _copier(DomainObjPrivate, inline=_PRIVATE_INLINE)
 
 
 def _dict_copier(cls, shared=()):

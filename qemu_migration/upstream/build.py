@@ -46,6 +46,14 @@ _BUILD_FORMAT = 2   # bump when the generated source's shape changes
 EVENTS = 64         # the trace's buffer of entries and records (qmc_ev), read by impl.py
 NSTACK = 1024       # the functions entered C keeps (stubs.c's QMC_NSTACK)
 NDEFK = 32          # past the deferred stubs' indexes (stubs.c's qmc_ev_defer codes with it)
+# the stubs whose calls C buffers while a call runs (impl.py's DEFERRED says why each may
+# be); stubs.c names each one's index here as QMC_K_<name>
+DEFERRED = ("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock", "virDomainObjUnlock",
+            "virDomainObjIsActive", "virDomainObjRef", "virDomainObjUnref",
+            "virDomainDefFree", "virTimeMs", "_report", "virReportSystemError",
+            "virReportOOMError", "VIR_ERROR", "VIR_FORCE_CLOSE", "qemuMigrationCookieFree",
+            "virDomainSaveStatus", "virCondSignal", "virCondBroadcast", "virHashLookup")
+assert len(DEFERRED) < NDEFK - 1        # (NDEFK - 1 codes WATCHED's entry)
 
 
 class BuildError(RuntimeError):
@@ -172,6 +180,7 @@ def generate(spec: BuildSpec) -> Tuple[str, str]:
     src += ["static " + c for c in callbacks]
     src.append("#define QMC_NEV %d\n#define QMC_NSTACK %d\n#define QMC_NDEFK %d"
                % (EVENTS, NSTACK, NDEFK))
+    src += ["#define QMC_K_%s %d" % (name, k) for k, name in enumerate(DEFERRED)]
     src.append(_read("stubs.c"))
     if spec.extra_source:
         src.append(spec.extra_source)

@@ -1278,11 +1278,8 @@ PULL = "pull"       # stub_call's sync for them
 #     and after every stub that syncs both ways, the only ones that change the world's
 #     tables), and hands the key and its answer; the stub, made in its place, must answer
 #     the same (else the run ends in an error, never in a guess).
-DEFERRED = ("qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock", "virDomainObjUnlock",
-            "virDomainObjIsActive", "virDomainObjRef", "virDomainObjUnref",
-            "virDomainDefFree", "virTimeMs", "_report", "virReportSystemError",
-            "virReportOOMError", "VIR_ERROR", "VIR_FORCE_CLOSE", "qemuMigrationCookieFree",
-            "virDomainSaveStatus", "virCondSignal", "virCondBroadcast", "virHashLookup")
+# (the names are build.py's, which gives stubs.c each one's index as QMC_K_<name>)
+DEFERRED = B.DEFERRED
 # stubs.c's qmc_defer: 0 (nothing deferred), else DEFER (DEFERRED but the faultable
 # virTimeMs and virDomainSaveStatus) with DEFER_CLOCK and DEFER_SAVE where the call's fault
 # plan names them not
@@ -1386,7 +1383,7 @@ def _install(built):
     # DEFERRED[k]'s call made in its place: (session, world, the C function it was called
     # from ("<C>": none of the call's; None: deeper than C keeps), argument
     # as its address); a list the tests may wrap in place (state["deferred"])
-    # (each by its stub's name: stubs.c's k is the name's index in DEFERRED)
+    # (each by its stub's name: stubs.c's k is the name's index, QMC_K_<name>)
     by_name = {nm: made(getattr(S, nm)) for nm in (
         "qemuDriverLock", "qemuDriverUnlock", "virDomainObjLock", "virDomainObjUnlock",
         "virDomainObjRef", "virDomainObjUnref", "virDomainDefFree")}

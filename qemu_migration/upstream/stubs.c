@@ -15,7 +15,7 @@ unsigned long long qmc_clock;   /* and the world's clock (ms), with it */
  * happened: the traced functions' entries, made by the generated __cyg_profile_func_*
  * hooks (i + QMC_NTRACED * depth: function i entered at that trace depth), and records
  * of two slots (qmc_ev_record: a negative code, qmc_ev_defer's, and an argument): the
- * calls of the stubs of impl.py's DEFERRED, while qmc_defer is set, whose result and
+ * calls of the stubs of build.py's DEFERRED, while qmc_defer is set, whose result and
  * whatever C reads of what they change C has without Python: Python runs them then, in
  * their place; and the entries of qmc_watched (the code's k QMC_NDEFK - 1, the caller the
  * function itself), which Python notes.  Python turns the entries into the trace in bulk
@@ -44,7 +44,7 @@ int qmc_sp;
 int qmc_base;
 int qmc_cstack[QMC_NSTACK];
 int qmc_watched = -1;   /* the traced function whose entry Python notes (impl.py's WATCHED) */
-int qmc_defer;   /* bit 1: defer (impl.py's DEFERRED); 2: virTimeMs too; 4: the status */
+int qmc_defer;   /* bit 1: defer (build.py's DEFERRED); 2: virTimeMs too; 4: the status */
 #define QMC_DEFER_CLOCK 2
 #define QMC_DEFER_SAVE 4
 /* room for n more slots, Python reading the buffer first when it is full */
@@ -120,7 +120,7 @@ QMC_STUB void qmc_report(int domain, int code, const char *func, const char *fmt
     va_start(ap, fmt);
     qmc_vformat(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    if (!qmc_defer || !qmc_defer_text(9, domain, code, NULL, NULL, func, buf))
+    if (!qmc_defer || !qmc_defer_text(QMC_K__report, domain, code, NULL, NULL, func, buf))
         qmc_py_report(domain, code, func, buf);
     QMC_ERRNO();
 }
@@ -132,14 +132,14 @@ QMC_STUB void qmc_report_system(int num, const char *func, const char *fmt, ...)
     va_start(ap, fmt);
     qmc_vformat(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    if (!qmc_defer || !qmc_defer_text(10, num, 0, NULL, NULL, func, buf))
+    if (!qmc_defer || !qmc_defer_text(QMC_K_virReportSystemError, num, 0, NULL, NULL, func, buf))
         qmc_py_report_system(num, func, buf);
     QMC_ERRNO();
 }
 
 QMC_STUB void qmc_report_oom(const char *func)
 {
-    if (!qmc_defer || !qmc_defer_text(11, 0, 0, NULL, NULL, func, ""))
+    if (!qmc_defer || !qmc_defer_text(QMC_K_virReportOOMError, 0, 0, NULL, NULL, func, ""))
         qmc_py_report_oom(func);
     QMC_ERRNO();
 }
@@ -151,7 +151,7 @@ QMC_STUB void qmc_log(int level, const char *fmt, ...)
     va_start(ap, fmt);
     qmc_vformat(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    if (!qmc_defer || !qmc_defer_text(12, level, 0, NULL, NULL, NULL, buf))
+    if (!qmc_defer || !qmc_defer_text(QMC_K_VIR_ERROR, level, 0, NULL, NULL, NULL, buf))
         qmc_py_log(level, buf);
     QMC_ERRNO();
 }
@@ -161,7 +161,7 @@ QMC_STUB void qmc_log(int level, const char *fmt, ...)
 QMC_STUB void qmc_force_close(int *fd)
 {
     if (qmc_defer) {
-        qmc_ev_defer(13, (void *)(intptr_t)*fd);
+        qmc_ev_defer(QMC_K_VIR_FORCE_CLOSE, (void *)(intptr_t)*fd);
         *fd = -1;
     } else
         *fd = qmc_py_force_close(*fd);
@@ -169,13 +169,13 @@ QMC_STUB void qmc_force_close(int *fd)
 }
 
 /* while qmc_defer is set: its answer from the bound fields (the Python stub's test:
- * def->id != -1), its call buffered, made by Python in its place (impl.py's DEFERRED;
+ * def->id != -1), its call buffered, made by Python in its place (build.py's DEFERRED;
  * all it does there besides is note a freed domain touched) */
 QMC_STUB bool virDomainObjIsActive(virDomainObjPtr vm)
 {
     bool r;
     if (qmc_defer && vm && vm->def) {
-        qmc_ev_defer(4, (void *)vm);
+        qmc_ev_defer(QMC_K_virDomainObjIsActive, (void *)vm);
         r = vm->def->id != -1;
     } else
         r = qmc_py_virDomainObjIsActive(vm);
@@ -210,22 +210,22 @@ QMC_STUB int virTimeMs(unsigned long long *ms)
     int r = 0;
     if (qmc_defer & QMC_DEFER_CLOCK) {
         *ms = qmc_clock;
-        qmc_ev_defer(8, (void *)ms);
+        qmc_ev_defer(QMC_K_virTimeMs, (void *)ms);
     } else
         r = qmc_py_virTimeMs(ms);
     QMC_ERRNO();
     return r;
 }
-/* a stub that returns nothing, buffered while qmc_defer is set (k: its index in impl.py's
- * DEFERRED): the lock stubs here, the definition's and the cookie's frees below */
-#define QMC_FWD_DEFERRED(k, name, T) \
+/* a stub that returns nothing, buffered while qmc_defer is set (QMC_K_name: its index in
+ * build.py's DEFERRED): the lock stubs here, the definition's and the cookie's frees below */
+#define QMC_FWD_DEFERRED(name, T) \
     QMC_STUB void name(T p) { \
-        if (qmc_defer) qmc_ev_defer(k, (void *)p); else qmc_py_##name(p); \
+        if (qmc_defer) qmc_ev_defer(QMC_K_##name, (void *)p); else qmc_py_##name(p); \
         QMC_ERRNO(); }
-QMC_FWD_DEFERRED(0, qemuDriverLock, struct qemud_driver *)
-QMC_FWD_DEFERRED(1, qemuDriverUnlock, struct qemud_driver *)
-QMC_FWD_DEFERRED(2, virDomainObjLock, virDomainObjPtr)
-QMC_FWD_DEFERRED(3, virDomainObjUnlock, virDomainObjPtr)
+QMC_FWD_DEFERRED(qemuDriverLock, struct qemud_driver *)
+QMC_FWD_DEFERRED(qemuDriverUnlock, struct qemud_driver *)
+QMC_FWD_DEFERRED(virDomainObjLock, virDomainObjPtr)
+QMC_FWD_DEFERRED(virDomainObjUnlock, virDomainObjPtr)
 /* the references: while qmc_defer is set, counted here as the Python stub counts them
  * (vm->refs is bound both ways; nothing else of a binding's do they change) and their
  * calls buffered, made by Python in their place on its own count, which is then C's */
@@ -233,7 +233,7 @@ QMC_STUB void virDomainObjRef(virDomainObjPtr vm)
 {
     if (qmc_defer && vm) {
         vm->refs++;
-        qmc_ev_defer(5, (void *)vm);
+        qmc_ev_defer(QMC_K_virDomainObjRef, (void *)vm);
     } else
         qmc_py_virDomainObjRef(vm);
     QMC_ERRNO();
@@ -243,7 +243,7 @@ QMC_STUB int virDomainObjUnref(virDomainObjPtr vm)
     int r;
     if (qmc_defer && vm) {
         r = --vm->refs;
-        qmc_ev_defer(6, (void *)vm);
+        qmc_ev_defer(QMC_K_virDomainObjUnref, (void *)vm);
     } else
         r = qmc_py_virDomainObjUnref(vm);
     QMC_ERRNO();
@@ -262,7 +262,7 @@ QMC_STUB int virCondWaitUntil(virCondPtr c, virMutexPtr m, unsigned long long wh
 QMC_STUB void virCondSignal(virCondPtr c)
 {
     if (!qmc_defer
-        || !qmc_defer_text(16, !c->name, 0, NULL, NULL, NULL, c->name ? c->name : ""))
+        || !qmc_defer_text(QMC_K_virCondSignal, !c->name, 0, NULL, NULL, NULL, c->name ? c->name : ""))
         qmc_py_virCondSignal(c->name);
     QMC_ERRNO();
 }
@@ -270,7 +270,7 @@ QMC_STUB void virCondSignal(virCondPtr c)
 QMC_STUB void virCondBroadcast(virCondPtr c)
 {
     if (!qmc_defer
-        || !qmc_defer_text(17, !c->name, 0, NULL, NULL, NULL, c->name ? c->name : ""))
+        || !qmc_defer_text(QMC_K_virCondBroadcast, !c->name, 0, NULL, NULL, NULL, c->name ? c->name : ""))
         qmc_py_virCondBroadcast(c->name);
     QMC_ERRNO();
 }
@@ -283,7 +283,7 @@ QMC_STUB int virDomainSaveStatus(virCapsPtr caps, const char *dir, virDomainObjP
 {
     int r = 0;
     if (!((qmc_defer & QMC_DEFER_SAVE) && vm && vm->def)
-        || !qmc_defer_text(15, !vm->def->name, !dir, (void *)vm, (void *)caps,
+        || !qmc_defer_text(QMC_K_virDomainSaveStatus, !vm->def->name, !dir, (void *)vm, (void *)caps,
                            dir ? dir : "", vm->def->name ? vm->def->name : ""))
         r = qmc_py_virDomainSaveStatus(caps, dir, vm);
     QMC_ERRNO();
@@ -308,7 +308,7 @@ QMC_STUB void *virHashLookup(virHashTablePtr table, const void *name)
     if (qmc_defer && table && (void *)table == qmc_ad_table && qmc_ad_n >= 0) {
         for (r = 0, i = 0; i < qmc_ad_n && !r; i++)
             r = !strcmp(qmc_ad_keys + i * QMC_AD_LEN, (const char *)name);
-        if (qmc_defer_text(18, r, 0, table, NULL, NULL, (const char *)name)) {
+        if (qmc_defer_text(QMC_K_virHashLookup, r, 0, table, NULL, NULL, (const char *)name)) {
             QMC_ERRNO();
             return r ? (void *)&found : NULL;
         }
@@ -331,13 +331,13 @@ QMC_FWD(int, qemuMigrationBakeCookie,
 /* the cookie's free (port/cookie.py's, ported: it shows in the trace, nested where C
  * called it) returns nothing and C reads no cookie after it: while qmc_defer is set,
  * buffered, made by Python in its place */
-QMC_FWD_DEFERRED(14, qemuMigrationCookieFree, qemuMigrationCookiePtr)
+QMC_FWD_DEFERRED(qemuMigrationCookieFree, qemuMigrationCookiePtr)
 QMC_FWD(virDomainDefPtr, virDomainDefParseString,
         (virCapsPtr caps, const char *xml, unsigned int types, unsigned int flags),
         (caps, xml, types, flags))
 /* it frees nothing (the definitions are the Python world's): buffered while qmc_defer
  * is set, Python's stub made in its place */
-QMC_FWD_DEFERRED(7, virDomainDefFree, virDomainDefPtr)
+QMC_FWD_DEFERRED(virDomainDefFree, virDomainDefPtr)
 #ifndef QMC_ABI_CHECK_COMPILED
 QMC_FWD(bool, virDomainDefCheckABIStability, (virDomainDefPtr src, virDomainDefPtr dst),
         (src, dst))

@@ -788,7 +788,7 @@ class Session:
         self.ptrs = {}                              # py_ptr's: C pointer -> its object
         self.structs: Dict[int, object] = {}      # id(Python object) -> its C struct
         self.cells: Dict[int, Cell] = {}          # id(Ptr) -> its out-parameter cell
-        self.entered = ()                           # (WATCHED,) once C entered it
+        self.entered = False                        # True once C entered WATCHED
         self.exc: Optional[BaseException] = None
 
     # -- plumbing
@@ -1468,7 +1468,7 @@ def _install(built):
                 p = next(it)
                 if k < 0:                   # WATCHED entered
                     append(caller)
-                    s.entered = (WATCHED,)
+                    s.entered = True
                 else:
                     deferred[k](s, w, caller, p)
         elif n:
@@ -2277,7 +2277,7 @@ class CImpl:
                     io[4], base_p[0] = outer_frame
             self.untell()
             if port is not None:
-                if WATCHED in s.entered:
+                if s.entered:
                     cur = world.statics.get(port_key)
                     if cur is None:
                         world.statics[port_key] = Ptr(port[0])

@@ -3,7 +3,7 @@ generic ``*args`` wrapper elsewhere, and both record the same trace and pass the
 arguments."""
 import pytest
 
-from qemu_migration.world.runtime import World, _positional, current, ported, stub
+from qemu_migration.world.runtime import World, _positional, current, in_frame, ported, stub
 
 
 def _ported_fns():
@@ -135,3 +135,20 @@ def test_a_world_keeps_its_attributes_inline():
     cheap (a 31st attribute would give every world a dict: about 3% more per run,
     measured): a new attribute of World must take an old one's place."""
     assert len(vars(World())) <= 30
+
+
+def test_in_frame_names_the_frame_and_gives_it_back_however_it_ends():
+    """runtime.in_frame: an error reported inside names the frame given; the one before
+    is the world's again after a return and after a raise (the runner's refusal, the
+    daemon's calls and the C side's caller frames all go through it)."""
+
+    w = World()
+    w.frame = "outer"
+    assert in_frame(w, "inner", lambda a: (a, w.frame), 1) == (1, "inner")
+    assert w.frame == "outer"
+
+    def boom():
+        raise ValueError(w.frame)
+    with pytest.raises(ValueError, match="inner"):
+        in_frame(w, "inner", boom)
+    assert w.frame == "outer"

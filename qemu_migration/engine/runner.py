@@ -15,7 +15,7 @@ from ..port import VERSIONS
 from ..port.registry import ENTRY_NAMES, ENTRY_POINTS, Call
 from ..world.constants import VIR_ERR_NO_DOMAIN
 from ..world.parsing import parse_domain_xml
-from ..world.runtime import swap_current
+from ..world.runtime import in_frame, swap_current
 from ..world.stubs import _, qemuReportError
 from .outcome import Outcome, domain_state, state_raw, trace_lines
 
@@ -44,11 +44,7 @@ def _refuse(world, call, entry):
     else:
         reporter, fmt, key = (entry.driver_entry(call.args),
                               _("no domain with matching uuid '%s'"), uuid)
-    frame, world.frame = world.frame, reporter
-    try:
-        qemuReportError(VIR_ERR_NO_DOMAIN, fmt, key)
-    finally:
-        world.frame = frame
+    in_frame(world, reporter, qemuReportError, VIR_ERR_NO_DOMAIN, fmt, key)
 
 
 def _target(world, call):

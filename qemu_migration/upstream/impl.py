@@ -40,7 +40,7 @@ from ..world import hosts as H
 from ..world import stubs as S
 from ..world import constants as K
 from ..world.objects import Ptr, StartedElsewhere
-from ..world.runtime import current
+from ..world.runtime import current, in_frame
 from . import build as B
 from . import cproto as CP
 
@@ -58,12 +58,7 @@ def _same(a, b):
 def _called_from(name, fn, *args):
     """``fn(*args)`` with the C function ``name`` as the world's current frame, so that a
     reported error names it as it names a ported function (``World.frame``)."""
-    w = current()
-    frame, w.frame = w.frame, name
-    try:
-        return fn(*args)
-    finally:
-        w.frame = frame
+    return in_frame(current(), name, fn, *args)
 
 
 def _reported(domain, code, func, msg):

@@ -40,7 +40,7 @@ from typing import Callable, Dict, List, Optional
 from .constants import VIR_ERR_INTERNAL_ERROR, VIR_ERR_SYSTEM_ERROR, VIR_FROM_RPC
 from .errors import UndressedError, VirError, strerror
 from .objects import Ptr
-from .runtime import World, current
+from .runtime import World, current, in_frame
 from .stubs import daemon_dispatch
 
 # remote_protocol / libvirt_internal.h feature numbers (VIR_DRV_FEATURE_*), by name
@@ -254,11 +254,13 @@ def remote_close(conn: Connection):
     w = host.world
     with w.activate():
         w.reset_last_error()
-        frame, w.frame = w.frame, "daemon"
-        try:
-            close(conn)
-        finally:
-            w.frame = frame
+        in_frame(w, "daemon", close, conn)
+
+
+def _dispatched(host, w, member, wire):
+    """The daemon's dispatch of ``member`` and the host's entry point it calls."""
+    daemon_dispatch(w, member, wire)
+    return host.entry[member](*wire)
 
 
 def remote_call(conn: Connection, member: str, args: tuple):
@@ -290,12 +292,7 @@ def remote_call(conn: Connection, member: str, args: tuple):
         # the daemon calls the public API (libvirt.c), which resets the thread's
         # last error first
         w.reset_last_error()
-        frame, w.frame = w.frame, "daemon"
-        try:
-            daemon_dispatch(w, member, wire)
-            ret = host.entry[member](*wire)
-        finally:
-            w.frame = frame
+        ret = in_frame(w, "daemon", _dispatched, host, w, member, wire)
     if failed(member, ret):
         # daemon/remote.c: the error the call left (or, when it left none, the
         # "did not set virError" one) goes back and the remote driver raises it

@@ -33,6 +33,16 @@ def swap_current(world):
     return before
 
 
+def in_frame(w, name, fn, *args):
+    """``fn(*args)`` with ``name`` as ``w``'s current frame (``World.frame``: what an error
+    reported meanwhile names as its reporter), the one before given back however it ends."""
+    frame, w.frame = w.frame, name
+    try:
+        return fn(*args)
+    finally:
+        w.frame = frame
+
+
 class TraceEntry(NamedTuple):
     """One call in the trace: the callee's name, its nesting depth, whether it was a
     stub made to fail there, and a stub's arguments as it received them (the raw

@@ -141,7 +141,6 @@ def test_in_frame_names_the_frame_and_gives_it_back_however_it_ends():
     """runtime.in_frame: an error reported inside names the frame given; the one before
     is the world's again after a return and after a raise (the runner's refusal, the
     daemon's calls and the C side's caller frames all go through it)."""
-
     w = World()
     w.frame = "outer"
     assert in_frame(w, "inner", lambda a: (a, w.frame), 1) == (1, "inner")

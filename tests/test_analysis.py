@@ -13,7 +13,7 @@ from qemu_migration.analysis import check as K
 from qemu_migration.analysis import diff as D
 from qemu_migration.analysis.minimise import Space
 from qemu_migration.engine.runner import ENTRY_NAMES, run_call
-from conftest import cli_out as _main, cli_run, coverage_paused
+from conftest import cli_out as _main, cli_run, coverage_paused, untraced
 
 ISALLOWED_REFUSALS = ("auto destroy", "snapshots", "host devices")
 
@@ -289,9 +289,7 @@ def test_cli_diff_formats():
     assert rc == 0 and "### PerformJob" in md and "| cases |" in md
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 def test_cli_check_exit_status():
     rc, text = _main(["check", "--version", "post"])
     assert rc == 1 and "async-job-leaked" in text

@@ -16,7 +16,7 @@ from qemu_migration import cli
 from qemu_migration.engine import batch as B
 from qemu_migration.cli import main
 from qemu_migration.cliutil import UsageError, versions
-from conftest import cli_run as run
+from conftest import cli_run as run, untraced
 
 ROOT = Path(__file__).resolve().parent.parent
 SCEN = ROOT / "fixtures" / "scenarios"
@@ -57,9 +57,7 @@ def test_run_one_version_and_a_folder(tmp_path):
     assert ("%d scenarios" % n) in out
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 def test_run_default_is_every_bundled_scenario():
     rc, out, _ = run("run", "--json")
     names = [s["name"] for s in json.loads(out)["scenarios"]]

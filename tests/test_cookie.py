@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import SOURCE_HOSTUUID, UUID1, cookie_xml, faults, make_vm, make_world, misspelt_gotos
+from conftest import SOURCE_HOSTUUID, UUID1, cookie_xml, faults, make_vm, make_world, misspelt_gotos, untraced
 from qemu_migration.port import cookie as CK
 from qemu_migration.world.constants import NULL
 from qemu_migration.world.objects import GraphicsDef, Ptr
@@ -566,9 +566,7 @@ def graphics_devices(draw):
                        draw(st.one_of(st.none(), listens)))
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 @settings(max_examples=150, deadline=None)
 @given(name=names, uuid=st.uuids(), graphics=st.lists(graphics_devices(), max_size=2),
        paused=st.booleans(), lock=st.one_of(st.none(), names),

@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+from conftest import untraced
+
 from qemu_migration.analysis import cases as C
 from qemu_migration.analysis import diff as D
 from qemu_migration.engine import batch as B
@@ -23,9 +25,7 @@ def sample():
     return _sample()
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 def test_reading_a_recorded_run_is_the_signature_of_its_whole_outcome(sample):
     sigs = []
     for v in VERSION_NAMES:

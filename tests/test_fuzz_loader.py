@@ -20,6 +20,8 @@ import re
 from pathlib import Path
 
 import pytest
+
+from conftest import untraced
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -174,9 +176,7 @@ def test_every_bundled_file_loads_in_the_scratch_tree(scratch):
         assert load_and_run(scratch / rel) is not None, rel
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 @SETTINGS
 @given(case=mutated_fixtures())
 def test_mutated_fixtures_load_or_fail_in_one_line(scratch, case):

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import cookie_xml
+from conftest import cookie_xml, untraced
 from qemu_migration.analysis.cases import FAULTABLE, Call
 from qemu_migration.engine.runner import run_call
 from qemu_migration.loader.domain import parse_domain_text
@@ -198,9 +198,7 @@ def _common(version, call, o):
     assert o["driver"]["locked"]
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 @SETTINGS
 @given(vm_calls())
 def test_vm_entry_points(wc):
@@ -225,9 +223,7 @@ def test_vm_entry_points(wc):
             assert "refs-unbalanced" not in names
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 @SETTINGS
 @given(prepare_calls())
 def test_prepare_entry_points(wc):
@@ -247,9 +243,7 @@ def test_prepare_entry_points(wc):
             assert "async-job-leaked" not in _names(o)
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 @SETTINGS
 @given(vm_calls(plain=True))
 def test_versions_agree_where_the_patch_does_not_reach(wc):

@@ -2,7 +2,7 @@
 outcome built from them."""
 import pytest
 
-from conftest import UUID1, UUID2, Call, faults, make_vm, make_world
+from conftest import Call, UUID1, UUID2, faults, make_vm, make_world, untraced
 from qemu_migration.analysis import cases as C
 from qemu_migration.engine import record_call, run_call
 from qemu_migration.engine.outcome import (OUTCOME_KEYS, domain_state, driver_state, plain,
@@ -150,9 +150,7 @@ def test_the_error_left_set_is_its_own_dict_whichever_error_it_is(last):
         assert o["error"] is not o["errors"][-1]
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 def test_lazy_outcomes_read_key_by_key_are_the_outcome_dicts():
     """Over a slice of every entry point's cases on every version: each key of a recorded
     outcome, read before anything else of it (so built from the world the run left, the

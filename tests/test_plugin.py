@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import untraced
+
 from qemu_migration import pytest_plugin as P
 from qemu_migration.loader import load_scenario
 
@@ -98,9 +100,7 @@ def test_the_command_line_option_names_a_folder_too(pytester, tree, monkeypatch)
     run(pytester).assert_outcomes()
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 def test_named_folders_are_visited_even_outside_the_run_s_paths(pytester, tree, monkeypatch):
     tree("a.xml")
     (pytester.path / "tests").mkdir()

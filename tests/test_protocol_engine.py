@@ -6,7 +6,7 @@ import json
 import pytest
 
 import protocol_double as D
-from conftest import cli_run
+from conftest import cli_run, untraced
 from qemu_migration.engine import protocol as P
 from qemu_migration.engine import protocol_text as T
 from qemu_migration.engine.invariants import INVARIANTS
@@ -285,9 +285,7 @@ def test_the_extra_rows_change_what_their_variant_names():
     assert "variant" not in P.matrix(["v2"], ["post"], ["fixed"], ["clean"])[0]
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 def test_the_extra_rows_pairs_and_fault_rows():
     # each version once a source and once a destination: a version alone has no pair
     assert P.extra_rows(["post"]) == []
@@ -377,9 +375,7 @@ def test_the_probe_is_the_row_its_fault_points_and_its_wait_points():
     assert P.probe(woken)[2] is None
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 def test_a_faulted_matrix_runs_each_plain_row_once(monkeypatch):
     """The plain row's first attempt is the probe of its fault and wait points: every
     migration's attempts are its row's two, none more (they were three runs of it)."""

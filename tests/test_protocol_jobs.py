@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from conftest import cli_run
+from conftest import cli_run, untraced
 from qemu_migration.engine import batch as B
 from qemu_migration.engine import protocol as P
 
@@ -48,9 +48,7 @@ def test_a_bad_jobs_value_is_one_line_and_status_2(monkeypatch, argv):
                    "processes\n")
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 def test_forked_workers_give_the_rows_of_one_process(serial):
     rows = P.matrix(*SLICE, faults=True, jobs=2)
     assert rows == serial and len(rows) > 3 * 20
@@ -157,9 +155,7 @@ def test_ctrl_c_cancels_what_the_workers_have_not_begun(monkeypatch):
         P.matrix(*SLICE, faults=True, jobs=2)
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 def test_the_command_forks_the_faulted_matrix_only(monkeypatch):
     asked = []
     real = P.matrix

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import protocol_double as D
-from conftest import cli_run
+from conftest import cli_run, untraced
 from qemu_migration import pytest_plugin as PP
 from qemu_migration.engine import protocol as P
 from qemu_migration.loader import LoadError, describe, load_any, load_scenario
@@ -216,9 +216,7 @@ def plugin_project(pytester, **kw):
     return p
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 def test_the_plugin_checks_two_host_goldens(pytester, double, monkeypatch):
     p = plugin_project(pytester)
     pytester.runpytest(*QUIET).assert_outcomes(failed=1)       # no golden yet

@@ -13,7 +13,7 @@ import os
 import pytest
 
 import qemu_migration.loader  # noqa: F401
-from conftest import coverage_paused, make_vm, make_world
+from conftest import coverage_paused, make_vm, make_world, untraced
 from qemu_migration.analysis import cases as C
 from qemu_migration.analysis.reach import NA, Probe, Reach, cached, rebind, run_probes
 from qemu_migration.paths import cache_dir, checkout_file, load_kept
@@ -78,9 +78,7 @@ def removed(reach, f):
 
 # --- what the callers admit ---------------------------------------------------------------
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 def test_nothing_is_pending_once_the_unit_is_whole(whole):
     assert whole.pending == set()
     assert all(whole.seen[t] for t in C.REACH_TARGETS)

@@ -8,6 +8,8 @@ import weakref
 
 import pytest
 
+from conftest import untraced
+
 from qemu_migration.analysis import cases as C
 from qemu_migration.analysis.minimise import Space, bitset
 from qemu_migration.engine import batch as B
@@ -91,9 +93,7 @@ def test_no_fork_or_no_processes_runs_the_batch_here(batch, monkeypatch):
     assert C._run_batch(batch) == alone
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 def test_beside_another_thread_the_batches_run_here(batch, monkeypatch):
     """A process running other threads forks no worker (engine/batch.py, fork_context):
     the case batches and the readings run here, and a pool kept from before is let go."""

@@ -3,6 +3,8 @@ that passes a wrong argument disagrees with upstream: with the recorded observat
 (checked here on every case) and with compiled C (tests/test_c_candidate.py's tree)."""
 import pytest
 
+from conftest import untraced
+
 from conftest import (UUID1, Call, config_dir_for_state_dir, domain_xml, faults, make_vm,
                       make_world)
 import qemu_migration.loader  # noqa: F401  (installs the domain XML parser)
@@ -106,9 +108,7 @@ def test_virasprintf_is_recorded_as_the_text_it_prints():
     assert trace_args(w.trace, w.driver) == [["&local", '"tcp:dst:49152"']]
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 def test_state_dir_for_config_dir_fails_the_recorded_observations():
     """The issue's example: a port passing driver.configDir to virDomainSaveStatus where
     upstream passes driver->stateDir gave 0 disagreements before arguments were recorded;

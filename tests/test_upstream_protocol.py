@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from conftest import fault_extra_rows, fault_matrix
+from conftest import fault_extra_rows, fault_matrix, untraced
 from qemu_migration.port import VERSION_NAMES
 from qemu_migration.upstream import cproto as CP
 from qemu_migration.upstream import protocol_compare as PC
@@ -33,9 +33,7 @@ def test_python_protocol_reproduces_recorded_upstream_observations():
         "\n(%d problems in all)" % len(problems) if len(problems) > 20 else "")
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 def test_python_rows_of_two_versions_are_the_sessions_and_the_recorded_ones(protocol_rows):
     """python_rows, what compare runs on the Python side (the replay above reads the
     session's rows instead), on post and fixed without faults: the matrix's rows of those

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import broken_port, cli_run, make_vm
+from conftest import broken_port, cli_run, make_vm, untraced
 from qemu_migration.engine import protocol as P
 from qemu_migration.engine.protocol_text import cells
 from qemu_migration.loader import LoadError, describe, load_scenario
@@ -227,9 +227,7 @@ def test_remove_domain_while_perform3_migrates_frees_the_source_object():
     assert "unfired_wakeups" not in plain
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 def test_the_matrix_runs_wakeups_on_the_clean_guest_only():
     rows = P.matrix(["v3"], ["post"], ["post"], ["clean", "snapshots"], faults=True)
     woken = [r for r in rows if r.get("wakeup")]
@@ -278,9 +276,7 @@ def test_bad_wakeups_are_one_line(tree, wakeup, problem):  # noqa: F811
     assert problem in str(e.value) and "\n" not in str(e.value)
 
 
-# no_cover (asserts unchanged): traced, this took two to three times the CPU; traced
-# tests reach every line it runs (the gate checks it; README, "Tests and coverage")
-@pytest.mark.no_cover
+@untraced
 def test_the_wakeup_rows_with_a_fault_free_the_source_object_in_confirm3():
     rows = [r for r in P.extra_rows(["post", "fixed"], faults=True) if r.get("wakeup")]
     assert len(rows) == len(P.WAKEUP_ROWS)

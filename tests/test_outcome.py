@@ -133,6 +133,11 @@ def test_a_domain_state_is_its_raw_tuple_in_words():
     raw = state_raw(vm, drv)
     vm.refs += 5                                  # taken at its moment
     assert state_words(raw)["refs"] == domain_state(vm, drv)["refs"] - 5
+    # a lock given stands for the one it has now (the state after: the lock the call left)
+    for lock in (True, False):
+        vm.locked = not lock
+        words = domain_state(vm, drv)
+        assert state_words(state_raw(vm, drv, lock)) == dict(words, locked=lock) != words
 
 
 @pytest.mark.parametrize("last", [None, 0, 1], ids=["none", "an-earlier-one", "the-last-raised"])

@@ -230,9 +230,13 @@ def domain_state(vm, driver):
     return state_words(state_raw(vm, driver))
 
 
-def state_raw(vm, driver):
+_NOW = object()      # (``state_raw``'s default lock: the one the domain has now)
+
+
+def state_raw(vm, driver, locked=_NOW):
     """What ``domain_state`` reads of a domain object now, unnamed (a tuple: cheap to take
-    at a moment and put into words later with ``state_words``)."""
+    at a moment and put into words later with ``state_words``); ``locked``, when given,
+    stands for the lock it has now (``Outcome.after_raw``: the lock as the call left it)."""
     priv = vm.privateData
     job = priv.job
     def_ = vm.def_
@@ -241,13 +245,10 @@ def state_raw(vm, driver):
     # (the values as they are: ``state_words`` makes "exists", "in_list" and "persistent"
     # of them, so that taking them costs no calls)
     return (vm.freed, def_.name, uuid, driver.domains.get(uuid) is vm, vm.refs,
-            vm.locked, vm.persistent, def_.id, vm.state, vm.reason, job.active,
+            vm.locked if locked is _NOW else locked, vm.persistent, def_.id, vm.state, vm.reason, job.active,
             job.asyncJob, job.phase, job.mask, job.info_type, job.start, priv.lockState,
             uuid in driver.autodestroy, len(vm.snapshots.objs), len(def_.hostdevs),
             None if new_def is None else new_def.name)
-
-
-_LOCKED = 5     # where ``state_raw``'s tuple has the domain's lock
 
 
 def state_words(raw):
@@ -440,8 +441,7 @@ class Outcome(Mapping):
         released it after the call (``record_call``)."""
         vm = self._after_vm
         if vm is not None:
-            raw = state_raw(vm, self.world.driver)
-            self._after_raw = raw[:_LOCKED] + (self._after_locked,) + raw[_LOCKED + 1:]
+            self._after_raw = state_raw(vm, self.world.driver, self._after_locked)
             self._after_vm = None
         return self._after_raw
 

@@ -9,7 +9,7 @@ from qemu_migration.engine.outcome import (OUTCOME_KEYS, domain_state, driver_st
                                            state_raw, state_words, world_state)
 from qemu_migration.world.constants import (VIR_ERR_OPERATION_FAILED, VIR_FROM_QEMU,
                                             VIR_MIGRATE_PEER2PEER)
-from qemu_migration.world.errors import VirError
+from qemu_migration.world.errors import UndressedError, VirError
 from qemu_migration.world.objects import DomainDef, Event
 
 
@@ -189,3 +189,22 @@ def test_the_state_after_is_taken_where_read_with_the_lock_the_call_left(version
     gone = Call("qemuMigrationBegin", "nosuch")
     o = record_call(make_world(make_vm()), "post", gone)
     assert o.after_raw is None and o.as_dict()["after"] is None
+
+
+def test_an_error_is_a_value_of_its_class_and_fields():
+    """VirError is written out as a frozen dataclass would be: equal and hashed by its
+    class and four fields, shown by them, its fields read-only (a shared error, as the
+    client's generic failure, cannot be changed through one run)."""
+    a, b = VirError(1, 0, "x", "f"), VirError(1, 0, "x", "f")
+    undressed = UndressedError(1, 0, "x", "f")
+    assert a == b and hash(a) == hash(b) and not a != b
+    assert a != VirError(1, 0, "x", "g") and a != undressed and undressed != a
+    assert (a == ("x",)) is False and a.__eq__(("x",)) is NotImplemented
+    assert len({a, b, undressed}) == 2
+    assert repr(undressed) == "UndressedError(code=1, domain=0, raw='x', reporter='f')"
+    assert (a.code, a.domain, a.raw, a.reporter) == (1, 0, "x", "f")
+    assert (a.message, undressed.message) == ("internal error x", "x")
+    for name in ("code", "domain", "raw", "reporter", "other"):
+        with pytest.raises(AttributeError):
+            setattr(a, name, 2)
+    assert a == b

@@ -85,6 +85,11 @@ def pytest_sessionstart(session):
 
 pytest_plugins = ["pytester"]   # tests/test_plugin.py runs pytest on small scenario trees
 
+# every state before a call the runner reads from a template's earlier run is checked
+# against the copy's own (a setup that changed a fresh copy by hand fails at once)
+import qemu_migration.engine.runner  # noqa: E402
+qemu_migration.engine.runner.CHECK_CACHED_STATE = True
+
 UUID1 = "6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab"
 UUID2 = "0a1b2c3d-4e5f-4a6b-9c7d-fedcba987654"
 

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from qemu_migration.analysis import cases as C
-from qemu_migration.engine import record_call
+from qemu_migration.engine import record_call, runner
 from qemu_migration.engine.batch import collector_off
 from qemu_migration.port import VERSION_NAMES
 from qemu_migration.world import stubs
@@ -14,7 +14,8 @@ from qemu_migration.world.objects import (DEVICE_LISTS, STARTED_ELSEWHERE, Domai
                                           DomainEventState, DomainObj, DomainObjPrivate,
                                           Driver, Event, GraphicsDef, HostdevDef, JobObj, Ptr,
                                           QemuMonitor, SnapshotDef, SnapshotObjList)
-from qemu_migration.world.runtime import FaultPlan, Trace, TraceEntry, World, current
+from qemu_migration.world.runtime import (FaultPlan, TemplateStates, Trace, TraceEntry, World,
+                                          current)
 
 
 def _distinct(cls, **given):
@@ -209,7 +210,7 @@ def test_a_copy_has_every_attribute_a_new_world_has_with_the_same_record():
     with w.activate():
         stubs.virTimeMs(Ptr())
     dup, new = w.copy(), World()
-    assert set(vars(dup)) == set(vars(new))
+    assert set(vars(dup)) == set(vars(new)) and dup.fresh is True is new.fresh
     for name in set(vars(new)) - set(World.STATE) - {"faults"}:
         assert getattr(dup, name) == getattr(new, name), name
         assert type(getattr(dup, name)) is type(getattr(new, name)), name
@@ -294,3 +295,58 @@ def test_a_world_run_on_is_no_longer_fresh_and_its_record_is_made_again(how):
     assert (w.faults, list(w.trace), w.errors, w.calls, w.last_error) == (plan, [], [], {}, None)
     assert w.fds_at_start == set(w.fds_open) and not w.fresh
     assert w.copy().fresh and World().fresh
+
+
+def test_a_templates_untouched_copies_share_its_states_until_it_runs():
+    t = World(_driver())
+    assert t.copy().fresh is True           # no template: fresh as any copy
+    t.seal()
+    dup = t.copy()
+    assert type(t.fresh) is TemplateStates and dup.fresh is t.fresh == {} and dup.fresh
+    assert dup.copy().fresh is t.fresh      # (an untouched copy's copy is one too)
+    dup.start_run(FaultPlan())
+    assert dup.fresh is False and dup.faults == FaultPlan()
+    t.start_run(FaultPlan())                # a template's own record is fresh as well
+    assert t.fresh is False and t.copy().fresh is True  # ... and it is no template now
+    t.seal()
+    with t.activate():
+        pass
+    assert t.fresh is False and t.copy().fresh is True
+
+
+def test_a_copys_state_before_is_its_templates_first_runs_and_the_same_as_its_own():
+    """The state before the call of a case's copy is read from the first run on a copy
+    of the same template (``TemplateStates``): the same tuple, equal to the one a copy
+    not fresh with it takes, on every 30th case and version (a call about a domain)."""
+    cases = C.enumerate_cases()[::30]
+    read = 0
+    for version in VERSION_NAMES:
+        for c in cases:
+            fresh, own = c.make_world(), c.make_world()
+            own.fresh = True        # (as a setup that changed it marks it)
+            got, want = record_call(fresh, version, c.call), record_call(own, version, c.call)
+            assert got.before_raw == want.before_raw and got.as_dict() == want.as_dict()
+            again = record_call(c.make_world(), version, c.call).before_raw
+            assert again == got.before_raw
+            if c.call.domain and again is not None:     # (a prepare's is taken each run)
+                assert again is got.before_raw
+                read += 1
+    assert read > len(cases)
+
+
+def test_a_fresh_copy_changed_by_hand_is_caught_unless_marked(monkeypatch):
+    case = next(c for c in C.enumerate_cases() if c.short == "PerformJob")
+    record_call(case.make_world(), "post", case.call)       # the template's first run
+    w = case.make_world()
+    vm = next(iter(w.driver.domains.values()))
+    vm.refs += 3                                            # a setup, unmarked
+    with pytest.raises(runner.StaleCopy, match="sets world.fresh = True"):
+        record_call(w, "post", case.call)
+    w = case.make_world()
+    next(iter(w.driver.domains.values())).refs += 3
+    w.fresh = True                                          # marked: its own state
+    assert record_call(w, "post", case.call).before_raw[4] == vm.refs
+    monkeypatch.setattr(runner, "CHECK_CACHED_STATE", False)
+    w = case.make_world()
+    next(iter(w.driver.domains.values())).refs += 3         # unmarked, unchecked: the
+    assert record_call(w, "post", case.call).before_raw[4] == vm.refs - 3   # template's

@@ -162,6 +162,7 @@ class Case:
         template = _TEMPLATES.get(key)
         if template is None:
             template = _TEMPLATES[key] = SPACES[self.function].build(self.dims)
+            template.seal()         # only copied: its copies share its states
         return template.copy()
 
     @functools.cached_property

@@ -145,6 +145,18 @@ class FaultPlan:
 _new_world = object.__new__
 
 
+class TemplateStates(dict):
+    """A template's (``World.seal``) and its untouched copies' ``fresh``: uuid -> the state
+    of that domain (engine/outcome.py ``state_raw``) before a call about it, as the runner
+    takes it on the first copy's run (locked: the caller holds it) and reads it on the
+    others (engine/runner.py): the same on every untouched copy, and about 2% of a run.
+    True, as a ``fresh`` is, even while no run has taken one."""
+    __slots__ = ()
+
+    def __bool__(self):
+        return True
+
+
 class World:
     def __init__(self, driver: Optional[Driver] = None, faults: Optional[FaultPlan] = None,
                  clock_ms: int = 1316000000000):
@@ -209,8 +221,17 @@ class World:
         w.drop_wakeups_fired = []
         w.others_held = {}
         w.others_job = {}
-        w.fresh = True
+        # (an untouched copy of a template shares its states: ``reset_run``'s ``fresh``)
+        fresh = self.fresh
+        w.fresh = fresh if fresh.__class__ is TemplateStates else True
         return w
+
+    def seal(self):
+        """Make this world a template: from now on it is only copied, and its untouched
+        copies share its ``TemplateStates`` (``reset_run``'s ``fresh``).  A run on it, or
+        its activation, makes it no template again (its copies are then fresh as any copy
+        is); nothing may change it by hand."""
+        self.fresh = TemplateStates()
 
     # --- per-run bookkeeping -------------------------------------------------
     def reset_run(self, faults: Optional[FaultPlan] = None):
@@ -243,7 +264,11 @@ class World:
         # nothing has run on the world since: the runner (engine/runner.py, record_call)
         # then only hands the record its call's plan instead of making it again (a case's
         # run is on a world just copied, whose record the copy made); made False when the
-        # world is made current (``activate``) or run on by the runner
+        # world is made current (``activate``) or run on by the runner.  An untouched copy
+        # of a template (``seal``) has the template's ``TemplateStates`` as its ``fresh``
+        # (fresh as well: anything but False is): its domains are the template's as they
+        # were copied.  A setup that changes such a copy's domains by hand before its run
+        # sets ``fresh`` to True.
         self.fresh = True
 
     def start_run(self, faults: Optional[FaultPlan] = None):
@@ -252,7 +277,7 @@ class World:
         record was made, as on a case's copy) already has the record ``reset_run`` would
         make, but for the plan and the descriptors open at the start (its setup may have
         opened some): only those are set."""
-        if self.fresh:
+        if self.fresh is not False:
             self.faults = faults if faults is not None else FaultPlan()
             self.fds_at_start = set(self.fds_open)
         else:

@@ -3,6 +3,7 @@ generic ``*args`` wrapper elsewhere, and both record the same trace and pass the
 arguments."""
 import pytest
 
+from qemu_migration.world import runtime
 from qemu_migration.world.runtime import World, _positional, current, in_frame, ported, stub
 
 
@@ -42,6 +43,27 @@ def test_ported_wrappers_pass_every_argument_and_trace_nested(fn):
     assert list(w.trace.raw()) == [(fn.__name__, 0, False, None), ("<lambda>", 0, False, None),
                                    (fn.__name__, 1, False, None)]
     assert (w.depth, w.frame) == (0, "caller")
+
+
+@pytest.mark.parametrize("fn", _ported_fns()[:2], ids=lambda f: f.__name__)
+def test_a_ported_wrappers_entries_are_made_once_per_depth_and_at_any_depth(fn):
+    """A ported function's trace entry is made once per depth below PORTED_DEPTHS (the
+    same tuple at each call there) and made at the call deeper down."""
+    wrapped = ported(fn)
+
+    def nest(k):
+        return wrapped(1) if k == 0 else ported(lambda: nest(k - 1))()
+    depths = (0, 5, runtime.PORTED_DEPTHS - 1, runtime.PORTED_DEPTHS, runtime.PORTED_DEPTHS + 3)
+    w = World()
+    with w.activate():
+        for _ in range(2):
+            for depth in depths:
+                assert nest(depth) == fn(1)
+    assert w.depth == 0
+    mine = [e for e in w.trace.raw() if e[0] == fn.__name__]
+    assert mine == [(fn.__name__, d, False, None) for d in depths] * 2
+    for first, again, depth in zip(mine, mine[len(depths):], depths):
+        assert (first is again) == (depth < runtime.PORTED_DEPTHS)
 
 
 def test_an_exact_ported_wrapper_takes_keywords_and_defaults_as_the_function_does():

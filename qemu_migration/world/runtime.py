@@ -314,12 +314,11 @@ class World:
 # it reads the current world from the module-level cell ``_world``.
 
 _BODY = """
-def _make(_qm_fn, _qm_name):
+def _make(_qm_fn, _qm_name, _qm_entries):
     def wrapper({params}):
         _qm_w = _world
 {count}        _qm_depth = _qm_w.depth
-        _qm_w.trace.append((_qm_name, _qm_depth, {failed}, {recorded}))
-        _qm_w.depth = _qm_depth + 1
+{record}        _qm_w.depth = _qm_depth + 1
         _qm_frame = _qm_w.frame
         _qm_w.frame = _qm_name
         try:
@@ -329,6 +328,20 @@ def _make(_qm_fn, _qm_name):
             _qm_w.depth = _qm_depth
     return wrapper
 """
+
+# a stub's entry in the trace holds its arguments: made at each call
+_RECORD = """\
+        _qm_w.trace.append((_qm_name, _qm_depth, {failed}, {recorded}))
+"""
+# a ported function's is the same at each call at one depth: made once per depth (the tuple
+# and its freeing with the world were about 250 instructions a call, some 2,000 a run)
+_RECORD_PORTED = """\
+        try:
+            _qm_w.trace.append(_qm_entries[_qm_depth])
+        except IndexError:      # (deeper than PORTED_DEPTHS)
+            _qm_w.trace.append((_qm_name, _qm_depth, False, None))
+"""
+PORTED_DEPTHS = 32      # the depths a ported function's wrapper has its entry made for
 
 # a faultable stub's calls are counted, and the plan says whether this one fails; a plain
 # stub is not counted: no fault plan can name it (the loader refuses)
@@ -368,15 +381,19 @@ def _wrapper(kind, fn, name, names):
         args = "".join(n + ", " for n in names)
         recorded = "(%s)" % args
     if kind == "ported":
-        fill = dict(count="", failed="False", recorded="None", call=params)
+        fill = dict(count="", record=_RECORD_PORTED, call=params)
+        entries = [(name, depth, False, None) for depth in range(PORTED_DEPTHS)]
     else:
         faulted = kind == "faulted"
-        fill = dict(count=_COUNT if faulted else "", failed="_qm_fail" if faulted else "False",
-                    recorded=recorded, call=args + ("fail=_qm_fail" if faulted else "fail=False"))
+        fill = dict(count=_COUNT if faulted else "", call=args + (
+                        "fail=_qm_fail" if faulted else "fail=False"),
+                    record=_RECORD.format(failed="_qm_fail" if faulted else "False",
+                                          recorded=recorded))
+        entries = None
     scope: dict = {}
     exec(compile(_BODY.format(params=params, **fill), "<%s wrapper>" % name, "exec"),
          globals(), scope)
-    wrapper = scope["_make"](fn, name)
+    wrapper = scope["_make"](fn, name, entries)
     if kind == "ported" and names is not None:
         wrapper.__defaults__ = fn.__defaults__
     return functools.wraps(fn)(wrapper)

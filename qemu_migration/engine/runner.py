@@ -68,16 +68,25 @@ class StaleCopy(AssertionError):
     read for it is not its own."""
 
 
+_MODULES: dict = {}      # version -> its port module (``Version.module``, read once)
+
+
+def _module(version):
+    mod = _MODULES[version] = VERSIONS[version].module
+    return mod
+
+
 def record_call(world, version, call, impl=None):
     """Run one call on ``world`` (which it changes) and return its outcome as an
     ``Outcome``: recorded now, put into words where it is read.  ``world`` must not
     change afterwards (``run_call`` is for a world that will)."""
-    mod = impl if impl is not None else VERSIONS[version].module
+    mod = impl if impl is not None else _MODULES.get(version) or _module(version)
     entry = ENTRY_POINTS[call.function]
     states = world.fresh        # (an untouched copy's: its template's TemplateStates)
     world.start_run(call.faults)
     world.peer_v3 = call.peer_v3
-    world.wakeups = [*call.wakeups]
+    if call.wakeups or world.wakeups:      # (a copy's own list, empty: kept)
+        world.wakeups = [*call.wakeups]
     driver = world.driver
     events_before = len(driver.events)
     vms = [*driver.domains.values()]

@@ -196,10 +196,10 @@ class World:
         w.clock_ms = self.clock_ms
         w.depth = 0
         w.frame = "caller"
-        w.fds_open = set(self.fds_open)
+        w.fds_open = self.fds_open.copy()
         w.next_fd = self.next_fd
         w.peer_v3 = self.peer_v3
-        w.wakeups = list(self.wakeups)
+        w.wakeups = [*self.wakeups]
         w.host = None
         # the record of runs, as reset_run(self.faults) makes it (written out: a call the
         # less a run; tests/test_world_copy.py holds the two to the same attributes)
@@ -212,7 +212,7 @@ class World:
         w.errno = 0
         w.touched_freed = []
         w.assigned = []
-        w.fds_at_start = set(w.fds_open)
+        w.fds_at_start = w.fds_open.copy()
         w.others_refs = 0
         w.others_async = []
         w.conditions = []
@@ -279,7 +279,7 @@ class World:
         opened some): only those are set."""
         if self.fresh is not False:
             self.faults = faults if faults is not None else FaultPlan()
-            self.fds_at_start = set(self.fds_open)
+            self.fds_at_start = self.fds_open.copy()
         else:
             self.reset_run(faults)
         self.fresh = False

@@ -40,3 +40,31 @@ def test_flags_by_name_run_as_their_value():
 def test_unknown_entry_point_is_refused():
     with pytest.raises(KeyError, match="qemuMigrationFinish3"):
         run_call(make_world(make_vm()), "post", Call("qemuMigrationFinish3", "web1"))
+
+
+def test_a_prepares_target_is_found_by_the_uuid_its_text_defines_each_text_parsed_once(
+        monkeypatch):
+    """``_target`` keeps the uuid each domain XML defines (only the uuid is read): the
+    domain found is the one a parse names, a text refused is refused at every run and
+    not kept, and the texts kept are bounded."""
+    from qemu_migration.engine import runner
+    from qemu_migration.world import parsing
+    from conftest import UUID1, UUID2, domain_xml
+    monkeypatch.setattr(runner, "_UUIDS", {})
+    monkeypatch.setattr(runner, "_UUIDS_MAX", 2)
+    vm = make_vm("web1", UUID1)
+    w = make_world(vm)
+    listed, other = domain_xml("web1", UUID1), domain_xml("web2", UUID2)
+    for _ in range(2):
+        assert runner._target(w, Call("qemuMigrationPrepareDirect", None,
+                                      {"dom_xml": listed})) is vm
+        assert runner._target(w, Call("qemuMigrationPrepareDirect", None,
+                                      {"dom_xml": other})) is None
+    assert runner._UUIDS == {listed: UUID1, other: UUID2}
+    assert runner._target(w, Call("qemuMigrationPrepareDirect", None, {})) is None
+    for _ in range(2):
+        with pytest.raises(parsing.DomainXMLError):
+            runner._target(w, Call("qemuMigrationPrepareDirect", None, {"dom_xml": "<x/>"}))
+    third = domain_xml("web3", "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b")
+    assert runner._target(w, Call("qemuMigrationPrepareDirect", None, {"dom_xml": third})) \
+        is None and list(runner._UUIDS) == [third]        # cleared when full

@@ -47,12 +47,23 @@ def _refuse(world, call, entry):
     in_frame(world, reporter, qemuReportError, VIR_ERR_NO_DOMAIN, fmt, key)
 
 
+_UUIDS: dict = {}       # a prepare's domain XML -> the uuid it defines (``_target``)
+_UUIDS_MAX = 1024       # texts kept (the case enumeration hands the prepares a few)
+
+
 def _target(world, call):
-    """The domain a prepare is about: the one the XML it is handed defines, if listed."""
+    """The domain a prepare is about: the one the XML it is handed defines, if listed.
+    Only the uuid is read of the definition, so each text's is kept (``_UUIDS``): a
+    parse is a copy of the loader's cached definition, about 2 us a prepare's run."""
     xml = call.args.get("dom_xml")
     if xml is None:
         return None
-    uuid = parse_domain_xml(xml, "<dom_xml>").uuid
+    uuid = _UUIDS.get(xml)
+    if uuid is None:
+        uuid = parse_domain_xml(xml, "<dom_xml>").uuid   # (refused: raised, nothing kept)
+        if len(_UUIDS) >= _UUIDS_MAX:
+            _UUIDS.clear()
+        _UUIDS[xml] = uuid
     return world.driver.domains.get(uuid)
 
 

@@ -436,7 +436,8 @@ def recorded(namespace, faultable, plain):
 
 def static(name, initial):
     """A C function's ``static`` variable, kept per world so runs do not share it."""
-    w = current()
-    if name not in w.statics:
-        w.statics[name] = Ptr(initial)
-    return w.statics[name]
+    statics = _world.statics
+    p = statics.get(name)
+    if p is None:
+        p = statics[name] = Ptr(initial)
+    return p

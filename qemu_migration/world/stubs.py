@@ -58,11 +58,11 @@ def NULLSTR(s):
 
 
 def errno():
-    return current().errno
+    return runtime._world.errno
 
 
 def _report(domain, code, raw, reporter):
-    current().raise_error(VirError(code, domain, raw, reporter))
+    runtime._world.raise_error(VirError(code, domain, raw, reporter))
 
 
 # The stubs called on most runs read the current world as ``runtime._world`` (the cell
@@ -98,11 +98,11 @@ def VIR_DEBUG(fmt, *args):
 
 
 def VIR_WARN(fmt, *args):
-    current().log("warning", cfmt(fmt, args))
+    runtime._world.log("warning", cfmt(fmt, args))
 
 
 def VIR_ERROR(fmt, *args):
-    current().log("error", cfmt(fmt, args))
+    runtime._world.log("error", cfmt(fmt, args))
 
 
 def VIR_FREE(_):
@@ -549,13 +549,13 @@ def daemon_dispatch(w, member, args):
 def virCondSignal(cond, *, fail):
     """virCondSignal (threads-pthread.c:139 @ e2fb96d9): wakes one waiter (recorded; nothing
     else runs in this world)."""
-    current().conditions.append("signal %s" % cond)
+    runtime._world.conditions.append("signal %s" % cond)
 
 
 def virCondBroadcast(cond, *, fail):
     """virCondBroadcast (threads-pthread.c:144 @ e2fb96d9): wakes every waiter (recorded;
     nothing else runs in this world)."""
-    current().conditions.append("broadcast %s" % cond)
+    runtime._world.conditions.append("broadcast %s" % cond)
 
 
 # --- auto-destroy, snapshots, status ------------------------------------------

@@ -116,13 +116,18 @@ def _invoke_direct(mod, version, driver, vm, a):
 
 
 def _invoke_perform(mod, version, driver, vm, a):
+    # (two thirds of the runs: the commonest arguments, no cookie and a number of flags,
+    # read without a call of _len and flags_value)
     cookiein = a.get("cookiein")
+    flags = a.get("flags", 0)
     cookieout, cookieoutlen = OutParam("cookieout"), OutParam("cookieoutlen", 0)
     ret = mod.qemuMigrationPerformJob(driver, "conn", vm, a.get("xmlin"), a.get("dconnuri"),
-                                      a.get("uri"), cookiein, _len(cookiein), cookieout,
-                                      cookieoutlen, flags_value(a.get("flags", 0)),
+                                      a.get("uri"), cookiein,
+                                      _len(cookiein) if cookiein else 0, cookieout,
+                                      cookieoutlen,
+                                      flags if flags.__class__ is int else flags_value(flags),
                                       a.get("dname"), a.get("resource", 0),
-                                      bool(a.get("v3proto", False)))
+                                      True if a.get("v3proto") else False)
     return ret, ret < 0, {"cookieout": cookieout.value}
 
 

@@ -98,17 +98,19 @@ class VirError:
 
     @property
     def message(self):
-        return dress(self.code, self.raw)
+        return dress(self._code, self._raw)
 
     def as_dict(self):
+        # (the slots read directly: a property's read is a call)
+        code, domain = self._code, self._domain
         return {
-            "code": ERROR_CODE_NAMES[self.code],
-            "code_number": self.code,
-            "domain": ERROR_DOMAIN_NAMES[self.domain],
-            "domain_number": self.domain,
-            "raw": self.raw,
+            "code": ERROR_CODE_NAMES[code],
+            "code_number": code,
+            "domain": ERROR_DOMAIN_NAMES[domain],
+            "domain_number": domain,
+            "raw": self._raw,
             "message": self.message,
-            "reporter": self.reporter,
+            "reporter": self._reporter,
         }
 
 
@@ -122,4 +124,4 @@ class UndressedError(VirError):
 
     @property
     def message(self):
-        return self.raw
+        return self._raw

@@ -68,3 +68,13 @@ def test_a_prepares_target_is_found_by_the_uuid_its_text_defines_each_text_parse
     third = domain_xml("web3", "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b")
     assert runner._target(w, Call("qemuMigrationPrepareDirect", None, {"dom_xml": third})) \
         is None and list(runner._UUIDS) == [third]        # cleared when full
+
+
+def test_the_port_module_is_read_once_per_version(monkeypatch):
+    from qemu_migration.engine import runner
+    from qemu_migration.port import VERSIONS
+    monkeypatch.setattr(runner, "_MODULES", {})
+    for _ in range(2):
+        out = run_call(make_world(make_vm()), "pre", Call("qemuMigrationIsAllowed", "web1"))
+        assert out["return"] is True
+    assert runner._MODULES == {"pre": VERSIONS["pre"].module}

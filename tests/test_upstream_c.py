@@ -853,6 +853,7 @@ def _checking_images(monkeypatch, impl):
         if not cls.IMAGE:
             return make
         seen["images"].append(make.images)
+        seen.setdefault("makes", []).append(make)
 
         def checked(s, py):
             c = make(s, py)
@@ -869,6 +870,7 @@ def _checking_images(monkeypatch, impl):
             assert b.c_bytes == made == ffi.buffer(c)[:], cls.kind
             assert raw == b.c_shadow and vals == b.py_shadow, cls.kind
             assert s.by_addr[b.addr] is b and b.addr == s.addr(c), cls.kind
+            seen.setdefault("bindings", []).append(b)
             seen["made"] += 1
             seen[cls.kind] = seen.get(cls.kind, 0) + 1
             return c
@@ -905,6 +907,79 @@ def test_prepared_images_are_what_the_rows_write_selftest(monkeypatch):
         assert _selftest_calls(mod) == (0, 1, 0, "c")
     _images_used(seen)
     _texts_unchanged(mod)
+
+
+def _scribbled_pools(seen, ffi):
+    """Every binding given back so far (its make's ``free``) with its struct's bytes
+    overwritten, as a call might have left them: a make that reuses it and leaves any of
+    them is seen by _checking_images's check."""
+    n = 0
+    for make in seen["makes"]:
+        for b in make.free:
+            ffi.memmove(b.c, b"\xa5" * len(b.cbuf), len(b.cbuf))
+            n += 1
+    return n
+
+
+def test_a_calls_bindings_are_made_again_for_the_next_call_as_new_ones(monkeypatch):
+    """A call gives its bindings back when it returns (_maker's ``free``), and the next
+    call's bindings of a kind with an image are those, each made again byte for byte as a
+    new one (the check of every binding made, each given back with its bytes scribbled
+    over), holding no object of the call that gave it back; the others are new."""
+    mod = selftest_c()
+    seen = _checking_images(monkeypatch, mod)
+    scribbled = 0
+    for _ in range(4):
+        assert _selftest_calls(mod) == (0, 1, 0, "c")
+        given = [b for make in seen["makes"] for b in make.free]
+        assert given and all(b.py is None and b.py_shadow is None for b in given)
+        scribbled += _scribbled_pools(seen, mod.built.ffi)
+    assert scribbled
+    made = seen["bindings"]
+    again = [b for i, b in enumerate(made) if any(b is x for x in made[:i])]
+    assert again and {b.kind for b in again} >= {"driver", "vm", "def", "priv"}
+    _images_used(seen)
+
+
+def test_kept_sessions_and_a_call_that_raised_give_no_binding_back():
+    """The bindings of a call whose sessions are kept (``CImpl.kept``: C memory of theirs
+    may be read after) or that raised stay the call's own; a call that returns gives its
+    back."""
+    from qemu_migration.upstream import impl as I
+    mod = selftest_c()
+    _selftest_calls(mod)
+
+    def given():
+        return [b for m in mod.makers.values() if m.free for b in m.free]
+
+    def emptied():
+        for m in mod.makers.values():
+            if m.free:
+                del m.free[:]
+    emptied()
+    mod.kept = kept = []
+    try:
+        _selftest_calls(mod)
+    finally:
+        mod.kept = None
+    assert given() == [] and kept and all(b.py is not None for b in kept[0].bindings)
+    deferred = mod.built.installed["deferred"]
+    k = I.DEFERRED.index("qemuDriverUnlock")
+    unlock = deferred[k]
+
+    def raising(s, w, caller, p):
+        raise RuntimeError("planted in the deferred unlock")
+    deferred[k] = raising
+    try:
+        vm = make_vm()
+        w = world_with(vm)
+        with w.activate(), pytest.raises(RuntimeError, match="planted"):
+            mod.selftestLocks(w.driver, vm, 1316000030000)
+    finally:
+        deferred[k] = unlock
+    assert given() == []
+    _selftest_calls(mod)
+    assert given()
 
 
 def test_a_prepared_image_that_differs_from_the_rows_fails_the_check(monkeypatch):
@@ -1270,9 +1345,16 @@ def test_a_call_made_while_another_runs_in_c_gives_it_back_its_depth(monkeypatch
     inner.depth = 5
     seen = []
 
+    outer_bound = []
+
     def waits(cond, vm, then):          # in place of the wait: a call into the module
+        outer = mod.built.installed["sessions"][-1]
         with inner.activate():
             seen.append(mod.selftestDeep(2))
+        # the inner call gave back its own bindings, none of the outer's (still running)
+        pools = [b for m in mod.makers.values() if m.free for b in m.free]
+        outer_bound.append(outer.bindings and not any(
+            b is x for b in outer.bindings for x in pools))
         return 0
     monkeypatch.setattr(S, "virCondWaitUntil", waits)
     # the caller C hands a deferred call after the inner one: the outer's (C's count of
@@ -1292,7 +1374,7 @@ def test_a_call_made_while_another_runs_in_c_gives_it_back_its_depth(monkeypatch
             mod.selftestLocks(w.driver, vm, 1316000030000)
     finally:
         deferred[k] = real
-    assert seen == [2]
+    assert seen == [2] and outer_bound == [True]
     assert callers == ["selftestLocks"]
     assert [(t.name, t.depth) for t in inner.trace] == [
         ("selftestDeep", 5), ("selftestDepth", 6), ("selftestDepth", 7),

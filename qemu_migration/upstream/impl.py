@@ -330,8 +330,8 @@ def _maker(cls, ffi, ctype, init, inner=None):
     struct's bytes then ``c_bytes``, a view ``cbuf`` of the struct, made once),
     registered in the session's tables, then its first push; the C struct returned.  The
     binding keeps the C struct and the object alive; the session is handed to each sync,
-    not kept: no cycle, so a call's C memory and world go when the call's last reference
-    does, without the collector.
+    not kept: no cycle, so a call's world goes when the call's last reference does,
+    without the collector.
 
     Of a kind with ``IMAGE`` set, the pure rows (``_pure``: numbers, the process's C
     strings) are written once per distinct tuple of their values, into a prepared image
@@ -342,6 +342,13 @@ def _maker(cls, ffi, ctype, init, inner=None):
     the call) are written as the first push writes them, after.  Each row writes fields
     of its own, so the struct is byte for byte what the rows in their order would give:
     tests/test_upstream_c.py checks every binding made over the cases against that.
+    Such a binding made from an image reuses, where there is one, a binding of its kind a
+    call that ended gave back (``free``, the make's ``free``: ``CImpl._call`` gives back a
+    call's bindings when it returns, unless its sessions are kept), with its C struct and
+    view: the image copied over the whole struct leaves nothing of its last call, and
+    the rows after it are written as into a new one (the same check covers them).  The
+    pool keeps the structs alive (the binding holds them): at most as many per kind as
+    one call bound.
 
     ``inner``: the makes of the bindings the first push makes (``Session.c_<kind>``: a
     domain object's definition and private data), by the name of that method, called
@@ -358,10 +365,25 @@ def _maker(cls, ffi, ctype, init, inner=None):
         pure = []
     rest = [i for i in range(len(rows)) if i not in pure]
     lines = ["def make(s, py):",
-             "    c = new(ctype)",
-             "    cbuf = buffer(c)",
              "    vals = getter(py)"]
+    # a new binding and its new C struct (a binding's class has no __init__ of its own:
+    # Binding's test); ``free``: where the call's end gives it back (None: nowhere)
+    fresh = ["    c = new(ctype)",
+             "    cbuf = buffer(c)"]
+    new_b = ["    b = cls()",
+             "    b.c = c",
+             "    b.cbuf = cbuf",
+             "    b.addr = a = int(cast(uintptr, c))",
+             "    b.free = free"]
+    copied = ["    cbuf[:] = image[0]"]
+    if init is not None and cls.INIT_SELF:
+        copied.append("    init(c)")
+    copied.append("    sh = list(image[1])")
+
+    def ind(block):
+        return ["    " + x for x in block]
     if pure:
+        env["free"] = []
         keys = []
         for i in pure:
             key = _first_write(rows[i]).key or "{v}"
@@ -369,6 +391,7 @@ def _maker(cls, ffi, ctype, init, inner=None):
         lines += ["    key = (%s,)" % ", ".join(keys),
                   "    image = images.get(key)",
                   "    if image is None:"]
+        lines += ind(fresh)
         if init is not None:
             lines.append("        init(c)")
         lines.append("        sh = [None] * n")
@@ -377,26 +400,29 @@ def _maker(cls, ffi, ctype, init, inner=None):
         # row's text is the call's own, and an image kept for the process would point at
         # it after the call freed it)
         lines += ["        if len(images) < IMAGES_MAX and texts_kept(s):",
-                  "            images[key] = (cbuf[:], tuple(sh))",
-                  "    else:",
-                  "        cbuf[:] = image[0]"]
-        if init is not None and cls.INIT_SELF:
-            lines.append("        init(c)")
-        lines.append("        sh = list(image[1])")
+                  "            images[key] = (cbuf[:], tuple(sh))"]
+        lines += ind(new_b)
+        # a binding a call gave back, its struct made again from the image
+        lines += ["    elif free:",
+                  "        b = free.pop()",
+                  "        c = b.c",
+                  "        cbuf = b.cbuf",
+                  "        a = b.addr"]
+        lines += ind(copied)
+        lines.append("    else:")
+        lines += ind(fresh + copied + new_b)
     else:
+        env["free"] = None
+        lines += fresh
         if init is not None:
             lines.append("    init(c)")
         lines.append("    sh = [None] * n")
+        lines += new_b
     # (its Python values are ``vals`` from here: nothing reads them before the first push
     # ends; its bytes are read there)
-    # (a binding's class has no __init__ of its own: Binding's test)
-    lines += ["    b = cls()",
-              "    b.py = py",
-              "    b.c = c",
+    lines += ["    b.py = py",
               "    b.c_shadow = sh",
               "    b.py_shadow = vals",
-              "    b.cbuf = cbuf",
-              "    b.addr = a = int(cast(uintptr, c))",
               "    s.by_addr[a] = b",
               "    by_id = s.by_id",
               "    by_id[pyid(py)] = b",
@@ -414,6 +440,7 @@ def _maker(cls, ffi, ctype, init, inner=None):
     exec("\n".join(lines), env)
     make = env["make"]
     make.images = env["images"]
+    make.free = env["free"]
     return make
 
 
@@ -456,7 +483,8 @@ _STRUCT_CODES = {1: ("B", "b"), 2: ("H", "h"), 4: ("I", "i"), 8: ("Q", "q")}
 class Binding:
     """One Python object and its C struct, kept equal over the rows of ``ROWS``."""
     # (what _maker sets; a subclass may keep more)
-    __slots__ = ("py", "c", "addr", "c_shadow", "py_shadow", "c_bytes", "cbuf", "__dict__")
+    __slots__ = ("py", "c", "addr", "c_shadow", "py_shadow", "c_bytes", "cbuf", "free",
+                 "__dict__")
     kind = "?"
     ROWS: tuple = ()
     IMAGE = False       # its pure rows from a prepared image (_maker)
@@ -2284,7 +2312,20 @@ class CImpl:
         ret = self._rets.get(name)
         if ret is None:
             ret = self._rets[name] = _RETURNS.get(sig.ret, _as_is)
-        return r if ret is _as_is else ret(s, r)
+        if ret is not _as_is:
+            r = ret(s, r)
+        if self.kept is None:
+            # the call's bindings given back to their kinds' makes (_maker's ``free``): a
+            # later call's reuse them.  Nothing holds them now but the session, which goes
+            # with this frame (no C memory of a call is read after it returns; a kept
+            # session's are its own, and a call that raised keeps its own too); their
+            # objects let go of
+            for b in s.bindings:
+                f = b.free
+                if f is not None:
+                    b.py = b.py_shadow = None
+                    f.append(b)
+        return r
 
 
 _IMPLS: Dict[tuple, CImpl] = {}

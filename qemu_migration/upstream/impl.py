@@ -31,7 +31,7 @@ import re
 import struct
 from importlib import import_module
 from itertools import chain
-from operator import attrgetter, call, is_
+from operator import attrgetter, is_
 from typing import Dict, Optional
 
 from ..port import abi as ABI
@@ -428,8 +428,6 @@ def _maker(cls, ffi, ctype, init, inner=None):
               "    by_id[pyid(py)] = b",
               "    s.bindings.append(b)",
               "    s.cbufs.append(cbuf)",
-              "    s.py_getters.append(getter)",
-              "    s.pys.append(py)",
               "    s.c_all = s.py_all = None"]
     body = _push_lines(rows, rest, env)
     if any("setdef(" in line for line in body):
@@ -791,7 +789,7 @@ class Session:
     """The C side of one top-level call: the bindings and what keeps C memory alive.
     (Slots, and the tables few calls use made at their first use: a call makes one.)"""
     __slots__ = ("impl", "ffi", "lib", "uintptr", "world", "keep", "by_addr", "by_id",
-                 "bindings", "cbufs", "c_all", "py_getters", "pys", "py_all", "handles",
+                 "bindings", "cbufs", "c_all", "py_all", "handles",
                  "domlists", "ptrs", "structs", "cells", "entered", "exc")
 
     def __init__(self, impl, world):
@@ -804,7 +802,6 @@ class Session:
         self.bindings = []                          # every binding, in the order made
         self.cbufs = []                             # and a view of each one's C struct
         self.c_all = None                           # their bytes together at the last sync
-        self.py_getters, self.pys = [], []          # each one's Python values, and object
         self.py_all = None                          # those values in one list at the last sync
         self.handles: Dict[int, object] = {}
         self.domlists: Optional[Dict[int, object]] = None     # (domlist's, made there)
@@ -1187,7 +1184,7 @@ class Session:
 
     def _py_now(self):
         """Every binding's Python values now, in one list."""
-        return list(chain.from_iterable(map(call, self.py_getters, self.pys)))
+        return list(chain.from_iterable([b._py_values(b.py) for b in self.bindings]))
 
     def _py_shadows(self):
         """Every binding's Python values at its last sync, in one list (``py_all`` is
@@ -2045,10 +2042,6 @@ def _arg_converter(kind):
     return lambda s, v: int(v)
 
 
-def _as_is(s, r):
-    return r
-
-
 # how an entry point's result comes back to Python, by its C type (any other as it is)
 _RETURNS = {"void": lambda s, r: None, "char*": Session.pystr, "const char*": Session.pystr,
             "bool": lambda s, r: bool(r), "virDomainPtr": Session.dom_of}
@@ -2096,7 +2089,6 @@ class CImpl:
         self.event_states = {}  # Session.c_event_state's structs, by id of their object
         self.makers = {}        # each kind's make (_maker), by binding class
         self.cell_types = {}    # an out-parameter cell's C type, by the type it holds
-        self._cfns = {}         # the compiled entry points, by name, at their first call
         # qemuMigrationPrepareDirect's ``static int port``, where the module has it
         self._port = (built.ffi.cast("int *", built.static_address(B.PORT_STATIC))
                       if B.PORT_STATIC in built.statics else None)
@@ -2114,8 +2106,9 @@ class CImpl:
             except ImportError:
                 pymodule = None
         self.pymodule = pymodule
-        self._convs = {}        # each function's argument converter (_converter), by name
-        self._rets = {}         # and how its result comes back (_RETURNS), at its first call
+        # what a call of each function needs (_entry: its arguments' converter, ...), by
+        # name, from its first call
+        self._convs = {}
         self._fns = {}
         for name, sig in built.spec.signatures.items():
             if name not in built.spec.traced:
@@ -2232,8 +2225,15 @@ class CImpl:
             seen.append(k)
         lines.append("    return (%s)" % "".join("c%d, " % i for i in range(len(ks))))
         exec("\n".join(lines), env)
-        conv = self._convs[name] = env["convert"]
-        return conv
+        return env["convert"]
+
+    def _entry(self, name, sig):
+        """What a call of ``name`` needs, found at its first call: (its arguments'
+        converter, its entry point qmc_run_NAME, the port static where the function may
+        run WATCHED (``build.reaching``) else None, how its result comes back
+        (``_RETURNS``; None: as it is))."""
+        return (self._converter(name, sig), getattr(self.built.lib, "qmc_run_" + name),
+                self._port if name in self._port_fns else None, _RETURNS.get(sig.ret))
 
     def _call(self, name, sig, args):
         if len(args) != len(sig.params):
@@ -2244,15 +2244,12 @@ class CImpl:
         if self.kept is not None:
             self.kept.append(s)
         stack = built.installed["sessions"]
-        conv = self._convs.get(name)
-        if conv is None:
-            conv = self._converter(name, sig)
+        got = self._convs.get(name)
+        if got is None:
+            got = self._convs[name] = self._entry(name, sig)
+        conv, cfn, port, ret = got
         cargs = conv(s, args)
-        cfn = self._cfns.get(name)
-        if cfn is None:
-            cfn = self._cfns[name] = getattr(built.lib, "qmc_run_" + name)
         port_key = B.PORT_STATIC
-        port = self._port if name in self._port_fns else None
         if port is not None:
             # a C static is the module's; each world (host) keeps its own value
             outer = port[0]
@@ -2309,10 +2306,7 @@ class CImpl:
                 port[0] = outer
         if s.exc is not None:
             raise s.exc
-        ret = self._rets.get(name)
-        if ret is None:
-            ret = self._rets[name] = _RETURNS.get(sig.ret, _as_is)
-        if ret is not _as_is:
+        if ret is not None:
             r = ret(s, r)
         if self.kept is None:
             # the call's bindings given back to their kinds' makes (_maker's ``free``): a

@@ -1299,6 +1299,32 @@ def test_autodestroy_keys_are_told_again_after_a_stub_that_syncs_both_ways(monke
     assert seen.count("qmc_py_virHashLookup") == 0
 
 
+def test_the_drains_views_are_the_modules_own_arrays():
+    """The drain and the callbacks read C's counts and buffer (qmc_io, qmc_ev) through
+    views of their bytes: each is the module's array itself, both ways, item for item,
+    and stays so while the module is loaded (a view holds its buffer, which holds the
+    array's cdata: nothing else need)."""
+    import gc
+    mod = selftest_c()
+    io_v, events_v = mod.built.installed["views"]
+    gc.collect()
+    lib = mod.built.lib
+    assert (len(io_v), len(events_v)) == (5, B.EVENTS)
+    saved = io_v.tolist(), events_v.tolist()
+    try:
+        lib.qmc_io[4] = 123456
+        lib.qmc_ev[B.EVENTS - 1] = -(2 ** 40) - 3
+        assert io_v[4] == 123456 and events_v[B.EVENTS - 1] == -(2 ** 40) - 3
+        io_v[3] = -7
+        events_v[0] = 2 ** 50
+        assert lib.qmc_io[3] == -7 and lib.qmc_ev[0] == 2 ** 50
+    finally:
+        for i, v in enumerate(saved[0]):
+            io_v[i] = v
+        for i, v in enumerate(saved[1]):
+            events_v[i] = v
+
+
 def test_a_deferred_call_that_raises_drops_the_rest_of_its_drain():
     """A deferred call that raises ends its drain: the entries and deferred calls C
     buffered after it are dropped, the callback that read them is not made, and the run

@@ -1340,6 +1340,14 @@ def _install(built):
     # [3] records among them, [4] C's depth
     io = built.lib.qmc_io
     events = built.lib.qmc_ev
+    # the same two arrays as views of their bytes, where the drain and every callback read
+    # and write them (a view's item and ``tolist`` cost less than cffi's subscript and
+    # ``unpack``); the arrays are the module's, there while ``built`` is (each view holds
+    # its buffer, which holds the array's cdata)
+    io_v = memoryview(ffi.buffer(io)).cast("i")
+    events_v = memoryview(ffi.buffer(events)).cast("q")
+    state["views"] = (io_v, events_v)
+
     def made(fn):           # a deferred stub of one bound object (C hands a bound one)
         def call(s, w, caller, p):
             b = s.by_addr.get(p)
@@ -1422,7 +1430,6 @@ def _install(built):
     base_p = ffi.addressof(lib, "qmc_base")
     cstack = lib.qmc_cstack
     lib.qmc_watched = watched
-    unpack = ffi.unpack
     nstack = B.NSTACK
     nev = B.EVENTS
 
@@ -1464,8 +1471,8 @@ def _install(built):
         that raises (a porting mistake the world refuses: StrayClose, the status save's
         name check) ends the drain there: the events after it are dropped (the entry of
         WATCHED among them), and the run ends in that error."""
-        _, n, _, nrec, depth = unpack(io, 5)
-        io[0] = 0           # all read (the texts too: C runs not again before)
+        _, n, _, nrec, depth = io_v.tolist()
+        io_v[0] = 0         # all read (the texts too: C runs not again before)
         if n > nev:         # (stubs.c writes past its buffer: none of it is to be trusted)
             raise RuntimeError("qemu-migration: C buffered %d trace slots, more than its "
                                "buffer holds (build.py's EVENTS, %d)" % (n, nev))
@@ -1473,7 +1480,7 @@ def _install(built):
         if nrec:
             s = stack[-1]
             append = w.trace.append
-            it = iter(unpack(events, n))
+            it = iter(events_v[:n].tolist())
             for e in it:
                 if e >= 0:
                     try:
@@ -1492,7 +1499,7 @@ def _install(built):
                 else:
                     deferred[k](s, w, caller, p)
         elif n:
-            w.trace.extend(map(entry, unpack(events, n)))
+            w.trace.extend(map(entry, events_v[:n].tolist()))
         w.depth = depth
 
     def c_caller():
@@ -1517,7 +1524,7 @@ def _install(built):
         """Attach ``fn`` as the callback ``name``; the trace is brought up to date first."""
         def deco(fn):
             def callback(*args):
-                if io[0]:
+                if io_v[0]:
                     catch_up()
                 return fn(*args)
             ffi.def_extern(name=name, onerror=onerror)(callback)
@@ -1526,11 +1533,11 @@ def _install(built):
         return deco
 
     def catch_up():
-        if io[0]:
+        if io_v[0]:
             if stack:
                 drain()
             else:               # entered outside any call (helpers): no trace to go into
-                io[0] = 0
+                io_v[0] = 0
     state["catch_up"], state["attach"] = catch_up, ext
     errno_p = ffi.addressof(built.lib, "qmc_errno")
     clock_p = ffi.addressof(built.lib, "qmc_clock")

@@ -1325,6 +1325,19 @@ def test_the_drains_views_are_the_modules_own_arrays():
             events_v[i] = v
 
 
+def test_a_c_string_is_none_only_where_its_pointer_is_null():
+    """Session.pystr (and the callbacks' text) tells NULL by the pointer's truth: an empty
+    C string is "", not None."""
+    from qemu_migration.upstream import impl as I
+    mod = selftest_c()
+    ffi = mod.built.ffi
+    s = I.Session(mod, world_with())
+    empty = ffi.new("char[]", b"")
+    assert s.pystr(ffi.NULL) is None and s.pystr(ffi.cast("char *", 0)) is None
+    assert s.pystr(empty) == "" and s.pystr(ffi.cast("const char *", empty)) == ""
+    assert s.pystr(ffi.new("char[]", "d\u00e9j\u00e0".encode())) == "d\u00e9j\u00e0"
+
+
 def test_a_deferred_call_that_raises_drops_the_rest_of_its_drain():
     """A deferred call that raises ends its drain: the entries and deferred calls C
     buffered after it are dropped, the callback that read them is not made, and the run

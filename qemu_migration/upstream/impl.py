@@ -841,7 +841,7 @@ class Session:
         return buf
 
     def pystr(self, p):
-        if p == self.ffi.NULL:
+        if not p:               # (a C pointer is false where it is NULL)
             return None
         return self.ffi.string(p).decode("utf-8", "surrogateescape")
 
@@ -1621,7 +1621,7 @@ def _install(built):
     string = ffi.string
 
     def text(p):        # Session.pystr
-        if p == null:
+        if not p:
             return None
         return string(p).decode("utf-8", "surrogateescape")
 

@@ -327,6 +327,72 @@ def test_uri_parse_and_asprintf(impl, uri_in, ret, uri_out, raw):
     assert [e.raw for e in w.errors] == ([raw] if raw else [])
 
 
+def test_argument_cells_are_given_back_and_taken_as_new_ones():
+    """An argument's out-parameter cell goes back to its type's pool when the call returns
+    (its Ptr let go of) and the next call's argument takes it: NULL, 0 or the new value in
+    it, nothing of the call before (C leaving it alone leaves the Ptr as it was); its
+    view is its own C cell's bytes.  A kept session's cells stay its own."""
+    import gc
+    mod = selftest_c()
+    ffi = mod.built.ffi
+    pools = mod.free_cells
+    vm = make_vm()
+    w = world_with(vm)
+    w.peer_v3 = False
+    with w.activate():
+        o, ol = Ptr(), Ptr(5)
+        assert mod.selftestMigrate(w.driver, "conn", vm, 0, o, ol) == 0
+        assert o.value and ol.value == 5        # (the cookie written, its length left)
+        strs, ints = pools["char *"], pools["int"]
+        assert len(strs) == len(ints) == 1
+        cells = strs[0], ints[0]
+        assert all(c.ptr is None and c.value is None for c in cells)
+        for before in ((None, 0), ("preset", 9), (None, 0)):      # C writes neither here
+            o, ol = Ptr(before[0]), Ptr(before[1])
+            assert mod.selftestMigrate(w.driver, "conn", vm, VIR_MIGRATE_PEER2PEER,
+                                       o, ol) == 2
+            assert (o.value, ol.value) == before
+            assert (strs[0], ints[0]) == cells                    # taken and given back
+        mod.kept = kept = []
+        try:
+            o = Ptr()
+            assert mod.selftestUri("tcp:src:49152", o) == 0
+        finally:
+            mod.kept = None
+        assert strs == [] and kept[0].cells[id(o)] is cells[0] and cells[0].ptr is o
+        assert o.value == "tcp:dest.example.org:49153"
+        assert mod.selftestUri("tcp:src:49152", Ptr()) == 0
+        assert len(strs) == 1 and strs[0] is not cells[0]         # a new one
+    gc.collect()
+    cell = ints[0]
+    cell.c[0] = 77
+    assert cell.v[0] == 77
+    cell.v[0] = -3
+    assert cell.c[0] == -3 and ffi.typeof(cell.c) is ffi.typeof("int[1]")
+
+
+@pytest.mark.parametrize("ctype,value", [
+    ("char *", None), ("int", -5), ("bool", True), ("unsigned long long", 2 ** 63 + 7),
+    ("unsigned long", 2 ** 40), ("long", -(2 ** 40))])
+def test_a_cells_view_reads_what_cffi_reads(ctype, value):
+    """A Cell's view of its C cell (``_cell_format``) gives the raw value a pull compares,
+    as cffi reads the cell: a pointer's address, a bool as bool, an integer of its size
+    and sign."""
+    from qemu_migration.upstream import impl as I
+    mod = selftest_c()
+    ffi = mod.built.ffi
+    s = I.Session(mod, world_with())
+    if ctype == "char *":
+        value = s.cstr("text")
+    cell = I.Cell(s, Ptr(), ctype, ffi.new(ctype + "[1]"))
+    assert cell.raw == cell.v[0] == (False if ctype == "bool" else 0)
+    cell.c[0] = value
+    want = s.addr(cell.c[0]) if ctype == "char *" else cell.c[0]
+    assert cell.v[0] == want and type(cell.v[0]) is type(want)
+    cell.pull(s)
+    assert cell.ptr.value == ("text" if ctype == "char *" else value)
+
+
 def test_migrate_out_params(impl):
     kind, mod = impl
     vm = make_vm()
@@ -1048,17 +1114,17 @@ def _watching_cells(monkeypatch):
                 open_ids.discard(id(cell.ptr))
         return wrapped
     watched = []
-    real_init = I.Cell.__init__
+    real_take = I.Cell.take
 
-    def init(cell, s, ptr, ctype, c):
+    def take(cell, s, ptr):         # (a new cell's, or one given back by a call)
         watched.append((ptr, type(ptr)))
         ptr.__class__ = spy_class(type(ptr))
         open_ids.add(id(ptr))
         try:
-            real_init(cell, s, ptr, ctype, c)
+            return real_take(cell, s, ptr)
         finally:
             open_ids.discard(id(ptr))
-    monkeypatch.setattr(I.Cell, "__init__", init)
+    monkeypatch.setattr(I.Cell, "take", take)
     monkeypatch.setattr(I.Cell, "pull", opened(I.Cell.pull))
     monkeypatch.setattr(I.Cell, "push", opened(I.Cell.push))
     real_py_cell = I.Session.py_cell

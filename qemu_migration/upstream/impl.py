@@ -731,49 +731,73 @@ class CookieB(Binding):
     ROWS = (_str_row("lockState", "lockState"),)
 
 
+_CELL_FORMATS = {}      # an out-parameter cell's view's format, by the C type it holds
+
+
+def _cell_format(ffi, ctype):
+    """The memoryview format of one ``ctype`` (a pointer: its address; bool; an integer of
+    its size and sign), as cffi reads the cell: the same number, or bool."""
+    f = _CELL_FORMATS.get(ctype)
+    if f is None:
+        t = ffi.typeof(ctype)
+        if t.kind == "pointer":
+            f = "P"
+        elif t.cname in ("_Bool", "bool"):
+            f = "?"
+        else:
+            f = _STRUCT_CODES[ffi.sizeof(t)][int(ffi.cast(t, -1)) < 0]
+        _CELL_FORMATS[ctype] = f
+    return f
+
+
 class Cell:
     """An out-parameter: a Python Ptr and the C cell a ``T *`` parameter points at.  Not a
     binding: Python reaches a Ptr only through a stub it is handed (a ported caller's
     own), so the two sides are kept equal only there: C -> Python when a stub is handed
     it (``Session.py_cell``) and when the call returns, Python -> C after that stub;
-    each way only when that side changed it since (as a binding's row would be)."""
-    __slots__ = ("ptr", "c", "kind", "raw", "value")
+    each way only when that side changed it since (as a binding's row would be).
+    ``v``: a view of the cell's bytes, its raw value as one item (held with the cell:
+    it holds the cell's memory); ``free``: where the call's end gives it back (an
+    argument's cell, CImpl._converter's: a later call's argument takes it, ``take``),
+    or None."""
+    __slots__ = ("ptr", "c", "kind", "raw", "value", "v", "free")
 
-    def __init__(self, s, ptr, ctype, c):
-        self.ptr, self.c = ptr, c
+    def __init__(self, s, ptr, ctype, c, free=None):
+        self.c = c
         self.kind = ctype if ctype in ("char *", "bool") else "int"
+        self.v = memoryview(s.ffi.buffer(c)).cast(_cell_format(s.ffi, ctype))
+        self.free = free
+        self.take(s, ptr)
+
+    def take(self, s, ptr):
+        """The cell (new, or given back by a call that returned) as ``ptr``'s: its value in
+        C (NULL, 0 or false written where it is that), and kept as the last sync's."""
+        self.ptr = ptr
         self.value = v = ptr.value
         if v is None or (not v and self.kind != "char *"):
-            # a new C cell is zeroed: NULL, 0 or false is in it (write's raw value)
-            self.raw = False if self.kind == "bool" else 0
+            self.v[0] = self.raw = False if self.kind == "bool" else 0
         else:
             self.write(s, v)
+        return self
 
     def write(self, s, v):
         """The Python value ``v`` into C (and the raw C value it gives kept)."""
         c, kind = self.c, self.kind
         if kind == "char *":
             c[0] = s.cstr(v)
-            self.raw = s.addr(c[0])
         elif kind == "bool":
             c[0] = bool(v)
-            self.raw = bool(c[0])
         else:
             c[0] = 0 if v is None else int(v)
-            self.raw = int(c[0])
+        self.raw = self.v[0]
 
     def pull(self, s):
         """C -> Python, when C changed the cell since the last sync."""
-        c = self.c
-        if self.kind == "char *":
-            raw = int(s.ffi.cast(s.uintptr, c[0]))     # (Session.addr)
-            if raw != self.raw:
-                self.raw = raw
-                self.value = self.ptr.value = s.pystr(c[0])
-            return
-        raw = c[0]          # (cffi reads a bool cell as a bool, an integer one as an int)
+        raw = self.v[0]     # (a pointer's address; cffi's number or bool for the others)
         if raw != self.raw:
-            self.raw = self.value = self.ptr.value = raw
+            self.raw = raw
+            self.value = self.ptr.value = (s.pystr(self.c[0]) if self.kind == "char *"
+                                           else raw)
 
     def push(self, s):
         """Python -> C, when Python changed the value since the last sync."""
@@ -957,12 +981,8 @@ class Session:
     def pull_cells(self):
         """C -> Python for every out-parameter cell (when the call returns); a cell C left
         as it was is seen so here, without its pull's call (most are)."""
-        cast, uintptr = self.ffi.cast, self.uintptr
         for cell in self.cells.values():
-            if cell.kind == "char *":
-                if int(cast(uintptr, cell.c[0])) != cell.raw:
-                    cell.pull(self)
-            elif cell.c[0] != cell.raw:
+            if cell.v[0] != cell.raw:
                 cell.pull(self)
 
     def py_cell(self, p, ctype):
@@ -2096,6 +2116,7 @@ class CImpl:
         self.event_states = {}  # Session.c_event_state's structs, by id of their object
         self.makers = {}        # each kind's make (_maker), by binding class
         self.cell_types = {}    # an out-parameter cell's C type, by the type it holds
+        self.free_cells = {}    # the arguments' cells calls gave back, by the type they hold
         # qemuMigrationPrepareDirect's ``static int port``, where the module has it
         self._port = (built.ffi.cast("int *", built.static_address(B.PORT_STATIC))
                       if B.PORT_STATIC in built.statics else None)
@@ -2222,7 +2243,10 @@ class CImpl:
                               "            c%d = cl.c" % i,
                               "        else:"]
                     ind += "    "
-                lines += [ind + "cl = s.cells[pyid(x)] = Cell(s, x, %r, new(T%d))" % (k[5:], i),
+                # (a cell an earlier call gave back, else a new one: ``free``)
+                env["F%d" % i] = self.free_cells.setdefault(k[5:], [])
+                lines += [ind + "cl = s.cells[pyid(x)] = (F%d.pop().take(s, x) if F%d else"
+                                " Cell(s, x, %r, new(T%d), F%d))" % (i, i, k[5:], i, i),
                           ind + "c%d = cl.c" % i]
             elif k in ("bool", "int"):
                 lines.append("    c%d = %s(%s)" % (i, k, x))
@@ -2326,6 +2350,12 @@ class CImpl:
                 if f is not None:
                     b.py = b.py_shadow = None
                     f.append(b)
+            # and its arguments' cells (their Ptrs let go of)
+            for cl in s.cells.values():
+                f = cl.free
+                if f is not None:
+                    cl.ptr = cl.value = None
+                    f.append(cl)
         return r
 
 

@@ -1385,27 +1385,30 @@ def _install(built):
         # out-parameter, _ARG_KINDS): the stub gets a Ptr of its own, as py_cell makes one
         S.virTimeMs(Ptr(0))
 
-    # the reporters: their arguments in a text record (stubs.c's struct qmc_text)
+    # the reporters: their arguments in a text record (stubs.c's struct qmc_text; its
+    # pointer type found once, not parsed from its name at each record)
+    text_t = ffi.typeof("struct qmc_text *")
+
     def report(s, w, caller, p):
-        t = ffi.cast("struct qmc_text *", p)
+        t = ffi.cast(text_t, p)
         _reported(t.a, t.b, s.pystr(t.func), s.pystr(t.msg))
 
     def report_system(s, w, caller, p):
-        t = ffi.cast("struct qmc_text *", p)
+        t = ffi.cast(text_t, p)
         _reported_system(t.a, s.pystr(t.func), s.pystr(t.msg))
 
     def report_oom(s, w, caller, p):
-        _reported_oom(s.pystr(ffi.cast("struct qmc_text *", p).func))
+        _reported_oom(s.pystr(ffi.cast(text_t, p).func))
 
     def log(s, w, caller, p):
-        t = ffi.cast("struct qmc_text *", p)
+        t = ffi.cast(text_t, p)
         _logged(t.a, s.pystr(t.msg))
 
     def close(s, w, caller, p):
         _closed(int(ffi.cast("intptr_t", p)))
 
     def save_status(s, w, caller, p):
-        t = ffi.cast("struct qmc_text *", p)
+        t = ffi.cast(text_t, p)
         vm = s.py_ptr(t.p)
         name = None if t.a else s.pystr(t.msg)
         if vm.def_.name != name:
@@ -1415,13 +1418,13 @@ def _install(built):
 
     def cond(fn):           # a signal: the condition's name in a text record
         def call(s, w, caller, p):
-            t = ffi.cast("struct qmc_text *", p)
+            t = ffi.cast(text_t, p)
             fn(None if t.a else s.pystr(t.msg))
         return call
 
     def lookup(s, w, caller, p):
         # the key and C's answer (a) in a text record, the table as its handle (p)
-        t = ffi.cast("struct qmc_text *", p)
+        t = ffi.cast(text_t, p)
         key = s.pystr(t.msg)
         found = S.virHashLookup(s.from_handle(t.p), key) is not None
         if found != bool(t.a):

@@ -1007,6 +1007,62 @@ def test_a_calls_bindings_are_made_again_for_the_next_call_as_new_ones(monkeypat
     _images_used(seen)
 
 
+def test_a_returned_calls_session_is_emptied_and_taken_by_the_next_call(monkeypatch):
+    """A call that returns leaves its session emptied (no table of it holds anything of
+    the call, nor its world) for the next call, which takes it; a kept one, or a raising
+    call's, is not given back."""
+    from qemu_migration.upstream import impl as I
+    from qemu_migration.world import stubs as S
+    mod = selftest_c()
+    _selftest_calls(mod)
+    w = world_with()
+    with w.activate():                  # (a call with an out-parameter: its cell too)
+        assert mod.selftestUri("tcp:src:49152", Ptr()) == 0
+    pool = mod._sessions
+    assert len(pool) == 1
+    s = pool[0]
+    tables = ("keep", "by_addr", "by_id", "bindings", "cbufs", "handles", "ptrs",
+              "structs", "cells")
+    assert all(len(getattr(s, t)) == 0 for t in tables)
+    assert (s.world, s.c_all, s.py_all, s.domlists, s.exc, s.entered) == (
+        None, None, None, None, None, False)
+    running = []
+    real = S.virCondWaitUntil
+
+    def waits(*args):
+        running.append(mod.built.installed["sessions"][-1])
+        return real(*args)
+    monkeypatch.setattr(S, "virCondWaitUntil", waits)
+    vm = make_vm()
+    w = world_with(vm)
+    with w.activate():
+        mod.selftestLocks(w.driver, vm, 1316000030000)
+    assert running == [s] and pool == [s] and s.world is None and not s.bindings
+    mod.kept = kept = []
+    try:
+        _selftest_calls(mod)
+    finally:
+        mod.kept = None
+    assert pool == [] and kept[0] is s and kept[0].world is not None
+    deferred = mod.built.installed["deferred"]
+    k = I.DEFERRED.index("qemuDriverUnlock")
+    unlock = deferred[k]
+
+    def raising(s, w, caller, p):
+        raise RuntimeError("planted in the deferred unlock")
+    deferred[k] = raising
+    try:
+        vm = make_vm()
+        w = world_with(vm)
+        with w.activate(), pytest.raises(RuntimeError, match="planted"):
+            mod.selftestLocks(w.driver, vm, 1316000030000)
+    finally:
+        deferred[k] = unlock
+    assert pool == []
+    _selftest_calls(mod)
+    assert len(pool) == 1 and pool[0] is not s
+
+
 def test_kept_sessions_and_a_call_that_raised_give_no_binding_back():
     """The bindings of a call whose sessions are kept (``CImpl.kept``: C memory of theirs
     may be read after) or that raised stay the call's own; a call that returns gives its

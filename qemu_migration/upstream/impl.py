@@ -811,7 +811,8 @@ class Cell:
 
 class Session:
     """The C side of one top-level call: the bindings and what keeps C memory alive.
-    (Slots, and the tables few calls use made at their first use: a call makes one.)"""
+    (Slots, and the tables few calls use made at their first use: a call takes one, an
+    emptied one a call that returned gave back where there is one, ``reset``.)"""
     __slots__ = ("impl", "ffi", "lib", "uintptr", "world", "keep", "by_addr", "by_id",
                  "bindings", "cbufs", "c_all", "py_all", "handles",
                  "domlists", "ptrs", "structs", "cells", "entered", "exc")
@@ -834,6 +835,20 @@ class Session:
         self.cells: Dict[int, Cell] = {}          # id(Ptr) -> its out-parameter cell
         self.entered = False                        # True once C entered WATCHED
         self.exc: Optional[BaseException] = None
+
+    def reset(self):
+        """The session emptied, for another call (CImpl._call's ``sessions``)."""
+        self.keep.clear()
+        self.by_addr.clear()
+        self.by_id.clear()
+        self.bindings.clear()
+        self.cbufs.clear()
+        self.handles.clear()
+        self.ptrs.clear()
+        self.structs.clear()
+        self.cells.clear()
+        self.world = self.c_all = self.py_all = self.domlists = self.exc = None
+        self.entered = False
 
     # -- plumbing
     def addr(self, cdata):
@@ -2120,6 +2135,7 @@ class CImpl:
         self.makers = {}        # each kind's make (_maker), by binding class
         self.cell_types = {}    # an out-parameter cell's C type, by the type it holds
         self.free_cells = {}    # the arguments' cells calls gave back, by the type they hold
+        self._sessions = []     # the sessions calls that returned gave back, emptied
         # qemuMigrationPrepareDirect's ``static int port``, where the module has it
         self._port = (built.ffi.cast("int *", built.static_address(B.PORT_STATIC))
                       if B.PORT_STATIC in built.statics else None)
@@ -2274,7 +2290,12 @@ class CImpl:
             raise TypeError("%s takes %d arguments (%d given)" % (name, len(sig.params), len(args)))
         built = self.built
         world = current()
-        s = Session(self, world)
+        pool = self._sessions
+        if pool:
+            s = pool.pop()
+            s.world = world
+        else:
+            s = Session(self, world)
         if self.kept is not None:
             self.kept.append(s)
         stack = built.installed["sessions"]
@@ -2359,6 +2380,9 @@ class CImpl:
                 if f is not None:
                     cl.ptr = cl.value = None
                     f.append(cl)
+            # and the session itself, emptied (nothing of the call, nor its world, kept)
+            s.reset()
+            pool.append(s)
         return r
 
 

@@ -933,7 +933,9 @@ def _checking_images(monkeypatch, impl):
             for r, v in zip(cls.ROWS, vals):
                 I._first_write(r)(s, c, v)
             raw = [r[3](s, c) if r[2] is not None else None for r in cls.ROWS]
-            assert b.c_bytes == made == ffi.buffer(c)[:], cls.kind
+            assert made == ffi.buffer(c)[:], cls.kind
+            # (the bytes a pull compares with, kept where the kind has pulled rows)
+            assert (b.c_bytes == made) if b._pulled else (b not in s.pulled), cls.kind
             assert raw == b.c_shadow and vals == b.py_shadow, cls.kind
             assert s.by_addr[b.addr] is b and b.addr == s.addr(c), cls.kind
             seen.setdefault("bindings", []).append(b)
@@ -2020,6 +2022,33 @@ def test_a_pull_after_a_sync_with_no_c_write_since_reads_no_binding():
         s.pull()
         assert vm.refs == c.refs
         assert s.c_all == b"".join(s.cbufs)
+
+
+def test_a_kind_with_no_pulled_row_is_never_pulled():
+    """The driver's rows are all C's to read (none pulled): its binding is not among the
+    session's pulled ones, no pull reads its struct, and a C write there leaves Python
+    as it was; a pulled kind's write is still seen."""
+    from qemu_migration.upstream import impl as I
+    mod = selftest_c()
+    vm = make_vm()
+    w = world_with(vm)
+    with w.activate():
+        s = I.Session(mod, w)
+        d = s.c_driver(w.driver)
+        c = s.c_vm(vm)
+        drv = next(b for b in s.bindings if b.kind == "driver")
+        assert not drv._pulled and drv not in s.pulled and len(s.cbufs) == len(s.pulled)
+        assert {b.kind for b in s.pulled} >= {"vm", "def", "priv"}
+
+        class Unread:
+            def __getitem__(self, k):
+                raise AssertionError("the driver's bytes were read")
+        drv.cbuf = Unread()
+        before = w.driver.configDir
+        d.configDir = s.cstr("elsewhere")
+        c.refs += 3
+        s.pull()
+        assert vm.refs == c.refs and w.driver.configDir == before
 
 
 def test_the_functions_that_may_run_a_function_are_those_naming_it_or_one_that_does():

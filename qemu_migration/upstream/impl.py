@@ -426,15 +426,21 @@ def _maker(cls, ffi, ctype, init, inner=None):
               "    s.by_addr[a] = b",
               "    by_id = s.by_id",
               "    by_id[pyid(py)] = b",
-              "    s.bindings.append(b)",
-              "    s.cbufs.append(cbuf)",
-              "    s.c_all = s.py_all = None"]
+              "    s.bindings.append(b)"]
+    # (a kind C changes nothing of that Python reads, no row pulled: no pull looks at it,
+    # and its bytes are not kept)
+    pulled = bool(cls._pulled)
+    if pulled:
+        lines += ["    s.pulled.append(b)",
+                  "    s.cbufs.append(cbuf)"]
+    lines.append("    s.c_all = s.py_all = None")
     body = _push_lines(rows, rest, env)
     if any("setdef(" in line for line in body):
         lines.append("    setdef = s.handles.setdefault")
     lines += body
-    lines += ["    b.c_bytes = cbuf[:]",
-              "    return c"]
+    if pulled:
+        lines.append("    b.c_bytes = cbuf[:]")
+    lines.append("    return c")
     exec("\n".join(lines), env)
     make = env["make"]
     make.images = env["images"]
@@ -468,8 +474,9 @@ def _make_push(rows):
                 env["r%d" % i] = r[3]
                 read = "r%d(s, c)" % i
             lines.append("        sh[%d] = %s" % (i, read))
-    lines += ["    self.py_shadow = vals",
-              "    self.c_bytes = self.cbuf[:]"]
+    lines.append("    self.py_shadow = vals")
+    if any(r[2] is not None for r in rows):     # (the bytes a pull compares with)
+        lines.append("    self.c_bytes = self.cbuf[:]")
     exec("\n".join(lines), env)
     return env["push"]
 
@@ -814,7 +821,7 @@ class Session:
     (Slots, and the tables few calls use made at their first use: a call takes one, an
     emptied one a call that returned gave back where there is one, ``reset``.)"""
     __slots__ = ("impl", "ffi", "lib", "uintptr", "world", "keep", "by_addr", "by_id",
-                 "bindings", "cbufs", "c_all", "py_all", "handles",
+                 "bindings", "pulled", "cbufs", "c_all", "py_all", "handles",
                  "domlists", "ptrs", "structs", "cells", "entered", "exc")
 
     def __init__(self, impl, world):
@@ -825,7 +832,8 @@ class Session:
         self.by_addr: Dict[int, Binding] = {}
         self.by_id: Dict[int, Binding] = {}
         self.bindings = []                          # every binding, in the order made
-        self.cbufs = []                             # and a view of each one's C struct
+        self.pulled = []                            # those of a kind with pulled rows
+        self.cbufs = []                             # and a view of each of their structs
         self.c_all = None                           # their bytes together at the last sync
         self.py_all = None                          # those values in one list at the last sync
         self.handles: Dict[int, object] = {}
@@ -842,6 +850,7 @@ class Session:
         self.by_addr.clear()
         self.by_id.clear()
         self.bindings.clear()
+        self.pulled.clear()
         self.cbufs.clear()
         self.handles.clear()
         self.ptrs.clear()
@@ -1204,7 +1213,7 @@ class Session:
         if joined == self.c_all:
             return
         ffi = self.ffi
-        for b in self.bindings:         # a pull makes no binding and writes no C
+        for b in self.pulled:           # a pull makes no binding and writes no C
             now = b.cbuf[:]
             if now != b.c_bytes:
                 fn = b._pulls_by_ffi.get(ffi)       # the kind's pull in this module

@@ -1447,6 +1447,14 @@ def test_the_drains_views_are_the_modules_own_arrays():
             io_v[i] = v
         for i, v in enumerate(saved[1]):
             events_v[i] = v
+    # (and a call's view of qmc_defer, which it sets for its run and gives back after)
+    defer_v, defer_p = mod.built.installed["defer_v"], mod.built.installed["defer"]
+    assert len(defer_v) == 1 and defer_v[0] == defer_p[0] == lib.qmc_defer == 0
+    defer_v[0] = 5
+    try:
+        assert defer_p[0] == lib.qmc_defer == 5
+    finally:
+        defer_v[0] = 0
 
 
 def test_a_c_string_is_none_only_where_its_pointer_is_null():

@@ -1402,7 +1402,7 @@ def _install(built):
         if caller is None:
             raise RuntimeError("qemu-migration: virDomainObjIsActive deferred deeper than "
                                "C keeps the functions entered (build.py's NSTACK)")
-        _called_from(caller, S.virDomainObjIsActive, s.py_of(p))
+        in_frame(w, caller, S.virDomainObjIsActive, s.py_of(p))    # (_called_from's)
 
     def clock(s, w, caller, p):
         # its pointer is C's local (no entry point has an ``unsigned long long *``
@@ -1470,7 +1470,10 @@ def _install(built):
         virCondBroadcast=cond(S.virCondBroadcast), virHashLookup=lookup)
     assert set(by_name) == set(DEFERRED)
     deferred = state["deferred"] = [by_name[nm] for nm in DEFERRED]
-    state["defer"] = ffi.addressof(built.lib, "qmc_defer")
+    state["defer"] = defer_p = ffi.addressof(built.lib, "qmc_defer")
+    # (and as a view of its bytes, which a call reads and writes: cheaper than cffi's
+    # subscript; it holds its buffer, which holds the cdata)
+    state["defer_v"] = memoryview(ffi.buffer(defer_p)).cast("i")
 
     lib = built.lib
     sp_p = ffi.addressof(lib, "qmc_sp")
@@ -2319,7 +2322,7 @@ class CImpl:
             outer = port[0]
             cur = world.statics.get(port_key)
             port[0] = cur.value if cur is not None else 0
-        defer_p = built.installed["defer"]
+        defer_p = built.installed["defer_v"]
         defer = defer_p[0]
         pushed = False
         try:

@@ -702,6 +702,18 @@ if LIBVIRT_SRC:
         finally:
             c._port[0] = 0
 
+    def test_a_returned_session_no_longer_says_c_entered_prepare_direct():
+        """A call that entered qemuMigrationPrepareDirect gives its session back emptied
+        down to that flag (``Session.reset``): the next call to take it, which may never
+        enter it, must not write its world's port static back as if it had."""
+        c = _upstream("post")
+        w = world_with()
+        with w.activate():
+            assert c.qemuMigrationPrepareDirect(w.driver, "dconn", None, 0, Ptr(), Ptr(0),
+                                                None, Ptr(), "web1", DOMAIN_XML) == 0
+        assert "qemuMigrationPrepareDirect.port" in w.statics
+        assert c._sessions and not any(s.entered for s in c._sessions)
+
     def test_upstream_fixed_is_post_plus_one_line():
         post = X.extract_version("post", LIBVIRT_SRC).by_name()["qemuMigrationPerformJob"].text
         ex = X.extract_version("fixed", LIBVIRT_SRC)
@@ -1007,6 +1019,42 @@ def test_a_calls_bindings_are_made_again_for_the_next_call_as_new_ones(monkeypat
     again = [b for i, b in enumerate(made) if any(b is x for x in made[:i])]
     assert again and {b.kind for b in again} >= {"driver", "vm", "def", "priv"}
     _images_used(seen)
+
+
+def test_with_no_image_kept_a_make_takes_a_given_back_binding_zeroed(monkeypatch):
+    """Past IMAGES_MAX images, or once the module's table of texts is full
+    (``_texts_kept``), no image is kept, and every make of an imaged kind writes all its
+    rows: it too takes a binding a call gave back, its struct zeroed as a new one is (the
+    check of every binding made, each given back scribbled over), and the pools stay as
+    large as one call's bindings, where before they grew by every binding of every call."""
+    from qemu_migration.upstream import impl as I
+    mod = selftest_c()
+    # (as past either limit for the makes, the texts and event states kept as they are,
+    # so that the check's writes give the same bytes)
+    monkeypatch.setattr(I, "_texts_kept", lambda s: False)
+    seen = _checking_images(monkeypatch, mod)
+    sizes = []
+    for _ in range(6):
+        assert _selftest_calls(mod) == (0, 1, 0, "c")
+        sizes.append(sum(len(make.free) for make in seen["makes"]))
+        _scribbled_pools(seen, mod.built.ffi)
+    assert not any(seen["images"]) and seen["made"] > 6 * 4
+    assert sizes[0] and sizes == sizes[:1] * 6, sizes
+    made = seen["bindings"]
+    assert len({id(b) for b in made}) == sizes[0] < len(made)
+
+
+def test_a_trace_left_outside_any_call_is_let_go_at_the_next_callback():
+    """C code entered outside any call (a helper run through the module directly) leaves
+    the trace's dirty flag up with no call's trace to take it: the next callback's
+    catch-up lowers it, and a call after that has its own trace."""
+    mod = selftest_c()
+    built = mod.built
+    assert not built.installed["sessions"]
+    built.lib.qmc_io[0] = 1
+    built.installed["catch_up"]()
+    assert built.lib.qmc_io[0] == 0
+    assert _selftest_calls(mod) == (0, 1, 0, "c")
 
 
 def test_a_returned_calls_session_is_emptied_and_taken_by_the_next_call(monkeypatch):

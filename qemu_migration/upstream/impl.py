@@ -346,9 +346,11 @@ def _maker(cls, ffi, ctype, init, inner=None):
     call that ended gave back (``free``, the make's ``free``: ``CImpl._call`` gives back a
     call's bindings when it returns, unless its sessions are kept), with its C struct and
     view: the image copied over the whole struct leaves nothing of its last call, and
-    the rows after it are written as into a new one (the same check covers them).  The
-    pool keeps the structs alive (the binding holds them): at most as many per kind as
-    one call bound.
+    the rows after it are written as into a new one (the same check covers them).  A
+    make with no image for its values (the first, or any once no more are kept:
+    IMAGES_MAX, or the texts table full) takes one too, its struct zeroed as a new one
+    is.  The pool keeps the structs alive (the binding holds them): at most as many per
+    kind as the calls running at once bound.
 
     ``inner``: the makes of the bindings the first push makes (``Session.c_<kind>``: a
     domain object's definition and private data), by the name of that method, called
@@ -390,8 +392,16 @@ def _maker(cls, ffi, ctype, init, inner=None):
             keys.append(key.format(v="vals[%d]" % i))
         lines += ["    key = (%s,)" % ", ".join(keys),
                   "    image = images.get(key)",
-                  "    if image is None:"]
-        lines += ind(fresh)
+                  "    if image is None:",
+                  "        if free:",          # (a given-back struct zeroed: as new)
+                  "            b = free.pop()",
+                  "            c = b.c",
+                  "            cbuf = b.cbuf",
+                  "            a = b.addr",
+                  "            cbuf[:] = zero",
+                  "        else:"]
+        env["zero"] = bytes(ffi.sizeof(ffi.typeof(ctype).item))
+        lines += ind(ind(fresh + new_b))
         if init is not None:
             lines.append("        init(c)")
         lines.append("        sh = [None] * n")
@@ -401,7 +411,6 @@ def _maker(cls, ffi, ctype, init, inner=None):
         # it after the call freed it)
         lines += ["        if len(images) < IMAGES_MAX and texts_kept(s):",
                   "            images[key] = (cbuf[:], tuple(sh))"]
-        lines += ind(new_b)
         # a binding a call gave back, its struct made again from the image
         lines += ["    elif free:",
                   "        b = free.pop()",

@@ -22,7 +22,9 @@ whose 34 fields give it a dict of its own anyway, copies that dict: ``_dict_copi
 cheaper than calling the constructor (a run copies a driver, a domain object and
 a definition: 3.3 µs instead of 5.3), and a field added later is copied by the
 same rule; tests/test_world_copy.py fails if a field is left out or a container
-shared.
+shared.  A domain object's private data, its job and its monitor, and the driver, keep
+their fields in slots (a run makes one of each; the loader adds attributes of its own
+to a domain object, which therefore has none).
 """
 from dataclasses import dataclass, field, fields
 from typing import List, Optional
@@ -282,7 +284,7 @@ class SnapshotObjList:
     objs: dict = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class JobObj:
     """struct qemuDomainJobObj, less the condition variables."""
     active: int = QEMU_JOB_NONE
@@ -293,7 +295,7 @@ class JobObj:
     info_type: int = VIR_DOMAIN_JOB_NONE   # job.info.type; the rest of info is unused
 
 
-@dataclass
+@dataclass(slots=True)
 class QemuMonitor:
     """qemuMonitor: the monitor of a running guest's QEMU, as the monitor stubs are handed
     it (``priv->mon``), named "qemuMonitor" in a trace.  ``balloon``: the balloon's size
@@ -302,7 +304,7 @@ class QemuMonitor:
     balloon: Optional[int] = None
 
 
-@dataclass
+@dataclass(slots=True)
 class DomainObjPrivate:
     """qemuDomainObjPrivate: the job and the lock state the ported code touches, and the
     monitor the monitor stubs are handed."""
@@ -359,7 +361,7 @@ class DomainEventState:
     callbacks: list = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Driver:
     """struct qemud_driver: the domain list, the auto-destroy table, the event queue."""
     domains: dict = field(default_factory=dict)       # uuid -> DomainObj (driver->domains)

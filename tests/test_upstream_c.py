@@ -1057,11 +1057,43 @@ def test_a_trace_left_outside_any_call_is_let_go_at_the_next_callback():
     assert _selftest_calls(mod) == (0, 1, 0, "c")
 
 
+def _kept_calls(mod):
+    """The selftest's calls with their sessions kept (``CImpl.kept``); returns those."""
+    mod.kept = kept = []
+    try:
+        _selftest_calls(mod)
+    finally:
+        mod.kept = None
+    return kept
+
+
+def _a_call_that_raises(mod, made=None):
+    """A selftest call whose deferred driver unlock raises (planted) in the drain; its
+    world.  ``made``: a list each raise appends (the caller, the world's depth) to."""
+    from qemu_migration.upstream import impl as I
+    deferred = mod.built.installed["deferred"]
+    k = I.DEFERRED.index("qemuDriverUnlock")
+    unlock = deferred[k]
+
+    def raising(s, w, caller, p):
+        if made is not None:
+            made.append((caller, w.depth))
+        raise RuntimeError("planted in the deferred unlock")
+    deferred[k] = raising
+    try:
+        vm = make_vm()
+        w = world_with(vm)
+        with w.activate(), pytest.raises(RuntimeError, match="planted"):
+            mod.selftestLocks(w.driver, vm, 1316000030000)
+    finally:
+        deferred[k] = unlock
+    return w
+
+
 def test_a_returned_calls_session_is_emptied_and_taken_by_the_next_call(monkeypatch):
     """A call that returns leaves its session emptied (no table of it holds anything of
     the call, nor its world) for the next call, which takes it; a kept one, or a raising
     call's, is not given back."""
-    from qemu_migration.upstream import impl as I
     from qemu_migration.world import stubs as S
     mod = selftest_c()
     _selftest_calls(mod)
@@ -1088,26 +1120,9 @@ def test_a_returned_calls_session_is_emptied_and_taken_by_the_next_call(monkeypa
     with w.activate():
         mod.selftestLocks(w.driver, vm, 1316000030000)
     assert running == [s] and pool == [s] and s.world is None and not s.bindings
-    mod.kept = kept = []
-    try:
-        _selftest_calls(mod)
-    finally:
-        mod.kept = None
+    kept = _kept_calls(mod)
     assert pool == [] and kept[0] is s and kept[0].world is not None
-    deferred = mod.built.installed["deferred"]
-    k = I.DEFERRED.index("qemuDriverUnlock")
-    unlock = deferred[k]
-
-    def raising(s, w, caller, p):
-        raise RuntimeError("planted in the deferred unlock")
-    deferred[k] = raising
-    try:
-        vm = make_vm()
-        w = world_with(vm)
-        with w.activate(), pytest.raises(RuntimeError, match="planted"):
-            mod.selftestLocks(w.driver, vm, 1316000030000)
-    finally:
-        deferred[k] = unlock
+    _a_call_that_raises(mod)
     assert pool == []
     _selftest_calls(mod)
     assert len(pool) == 1 and pool[0] is not s
@@ -1117,7 +1132,6 @@ def test_kept_sessions_and_a_call_that_raised_give_no_binding_back():
     """The bindings of a call whose sessions are kept (``CImpl.kept``: C memory of theirs
     may be read after) or that raised stay the call's own; a call that returns gives its
     back."""
-    from qemu_migration.upstream import impl as I
     mod = selftest_c()
     _selftest_calls(mod)
 
@@ -1129,26 +1143,9 @@ def test_kept_sessions_and_a_call_that_raised_give_no_binding_back():
             if m.free:
                 del m.free[:]
     emptied()
-    mod.kept = kept = []
-    try:
-        _selftest_calls(mod)
-    finally:
-        mod.kept = None
+    kept = _kept_calls(mod)
     assert given() == [] and kept and all(b.py is not None for b in kept[0].bindings)
-    deferred = mod.built.installed["deferred"]
-    k = I.DEFERRED.index("qemuDriverUnlock")
-    unlock = deferred[k]
-
-    def raising(s, w, caller, p):
-        raise RuntimeError("planted in the deferred unlock")
-    deferred[k] = raising
-    try:
-        vm = make_vm()
-        w = world_with(vm)
-        with w.activate(), pytest.raises(RuntimeError, match="planted"):
-            mod.selftestLocks(w.driver, vm, 1316000030000)
-    finally:
-        deferred[k] = unlock
+    _a_call_that_raises(mod)
     assert given() == []
     _selftest_calls(mod)
     assert given()
@@ -1523,24 +1520,9 @@ def test_a_deferred_call_that_raises_drops_the_rest_of_its_drain():
     buffered after it are dropped, the callback that read them is not made, and the run
     ends in that error; what C buffers after that drain goes in as ever, at the depths C
     kept (its depth and functions entered are C's own, not replayed from the events)."""
-    from qemu_migration.upstream import impl as I
     mod = selftest_c()
-    deferred = mod.built.installed["deferred"]
-    k = I.DEFERRED.index("qemuDriverUnlock")
-    unlock = deferred[k]
     made = []
-
-    def raising(s, w, caller, p):
-        made.append((caller, w.depth))
-        raise RuntimeError("planted in the deferred unlock")
-    deferred[k] = raising
-    try:
-        vm = make_vm()
-        w = world_with(vm)
-        with w.activate(), pytest.raises(RuntimeError, match="planted in the deferred"):
-            mod.selftestLocks(w.driver, vm, 1316000030000)
-    finally:
-        deferred[k] = unlock
+    w = _a_call_that_raises(mod, made)
     assert made == [("selftestLocks", 1)]
     # virCondSignal and virCondBroadcast, buffered after the unlock, are dropped, and the
     # wait whose callback read them never ran; the rest comes from the next drain

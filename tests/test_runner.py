@@ -78,3 +78,19 @@ def test_the_port_module_is_read_once_per_version(monkeypatch):
         out = run_call(make_world(make_vm()), "pre", Call("qemuMigrationIsAllowed", "web1"))
         assert out["return"] is True
     assert runner._MODULES == {"pre": VERSIONS["pre"].module}
+
+
+def test_a_wakeup_no_wait_took_is_not_left_for_the_next_call():
+    """Each call brings its own wakeups (``record_call`` sets the world's to the call's,
+    keeping the list only when both are empty): an end of the other thread's job that
+    IsAllowed, which waits for nothing, left unused does not end that job for the next
+    call on the same world, whose wait then times out."""
+    from qemu_migration.world.constants import QEMU_JOB_MODIFY
+    w = make_world(make_vm(job=QEMU_JOB_MODIFY))
+    first = run_call(w, "post", Call("qemuMigrationIsAllowed", "web1", wakeups=["end-job"]))
+    assert first["return"] == 1 and w.wakeups == ["end-job"]
+    second = run_call(w, "post", Call("qemuMigrationPerformJob", "web1",
+                                      {"uri": "tcp:dest.example.org:49152"}))
+    assert second["return"] == -1 and w.wakeups == []
+    assert second["error"]["message"] == (
+        "Timed out during operation: cannot acquire state change lock")

@@ -76,7 +76,9 @@ CHECK_CACHED_STATE = False
 class StaleCopy(AssertionError):
     """A copy of a template whose domain was changed by hand before its run while it was
     still fresh with its template's states (``World.fresh``): the state before the call
-    read for it is not its own."""
+    read for it is not its own.  Raised at a copy whose state differs from the one the
+    template's first run took: the copy changed by hand, or, when that one ran first,
+    the next untouched copy."""
 
 
 _MODULES: dict = {}      # version -> its port module (``Version.module``, read once)
@@ -115,9 +117,10 @@ def record_call(world, version, call, impl=None):
                     if before is None:
                         before = states[uuid] = state_raw(vm, driver)
                     elif CHECK_CACHED_STATE and before != state_raw(vm, driver):
-                        raise StaleCopy("a fresh copy's domain %s is not as it was copied: "
-                                        "a setup that changes one sets world.fresh = True"
-                                        % vm.def_.name)
+                        raise StaleCopy("a fresh copy's domain %s is not as the state its "
+                                        "template's first run took (this copy or that one "
+                                        "was changed by hand: a setup that changes one sets "
+                                        "world.fresh = True)" % vm.def_.name)
                 else:
                     before = state_raw(vm, driver)
                 ret, failed, out = entry.invoke(mod, version, driver, vm, call.args)

@@ -15,22 +15,13 @@ from ..port import VERSIONS
 from ..port.registry import ENTRY_NAMES, ENTRY_POINTS, Call
 from ..world.constants import VIR_ERR_NO_DOMAIN
 from ..world.parsing import parse_domain_xml
-from ..world.runtime import TemplateStates, in_frame, swap_current
+from ..world import runtime
+from ..world.runtime import TemplateStates, in_frame
 from ..world.stubs import _, qemuReportError
 from .outcome import Outcome, domain_state, state_raw, trace_lines
 
 __all__ = ["ENTRY_NAMES", "Call", "record_call", "run_call", "run_scenario", "domain_state",
            "trace_lines"]
-
-
-def _lookup(world, call):
-    """The domain a call is about, looked up as the driver function in front of it does:
-    by its uuid, as the client's handle holds it, or by its name when the client never
-    had one (virDomainLookupByName).  None when it is not there (``_refuse``)."""
-    uuid = call.uuid
-    if uuid is None:
-        return world.driver.find_by_name(call.domain)
-    return world.driver.domains.get(uuid)
 
 
 def _refuse(world, call, entry):
@@ -96,7 +87,14 @@ def record_call(world, version, call, impl=None):
     mod = impl if impl is not None else _MODULES.get(version) or _module(version)
     entry = ENTRY_POINTS[call.function]
     states = world.fresh        # (an untouched copy's: its template's TemplateStates)
-    world.start_run(call.faults)
+    if states is not False:
+        # ``world.start_run(call.faults)`` on a fresh world (a case's copy), written out (a
+        # call the less a run): its record is made but for the plan and the descriptors
+        world.faults = call.faults
+        world.fds_at_start = world.fds_open.copy()
+        world.fresh = False
+    else:
+        world.start_run(call.faults)
     world.peer_v3 = call.peer_v3
     if call.wakeups or world.wakeups:      # (a copy's own list, empty: kept)
         world.wakeups = [*call.wakeups]
@@ -104,10 +102,18 @@ def record_call(world, version, call, impl=None):
     events_before = len(driver.events)
     vms = [*driver.domains.values()]
     driver.locked = True
-    outer = swap_current(world)     # as ``with world.activate():``
+    # made current as ``with world.activate():`` does, the cell (world/runtime.py ``_world``)
+    # written here without a call, the one before given back in the ``finally``
+    outer = runtime._world
+    runtime._world = world
     try:
         if call.domain:
-            vm = _lookup(world, call)
+            # looked up as the driver function in front of the call does: by its uuid, as
+            # the client's handle holds it, or by its name when the client never had one
+            # (virDomainLookupByName); None when it is not there (``_refuse``)
+            uuid = call.uuid
+            vm = (driver.find_by_name(call.domain) if uuid is None
+                  else driver.domains.get(uuid))
             if vm is not None:
                 vm.locked = True              # found: the caller holds its lock
                 if states.__class__ is TemplateStates:
@@ -133,7 +139,7 @@ def record_call(world, version, call, impl=None):
             before = None if vm is None else state_raw(vm, driver)
             ret, failed, out = entry.invoke(mod, version, driver, vm, call.args)
     finally:
-        swap_current(outer)
+        runtime._world = outer
     after_vm = vm if vm is not None else (world.assigned[-1] if world.assigned else None)
     if after_vm is None:
         locked = None

@@ -17,20 +17,13 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 from .errors import VirError
 from .objects import Driver, Ptr
 
-_world: Optional["World"] = None    # the current world; World.activate() sets it
+# the current world; World.activate() sets it, and the runner (engine/runner.py) writes it
+# itself around a run, as ``runtime._world`` (a run makes one: no call to swap it)
+_world: Optional["World"] = None
 
 
 def current() -> "World":
     return _world
-
-
-def swap_current(world):
-    """Make ``world`` the current world and return the one before: ``world.activate()``
-    without a context manager's object and calls, for the runner (a run makes one), which
-    swaps the one before back in a ``finally``."""
-    global _world
-    before, _world = _world, world
-    return before
 
 
 def in_frame(w, name, fn, *args):

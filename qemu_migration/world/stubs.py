@@ -36,7 +36,7 @@ from .errors import VirError, strerror
 from .objects import DomainObj, Event, Ptr
 from .parsing import DomainXMLError, parse_domain_xml
 from . import runtime
-from .runtime import current, recorded
+from .runtime import recorded
 
 # --- C library and error reporting (not traced: they are macros or libc) ------
 
@@ -65,8 +65,8 @@ def _report(domain, code, raw, reporter):
     runtime._world.raise_error(VirError(code, domain, raw, reporter))
 
 
-# The stubs called on most runs read the current world as ``runtime._world`` (the cell
-# ``current()`` returns; a call the less), the others through ``current()``.
+# The stubs read the current world as ``runtime._world``, the cell ``current()`` returns
+# (a call the less).
 
 def qemuReportError(code, fmt, *args):
     """virReportErrorHelper(VIR_FROM_QEMU, code, ...) from a qemu_*.c file."""
@@ -76,17 +76,17 @@ def qemuReportError(code, fmt, *args):
 
 def virDomainReportError(code, fmt, *args):
     """virReportErrorHelper(VIR_FROM_DOMAIN, code, ...) from src/conf/domain_conf.c."""
-    _report(VIR_FROM_DOMAIN, code, cfmt(fmt, args), current().frame)
+    _report(VIR_FROM_DOMAIN, code, cfmt(fmt, args), runtime._world.frame)
 
 
 def virReportSystemError(errnum, fmt, *args):
     """virReportSystemErrorFull: the detail gets ": <strerror>" appended."""
     _report(VIR_FROM_QEMU, VIR_ERR_SYSTEM_ERROR, cfmt(fmt, args) + ": " + strerror(errnum),
-            current().frame)
+            runtime._world.frame)
 
 
 def virReportOOMError():
-    _report(VIR_FROM_QEMU, VIR_ERR_NO_MEMORY, None, current().frame)
+    _report(VIR_FROM_QEMU, VIR_ERR_NO_MEMORY, None, runtime._world.frame)
 
 
 def _oom(domain, name):
@@ -116,7 +116,7 @@ def VIR_FORCE_CLOSE(fds, i):
     outcome: in C it would close one the process holds for itself (1 is stdout).
     """
     if fds[i] >= 0:
-        w = current()
+        w = runtime._world
         if fds[i] not in w.fds_open:
             raise StrayClose(fds[i], w.frame)
         w.fds_open.discard(fds[i])
@@ -143,7 +143,8 @@ def _touch(vm):
     touched, by the function running now.  (The stubs called on most runs spell the
     test out, ``if vm is not None and vm.freed: _touch(vm)``: a call the less.)"""
     if vm is not None and vm.freed:
-        current().touched_freed.append(current().frame)
+        w = runtime._world
+        w.touched_freed.append(w.frame)
 
 
 # --- clock, locks, references -------------------------------------------------
@@ -296,7 +297,7 @@ def _meanwhile(vm):
     (World.drop_wakeups, see _other_thread) happens here first.  qemuProcessStart is
     no such point (_lock_dropped passes it by): QEMU quitting inside it is the start
     failing, which the stub's own fault stands for."""
-    w = current()
+    w = runtime._world
     _lock_dropped(vm)
     if w.wakeups and w.wakeups[0] == "remove-domain":
         _wake(w, vm, w.wakeups.pop(0))
@@ -308,7 +309,7 @@ def _lock_dropped(vm):
     happen, in order, if the point allows them (WAKEUP_POINTS).  The function-level
     doPeer2PeerMigrate stub's _meanwhile is none (the whole migrations run the ported
     one).  True when a wakeup happened."""
-    w = current()
+    w = runtime._world
     point = w.frame
     if point not in DROP_POINTS:
         return False
@@ -603,7 +604,7 @@ def virGetHostUUID(uuid, *, fail):
     """
     if fail:
         return -1
-    uuid.value = current().driver.hostuuid
+    uuid.value = runtime._world.driver.hostuuid
     return 0
 
 
@@ -647,7 +648,7 @@ def qemuDomainExtractTLSSubject(certdir, *, fail):
     ``certdir``/server-cert.pem (not ported: it reads a certificate with gnutls).  Only
     called with TLS on for VNC or SPICE, which no world here turns on; its failure (an
     unreadable certificate) is not modelled."""
-    return "C=GB,O=Example,CN=%s" % current().driver.hostname
+    return "C=GB,O=Example,CN=%s" % runtime._world.driver.hostname
 
 
 # --- domain definitions ----------------------------------------------------------
@@ -733,7 +734,7 @@ def _find_by_uuid(driver, uuid):
 def virDomainObjIsDuplicate(doms, def_, check_active, *, fail):
     """virDomainObjIsDuplicate (domain_conf.c:11201 @ e2fb96d9): the real duplicate check
     against the driver's list (it allocates nothing)."""
-    vm = _find_by_uuid(current().driver, def_.uuid)
+    vm = _find_by_uuid(runtime._world.driver, def_.uuid)
     if vm is not None:
         if vm.def_.name != def_.name:
             _report(VIR_FROM_DOMAIN, VIR_ERR_OPERATION_FAILED,
@@ -747,7 +748,7 @@ def virDomainObjIsDuplicate(doms, def_, check_active, *, fail):
                     "virDomainObjIsDuplicate")
             return -1
         return 1
-    vm = current().driver.find_by_name(def_.name)
+    vm = runtime._world.driver.find_by_name(def_.name)
     if vm is not None:
         _report(VIR_FROM_DOMAIN, VIR_ERR_OPERATION_FAILED,
                 "domain '%s' already exists with uuid %s" % (def_.name, vm.def_.uuid),
@@ -766,7 +767,7 @@ def virDomainAssignDef(caps, doms, def_, live, *, fail):
     duplicate check first, which refuses an active domain, so only inactive ones
     are modelled.
     """
-    w = current()
+    w = runtime._world
     driver = w.driver
     vm = _find_by_uuid(driver, def_.uuid)
     if vm is not None:
@@ -793,7 +794,7 @@ def virDomainRemoveInactive(doms, vm, *, fail):
     the list no longer holds (QEMU's end-of-file handler took a transient guest out while
     the caller had it unlocked) is no entry: nothing more happens (hash.c:486)."""
     _touch(vm)
-    driver = current().driver
+    driver = runtime._world.driver
     vm.locked = False
     entry = driver.domains.pop(vm.def_.uuid, None)
     if entry is not None:
@@ -811,7 +812,7 @@ def virDomainDeleteConfig(configDir, autostartDir, vm, *, fail):
                                                          strerror(_errno.EACCES)),
                 "virDomainDeleteConfig")
         return -1
-    current().driver.deleted_configs.append(vm.def_.name)
+    runtime._world.driver.deleted_configs.append(vm.def_.name)
     return 0
 
 
@@ -921,7 +922,7 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
     if fail:
         _oom(VIR_FROM_QEMU, "qemuProcessStart")
         return _stop_failed(driver, vm)
-    current().log("qemu", "-incoming %s%s" % (migrateFrom, " (stdin fd %d)" % stdin_fd
+    runtime._world.log("qemu", "-incoming %s%s" % (migrateFrom, " (stdin fd %d)" % stdin_fd
                                                if stdin_fd >= 0 else ""))
     if virDomainSaveStatus(driver.caps, driver.stateDir, vm) < 0:   # :2909
         return _stop_failed(driver, vm)
@@ -931,7 +932,7 @@ def qemuProcessStart(conn, driver, vm, migrateFrom, start_paused, autodestroy, s
     if not start_paused:
         if qemuProcessStartCPUs(driver, vm, conn, VIR_DOMAIN_RUNNING_BOOTED,
                                 QEMU_ASYNC_JOB_NONE) < 0:
-            if current().last_error is None:
+            if runtime._world.last_error is None:
                 qemuReportError(VIR_ERR_INTERNAL_ERROR, "%s", "resume operation failed")
             return _stop_failed(driver, vm)
     else:
@@ -964,7 +965,7 @@ def qemuProcessStop(driver, vm, migrated, reason, *, fail):
     differential test, tests/test_process_start_c.py, shows the state the same).
     """
     _touch(vm)
-    current().log("qemu", "stopped migrated=%d" % migrated)
+    runtime._world.log("qemu", "stopped migrated=%d" % migrated)
     if vm.def_.id == -1:
         return
     if fail:
@@ -1056,7 +1057,7 @@ def _migration_run(driver, vm, flags, fail):
     command, :1471-1514) is no longer active at :1519: VIR_ERR_INTERNAL_ERROR "guest
     unexpectedly quit", -1 (the non-live pause before it is not modelled then; the
     function-level doPeer2PeerMigrate stub is no lock-drop point, so no check)."""
-    if current().frame in DROP_POINTS and not virDomainObjIsActive(vm):
+    if runtime._world.frame in DROP_POINTS and not virDomainObjIsActive(vm):
         qemuReportError(VIR_ERR_INTERNAL_ERROR, "%s", _("guest unexpectedly quit"))
         return -1
     if not (flags & VIR_MIGRATE_LIVE) and vm.state == VIR_DOMAIN_RUNNING:
@@ -1136,7 +1137,7 @@ def doPeer2PeerMigrate(driver, conn, vm, xmlin, dconnuri, uri, flags, dname, res
     """
     _touch(vm)
     _meanwhile(vm)
-    v3proto.value = current().peer_v3
+    v3proto.value = runtime._world.peer_v3
     ret = _migration_run(driver, vm, flags, fail)
     if not v3proto.value:
         return ret
@@ -1164,14 +1165,14 @@ def virDomainAuditStart(vm, reason, success, *, fail):
     """virDomainAuditStart (domain_audit.c:576 @ e2fb96d9): the audit record of a start
     (logged; it cannot fail)."""
     _touch(vm)
-    current().log("audit", "start reason=%s success=%s" % (reason, "yes" if success else "no"))
+    runtime._world.log("audit", "start reason=%s success=%s" % (reason, "yes" if success else "no"))
 
 
 def virDomainAuditStop(vm, reason, *, fail):
     """virDomainAuditStop (domain_audit.c:614 @ e2fb96d9): the audit record of a stop (logged;
     it cannot fail)."""
     _touch(vm)
-    current().log("audit", "stop reason=%s" % reason)
+    runtime._world.log("audit", "stop reason=%s" % reason)
 
 
 def virDomainEventNewFromObj(vm, type_, detail, *, fail):
@@ -1198,7 +1199,7 @@ def qemuDomainEventQueue(driver, event, *, fail):
 
 def pipe(fds, *, fail):
     """pipe(2); an injected failure is EMFILE and, like pipe(2), reports nothing."""
-    w = current()
+    w = runtime._world
     if fail:
         w.errno = _errno.EMFILE
         return -1
@@ -1212,7 +1213,7 @@ def virSetCloseExec(fd, *, fail):
     """virSetCloseExec (util.c:284 @ e2fb96d9): fcntl(F_SETFD); an injected failure is EBADF
     and reports nothing."""
     if fail:
-        current().errno = _errno.EBADF
+        runtime._world.errno = _errno.EBADF
         return -1
     return 0
 
@@ -1222,7 +1223,7 @@ def virFDStreamOpen(st, fd, *, fail):
     fcntl() calls would (EBADF, nothing
     reported).  On success the stream owns the fd.
     """
-    w = current()
+    w = runtime._world
     if fail:
         w.errno = _errno.EBADF
         return -1
@@ -1236,7 +1237,7 @@ def virFDStreamOpen(st, fd, *, fail):
 def strdup(s, *, fail):
     """strdup(3): NULL on allocation failure, reporting nothing."""
     if fail:
-        current().errno = _errno.ENOMEM
+        runtime._world.errno = _errno.ENOMEM
         return NULL
     return s
 
@@ -1253,7 +1254,7 @@ def virGetHostname(conn, *, fail):
     if fail:
         _oom(VIR_FROM_NONE, "virGetHostname")
         return NULL
-    return current().driver.hostname
+    return runtime._world.driver.hostname
 
 
 def virAsprintf(strp, fmt, *args, fail):

@@ -8,7 +8,8 @@ fails, where the real one can, the way it fails (see ``stubs.py``).
 """
 from .constants import (NULL, QEMU_MIGRATION_FLAGS, VIR_ERR_INTERNAL_ERROR,
                         VIR_ERR_INVALID_ARG, VIR_FROM_QEMU)
-from .runtime import current, recorded
+from . import runtime
+from .runtime import recorded
 from .stubs import (_meanwhile, _report, _waited, cfmt, qemuDriverLock, qemuDriverUnlock,
                     _touch)
 
@@ -25,7 +26,7 @@ def virCheckFlags(flags, supported=QEMU_MIGRATION_FLAGS):
     the caller returns its failure value then (the macro's ``return retval``)."""
     unsupported = flags & ~supported
     if unsupported:
-        w = current()
+        w = runtime._world
         _report(VIR_FROM_QEMU, VIR_ERR_INVALID_ARG,
                 cfmt("%s: unsupported flags (0x%x)", (w.frame, unsupported)),
                 w.frame)

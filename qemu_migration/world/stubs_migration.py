@@ -15,12 +15,13 @@ world/stubs.py.
 from .constants import NULL, VIR_ERR_INVALID_ARG, VIR_ERR_NO_MEMORY, VIR_FROM_DOMAIN, VIR_FROM_NONE
 from .errors import VirError
 from .hosts import Domain
-from .runtime import current, recorded
+from . import runtime
+from .runtime import recorded
 from .stubs import _touch
 
 
 def _report(domain, code, raw, reporter):
-    current().raise_error(VirError(code, domain, raw, reporter))
+    runtime._world.raise_error(VirError(code, domain, raw, reporter))
 
 
 # --- the destination's side of a finished migration ------------------------------------
@@ -60,7 +61,7 @@ def virDomainSaveConfig(configDir, def_, *, fail):
     if fail:
         _report(VIR_FROM_DOMAIN, VIR_ERR_NO_MEMORY, None, "virDomainSaveConfig")
         return -1
-    current().driver.saved_configs.append(def_.name)
+    runtime._world.driver.saved_configs.append(def_.name)
     return 0
 
 

@@ -21,7 +21,8 @@ import re
 from .constants import NULL, VIR_ERR_SYSTEM_ERROR, VIR_FROM_NONE, VIR_FROM_RPC
 from .errors import VirError, strerror
 from .hosts import Stream, remote_close
-from .runtime import current, recorded
+from . import runtime
+from .runtime import recorded
 from .stubs import (_meanwhile, _migration_run, _oom, _touch, qemuDriverLock,
                     qemuDriverUnlock, virDomainObjLock, virDomainObjRef, virDomainObjUnlock,
                     virDomainObjUnref)
@@ -77,7 +78,7 @@ def virConnectOpen(name, *, fail):
     injected failure is the allocation of the connection object (virGetConnect,
     datatypes.c:56: out of memory, VIR_FROM_NONE).  Returns a hosts.Connection or NULL.
     """
-    w = current()
+    w = runtime._world
     w.reset_last_error()
     if fail:
         _oom(VIR_FROM_NONE, "virGetConnect")
@@ -111,7 +112,7 @@ def virConnectClose(conn, *, fail):
     auto-destroy on that connection).  Not modelled: an error the close RPC may leave
     set (doPeer2PeerMigrate restores the error it saved before the call; the client
     of a migration closes after it read its error)."""
-    current().reset_last_error()
+    runtime._world.reset_last_error()
     conn.refs -= 1
     if conn.refs == 0:
         _release(conn)
@@ -137,7 +138,7 @@ def virStreamNew(conn, flags, *, fail):
     stream on ``conn`` (virGetStream, datatypes.c:1081), which takes a reference on the
     connection.  The injected failure is the allocation of the stream: out of memory
     (VIR_FROM_NONE, reported by virGetStream), NULL returned, the connection untouched."""
-    current().reset_last_error()
+    runtime._world.reset_last_error()
     if fail:
         _oom(VIR_FROM_NONE, "virGetStream")
         return NULL

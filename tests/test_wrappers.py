@@ -1,10 +1,14 @@
 """The tracing wrappers: made per function with its own parameters where they can be, the
 generic ``*args`` wrapper elsewhere, and both record the same trace and pass the same
 arguments."""
+import pathlib
+import types
+
 import pytest
 
 from qemu_migration.world import runtime
-from qemu_migration.world.runtime import World, _positional, current, in_frame, ported, stub
+from qemu_migration.world.runtime import (Goto, World, _positional, current, goto, in_frame,
+                                          ported, stub)
 
 
 def _ported_fns():
@@ -173,3 +177,24 @@ def test_in_frame_names_the_frame_and_gives_it_back_however_it_ends():
     with pytest.raises(ValueError, match="inner"):
         in_frame(w, "inner", boom)
     assert w.frame == "outer"
+
+
+@pytest.mark.parametrize("label", ["cleanup", "endjob", "", "é"])
+def test_a_goto_carries_its_label_in_a_field_its_constructor_fills(label):
+    """``Goto.label`` is ImportError's ``msg``, filled by the C constructor with the one
+    argument goto() gives (no property call); the exception reads as it did."""
+    with pytest.raises(Goto) as got:
+        goto(label)
+    g = got.value
+    assert g.label == label and g.args == (label,) and isinstance(g, Exception)
+    assert str(g) == label and repr(g) == "Goto(%r)" % (label,)
+    assert type(vars(Goto)["label"]) is types.MemberDescriptorType
+
+
+def test_nothing_in_the_port_or_the_world_catches_what_a_goto_is_besides():
+    """A Goto is an ImportError (its label's field): no handler of one in the code
+    ported functions run in may catch a goto on its way to its dispatch loop."""
+    root = pathlib.Path(runtime.__file__).parent.parent
+    for pkg in ("port", "world"):
+        for path in (root / pkg).glob("*.py"):
+            assert "except ImportError" not in path.read_text(), path

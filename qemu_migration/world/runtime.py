@@ -89,15 +89,19 @@ class _Activation:
         _world = self.before
 
 
-class Goto(Exception):
+class Goto(ImportError):
     """``goto label;``: raised by goto(), caught by the function's label dispatch loop.
 
     No ``__init__`` of its own (a run raises a few; a Python-level constructor doubled
-    their cost): the label is the exception's one argument."""
+    their cost): the label is the exception's one argument.  ``ImportError`` is its base
+    only for the C-level field its constructor fills with that one argument (``msg``),
+    which ``label`` reads: a read of it is no call (a property was, 1.6 a run, about 330
+    instructions each).  Nothing catches an ImportError around ported code, and a Goto
+    never leaves the function whose dispatch loop catches it.  (``StopIteration.value``
+    would do the same at a little less cost, but a StopIteration that escaped through
+    ``map`` or an iterator would end the iteration silently.)"""
 
-    @property
-    def label(self):
-        return self.args[0]
+    label = ImportError.msg
 
 
 def goto(label):

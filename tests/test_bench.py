@@ -80,8 +80,8 @@ def _per_case(benchmark, cases, runs_per_round, impl=None, versions=VERSION_NAME
 
 def _recorded(world, version, call, impl=None):
     """``record_call`` and the state after the call read, as ``diff`` reads it of every
-    run: the outcome takes it from the world at its first read, so a figure of
-    ``record_call`` alone would leave that cost out rather than save it."""
+    run (the outcome takes it when the call returns; it was taken at its first read, and
+    the figures before that counted it here)."""
     o = record_call(world, version, call, impl)
     o.after_raw
     return o

@@ -230,13 +230,9 @@ def domain_state(vm, driver):
     return state_words(state_raw(vm, driver))
 
 
-_NOW = object()      # (``state_raw``'s default lock: the one the domain has now)
-
-
-def state_raw(vm, driver, locked=_NOW):
+def state_raw(vm, driver):
     """What ``domain_state`` reads of a domain object now, unnamed (a tuple: cheap to take
-    at a moment and put into words later with ``state_words``); ``locked``, when given,
-    stands for the lock it has now (``Outcome.after_raw``: the lock as the call left it)."""
+    at a moment and put into words later with ``state_words``)."""
     priv = vm.privateData
     job = priv.job
     def_ = vm.def_
@@ -245,7 +241,7 @@ def state_raw(vm, driver, locked=_NOW):
     # (the values as they are: ``state_words`` makes "exists", "in_list" and "persistent"
     # of them, so that taking them costs no calls)
     return (vm.freed, def_.name, uuid, driver.domains.get(uuid) is vm, vm.refs,
-            vm.locked if locked is _NOW else locked, vm.persistent, def_.id, vm.state, vm.reason, job.active,
+            vm.locked, vm.persistent, def_.id, vm.state, vm.reason, job.active,
             job.asyncJob, job.phase, job.mask, job.info_type, job.start, priv.lockState,
             uuid in driver.autodestroy, len(vm.snapshots.objs), len(def_.hostdevs),
             None if new_def is None else new_def.name)
@@ -420,30 +416,19 @@ class Outcome(Mapping):
     dict); it is not a dict, so what writes outcomes (JSON, marshal) writes
     ``as_dict()`` (``plain``).
     """
-    __slots__ = ("call", "world", "ret", "failed", "out", "before_raw", "_after_raw",
-                 "_after_vm", "_after_locked", "events_from", "vms", "_objs", "_values",
-                 "_whole")
+    __slots__ = ("call", "world", "ret", "failed", "out", "before_raw", "after_raw",
+                 "events_from", "vms", "_objs", "_values", "_whole")
 
-    def __init__(self, call, world, ret, failed, out, before_raw, after_vm, after_locked,
-                 events_from, vms):
+    def __init__(self, call, world, ret, failed, out, before_raw, after_raw, events_from,
+                 vms):
         self.call, self.world, self.ret, self.failed, self.out = call, world, ret, failed, out
-        self.before_raw = before_raw
-        # the state after: taken from the world at its first read (``after_raw``)
-        self._after_raw, self._after_vm, self._after_locked = None, after_vm, after_locked
+        # the called-about domain's states before and after the call, as ``state_raw``
+        # (None for no domain); the one after with the domain's lock as the call left it
+        # (the caller released it after: ``record_call``), a plain field (every reader of
+        # a batch, ``diff``, reads it: taken at a first read, it cost a property's call)
+        self.before_raw, self.after_raw = before_raw, after_raw
         self.events_from, self.vms = events_from, vms
         self._objs = self._whole = self._values = None   # (the values: made at a first read)
-
-    @property
-    def after_raw(self):
-        """The called-about domain's state after the call, as ``state_raw`` (None for no
-        domain), taken at its first read from the world the run left (which does not
-        change after the run), with the domain's lock as the call left it: the caller
-        released it after the call (``record_call``)."""
-        vm = self._after_vm
-        if vm is not None:
-            self._after_raw = state_raw(vm, self.world.driver, self._after_locked)
-            self._after_vm = None
-        return self._after_raw
 
     def __getitem__(self, key):
         values = self._values

@@ -142,14 +142,14 @@ def record_call(world, version, call, impl=None):
         runtime._world = outer
     after_vm = vm if vm is not None else (world.assigned[-1] if world.assigned else None)
     if after_vm is None:
-        locked = None
+        after = None
     else:
-        # its state after the call is taken where it is read, with the lock it has now
-        # (Outcome.after_raw): what the caller does next is release the domain it holds
-        locked = after_vm.locked
+        # its state after the call, taken now, with the lock the call left: what the
+        # caller does next is release the domain it holds
+        after = state_raw(after_vm, driver)
         if call.domain and not after_vm.freed:
             after_vm.locked = False
-    return Outcome(call, world, ret, failed, out, before, after_vm, locked, events_before, vms)
+    return Outcome(call, world, ret, failed, out, before, after, events_before, vms)
 
 
 def run_call(world, version, call, impl=None):

@@ -10,11 +10,12 @@ from qemu_migration.analysis import cases as C
 from qemu_migration.engine.runner import run_call
 from qemu_migration.port import MIGRATION_C, PORTED, STATICS, VERSIONS, callees, cookie, qemu_domain
 from qemu_migration.loader.cint import C_TYPES
-from qemu_migration.port.registry import (ENTRY_NAMES, ENTRY_POINTS, LONG, SHORT,
+from qemu_migration.port.registry import (ENTRY_NAMES, ENTRY_POINTS, LONG, SHORT, _cookie_outs,
                                           flags_value, resolve)
 from qemu_migration.upstream import build as B
 from qemu_migration.world import parsing, stubs, xmlutil
 from qemu_migration.world.constants import VIR_MIGRATE_LIVE, VIR_MIGRATE_PEER2PEER
+from qemu_migration.world.objects import OutParam
 
 PORT_DIR = Path(inspect.getfile(qemu_domain)).parent
 
@@ -133,3 +134,13 @@ def test_world_parser_slot_says_when_empty():
         parsing._PARSER[:] = saved
     with pytest.raises(parsing.DomainXMLError, match="<t>"):
         parsing.parse_domain_xml("<domain", "<t>")
+
+
+def test_the_cookie_out_parameters_are_made_as_outparam_makes_them():
+    """``_cookie_outs`` makes ``OutParam("cookieout"), OutParam("cookieoutlen", 0)``
+    without their constructor: the same class, roles and values, new at each call."""
+    got, again = _cookie_outs(), _cookie_outs()
+    want = (OutParam("cookieout"), OutParam("cookieoutlen", 0))
+    assert [(type(p), p.role, p.value) for p in got] == [(type(p), p.role, p.value)
+                                                         for p in want]
+    assert all(a is not b for a, b in zip(got, again))

@@ -192,7 +192,8 @@ def virBufferAsprintf(buf, fmt, *args):
         return
     if buf.size == 0 and _grow(buf, 100) < 0:
         return
-    text = fmt % tuple("(null)" if a is None else a for a in args)
+    text = fmt % (args if None not in args       # (the common case: no NULL to spell)
+                  else tuple("(null)" if a is None else a for a in args))
     count = len(text.encode())
     if count >= buf.size - buf.use:
         if _grow(buf, count + 1 if count + 1 > 1000 else 1000) < 0:
@@ -214,6 +215,7 @@ def virBufferAddLit(buf, text):
 
 
 _ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;"}
+_ESCAPED = frozenset(_ESCAPES)
 
 
 def virBufferEscapeString(buf, fmt, s):
@@ -222,7 +224,7 @@ def virBufferEscapeString(buf, fmt, s):
     only from a string that needed escaping."""
     if s is None or buf.error:
         return
-    if not any(c in _ESCAPES for c in s):
+    if _ESCAPED.isdisjoint(s):      # (no character to escape: a test at C speed)
         virBufferAsprintf(buf, fmt, s)
         return
     escaped = "".join(_ESCAPES.get(c, c) for c in s
@@ -264,11 +266,12 @@ def virUUIDParse(uuidstr, out):
             cur += 1
             continue
         pair = s[cur:cur + 2]
-        if len(pair) < 2 or any(c not in "0123456789abcdefABCDEF" for c in pair):
+        # (a pair is two hex digits when stripping them leaves nothing: no generator)
+        if len(pair) < 2 or pair.strip("0123456789abcdefABCDEF"):
             return -1
         digits.append(pair.lower())
         cur += 2
-    if any(c not in C_SPACE for c in s[cur:]):
+    if s[cur:].strip(C_SPACE):      # anything but white space after the digits
         return -1
     h = "".join(digits)
     out.value = "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])

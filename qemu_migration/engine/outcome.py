@@ -419,16 +419,7 @@ class Outcome(Mapping):
     __slots__ = ("call", "world", "ret", "failed", "out", "before_raw", "after_raw",
                  "events_from", "vms", "_objs", "_values", "_whole")
 
-    def __init__(self, call, world, ret, failed, out, before_raw, after_raw, events_from,
-                 vms):
-        self.call, self.world, self.ret, self.failed, self.out = call, world, ret, failed, out
-        # the called-about domain's states before and after the call, as ``state_raw``
-        # (None for no domain); the one after with the domain's lock as the call left it
-        # (the caller released it after: ``record_call``), a plain field (every reader of
-        # a batch, ``diff``, reads it: taken at a first read, it cost a property's call)
-        self.before_raw, self.after_raw = before_raw, after_raw
-        self.events_from, self.vms = events_from, vms
-        self._objs = self._whole = self._values = None   # (the values: made at a first read)
+    # (made by ``make_outcome``: no constructor of its own)
 
     def __getitem__(self, key):
         values = self._values
@@ -472,6 +463,25 @@ class Outcome(Mapping):
 
     def __repr__(self):
         return "Outcome(%r)" % (self.as_dict(),)
+
+
+_new_outcome = object.__new__
+
+
+def make_outcome(call, world, ret, failed, out, before_raw, after_raw, events_from, vms):
+    """A run's ``Outcome``: made here, a function, not by a constructor of the class (a
+    Python-level ``__init__`` runs inside a C-level call, dearer than a function's; a run
+    makes one)."""
+    o = _new_outcome(Outcome)
+    o.call, o.world, o.ret, o.failed, o.out = call, world, ret, failed, out
+    # the called-about domain's states before and after the call, as ``state_raw`` (None
+    # for no domain); the one after with the domain's lock as the call left it (the caller
+    # released it after: ``record_call``), a plain field (every reader of a batch,
+    # ``diff``, reads it: taken at a first read, it cost a property's call)
+    o.before_raw, o.after_raw = before_raw, after_raw
+    o.events_from, o.vms = events_from, vms
+    o._objs = o._whole = o._values = None   # (the values: made at a first read)
+    return o
 
 
 def plain(outcome):

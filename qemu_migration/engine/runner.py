@@ -18,7 +18,7 @@ from ..world.parsing import parse_domain_xml
 from ..world import runtime
 from ..world.runtime import TemplateStates, in_frame
 from ..world.stubs import _, qemuReportError
-from .outcome import Outcome, domain_state, state_raw, trace_lines
+from .outcome import domain_state, make_outcome, state_raw, trace_lines
 
 __all__ = ["ENTRY_NAMES", "Call", "record_call", "run_call", "run_scenario", "domain_state",
            "trace_lines"]
@@ -149,7 +149,7 @@ def record_call(world, version, call, impl=None):
         after = state_raw(after_vm, driver)
         if call.domain and not after_vm.freed:
             after_vm.locked = False
-    return Outcome(call, world, ret, failed, out, before, after, events_before, vms)
+    return make_outcome(call, world, ret, failed, out, before, after, events_before, vms)
 
 
 def run_call(world, version, call, impl=None):

@@ -9,7 +9,7 @@ from qemu_migration.engine.outcome import (OUTCOME_KEYS, domain_state, driver_st
                                            state_raw, state_words, world_state)
 from qemu_migration.world.constants import (VIR_ERR_OPERATION_FAILED, VIR_FROM_QEMU,
                                             VIR_MIGRATE_PEER2PEER)
-from qemu_migration.world.errors import UndressedError, VirError
+from qemu_migration.world.errors import UndressedError, VirError, new_error
 from qemu_migration.world.objects import DomainDef, Event
 
 
@@ -206,3 +206,13 @@ def test_an_error_is_a_value_of_its_class_and_fields():
         with pytest.raises(AttributeError):
             setattr(a, name, 2)
     assert a == b
+
+
+def test_an_error_made_by_new_error_is_the_one_its_constructor_makes():
+    """``new_error`` (the stubs' reports) makes what ``VirError(...)`` makes: same class,
+    fields, equality, hash and dict."""
+    for fields in [(1, 10, "x", "f"), (2, 0, None, "qemuMigrationBegin")]:
+        got, want = new_error(*fields), VirError(*fields)
+        assert type(got) is VirError and got == want and hash(got) == hash(want)
+        assert (got.code, got.domain, got.raw, got.reporter) == fields
+        assert got.as_dict() == want.as_dict() and repr(got) == repr(want)

@@ -5,8 +5,8 @@ import pytest
 
 from conftest import UUID2, Call, make_vm, make_world
 from qemu_migration.world import stubs
-from qemu_migration.world.constants import (DEFAULT_JOB_MASK, QEMU_ASYNC_JOB_NONE,
-                                            QEMU_MIGRATION_PHASE_PERFORM2,
+from qemu_migration.world.constants import (DEFAULT_JOB_MASK, JOB_MASK, QEMU_ASYNC_JOB_NONE,
+                                            QEMU_JOB_ASYNC_NESTED, QEMU_MIGRATION_PHASE_PERFORM2,
                                             VIR_DOMAIN_JOB_NONE, VIR_DOMAIN_JOB_UNBOUNDED)
 from qemu_migration.world.errors import VirError
 from qemu_migration.world.objects import GraphicsDef, Ptr
@@ -539,3 +539,12 @@ def test_the_daemon_taking_finish_is_a_point_where_qemu_may_have_quit():
     assert w.drop_wakeups_fired == [("daemon:domainMigrateFinish3", 3)]
     assert (vm.def_.id, vm.state, vm.reason) == (-1, 5, 6)    # SHUTOFF/failed, still listed
     assert w.driver.domains[vm.def_.uuid] is vm and vm.persistent
+
+
+def test_job_mask_is_the_macros_shift_for_every_number():
+    """JOB_MASK looks the job kinds' masks up (a table's ``__getitem__``) and shifts any
+    other number as qemu_domain.h's macro does (a negative shift refused as before)."""
+    assert [JOB_MASK(j) for j in range(1, 40)] == [1 << (j - 1) for j in range(1, 40)]
+    assert JOB_MASK(QEMU_JOB_ASYNC_NESTED) == 128 and DEFAULT_JOB_MASK == 0b10011
+    with pytest.raises(ValueError):
+        JOB_MASK(0)

@@ -29,9 +29,20 @@ QEMU_ASYNC_JOB_DUMP = 4
 QEMU_ASYNC_JOB_NAMES = ["none", "migration out", "migration in", "save", "dump"]
 
 
-def JOB_MASK(job):
-    """qemu_domain.h JOB_MASK(job): one bit per job kind, QUERY is bit 0."""
-    return 1 << (job - 1)
+class _JobMasks(dict):
+    """qemu_domain.h JOB_MASK(job): one bit per job kind, QUERY is bit 0.  The masks of
+    the job kinds are looked up (``JOB_MASK`` is the table's ``__getitem__``: no Python
+    frame, about one call a run); any other number is shifted as the macro does."""
+    __slots__ = ()
+
+    def __missing__(self, job):
+        return 1 << (job - 1)
+
+
+_JOB_MASKS = _JobMasks()
+for _job in range(QEMU_JOB_QUERY, len(QEMU_JOB_NAMES)):
+    _JOB_MASKS[_job] = _JOB_MASKS.__missing__(_job)
+JOB_MASK = _JOB_MASKS.__getitem__
 
 
 DEFAULT_JOB_MASK = (JOB_MASK(QEMU_JOB_QUERY) | JOB_MASK(QEMU_JOB_DESTROY)

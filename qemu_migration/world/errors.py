@@ -52,9 +52,8 @@ def dress(code, raw):
     return with_detail % raw
 
 
-def strerror(errnum):
-    """glibc's strerror text, which virStrerror() returns."""
-    return os.strerror(errnum)
+# glibc's strerror text, which virStrerror() returns (the C function itself: no Python frame)
+strerror = os.strerror
 
 
 class VirError:
@@ -112,6 +111,18 @@ class VirError:
             "message": self.message,
             "reporter": self._reporter,
         }
+
+
+_new_error = object.__new__
+
+
+def new_error(code, domain, raw, reporter):
+    """``VirError(code, domain, raw, reporter)``, made by a function, not the class's
+    constructor (a Python-level ``__init__`` runs inside a C-level call, dearer than a
+    function's): for the stubs that report the error of about half the runs."""
+    error = _new_error(VirError)
+    error._code, error._domain, error._raw, error._reporter = code, domain, raw, reporter
+    return error
 
 
 class UndressedError(VirError):

@@ -33,7 +33,7 @@ from .constants import (NULL, QEMU_ASYNC_JOB_MIGRATION_IN,
                         VIR_DOMAIN_XML_UPDATE_CPU, VIR_FROM_LOCKING, VIR_FROM_NONE, VIR_FROM_QEMU,
                         migration_job_mask)
 from .domxml import domain_xml
-from .errors import VirError, strerror
+from .errors import new_error, strerror
 from .objects import DomainObj, Event, Ptr
 from .parsing import DomainXMLError, parse_domain_xml
 from . import runtime
@@ -70,7 +70,7 @@ def _report(domain, code, raw, reporter):
     # (``World.raise_error``, written out here and in qemuReportError: a call the less of
     # the error a run reports)
     w = runtime._world
-    error = VirError(code, domain, raw, reporter)
+    error = new_error(code, domain, raw, reporter)
     w.errors.append(error)
     w.last_error = error
 
@@ -82,8 +82,8 @@ def qemuReportError(code, fmt, *args):
     """virReportErrorHelper(VIR_FROM_QEMU, code, ...) from a qemu_*.c file."""
     w = runtime._world
     # (``cfmt`` and ``World.raise_error`` written out: about half the runs report one)
-    error = VirError(code, VIR_FROM_QEMU,
-                     fmt % args if None not in args else cfmt(fmt, args), w.frame)
+    error = new_error(code, VIR_FROM_QEMU,
+                      fmt % args if None not in args else cfmt(fmt, args), w.frame)
     w.errors.append(error)
     w.last_error = error
 

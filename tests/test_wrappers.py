@@ -198,3 +198,31 @@ def test_nothing_in_the_port_or_the_world_catches_what_a_goto_is_besides():
     for pkg in ("port", "world"):
         for path in (root / pkg).glob("*.py"):
             assert "except ImportError" not in path.read_text(), path
+
+
+def _stub_with_a_cell(a, *, fail):
+    def nested():
+        return fail             # (``fail`` a cell of the stub's frame)
+    return (a, nested())
+
+
+@pytest.mark.parametrize("fn", [_stubs()[0], _stub_with_a_cell], ids=["exact", "cell"])
+def test_an_exact_stub_wrapper_hands_fail_by_position_to_the_stubs_own_code(fn):
+    """The exact wrapper calls the stub's code with ``fail`` counted as its last
+    positional parameter: the same code and variables, a function of its own (the stub
+    itself still takes ``fail`` by keyword only, and is the wrapper's ``__wrapped__``)."""
+    s = stub(True)(fn)
+    callee = next(c.cell_contents for c in s.__closure__
+                  if isinstance(c.cell_contents, types.FunctionType)
+                  and c.cell_contents.__name__ == fn.__name__)
+    code = callee.__code__
+    assert callee is not fn and s.__wrapped__ is fn
+    assert code.co_code == fn.__code__.co_code and code.co_varnames == fn.__code__.co_varnames
+    assert (code.co_argcount, code.co_kwonlyargcount) == (fn.__code__.co_argcount + 1, 0)
+    w = World()
+    w.faults.faults[fn.__name__] = [1]
+    with w.activate():
+        got = [s(*range(fn.__code__.co_argcount)) for _ in range(2)]
+    assert [g[-1] for g in got] == [True, False]
+    with pytest.raises(TypeError):
+        fn(1, True)             # (the stub as written: ``fail`` by keyword only)

@@ -11,6 +11,7 @@ every stub, so they look nothing else up.
 """
 import functools
 import inspect
+import types
 from dataclasses import dataclass, field
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
@@ -377,20 +378,32 @@ def _wrapper(kind, fn, name, names):
         params = ", ".join(names)
         args = "".join(n + ", " for n in names)
         recorded = "(%s)" % args
+    callee = fn
     if kind == "ported":
         fill = dict(count="", record=_RECORD_PORTED, call=params)
         entries = [(name, depth, False, None) for depth in range(PORTED_DEPTHS)]
     else:
         faulted = kind == "faulted"
-        fill = dict(count=_COUNT if faulted else "", call=args + (
-                        "fail=_qm_fail" if faulted else "fail=False"),
+        fail = "_qm_fail" if faulted else "False"
+        if names is None:
+            fail = "fail=" + fail
+        else:
+            # an exact wrapper hands ``fail`` by position, to the stub's own code with its
+            # keyword-only ``fail`` counted as its last positional parameter (the same
+            # variables in the same order: only the counts differ), as a function the
+            # wrapper alone calls; a call with a keyword cost some 50 instructions more
+            code = fn.__code__
+            callee = types.FunctionType(
+                code.replace(co_argcount=code.co_argcount + 1, co_kwonlyargcount=0),
+                fn.__globals__, fn.__name__, None, fn.__closure__)
+        fill = dict(count=_COUNT if faulted else "", call=args + fail,
                     record=_RECORD.format(failed="_qm_fail" if faulted else "False",
                                           recorded=recorded))
         entries = None
     scope: dict = {}
     exec(compile(_BODY.format(params=params, **fill), "<%s wrapper>" % name, "exec"),
          globals(), scope)
-    wrapper = scope["_make"](fn, name, entries)
+    wrapper = scope["_make"](callee, name, entries)
     if kind == "ported" and names is not None:
         wrapper.__defaults__ = fn.__defaults__
     return functools.wraps(fn)(wrapper)

@@ -267,6 +267,26 @@ def test_a_fresh_worlds_run_records_what_a_reset_worlds_does():
             assert got.as_dict() == record_call(stale, version, c.call).as_dict()
 
 
+@pytest.mark.parametrize("setup", ["none", "opens", "closes"])
+def test_a_fresh_copys_run_starts_with_the_descriptors_open_after_its_setup(setup):
+    """The runner on a fresh copy (``start_run`` written out) takes the descriptors open
+    when the run begins: the copy's own set when its setup changed none, a copy of the
+    open ones when it opened or closed one (no leak then, nor one missed)."""
+    c = next(c for c in C.enumerate_cases() if c.function == "qemuMigrationBegin")
+    w = c.make_world()
+    w.fds_open.add(30)          # (as the copy's template had it open)
+    w.fds_at_start = {30}
+    kept = w.fds_at_start
+    if setup == "opens":
+        w.fds_open.add(21)
+    elif setup == "closes":
+        w.fds_open.discard(30)
+    o = record_call(w, "post", c.call)
+    assert w.fds_at_start == w.fds_open and w.fds_at_start is not w.fds_open
+    assert (w.fds_at_start is kept) == (setup == "none")
+    assert not [v for v in o["violations"] if v["invariant"] == "fd-leaked"]
+
+
 def test_start_run_on_a_fresh_world_takes_the_plan_and_the_descriptors_open_now():
     plan = FaultPlan.of([("virTimeMs", 1)])
     w = World().copy()

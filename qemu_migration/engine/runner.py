@@ -90,8 +90,11 @@ def record_call(world, version, call, impl=None):
     if states is not False:
         # ``world.start_run(call.faults)`` on a fresh world (a case's copy), written out (a
         # call the less a run): its record is made but for the plan and the descriptors
+        # open now, copied only when its setup opened or closed one since the record
+        # was made (a copy's are as its template's: the set compared, not made again)
         world.faults = call.faults
-        world.fds_at_start = world.fds_open.copy()
+        if world.fds_at_start != world.fds_open:
+            world.fds_at_start = world.fds_open.copy()
         world.fresh = False
     else:
         world.start_run(call.faults)

@@ -216,3 +216,7 @@ def test_an_error_made_by_new_error_is_the_one_its_constructor_makes():
         assert type(got) is VirError and got == want and hash(got) == hash(want)
         assert (got.code, got.domain, got.raw, got.reporter) == fields
         assert got.as_dict() == want.as_dict() and repr(got) == repr(want)
+        # every field the constructor sets, a slot added later too (one set here alone
+        # would be missing from new_error's: an AttributeError)
+        slots = [s for k in type(want).__mro__ for s in getattr(k, "__slots__", ())]
+        assert slots and [getattr(got, s) for s in slots] == [getattr(want, s) for s in slots]

@@ -143,4 +143,9 @@ def test_the_cookie_out_parameters_are_made_as_outparam_makes_them():
     want = (OutParam("cookieout"), OutParam("cookieoutlen", 0))
     assert [(type(p), p.role, p.value) for p in got] == [(type(p), p.role, p.value)
                                                          for p in want]
+    # every slot the constructor sets, one added later too
+    slots = [s for k in OutParam.__mro__ for s in getattr(k, "__slots__", ())]
+    assert {"role", "value"} <= set(slots)
+    assert [[getattr(p, s) for s in slots] for p in got] == [[getattr(p, s) for s in slots]
+                                                             for p in want]
     assert all(a is not b for a, b in zip(got, again))

@@ -2,8 +2,9 @@
 import pytest
 
 from conftest import Call, make_vm, make_world
-from qemu_migration.engine import run_call
+from qemu_migration.engine import record_call, run_call
 from qemu_migration.port.registry import flags_value
+from qemu_migration.world.runtime import World, current
 from qemu_migration.world.constants import flag_names as flags_names
 from qemu_migration.world.constants import (VIR_MIGRATE_LIVE, VIR_MIGRATE_PEER2PEER,
                                             VIR_MIGRATE_UNDEFINE_SOURCE)
@@ -94,3 +95,28 @@ def test_a_wakeup_no_wait_took_is_not_left_for_the_next_call():
     assert second["return"] == -1 and w.wakeups == []
     assert second["error"]["message"] == (
         "Timed out during operation: cannot acquire state change lock")
+
+
+class _Raises:
+    """An implementation whose Begin raises (a porting mistake's exception)."""
+
+    @staticmethod
+    def qemuMigrationBegin(*args):
+        raise ZeroDivisionError("in the call")
+
+
+@pytest.mark.parametrize("impl", [None, _Raises], ids=["returns", "raises"])
+def test_a_call_leaves_the_world_current_before_it_current_again(impl):
+    """The runner makes the call's world current for the call only (it writes the cell
+    itself, ``runtime._world``): the world current before it is current again after it,
+    whether the call returns or raises."""
+    before, outer = current(), World()
+    w = make_world(make_vm())
+    with outer.activate():
+        if impl is None:
+            record_call(w, "post", Call("qemuMigrationBegin", "web1"))
+        else:
+            with pytest.raises(ZeroDivisionError):
+                record_call(w, "post", Call("qemuMigrationBegin", "web1"), impl)
+        assert current() is outer
+    assert current() is before

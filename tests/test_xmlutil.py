@@ -92,9 +92,11 @@ def test_buffer():
         X.virBufferEscapeString(buf, "[%s]", None)                # nothing for NULL
         X.virBufferEscapeString(buf, "[%s]", "plain\x01")          # nothing to escape: as is
         X.virBufferEscapeString(buf, "[%s]", "a<b>&'\"\x01\t\n\r")  # escaped, controls dropped
+        X.virBufferEscapeString(buf, "[%s]", "it's \"x\"\x01")     # quotes alone: escaped too
         assert X.virBufferError(buf) == 0
         assert X.virBufferContentAndReset(buf) == ("<(null) 3>|[plain\x01]"
-                                                   "[a&lt;b&gt;&amp;&apos;&quot;\t\n\r]")
+                                                   "[a&lt;b&gt;&amp;&apos;&quot;\t\n\r]"
+                                                   "[it&apos;s &quot;x&quot;]")
         assert X.virBufferContentAndReset(buf) is None             # never grown: NULL content
         buf.error = 1                                              # a failed buffer takes nothing
         X.virBufferAsprintf(buf, "x")
@@ -157,6 +159,10 @@ def test_a_literal_that_cannot_grow_the_buffer():
     ("0a1b2c3d4e5f4a6b9c7dfedcba98765", -1, None),       # half a pair at the end
     ("0a1b2c3d4e5f4a6b9c7dfedcba98765g", -1, None),      # not hex
     ("0a1b2c3d4e5f4a6b9c7dfedcba987654x", -1, None),     # something after the digits
+    ("0a1b2c3d4e5f4a6b9c7dfedcba987654 x", -1, None),    # ... after a space too
+    ("0a1b2c3d4e5f4a6b9c7dfedcba987654 \x00", -1, None),  # (a NUL is no space)
+    ("0a1b2c3d4e5f4a6b9c7dfedcba987654\r\v\f\t", 0,        # every isspace() is
+     "0a1b2c3d-4e5f-4a6b-9c7d-fedcba987654"),
 ])
 def test_uuid_parse(text, ret, value):
     out = Ptr(None)

@@ -88,10 +88,11 @@ def record_call(world, version, call, impl=None):
     entry = ENTRY_POINTS[call.function]
     states = world.fresh        # (an untouched copy's: its template's TemplateStates)
     if states is not False:
-        # ``world.start_run(call.faults)`` on a fresh world (a case's copy), written out (a
-        # call the less a run): its record is made but for the plan and the descriptors
-        # open now, copied only when its setup opened or closed one since the record
-        # was made (a copy's are as its template's: the set compared, not made again)
+        # a fresh world (a case's copy) has its record made but for the plan and the
+        # descriptors open now (World.start_run, which makes the whole record, is for
+        # a world run on before): those are set here, the descriptors copied only when
+        # its setup opened or closed one since the record was made (a copy's are as its
+        # template's: the set compared, not made again)
         world.faults = call.faults
         if world.fds_at_start != world.fds_open:
             world.fds_at_start = world.fds_open.copy()

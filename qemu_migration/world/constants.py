@@ -42,6 +42,7 @@ class _JobMasks(dict):
 _JOB_MASKS = _JobMasks()
 for _job in range(QEMU_JOB_QUERY, len(QEMU_JOB_NAMES)):
     _JOB_MASKS[_job] = _JOB_MASKS.__missing__(_job)
+del _job
 JOB_MASK = _JOB_MASKS.__getitem__
 
 

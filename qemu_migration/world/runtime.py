@@ -270,16 +270,12 @@ class World:
         self.fresh = True
 
     def start_run(self, faults: Optional[FaultPlan] = None):
-        """What the runner does before it runs a call on the world: ``reset_run(faults)``,
-        and the world is no longer fresh.  A fresh world (nothing ran on it since its
-        record was made, as on a case's copy) already has the record ``reset_run`` would
-        make, but for the plan and the descriptors open at the start (its setup may have
-        opened some): only those are set."""
-        if self.fresh is not False:
-            self.faults = faults if faults is not None else FaultPlan()
-            self.fds_at_start = self.fds_open.copy()
-        else:
-            self.reset_run(faults)
+        """What the runner does before it runs a call on a world that is not fresh:
+        ``reset_run(faults)``, and the world is no longer fresh.  (A fresh world, as a
+        case's copy, already has the record ``reset_run`` would make but for the plan and
+        the descriptors open at the start: the runner sets only those, engine/runner.py
+        ``record_call``.)"""
+        self.reset_run(faults)
         self.fresh = False
 
     def raise_error(self, error: VirError):

@@ -67,8 +67,8 @@ def errno():
 
 
 def _report(domain, code, raw, reporter):
-    # (``World.raise_error``, written out here and in qemuReportError: a call the less of
-    # the error a run reports)
+    # (``World.raise_error`` written out, here only: a call the less of the error a run
+    # reports)
     w = runtime._world
     error = new_error(code, domain, raw, reporter)
     w.errors.append(error)
@@ -80,12 +80,9 @@ def _report(domain, code, raw, reporter):
 
 def qemuReportError(code, fmt, *args):
     """virReportErrorHelper(VIR_FROM_QEMU, code, ...) from a qemu_*.c file."""
-    w = runtime._world
-    # (``cfmt`` and ``World.raise_error`` written out: about half the runs report one)
-    error = new_error(code, VIR_FROM_QEMU,
-                      fmt % args if None not in args else cfmt(fmt, args), w.frame)
-    w.errors.append(error)
-    w.last_error = error
+    # (``cfmt`` skipped when no argument is NULL: about half the runs report one)
+    _report(VIR_FROM_QEMU, code, fmt % args if None not in args else cfmt(fmt, args),
+            runtime._world.frame)
 
 
 def virDomainReportError(code, fmt, *args):
